@@ -1,0 +1,178 @@
+"""The dashboard's own records: who may see and acknowledge which site, the audit log,
+the alarm journal, and the wall screens' tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+
+
+class SiteAccess(models.Model):
+    """Scopes a group's dashboard permissions to one site, or to every site with "*".
+
+    The permissions themselves (`dashboard.view_dashboard`, `dashboard.acknowledge_alarm`)
+    are ordinary Django permissions; dashboard.permissions combines the two.
+    """
+
+    ALL_SITES = "*"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="site_access")
+    site_id = models.CharField(max_length=64, help_text='A site id from the configuration, or "*".')
+
+    class Meta:
+        unique_together = [("group", "site_id")]
+        permissions = [
+            ("view_dashboard", "Can view dashboards, values and alarms"),
+            ("acknowledge_alarm", "Can acknowledge alarms"),
+            ("view_audit", "Can view and export the audit log"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} → {self.site_id}"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an append-only record."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows cannot be changed")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows cannot be deleted")
+
+
+class AuditEntry(models.Model):
+    """One acknowledge attempt, allowed or refused. Append-only, administrators included.
+
+    The only update ever made is the outcome of a pending row (`record_result`), once.
+    """
+
+    class Result(models.TextChoices):
+        PENDING = "pending", "Pending"
+        OK = "ok", "Acknowledged"
+        REFUSED = "refused", "Refused by WinCC"
+        DENIED = "denied", "Denied (no permission)"
+        ERROR = "error", "Error"
+        DUPLICATE = "duplicate", "Already in progress or done"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=32, default="acknowledge")
+    remote_addr = models.CharField(max_length=64, blank=True)
+    device = models.CharField(max_length=256, blank=True)
+    site_id = models.CharField(max_length=64, db_index=True)
+    alarm_name = models.CharField(max_length=256)
+    instance_id = models.BigIntegerField(default=0)
+    state_before = models.CharField(max_length=32, blank=True)
+    state_after = models.CharField(max_length=32, blank=True)
+    result = models.CharField(max_length=16, choices=Result.choices, default=Result.PENDING)
+    message = models.TextField(blank=True)
+    comment = models.TextField(blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not getattr(self, "_completing", False):
+            raise AppendOnlyError("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit entries cannot be deleted")
+
+
+class JournalEntry(models.Model):
+    """One alarm transition, persisted from the Redis journal stream at least once.
+
+    `key` is the idempotency key (site, alarm, instance, transition, time): a replay after
+    a killed worker inserts nothing twice.
+    """
+
+    class Transition(models.TextChoices):
+        RAISED = "raised", "Raised"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RETURNED = "returned", "Returned to normal"
+        CLEARED = "cleared", "Cleared / removed"
+        SHELVED = "shelved", "Shelved"
+        UNSHELVED = "unshelved", "Unshelved"
+        SUPPRESSED = "suppressed", "Suppressed"
+        CHANGED = "changed", "State changed"
+
+    key = models.CharField(max_length=512, unique=True)
+    site_id = models.CharField(max_length=64, db_index=True)
+    alarm_name = models.CharField(max_length=256)
+    instance_id = models.BigIntegerField(default=0)
+    transition = models.CharField(max_length=16, choices=Transition.choices)
+    at = models.DateTimeField(db_index=True)
+    state = models.CharField(max_length=32)
+    priority = models.IntegerField(default=0)
+    alarm_class = models.CharField(max_length=128, blank=True)
+    event_text = models.TextField(blank=True)
+    info_text = models.TextField(blank=True)
+    area = models.CharField(max_length=256, blank=True)
+    acknowledged_by = models.CharField(max_length=150, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "journal entries"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("journal entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("journal entries cannot be deleted")
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class WallScreen(models.Model):
+    """A control-room screen signed in by a view-only token (there is no keyboard)."""
+
+    name = models.CharField(max_length=100)
+    dashboard_id = models.CharField(max_length=64)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def issue(cls, *, name: str, dashboard_id: str, created_by=None) -> tuple[WallScreen, str]:
+        """Create a screen and return it with its token, shown once and stored only hashed."""
+        token = secrets.token_urlsafe(32)
+        screen = cls.objects.create(
+            name=name,
+            dashboard_id=dashboard_id,
+            token_hash=_hash_token(token),
+            created_by=created_by,
+        )
+        return screen, token
+
+    @classmethod
+    def for_token(cls, token: str) -> WallScreen | None:
+        return cls.objects.filter(token_hash=_hash_token(token), revoked_at__isnull=True).first()

@@ -1,0 +1,138 @@
+"""The one interface every WinCC dialect implements, and the errors it raises.
+
+The rest of the product acts on the error *class* (back off, show "login refused",
+mark a site stale); the message is a plain sentence naming the server and what to check.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wincc_bridge.models import Alarm, BrowseItem, Capabilities, ItemResult, TagValue
+
+
+class WinCCError(Exception):
+    """Base of every error the bridge raises."""
+
+    def __init__(self, message: str, *, server: str = "") -> None:
+        super().__init__(message)
+        self.server = server
+
+
+class AuthError(WinCCError):
+    """The server refused the credentials or the user lacks the right (HTTP 401/403, GraphQL 101)."""
+
+
+class ConnectError(WinCCError):
+    """The server could not be reached: refused, reset, DNS, unreachable."""
+
+
+class TLSError(ConnectError):
+    """The TLS handshake failed, usually an untrusted or mismatched certificate."""
+
+
+class TimeoutError(ConnectError):  # noqa: A001 - deliberately scoped to this module
+    """The server did not answer within the configured timeout."""
+
+
+class ProtocolError(WinCCError):
+    """The body was not what the dialect promises; `snippet` keeps the start of it."""
+
+    def __init__(self, message: str, *, server: str = "", snippet: str = "") -> None:
+        super().__init__(message, server=server)
+        self.snippet = snippet
+
+
+class NotSupportedError(WinCCError):
+    """The dialect (or this server's configuration) cannot do what was asked."""
+
+
+@dataclass(frozen=True)
+class AckTag:
+    """Classic WinCC has no acknowledge endpoint: a project may acknowledge by writing a tag."""
+
+    tag: str
+    value: Any = 1
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Everything needed to talk to one WinCC server as one API user."""
+
+    dialect: str  # "classic" | "unified" | "rest-v1"
+    url: str  # scheme, host and port; each dialect adds its own path
+    username: str = ""
+    password: str = ""  # Basic / GraphQL login password
+    token: str = ""  # Bearer token (REST v1; Classic pass-through)
+    verify_tls: bool = True
+    ca_file: str | None = None
+    insecure: bool = False
+    timeout: float = 5.0
+    batch_size: int = 500
+    max_response_bytes: int = 32 * 1024 * 1024
+    read_retries: int = 2
+    # Classic V8.1: the REST filter whose MessageList holds the active alarms.
+    alarm_filter: str | None = None
+    # Classic: alarm name -> tag to write to acknowledge it.
+    ack_tags: Mapping[str, AckTag] = field(default_factory=dict)
+    language: str = "en-US"
+    site: str = ""
+
+
+class WinCCClient(abc.ABC):
+    """One WinCC server, one API user, one connection pool. Use as a context manager."""
+
+    dialect: str = ""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+
+    @abc.abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    @abc.abstractmethod
+    def read_tags(self, names: Sequence[str]) -> list[TagValue]:
+        """Values in the order asked; an unknown tag comes back with `error` set."""
+
+    @abc.abstractmethod
+    def browse(self, pattern: str = "*") -> list[BrowseItem]: ...
+
+    @abc.abstractmethod
+    def active_alarms(self) -> list[Alarm]: ...
+
+    @abc.abstractmethod
+    def acknowledge(self, alarms: Iterable[tuple[str, int]]) -> list[ItemResult]:
+        """Acknowledge (name, instance_id) pairs; per-item outcomes, never silent."""
+
+    @abc.abstractmethod
+    def write_tags(self, values: Mapping[str, Any]) -> list[ItemResult]: ...
+
+    def ping(self) -> None:
+        """Prove the server answers and accepts the user; raise otherwise."""
+        self.read_tags([])
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> WinCCClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_client(settings: ConnectionSettings) -> WinCCClient:
+    """The client for the settings' dialect."""
+    from wincc_bridge.dialects import DIALECTS
+
+    try:
+        factory = DIALECTS[settings.dialect]
+    except KeyError:
+        known = ", ".join(sorted(DIALECTS))
+        raise NotSupportedError(
+            f"unknown dialect {settings.dialect!r}; use one of {known}", server=settings.url
+        ) from None
+    return factory(settings)

@@ -1,0 +1,266 @@
+"""The JSON configurator: sites (WinCC servers), their tags, and dashboards.
+
+One file, named by WINCC_CONFIG. It holds no secrets: each API user names the
+environment variable that carries its password or token.
+
+The frozen dataclasses below are the contract the poller and the dashboard read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wincc_bridge.client import AckTag, ConnectionSettings
+
+SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
+
+
+class ConfigError(Exception):
+    """The configuration is broken; `problems` lists each with its JSON path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"configuration {source} has {len(problems)} problem(s):\n{lines}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    ll: float | None = None
+    l: float | None = None  # noqa: E741 - the plant's own name for the low limit
+    h: float | None = None
+    hh: float | None = None
+
+
+@dataclass(frozen=True)
+class TagConfig:
+    name: str
+    label: str
+    unit: str = ""
+    limits: Limits = field(default_factory=Limits)
+    # Display range of the limit band; derived from the limits when absent.
+    range_min: float | None = None
+    range_max: float | None = None
+    writable: bool = False
+    write_min: float | None = None
+    write_max: float | None = None
+    decimals: int = 1
+
+
+@dataclass(frozen=True)
+class ApiUser:
+    username: str = ""
+    password_env: str | None = None
+    token_env: str | None = None
+
+    def secret(self, environ: Mapping[str, str]) -> tuple[str, str]:
+        """(password, token) read from the environment."""
+        password = environ.get(self.password_env, "") if self.password_env else ""
+        token = environ.get(self.token_env, "") if self.token_env else ""
+        return password, token
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    id: str
+    name: str
+    dialect: str
+    url: str
+    read_user: ApiUser
+    write_user: ApiUser | None = None
+    verify_tls: bool = True
+    ca_file: str | None = None
+    insecure: bool = False
+    timeout: float = 2.0
+    poll_interval: float = 1.0
+    batch_size: int = 500
+    alarm_filter: str | None = None
+    ack_tags: Mapping[str, AckTag] = field(default_factory=dict)
+    tags: tuple[TagConfig, ...] = ()
+    queue: str | None = None  # Celery queue for scale-out; default queue when None
+
+    def tag(self, name: str) -> TagConfig | None:
+        for tag in self.tags:
+            if tag.name == name:
+                return tag
+        return None
+
+    def connection(self, *, write: bool = False, environ: Mapping[str, str] | None = None):
+        """ConnectionSettings for the read-only user, or the read-write one when `write`."""
+        env = os.environ if environ is None else environ
+        user = self.write_user if write else self.read_user
+        if user is None:
+            from wincc_bridge.client import NotSupportedError
+
+            raise NotSupportedError(
+                f"site {self.id!r} has no read-write API user configured", server=self.url
+            )
+        password, token = user.secret(env)
+        return ConnectionSettings(
+            dialect=self.dialect,
+            url=self.url,
+            username=user.username,
+            password=password,
+            token=token,
+            verify_tls=self.verify_tls and not self.insecure,
+            ca_file=self.ca_file,
+            insecure=self.insecure,
+            timeout=self.timeout,
+            batch_size=self.batch_size,
+            alarm_filter=self.alarm_filter,
+            ack_tags=self.ack_tags,
+            site=self.id,
+        )
+
+
+@dataclass(frozen=True)
+class PanelConfig:
+    kind: str  # "tiles" | "trend" | "alarms" | "site_health"
+    title: str = ""
+    site: str | None = None
+    tags: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
+    minutes: int = 10
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    id: str
+    title: str
+    panels: tuple[PanelConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    sites: tuple[SiteConfig, ...]
+    dashboards: tuple[DashboardConfig, ...] = ()
+    source: str = ""
+
+    def site(self, site_id: str) -> SiteConfig | None:
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        return None
+
+    def dashboard(self, dashboard_id: str) -> DashboardConfig | None:
+        for dashboard in self.dashboards:
+            if dashboard.id == dashboard_id:
+                return dashboard
+        return None
+
+
+def load(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, validate and build the configuration; raise ConfigError listing every problem."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(source, [f"$: cannot read the file ({exc.strerror})"]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            source, [f"$: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]
+        ) from None
+    return build(data, source=source, environ=environ, base_dir=Path(path).resolve().parent)
+
+
+def build(
+    data: Any,
+    *,
+    source: str = "<memory>",
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+) -> Config:
+    from wincc_bridge.config_validation import validate
+
+    env = os.environ if environ is None else environ
+    problems = validate(data, env)
+    if problems:
+        raise ConfigError(source, problems)
+    return _build(data, source, base_dir or Path.cwd())
+
+
+def _user(data: Mapping[str, Any] | None) -> ApiUser | None:
+    if not data:
+        return None
+    return ApiUser(
+        username=data.get("username", ""),
+        password_env=data.get("password_env"),
+        token_env=data.get("token_env"),
+    )
+
+
+def _tag(data: Mapping[str, Any]) -> TagConfig:
+    limits = data.get("limits", {})
+    display = data.get("range", {})
+    write = data.get("write", {})
+    return TagConfig(
+        name=data["name"],
+        label=data.get("label", data["name"]),
+        unit=data.get("unit", ""),
+        limits=Limits(**{k: limits.get(k) for k in ("ll", "l", "h", "hh")}),
+        range_min=display.get("min"),
+        range_max=display.get("max"),
+        writable=bool(data.get("writable", False)),
+        write_min=write.get("min"),
+        write_max=write.get("max"),
+        decimals=data.get("decimals", 1),
+    )
+
+
+def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
+    sites = []
+    for raw in data["sites"]:
+        tls = raw.get("tls", {})
+        ca_file = tls.get("ca_file")
+        if ca_file and not os.path.isabs(ca_file):
+            ca_file = str(base_dir / ca_file)
+        sites.append(
+            SiteConfig(
+                id=raw["id"],
+                name=raw.get("name", raw["id"]),
+                dialect=raw["dialect"],
+                url=raw["url"].rstrip("/"),
+                read_user=_user(raw["read_user"]),
+                write_user=_user(raw.get("write_user")),
+                verify_tls=tls.get("verify", True),
+                ca_file=ca_file,
+                insecure=tls.get("insecure", False),
+                timeout=raw.get("timeout", 2.0),
+                poll_interval=raw.get("poll_interval", 1.0),
+                batch_size=raw.get("batch_size", 500),
+                alarm_filter=raw.get("alarm_filter"),
+                ack_tags={
+                    name: AckTag(tag=v["tag"], value=v.get("value", 1))
+                    for name, v in raw.get("ack_tags", {}).items()
+                },
+                tags=tuple(_tag(t) for t in raw.get("tags", [])),
+                queue=raw.get("queue"),
+            )
+        )
+    dashboards = tuple(
+        DashboardConfig(
+            id=d["id"],
+            title=d.get("title", d["id"]),
+            panels=tuple(
+                PanelConfig(
+                    kind=p["kind"],
+                    title=p.get("title", ""),
+                    site=p.get("site"),
+                    tags=tuple(p.get("tags", [])),
+                    sites=tuple(p.get("sites", [])),
+                    minutes=p.get("minutes", 10),
+                )
+                for p in d.get("panels", [])
+            ),
+        )
+        for d in data.get("dashboards", [])
+    )
+    return Config(sites=tuple(sites), dashboards=dashboards, source=source)
