@@ -85,6 +85,9 @@ class AuditEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
 
+    def __str__(self) -> str:
+        return f"{self.username} {self.action} {self.site_id}:{self.alarm_name} → {self.result}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None and not getattr(self, "_completing", False):
             raise AppendOnlyError("audit entries cannot be changed")
@@ -131,6 +134,9 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "journal entries"
+
+    def __str__(self) -> str:
+        return f"{self.site_id}:{self.alarm_name}#{self.instance_id} {self.transition}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -30,7 +30,7 @@ DEMO_MODE = env_bool("WDASH_DEMO", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG or DEMO_MODE:
-        SECRET_KEY = "insecure-development-key-only-for-debug-and-demo"  # noqa: S105
+        SECRET_KEY = "insecure-development-key-only-for-debug-and-demo"
     else:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DEBUG is off.")
 
@@ -126,7 +126,8 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_COOKIES = env_bool("SECURE_COOKIES", not (DEBUG or DEMO_MODE))
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0 if (DEBUG or DEMO_MODE) else 31536000))
+_HSTS_DEFAULT = 0 if (DEBUG or DEMO_MODE) else 31536000
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", _HSTS_DEFAULT))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

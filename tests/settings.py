@@ -5,6 +5,6 @@ import os
 os.environ.setdefault("WDASH_DEMO", "1")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 
-from dashboard.settings import *  # noqa: E402,F403
+from dashboard.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests

@@ -23,7 +23,7 @@ class WinCCError(Exception):
 
 
 class AuthError(WinCCError):
-    """The server refused the credentials or the user lacks the right (HTTP 401/403, GraphQL 101)."""
+    """The server refused the credentials or the user lacks the right (401/403, GraphQL 101)."""
 
 
 class ConnectError(WinCCError):
@@ -34,7 +34,7 @@ class TLSError(ConnectError):
     """The TLS handshake failed, usually an untrusted or mismatched certificate."""
 
 
-class TimeoutError(ConnectError):  # noqa: A001 - deliberately scoped to this module
+class TimeoutError(ConnectError):
     """The server did not answer within the configured timeout."""
 
 

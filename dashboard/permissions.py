@@ -1,0 +1,65 @@
+"""Who may do what on which site: the one place that answers it.
+
+A person may act on a site when one of their groups holds the Django permission AND
+is granted that site (or every site, "*") through SiteAccess. Superusers may do all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dashboard.models import SiteAccess
+
+VIEW = "dashboard.view_dashboard"
+ACKNOWLEDGE = "dashboard.acknowledge_alarm"
+VIEW_AUDIT = "dashboard.view_audit"
+
+
+def granted_sites(user, perm: str) -> set[str]:
+    """Site ids granted with `perm` through the user's groups; may contain "*".
+
+    A permission reaches only the sites of the group that carries it: a viewer of every
+    site who operates one line acknowledges on that line alone.
+    """
+    if not user.is_authenticated:
+        return set()
+    cache = user.__dict__.setdefault("_wdash_granted_sites", {})
+    if perm not in cache:
+        app_label, codename = perm.split(".", 1)
+        cache[perm] = set(
+            SiteAccess.objects.filter(
+                group__user=user,
+                group__permissions__codename=codename,
+                group__permissions__content_type__app_label=app_label,
+            ).values_list("site_id", flat=True)
+        )
+    return cache[perm]
+
+
+def _allowed(user, perm: str, site_id: str) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    sites = granted_sites(user, perm)
+    return SiteAccess.ALL_SITES in sites or site_id in sites
+
+
+def can_view(user, site_id: str) -> bool:
+    return _allowed(user, VIEW, site_id)
+
+
+def can_acknowledge(user, site_id: str) -> bool:
+    return _allowed(user, ACKNOWLEDGE, site_id)
+
+
+def can_view_any(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.has_perm(VIEW))
+
+
+def viewable_sites(user, site_ids: Iterable[str]) -> list[str]:
+    return [s for s in site_ids if can_view(user, s)]
+
+
+def acknowledgeable_sites(user, site_ids: Iterable[str]) -> list[str]:
+    return [s for s in site_ids if can_acknowledge(user, s)]

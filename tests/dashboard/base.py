@@ -1,0 +1,38 @@
+"""The shared base test case: one user per role, as in healthchecks' BaseTestCase."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission, User
+from django.test import TestCase
+
+from dashboard import roles
+from dashboard.models import SiteAccess
+
+PASSWORD = "test-password-only-for-tests"
+
+
+class BaseTestCase(TestCase):
+    """Users: viewer (all sites), operator (all sites), line_operator (acknowledge on
+    "line-classic" only, view everywhere), auditor, admin (superuser), outsider (no rights)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        viewers = roles.ensure_role(roles.VIEWERS)
+        operators = roles.ensure_role(roles.OPERATORS)
+        auditors = roles.ensure_role(roles.AUDITORS)
+        line_ops = Group.objects.create(name="Operators:line-classic")
+        line_ops.permissions.set(
+            Permission.objects.filter(codename__in=["view_dashboard", "acknowledge_alarm"])
+        )
+        SiteAccess.objects.create(group=line_ops, site_id="line-classic")
+
+        cls.viewer = User.objects.create_user("viewer", password=PASSWORD)
+        cls.viewer.groups.add(viewers)
+        cls.operator = User.objects.create_user("operator", password=PASSWORD)
+        cls.operator.groups.add(operators)
+        cls.line_operator = User.objects.create_user("line_operator", password=PASSWORD)
+        cls.line_operator.groups.add(line_ops, viewers)
+        cls.auditor = User.objects.create_user("auditor", password=PASSWORD)
+        cls.auditor.groups.add(auditors)
+        cls.admin = User.objects.create_superuser("admin", password=PASSWORD)
+        cls.outsider = User.objects.create_user("outsider", password=PASSWORD)
