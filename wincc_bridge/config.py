@@ -181,10 +181,11 @@ def build(
     from wincc_bridge.config_validation import validate
 
     env = os.environ if environ is None else environ
-    problems = validate(data, env)
+    base = base_dir or Path.cwd()
+    problems = validate(data, env, base_dir=base)
     if problems:
         raise ConfigError(source, problems)
-    return _build(data, source, base_dir or Path.cwd())
+    return _build(data, source, base)
 
 
 def _user(data: Mapping[str, Any] | None) -> ApiUser | None:

@@ -1,0 +1,93 @@
+"""Loading the configuration file: broken files give clear errors, good ones the dataclasses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.config.test_validation import ENV, minimal
+from wincc_bridge.config import ConfigError, load
+
+
+def write(tmp_path, data, name="wincc.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data, encoding="utf-8")
+    return path
+
+
+def test_a_good_file_builds_the_configuration(tmp_path):
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "line.pem").write_text("pem")
+    data = minimal()
+    data["sites"][0]["tls"] = {"ca_file": "certs/line.pem"}
+    data["sites"][0]["url"] = "https://wincc01:34568/"
+    config = load(write(tmp_path, data), environ=ENV)
+
+    line = config.site("line")
+    assert line.url == "https://wincc01:34568"
+    assert line.ca_file == str(tmp_path / "certs" / "line.pem")
+    assert line.verify_tls is True and line.insecure is False
+    assert line.tag("Tank_Level").limits.hh == 95
+    assert line.tag("Setpoint").writable is True and line.tag("Setpoint").write_max == 60
+    settings = line.connection(environ=ENV)
+    assert (settings.username, settings.password) == ("reader", "ro-secret")
+    assert line.connection(write=True, environ=ENV).password == "rw-secret"
+    assert config.site("utilities").connection(environ=ENV).token == "ro-token"
+    panels = config.dashboard("overview").panels
+    assert [p.kind for p in panels] == ["tiles", "trend", "alarms", "site_health"]
+    assert panels[1].minutes == 5 and panels[3].sites == ("line", "utilities")
+
+
+def test_relative_ca_file_counts_from_the_files_folder_not_the_working_directory(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "ca.pem").write_text("pem")
+    data = minimal()
+    data["sites"][0]["tls"] = {"ca_file": "ca.pem"}
+    path = write(tmp_path / "conf", data)
+    monkeypatch.chdir(tmp_path)
+    assert load(path, environ=ENV).site("line").ca_file == str(tmp_path / "conf" / "ca.pem")
+
+
+def test_invalid_json_names_line_and_column(tmp_path):
+    path = write(tmp_path, '{\n  "sites": [\n    {"id": "a",}\n  ]\n}')
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ=ENV)
+    assert caught.value.problems == [
+        "$: not valid JSON at line 3, column 16: Expecting property name enclosed in double "
+        "quotes"
+    ]
+    assert str(path) in str(caught.value)
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path / "nope.json", environ=ENV)
+    assert caught.value.problems == ["$: cannot read the file (No such file or directory)"]
+
+
+def test_the_error_lists_every_problem_with_its_path(tmp_path):
+    data = minimal()
+    data["sites"][1]["read_user"]["token_env"] = "WINCC_X"
+    data["sites"][0]["timeout"] = -1
+    path = write(tmp_path, data)
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ=ENV)
+    message = str(caught.value)
+    assert message == (
+        f"configuration {path} has 2 problem(s):\n"
+        "  - $.sites[0].timeout: must be greater than 0, not -1\n"
+        "  - $.sites[1].read_user.token_env: environment variable WINCC_X is not set"
+    )
+
+
+def test_the_environment_defaults_to_the_process_environment(tmp_path, monkeypatch):
+    path = write(tmp_path, minimal())
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    assert load(path).site("line").connection().password == "ro-secret"
+    monkeypatch.delenv("RW_PASSWORD")
+    with pytest.raises(ConfigError, match="environment variable RW_PASSWORD is not set"):
+        load(path)

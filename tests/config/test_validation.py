@@ -1,0 +1,378 @@
+"""The validator: every problem, each with its JSON path and a plain sentence."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pytest
+
+from wincc_bridge.config_validation import json_path, validate
+
+ENV = {"RO_PASSWORD": "ro-secret", "RW_PASSWORD": "rw-secret", "RO_TOKEN": "ro-token"}
+
+
+def minimal() -> dict:
+    return {
+        "sites": [
+            {
+                "id": "line",
+                "name": "Line",
+                "dialect": "classic",
+                "url": "https://wincc01:34568",
+                "read_user": {"username": "reader", "password_env": "RO_PASSWORD"},
+                "write_user": {"username": "operator", "password_env": "RW_PASSWORD"},
+                "tags": [
+                    {
+                        "name": "Tank_Level",
+                        "label": "Tank level",
+                        "unit": "%",
+                        "limits": {"ll": 5, "l": 15, "h": 85, "hh": 95},
+                        "range": {"min": 0, "max": 100},
+                    },
+                    {
+                        "name": "Setpoint",
+                        "writable": True,
+                        "write": {"min": 0, "max": 60},
+                    },
+                ],
+            },
+            {
+                "id": "utilities",
+                "dialect": "rest-v1",
+                "url": "https://utilities.plant.example:8443",
+                "read_user": {"username": "", "token_env": "RO_TOKEN"},
+            },
+        ],
+        "dashboards": [
+            {
+                "id": "overview",
+                "title": "Overview",
+                "panels": [
+                    {"kind": "tiles", "site": "line", "tags": ["Tank_Level"]},
+                    {"kind": "trend", "site": "line", "tags": ["Tank_Level"], "minutes": 5},
+                    {"kind": "alarms"},
+                    {"kind": "site_health", "sites": ["line", "utilities"]},
+                ],
+            }
+        ],
+    }
+
+
+def problems_of(data, environ=ENV, **kwargs) -> list[str]:
+    return validate(data, environ, **kwargs)
+
+
+def test_a_good_configuration_has_no_problems():
+    assert problems_of(minimal()) == []
+
+
+def test_json_path_notation():
+    assert json_path(["sites", 1, "read_user", "password_env"]) == (
+        "$.sites[1].read_user.password_env"
+    )
+    assert json_path(["ack_tags", "Motor 1 HH"]) == '$.ack_tags["Motor 1 HH"]'
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["sites"][0].pop("url"), "$.sites[0].url: is required but missing"),
+        (
+            lambda d: d["sites"][0].update(dialect="opcua"),
+            '$.sites[0].dialect: must be one of "classic", "unified", "rest-v1", not "opcua"',
+        ),
+        (
+            lambda d: d["sites"][0].update(timeout="2"),
+            "$.sites[0].timeout: must be a number, not a string",
+        ),
+        (
+            lambda d: d["sites"][0].update(timeout=0),
+            "$.sites[0].timeout: must be greater than 0, not 0",
+        ),
+        (
+            lambda d: d["sites"][0].update(poll_intervall=2),
+            "$.sites[0].poll_intervall: unknown key 'poll_intervall'; did you mean "
+            "'poll_interval'?",
+        ),
+        (
+            lambda d: d["sites"][0].update(id="Line 1"),
+            "$.sites[0].id: must be 1 to 64 lowercase letters, digits, '-' or '_', starting "
+            'with a letter or digit (got "Line 1")',
+        ),
+        (
+            lambda d: d["sites"][0].update(url="https://wincc01:34568/WinCCRestService"),
+            "$.sites[0].url: must be the server's scheme, host and port",
+        ),
+        (lambda d: d.update(sites=[]), "$.sites: must list at least 1 item(s)"),
+        (
+            lambda d: d["dashboards"][0]["panels"][0].update(kind="gauge"),
+            "$.dashboards[0].panels[0].kind: must be one of",
+        ),
+        (
+            lambda d: d["sites"][0]["tls"].update(verify="yes") if "tls" in d["sites"][0]
+            else d["sites"][0].update(tls={"verify": "yes"}),
+            "$.sites[0].tls.verify: must be true or false, not a string",
+        ),
+    ],
+)
+def test_schema_problems_name_the_path_in_plain_words(change, expected):
+    data = minimal()
+    change(data)
+    problems = problems_of(data)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_a_missing_password_variable_names_the_variable():
+    problems = problems_of(minimal(), {"RO_PASSWORD": "x", "RO_TOKEN": "t"})
+    assert problems == [
+        "$.sites[0].write_user.password_env: environment variable RW_PASSWORD is not set"
+    ]
+
+
+def test_an_empty_password_variable_is_a_problem():
+    problems = problems_of(minimal(), {**ENV, "RO_TOKEN": ""})
+    assert problems == [
+        "$.sites[1].read_user.token_env: environment variable RO_TOKEN is set but empty"
+    ]
+
+
+def test_every_problem_is_reported_at_once_in_file_order():
+    data = minimal()
+    data["sites"][1]["id"] = "line"  # duplicate
+    data["sites"][0]["tags"][0]["limits"] = {"ll": 5, "l": 15, "h": 10}
+    data["sites"][0].pop("url")
+    data["dashboards"][0]["panels"][0]["tags"] = ["Tank_Levl"]
+    problems = problems_of(data, {})
+    paths = [p.split(": ", 1)[0] for p in problems]
+    assert paths == [
+        "$.sites[0].read_user.password_env",
+        "$.sites[0].write_user.password_env",
+        "$.sites[0].tags[0].limits",
+        "$.sites[0].url",
+        "$.sites[1].id",
+        "$.sites[1].read_user.token_env",
+        "$.dashboards[0].panels[0].tags[0]",
+        "$.dashboards[0].panels[3].sites[1]",  # "utilities" is gone: its id is now "line"
+    ]
+    assert "site id 'line' is already used by $.sites[0]" in problems[4]
+
+
+def test_duplicate_tag_names_within_a_site():
+    data = minimal()
+    data["sites"][0]["tags"].append({"name": "Tank_Level"})
+    assert problems_of(data) == [
+        "$.sites[0].tags[2].name: tag 'Tank_Level' is already listed at index 0 of this site"
+    ]
+
+
+def test_the_same_tag_name_on_two_sites_is_fine():
+    data = minimal()
+    data["sites"][1]["tags"] = [{"name": "Tank_Level"}]
+    assert problems_of(data) == []
+
+
+def test_duplicate_dashboard_ids():
+    data = minimal()
+    data["dashboards"].append({"id": "overview"})
+    assert problems_of(data) == [
+        "$.dashboards[1].id: dashboard id 'overview' is already used by $.dashboards[0]"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("limits", "culprit"),
+    [
+        ({"ll": 5, "l": 5}, "ll (5) is not below l (5)"),
+        ({"l": 50, "h": 40}, "l (50) is not below h (40)"),
+        ({"ll": 1, "hh": 0.5}, "ll (1) is not below hh (0.5)"),
+        ({"h": 90, "hh": 80, "ll": 0}, "h (90) is not below hh (80)"),
+    ],
+)
+def test_limits_must_rise(limits, culprit):
+    data = minimal()
+    data["sites"][0]["tags"][0]["limits"] = limits
+    assert problems_of(data) == [
+        f"$.sites[0].tags[0].limits: limits must rise in the order ll < l < h < hh, but {culprit}"
+    ]
+
+
+def test_ranges_and_write_ranges():
+    data = minimal()
+    data["sites"][0]["tags"][0]["range"] = {"min": 100, "max": 0}
+    data["sites"][0]["tags"][1]["write"] = {"min": 60, "max": 60}
+    data["sites"][0]["tags"].append({"name": "Speed", "write": {"min": 0, "max": 1}})
+    assert problems_of(data) == [
+        "$.sites[0].tags[0].range: the display range needs min (100) below max (0)",
+        "$.sites[0].tags[1].write: the write range needs min (60) below max (60)",
+        "$.sites[0].tags[2].write: a write range is given but the tag is not writable: true",
+    ]
+
+
+def test_dashboards_may_reference_only_known_sites_and_their_tags():
+    data = minimal()
+    panels = data["dashboards"][0]["panels"]
+    panels[0]["site"] = "boiler"
+    panels[1]["tags"] = ["Tank_Level", "Pressure"]
+    panels[3]["sites"] = ["line", "boiler"]
+    assert problems_of(data) == [
+        "$.dashboards[0].panels[0].site: names unknown site 'boiler'; known sites: line, "
+        "utilities",
+        "$.dashboards[0].panels[1].tags[1]: tag 'Pressure' is not configured for site 'line'; "
+        "add it to that site's tags first",
+        "$.dashboards[0].panels[3].sites[1]: names unknown site 'boiler'; known sites: line, "
+        "utilities",
+    ]
+
+
+def test_tiles_and_trends_need_a_site_and_tags():
+    data = minimal()
+    data["dashboards"][0]["panels"] = [{"kind": "tiles"}, {"kind": "alarms", "tags": ["X"]}]
+    assert problems_of(data) == [
+        "$.dashboards[0].panels[0]: a tiles panel needs the site its tags belong to (site)",
+        "$.dashboards[0].panels[0]: a tiles panel needs at least one tag (tags)",
+        "$.dashboards[0].panels[1].tags: a alarms panel shows no tags; remove tags",
+    ]
+
+
+def test_insecure_contradicts_a_pinned_certificate(tmp_path):
+    cert = tmp_path / "wincc.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    data = minimal()
+    data["sites"][0]["tls"] = {"ca_file": "wincc.pem", "insecure": True}
+    assert problems_of(data, base_dir=tmp_path) == [
+        "$.sites[0].tls: insecure: true turns certificate checks off, which contradicts "
+        "pinning a certificate with ca_file; remove one of them"
+    ]
+
+
+def test_turning_verification_off_must_be_explicit():
+    data = minimal()
+    data["sites"][0]["tls"] = {"verify": False}
+    assert problems_of(data) == [
+        "$.sites[0].tls.verify: turning verification off must be explicit: set insecure: true "
+        "as well (or better, pin the server's certificate with ca_file)"
+    ]
+    data["sites"][0]["tls"] = {"verify": False, "insecure": True}
+    assert problems_of(data) == []
+
+
+def test_a_missing_ca_file_is_named_with_its_resolved_path(tmp_path):
+    data = minimal()
+    data["sites"][0]["tls"] = {"ca_file": "certs/../certs/wincc01.pem"}
+    problems = problems_of(data, base_dir=tmp_path)
+    assert problems == [
+        f"$.sites[0].tls.ca_file: certificate file {tmp_path}/certs/wincc01.pem does not exist "
+        "(relative paths count from the configuration file's folder)"
+    ]
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "wincc01.pem").write_text("pem")
+    assert problems_of(data, base_dir=tmp_path) == []
+
+
+def test_tls_settings_on_plain_http_are_refused(tmp_path):
+    (tmp_path / "c.pem").write_text("pem")
+    data = minimal()
+    data["sites"][0]["url"] = "http://wincc01:34568"
+    data["sites"][0]["tls"] = {"ca_file": "c.pem"}
+    assert problems_of(data, base_dir=tmp_path) == [
+        "$.sites[0].tls: the URL is plain http://, so TLS settings have no effect; use https://"
+    ]
+
+
+@pytest.mark.parametrize("key", ["password", "token", "Password", "api_key"])
+def test_inline_secrets_are_refused_wherever_they_are(key):
+    data = minimal()
+    data["sites"][0]["read_user"][key] = "hunter2"
+    problems = problems_of(data)
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        f"$.sites[0].read_user.{key}: secrets do not belong in the configuration file"
+    )
+    assert "hunter2" not in problems[0]
+
+
+def test_each_dialect_needs_its_kind_of_secret():
+    data = minimal()
+    data["sites"][0]["read_user"] = {"username": "reader", "token_env": "RO_TOKEN"}
+    data["sites"][1]["read_user"] = {"username": "", "password_env": "RO_PASSWORD"}
+    assert problems_of(data) == [
+        "$.sites[0].read_user: Classic WinCC signs in with HTTP Basic (user name and password); "
+        "add password_env naming the environment variable that holds the password",
+        "$.sites[1].read_user: a rest-v1 server authenticates with a Bearer token; add "
+        "token_env naming the environment variable that holds the token",
+    ]
+
+
+def test_classic_and_unified_need_a_user_name():
+    data = minimal()
+    data["sites"][0]["dialect"] = "unified"
+    data["sites"][0]["read_user"]["username"] = ""
+    assert problems_of(data) == [
+        "$.sites[0].read_user.username: must not be empty: WinCC Unified signs in with a user "
+        "name and password"
+    ]
+
+
+def test_ack_tags_belong_to_classic_sites_with_a_write_user():
+    data = minimal()
+    data["sites"][0]["ack_tags"] = {"Tank_Level_HH": {"tag": "Ack_Tank_Level_HH", "value": 1}}
+    data["sites"][0]["alarm_filter"] = "ActiveAlarms"
+    assert problems_of(data) == []
+    del data["sites"][0]["write_user"]
+    data["sites"][1]["alarm_filter"] = "ActiveAlarms"
+    assert problems_of(data) == [
+        "$.sites[0].ack_tags: acknowledging writes a tag, which needs a write_user "
+        "(the read-write API user)",
+        "$.sites[1].alarm_filter: applies to classic sites only; a rest-v1 site has its own "
+        "alarm API",
+    ]
+
+
+def test_an_env_name_that_is_a_secret_itself_is_refused():
+    data = minimal()
+    data["sites"][0]["read_user"]["password_env"] = "s3cret!pass"
+    problems = problems_of(data)
+    assert problems[0].startswith(
+        "$.sites[0].read_user.password_env: must be the NAME of an environment variable"
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "kind"), [(None, "null"), ([], "a list"), ("sites", "a string"), (3, "a number")]
+)
+def test_a_document_that_is_not_an_object(document, kind):
+    assert problems_of(document) == [f"$: must be an object ({{...}}), not {kind}"]
+
+
+def test_wrong_types_anywhere_do_not_crash_the_semantic_checks():
+    data = minimal()
+    data["sites"].append("not a site")
+    data["sites"][0]["tags"] = {"Tank_Level": {}}
+    data["sites"][1]["read_user"] = ["reader"]
+    data["dashboards"][0]["panels"][1] = 7
+    data["dashboards"].append({"id": "x", "panels": {"kind": "tiles"}})
+    problems = problems_of(data)
+    assert [p.split(": ", 1)[0] for p in problems] == [
+        "$.sites[0].tags",
+        "$.sites[1].read_user",
+        "$.sites[2]",
+        "$.dashboards[0].panels[0].tags[0]",
+        "$.dashboards[0].panels[1]",
+        "$.dashboards[1].panels",
+    ]
+
+
+def test_validation_is_fast_for_a_large_plant():
+    data = minimal()
+    data["sites"] = []
+    for number in range(50):
+        site = copy.deepcopy(minimal()["sites"][0])
+        site["id"] = f"site-{number}"
+        site["tags"] = [{"name": f"Tag_{i}", "limits": {"l": 1, "h": 2}} for i in range(400)]
+        data["sites"].append(site)
+    data["dashboards"] = []
+    started = time.perf_counter()
+    assert problems_of(json.loads(json.dumps(data))) == []
+    assert time.perf_counter() - started < 5

@@ -1,0 +1,418 @@
+"""Validation of the JSON configuration: every problem, with its JSON path and a plain sentence.
+
+Two passes over the parsed document. The JSON Schema (config.schema.json, checked by the
+`jsonschema` package) catches shape errors: missing keys, wrong types, typos in key names.
+The checks below catch what a schema cannot say: duplicates, references between dashboards
+and sites, the order of limits, TLS settings that contradict each other, and the secrets'
+environment variables. Both passes always run, so one run reports everything.
+
+Pure and fast: no Django, no network; the only I/O is checking that a `ca_file` exists.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import json
+import os
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
+
+Problem = tuple[list[Any], str]  # (JSON path parts, plain sentence)
+
+# Keys that would put a secret into the file; each names the key to use instead.
+_INLINE_SECRETS = {
+    "password": "password_env",
+    "passwd": "password_env",
+    "token": "token_env",
+    "api_key": "token_env",
+    "apikey": "token_env",
+    "secret": "password_env or token_env",
+}
+
+_LIMIT_ORDER = ("ll", "l", "h", "hh")
+
+# The API user each dialect needs, and why.
+_SECRET_BY_DIALECT = {
+    "classic": ("password_env", "Classic WinCC signs in with HTTP Basic (user name and password)"),
+    "unified": ("password_env", "WinCC Unified signs in with a user name and password"),
+    "rest-v1": ("token_env", "a rest-v1 server authenticates with a Bearer token"),
+}
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def validate(
+    data: Any, environ: Mapping[str, str], *, base_dir: str | os.PathLike[str] | None = None
+) -> list[str]:
+    """Every problem in the parsed configuration `data`, each "<JSON path>: <sentence>".
+
+    `environ` is where the secrets' variables are looked up. `base_dir` is the folder that
+    relative `ca_file` paths are resolved against (the configuration file's folder);
+    the current directory when None. An empty list means the configuration is usable.
+    """
+    found = [item for error in _schema_errors(data) for item in _schema_problems(error)]
+    found += _Checker(environ, Path(base_dir) if base_dir else Path.cwd()).check(data)
+    # Group by place in the file so a reader can fix them top to bottom; drop repeats.
+    found.sort(key=lambda item: _place(data, item[0]))
+    return list(dict.fromkeys(f"{json_path(path)}: {sentence}" for path, sentence in found))
+
+
+def _place(data: Any, path: list[Any]) -> list[int]:
+    """Where `path` is in the document: list indexes, and the order of keys in objects."""
+    place = []
+    node = data
+    for part in path:
+        if isinstance(node, dict):
+            keys = list(node)
+            place.append(keys.index(part) if part in node else len(keys))
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int):
+            place.append(part)
+            node = node[part] if part < len(node) else None
+        else:
+            place.append(0)
+            node = None
+    return place
+
+
+def json_path(parts: Any) -> str:
+    """"$.sites[1].read_user" from ("sites", 1, "read_user")."""
+    path = "$"
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.isidentifier():
+            path += f".{part}"
+        else:
+            path += "[" + json.dumps(part) + "]"
+    return path
+
+
+# -- pass 1: the schema ---------------------------------------------------------------
+
+
+def _schema_errors(data: Any) -> Iterator[ValidationError]:
+    return _validator().iter_errors(data)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "an object ({...})",
+    "array": "a list ([...])",
+    "null": "null",
+}
+
+
+def _schema_problems(error: ValidationError) -> list[Problem]:
+    path = list(error.absolute_path)
+    kind = error.validator
+    value = error.validator_value
+    instance = error.instance
+
+    if kind == "required":
+        missing = [key for key in value if isinstance(instance, dict) and key not in instance]
+        return [([*path, key], "is required but missing") for key in missing]
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        lines = []
+        for key in instance:
+            if key in allowed or key.lower() in _INLINE_SECRETS:
+                continue  # inline secrets get their own, clearer message from pass 2
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            advice = f"did you mean {hint[0]!r}?" if hint else "allowed keys: " + ", ".join(allowed)
+            lines.append(([*path, key], f"unknown key {key!r}; {advice}"))
+        return lines
+    if kind == "type":
+        types = value if isinstance(value, list) else [value]
+        wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        return [(path, f"must be {wanted}, not {_kind(instance)}")]
+    if kind == "enum":
+        choices = ", ".join(json.dumps(v) for v in value)
+        return [(path, f"must be one of {choices}, not {json.dumps(instance)}")]
+    if kind == "pattern":
+        sentence = error.schema.get("x-message", f"must match the pattern {value}")
+        return [(path, f"{sentence} (got {json.dumps(instance)})")]
+    if kind == "minItems":
+        return [(path, f"must list at least {value} item(s)")]
+    if kind == "minLength":
+        return [(path, "must not be empty" if value == 1 else "is too short")]
+    if kind == "maxLength":
+        return [(path, f"must be at most {value} characters long")]
+    if kind == "minimum":
+        return [(path, f"must be at least {value}, not {instance}")]
+    if kind == "maximum":
+        return [(path, f"must be at most {value}, not {instance}")]
+    if kind == "exclusiveMinimum":
+        return [(path, f"must be greater than {value}, not {instance}")]
+    return [(path, error.message)]
+
+
+# -- pass 2: what the schema cannot say -----------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class _Checker:
+    def __init__(self, environ: Mapping[str, str], base_dir: Path) -> None:
+        self.environ = environ
+        self.base_dir = base_dir
+        self.problems: list[Problem] = []
+
+    def add(self, path: list[Any], sentence: str) -> None:
+        self.problems.append((path, sentence))
+
+    def check(self, data: Any) -> list[Problem]:
+        self._inline_secrets(data, [])
+        if not isinstance(data, dict):
+            return self.problems  # the schema pass says the top level must be an object
+        sites = data.get("sites")
+        site_tags: dict[str, set[str]] = {}
+        if isinstance(sites, list):
+            seen: dict[str, int] = {}
+            for index, site in enumerate(sites):
+                if not isinstance(site, dict):
+                    continue
+                site_id = site.get("id")
+                if isinstance(site_id, str):
+                    if site_id in seen:
+                        self.add(
+                            ["sites", index, "id"],
+                            f"site id {site_id!r} is already used by $.sites[{seen[site_id]}]",
+                        )
+                    else:
+                        seen[site_id] = index
+                    site_tags.setdefault(site_id, set())
+                tags = self._site(site, ["sites", index])
+                if isinstance(site_id, str):
+                    site_tags[site_id] |= tags
+        dashboards = data.get("dashboards")
+        if isinstance(dashboards, list):
+            self._dashboards(dashboards, site_tags)
+        return self.problems
+
+    def _inline_secrets(self, node: Any, path: list[Any]) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str) and key.lower() in _INLINE_SECRETS:
+                    instead = _INLINE_SECRETS[key.lower()]
+                    self.add(
+                        [*path, key],
+                        "secrets do not belong in the configuration file; put the secret in "
+                        f"an environment variable and name that variable with {instead}",
+                    )
+                else:
+                    self._inline_secrets(value, [*path, key])
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                self._inline_secrets(item, [*path, index])
+
+    # sites
+
+    def _site(self, site: dict[str, Any], path: list[Any]) -> set[str]:
+        dialect = site.get("dialect")
+        for role in ("read_user", "write_user"):
+            user = site.get(role)
+            if isinstance(user, dict):
+                self._user(user, dialect, [*path, role])
+        self._tls(site, path)
+        if dialect != "classic":
+            for key in ("ack_tags", "alarm_filter"):
+                if key in site and dialect in _SECRET_BY_DIALECT:
+                    self.add(
+                        [*path, key],
+                        f"applies to classic sites only; a {dialect} site has its own alarm API",
+                    )
+        ack_tags = site.get("ack_tags")
+        if isinstance(ack_tags, dict) and ack_tags and "write_user" not in site:
+            self.add(
+                [*path, "ack_tags"],
+                "acknowledging writes a tag, which needs a write_user (the read-write API user)",
+            )
+        return self._tags(site.get("tags"), [*path, "tags"])
+
+    def _user(self, user: dict[str, Any], dialect: Any, path: list[Any]) -> None:
+        for key in ("password_env", "token_env"):
+            name = user.get(key)
+            if not isinstance(name, str) or not name:
+                continue
+            if name not in self.environ:
+                self.add([*path, key], f"environment variable {name} is not set")
+            elif not self.environ[name]:
+                self.add([*path, key], f"environment variable {name} is set but empty")
+        if dialect not in _SECRET_BY_DIALECT:
+            return
+        needed, why = _SECRET_BY_DIALECT[dialect]
+        if needed not in user:
+            self.add(
+                path,
+                f"{why}; add {needed} naming the environment variable that holds the "
+                f"{'token' if needed == 'token_env' else 'password'}",
+            )
+        if dialect != "rest-v1" and user.get("username") == "":
+            self.add([*path, "username"], f"must not be empty: {why}")
+
+    def _tls(self, site: dict[str, Any], path: list[Any]) -> None:
+        tls = site.get("tls")
+        if not isinstance(tls, dict):
+            return
+        path = [*path, "tls"]
+        insecure = tls.get("insecure") is True
+        ca_file = tls.get("ca_file")
+        if insecure and ca_file is not None:
+            self.add(
+                path,
+                "insecure: true turns certificate checks off, which contradicts pinning a "
+                "certificate with ca_file; remove one of them",
+            )
+        if tls.get("verify") is False and not insecure:
+            self.add(
+                [*path, "verify"],
+                "turning verification off must be explicit: set insecure: true as well "
+                "(or better, pin the server's certificate with ca_file)",
+            )
+        url = site.get("url")
+        if isinstance(url, str) and url.startswith("http://") and (ca_file or insecure):
+            self.add(path, "the URL is plain http://, so TLS settings have no effect; use https://")
+        if isinstance(ca_file, str) and ca_file:
+            resolved = Path(os.path.normpath(self.base_dir / ca_file))
+            if not resolved.is_file():
+                self.add(
+                    [*path, "ca_file"],
+                    f"certificate file {resolved} does not exist "
+                    "(relative paths count from the configuration file's folder)",
+                )
+
+    def _tags(self, tags: Any, path: list[Any]) -> set[str]:
+        names: set[str] = set()
+        if not isinstance(tags, list):
+            return names
+        first: dict[str, int] = {}
+        for index, tag in enumerate(tags):
+            if not isinstance(tag, dict):
+                continue
+            name = tag.get("name")
+            if isinstance(name, str):
+                if name in first:
+                    self.add(
+                        [*path, index, "name"],
+                        f"tag {name!r} is already listed at index {first[name]} of this site",
+                    )
+                else:
+                    first[name] = index
+                names.add(name)
+            self._tag(tag, [*path, index])
+        return names
+
+    def _tag(self, tag: dict[str, Any], path: list[Any]) -> None:
+        limits = tag.get("limits")
+        if isinstance(limits, dict):
+            present = [(k, limits[k]) for k in _LIMIT_ORDER if _is_number(limits.get(k))]
+            for (low_key, low), (high_key, high) in itertools.pairwise(present):
+                if not low < high:
+                    self.add(
+                        [*path, "limits"],
+                        f"limits must rise in the order ll < l < h < hh, but {low_key} ({low}) "
+                        f"is not below {high_key} ({high})",
+                    )
+        for key, sentence in (("range", "the display range"), ("write", "the write range")):
+            bounds = tag.get(key)
+            if not isinstance(bounds, dict):
+                continue
+            low, high = bounds.get("min"), bounds.get("max")
+            if _is_number(low) and _is_number(high) and not low < high:
+                self.add([*path, key], f"{sentence} needs min ({low}) below max ({high})")
+        if "write" in tag and tag.get("writable") is not True:
+            self.add(
+                [*path, "write"], "a write range is given but the tag is not writable: true"
+            )
+
+    # dashboards
+
+    def _dashboards(self, dashboards: list[Any], site_tags: dict[str, set[str]]) -> None:
+        seen: dict[str, int] = {}
+        for index, board in enumerate(dashboards):
+            if not isinstance(board, dict):
+                continue
+            board_id = board.get("id")
+            if isinstance(board_id, str):
+                if board_id in seen:
+                    self.add(
+                        ["dashboards", index, "id"],
+                        f"dashboard id {board_id!r} is already used by "
+                        f"$.dashboards[{seen[board_id]}]",
+                    )
+                else:
+                    seen[board_id] = index
+            panels = board.get("panels")
+            if isinstance(panels, list):
+                for number, panel in enumerate(panels):
+                    if isinstance(panel, dict):
+                        self._panel(panel, ["dashboards", index, "panels", number], site_tags)
+
+    def _panel(
+        self, panel: dict[str, Any], path: list[Any], site_tags: dict[str, set[str]]
+    ) -> None:
+        kind = panel.get("kind")
+        site = panel.get("site")
+        known = ", ".join(sorted(site_tags)) or "none"
+        if isinstance(site, str) and site not in site_tags:
+            self.add([*path, "site"], f"names unknown site {site!r}; known sites: {known}")
+        sites = panel.get("sites")
+        if isinstance(sites, list):
+            for number, other in enumerate(sites):
+                if isinstance(other, str) and other not in site_tags:
+                    self.add(
+                        [*path, "sites", number],
+                        f"names unknown site {other!r}; known sites: {known}",
+                    )
+        tags = panel.get("tags")
+        if kind in ("tiles", "trend"):
+            if site is None:
+                self.add(path, f"a {kind} panel needs the site its tags belong to (site)")
+            if not tags:
+                self.add(path, f"a {kind} panel needs at least one tag (tags)")
+        elif tags:
+            self.add([*path, "tags"], f"a {kind} panel shows no tags; remove tags")
+        if isinstance(site, str) and site in site_tags and isinstance(tags, list):
+            for number, name in enumerate(tags):
+                if isinstance(name, str) and name not in site_tags[site]:
+                    self.add(
+                        [*path, "tags", number],
+                        f"tag {name!r} is not configured for site {site!r}; "
+                        "add it to that site's tags first",
+                    )
