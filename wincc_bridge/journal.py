@@ -1,0 +1,199 @@
+"""Alarm transitions for the journal, found by comparing two polls of WinCC's active list.
+
+Pure functions: the poller hands in the alarms it saw last time and now, and gets the
+transitions to append to the journal stream. A poll only sees the state at that moment, so a
+change of several steps between two polls (raised and acknowledged before we looked) yields
+every step the two states imply, ordered by WinCC's own times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from wincc_bridge.models import Alarm, AlarmState, parse_iso
+
+
+class Transition(StrEnum):
+    """The journal's words; the same values as dashboard.models.JournalEntry.Transition."""
+
+    RAISED = "raised"
+    ACKNOWLEDGED = "acknowledged"
+    RETURNED = "returned"
+    CLEARED = "cleared"
+    SHELVED = "shelved"
+    UNSHELVED = "unshelved"
+    SUPPRESSED = "suppressed"
+    CHANGED = "changed"
+
+
+S = AlarmState
+T = Transition
+
+# (state last poll, state now) -> transitions; None is "not in the active list".
+# An alarm leaves the list when it is over (acknowledged and back to normal, reset, or removed
+# by WinCC): that is "cleared". "returned" is the condition going away while it stays listed.
+TRANSITIONS: dict[tuple[AlarmState | None, AlarmState | None], tuple[Transition, ...]] = {
+    (None, S.UNACKNOWLEDGED): (T.RAISED,),
+    (None, S.ACKNOWLEDGED): (T.RAISED, T.ACKNOWLEDGED),
+    (None, S.RETURNED_UNACKNOWLEDGED): (T.RAISED, T.RETURNED),
+    (None, S.LATCHED_UNACKNOWLEDGED): (T.RAISED, T.RETURNED),
+    (None, S.LATCHED_ACKNOWLEDGED): (T.RAISED, T.RETURNED, T.ACKNOWLEDGED),
+    (None, S.SHELVED): (T.SHELVED,),
+    (None, S.SUPPRESSED): (T.SUPPRESSED,),
+    (None, S.OUT_OF_SERVICE): (T.SUPPRESSED,),
+    (S.UNACKNOWLEDGED, S.ACKNOWLEDGED): (T.ACKNOWLEDGED,),
+    (S.UNACKNOWLEDGED, S.RETURNED_UNACKNOWLEDGED): (T.RETURNED,),
+    (S.UNACKNOWLEDGED, S.LATCHED_UNACKNOWLEDGED): (T.RETURNED,),
+    (S.UNACKNOWLEDGED, S.LATCHED_ACKNOWLEDGED): (T.RETURNED, T.ACKNOWLEDGED),
+    (S.ACKNOWLEDGED, S.UNACKNOWLEDGED): (T.RAISED,),
+    (S.ACKNOWLEDGED, S.LATCHED_ACKNOWLEDGED): (T.RETURNED,),
+    (S.RETURNED_UNACKNOWLEDGED, S.UNACKNOWLEDGED): (T.RAISED,),
+    (S.RETURNED_UNACKNOWLEDGED, S.ACKNOWLEDGED): (T.RAISED, T.ACKNOWLEDGED),
+    (S.LATCHED_UNACKNOWLEDGED, S.LATCHED_ACKNOWLEDGED): (T.ACKNOWLEDGED,),
+    (S.LATCHED_UNACKNOWLEDGED, S.UNACKNOWLEDGED): (T.RAISED,),
+    (S.LATCHED_ACKNOWLEDGED, S.UNACKNOWLEDGED): (T.RAISED,),
+}
+# Shelving, suppression and leaving the list follow from the new state alone.
+_INTO_STATE = {
+    S.SHELVED: (T.SHELVED,),
+    S.SUPPRESSED: (T.SUPPRESSED,),
+    S.OUT_OF_SERVICE: (T.SUPPRESSED,),
+}
+
+
+def transitions_between(old: AlarmState | None, new: AlarmState | None) -> tuple[Transition, ...]:
+    """What happened to an alarm between two polls; () when nothing did."""
+    if old == new:
+        return ()
+    if (old, new) in TRANSITIONS:
+        return TRANSITIONS[(old, new)]
+    if new is None:
+        return (T.CLEARED,)
+    if new in _INTO_STATE:
+        return _INTO_STATE[new]
+    if old == S.SHELVED:
+        return (T.UNSHELVED,)
+    return (T.CHANGED,)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEvent:
+    """One alarm transition; `key` makes persisting it idempotent."""
+
+    site: str
+    alarm: str
+    instance_id: int
+    transition: Transition
+    at: datetime
+    state: str
+    priority: int = 0
+    alarm_class: str = ""
+    event_text: str = ""
+    info_text: str = ""
+    area: str = ""
+    acknowledged_by: str = ""
+
+    @property
+    def key(self) -> str:
+        at = self.at.isoformat().replace("+00:00", "Z")
+        return f"{self.site}|{self.alarm}|{self.instance_id}|{self.transition.value}|{at}"
+
+    def to_fields(self) -> dict[str, str]:
+        """The stream entry: flat strings, with the idempotency key."""
+        return {
+            "key": self.key,
+            "site": self.site,
+            "alarm": self.alarm,
+            "instance_id": str(self.instance_id),
+            "transition": self.transition.value,
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "state": self.state,
+            "priority": str(self.priority),
+            "alarm_class": self.alarm_class,
+            "event_text": self.event_text,
+            "info_text": self.info_text,
+            "area": self.area,
+            "acknowledged_by": self.acknowledged_by,
+        }
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str]) -> JournalEvent:
+        """Parse a stream entry; raise ValueError naming what is wrong."""
+        try:
+            at = parse_iso(fields["at"])
+            if at is None:
+                raise ValueError("'at' is empty")
+            return cls(
+                site=fields["site"],
+                alarm=fields["alarm"],
+                instance_id=int(fields["instance_id"]),
+                transition=Transition(fields["transition"]),
+                at=at,
+                state=fields["state"],
+                priority=int(fields.get("priority") or 0),
+                alarm_class=fields.get("alarm_class", ""),
+                event_text=fields.get("event_text", ""),
+                info_text=fields.get("info_text", ""),
+                area=fields.get("area", ""),
+                acknowledged_by=fields.get("acknowledged_by", ""),
+            )
+        except KeyError as exc:
+            raise ValueError(f"journal entry lacks the field {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"journal entry is malformed: {exc}") from None
+
+
+def _time_of(transition: Transition, alarm: Alarm, now: datetime) -> datetime:
+    """WinCC's own time of the step when it tells us; the poll's time otherwise."""
+    if transition is T.RAISED:
+        return alarm.raise_time or now
+    if transition is T.ACKNOWLEDGED:
+        return alarm.ack_time or now
+    if transition is T.RETURNED:
+        return alarm.clear_time or now
+    return now
+
+
+def alarm_events(
+    site: str, old: Alarm | None, new: Alarm | None, now: datetime
+) -> list[JournalEvent]:
+    """The journal events of one alarm instance between two polls."""
+    steps = transitions_between(old.state if old else None, new.state if new else None)
+    if not steps:
+        return []
+    alarm = new or old
+    assert alarm is not None
+    state = new.state.value if new else AlarmState.NORMAL.value
+    events = [
+        JournalEvent(
+            site=site,
+            alarm=alarm.name,
+            instance_id=alarm.instance_id,
+            transition=step,
+            at=_time_of(step, alarm, now),
+            state=state,
+            priority=alarm.priority,
+            alarm_class=alarm.alarm_class,
+            event_text=alarm.event_text,
+            info_text=alarm.info_text,
+            area=alarm.area,
+            acknowledged_by=alarm.acknowledged_by or "",
+        )
+        for step in steps
+    ]
+    # Stable: the table's order decides between steps WinCC gives the same time.
+    return sorted(events, key=lambda event: event.at)
+
+
+def diff_alarms(
+    site: str, old: Mapping[str, Alarm], new: Mapping[str, Alarm], now: datetime
+) -> list[JournalEvent]:
+    """Every transition between two snapshots of the active list (keyed by Alarm.key)."""
+    events: list[JournalEvent] = []
+    for key in old.keys() | new.keys():
+        events.extend(alarm_events(site, old.get(key), new.get(key), now))
+    events.sort(key=lambda event: event.at)
+    return events

@@ -1,0 +1,415 @@
+"""Poll one site: read its tags and active alarms, diff, and write what changed to Redis.
+
+One `SitePoller` per site per worker process keeps the WinCC client (connections are reused
+across polls) and the last snapshot (so a poll costs one diff in memory and one Redis pipeline).
+A per-site Redis lock keeps two polls of one site from overlapping, whichever process runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+
+from wincc_bridge import store
+from wincc_bridge.client import (
+    ConnectionSettings,
+    NotSupportedError,
+    WinCCClient,
+    WinCCError,
+    open_client,
+)
+from wincc_bridge.config import SiteConfig
+from wincc_bridge.journal import diff_alarms
+from wincc_bridge.models import Alarm, Quality, TagValue, utcnow
+
+log = logging.getLogger(__name__)
+
+# What the diff compares: a value is rewritten only when one of these changed.
+Fingerprint = tuple[Any, str, int | None, str | None]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """After failures a site waits interval x 2^(failures-1), never longer than `cap`."""
+
+    cap: float = 30.0
+
+    def delay(self, interval: float, failures: int) -> float:
+        return min(self.cap, interval * 2 ** max(0, failures - 1))
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    """Ordered so a poll is always stopped before its lock can expire.
+
+    WinCC timeout < soft limit (the poll records an error) < hard limit (the process is
+    killed) < lock TTL. A poll makes at least two requests in a row (tags, then alarms), each
+    bounded by the site's timeout, so the soft limit allows two timeouts and a second.
+    """
+
+    soft: float
+    hard: float
+    lock_ttl: float
+
+    @classmethod
+    def for_sites(cls, sites: Iterable[SiteConfig]) -> TimeLimits:
+        longest = max((site.timeout for site in sites), default=2.0)
+        soft = 2 * longest + 1.0
+        return cls(soft=soft, hard=soft + 1.0, lock_ttl=soft + 3.0)
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    site: str
+    status: str  # "ok" | "failed" | "backing off" | "busy"
+    changed_tags: tuple[str, ...] = ()
+    alarms_changed: bool = False
+    health_changed: bool = False
+    journal_events: int = 0
+    error: str = ""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A plain sentence for the health's last_error."""
+    if isinstance(exc, WinCCError):
+        return str(exc) or type(exc).__name__
+    text = str(exc)
+    return f"unexpected error ({type(exc).__name__}){': ' + text if text else ''}"
+
+
+def _fingerprint(tag: TagValue) -> Fingerprint:
+    return (tag.value, tag.quality.value, tag.quality_code, tag.error)
+
+
+def _stored_fingerprint(raw: str) -> Fingerprint | None:
+    try:
+        data = json.loads(raw)
+        return (data.get("value"), data.get("quality"), data.get("quality_code"),
+                data.get("error"))
+    except (ValueError, AttributeError):
+        return None  # unreadable: rewritten by this poll
+
+
+def _trend_sample(tag: TagValue, epoch: float) -> str | None:
+    value = tag.value
+    if tag.error is not None or tag.quality is Quality.BAD:
+        return None
+    if isinstance(value, bool):
+        return f"{epoch:.3f} {int(value)}"
+    if isinstance(value, int | float):
+        return f"{epoch:.3f} {value!r}"
+    return None
+
+
+def _process_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class SitePoller:
+    """Polls one site. Not thread-safe: one per site per worker process."""
+
+    site: SiteConfig
+    redis: redis.Redis
+    limits: TimeLimits
+    backoff: Backoff = field(default_factory=Backoff)
+    connect: Callable[[ConnectionSettings], WinCCClient] = open_client
+    clock: Callable[[], datetime] = utcnow
+    # Exceptions meaning "the poll ran out of time" (Celery's soft time limit), if any.
+    overrun: tuple[type[BaseException], ...] = ()
+
+    _client: WinCCClient | None = field(default=None, init=False, repr=False)
+    _alarms_supported: bool = field(default=True, init=False)
+    _values: dict[str, Fingerprint] = field(default_factory=dict, init=False, repr=False)
+    _alarms: dict[str, Alarm] = field(default_factory=dict, init=False, repr=False)
+    # The "writer" stamp of our last write; another stamp in Redis means our snapshot is old.
+    _written: str | None = field(default=None, init=False)
+    _writes: int = field(default=0, init=False)
+
+    @property
+    def names(self) -> list[str]:
+        return [tag.name for tag in self.site.tags]
+
+    def poll(self) -> PollOutcome:
+        lock = self.redis.lock(
+            store.site_lock(self.site.id), timeout=self.limits.lock_ttl, blocking=False
+        )
+        if not lock.acquire():
+            return PollOutcome(self.site.id, "busy")
+        try:
+            return self._poll_locked()
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                log.warning("site %s: the poll outlived its lock", self.site.id)
+
+    def close(self) -> None:
+        self._drop_client()
+
+    def _poll_locked(self) -> PollOutcome:
+        started_at = self.clock()
+        raw_health = self.redis.hgetall(store.site_health(self.site.id))
+        previous = self._previous_health(raw_health)
+        if (
+            previous is not None
+            and previous.failures
+            and previous.backoff_until is not None
+            and started_at < previous.backoff_until
+        ):
+            return PollOutcome(self.site.id, "backing off", error=previous.last_error)
+
+        started = time.monotonic()
+        try:
+            tags, alarms = self._read()
+        except Exception as exc:  # any failure of one poll is recorded, never raised
+            latency = time.monotonic() - started
+            self._drop_client()
+            return self._record_failure(previous, started_at, started, latency, exc)
+        latency = time.monotonic() - started
+        return self._record_success(
+            previous, raw_health.get("writer", ""), started_at, started, latency, tags, alarms
+        )
+
+    def _previous_health(self, raw: dict[str, str]) -> store.SiteHealth | None:
+        if not raw:
+            return None
+        try:
+            return store.decode_health(raw)
+        except store.StoredDataError:
+            log.warning("site %s: unreadable health in Redis, starting afresh", self.site.id)
+            return None
+
+    # --- talking to WinCC ------------------------------------------------------------------
+
+    def _read(self) -> tuple[list[TagValue], dict[str, Alarm] | None]:
+        if self._client is None:
+            self._client = self.connect(self.site.connection())
+            self._alarms_supported = self._client.capabilities().active_alarms
+        names = self.names
+        tags = self._in_order(names, self._client.read_tags(names)) if names else []
+        alarms = None
+        if self._alarms_supported:
+            try:
+                alarms = {alarm.key: alarm for alarm in self._client.active_alarms()}
+            except NotSupportedError:
+                self._alarms_supported = False
+                log.info("site %s has no active alarm list; polling tags only", self.site.id)
+        return tags, alarms
+
+    def _in_order(self, names: Sequence[str], read: Sequence[TagValue]) -> list[TagValue]:
+        """One value per configured tag; a tag the server left out is bad, with the reason."""
+        by_name = {tag.name: tag for tag in read}
+        return [
+            by_name.get(name)
+            or TagValue(name, None, Quality.BAD, error="the server returned no value for it")
+            for name in names
+        ]
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:  # a broken connection may fail to close; it is dropped anyway
+                log.debug("site %s: closing the client failed", self.site.id, exc_info=True)
+            self._client = None
+
+    # --- writing Redis -----------------------------------------------------------------------
+
+    def _load_snapshot(self) -> None:
+        """After a restart, or when another process polled the site: start from Redis."""
+        site = self.site.id
+        raw_values = self.redis.hgetall(store.site_values(site))
+        self._values = {}
+        for name, raw in raw_values.items():
+            fingerprint = _stored_fingerprint(raw)
+            if fingerprint is not None:
+                self._values[name] = fingerprint
+        self._alarms = {}
+        for key, raw in self.redis.hgetall(store.site_alarms(site)).items():
+            try:
+                self._alarms[key] = store.decode_alarm(raw)
+            except store.StoredDataError:
+                log.warning("site %s: unreadable alarm %s in Redis is replaced", site, key)
+
+    def _record_success(
+        self,
+        previous: store.SiteHealth | None,
+        writer: str,
+        started_at: datetime,
+        started: float,
+        latency: float,
+        tags: list[TagValue],
+        alarms: dict[str, Alarm] | None,
+    ) -> PollOutcome:
+        site = self.site.id
+        if writer != self._written:
+            self._load_snapshot()
+        read_at = self.clock()
+        epoch = read_at.timestamp()
+        pipe = self.redis.pipeline(transaction=True)
+
+        changed: dict[str, str] = {}
+        fingerprints = {}
+        for tag in tags:
+            fingerprint = _fingerprint(tag)
+            if self._values.get(tag.name) != fingerprint:
+                fingerprints[tag.name] = fingerprint
+                changed[tag.name] = store.encode_value(tag, read_at)
+                sample = _trend_sample(tag, epoch)
+                if sample is not None:
+                    trend = store.site_trend(site, tag.name)
+                    pipe.lpush(trend, sample)
+                    pipe.ltrim(trend, 0, store.TREND_LENGTH - 1)
+        if changed:
+            pipe.hset(store.site_values(site), mapping=changed)
+        stale = self._values.keys() - {tag.name for tag in tags}
+        if stale:  # tags no longer configured
+            pipe.hdel(store.site_values(site), *stale)
+
+        events = []
+        alarms_changed = False
+        current_alarms = self._alarms if alarms is None else alarms
+        if alarms is not None:
+            updated = {
+                key: store.encode_alarm(alarm)
+                for key, alarm in alarms.items()
+                if self._alarms.get(key) != alarm
+            }
+            gone = self._alarms.keys() - alarms.keys()
+            if updated:
+                pipe.hset(store.site_alarms(site), mapping=updated)
+            if gone:
+                pipe.hdel(store.site_alarms(site), *gone)
+            alarms_changed = bool(updated or gone)
+            events = diff_alarms(site, self._alarms, alarms, read_at)
+            for event in events:
+                pipe.xadd(
+                    store.JOURNAL_STREAM,
+                    event.to_fields(),
+                    maxlen=store.JOURNAL_MAXLEN,
+                    approximate=True,
+                )
+
+        self._writes += 1
+        stamp = f"{_process_id()}:{id(self)}:{self._writes}"
+        health = store.SiteHealth(
+            site=site,
+            interval=self.site.poll_interval,
+            last_attempt=started_at,
+            last_success=read_at,
+            duration_ms=(time.monotonic() - started) * 1000,
+            latency_ms=latency * 1000,
+            failures=0,
+            last_error="",
+            backoff_until=None,
+            tag_count=len(tags),
+            alarm_count=len(current_alarms),
+        )
+        health_changed = previous is None or previous.failures > 0
+        pipe.hset(
+            store.site_health(site), mapping={**store.encode_health(health), "writer": stamp}
+        )
+        if changed or alarms_changed or health_changed:
+            pipe.publish(store.CHANGES_CHANNEL, json.dumps({
+                "site": site,
+                "tags": list(changed),
+                "alarms": alarms_changed,
+                "health": health_changed,
+            }))
+        pipe.execute()
+
+        # Only now, with Redis written, does memory move on.
+        for name in stale:
+            self._values.pop(name, None)
+        self._values.update(fingerprints)
+        self._alarms = dict(current_alarms)
+        self._written = stamp
+        if previous is not None and previous.failures:
+            log.info("site %s answers again after %d failed polls", site, previous.failures)
+        return PollOutcome(
+            site,
+            "ok",
+            changed_tags=tuple(changed),
+            alarms_changed=alarms_changed,
+            health_changed=health_changed,
+            journal_events=len(events),
+        )
+
+    def _record_failure(
+        self,
+        previous: store.SiteHealth | None,
+        started_at: datetime,
+        started: float,
+        latency: float,
+        exc: BaseException,
+    ) -> PollOutcome:
+        site = self.site.id
+        if self.overrun and isinstance(exc, self.overrun):
+            error = f"the poll did not finish within its time limit of {self.limits.soft:g} s"
+        else:
+            error = describe_error(exc)
+        failures = (previous.failures if previous else 0) + 1
+        now = self.clock()
+        backoff_until = now + timedelta(
+            seconds=self.backoff.delay(self.site.poll_interval, failures)
+        )
+        health = store.SiteHealth(
+            site=site,
+            interval=self.site.poll_interval,
+            last_attempt=started_at,
+            last_success=previous.last_success if previous else None,
+            duration_ms=(time.monotonic() - started) * 1000,
+            latency_ms=latency * 1000,
+            failures=failures,
+            last_error=error,
+            backoff_until=backoff_until,
+            tag_count=len(self.site.tags),
+            alarm_count=previous.alarm_count if previous else 0,
+        )
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(store.site_health(site), mapping=store.encode_health(health))
+        pipe.publish(store.CHANGES_CHANNEL, json.dumps(
+            {"site": site, "tags": [], "alarms": False, "health": True}))
+        pipe.execute()
+        if previous is None or previous.last_error != error:
+            if isinstance(exc, WinCCError):
+                log.warning("site %s: poll failed: %s", site, error)
+            else:
+                log.exception("site %s: poll failed: %s", site, error, exc_info=exc)
+        return PollOutcome(site, "failed", health_changed=True, error=error)
+
+
+class Pollers:
+    """The pollers of one worker process, one per configured site, made on first use."""
+
+    def __init__(self, sites: Iterable[SiteConfig], redis_client: redis.Redis, **options: Any):
+        self._sites = {site.id: site for site in sites}
+        self._redis = redis_client
+        self._options = options
+        self._options.setdefault("limits", TimeLimits.for_sites(self._sites.values()))
+        self._pollers: dict[str, SitePoller] = {}
+
+    def poll(self, site_id: str) -> PollOutcome:
+        poller = self._pollers.get(site_id)
+        if poller is None:
+            site = self._sites.get(site_id)
+            if site is None:
+                known = ", ".join(sorted(self._sites)) or "none"
+                raise KeyError(f"site {site_id!r} is not in the configuration (known: {known})")
+            poller = self._pollers[site_id] = SitePoller(site, self._redis, **self._options)
+        return poller.poll()
+
+    def close(self) -> None:
+        for poller in self._pollers.values():
+            poller.close()
+        self._pollers.clear()
