@@ -1,0 +1,307 @@
+"""The load client: many simulated browsers in one process, over SSE or by polling.
+
+Run as its own process (python -m bench.loadclient ...), so its CPU is not the server's.
+Each client signs in with its own session cookie, like a browser. In SSE mode it holds
+one stream open and reads it; in poll mode it fetches the panel every `interval` seconds,
+as the page's polling fallback does. Every stamped value (bench/stamp.py) a client sees
+for the first time gives one publish -> arrival latency. Drops (a stream that ends or
+fails before the run ends) and failed connects are counted, and the client reconnects
+after a second, as the htmx SSE extension would.
+
+Bounded: every client stops at the run's end time, and the process exits by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from bench import stamp
+from bench.stats import MsHistogram
+
+
+@dataclass
+class Shared:
+    base: str
+    path: str
+    poll_paths: list[str]
+    mode: str
+    interval: float
+    pattern: object
+    cookie_name: str
+    window_start: float
+    window_end: float
+    latency: MsHistogram = field(default_factory=MsHistogram)
+    request_time: MsHistogram = field(default_factory=MsHistogram)
+    status: dict[str, int] = field(default_factory=dict)
+    connects: int = 0
+    connect_failures: int = 0
+    drops: int = 0
+    drops_in_window: int = 0
+    messages: int = 0
+    bytes: int = 0
+    requests: int = 0
+    request_errors: int = 0
+    late_polls: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    stamps_per_client: list[int] = field(default_factory=list)
+    connected_at_window_start: int = 0
+    open_streams: int = 0
+
+    def error(self, exc: BaseException) -> None:
+        key = type(exc).__name__
+        self.errors[key] = self.errors.get(key, 0) + 1
+
+
+class Client:
+    def __init__(self, shared: Shared, session_key: str) -> None:
+        self.shared = shared
+        self.headers = {"Cookie": f"{shared.cookie_name}={session_key}"}
+        self.newest = 0.0  # absolute publish time of the newest stamp seen
+        self.stamps = 0  # new stamps seen inside the window
+
+    def see(self, data: bytes, now: float, not_before: float) -> None:
+        """Record the stamps in `data` that are newer than any seen before."""
+        sh = self.shared
+        found = set()
+        for match in sh.pattern.finditer(data):
+            try:
+                found.add(stamp.decode(stamp.number(match.group(1)), now))
+            except ValueError:
+                continue
+        newest = self.newest
+        for published in found:
+            if published > newest + 1e-4 and published >= not_before:
+                if sh.window_start <= now <= sh.window_end:
+                    sh.latency.add(now - published)
+                    self.stamps += 1
+        if found:
+            self.newest = max(newest, max(found))
+
+    async def run_sse(self, session: aiohttp.ClientSession, stop_at: float) -> None:
+        sh = self.shared
+        url = sh.base + sh.path
+        tail = b""
+        while time.time() < stop_at:
+            connected = False
+            try:
+                timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=None)
+                async with session.get(url, headers=self.headers, timeout=timeout) as resp:
+                    key = str(resp.status)
+                    sh.status[key] = sh.status.get(key, 0) + 1
+                    if resp.status != 200:
+                        sh.connect_failures += 1
+                        await resp.read()
+                        raise aiohttp.ClientResponseError(
+                            resp.request_info, (), status=resp.status)
+                    sh.connects += 1
+                    sh.open_streams += 1
+                    connected = True
+                    # Values published before this connection came in the snapshot.
+                    since = time.time()
+                    try:
+                        while True:
+                            remaining = stop_at - time.time()
+                            if remaining <= 0:
+                                return
+                            try:
+                                chunk = await asyncio.wait_for(
+                                    resp.content.readany(), timeout=remaining)
+                            except TimeoutError:
+                                return
+                            if not chunk:
+                                break  # the server ended the stream
+                            now = time.time()
+                            sh.bytes += len(chunk)
+                            sh.messages += chunk.count(b"\n\n")
+                            # A stamp may straddle two chunks: look at the seam again.
+                            self.see(tail + chunk, now, since)
+                            tail = chunk[-48:]
+                    finally:
+                        sh.open_streams -= 1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure is counted, then retried
+                sh.error(exc)
+                if not connected:
+                    sh.connect_failures += 0 if isinstance(
+                        exc, aiohttp.ClientResponseError) else 1
+            now = time.time()
+            if now < stop_at:
+                if connected:
+                    sh.drops += 1
+                    if sh.window_start <= now <= sh.window_end:
+                        sh.drops_in_window += 1
+                await asyncio.sleep(min(1.0, max(0.0, stop_at - now)))
+
+    async def run_poll(self, session: aiohttp.ClientSession, stop_at: float) -> None:
+        sh = self.shared
+        urls = [sh.base + p for p in sh.poll_paths]
+        # A random phase to the others, as browsers opened at different moments.
+        next_at = time.time() + random.uniform(0, sh.interval)
+        since = time.time()
+        while True:
+            delay = next_at - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if time.time() >= stop_at:
+                return
+            started = time.time()
+            for url in urls:
+                t0 = time.time()
+                try:
+                    timeout = aiohttp.ClientTimeout(total=10)
+                    async with session.get(url, headers=self.headers, timeout=timeout) as resp:
+                        body = await resp.read()
+                        key = str(resp.status)
+                        sh.status[key] = sh.status.get(key, 0) + 1
+                        now = time.time()
+                        sh.requests += 1
+                        sh.bytes += len(body)
+                        if resp.status != 200:
+                            sh.request_errors += 1
+                            continue
+                        if sh.window_start <= now <= sh.window_end:
+                            sh.request_time.add(now - t0)
+                        self.see(body, now, since)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    sh.request_errors += 1
+                    sh.error(exc)
+            next_at += sh.interval
+            if next_at < time.time():
+                # The requests took longer than the interval: the next one goes now.
+                if sh.window_start <= started <= sh.window_end:
+                    sh.late_polls += 1
+                next_at = time.time()
+
+
+async def main_async(args: argparse.Namespace) -> dict:
+    with open(args.sessions, encoding="utf-8") as fh:
+        keys = json.load(fh)
+    keys = keys[args.offset: args.offset + args.clients]
+    if len(keys) < args.clients:
+        raise SystemExit(f"only {len(keys)} session keys for {args.clients} clients")
+    start_at = args.start_at or time.time()
+    window_start = start_at + args.ramp + args.warmup
+    window_end = window_start + args.duration
+    stop_at = window_end + 0.5
+    shared = Shared(
+        base=args.url.rstrip("/"), path=args.path,
+        poll_paths=[p for p in (args.poll_paths or "").split(",") if p] or [args.path],
+        mode=args.mode, interval=args.interval, pattern=stamp.compile_pattern(args.pattern),
+        cookie_name=args.cookie_name, window_start=window_start, window_end=window_end,
+    )
+    clients = [Client(shared, key) for key in keys]
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None, force_close=False)
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    async with aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+    ) as session:
+        delay = start_at - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks = []
+        for i, client in enumerate(clients):
+            # Spread the connects over the ramp, as browsers arriving.
+            at = start_at + args.ramp * i / max(1, len(clients))
+            runner = client.run_sse if args.mode == "sse" else client.run_poll
+            tasks.append(asyncio.create_task(_later(at, runner(session, stop_at))))
+
+        async def note_window_start() -> None:
+            await asyncio.sleep(max(0.0, window_start - time.time()))
+            shared.connected_at_window_start = shared.open_streams
+
+        marker = asyncio.create_task(note_window_start())
+        # Hard bound: nothing runs past the stop time plus a grace period.
+        done, pending = await asyncio.wait(tasks, timeout=stop_at - time.time() + 15)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        marker.cancel()
+        for task in done:
+            if task.exception() is not None:
+                shared.error(task.exception())
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    shared.stamps_per_client = [c.stamps for c in clients]
+    return {
+        "mode": args.mode,
+        "clients": len(clients),
+        "window": [window_start, window_end],
+        "latency": shared.latency.to_json(),
+        "request_time": shared.request_time.to_json(),
+        "status": shared.status,
+        "connects": shared.connects,
+        "connect_failures": shared.connect_failures,
+        "drops": shared.drops,
+        "drops_in_window": shared.drops_in_window,
+        "connected_at_window_start": shared.connected_at_window_start,
+        "messages": shared.messages,
+        "bytes": shared.bytes,
+        "requests": shared.requests,
+        "request_errors": shared.request_errors,
+        "late_polls": shared.late_polls,
+        "errors": shared.errors,
+        "stamps_per_client": shared.stamps_per_client,
+        "cpu_seconds": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+    }
+
+
+async def _later(at: float, coro) -> None:
+    delay = at - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    await coro
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--url", required=True, help="the web server, e.g. http://127.0.0.1:8000")
+    p.add_argument("--path", required=True, help="the SSE stream path (or the poll path)")
+    p.add_argument("--poll-paths", default="", help="comma-separated paths fetched per poll")
+    p.add_argument("--mode", choices=["sse", "poll"], default="sse")
+    p.add_argument("--sessions", required=True, help="JSON list of session keys")
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--clients", type=int, required=True)
+    p.add_argument("--start-at", type=float, default=0.0, help="epoch seconds to begin")
+    p.add_argument("--ramp", type=float, default=5.0)
+    p.add_argument("--warmup", type=float, default=3.0)
+    p.add_argument("--duration", type=float, default=20.0)
+    p.add_argument("--interval", type=float, default=1.0)
+    p.add_argument("--pattern", default=None, help="regex (bytes) with one group: a stamp")
+    p.add_argument("--cookie-name", default="sessionid")
+    p.add_argument("--out", required=True)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.duration > 3600 or args.ramp > 600:
+        raise SystemExit("refusing a run longer than an hour")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(65536, hard), hard))
+    try:
+        from uvloop import run
+    except ImportError:
+        run = asyncio.run
+    result = run(main_async(args))
+    tmp = args.out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(result, fh)
+    os.replace(tmp, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

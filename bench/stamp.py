@@ -1,0 +1,37 @@
+"""Values that carry their own publish time, so a client can tell how old a value is.
+
+The driver writes, as a tag's value, the publish time modulo 10,000 s with three
+decimals (a tag configured with `decimals: 3`). A client reading the rendered tile turns
+the number back into the absolute publish time, using its own clock (same machine).
+"""
+
+from __future__ import annotations
+
+import re
+
+MODULO = 10_000.0
+
+# A rendered stamp: up to four digits, an optional thousands separator, three decimals.
+# The tiles configured for stamps carry the unit STAMP_UNIT, which anchors the match.
+STAMP_UNIT = "sx"
+DEFAULT_PATTERN = rb"(\d{1,2}[,\u202f\xa0]?\d{0,3}\.\d{3})"
+
+
+def encode(t: float) -> float:
+    return round(t % MODULO, 3)
+
+
+def decode(value: float, now: float) -> float:
+    """The absolute time (near `now`, not after it by more than 1 s) a stamp stands for."""
+    age = (now - value) % MODULO
+    if age > MODULO - 1.0:  # a stamp slightly in the future (clock read order)
+        age -= MODULO
+    return now - age
+
+
+def number(raw: bytes) -> float:
+    return float(raw.replace(b",", b"").replace("\u202f".encode(), b"").replace(b"\xc2\xa0", b""))
+
+
+def compile_pattern(pattern: str | None) -> re.Pattern[bytes]:
+    return re.compile(pattern.encode() if pattern else DEFAULT_PATTERN)
