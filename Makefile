@@ -1,0 +1,104 @@
+# `make run`  serves the demo plant at http://127.0.0.1:$(PORT)/ (Ctrl-C stops all of it).
+# `make test` runs every test: unit, integration (real Redis, Celery, simulator) and browser.
+# Both set everything up first, on a fresh Debian machine, with nothing installed by hand.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+CI ?=
+CHROMIUM := /usr/bin/chromium
+
+# The demo's API users on the built-in simulator. These values are for the simulator only:
+# the demo configuration names these variables, a real plant's configuration names its own.
+export WINCC_SIM_RO_USER ?= dashboard-reader
+export WINCC_SIM_RO_PASSWORD ?= ro-simulator-only
+export WINCC_SIM_RO_TOKEN ?= ro-token-simulator-only
+export WINCC_SIM_RW_USER ?= dashboard-operator
+export WINCC_SIM_RW_PASSWORD ?= rw-simulator-only
+export WINCC_SIM_RW_TOKEN ?= rw-token-simulator-only
+export WINCC_SIM_ADMIN_TOKEN ?= admin-token-simulator-only
+
+# The private redis-server runs only when no REDIS_URL is given.
+RUN_PROCESSES := $(if $(REDIS_URL),,redis) sim-oven sim-line sim-utilities web worker beat
+
+# ensure_package(command, debian package, what it is for): install it when missing.
+# As root with apt-get it is installed; otherwise a plain sentence says how, and make stops.
+define ensure_package
+	@if ! command -v $(1) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's $(2) ($(3))..."; \
+	    apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2); \
+	  else \
+	    echo "$(1) is missing; $(3) needs it. Install it with: sudo apt-get install $(2)"; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
+
+.PHONY: help setup run test check lint redis-server chromium
+
+help:
+	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
+	@echo "make test   run every test (installs Redis and Chromium when missing, as root)"
+	@echo "make check  validate the configuration (WINCC_CONFIG) and the settings"
+	@echo "make lint   ruff"
+
+# The virtual environment, reinstalled only when pyproject.toml changes.
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+	  echo "Install it, or name one with: make PYTHON=/path/to/python3.11 ..."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+redis-server:
+	$(call ensure_package,redis-server,redis-server,the demo's private Redis (or set REDIS_URL))
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium (browser tests)..."; \
+	    apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  elif [ "$(CI)" = true ]; then \
+	    echo "$(CHROMIUM) is missing and cannot be installed (not root); CI needs it."; exit 1; \
+	  else \
+	    echo "$(CHROMIUM) is missing: browser tests will be skipped."; \
+	    echo "Install it with: sudo apt-get install chromium"; \
+	  fi; \
+	fi
+
+run: export WDASH_DEMO := 1
+run: export DEMO_PASSWORD ?= demo
+run: export WDASH_WEB_PORT := $(PORT)
+run: setup $(if $(REDIS_URL),,redis-server)
+	$(BIN)/python -m dashboard.demo.prepare
+	$(BIN)/python manage.py migrate --noinput --skip-checks
+	$(BIN)/python manage.py demo_setup
+	@echo "Serving the demo at http://127.0.0.1:$(PORT)/ - Ctrl-C stops every process."
+	PATH="$(BIN):$$PATH" exec $(BIN)/honcho --procfile Procfile --env var/run.env \
+	  start $(RUN_PROCESSES)
+
+# pytest's exit code 5 means it collected no test: that fails too, with a sentence.
+test: setup redis-server chromium
+	$(BIN)/ruff check .
+	CI="$(CI)" $(BIN)/pytest $(PYTEST_ARGS) || { status=$$?; \
+	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
+
+check: setup
+	$(BIN)/python manage.py check
+
+lint: setup
+	$(BIN)/ruff check .
+
+# `make bench` (the benchmarks in bench/, results in docs/benchmarks.md) belongs here.

@@ -1,0 +1,60 @@
+"""System checks: `python manage.py check` fails on a broken WINCC_CONFIG, naming each problem.
+
+The web and worker processes call `require_valid_config()` at start-up and refuse to run
+with a broken configuration instead of serving or polling half of a plant.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.conf import settings
+from django.core import checks
+
+from wincc_bridge import config as bridge_config
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@checks.register("wincc")
+def check_wincc_config(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    try:
+        bridge_config.load(settings.WINCC_CONFIG)
+    except bridge_config.ConfigError as exc:
+        last = len(exc.problems) - 1
+        return [
+            checks.Error(
+                problem,
+                hint="docs/configuration.md explains every key." if number == last else None,
+                obj=f"WINCC_CONFIG={exc.source}",
+                id="wdash.E001",
+            )
+            for number, problem in enumerate(exc.problems)
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security)
+def check_demo_mode_stays_local(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The demo relaxes cookie security and knows a shared password; keep it on loopback."""
+    if not settings.DEMO_MODE:
+        return []
+    exposed = [host for host in settings.ALLOWED_HOSTS if host not in LOOPBACK_HOSTS]
+    if not exposed:
+        return []
+    return [
+        checks.Warning(
+            f"WDASH_DEMO is on while ALLOWED_HOSTS admits {', '.join(exposed)}.",
+            hint="Demo mode turns off secure cookies and HSTS; unset WDASH_DEMO in production.",
+            id="wdash.W001",
+        )
+    ]
+
+
+def require_valid_config() -> bridge_config.Config:
+    """Load WINCC_CONFIG or stop the process with the list of problems on stderr."""
+    try:
+        return bridge_config.load(settings.WINCC_CONFIG)
+    except bridge_config.ConfigError as exc:
+        print(f"Refusing to start: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None

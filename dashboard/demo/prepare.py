@@ -1,0 +1,59 @@
+"""Prepare `make run`: folders under var/, and var/run.env for honcho.
+
+Without REDIS_URL the demo runs a private redis-server (a Procfile entry, so Ctrl-C stops
+it too) on a free local port picked here; with REDIS_URL that server is used instead.
+
+Usage: python -m dashboard.demo.prepare [--var DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+DEMO_SITES = ("oven-unified", "line-classic", "utilities-restv1")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_env(environ: dict[str, str] | os._Environ, port: int | None = None) -> dict[str, str]:
+    """The variables honcho adds for the demo's processes."""
+    if environ.get("REDIS_URL"):
+        return {}
+    port = port or free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    return {"REDIS_PORT": str(port), "REDIS_URL": url, "CELERY_BROKER_URL": url}
+
+
+def prepare(var_dir: Path, environ=os.environ) -> Path:
+    for folder in ("redis", *(f"sim/{site}" for site in DEMO_SITES)):
+        (var_dir / folder).mkdir(parents=True, exist_ok=True)
+    env_file = var_dir / "run.env"
+    lines = [f"{name}={value}" for name, value in run_env(environ).items()]
+    env_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return env_file
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--var", type=Path, default=BASE_DIR / "var", help="state folder")
+    args = parser.parse_args(argv)
+    env_file = prepare(args.var)
+    if os.environ.get("REDIS_URL"):
+        print(f"Redis: using REDIS_URL ({os.environ['REDIS_URL']})")
+    else:
+        print(f"Redis: a private redis-server for the demo, {env_file} has its port")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
