@@ -32,18 +32,16 @@ class Transition(StrEnum):
 S = AlarmState
 T = Transition
 
-# (state last poll, state now) -> transitions; None is "not in the active list".
-# An alarm leaves the list when it is over (acknowledged and back to normal, reset, or removed
-# by WinCC): that is "cleared". "returned" is the condition going away while it stays listed.
+# (state last poll, state now) -> transitions; None is "not in the active list". "returned"
+# is the condition going away, "cleared" the alarm leaving the list without it (a reset, or
+# WinCC removing an instance that was raised again). The words match WinCC's own history:
+# raised, cleared (our "returned"), acknowledged, reset and removed (our "cleared").
 TRANSITIONS: dict[tuple[AlarmState | None, AlarmState | None], tuple[Transition, ...]] = {
     (None, S.UNACKNOWLEDGED): (T.RAISED,),
     (None, S.ACKNOWLEDGED): (T.RAISED, T.ACKNOWLEDGED),
     (None, S.RETURNED_UNACKNOWLEDGED): (T.RAISED, T.RETURNED),
     (None, S.LATCHED_UNACKNOWLEDGED): (T.RAISED, T.RETURNED),
     (None, S.LATCHED_ACKNOWLEDGED): (T.RAISED, T.RETURNED, T.ACKNOWLEDGED),
-    (None, S.SHELVED): (T.SHELVED,),
-    (None, S.SUPPRESSED): (T.SUPPRESSED,),
-    (None, S.OUT_OF_SERVICE): (T.SUPPRESSED,),
     (S.UNACKNOWLEDGED, S.ACKNOWLEDGED): (T.ACKNOWLEDGED,),
     (S.UNACKNOWLEDGED, S.RETURNED_UNACKNOWLEDGED): (T.RETURNED,),
     (S.UNACKNOWLEDGED, S.LATCHED_UNACKNOWLEDGED): (T.RETURNED,),
@@ -55,8 +53,18 @@ TRANSITIONS: dict[tuple[AlarmState | None, AlarmState | None], tuple[Transition,
     (S.LATCHED_UNACKNOWLEDGED, S.LATCHED_ACKNOWLEDGED): (T.ACKNOWLEDGED,),
     (S.LATCHED_UNACKNOWLEDGED, S.UNACKNOWLEDGED): (T.RAISED,),
     (S.LATCHED_ACKNOWLEDGED, S.UNACKNOWLEDGED): (T.RAISED,),
+    # Leaving the list: what it takes to get from that state to normal.
+    (S.UNACKNOWLEDGED, None): (T.ACKNOWLEDGED, T.RETURNED),
+    (S.ACKNOWLEDGED, None): (T.RETURNED,),
+    (S.RETURNED_UNACKNOWLEDGED, None): (T.ACKNOWLEDGED,),
+    (S.LATCHED_UNACKNOWLEDGED, None): (T.ACKNOWLEDGED, T.CLEARED),
+    (S.LATCHED_ACKNOWLEDGED, None): (T.CLEARED,),
 }
-# Shelving, suppression and leaving the list follow from the new state alone.
+# An unacknowledged alarm that needs no acknowledgement (a notification) just returns.
+_UNACKNOWLEDGEABLE_LEAVES = (T.RETURNED,)
+# An instance that leaves the list as a newer instance of the same alarm appears was removed.
+_REPLACED = (T.CLEARED,)
+# Shelving and suppression follow from the new state alone.
 _INTO_STATE = {
     S.SHELVED: (T.SHELVED,),
     S.SUPPRESSED: (T.SUPPRESSED,),
@@ -66,6 +74,8 @@ _INTO_STATE = {
 
 def transitions_between(old: AlarmState | None, new: AlarmState | None) -> tuple[Transition, ...]:
     """What happened to an alarm between two polls; () when nothing did."""
+    old = None if old is S.NORMAL else old
+    new = None if new is S.NORMAL else new
     if old == new:
         return ()
     if (old, new) in TRANSITIONS:
@@ -158,10 +168,19 @@ def _time_of(transition: Transition, alarm: Alarm, now: datetime) -> datetime:
 
 
 def alarm_events(
-    site: str, old: Alarm | None, new: Alarm | None, now: datetime
+    site: str, old: Alarm | None, new: Alarm | None, now: datetime, *, replaced: bool = False
 ) -> list[JournalEvent]:
-    """The journal events of one alarm instance between two polls."""
+    """The journal events of one alarm instance between two polls.
+
+    `replaced`: a newer instance of the same alarm is in the list now.
+    """
     steps = transitions_between(old.state if old else None, new.state if new else None)
+    leaving = old is not None and (new is None or new.state is S.NORMAL)
+    if leaving and steps:
+        if replaced:
+            steps = _REPLACED
+        elif old.state is S.UNACKNOWLEDGED and not old.can_acknowledge:
+            steps = _UNACKNOWLEDGEABLE_LEAVES
     if not steps:
         return []
     alarm = new or old
@@ -192,8 +211,17 @@ def diff_alarms(
     site: str, old: Mapping[str, Alarm], new: Mapping[str, Alarm], now: datetime
 ) -> list[JournalEvent]:
     """Every transition between two snapshots of the active list (keyed by Alarm.key)."""
+    newest: dict[str, int] = {}
+    for alarm in new.values():
+        newest[alarm.name] = max(newest.get(alarm.name, alarm.instance_id), alarm.instance_id)
     events: list[JournalEvent] = []
     for key in old.keys() | new.keys():
-        events.extend(alarm_events(site, old.get(key), new.get(key), now))
+        before, after = old.get(key), new.get(key)
+        replaced = (
+            (after is None or after.state is S.NORMAL)
+            and before is not None
+            and newest.get(before.name, before.instance_id) > before.instance_id
+        )
+        events.extend(alarm_events(site, before, after, now, replaced=replaced))
     events.sort(key=lambda event: event.at)
     return events

@@ -18,8 +18,11 @@ NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
     (S.UNACKNOWLEDGED, S.ACKNOWLEDGED, ["acknowledged"]),
     (S.UNACKNOWLEDGED, S.RETURNED_UNACKNOWLEDGED, ["returned"]),
     (S.RETURNED_UNACKNOWLEDGED, S.UNACKNOWLEDGED, ["raised"]),
-    (S.ACKNOWLEDGED, None, ["cleared"]),
-    (S.RETURNED_UNACKNOWLEDGED, None, ["cleared"]),
+    (S.ACKNOWLEDGED, None, ["returned"]),
+    (S.RETURNED_UNACKNOWLEDGED, None, ["acknowledged"]),
+    (S.UNACKNOWLEDGED, None, ["acknowledged", "returned"]),
+    (S.LATCHED_ACKNOWLEDGED, None, ["cleared"]),
+    (S.ACKNOWLEDGED, S.NORMAL, ["returned"]),
     (None, S.ACKNOWLEDGED, ["raised", "acknowledged"]),
     (S.UNACKNOWLEDGED, S.SHELVED, ["shelved"]),
     (S.SHELVED, S.UNACKNOWLEDGED, ["unshelved"]),
@@ -47,13 +50,25 @@ def test_steps_missed_between_polls_come_in_winccs_order():
     assert all(e.state == "returned_unacknowledged" for e in events)
 
 
-def test_removal_uses_the_last_known_alarm_and_the_poll_time():
+def test_leaving_uses_the_last_known_alarm_and_the_poll_time():
     old = alarm(S.ACKNOWLEDGED, acknowledged_by="op1", ack_time=NOW - timedelta(seconds=5))
     (event,) = diff_alarms("oven", {old.key: old}, {}, NOW)
-    assert (event.transition, event.at, event.state) == (Transition.CLEARED, NOW, "normal")
+    assert (event.transition, event.at, event.state) == (Transition.RETURNED, NOW, "normal")
     assert (event.priority, event.alarm_class, event.event_text, event.info_text, event.area,
             event.acknowledged_by) == (12, "Alarm", "Zone 1 too hot", "Open the vent", "Oven",
                                        "op1")
+
+
+def test_a_notification_that_leaves_just_returned():
+    old = alarm(S.UNACKNOWLEDGED, can_acknowledge=False)
+    assert [e.transition for e in diff_alarms("oven", {old.key: old}, {}, NOW)] == ["returned"]
+
+
+def test_an_instance_replaced_by_a_newer_one_was_removed():
+    old, new = alarm(S.RETURNED_UNACKNOWLEDGED, 1), alarm(S.UNACKNOWLEDGED, 2, raise_time=NOW)
+    events = diff_alarms("oven", {old.key: old}, {new.key: new}, NOW)
+    assert sorted((e.instance_id, e.transition.value) for e in events) == [
+        (1, "cleared"), (2, "raised")]
 
 
 def test_instances_are_separate_alarms():

@@ -198,7 +198,7 @@ def test_alarm_list_and_journal_follow_wincc(redis_client, plant, clock, changes
     poller.poll()
     assert store.read_alarms(redis_client, "plant-a") == {}
     entries = journal(redis_client)
-    assert [e["transition"] for e in entries] == ["raised", "acknowledged", "cleared"]
+    assert [e["transition"] for e in entries] == ["raised", "acknowledged", "returned"]
     assert entries[1]["acknowledged_by"] == "op1"
     assert entries[1]["at"] == acked.isoformat().replace("+00:00", "Z")
     assert entries[0]["priority"] == "12" and entries[0]["alarm_class"] == "Alarm"
