@@ -1,0 +1,268 @@
+"""`wincc-bridge`: test a connection to a WinCC server before configuring a site.
+
+Prints one JSON object per line on stdout; errors go to stderr as one sentence.
+Exit codes: 0 all good, 1 some items failed, 2 usage, 3 authentication or permission
+refused, 4 connection, TLS or timeout, 5 protocol error, 6 not supported by this dialect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from wincc_bridge.client import (
+    AckTag,
+    AuthError,
+    ConnectError,
+    ConnectionSettings,
+    NotSupportedError,
+    WinCCClient,
+    WinCCError,
+    open_client,
+)
+from wincc_bridge.models import Alarm
+
+OK, ITEMS_FAILED, USAGE, AUTH, CONNECTION, PROTOCOL, NOT_SUPPORTED = range(7)
+DEFAULT_ALARM_FILTER = "ActiveAlarms"
+
+ALARM_FIELDS = (
+    "name",
+    "instance_id",
+    "state",
+    "priority",
+    "alarm_class",
+    "event_text",
+    "info_text",
+    "area",
+    "raise_time",
+    "ack_time",
+    "clear_time",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    connection = argparse.ArgumentParser(add_help=False)
+    _connection_options(connection, argparse.SUPPRESS)
+    parser = _Parser(
+        prog="wincc-bridge",
+        description="Test a connection to a WinCC server before configuring a site.",
+        epilog="Exit codes: 0 all good, 1 some items failed, 2 usage, 3 login or permission "
+        "refused, 4 connection/TLS/timeout, 5 protocol error, 6 not supported by this dialect.",
+    )
+    _connection_options(parser, None)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add = _command_adder(commands, connection)
+    add("ping", "prove the server answers and accepts the credentials")
+    read = add("read", "read tag values")
+    read.add_argument("tags", nargs="+", metavar="TAG")
+    browse = add("browse", "list tags whose names match a pattern (* and ?)")
+    browse.add_argument("pattern", nargs="?", default="*", metavar="PATTERN")
+    add("alarms", "list active alarms")
+    ack = add("ack", "acknowledge an alarm")
+    ack.add_argument("name", metavar="NAME")
+    ack.add_argument(
+        "--instance",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instance id from `alarms` (default 0: every active instance)",
+    )
+    ack.add_argument(
+        "--ack-tag",
+        type=_ack_tag,
+        metavar="TAG[=VALUE]",
+        help="classic: the tag whose write acknowledges NAME, and the value (default 1)",
+    )
+    write = add("write", "write tag values")
+    write.add_argument("assignments", nargs="+", type=_assignment, metavar="TAG=VALUE")
+    return parser
+
+
+def _connection_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """The options before COMMAND; also accepted after it (then `default` is SUPPRESS)."""
+
+    def given(value: Any) -> Any:
+        return default if default is argparse.SUPPRESS else value
+
+    parser.add_argument("--dialect", choices=("classic", "unified", "rest-v1"), default=given(None))
+    parser.add_argument("--url", default=given(None), help="scheme, host and port of the server")
+    parser.add_argument("--user", default=given(None), help="default: $WINCC_USER")
+    parser.add_argument(
+        "--password-env",
+        default=given("WINCC_PASSWORD"),
+        metavar="VAR",
+        help="variable holding the password (default WINCC_PASSWORD)",
+    )
+    parser.add_argument(
+        "--token-env",
+        default=given("WINCC_TOKEN"),
+        metavar="VAR",
+        help="variable holding the token (default WINCC_TOKEN)",
+    )
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument(
+        "--ca-file", default=given(None), metavar="PATH", help="pin the server's certificate"
+    )
+    tls.add_argument(
+        "--insecure",
+        action="store_true",
+        default=given(False),
+        help="do not check the certificate (logs a warning)",
+    )
+    parser.add_argument(
+        "--timeout", type=_seconds, default=given(5.0), metavar="SECONDS", help="default 5"
+    )
+    parser.add_argument(
+        "--alarm-filter",
+        default=given(None),
+        metavar="NAME",
+        help="classic: the REST filter listing active alarms "
+        f"(default $WINCC_ALARM_FILTER or {DEFAULT_ALARM_FILTER})",
+    )
+
+
+def _command_adder(
+    commands: argparse._SubParsersAction, connection: argparse.ArgumentParser
+) -> Callable[[str, str], argparse.ArgumentParser]:
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, parents=[connection])
+
+    return add
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"the timeout must be above 0 seconds, not {text}")
+    return value
+
+
+def _value(text: str) -> Any:
+    """A JSON scalar (true, 12.5, "text", null) or, failing that, the text itself."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if not isinstance(value, dict | list) else text
+
+
+def _assignment(text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not TAG=VALUE")
+    return name, _value(value)
+
+
+def _ack_tag(text: str) -> AckTag:
+    name, sep, value = text.partition("=")
+    if not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not TAG or TAG=VALUE")
+    return AckTag(tag=name, value=_value(value) if sep else 1)
+
+
+def settings_from(args: argparse.Namespace, environ: Any) -> ConnectionSettings:
+    ack_tag = getattr(args, "ack_tag", None)
+    return ConnectionSettings(
+        dialect=args.dialect,
+        url=args.url.rstrip("/"),
+        username=args.user if args.user is not None else environ.get("WINCC_USER", ""),
+        password=environ.get(args.password_env, ""),
+        token=environ.get(args.token_env, ""),
+        verify_tls=not args.insecure,
+        ca_file=args.ca_file,
+        insecure=args.insecure,
+        timeout=args.timeout,
+        alarm_filter=args.alarm_filter or environ.get("WINCC_ALARM_FILTER") or DEFAULT_ALARM_FILTER,
+        ack_tags={args.name: ack_tag} if ack_tag else {},
+    )
+
+
+def run(client: WinCCClient, args: argparse.Namespace, out: Callable[[dict], None]) -> int:
+    """Carry out the command; the exit code for per-item outcomes (errors raise)."""
+    if args.command == "ping":
+        client.ping()
+        out({"ok": True, "server": client.settings.url, "dialect": client.dialect})
+        return OK
+    if args.command == "read":
+        values = client.read_tags(args.tags)
+        for value in values:
+            out(value.to_json())
+        return ITEMS_FAILED if any(v.error is not None for v in values) else OK
+    if args.command == "browse":
+        for item in client.browse(args.pattern):
+            out(
+                {
+                    "name": item.name,
+                    "display_name": item.display_name,
+                    "object_type": item.object_type,
+                    "data_type": item.data_type,
+                }
+            )
+        return OK
+    if args.command == "alarms":
+        for alarm in client.active_alarms():
+            out(alarm_json(alarm))
+        return OK
+    if args.command == "ack":
+        results = client.acknowledge([(args.name, args.instance)])
+    else:
+        results = client.write_tags(dict(args.assignments))
+    for result in results:
+        out(result.to_json())
+    return ITEMS_FAILED if not results or any(not r.ok for r in results) else OK
+
+
+def alarm_json(alarm: Alarm) -> dict[str, Any]:
+    data = alarm.to_json()
+    return {key: data[key] for key in ALARM_FIELDS}
+
+
+def exit_code(exc: WinCCError) -> int:
+    if isinstance(exc, AuthError):
+        return AUTH
+    if isinstance(exc, ConnectError):
+        return CONNECTION
+    if isinstance(exc, NotSupportedError):
+        return NOT_SUPPORTED
+    # ProtocolError, and any other server answer the bridge cannot use.
+    return PROTOCOL
+
+
+def main(argv: Sequence[str] | None = None, environ: Any = None) -> int:
+    environ = os.environ if environ is None else environ
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for option in ("dialect", "url"):
+        if getattr(args, option) is None:
+            parser.error(f"--{option} is required")
+    if args.ca_file and not os.path.isfile(args.ca_file):
+        parser.error(f"the certificate file {args.ca_file} does not exist")
+    logging.basicConfig(format="wincc-bridge: %(levelname)s: %(message)s", level=logging.WARNING)
+
+    def out(data: dict) -> None:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+    try:
+        with open_client(settings_from(args, environ)) as client:
+            code = run(client, args, out)
+    except WinCCError as exc:
+        sys.stdout.flush()
+        sys.stderr.write(f"wincc-bridge: {exc}\n")
+        return exit_code(exc)
+    sys.stdout.flush()
+    return code

@@ -1,0 +1,125 @@
+"""Reading the loosely typed values real WinCC servers send, shared by the dialects.
+
+Servers differ in what they put in a field (numbers as strings, texts as per-language
+lists, missing or epoch timestamps), so each helper accepts the variants and returns
+one type, or None / '' when the field carries nothing usable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from wincc_bridge.models import ItemResult
+
+_EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
+
+
+@lru_cache(maxsize=8192)
+def _parse_time(text: str) -> datetime | None:
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        # WinCC does not say which zone an unmarked time is in; the product works in UTC.
+        return stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC)
+
+
+def wire_time(raw: Any) -> datetime | None:
+    """A timezone-aware UTC time from an ISO-8601 string or epoch number; None if absent.
+
+    Unchanged tags keep their timestamp between polls, so a cache spares most parsing.
+    Unified reports an unset time as the epoch, which also counts as absent.
+    """
+    if isinstance(raw, str):
+        stamp = _parse_time(raw.strip()) if raw else None
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        seconds = raw / 1000 if abs(raw) > 1e11 else raw
+        try:
+            stamp = datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    else:
+        return None
+    if stamp is None or stamp < _EPOCH:
+        return None
+    return stamp
+
+
+def wire_int(raw: Any) -> int | None:
+    """An integer from a JSON number or a decimal or 0x string; None otherwise."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return int(raw) if raw.is_integer() else None
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            return int(text, 16) if text[:2].lower() == "0x" else int(text)
+        except ValueError:
+            return None
+    return None
+
+
+def wire_text(raw: Any) -> str:
+    """A display text: a string, the first non-empty entry of a per-language list, or ''."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, list):
+        for entry in raw:
+            if isinstance(entry, str) and entry:
+                return entry
+        return ""
+    if raw is None or isinstance(raw, dict):
+        return ""
+    return str(raw)
+
+
+def priority(raw: Any) -> int:
+    """A WinCC priority clamped to 0-16; 0 when absent."""
+    value = wire_int(raw)
+    if value is None:
+        return 0
+    return min(max(value, 0), 16)
+
+
+def item_results(
+    asked: Sequence[str],
+    answered: Iterable[tuple[str | None, str | None]],
+    *,
+    answer_was_empty: bool,
+) -> list[ItemResult]:
+    """Per-item outcomes of a write, in the order asked.
+
+    `answered` holds (name, error) pairs from the server; a pair without a name stands
+    for the asked item at its position. An empty answer to a successful request confirms
+    every item; otherwise an item the answer leaves out is reported as unconfirmed.
+    """
+    if answer_was_empty:
+        return [ItemResult(name, True) for name in asked]
+    errors: dict[str, str | None] = {}
+    for position, (name, error) in enumerate(answered):
+        if name is None and position < len(asked):
+            name = asked[position]
+        if name is not None and errors.get(name) is None:
+            errors[name] = error
+    lowered: Mapping[str, str | None] | None = None
+    results = []
+    for name in asked:
+        if name in errors:
+            error = errors[name]
+        else:
+            if lowered is None:
+                lowered = {key.lower(): value for key, value in errors.items()}
+            if name.lower() not in lowered:
+                results.append(ItemResult(name, False, "the server did not confirm this item"))
+                continue
+            error = lowered[name.lower()]
+        results.append(ItemResult(name, error is None, error))
+    return results

@@ -1,0 +1,307 @@
+"""WinCC V7.5 SP2 / V8 "WinCC/REST" (`/WinCCRestService`), HTTP Basic on every request.
+
+Field names are matched without regard to case: clients in the field see `variableName`,
+`VariableName` and `Tagname` for the same thing. Values keep their JSON type (`dataType`
+is ignored), `qualityCode` is the OPC-DA byte, and an unmarked timestamp is taken as UTC.
+Active alarms come from a V8.1 REST filter's message list; acknowledging needs a project
+tag per alarm (`ack_tags`), because Classic has no acknowledge endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from wincc_bridge.alarm_states import UNKNOWN_STATE, classic_state
+from wincc_bridge.client import ConnectionSettings, NotSupportedError, WinCCClient
+from wincc_bridge.dialects._wire import item_results, priority, wire_int, wire_text, wire_time
+from wincc_bridge.models import (
+    Alarm,
+    BrowseItem,
+    Capabilities,
+    ItemResult,
+    Quality,
+    TagValue,
+    quality_from_opc,
+)
+from wincc_bridge.transport import Transport
+
+logger = logging.getLogger("wincc_bridge")
+
+BASE_PATH = "/WinCCRestService"
+_NAME_KEYS = ("variablename", "tagname", "name")
+_LIST_KEYS = ("values", "variables", "items", "data", "messages", "result")
+_QUALITY_WORDS = {"good": Quality.GOOD, "uncertain": Quality.UNCERTAIN, "bad": Quality.BAD}
+
+
+class ClassicClient(WinCCClient):
+    dialect = "classic"
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__(settings)
+        headers = {}
+        if settings.username:
+            pair = f"{settings.username}:{settings.password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            who, check = f"user {settings.username}", "the user name and the password variable"
+        elif settings.token:
+            headers["Authorization"] = f"Bearer {settings.token}"
+            who, check = "the token", "the token variable"
+        else:
+            who, check = "a request without a user", "the user name: none was given"
+        self._http = Transport(settings, base_path=BASE_PATH, who=who, check=check, headers=headers)
+        self.server = self._http.server
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            active_alarms=bool(self.settings.alarm_filter),
+            acknowledge=bool(self.settings.ack_tags),
+        )
+
+    def ping(self) -> None:
+        try:
+            self._http.request(
+                "GET", "/tagManagement/Connections", read=True, missing="no Connections list"
+            )
+        except NotSupportedError:
+            # Some versions lack the configuration lists; a value read still proves the login.
+            self._http.request(
+                "POST", "/tagManagement/Values", json_body={"variableNames": []}, read=True
+            )
+
+    def read_tags(self, names: Sequence[str]) -> list[TagValue]:
+        values: list[TagValue] = []
+        size = max(self.settings.batch_size, 1)
+        for start in range(0, len(names), size):
+            batch = names[start : start + size]
+            body = self._http.request(
+                "POST", "/tagManagement/Values", json_body={"variableNames": batch}, read=True
+            )
+            values.extend(self._values(batch, self._items(body, "a list of tag values")))
+        return values
+
+    def write_tags(self, values: Mapping[str, Any]) -> list[ItemResult]:
+        names = list(values)
+        results: list[ItemResult] = []
+        size = max(self.settings.batch_size, 1)
+        for start in range(0, len(names), size):
+            batch = names[start : start + size]
+            body = self._http.request(
+                "PUT",
+                "/tagManagement/Values",
+                json_body=[{"variableName": name, "value": values[name]} for name in batch],
+            )
+            items = self._items(body, "a list of write results")
+            answered = (_named_error(_lower(item)) for item in items if isinstance(item, dict))
+            results.extend(item_results(batch, answered, answer_was_empty=not items))
+        return results
+
+    def browse(self, pattern: str = "*") -> list[BrowseItem]:
+        body = self._http.request(
+            "GET", "/tagManagement/variables", params={"variableName": pattern}, read=True
+        )
+        found = []
+        for raw in self._items(body, "a list of tags"):
+            if isinstance(raw, str):
+                item = {"name": raw}
+            elif isinstance(raw, dict):
+                item = _lower(raw)
+            else:
+                continue
+            name = _first(item, _NAME_KEYS)
+            # The server may ignore the filter; apply it here too, without regard to case.
+            if not isinstance(name, str) or not fnmatch.fnmatch(name.lower(), pattern.lower()):
+                continue
+            found.append(
+                BrowseItem(
+                    name=name,
+                    display_name=wire_text(item.get("displayname")),
+                    object_type=wire_text(item.get("objecttype") or item.get("type")),
+                    data_type=wire_text(item.get("datatype")),
+                )
+            )
+        return found
+
+    def active_alarms(self) -> list[Alarm]:
+        alarm_filter = self.settings.alarm_filter
+        if not alarm_filter:
+            raise NotSupportedError(
+                f"Classic WinCC at {self.server} lists active alarms only through a REST filter; "
+                "configure one in the WinCC project and name it in alarm_filter "
+                "(or --alarm-filter)",
+                server=self.server,
+            )
+        body = self._http.request(
+            "GET",
+            f"/alarmLogging/MessageList/{quote(alarm_filter, safe='')}",
+            headers={
+                "Accept-Language": self.settings.language,
+                "Content-Language": self.settings.language,
+            },
+            read=True,
+            missing=(
+                f"{self.server} has no REST filter named {alarm_filter!r} or no alarm logging "
+                "over REST (needs WinCC V8.1; check the filter name in the project)"
+            ),
+        )
+        return [
+            self._alarm(_lower(raw))
+            for raw in self._items(body, "a list of messages")
+            if isinstance(raw, dict)
+        ]
+
+    def acknowledge(self, alarms: Iterable[tuple[str, int]]) -> list[ItemResult]:
+        ack_tags = self.settings.ack_tags
+        if not ack_tags:
+            raise NotSupportedError(
+                f"Classic WinCC at {self.server} has no acknowledge endpoint; map the alarm to "
+                "its acknowledge tag in ack_tags (or --ack-tag) to acknowledge it from here",
+                server=self.server,
+            )
+        wanted = list(alarms)
+        writes = {
+            ack_tags[name].tag: ack_tags[name].value for name, _ in wanted if name in ack_tags
+        }
+        written = {result.name: result for result in self.write_tags(writes)} if writes else {}
+        results = []
+        for name, instance_id in wanted:
+            if name not in ack_tags:
+                error = f"no acknowledge tag is configured for alarm {name}"
+                results.append(ItemResult(name, False, error, instance_id))
+                continue
+            outcome = written[ack_tags[name].tag]
+            results.append(ItemResult(name, outcome.ok, outcome.error, instance_id))
+        return results
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _items(self, body: Any, expected: str) -> list[Any]:
+        """The list inside an answer: a bare array, an empty body, one item, or a wrapper."""
+        if body is None:
+            return []
+        if isinstance(body, list):
+            return body
+        if isinstance(body, dict):
+            lowered = _lower(body)
+            if _first(lowered, _NAME_KEYS) is not None:
+                return [body]
+            for key in _LIST_KEYS:
+                if isinstance(lowered.get(key), list):
+                    return lowered[key]
+        raise self._http.protocol_error(f"something other than {expected}", body)
+
+    def _values(self, batch: Sequence[str], items: list[Any]) -> list[TagValue]:
+        by_name: dict[str, TagValue] = {}
+        positional = len(items) == len(batch)
+        for position, raw in enumerate(items):
+            if not isinstance(raw, dict):
+                continue
+            item = _lower(raw)
+            name = _first(item, _NAME_KEYS)
+            if not isinstance(name, str):
+                if not positional:
+                    continue
+                name = batch[position]
+            by_name[name] = _tag_value(name, item)
+        values = []
+        lowered: dict[str, TagValue] | None = None
+        for name in batch:
+            value = by_name.get(name)
+            if value is None:
+                if lowered is None:
+                    lowered = {key.lower(): found for key, found in by_name.items()}
+                value = lowered.get(name.lower())
+                value = _renamed(value, name) if value else _not_answered(name)
+            values.append(value)
+        return values
+
+    def _alarm(self, item: dict[str, Any]) -> Alarm:
+        raw_state = item.get("state")
+        state = classic_state(raw_state) or classic_state(item.get("statetext"))
+        if state is None:
+            logger.debug("unknown Classic alarm state %r from %s", raw_state, self.server)
+            state = UNKNOWN_STATE
+        name = wire_text(item.get("name")) or wire_text(item.get("msgnr"))
+        ack_required = item.get("ackrequired")
+        needs_ack = state.needs_acknowledgement and ack_required not in (False, "false", "0")
+        user = wire_text(item.get("user")) or None
+        return Alarm(
+            site=self.settings.site,
+            name=name,
+            instance_id=wire_int(item.get("instanceid")) or 0,
+            state=state,
+            priority=priority(item.get("priority")),
+            alarm_class=wire_text(item.get("class") or item.get("classname")),
+            event_text=wire_text(item.get("text1") or item.get("eventtext")),
+            info_text=wire_text(item.get("infotext")),
+            area=wire_text(item.get("text2") or item.get("area")),
+            raise_time=wire_time(item.get("datetime") or item.get("raisetime")),
+            ack_time=wire_time(item.get("acktime")),
+            clear_time=wire_time(item.get("cleartime")),
+            can_acknowledge=needs_ack and name in self.settings.ack_tags,
+            acknowledged_by=user,
+            source_state=wire_text(raw_state),
+            extra={"message_number": wire_int(item.get("msgnr"))},
+        )
+
+
+def _tag_value(name: str, item: dict[str, Any]) -> TagValue:
+    value = item.get("value")
+    code = wire_int(item.get("qualitycode"))
+    stamp = wire_time(item.get("timestamp"))
+    error = _item_error(item)
+    if error is not None:
+        return TagValue(name, value, Quality.BAD, code, stamp, error)
+    if code is not None:
+        quality = quality_from_opc(code)
+    else:
+        word = item.get("quality")
+        quality = _QUALITY_WORDS.get(word.lower()) if isinstance(word, str) else None
+        if quality is None:
+            quality = Quality.BAD if value is None else Quality.GOOD
+    return TagValue(name, value, quality, code, stamp)
+
+
+def _item_error(item: dict[str, Any]) -> str | None:
+    """The item's failure: a non-empty `error`, or a non-zero `errorcode`."""
+    error = item.get("error")
+    if error:
+        return error if isinstance(error, str) else wire_text(error) or str(error)
+    code = wire_int(item.get("errorcode"))
+    if code:
+        text = wire_text(item.get("errortext") or item.get("errormessage"))
+        return f"{text} (error code {code})" if text else f"error code {code}"
+    return None
+
+
+def _named_error(item: dict[str, Any]) -> tuple[str | None, str | None]:
+    name = _first(item, _NAME_KEYS)
+    return (name if isinstance(name, str) else None), _item_error(item)
+
+
+def _renamed(value: TagValue, name: str) -> TagValue:
+    """The server's answer under the name as asked (Classic names ignore case)."""
+    return TagValue(
+        name, value.value, value.quality, value.quality_code, value.timestamp, value.error
+    )
+
+
+def _not_answered(name: str) -> TagValue:
+    return TagValue(name, None, Quality.BAD, error="the server did not return this tag")
+
+
+def _lower(item: dict[str, Any]) -> dict[str, Any]:
+    return {key.lower(): value for key, value in item.items()}
+
+
+def _first(item: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = item.get(key)
+        if value is not None:
+            return value
+    return None

@@ -1,0 +1,476 @@
+"""WinCC Unified GraphQL (`POST /graphql`), names and arguments as in its published schema.
+
+A session starts with the `login` mutation; its token goes out as `Authorization: Bearer`.
+The session is extended shortly before its `expires` time, and one re-login is tried when
+the server refuses a request for authentication. Errors come on two levels: `error{code,
+description}` on each item (code is a string, "0" or null is success) and the GraphQL
+`errors` array, which may stand beside partial `data`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from wincc_bridge.alarm_states import UNKNOWN_STATE, unified_can_acknowledge, unified_state
+from wincc_bridge.client import (
+    AuthError,
+    ConnectError,
+    ConnectionSettings,
+    ProtocolError,
+    WinCCClient,
+    WinCCError,
+)
+from wincc_bridge.dialects._wire import item_results, priority, wire_int, wire_text, wire_time
+from wincc_bridge.models import (
+    Alarm,
+    AlarmState,
+    BrowseItem,
+    Capabilities,
+    ItemResult,
+    Quality,
+    TagValue,
+)
+from wincc_bridge.transport import Transport
+
+logger = logging.getLogger("wincc_bridge")
+
+BASE_PATH = "/graphql"
+# Extend the session this long before it expires (or at a fifth of a shorter lifetime).
+REFRESH_MARGIN = 60.0
+
+LOGIN = (
+    "mutation($u:String!,$p:String!){login(username:$u,password:$p)"
+    "{token expires error{code description}}}"
+)
+EXTEND = "mutation{extendSession{token expires error{code description}}}"
+SESSION = "query{session{expires}}"
+TAG_VALUES = (
+    "query($n:[String!]!){tagValues(names:$n)"
+    "{name value{value timestamp quality{quality subStatus}} error{code description}}}"
+)
+WRITE = "mutation($i:[TagValueInput]!){writeTagValues(input:$i){name error{code description}}}"
+BROWSE = "query($f:[String]){browse(nameFilters:$f){name displayName objectType dataType}}"
+ACTIVE_ALARMS = (
+    "query($l:[String]){activeAlarms(languages:$l){name instanceID path state stateMachine "
+    "userResponse suppressionState priority alarmClassName eventText infoText area origin "
+    "raiseTime acknowledgmentTime clearTime userName}}"
+)
+ACKNOWLEDGE = (
+    "mutation($i:[AlarmIdentifierInput]!){acknowledgeAlarms(input:$i)"
+    "{alarmName alarmInstanceID error{code description}}}"
+)
+
+_MAIN_QUALITY = {
+    "GOOD_CASCADE": Quality.GOOD,
+    "GOOD_NON_CASCADE": Quality.GOOD,
+    "GOOD": Quality.GOOD,
+    "UNCERTAIN": Quality.UNCERTAIN,
+    "BAD": Quality.BAD,
+}
+# The schema's documented error codes, for items whose description is empty.
+_ERROR_TEXTS = {
+    "1": "generic error",
+    "2": "cannot resolve the name",
+    "3": "invalid argument",
+    "101": "incorrect credentials",
+    "102": "UMC error",
+    "201": "cannot convert the value",
+    "202": "only leaf elements of a structure tag are allowed",
+    "301": "syntax error in the filter",
+    "302": "invalid language",
+    "303": "invalid filter language",
+    "304": "invalid object state",
+    "305": "the alarm cannot be acknowledged in its current state",
+}
+_SUCCESS_CODES = (None, "0", 0, "")
+# GraphQL error codes and words that mean "who are you?" versus "you may not".
+_UNAUTHENTICATED_CODES = frozenset(
+    {"UNAUTHENTICATED", "UNAUTHORIZED", "UNAUTHORISED", "AUTHENTICATION_ERROR", "101", "102"}
+)
+_UNAUTHENTICATED_WORDS = (
+    "unauthenticated",
+    "unauthori",
+    "not logged in",
+    "not authenticated",
+    "authentication",
+    "invalid token",
+    "token expired",
+    "expired token",
+    "session expired",
+    "login required",
+)
+_FORBIDDEN_CODES = frozenset({"FORBIDDEN", "ACCESS_DENIED", "PERMISSION_DENIED"})
+_FORBIDDEN_WORDS = (
+    "forbidden",
+    "permission",
+    "not allowed",
+    "access denied",
+    "insufficient rights",
+    "no rights",
+    "missing rights",
+    "not authorized to",
+)
+_ACK_STATES = frozenset({AlarmState.ACKNOWLEDGED, AlarmState.LATCHED_ACKNOWLEDGED})
+
+
+class UnifiedClient(WinCCClient):
+    dialect = "unified"
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__(settings)
+        if settings.username:
+            who, check = f"user {settings.username}", "the user name and the password variable"
+        elif settings.token:
+            who, check = "the token", "the token variable"
+        else:
+            who, check = "a request without a user", "the user name: none was given"
+        self._http = Transport(settings, base_path=BASE_PATH, who=who, check=check)
+        self.server = self._http.server
+        self._token: str | None = None
+        self._refresh_at: float | None = None
+        if settings.token and not settings.username:
+            self._use_token(settings.token, None)
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(acknowledge=True)
+
+    def ping(self) -> None:
+        if self.settings.username:
+            self._login()
+        else:
+            self._call(SESSION, {}, "session", read=True)
+
+    def read_tags(self, names: Sequence[str]) -> list[TagValue]:
+        values: list[TagValue] = []
+        for batch in _batches(names, self.settings.batch_size):
+            items, item_errors = self._call(TAG_VALUES, {"n": batch}, "tagValues", read=True)
+            values.extend(self._values(batch, items, item_errors))
+        return values
+
+    def write_tags(self, values: Mapping[str, Any]) -> list[ItemResult]:
+        results: list[ItemResult] = []
+        for batch in _batches(list(values), self.settings.batch_size):
+            inputs = [{"name": name, "value": values[name]} for name in batch]
+            items, item_errors = self._call(WRITE, {"i": inputs}, "writeTagValues")
+            answered = [
+                (_name(item, "name"), item_errors.get(pos) or _item_error(item))
+                for pos, item in enumerate(self._list(items, "write results"))
+            ]
+            results.extend(item_results(batch, answered, answer_was_empty=not answered))
+        return results
+
+    def browse(self, pattern: str = "*") -> list[BrowseItem]:
+        items, _ = self._call(BROWSE, {"f": [pattern]}, "browse", read=True)
+        return [
+            BrowseItem(
+                name=item["name"],
+                display_name=wire_text(item.get("displayName")),
+                object_type=wire_text(item.get("objectType")),
+                data_type=wire_text(item.get("dataType")),
+            )
+            for item in self._list(items, "browse results")
+            if isinstance(item.get("name"), str)
+        ]
+
+    def active_alarms(self) -> list[Alarm]:
+        items, _ = self._call(
+            ACTIVE_ALARMS, {"l": [self.settings.language]}, "activeAlarms", read=True
+        )
+        return [self._alarm(item) for item in self._list(items, "active alarms")]
+
+    def acknowledge(self, alarms: Iterable[tuple[str, int]]) -> list[ItemResult]:
+        # One alarm per request: alarms that need single acknowledgement reject batches.
+        return [self._acknowledge_one(name, instance_id) for name, instance_id in alarms]
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _acknowledge_one(self, name: str, instance_id: int) -> ItemResult:
+        variables = {"i": [{"name": name, "instanceID": instance_id}]}
+        try:
+            items, item_errors = self._call(ACKNOWLEDGE, variables, "acknowledgeAlarms")
+        except _RequestRefused as exc:
+            return ItemResult(name, False, str(exc), instance_id)
+        for pos, item in enumerate(self._list(items, "acknowledge results")):
+            error = item_errors.get(pos) or _item_error(item)
+            if error is not None:
+                return ItemResult(name, False, error, instance_id)
+        return ItemResult(name, True, None, instance_id)
+
+    # -- the session
+
+    def _use_token(self, token: str, expires: Any) -> None:
+        self._token = token
+        self._http.set_header("Authorization", f"Bearer {token}")
+        until = wire_time(expires)
+        if until is None:
+            self._refresh_at = None
+            return
+        lifetime = (until - datetime.now(UTC)).total_seconds()
+        self._refresh_at = time.monotonic() + lifetime - min(REFRESH_MARGIN, lifetime / 5)
+
+    def _login(self) -> None:
+        self._token = None
+        self._http.set_header("Authorization", None)
+        variables = {"u": self.settings.username, "p": self.settings.password}
+        session = self._session(LOGIN, variables, "login")
+        if session is None:
+            raise self._http.auth_refused()
+        self._use_token(*session)
+
+    def _extend(self) -> None:
+        try:
+            session = self._session(EXTEND, {}, "extendSession")
+        except ConnectError:
+            raise
+        except WinCCError as exc:
+            logger.debug("extending the session at %s failed: %s", self.server, exc)
+            session = None
+        if session is None:
+            self._login()
+        else:
+            self._use_token(*session)
+
+    def _session(self, query: str, variables: dict[str, Any], field: str) -> tuple[str, Any] | None:
+        """(token, expires) from a login or extendSession; None when the server refused it."""
+        body = self._http.request(
+            "POST",
+            "",
+            json_body={"query": query, "variables": variables},
+            read=True,
+            body_statuses=frozenset({400}),
+        )
+        data, errors = self._split(body)
+        session = _dict(data.get(field))
+        error = _dict(session.get("error"))
+        code = error.get("code")
+        if code not in _SUCCESS_CODES:
+            if str(code) in ("101", "102"):
+                return None
+            raise self._http.protocol_error(f"{field} error {code}", error)
+        token = session.get("token")
+        if isinstance(token, str) and token:
+            return token, session.get("expires")
+        if any(_is_auth(e) or _is_forbidden(e) for e in errors):
+            return None
+        raise self._http.protocol_error(f"a {field} without a token", body)
+
+    def _ensure_session(self) -> None:
+        if not self.settings.username:
+            return
+        if self._token is None:
+            self._login()
+        elif self._refresh_at is not None and time.monotonic() >= self._refresh_at:
+            self._extend()
+
+    # -- requests
+
+    def _call(
+        self, query: str, variables: dict[str, Any], field: str, *, read: bool = False
+    ) -> tuple[Any, dict[int, str]]:
+        """`data[field]` and the per-item errors from `errors[].path`; one re-login on auth."""
+        self._ensure_session()
+        try:
+            return self._call_once(query, variables, field, read)
+        except AuthError:
+            if not self.settings.username:
+                raise
+            logger.debug("re-login to %s after an authentication error", self.server)
+            self._login()
+            return self._call_once(query, variables, field, read)
+
+    def _call_once(
+        self, query: str, variables: dict[str, Any], field: str, read: bool
+    ) -> tuple[Any, dict[int, str]]:
+        body = self._http.request(
+            "POST",
+            "",
+            json_body={"query": query, "variables": variables},
+            read=read,
+            body_statuses=frozenset({400}),
+        )
+        data, errors = self._split(body)
+        result = data.get(field)
+        item_errors: dict[int, str] = {}
+        general = []
+        for error in errors:
+            path = error.get("path")
+            if (
+                result is not None
+                and isinstance(path, list)
+                and len(path) > 1
+                and path[0] == field
+                and isinstance(path[1], int)
+                and not isinstance(path[1], bool)
+            ):
+                item_errors.setdefault(path[1], _message(error))
+            else:
+                general.append(error)
+        if general and result is None:
+            if any(_is_forbidden(e) for e in general):
+                raise self._http.forbidden()
+            if any(_is_auth(e) for e in general):
+                raise self._http.auth_refused()
+            raise _RequestRefused(
+                f"{self.server} refused the {field} request: {_message(general[0])}",
+                server=self.server,
+            )
+        if general:
+            logger.debug("%s answered %s with errors beside data: %s", self.server, field, general)
+        return result, item_errors
+
+    def _split(self, body: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        if not isinstance(body, dict) or not ("data" in body or "errors" in body):
+            raise self._http.protocol_error("something that is not a GraphQL answer", body)
+        data = body.get("data")
+        if data is not None and not isinstance(data, dict):
+            raise self._http.protocol_error("GraphQL data that is not an object", body)
+        raw_errors = body.get("errors") or []
+        if not isinstance(raw_errors, list):
+            raw_errors = [raw_errors]
+        errors = [e if isinstance(e, dict) else {"message": str(e)} for e in raw_errors]
+        return data or {}, errors
+
+    def _list(self, items: Any, what: str) -> list[dict[str, Any]]:
+        """The result list (null counts as empty); anything but objects inside is refused."""
+        if items is None:
+            return []
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise self._http.protocol_error(f"{what} that are not a list of objects", items)
+        return items
+
+    # -- parsing
+
+    def _values(
+        self, batch: Sequence[str], items: Any, item_errors: dict[int, str]
+    ) -> list[TagValue]:
+        found: dict[str, TagValue] = {}
+        listed = self._list(items, "tag values")
+        positional = len(listed) == len(batch)
+        for pos, item in enumerate(listed):
+            name = _name(item, "name")
+            if name is None:
+                if not positional:
+                    continue
+                name = batch[pos]
+            found[name] = _tag_value(name, item, item_errors.get(pos))
+        return [
+            found.get(name)
+            or TagValue(name, None, Quality.BAD, error="the server did not return this tag")
+            for name in batch
+        ]
+
+    def _alarm(self, item: dict[str, Any]) -> Alarm:
+        raw_state = item.get("state")
+        user_response = item.get("userResponse")
+        state = unified_state(
+            raw_state, item.get("stateMachine"), user_response, item.get("suppressionState")
+        )
+        if state is None:
+            logger.debug("unknown Unified alarm state %r from %s", raw_state, self.server)
+            state = UNKNOWN_STATE
+        ack_time = wire_time(item.get("acknowledgmentTime"))
+        user = wire_text(item.get("userName"))
+        acknowledged = state in _ACK_STATES or ack_time is not None
+        return Alarm(
+            site=self.settings.site,
+            name=wire_text(item.get("name")),
+            instance_id=wire_int(item.get("instanceID")) or 0,
+            state=state,
+            priority=priority(item.get("priority")),
+            alarm_class=wire_text(item.get("alarmClassName")),
+            event_text=wire_text(item.get("eventText")),
+            info_text=wire_text(item.get("infoText")),
+            area=wire_text(item.get("area")),
+            raise_time=wire_time(item.get("raiseTime")),
+            ack_time=ack_time,
+            clear_time=wire_time(item.get("clearTime")),
+            can_acknowledge=unified_can_acknowledge(state, user_response),
+            acknowledged_by=(user or None) if acknowledged else None,
+            source_state=wire_text(raw_state),
+            extra={"path": wire_text(item.get("path")), "origin": wire_text(item.get("origin"))},
+        )
+
+
+class _RequestRefused(ProtocolError):
+    """The server answered with GraphQL errors that are not about authentication."""
+
+
+def _batches(names: Sequence[str], size: int) -> Iterable[list[str]]:
+    size = max(size, 1)
+    for start in range(0, len(names), size):
+        yield list(names[start : start + size])
+
+
+def _dict(raw: Any) -> dict[str, Any]:
+    return raw if isinstance(raw, dict) else {}
+
+
+def _name(item: dict[str, Any], key: str) -> str | None:
+    name = item.get(key)
+    return name if isinstance(name, str) else None
+
+
+def _item_error(item: dict[str, Any]) -> str | None:
+    """The item's `error{code, description}` as a sentence; None for success."""
+    error = item.get("error")
+    if error is None:
+        return None
+    if not isinstance(error, dict):
+        return wire_text(error) or None
+    code = error.get("code")
+    if code in _SUCCESS_CODES:
+        return None
+    text = wire_text(error.get("description")) or _ERROR_TEXTS.get(str(code), "error")
+    return f"{text} (code {code})"
+
+
+def _message(error: dict[str, Any]) -> str:
+    return wire_text(error.get("message"))[:200] or str(error)[:200]
+
+
+def _code(error: dict[str, Any]) -> str:
+    code = _dict(error.get("extensions")).get("code")
+    return str(code).upper() if code is not None else ""
+
+
+def _is_auth(error: dict[str, Any]) -> bool:
+    text = _message(error).lower()
+    return _code(error) in _UNAUTHENTICATED_CODES or any(w in text for w in _UNAUTHENTICATED_WORDS)
+
+
+def _is_forbidden(error: dict[str, Any]) -> bool:
+    text = _message(error).lower()
+    return _code(error) in _FORBIDDEN_CODES or any(w in text for w in _FORBIDDEN_WORDS)
+
+
+def _tag_value(name: str, item: dict[str, Any], path_error: str | None) -> TagValue:
+    holder = item.get("value")
+    if isinstance(holder, dict):
+        value = holder.get("value")
+        stamp = wire_time(holder.get("timestamp"))
+        quality = holder.get("quality")
+        word = quality.get("quality") if isinstance(quality, dict) else quality
+    else:
+        value, stamp, word = holder, None, None
+    error = path_error or _item_error(item)
+    if error is not None:
+        return TagValue(name, value, Quality.BAD, None, stamp, error)
+    return TagValue(name, value, _main_quality(word, value), None, stamp)
+
+
+def _main_quality(word: Any, value: Any) -> Quality:
+    """Unified's MainQuality; GOOD_* variants count as good, unknown words as bad."""
+    if isinstance(word, str):
+        found = _MAIN_QUALITY.get(word.upper())
+        if found is not None:
+            return found
+        if word.upper().startswith("GOOD"):
+            return Quality.GOOD
+        return Quality.UNCERTAIN if word.upper().startswith("UNCERTAIN") else Quality.BAD
+    # No quality on the wire: a value without an error is taken as good.
+    return Quality.BAD if value is None else Quality.GOOD

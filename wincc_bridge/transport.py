@@ -1,0 +1,304 @@
+"""The HTTP plumbing every dialect shares: one httpx.Client per server and user.
+
+It owns the things that must be the same whatever a server speaks: TLS (verified by
+default, a pinned certificate, or insecure on request), explicit timeouts, a bound on the
+answer's size, retries with backoff for reads only, and the translation of every failure
+into the error classes of wincc_bridge.client with a sentence a plant engineer can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from wincc_bridge.client import (
+    AuthError,
+    ConnectError,
+    ConnectionSettings,
+    NotSupportedError,
+    ProtocolError,
+    TimeoutError,
+    TLSError,
+)
+
+logger = logging.getLogger("wincc_bridge")
+
+SNIPPET_CHARS = 200
+# First pause between read retries; it doubles each time, up to BACKOFF_MAX.
+BACKOFF_START = 0.2
+BACKOFF_MAX = 2.0
+# Answers a proxy or a restarting server gives; a read may succeed a moment later.
+_RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+class Transport:
+    """JSON over HTTP(S) to one server under one base path, with translated errors.
+
+    `who` names the credentials in sentences ("user api_ro", "the token") and `check`
+    says what to check when they are refused.
+    """
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        base_path: str,
+        who: str,
+        check: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.server = settings.url.rstrip("/")
+        self.who = who
+        self.check = check
+        root = self.server
+        if root.lower().endswith(base_path.lower()):
+            # Tolerate a --url that already names the dialect's path.
+            self.server = root[: len(root) - len(base_path)]
+        else:
+            root = root + base_path
+        self._max_bytes = settings.max_response_bytes
+        self._client = httpx.Client(
+            base_url=root,
+            headers={"Accept": "application/json", **(headers or {})},
+            timeout=httpx.Timeout(settings.timeout),
+            verify=tls_context(settings, self.server),
+            follow_redirects=False,
+        )
+
+    def set_header(self, name: str, value: str | None) -> None:
+        """Set (or with None, drop) a header sent with every later request."""
+        if value is None:
+            self._client.headers.pop(name, None)
+        else:
+            self._client.headers[name] = value
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        read: bool = False,
+        missing: str | None = None,
+        body_statuses: frozenset[int] = frozenset(),
+    ) -> Any:
+        """The decoded JSON answer (None for an empty body); failures raise WinCCError.
+
+        `read` allows retries; `missing` is the sentence for a 404 (raised as
+        NotSupportedError); `body_statuses` are error statuses whose body the caller reads.
+        """
+        attempts = 1 + (max(self.settings.read_retries, 0) if read else 0)
+        pause = BACKOFF_START
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._once(method, path, json_body, params, headers, missing, body_statuses)
+            except (TLSError, AuthError, ProtocolError, NotSupportedError):
+                raise
+            except ConnectError as exc:
+                if attempt == attempts:
+                    raise
+                logger.debug("retrying %s %s after: %s", method, path, exc)
+                time.sleep(pause)
+                pause = min(pause * 2, BACKOFF_MAX)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def close(self) -> None:
+        self._client.close()
+
+    def auth_refused(self) -> AuthError:
+        return AuthError(
+            f"login refused for {self.who} at {self.server} (check {self.check})",
+            server=self.server,
+        )
+
+    def forbidden(self) -> AuthError:
+        return AuthError(
+            f"{self.who} at {self.server} lacks the right for this request "
+            "(use the read-write user, or check the user's rights in WinCC)",
+            server=self.server,
+        )
+
+    def protocol_error(self, what: str, body: Any = None) -> ProtocolError:
+        """A ProtocolError saying `what` was wrong, keeping the start of `body`."""
+        snippet = body if isinstance(body, str) else _dump(body)
+        snippet = snippet[:SNIPPET_CHARS]
+        shown = f": {snippet}" if snippet else ""
+        return ProtocolError(
+            f"{self.server} answered {what} (check the URL and the dialect){shown}",
+            server=self.server,
+            snippet=snippet,
+        )
+
+    def _once(
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        missing: str | None,
+        body_statuses: frozenset[int],
+    ) -> Any:
+        started = time.perf_counter()
+        try:
+            request = self._client.build_request(
+                method, path, json=json_body, params=params, headers=headers
+            )
+            response = self._client.send(request, stream=True)
+            try:
+                raw = self._read_bounded(response)
+            finally:
+                response.close()
+        except httpx.TimeoutException:
+            raise TimeoutError(
+                f"timed out after {self.settings.timeout:g} s waiting for {self.server} "
+                "(check that the server is up, or raise the timeout)",
+                server=self.server,
+            ) from None
+        except httpx.TransportError as exc:
+            raise self._transport_failure(exc) from None
+        status = response.status_code
+        logger.debug(
+            "%s %s -> %s, %d bytes, %.1f ms",
+            method,
+            request.url,
+            status,
+            len(raw),
+            (time.perf_counter() - started) * 1000,
+        )
+        if status < 300 or status in body_statuses:
+            return self._decode(raw, status)
+        if status == 401:
+            raise self.auth_refused()
+        if status == 403:
+            raise self.forbidden()
+        if status == 404 and missing:
+            raise NotSupportedError(missing, server=self.server)
+        if status in _RETRY_STATUSES:
+            raise ConnectError(
+                f"{self.server} is unavailable (HTTP {status}); check the WinCC service "
+                "and any proxy in between",
+                server=self.server,
+            )
+        text = raw[:SNIPPET_CHARS].decode("utf-8", "replace")
+        raise self.protocol_error(f"HTTP {status} to {method} {request.url.path}", text)
+
+    def _read_bounded(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise self._too_large()
+        chunks = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise self._too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self) -> ProtocolError:
+        return ProtocolError(
+            f"the answer from {self.server} is larger than {self._max_bytes} bytes "
+            "(ask for fewer tags per request, or raise max_response_bytes)",
+            server=self.server,
+        )
+
+    def _decode(self, raw: bytes, status: int) -> Any:
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            text = raw[:SNIPPET_CHARS].decode("utf-8", "replace")
+            raise self.protocol_error(f"HTTP {status} with a body that is not JSON", text) from None
+
+    def _transport_failure(self, exc: httpx.TransportError) -> ConnectError:
+        cause = _root_cause(exc)
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            if "hostname" in str(cause).lower() or "ip address mismatch" in str(cause).lower():
+                return TLSError(
+                    f"certificate of {self.server} does not name this host "
+                    "(use the host name in the certificate, or pin it with --ca-file or ca_file)",
+                    server=self.server,
+                )
+            return TLSError(
+                f"certificate of {self.server} is not trusted "
+                "(pin it with --ca-file or ca_file)",
+                server=self.server,
+            )
+        if isinstance(cause, ssl.SSLError):
+            return TLSError(
+                f"TLS handshake with {self.server} failed ({cause.reason or cause}); "
+                "check that the address is https and the port is WinCC's TLS port",
+                server=self.server,
+            )
+        if isinstance(cause, socket.gaierror):
+            return ConnectError(
+                f"cannot resolve the host of {self.server} (check the host name)",
+                server=self.server,
+            )
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return ConnectError(
+                f"{self.server} closed the connection or did not speak HTTP "
+                "(check the scheme http/https and the port)",
+                server=self.server,
+            )
+        reason = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+        return ConnectError(
+            f"cannot connect to {self.server}: {reason} "
+            "(check the address, the port, and that the WinCC web service is running)",
+            server=self.server,
+        )
+
+
+def tls_context(settings: ConnectionSettings, server: str) -> ssl.SSLContext | bool:
+    """Verification by default; a pinned certificate with `ca_file`; none when `insecure`."""
+    if not server.lower().startswith("https:"):
+        return True
+    if settings.insecure or not settings.verify_tls:
+        logger.warning(
+            "TLS certificate checks are OFF for %s: anyone on the network path can read "
+            "and change this traffic; pin the certificate with ca_file instead",
+            server,
+        )
+        return False
+    try:
+        context = ssl.create_default_context(cafile=settings.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise TLSError(
+            f"cannot load the certificate file {settings.ca_file} for {server} "
+            f"({getattr(exc, 'strerror', None) or exc}); check the path and that it is PEM",
+            server=server,
+        ) from None
+    if settings.ca_file:
+        # A pinned WinCC certificate is often a leaf without its issuer; trust it as is.
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    return context
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = exc
+    while seen.__cause__ is not None or seen.__context__ is not None:
+        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+    return seen
+
+
+def _dump(body: Any) -> str:
+    if body is None:
+        return ""
+    try:
+        return json.dumps(body, ensure_ascii=False)[:SNIPPET_CHARS]
+    except (TypeError, ValueError):
+        return repr(body)[:SNIPPET_CHARS]
