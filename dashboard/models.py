@@ -9,6 +9,9 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 
 
 class SiteAccess(models.Model):
@@ -60,6 +63,7 @@ class AuditEntry(models.Model):
         DENIED = "denied", "Denied (no permission)"
         ERROR = "error", "Error"
         DUPLICATE = "duplicate", "Already in progress or done"
+        STALE = "stale", "Not sent: alarm gone or changed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +99,20 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit entries cannot be deleted")
+
+    def record_result(self, result: str, *, message: str = "", state_after: str = "") -> None:
+        """Complete a pending entry with its outcome; the one change ever made, once."""
+        if self.pk is None or self.result != self.Result.PENDING:
+            raise AppendOnlyError("only a saved, pending audit entry takes a result, once")
+        self.result = result
+        self.message = message
+        self.state_after = state_after
+        self.completed_at = timezone.now()
+        self._completing = True
+        try:
+            self.save(update_fields=["result", "message", "state_after", "completed_at"])
+        finally:
+            self._completing = False
 
 
 class JournalEntry(models.Model):
@@ -178,6 +196,16 @@ class WallScreen(models.Model):
             created_by=created_by,
         )
         return screen, token
+
+    def new_token(self) -> str:
+        """Give the screen a fresh token (the old one stops working); save to keep it."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = _hash_token(token)
+        return token
+
+    def sign_in_path(self, token: str) -> str:
+        """The address to open once on the screen; the wall page keeps it signed in."""
+        return f"{reverse('wall', args=[self.dashboard_id])}?{urlencode({'token': token})}"
 
     @classmethod
     def for_token(cls, token: str) -> WallScreen | None:

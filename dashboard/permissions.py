@@ -53,6 +53,19 @@ def can_acknowledge(user, site_id: str) -> bool:
     return _allowed(user, ACKNOWLEDGE, site_id)
 
 
+def can_acknowledge_any(user) -> bool:
+    """Whether the user may acknowledge on at least one site (the cheap first gate)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(granted_sites(user, ACKNOWLEDGE))
+
+
+def can_view_audit(user) -> bool:
+    return user.is_authenticated and user.is_active and (
+        user.is_superuser or user.has_perm(VIEW_AUDIT)
+    )
+
+
 def can_view_any(user) -> bool:
     return user.is_authenticated and (user.is_superuser or user.has_perm(VIEW))
 

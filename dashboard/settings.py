@@ -141,6 +141,12 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", 0.25))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A locked-out person sees the sign-in page with a plain message (HTTP 429).
+AXES_LOCKOUT_CALLABLE = "dashboard.views.auth.locked_out"
+AXES_CLIENT_IP_CALLABLE = "dashboard.views.auth.client_address"
+# Behind a reverse proxy that appends the client to X-Forwarded-For, trust its last entry;
+# otherwise the header is ignored (anyone can send it).
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 WINCC_CONFIG = os.environ.get("WINCC_CONFIG", str(BASE_DIR / "dashboard" / "demo" / "config.json"))

@@ -1,1 +1,14 @@
-urlpatterns = []
+"""Sign-in, acknowledge, audit log."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from dashboard.views import actions, audit, auth
+
+urlpatterns = [
+    path("accounts/login/", auth.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("alarms/ack/", actions.acknowledge_alarm, name="alarm-ack"),
+    path("audit/", audit.audit_log, name="audit-log"),
+    path("audit.csv", audit.audit_csv, name="audit-csv"),
+]

@@ -76,6 +76,12 @@ def journal_lock() -> str:
     return f"{PREFIX}:journal:lock"
 
 
+def alarm_ack_lock(site: str, name: str, instance_id: int) -> str:
+    """String with a TTL: JSON {"user", "phase"} while one acknowledgement of the alarm runs,
+    kept briefly after success so a second click meets "already acknowledged"."""
+    return f"{PREFIX}:site:{site}:ack:{name}|{instance_id}"
+
+
 # --- Values, alarms and health as stored: encoders (poller) and decoders (web) ---------------
 
 

@@ -1,0 +1,120 @@
+"""The admin: read-only audit log and alarm journal (superusers included), site access per
+group, and wall screens whose token is shown once."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from dashboard import permissions
+from dashboard.models import AuditEntry, JournalEntry, SiteAccess, WallScreen
+from dashboard.siteconfig import get_config
+from wincc_bridge.config import ConfigError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only records: viewable, never added, changed or deleted through the product."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "username", "site_id", "alarm_name", "instance_id",
+                    "state_before", "state_after", "result", "remote_addr")
+    list_filter = ("result", "site_id", "created_at")
+    search_fields = ("username", "alarm_name", "site_id", "message", "comment")
+    date_hierarchy = "created_at"
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_view_audit(request.user)
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "site_id", "alarm_name", "instance_id", "transition", "state",
+                    "priority", "acknowledged_by")
+    list_filter = ("transition", "site_id", "at")
+    search_fields = ("alarm_name", "event_text", "site_id")
+    date_hierarchy = "at"
+
+
+@admin.register(SiteAccess)
+class SiteAccessAdmin(admin.ModelAdmin):
+    list_display = ("group", "site_id")
+    list_filter = ("site_id",)
+
+
+class WallScreenForm(forms.ModelForm):
+    class Meta:
+        model = WallScreen
+        fields = ["name", "dashboard_id"]
+
+    def clean_dashboard_id(self):
+        dashboard_id = self.cleaned_data["dashboard_id"]
+        try:
+            known = get_config().dashboard(dashboard_id) is not None
+        except ConfigError as exc:
+            raise forms.ValidationError(f"The configuration cannot be read: {exc}") from None
+        if not known:
+            raise forms.ValidationError(f"No dashboard {dashboard_id!r} in the configuration.")
+        return dashboard_id
+
+
+@admin.register(WallScreen)
+class WallScreenAdmin(admin.ModelAdmin):
+    form = WallScreenForm
+    list_display = ("name", "dashboard_id", "status", "created_at", "created_by",
+                    "last_seen_at")
+    list_filter = ("dashboard_id",)
+    readonly_fields = ("created_at", "created_by", "revoked_at", "last_seen_at")
+    actions = ["revoke", "issue_new_token"]
+
+    @admin.display(description="Status")
+    def status(self, screen: WallScreen) -> str:
+        return "revoked" if screen.revoked_at else "active"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            request.wall_token = obj.new_token()
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._show_token(request, obj, request.wall_token)
+
+    def _show_token(self, request, screen: WallScreen, token: str) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Token for {screen.name}",
+            "screen": screen,
+            "token": token,
+            "sign_in_url": request.build_absolute_uri(screen.sign_in_path(token)),
+        }
+        return TemplateResponse(request, "admin/dashboard/wallscreen/token.html", context)
+
+    @admin.action(description="Revoke the selected screens' tokens")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} wall screen(s); they show the sign-in page.")
+
+    @admin.action(description="Issue a new token (one screen; the old token stops working)")
+    def issue_new_token(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one screen.", level=messages.ERROR)
+            return None
+        screen = queryset.get()
+        token = screen.new_token()
+        screen.revoked_at = None
+        screen.save(update_fields=["token_hash", "revoked_at"])
+        return self._show_token(request, screen, token)
