@@ -66,8 +66,10 @@ def run(args: argparse.Namespace) -> dict:
         if now - last_health >= 1.0:
             pipe.hset(store.site_health(args.site), mapping=_health(args.site, len(tags), read_at))
             last_health = now
-        pipe.publish(store.CHANGES_CHANNEL, json.dumps(
-            {"site": args.site, "tags": names, "alarms": False, "health": False}))
+        pipe.publish(
+            store.CHANGES_CHANNEL,
+            json.dumps({"site": args.site, "tags": names, "alarms": False, "health": False}),
+        )
         pipe.execute()
         publishes += 1
         changes += len(names)
@@ -86,8 +88,16 @@ def run(args: argparse.Namespace) -> dict:
 
 def _health(site: str, count: int, at) -> dict[str, str]:
     health = store.SiteHealth(
-        site=site, interval=1.0, last_attempt=at, last_success=at, duration_ms=5.0,
-        latency_ms=4.0, failures=0, last_error="", backoff_until=None, tag_count=count,
+        site=site,
+        interval=1.0,
+        last_attempt=at,
+        last_success=at,
+        duration_ms=5.0,
+        latency_ms=4.0,
+        failures=0,
+        last_error="",
+        backoff_until=None,
+        tag_count=count,
         alarm_count=0,
     )
     return store.encode_health(health)
@@ -98,10 +108,13 @@ def seed(redis_url: str, site: str, names: list[str]) -> None:
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     read_at = utcnow()
     value = stamp.encode(time.time())
-    r.hset(store.site_values(site), mapping={
-        n: store.encode_value(TagValue(n, value, Quality.GOOD, 0xC0, read_at), read_at)
-        for n in names
-    })
+    r.hset(
+        store.site_values(site),
+        mapping={
+            n: store.encode_value(TagValue(n, value, Quality.GOOD, 0xC0, read_at), read_at)
+            for n in names
+        },
+    )
     r.hset(store.site_health(site), mapping=_health(site, len(names), read_at))
     r.close()
 

@@ -81,10 +81,10 @@ class Client:
                 continue
         newest = self.newest
         for published in found:
-            if published > newest + 1e-4 and published >= not_before:
-                if sh.window_start <= now <= sh.window_end:
-                    sh.latency.add(now - published)
-                    self.stamps += 1
+            fresh = published > newest + 1e-4 and published >= not_before
+            if fresh and sh.window_start <= now <= sh.window_end:
+                sh.latency.add(now - published)
+                self.stamps += 1
         if found:
             self.newest = max(newest, max(found))
 
@@ -102,8 +102,7 @@ class Client:
                     if resp.status != 200:
                         sh.connect_failures += 1
                         await resp.read()
-                        raise aiohttp.ClientResponseError(
-                            resp.request_info, (), status=resp.status)
+                        raise aiohttp.ClientResponseError(resp.request_info, (), status=resp.status)
                     sh.connects += 1
                     sh.open_streams += 1
                     connected = True
@@ -116,7 +115,8 @@ class Client:
                                 return
                             try:
                                 chunk = await asyncio.wait_for(
-                                    resp.content.readany(), timeout=remaining)
+                                    resp.content.readany(), timeout=remaining
+                                )
                             except TimeoutError:
                                 return
                             if not chunk:
@@ -131,11 +131,10 @@ class Client:
                         sh.open_streams -= 1
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - every failure is counted, then retried
+            except Exception as exc:  # every failure is counted, then retried
                 sh.error(exc)
                 if not connected:
-                    sh.connect_failures += 0 if isinstance(
-                        exc, aiohttp.ClientResponseError) else 1
+                    sh.connect_failures += 0 if isinstance(exc, aiohttp.ClientResponseError) else 1
             now = time.time()
             if now < stop_at:
                 if connected:
@@ -176,7 +175,7 @@ class Client:
                         self.see(body, now, since)
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:  # counted; the next poll goes on
                     sh.request_errors += 1
                     sh.error(exc)
             next_at += sh.interval
@@ -190,7 +189,7 @@ class Client:
 async def main_async(args: argparse.Namespace) -> dict:
     with open(args.sessions, encoding="utf-8") as fh:
         keys = json.load(fh)
-    keys = keys[args.offset: args.offset + args.clients]
+    keys = keys[args.offset : args.offset + args.clients]
     if len(keys) < args.clients:
         raise SystemExit(f"only {len(keys)} session keys for {args.clients} clients")
     start_at = args.start_at or time.time()
@@ -198,16 +197,23 @@ async def main_async(args: argparse.Namespace) -> dict:
     window_end = window_start + args.duration
     stop_at = window_end + 0.5
     shared = Shared(
-        base=args.url.rstrip("/"), path=args.path,
+        base=args.url.rstrip("/"),
+        path=args.path,
         poll_paths=[p for p in (args.poll_paths or "").split(",") if p] or [args.path],
-        mode=args.mode, interval=args.interval, pattern=stamp.compile_pattern(args.pattern),
-        cookie_name=args.cookie_name, window_start=window_start, window_end=window_end,
+        mode=args.mode,
+        interval=args.interval,
+        pattern=stamp.compile_pattern(args.pattern),
+        cookie_name=args.cookie_name,
+        window_start=window_start,
+        window_end=window_end,
     )
     clients = [Client(shared, key) for key in keys]
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None, force_close=False)
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     async with aiohttp.ClientSession(
-        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
     ) as session:
         delay = start_at - time.time()
         if delay > 0:
@@ -289,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.duration > 3600 or args.ramp > 600:
         raise SystemExit("refusing a run longer than an hour")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(65536, hard), hard))
     try:

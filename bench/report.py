@@ -39,8 +39,13 @@ class Figure:
     ok: bool | None = None  # None: no target for this figure
 
     def to_json(self) -> dict:
-        return {"name": self.name, "unit": self.unit, "stats": self.stats,
-                "target": self.target, "ok": self.ok}
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "stats": self.stats,
+            "target": self.target,
+            "ok": self.ok,
+        }
 
 
 @dataclass
@@ -63,11 +68,16 @@ class Result:
 
     def to_json(self) -> dict:
         return {
-            "id": self.id, "title": self.title, "status": self.status, "reason": self.reason,
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "reason": self.reason,
             "figures": [f.to_json() for f in self.figures],
-            "tables": [{"title": t.title, "columns": t.columns, "rows": t.rows}
-                       for t in self.tables],
-            "notes": self.notes, "raw": self.raw,
+            "tables": [
+                {"title": t.title, "columns": t.columns, "rows": t.rows} for t in self.tables
+            ],
+            "notes": self.notes,
+            "raw": self.raw,
         }
 
 
@@ -134,7 +144,7 @@ def versions() -> dict:
 
 def _num(value, unit: str) -> str:
     if value is None:
-        return "–"
+        return "-"
     if unit == "s":
         return f"{value:.3f}"
     if unit == "ms":
@@ -144,9 +154,17 @@ def _num(value, unit: str) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def render(results: list[Result], *, started: datetime, finished: datetime, command: str,
-           machine_info: dict, versions_info: dict, load_before: list[float],
-           quick: bool) -> str:
+def render(
+    results: list[Result],
+    *,
+    started: datetime,
+    finished: datetime,
+    command: str,
+    machine_info: dict,
+    versions_info: dict,
+    load_before: list[float],
+    quick: bool,
+) -> str:
     lines = [
         f"\n## {started:%Y-%m-%d %H:%M} UTC{' (quick smoke run, small sizes)' if quick else ''}",
         "",
@@ -154,8 +172,7 @@ def render(results: list[Result], *, started: datetime, finished: datetime, comm
         f"- Machine: {machine_info['nproc']} cores ({machine_info['cpu']}), "
         f"{machine_info['memory_gib']} GiB memory, {machine_info['os']}, "
         f"Linux {machine_info['kernel']}",
-        f"- Load average before the run (1/5/15 min): "
-        f"{' / '.join(str(x) for x in load_before)}",
+        f"- Load average before the run (1/5/15 min): {' / '.join(str(x) for x in load_before)}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions_info.items()),
         "",
         "| Benchmark | Figure | n | median | p95 | p99 | max | unit | target | result |",
@@ -163,8 +180,9 @@ def render(results: list[Result], *, started: datetime, finished: datetime, comm
     ]
     for res in results:
         if res.status != "ok":
-            lines.append(f"| {res.id} {res.title} | {res.status.upper()}: {res.reason} "
-                         "| | | | | | | | |")
+            lines.append(
+                f"| {res.id} {res.title} | {res.status.upper()}: {res.reason} | | | | | | | | |"
+            )
             continue
         for fig in res.figures:
             s = fig.stats
@@ -180,9 +198,13 @@ def render(results: list[Result], *, started: datetime, finished: datetime, comm
         if res.status != "ok":
             lines.append(f"**{res.status.upper()}**: {res.reason}")
         for table in res.tables:
-            lines += ["", f"{table.title}:", "",
-                      "| " + " | ".join(table.columns) + " |",
-                      "|" + "---|" * len(table.columns)]
+            lines += [
+                "",
+                f"{table.title}:",
+                "",
+                "| " + " | ".join(table.columns) + " |",
+                "|" + "---|" * len(table.columns),
+            ]
             for row in table.rows:
                 lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
         if res.notes:
@@ -198,13 +220,27 @@ def _cell(value) -> str:
     return str(value)
 
 
-def write(results: list[Result], *, started: datetime, command: str, load_before: list[float],
-          quick: bool, doc: Path = DOC) -> Path:
+def write(
+    results: list[Result],
+    *,
+    started: datetime,
+    command: str,
+    load_before: list[float],
+    quick: bool,
+    doc: Path = DOC,
+) -> Path:
     finished = datetime.now(UTC)
     info, vers = machine(), versions()
-    section = render(results, started=started, finished=finished, command=command,
-                     machine_info=info, versions_info=vers, load_before=load_before,
-                     quick=quick)
+    section = render(
+        results,
+        started=started,
+        finished=finished,
+        command=command,
+        machine_info=info,
+        versions_info=vers,
+        load_before=load_before,
+        quick=quick,
+    )
     doc.parent.mkdir(parents=True, exist_ok=True)
     if not doc.exists():
         doc.write_text(HEADER, encoding="utf-8")
@@ -212,11 +248,22 @@ def write(results: list[Result], *, started: datetime, command: str, load_before
         fh.write(section)
     RESULTS.mkdir(parents=True, exist_ok=True)
     raw = RESULTS / f"{started:%Y%m%dT%H%M%SZ}{'-quick' if quick else ''}.json"
-    raw.write_text(json.dumps({
-        "started": started.isoformat(), "finished": finished.isoformat(), "command": command,
-        "machine": info, "versions": vers, "load_before": load_before, "quick": quick,
-        "results": [r.to_json() for r in results],
-    }, indent=1, default=str))
+    raw.write_text(
+        json.dumps(
+            {
+                "started": started.isoformat(),
+                "finished": finished.isoformat(),
+                "command": command,
+                "machine": info,
+                "versions": vers,
+                "load_before": load_before,
+                "quick": quick,
+                "results": [r.to_json() for r in results],
+            },
+            indent=1,
+            default=str,
+        )
+    )
     return raw
 
 

@@ -89,10 +89,8 @@ class Proc:
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
         # Children that outlived their parent still sit in the group.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
@@ -246,8 +244,21 @@ class Stack:
         rdir.mkdir()
         proc = self.spawn(
             "redis",
-            [binary, "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(rdir), "--maxclients", "20000"],
+            [
+                binary,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(rdir),
+                "--maxclients",
+                "20000",
+            ],
         )
         wait_for_port(self.redis_port, 10, proc.popen)
         self.env["REDIS_URL"] = self.redis_url
@@ -265,17 +276,32 @@ class Stack:
         """The WinCC simulator over HTTPS with its own certificate, plus its admin endpoint."""
         port, admin = free_port(), free_port()
         cert_dir = self.workdir / "sim-certs"
-        argv = [PYTHON, "-m", "wincc_bridge.simulator", "--port", str(port),
-                "--cert-dir", str(cert_dir), "--seed", str(seed), "--admin-port", str(admin)]
+        argv = [
+            PYTHON,
+            "-m",
+            "wincc_bridge.simulator",
+            "--port",
+            str(port),
+            "--cert-dir",
+            str(cert_dir),
+            "--seed",
+            str(seed),
+            "--admin-port",
+            str(admin),
+        ]
         if tags:
             argv += ["--tags", str(tags)]
         argv += list(extra)
         proc = self.spawn("simulator", argv)
         wait_for_port(port, 60, proc.popen)
         wait_for_port(admin, 30, proc.popen)
-        self.sim = {"port": port, "admin_port": admin, "cert_dir": cert_dir,
-                    "url": f"https://127.0.0.1:{port}",
-                    "admin_url": f"http://127.0.0.1:{admin}"}
+        self.sim = {
+            "port": port,
+            "admin_port": admin,
+            "cert_dir": cert_dir,
+            "url": f"https://127.0.0.1:{port}",
+            "admin_url": f"http://127.0.0.1:{admin}",
+        }
         return proc
 
     # --- configuration ----------------------------------------------------------------------
@@ -290,8 +316,13 @@ class Stack:
 
     def manage(self, *args: str, timeout: float = 300) -> str:
         out = subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=REPO, env=self.env, capture_output=True,
-            text=True, timeout=timeout, check=False,
+            [PYTHON, "manage.py", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         if out.returncode:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
@@ -324,8 +355,13 @@ for _ in range({int(sessions)}):
 print(json.dumps(keys))
 """
         out = subprocess.run(
-            [PYTHON, "-c", script], cwd=REPO, env=self.env, capture_output=True, text=True,
-            timeout=600, check=False,
+            [PYTHON, "-c", script],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
         if out.returncode:
             raise RuntimeError(f"creating the bench user failed:\n{out.stderr}")
@@ -343,8 +379,13 @@ user, _ = User.objects.get_or_create(username={username!r})
 user.set_password({password!r}); user.save(); user.groups.add(viewers)
 """
         out = subprocess.run(
-            [PYTHON, "-c", script], cwd=REPO, env=self.env, capture_output=True, text=True,
-            timeout=120, check=False,
+            [PYTHON, "-c", script],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         if out.returncode:
             raise RuntimeError(f"creating the login user failed:\n{out.stderr}")
@@ -354,10 +395,22 @@ user.set_password({password!r}); user.save(); user.groups.add(viewers)
     def start_web(self, workers: int = 2) -> Proc:
         """gunicorn with uvicorn workers, as in production."""
         self.web_port = free_port()
-        argv = [str(BIN / "gunicorn"), "dashboard.asgi:application",
-                "-k", "uvicorn_worker.UvicornWorker", "-w", str(workers),
-                "-b", f"127.0.0.1:{self.web_port}", "--graceful-timeout", "5",
-                "--timeout", "60", "--log-level", "warning"]
+        argv = [
+            str(BIN / "gunicorn"),
+            "dashboard.asgi:application",
+            "-k",
+            "uvicorn_worker.UvicornWorker",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{self.web_port}",
+            "--graceful-timeout",
+            "5",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ]
         proc = self.spawn("web", argv)
         wait_for_port(self.web_port, 60, proc.popen)
         # Every worker is ready once it answers; give them a moment to import Django.
@@ -373,14 +426,35 @@ user.set_password({password!r}); user.save(); user.groups.add(viewers)
     # --- Celery ---------------------------------------------------------------------------
 
     def start_worker(self, concurrency: int = 1, name: str = "worker") -> Proc:
-        argv = [str(BIN / "celery"), "-A", "dashboard", "worker", "--concurrency",
-                str(concurrency), "--pool", "prefork", "--loglevel", "WARNING",
-                "--hostname", f"bench-{name}@%h", "--without-gossip", "--without-mingle"]
+        argv = [
+            str(BIN / "celery"),
+            "-A",
+            "dashboard",
+            "worker",
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            f"bench-{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         return self.spawn(name, argv)
 
     def start_beat(self) -> Proc:
-        argv = [str(BIN / "celery"), "-A", "dashboard", "beat", "--loglevel", "WARNING",
-                "--schedule", str(self.workdir / "celerybeat-schedule")]
+        argv = [
+            str(BIN / "celery"),
+            "-A",
+            "dashboard",
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(self.workdir / "celerybeat-schedule"),
+        ]
         return self.spawn("beat", argv)
 
 

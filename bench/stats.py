@@ -23,8 +23,15 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def summary(values: Sequence[float]) -> dict:
     """n, median, p95, p99, max, min, mean of a list of samples."""
     if not values:
-        return {"n": 0, "median": None, "p95": None, "p99": None, "max": None, "min": None,
-                "mean": None}
+        return {
+            "n": 0,
+            "median": None,
+            "p95": None,
+            "p99": None,
+            "max": None,
+            "min": None,
+            "mean": None,
+        }
     return {
         "n": len(values),
         "median": statistics.median(values),
@@ -87,8 +94,11 @@ class MsHistogram:
 
     def to_json(self) -> dict:
         # Sparse: most buckets are empty.
-        return {"limit": self.limit, "max_ms": self.max_ms,
-                "buckets": {str(i): c for i, c in enumerate(self.counts) if c}}
+        return {
+            "limit": self.limit,
+            "max_ms": self.max_ms,
+            "buckets": {str(i): c for i, c in enumerate(self.counts) if c},
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> MsHistogram:

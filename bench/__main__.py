@@ -1,0 +1,110 @@
+"""Run the benchmarks and append a dated section to docs/benchmarks.md.
+
+    python -m bench                 # all four, full sizes (make bench)
+    python -m bench --quick         # a smoke run with small sizes
+    python -m bench --only p2,p3    # a selection
+
+Every benchmark starts its own processes and ends them, also on error; the whole run is
+bounded by --max-minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+
+from bench import report
+
+BENCHMARKS = {
+    "p1": ("bench.p1_end_to_end", "P1", "End to end, simulator to browser DOM"),
+    "p2": ("bench.p2_fanout", "P2", "SSE fan-out"),
+    "p3": ("bench.p3_poll_vs_sse", "P3", "Server cost, polling fallback against SSE"),
+    "p4": ("bench.p4_poll_throughput", "P4", "Poll throughput"),
+}
+
+
+class RunTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise RunTimeout("the benchmark run reached its time bound (--max-minutes)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    parser.add_argument("--only", default="", help="comma-separated: p1,p2,p3,p4")
+    parser.add_argument("--no-report", action="store_true", help="do not write the docs")
+    parser.add_argument("--max-minutes", type=float, default=50.0)
+    args = parser.parse_args(argv)
+    chosen = [b.strip().lower() for b in args.only.split(",") if b.strip()] or list(BENCHMARKS)
+    unknown = [b for b in chosen if b not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+
+    command = os.environ.get("BENCH_COMMAND") or "python -m bench " + shlex.join(
+        sys.argv[1:] if argv is None else argv
+    )
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    print(f"load average before the run: {load_before}", flush=True)
+    if load_before[0] > 1.0:
+        print("warning: the machine is busy; the figures will show it", flush=True)
+    started = datetime.now(UTC)
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(int(args.max_minutes * 60))
+    results: list[report.Result] = []
+    try:
+        for key in chosen:
+            module_name, ident, title = BENCHMARKS[key]
+            t0 = time.monotonic()
+            print(f"== {ident} {title}", flush=True)
+            results.append(_run_one(module_name, ident, title, args.quick))
+            res = results[-1]
+            print(f"   {res.status} in {time.monotonic() - t0:.0f} s {res.reason}", flush=True)
+            for fig in res.figures:
+                verdict = "" if fig.ok is None else ("PASS" if fig.ok else "MISS")
+                s = fig.stats
+                print(
+                    f"   {fig.name}: median {s.get('median')} p95 {s.get('p95')} "
+                    f"p99 {s.get('p99')} max {s.get('max')} {fig.unit} {fig.target} {verdict}",
+                    flush=True,
+                )
+    except RunTimeout as exc:
+        done = {r.id for r in results}
+        for key in chosen:
+            _, ident, title = BENCHMARKS[key]
+            if ident not in done:
+                results.append(report.Result(ident, title, status="not run", reason=str(exc)))
+    finally:
+        signal.alarm(0)
+    if not args.no_report:
+        raw = report.write(
+            results, started=started, command=command, load_before=load_before, quick=args.quick
+        )
+        print(f"wrote {report.DOC} and {raw}", flush=True)
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def _run_one(module_name: str, ident: str, title: str, quick: bool) -> report.Result:
+    try:
+        module = __import__(module_name, fromlist=["run"])
+    except ImportError as exc:
+        return report.Result(ident, title, status="not run", reason=f"cannot import: {exc}")
+    try:
+        return module.run(quick=quick)
+    except RunTimeout:
+        raise
+    except Exception as exc:
+        traceback.print_exc()
+        return report.Result(ident, title, status="error", reason=f"{type(exc).__name__}: {exc}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

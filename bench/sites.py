@@ -1,0 +1,103 @@
+"""The configuration a benchmark runs with, and what it learns from the served pages."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from bench.stack import Stack
+
+# The simulator reads its API users from these variables (see the Makefile); the benchmark
+# sets fresh random values for every run instead of the demo's.
+SIM_ENV = (
+    "WINCC_SIM_RO_USER",
+    "WINCC_SIM_RO_PASSWORD",
+    "WINCC_SIM_RO_TOKEN",
+    "WINCC_SIM_RW_USER",
+    "WINCC_SIM_RW_PASSWORD",
+    "WINCC_SIM_RW_TOKEN",
+    "WINCC_SIM_ADMIN_TOKEN",
+)
+
+DIALECT = "classic"
+
+
+def simulator_secrets(stack: Stack) -> None:
+    """Fresh users and secrets for this run's simulator, in the stack's environment."""
+    stack.env["WINCC_SIM_RO_USER"] = "bench-reader"
+    stack.env["WINCC_SIM_RW_USER"] = "bench-operator"
+    for name in SIM_ENV:
+        if not name.endswith("_USER"):
+            stack.env[name] = secrets.token_urlsafe(18)
+
+
+def site_config(
+    stack: Stack,
+    *,
+    site_id: str,
+    tags: list[dict],
+    poll_interval: float = 1.0,
+    dialect: str = DIALECT,
+    url: str | None = None,
+) -> dict:
+    site = {
+        "id": site_id,
+        "name": f"Benchmark site ({dialect})",
+        "dialect": dialect,
+        "url": url or stack.sim.get("url", "https://127.0.0.1:9"),
+        "timeout": 2.0,
+        "poll_interval": poll_interval,
+        "read_user": {"username": stack.env.get("WINCC_SIM_RO_USER", "bench-reader")},
+        "tags": tags,
+    }
+    if dialect == "rest-v1":
+        site["read_user"]["token_env"] = "WINCC_SIM_RO_TOKEN"
+    else:
+        site["read_user"]["password_env"] = "WINCC_SIM_RO_PASSWORD"
+    if stack.sim:
+        site["tls"] = {"ca_file": str(stack.sim["cert_dir"] / "wincc-sim.pem")}
+    if dialect == "classic":
+        site["alarm_filter"] = "ActiveAlarms"
+    return site
+
+
+def config_for(stack: Stack, *, dashboards: list[dict] | None = None, **site) -> dict:
+    return {"sites": [site_config(stack, **site)], "dashboards": dashboards or []}
+
+
+def simulator_tag_names(stack: Stack, count: int) -> list[str]:
+    """`count` tag names the simulator started with `--tags count` serves."""
+    from wincc_bridge.simulator import tags as sim_tags
+
+    names = [spec.name for spec in sim_tags.named_tags()]
+    fillers = [sim_tags.filler_name(i) for i in range(1, count + 1)]
+    return (names + fillers)[:count] if count >= len(names) else fillers[:count]
+
+
+# --- what the served pages say --------------------------------------------------------------
+
+SSE_CONNECT = re.compile(r'sse-connect="([^"]+)"')
+HX_GET = re.compile(r'hx-get="([^"]+)"')
+
+
+def unescape(url: str) -> str:
+    return url.replace("&amp;", "&")
+
+
+def stream_path(page_html: str) -> str:
+    match = SSE_CONNECT.search(page_html)
+    if not match:
+        raise RuntimeError("the dashboard page has no sse-connect attribute")
+    return unescape(match.group(1))
+
+
+def poll_paths(page_html: str) -> list[str]:
+    """The URLs the page's polling fallback fetches (hx-get with an `every` trigger)."""
+    paths = []
+    for tag in re.finditer(r"<[^>]*hx-trigger=\"[^\"]*every[^\"]*\"[^>]*>", page_html):
+        match = HX_GET.search(tag.group(0))
+        if match:
+            paths.append(unescape(match.group(1)))
+    if not paths:
+        raise RuntimeError("the polling page has no hx-get with an 'every' trigger")
+    return paths
