@@ -67,26 +67,29 @@ class Client:
     def __init__(self, shared: Shared, session_key: str) -> None:
         self.shared = shared
         self.headers = {"Cookie": f"{shared.cookie_name}={session_key}"}
-        self.newest = 0.0  # absolute publish time of the newest stamp seen
+        # Stamps already seen (in ms), so a panel re-sent whole counts each value once.
+        self.seen: set[int] = set()
         self.stamps = 0  # new stamps seen inside the window
 
     def see(self, data: bytes, now: float, not_before: float) -> None:
-        """Record the stamps in `data` that are newer than any seen before."""
+        """Record the stamps in `data` not seen before and published after `not_before`."""
         sh = self.shared
-        found = set()
+        seen = self.seen
         for match in sh.pattern.finditer(data):
             try:
-                found.add(stamp.decode(stamp.number(match.group(1)), now))
+                published = stamp.decode(stamp.number(match.group(1)), now)
             except ValueError:
                 continue
-        newest = self.newest
-        for published in found:
-            fresh = published > newest + 1e-4 and published >= not_before
-            if fresh and sh.window_start <= now <= sh.window_end:
+            key = round(published * 1000)
+            if key in seen:
+                continue
+            seen.add(key)
+            if published >= not_before and sh.window_start <= now <= sh.window_end:
                 sh.latency.add(now - published)
                 self.stamps += 1
-        if found:
-            self.newest = max(newest, max(found))
+        if len(seen) > 4000:
+            horizon = (now - 120) * 1000
+            self.seen = {k for k in seen if k > horizon}
 
     async def run_sse(self, session: aiohttp.ClientSession, stop_at: float) -> None:
         sh = self.shared

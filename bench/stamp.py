@@ -14,7 +14,10 @@ MODULO = 10_000.0
 # A rendered stamp: up to four digits, an optional thousands separator, three decimals.
 # The tiles configured for stamps carry the unit STAMP_UNIT, which anchors the match.
 STAMP_UNIT = "sx"
-DEFAULT_PATTERN = rb"(\d{1,2}[,\u202f\xa0]?\d{0,3}\.\d{3})"
+DEFAULT_PATTERN = (
+    rb"(\d{1,2}(?:,|\xe2\x80\xaf|\xc2\xa0)?\d{0,3}\.\d{3})"
+    rb"(?:\s|&nbsp;|&#160;|data:|<[^<>]{0,200}>){0,12}" + STAMP_UNIT.encode()
+)
 
 
 def encode(t: float) -> float:
@@ -31,6 +34,11 @@ def decode(value: float, now: float) -> float:
 
 def number(raw: bytes) -> float:
     return float(raw.replace(b",", b"").replace("\u202f".encode(), b"").replace(b"\xc2\xa0", b""))
+
+
+def pattern_for(page_html: str) -> str | None:
+    """A page-specific pattern when the default does not fit the markup; None otherwise."""
+    return None
 
 
 def compile_pattern(pattern: str | None) -> re.Pattern[bytes]:
