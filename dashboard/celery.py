@@ -1,0 +1,166 @@
+"""The Celery app: Redis as broker, one periodic poll per site, the journal consumer.
+
+`celery -A dashboard worker` polls; `celery -A dashboard beat` (exactly one) schedules. Both
+read the site configuration when they start and refuse to run on a broken one. The schedule
+is built here from the configuration, not kept in a database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+
+import redis
+from celery import Celery, bootsteps
+from celery.beat import PersistentScheduler
+from celery.signals import worker_init
+
+from wincc_bridge import store
+from wincc_bridge.config import Config, ConfigError
+from wincc_bridge.models import utcnow
+from wincc_bridge.poller import TimeLimits
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+
+log = logging.getLogger(__name__)
+
+POLL_TASK = "dashboard.tasks.poll_site"
+JOURNAL_TASK = "dashboard.tasks.persist_journal"
+JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
+HEARTBEAT_EVERY = 5.0  # seconds; the keys live store.HEARTBEAT_TTL
+
+app = Celery("dashboard", include=["dashboard.tasks"])
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_ignore_result=True,
+    worker_prefetch_multiplier=1,
+    # A killed poll is simply the next one; it must not be redelivered late.
+    task_acks_late=False,
+    worker_hijack_root_logger=False,
+    beat_scheduler="dashboard.celery:SiteScheduler",
+    beat_max_loop_interval=HEARTBEAT_EVERY,
+    task_routes=("dashboard.celery.route_task",),
+)
+celery_app = app
+
+
+def load_config() -> Config:
+    """The site configuration, or exit with its problems in one paragraph."""
+    from dashboard.siteconfig import get_config
+
+    try:
+        return get_config()
+    except ConfigError as exc:
+        problems = "; ".join(exc.problems)
+        raise SystemExit(
+            f"Cannot start: the configuration {exc.source} has {len(exc.problems)} "
+            f"problem(s): {problems}. Fix the file named by WINCC_CONFIG and start again."
+        ) from None
+
+
+def route_task(name, args, kwargs, options, task=None, **extra):
+    """A site with a `queue` in the configuration is polled only by workers of that queue."""
+    if name != POLL_TASK or not args:
+        return None
+    from dashboard.siteconfig import get_config
+
+    site = get_config().site(args[0])
+    if site is not None and site.queue:
+        return {"queue": site.queue}
+    return None
+
+
+def beat_schedule(config: Config) -> dict[str, dict]:
+    """One poll per site at its interval, dropped (not queued) once the next one is due."""
+    limits = TimeLimits.for_sites(config.sites)
+    schedule = {
+        f"poll {site.id}": {
+            "task": POLL_TASK,
+            "schedule": site.poll_interval,
+            "args": (site.id,),
+            "options": {
+                "expires": site.poll_interval,
+                "soft_time_limit": limits.soft,
+                "time_limit": limits.hard,
+            },
+        }
+        for site in config.sites
+    }
+    schedule["persist journal"] = {
+        "task": JOURNAL_TASK,
+        "schedule": JOURNAL_EVERY,
+        "options": {"expires": JOURNAL_EVERY},
+    }
+    return schedule
+
+
+def redis_client() -> redis.Redis:
+    from django.conf import settings
+
+    return redis.Redis.from_url(
+        settings.REDIS_URL, decode_responses=True, socket_timeout=5, health_check_interval=30
+    )
+
+
+def _beat(r: redis.Redis, key: str) -> None:
+    try:
+        r.set(key, store.iso(utcnow()), ex=store.HEARTBEAT_TTL)
+    except redis.RedisError as exc:
+        log.warning("cannot write the heartbeat %s: %s", key, exc)
+
+
+class SiteScheduler(PersistentScheduler):
+    """Beat's scheduler: the schedule comes from the configuration; beats a heartbeat."""
+
+    def setup_schedule(self) -> None:
+        self.app.conf.beat_schedule = beat_schedule(load_config())
+        super().setup_schedule()
+        self._heartbeat = redis_client()
+
+    def tick(self, *args, **kwargs) -> float:
+        _beat(self._heartbeat, store.BEAT_HEARTBEAT)
+        return min(super().tick(*args, **kwargs), HEARTBEAT_EVERY)
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """Keeps worker_heartbeat(hostname) fresh while the worker runs; removes it on stop."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs) -> None:
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+        self.redis: redis.Redis | None = None
+
+    def start(self, worker) -> None:
+        self.redis = redis_client()
+        key = store.worker_heartbeat(worker.hostname)
+        _beat(self.redis, key)
+        self.timer_ref = worker.timer.call_repeatedly(
+            HEARTBEAT_EVERY, _beat, (self.redis, key), priority=10
+        )
+
+    def stop(self, worker) -> None:
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+        if self.redis is not None:
+            # If Redis is away the key simply expires.
+            with contextlib.suppress(redis.RedisError):
+                self.redis.delete(store.worker_heartbeat(worker.hostname))
+            self.redis.close()
+
+
+app.steps["worker"].add(WorkerHeartbeat)
+
+
+@worker_init.connect
+def _check_configuration(sender=None, **kwargs) -> None:
+    """Refuse to start on a broken configuration; give the poll task its time limits."""
+    config = load_config()
+    from dashboard import tasks
+
+    limits = TimeLimits.for_sites(config.sites)
+    # Polls sent without limits (the re-poll after an acknowledge) get the same ones.
+    tasks.poll_site.soft_time_limit = limits.soft
+    tasks.poll_site.time_limit = limits.hard

@@ -1,0 +1,39 @@
+"""Thin Celery tasks over wincc_bridge.poller and the journal consumer."""
+
+from __future__ import annotations
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from dashboard.celery import JOURNAL_TASK, POLL_TASK, app, redis_client
+from wincc_bridge.poller import Pollers
+
+# One set of pollers (clients and snapshots) per worker process, made on its first poll.
+_pollers: Pollers | None = None
+
+
+def pollers() -> Pollers:
+    global _pollers
+    if _pollers is None:
+        from dashboard.siteconfig import get_config
+
+        _pollers = Pollers(
+            get_config().sites, redis_client(), overrun=(SoftTimeLimitExceeded,)
+        )
+    return _pollers
+
+
+@app.task(name=POLL_TASK)
+def poll_site(site_id: str) -> str:
+    """Poll one site now; a poll of it already running makes this one return at once."""
+    return pollers().poll(site_id).status
+
+
+@app.task(name=JOURNAL_TASK, soft_time_limit=20, time_limit=30)
+def persist_journal() -> int:
+    from dashboard.journal import persist_journal as persist
+
+    r = redis_client()
+    try:
+        return persist(r)
+    finally:
+        r.close()

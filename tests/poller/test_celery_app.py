@@ -1,0 +1,79 @@
+"""The Celery app's schedule, routing and refusal to start on a broken configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dashboard import siteconfig
+from dashboard.celery import JOURNAL_TASK, POLL_TASK, app, beat_schedule, route_task
+from wincc_bridge import config as bridge_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_config(path, sites):
+    path.write_text(json.dumps({"sites": sites}))
+    return path
+
+
+def site(site_id, **extra):
+    return {"id": site_id, "dialect": "rest-v1", "url": "http://127.0.0.1:9",
+            "read_user": {"username": "api_ro", "token_env": "POLLER_TEST_TOKEN"},
+            "tags": [{"name": "Tank_Level"}], **extra}
+
+
+@pytest.fixture
+def configured(tmp_path, settings, monkeypatch):
+    monkeypatch.setenv("POLLER_TEST_TOKEN", "t")
+    path = write_config(tmp_path / "config.json", [
+        site("oven", poll_interval=0.5, timeout=1.5, queue="oven-queue"), site("line")])
+    settings.WINCC_CONFIG = str(path)
+    siteconfig.get_config.cache_clear()
+    yield siteconfig.get_config()
+    siteconfig.get_config.cache_clear()
+
+
+def test_one_poll_per_site_that_expires_at_its_interval(configured):
+    schedule = beat_schedule(configured)
+    oven = schedule["poll oven"]
+    assert (oven["task"], oven["schedule"], oven["args"]) == (POLL_TASK, 0.5, ("oven",))
+    assert oven["options"]["expires"] == 0.5
+    assert 1.5 < oven["options"]["soft_time_limit"] < oven["options"]["time_limit"]
+    assert schedule["poll line"]["options"]["expires"] == 1.0
+    assert schedule["persist journal"]["task"] == JOURNAL_TASK
+    assert len(schedule) == 3
+
+
+def test_a_site_with_a_queue_is_routed_to_it(configured):
+    assert route_task(POLL_TASK, ["oven"], {}, {}) == {"queue": "oven-queue"}
+    assert route_task(POLL_TASK, ["line"], {}, {}) is None
+    assert route_task(JOURNAL_TASK, [], {}, {}) is None
+
+
+def test_worker_settings_suit_short_io_tasks():
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.task_ignore_result is True
+    assert app.conf.broker_url.startswith("redis://")
+
+
+@pytest.mark.parametrize(
+    "command", [["worker", "--pool", "solo"], ["beat", "--schedule", "{tmp}/schedule"]])
+def test_refuses_to_start_on_a_broken_configuration(tmp_path, redis_url, command):
+    broken = write_config(tmp_path / "broken.json", [{"id": "oven", "dialect": "opc"}])
+    env = {**os.environ, "WINCC_CONFIG": str(broken), "REDIS_URL": redis_url,
+           "CELERY_BROKER_URL": redis_url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    with pytest.raises(bridge_config.ConfigError):
+        bridge_config.load(broken)
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "dashboard",
+         *(part.format(tmp=tmp_path) for part in command)],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"Cannot start: the configuration {broken} has" in result.stderr
+    assert "Traceback" not in result.stderr
