@@ -1,0 +1,31 @@
+# The dashboard's one image: web, worker, beat and the demo simulator all run from it
+# (docker-compose.yml picks the command). The source stays in /app: templates/ and static/
+# are found next to manage.py.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    WDASH_VAR_DIR=/app/var
+
+RUN useradd --create-home --uid 10001 --user-group wdash
+WORKDIR /app
+
+# Dependencies first, so that a change of source does not reinstall them.
+COPY pyproject.toml README.md ./
+RUN mkdir -p wincc_bridge dashboard \
+    && touch wincc_bridge/__init__.py dashboard/__init__.py \
+    && pip install . \
+    && pip uninstall --yes wincc-dashboard \
+    && rm -rf wincc_bridge dashboard build *.egg-info
+
+COPY . .
+RUN pip install --no-deps -e . \
+    && DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && mkdir -p /app/var && chown -R wdash:wdash /app/var
+
+USER wdash
+EXPOSE 8000
+CMD ["gunicorn", "dashboard.asgi:application", "-k", "uvicorn_worker.UvicornWorker", \
+     "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
