@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from asgiref.sync import sync_to_async
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -74,6 +75,7 @@ def _filter(request: HttpRequest) -> AuditFilter:
     return AuditFilter(request.GET)
 
 
+@login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = _filter(request)
     valid = form.is_valid()
@@ -105,6 +107,7 @@ class _Line:
         return text
 
 
+@login_required
 def audit_csv(request: HttpRequest) -> HttpResponse:
     form = _filter(request)
     if not form.is_valid():

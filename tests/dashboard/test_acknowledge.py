@@ -1,0 +1,192 @@
+"""POST /alarms/ack/: permission, validation, the answers that send nothing, a dead server."""
+
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+
+from dashboard.models import AuditEntry
+from tests.dashboard.acksupport import SitesConfigured
+from tests.dashboard.base import BaseTestCase
+from wincc_bridge import store
+from wincc_bridge.models import AlarmState
+
+Result = AuditEntry.Result
+
+
+class AcknowledgeRefusedTestCase(SitesConfigured, BaseTestCase):
+    def assert_nothing_sent(self, alarm):
+        # The per-alarm lock is the only way to WinCC; an untouched lock means no call.
+        lock = store.alarm_ack_lock(alarm.site, alarm.name, alarm.instance_id)
+        assert self.redis.get(lock) is None
+
+    def test_viewer_gets_403_and_a_denied_row(self):
+        alarm = self.seed_alarm()
+        self.client.force_login(self.viewer)
+        response = self.ack_post(alarm)
+        assert response.status_code == 403
+        assert response["Content-Type"].startswith("text/plain")
+        assert b"may not acknowledge" in response.content
+        entry = AuditEntry.objects.get()
+        assert (entry.username, entry.result) == ("viewer", Result.DENIED)
+        assert (entry.site_id, entry.alarm_name, entry.instance_id) == (
+            "oven-unified", "Oven_Zone1_Temp_HH", 1)
+        assert entry.device == "TestTablet/1.0"
+        assert entry.remote_addr == "127.0.0.1"
+        self.assert_nothing_sent(alarm)
+
+    def test_anonymous_gets_403_and_a_row(self):
+        alarm = self.seed_alarm()
+        response = self.ack_post(alarm)
+        assert response.status_code == 403
+        entry = AuditEntry.objects.get()
+        assert (entry.username, entry.user, entry.result) == ("(anonymous)", None, Result.DENIED)
+
+    def test_operator_of_another_site_gets_403(self):
+        alarm = self.seed_alarm(site="oven-unified")
+        self.client.force_login(self.line_operator)
+        response = self.ack_post(alarm)
+        assert response.status_code == 403
+        assert AuditEntry.objects.get().result == Result.DENIED
+        self.assert_nothing_sent(alarm)
+
+    def test_get_is_not_allowed(self):
+        self.client.force_login(self.operator)
+        assert self.client.get("/alarms/ack/").status_code == 405
+
+    def test_post_without_csrf_token_is_refused(self):
+        alarm = self.seed_alarm()
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.operator)
+        response = client.post("/alarms/ack/", {"site": alarm.site, "name": alarm.name,
+                                                "instance": "1", "state": "unacknowledged"})
+        assert response.status_code == 403
+        self.assert_nothing_sent(alarm)
+
+    def test_malformed_fields_get_400_naming_the_field(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm()
+        cases = {
+            "name": {"name": ""},
+            "instance": {"instance": "one"},
+            "state": {"state": "gone-fishing"},
+            "comment": {"comment": "x" * 1001},
+        }
+        for field, bad in cases.items():
+            with self.subTest(field=field):
+                response = self.ack_post(alarm, **bad)
+                assert response.status_code == 400
+                assert field.encode() in response.content
+        assert self.ack_post(None).status_code == 400
+        results = set(AuditEntry.objects.values_list("result", flat=True))
+        assert results == {Result.ERROR}
+        assert AuditEntry.objects.count() == 5
+        self.assert_nothing_sent(alarm)
+
+    def test_unknown_site_gets_404(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm(site="nowhere")
+        response = self.ack_post(alarm)
+        assert response.status_code == 404
+        assert b"nowhere" in response.content
+        assert AuditEntry.objects.get().message == "Unknown site 'nowhere'."
+
+    def test_alarm_no_longer_active(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm()
+        self.redis.delete(store.site_alarms("oven-unified"))
+        response = self.ack_post(alarm)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'data-alarm="oven-unified:Oven_Zone1_Temp_HH:1"' in html
+        assert 'data-state="normal"' in html
+        assert "no longer active" in html
+        assert 'data-action="ack"' not in html
+        assert AuditEntry.objects.get().result == Result.STALE
+
+    def test_already_acknowledged_names_who(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm(state=AlarmState.ACKNOWLEDGED, acknowledged_by="hmi-user")
+        response = self.ack_post(alarm, state="unacknowledged")
+        assert response.status_code == 200
+        assert "Already acknowledged by hmi-user." in response.content.decode()
+        assert 'data-state="acknowledged"' in response.content.decode()
+        entry = AuditEntry.objects.get()
+        assert (entry.result, entry.state_before, entry.state_after) == (
+            Result.DUPLICATE, "acknowledged", "acknowledged")
+
+    def test_state_changed_since_seen_sends_nothing(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm(state=AlarmState.RETURNED_UNACKNOWLEDGED)
+        response = self.ack_post(alarm, state="unacknowledged")
+        html = response.content.decode()
+        assert "changed to Returned to normal, unacknowledged since you saw it" in html
+        # The person now sees the current state, with the button to acknowledge it.
+        assert 'data-state="returned_unacknowledged"' in html
+        assert 'data-action="ack"' in html
+        assert AuditEntry.objects.get().result == Result.STALE
+        self.assert_nothing_sent(alarm)
+
+    def test_classic_alarm_without_ack_tag_is_explained(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm(site="line-classic", name="Tank_Level_LL")
+        response = self.ack_post(alarm)
+        assert response.status_code == 200
+        assert "WinCC Classic has no acknowledge call" in response.content.decode()
+        entry = AuditEntry.objects.get()
+        assert entry.result == Result.ERROR
+        self.assert_nothing_sent(alarm)
+
+    def test_someone_else_acknowledging_gets_a_clear_answer(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm()
+        lock = store.alarm_ack_lock(alarm.site, alarm.name, alarm.instance_id)
+        self.redis.set(lock, json.dumps({"user": "anna", "phase": "sending"}), ex=30)
+        response = self.ack_post(alarm)
+        html = response.content.decode()
+        assert "Being acknowledged by anna" in html
+        assert 'data-action="ack"' not in html
+        assert AuditEntry.objects.get().result == Result.DUPLICATE
+        assert json.loads(self.redis.get(lock))["user"] == "anna"
+
+    def test_just_acknowledged_by_someone_else(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm()
+        lock = store.alarm_ack_lock(alarm.site, alarm.name, alarm.instance_id)
+        self.redis.set(lock, json.dumps({"user": "anna", "phase": "done"}), ex=30)
+        html = self.ack_post(alarm).content.decode()
+        assert "Already acknowledged by anna." in html
+        assert 'data-state="acknowledged"' in html
+
+    def test_unreadable_alarm_state_answers_503(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm()
+        self.redis.hset(store.site_alarms(alarm.site), alarm.key, "{not json")
+        response = self.ack_post(alarm)
+        assert response.status_code == 503
+        assert b"nothing was sent" in response.content
+        assert AuditEntry.objects.get().result == Result.ERROR
+        self.assert_nothing_sent(alarm)
+
+
+class AcknowledgeDeadServerTestCase(SitesConfigured, BaseTestCase):
+    """Nothing listens at the sites' address: a plain connection error, the row kept."""
+
+    def test_dead_server_gives_a_plain_error_and_frees_the_alarm(self):
+        self.client.force_login(self.operator)
+        alarm = self.seed_alarm()
+        response = self.ack_post(alarm, comment="checked on site")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "WinCC could not be reached" in html
+        assert 'data-state="unacknowledged"' in html
+        assert 'data-action="ack"' in html  # so the operator can try again
+        entry = AuditEntry.objects.get()
+        assert entry.result == Result.ERROR
+        assert entry.message.startswith("WinCC could not be reached: ")
+        assert entry.completed_at is not None
+        assert (entry.state_before, entry.state_after) == ("unacknowledged", "unacknowledged")
+        assert entry.comment == "checked on site"
+        lock = store.alarm_ack_lock(alarm.site, alarm.name, alarm.instance_id)
+        assert self.redis.get(lock) is None

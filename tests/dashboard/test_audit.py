@@ -1,0 +1,209 @@
+"""The audit log: append-only in the ORM and in the database, /audit/ and /audit.csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from django.contrib.auth.models import User
+from django.db import DatabaseError, connection, transaction
+
+from dashboard.models import AppendOnlyError, AuditEntry
+from tests.dashboard.base import BaseTestCase
+
+Result = AuditEntry.Result
+
+
+def entry(**fields) -> AuditEntry:
+    values = {"username": "operator", "site_id": "oven-unified", "alarm_name": "Oven_Zone1_Temp_HH",
+              "instance_id": 1, "state_before": "unacknowledged", "result": Result.PENDING}
+    values.update(fields)
+    return AuditEntry.objects.create(**values)
+
+
+def backdate(row: AuditEntry, when: datetime) -> None:
+    """Set created_at for a filter test: the triggers allow no such change, so off and on."""
+    from tests.dashboard.acksupport import _TRIGGERS
+
+    with connection.cursor() as cursor:
+        for sql in _TRIGGERS.UNINSTALL[connection.vendor]:
+            cursor.execute(sql)
+        cursor.execute("UPDATE dashboard_auditentry SET created_at = %s WHERE id = %s",
+                       [when, row.pk])
+        for sql in _TRIGGERS.INSTALL[connection.vendor]:
+            cursor.execute(sql)
+
+
+class AppendOnlyTestCase(BaseTestCase):
+    def raw(self, sql: str, params=()) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def test_orm_refuses_change_and_delete(self):
+        row = entry(result=Result.DENIED)
+        row.message = "rewritten"
+        with self.assertRaises(AppendOnlyError):
+            row.save()
+        with self.assertRaises(AppendOnlyError):
+            row.delete()
+        with self.assertRaises(AppendOnlyError):
+            AuditEntry.objects.filter(pk=row.pk).update(message="rewritten")
+        with self.assertRaises(AppendOnlyError):
+            AuditEntry.objects.all().delete()
+
+    def test_a_pending_row_is_completed_once(self):
+        row = entry()
+        row.record_result(Result.OK, message="Acknowledged.", state_after="acknowledged")
+        stored = AuditEntry.objects.get(pk=row.pk)
+        assert (stored.result, stored.state_after) == (Result.OK, "acknowledged")
+        assert stored.completed_at is not None
+        with self.assertRaises(AppendOnlyError):
+            row.record_result(Result.REFUSED)
+
+    def test_database_refuses_raw_update_and_delete(self):
+        row = entry(result=Result.DENIED, message="No permission.")
+        statements = [
+            ("UPDATE dashboard_auditentry SET username = %s WHERE id = %s", ["mallory", row.pk]),
+            ("UPDATE dashboard_auditentry SET result = %s WHERE id = %s", [Result.OK, row.pk]),
+            ("UPDATE dashboard_auditentry SET message = %s WHERE id = %s", ["", row.pk]),
+            ("DELETE FROM dashboard_auditentry WHERE id = %s", [row.pk]),
+            ("DELETE FROM dashboard_auditentry", []),
+        ]
+        for sql, params in statements:
+            with self.subTest(sql=sql), self.assertRaises(DatabaseError) as caught:
+                self.raw(sql, params)
+            assert "append-only" in str(caught.exception)
+        stored = AuditEntry.objects.get(pk=row.pk)
+        assert (stored.username, stored.result, stored.message) == (
+            "operator", Result.DENIED, "No permission.")
+
+    def test_database_allows_completing_a_pending_row_once_only(self):
+        row = entry()
+        complete = ("UPDATE dashboard_auditentry SET result = %s, message = %s, completed_at = %s "
+                    "WHERE id = %s")
+        self.raw(complete, [Result.OK, "Acknowledged.", datetime.now(UTC), row.pk])
+        with self.assertRaises(DatabaseError):
+            self.raw(complete, [Result.REFUSED, "again", datetime.now(UTC), row.pk])
+        assert AuditEntry.objects.get(pk=row.pk).result == Result.OK
+
+    def test_deleting_a_user_keeps_their_rows_by_name(self):
+        person = User.objects.create_user("leaver")
+        row = entry(user=person, username="leaver", result=Result.DENIED)
+        person.delete()
+        stored = AuditEntry.objects.get(pk=row.pk)
+        assert (stored.user, stored.username) == (None, "leaver")
+
+
+class AuditPageTestCase(BaseTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        entry(result=Result.DENIED, username="viewer", message="No permission.")
+        entry(site_id="line-classic", alarm_name="Conveyor_Fault", result=Result.OK,
+              comment="belt cleared")
+        entry(result=Result.REFUSED, message="WinCC refused: 305")
+
+    def test_anonymous_is_sent_to_sign_in(self):
+        response = self.client.get("/audit/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+    def test_only_auditors_and_superusers_see_it(self):
+        for user in (self.viewer, self.operator, self.outsider):
+            self.client.force_login(user)
+            with self.subTest(user=user.username):
+                assert self.client.get("/audit/").status_code == 403
+                assert self.client.get("/audit.csv").status_code == 403
+        for user in (self.auditor, self.admin):
+            self.client.force_login(user)
+            with self.subTest(user=user.username):
+                assert self.client.get("/audit/").status_code == 200
+
+    def test_lists_entries_newest_first_in_utc(self):
+        self.client.force_login(self.auditor)
+        response = self.client.get("/audit/")
+        rows = list(response.context["page"])
+        assert [r.result for r in rows] == [Result.REFUSED, Result.OK, Result.DENIED]
+        html = response.content.decode()
+        assert "Time (UTC)" in html
+        assert rows[0].created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") in html
+        assert "belt cleared" in html
+
+    def test_filters(self):
+        self.client.force_login(self.auditor)
+        cases = {
+            "site=line-classic": [Result.OK],
+            "user=VIEWER": [Result.DENIED],
+            "result=refused": [Result.REFUSED],
+            "site=oven-unified&result=ok": [],
+        }
+        for query, expected in cases.items():
+            with self.subTest(query=query):
+                page = self.client.get(f"/audit/?{query}").context["page"]
+                assert [r.result for r in page] == expected
+
+    def test_date_range_is_utc_and_inclusive(self):
+        old = entry(result=Result.ERROR, message="old")
+        backdate(old, datetime(2026, 1, 10, 23, 30, tzinfo=UTC))
+        self.client.force_login(self.auditor)
+        page = self.client.get("/audit/?since=2026-01-10&until=2026-01-10").context["page"]
+        assert [r.pk for r in page] == [old.pk]
+        page = self.client.get("/audit/?since=2026-01-11").context["page"]
+        assert old.pk not in [r.pk for r in page]
+
+    def test_bad_filter_is_answered_plainly(self):
+        self.client.force_login(self.auditor)
+        response = self.client.get("/audit/?since=yesterday")
+        assert response.status_code == 400
+        assert "Enter a valid date" in response.content.decode()
+        response = self.client.get("/audit/?since=2026-02-02&until=2026-02-01")
+        assert response.status_code == 400
+        assert "start date is after the end date" in response.content.decode()
+        assert self.client.get("/audit.csv?result=maybe").status_code == 400
+
+    def test_paginates(self):
+        for n in range(55):
+            entry(result=Result.DENIED, instance_id=100 + n)
+        self.client.force_login(self.auditor)
+        first = self.client.get("/audit/?result=denied").context["page"]
+        assert (len(first), first.paginator.count, first.has_next()) == (50, 56, True)
+        second = self.client.get("/audit/?result=denied&page=2")
+        assert len(second.context["page"]) == 6
+        assert "result=denied&amp;page=1" in second.content.decode()
+
+
+class AuditCsvTestCase(BaseTestCase):
+    async def read_csv(self, query: str = "") -> tuple[object, list[list[str]]]:
+        response = await self.async_client.get(f"/audit.csv{query}")
+        assert response.status_code == 200
+        body = b"".join([chunk async for chunk in response.streaming_content])
+        return response, list(csv.reader(io.StringIO(body.decode())))
+
+    async def test_exports_the_filtered_rows_streamed(self):
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(entry)(result=Result.DENIED, username="viewer",
+                                   message='No "permission", sorry.')
+        await sync_to_async(entry)(site_id="line-classic", result=Result.OK)
+        many = [AuditEntry(username="operator", site_id="oven-unified", alarm_name="Tank_Level_LL",
+                           instance_id=n, result=Result.ERROR) for n in range(1200)]
+        await AuditEntry.objects.abulk_create(many)  # more than one chunk
+        await self.async_client.aforce_login(self.auditor)
+
+        response, rows = await self.read_csv("?result=denied")
+        assert response.streaming
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert "attachment" in response["Content-Disposition"]
+        header, *data = rows
+        assert header[:3] == ["time (UTC)", "completed (UTC)", "user"]
+        assert len(data) == 1
+        assert data[0][2] == "viewer"
+        assert data[0][header.index("message")] == 'No "permission", sorry.'
+        assert data[0][0].endswith("Z")
+
+        _, rows = await self.read_csv()
+        assert len(rows) == 1 + 1202
+        instances = [int(r[7]) for r in rows[1:] if r[11] == "error"]
+        assert instances == sorted(instances, reverse=True)  # newest first, none twice
+        assert len(set(instances)) == 1200

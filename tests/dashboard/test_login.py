@@ -1,0 +1,90 @@
+"""Sign-in at /accounts/login/, sign-out by POST, idle expiry, lock-out after failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.sessions.models import Session
+from django.test import RequestFactory, override_settings
+from django.utils import timezone
+
+from dashboard.views.auth import client_address
+from tests.dashboard.base import PASSWORD, BaseTestCase
+
+
+class LoginTestCase(BaseTestCase):
+    def sign_in(self, password: str, address: str = "10.1.1.1", username: str = "operator"):
+        return self.client.post("/accounts/login/", {"username": username, "password": password},
+                                REMOTE_ADDR=address)
+
+    def test_page_is_plain_and_accessible(self):
+        response = self.client.get("/accounts/login/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert '<label for="id_username">User name</label>' in html
+        assert 'autocomplete="current-password"' in html
+        assert "csrfmiddlewaretoken" in html
+
+    def test_signs_in_and_goes_where_asked(self):
+        response = self.client.post("/accounts/login/?next=/alarms/",
+                                    {"username": "operator", "password": PASSWORD})
+        assert response.status_code == 302
+        assert response["Location"] == "/alarms/"
+        assert self.client.session["_auth_user_id"] == str(self.operator.pk)
+
+    def test_wrong_password_is_refused_plainly(self):
+        response = self.sign_in("not-the-password")
+        assert response.status_code == 200
+        assert 'data-signin="refused"' in response.content.decode()
+        assert "_auth_user_id" not in self.client.session
+
+    @override_settings(AXES_FAILURE_LIMIT=3)
+    def test_locks_out_after_repeated_failures(self):
+        for _ in range(2):
+            assert self.sign_in("wrong").status_code == 200
+        response = self.sign_in("wrong")
+        assert response.status_code == 429
+        html = response.content.decode()
+        assert 'data-signin="locked"' in html
+        assert "Too many failed sign-ins" in html
+        # Locked even with the right password, from that address, for that user...
+        assert self.sign_in(PASSWORD).status_code == 429
+        assert "_auth_user_id" not in self.client.session
+        # ...but not for the same user at another desk.
+        assert self.sign_in(PASSWORD, address="10.1.1.2").status_code == 302
+
+    def test_sign_out_is_a_post(self):
+        self.client.force_login(self.viewer)
+        assert self.client.get("/accounts/logout/").status_code == 405
+        assert "_auth_user_id" in self.client.session
+        response = self.client.post("/accounts/logout/")
+        assert response.status_code == 302
+        assert response["Location"] == "/accounts/login/"
+        assert "_auth_user_id" not in self.client.session
+
+    @override_settings(SESSION_COOKIE_AGE=120)
+    def test_idle_session_expires(self):
+        self.client.force_login(self.auditor)
+        response = self.client.get("/audit/")
+        assert response.status_code == 200
+        # Each request renews the idle timer...
+        assert response.cookies["sessionid"]["max-age"] == 120
+        # ...and a session left idle past it is gone.
+        key = self.client.session.session_key
+        Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+        response = self.client.get("/audit/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+class ClientAddressTestCase(BaseTestCase):
+    def request(self):
+        return RequestFactory().get("/", REMOTE_ADDR="10.0.0.9",
+                                    HTTP_X_FORWARDED_FOR="6.6.6.6, 192.168.1.20")
+
+    def test_forwarded_header_is_ignored_by_default(self):
+        assert client_address(self.request()) == "10.0.0.9"
+
+    @override_settings(TRUST_X_FORWARDED_FOR=True)
+    def test_behind_a_proxy_the_last_hop_counts(self):
+        assert client_address(self.request()) == "192.168.1.20"
