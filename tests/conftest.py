@@ -9,6 +9,10 @@ import redis
 
 from tests.fixtures.redis_server import RedisServer, start_redis
 
+pytest_plugins = [
+    "tests.fixtures.celery_worker",
+]
+
 _REDIS: RedisServer | None = None
 
 
