@@ -107,10 +107,27 @@ def step(
         drv_out = workdir / "driver.json"
         procs.append(
             _spawn(
-                [PYTHON, "-m", "bench.driver", "--redis-url", st.redis_url, "--site", SITE,
-                 "--tags", ",".join(TAGS), "--changes-per-second", str(changes_per_second),
-                 "--per-publish", str(per_publish), "--start-at", str(start_at),
-                 "--duration", str(ramp + warmup + duration + 1.0), "--out", str(drv_out)],
+                [
+                    PYTHON,
+                    "-m",
+                    "bench.driver",
+                    "--redis-url",
+                    st.redis_url,
+                    "--site",
+                    SITE,
+                    "--tags",
+                    ",".join(TAGS),
+                    "--changes-per-second",
+                    str(changes_per_second),
+                    "--per-publish",
+                    str(per_publish),
+                    "--start-at",
+                    str(start_at),
+                    "--duration",
+                    str(ramp + warmup + duration + 1.0),
+                    "--out",
+                    str(drv_out),
+                ],
                 workdir / "driver.log",
             )
         )
@@ -120,13 +137,37 @@ def step(
             count = min(per, clients - i * per)
             out = workdir / f"client-{i}.json"
             outs.append(out)
-            argv = [PYTHON, "-m", "bench.loadclient", "--url", st.web_url, "--mode", mode,
-                    "--path", server.stream_path if mode == "sse" else server.poll_paths[0],
-                    "--poll-paths", ",".join(server.poll_paths), "--sessions",
-                    str(server.sessions_file), "--offset", str(i * per), "--clients",
-                    str(count), "--start-at", str(start_at), "--ramp", str(ramp),
-                    "--warmup", str(warmup), "--duration", str(duration), "--interval",
-                    str(interval), "--out", str(out)]
+            argv = [
+                PYTHON,
+                "-m",
+                "bench.loadclient",
+                "--url",
+                st.web_url,
+                "--mode",
+                mode,
+                "--path",
+                server.stream_path if mode == "sse" else server.poll_paths[0],
+                "--poll-paths",
+                ",".join(server.poll_paths),
+                "--sessions",
+                str(server.sessions_file),
+                "--offset",
+                str(i * per),
+                "--clients",
+                str(count),
+                "--start-at",
+                str(start_at),
+                "--ramp",
+                str(ramp),
+                "--warmup",
+                str(warmup),
+                "--duration",
+                str(duration),
+                "--interval",
+                str(interval),
+                "--out",
+                str(out),
+            ]
             if server.pattern:
                 argv += ["--pattern", server.pattern]
             procs.append(_spawn(argv, workdir / f"client-{i}.log"))
@@ -179,6 +220,7 @@ def step(
         "mode": mode,
         "duration": elapsed,
         "latency": latency.summary(),
+        "latency_hist": latency.to_json(),
         "request_time": request_time.summary(),
         "connects": total("connects"),
         "connect_failures": total("connect_failures"),
@@ -218,7 +260,11 @@ def _merge_counts(items: list[dict[str, int]]) -> dict[str, int]:
 def _spawn(argv: list[str], log: Path) -> subprocess.Popen:
     with open(log, "wb") as handle:
         return subprocess.Popen(
-            argv, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            argv,
+            cwd=REPO,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
 
