@@ -58,15 +58,14 @@ class Transport:
         self.server = settings.url.rstrip("/")
         self.who = who
         self.check = check
-        root = self.server
-        if root.lower().endswith(base_path.lower()):
+        if self.server.lower().endswith(base_path.lower()):
             # Tolerate a --url that already names the dialect's path.
-            self.server = root[: len(root) - len(base_path)]
-        else:
-            root = root + base_path
+            self.server = self.server[: len(self.server) - len(base_path)]
+        # Paths are joined by hand: httpx's base_url would turn "/graphql" into "/graphql/".
+        self._base_path = base_path
         self._max_bytes = settings.max_response_bytes
         self._client = httpx.Client(
-            base_url=root,
+            base_url=self.server,
             headers={"Accept": "application/json", **(headers or {})},
             timeout=httpx.Timeout(settings.timeout),
             verify=tls_context(settings, self.server),
@@ -152,7 +151,7 @@ class Transport:
         started = time.perf_counter()
         try:
             request = self._client.build_request(
-                method, path, json=json_body, params=params, headers=headers
+                method, self._base_path + path, json=json_body, params=params, headers=headers
             )
             response = self._client.send(request, stream=True)
             try:

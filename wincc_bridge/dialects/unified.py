@@ -180,7 +180,7 @@ class UnifiedClient(WinCCClient):
         items, _ = self._call(
             ACTIVE_ALARMS, {"l": [self.settings.language]}, "activeAlarms", read=True
         )
-        return [self._alarm(item) for item in self._list(items, "active alarms")]
+        return [self._alarm(item) for item in self._list(items, "active alarms") if item]
 
     def acknowledge(self, alarms: Iterable[tuple[str, int]]) -> list[ItemResult]:
         # One alarm per request: alarms that need single acknowledgement reject batches.
@@ -336,12 +336,13 @@ class UnifiedClient(WinCCClient):
         return data or {}, errors
 
     def _list(self, items: Any, what: str) -> list[dict[str, Any]]:
-        """The result list (null counts as empty); anything but objects inside is refused."""
+        """The result list; null counts as empty, and a null entry (a failed item whose
+        error is in `errors`) as an empty object, so positions still match."""
         if items is None:
             return []
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        if not isinstance(items, list) or not all(isinstance(i, dict | None) for i in items):
             raise self._http.protocol_error(f"{what} that are not a list of objects", items)
-        return items
+        return [{} if item is None else item for item in items]
 
     # -- parsing
 

@@ -1,0 +1,169 @@
+"""Transport behaviour over real sockets: TLS, timeouts, retries, size bound, error sentences."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import pytest
+
+from tests.bridge.conftest import Reply, ScriptedServer
+from wincc_bridge.client import (
+    AuthError,
+    ConnectError,
+    ConnectionSettings,
+    ProtocolError,
+    TimeoutError,
+    TLSError,
+    open_client,
+)
+from wincc_bridge.models import Quality
+
+VALUES = "/WinCCRestService/tagManagement/Values"
+ONE = [{"variableName": "T1", "value": 1.5, "qualityCode": 192}]
+
+
+def classic(url: str, **changes) -> ConnectionSettings:
+    base = ConnectionSettings(
+        dialect="classic", url=url, username="api_ro", password="pw", timeout=2.0
+    )
+    return replace(base, **changes)
+
+
+def test_pinned_certificate_is_trusted(tls_server: ScriptedServer, certificates) -> None:
+    tls_server.route("POST", VALUES, Reply(body=ONE))
+    with open_client(classic(tls_server.url, ca_file=certificates["wincc"].cert_file)) as client:
+        assert client.read_tags(["T1"])[0].value == 1.5
+
+
+def test_unpinned_self_signed_certificate_is_refused(tls_server: ScriptedServer) -> None:
+    with open_client(classic(tls_server.url)) as client, pytest.raises(TLSError) as caught:
+        client.read_tags(["T1"])
+    assert str(caught.value) == (
+        f"certificate of {tls_server.url} is not trusted (pin it with --ca-file or ca_file)"
+    )
+    assert tls_server.seen == []
+
+
+def test_certificate_for_another_host_is_refused(misnamed_tls_server, certificates) -> None:
+    settings = classic(misnamed_tls_server.url, ca_file=certificates["elsewhere"].cert_file)
+    with open_client(settings) as client, pytest.raises(TLSError) as caught:
+        client.read_tags(["T1"])
+    assert "does not name this host" in str(caught.value)
+    assert misnamed_tls_server.url in str(caught.value)
+
+
+def test_insecure_connects_and_warns(tls_server: ScriptedServer, caplog) -> None:
+    tls_server.route("POST", VALUES, Reply(body=ONE))
+    settings = classic(tls_server.url, insecure=True)
+    with caplog.at_level(logging.WARNING, logger="wincc_bridge"), open_client(settings) as client:
+        assert client.read_tags(["T1"])[0].quality is Quality.GOOD
+    assert any("certificate checks are OFF" in r.getMessage() for r in caplog.records)
+
+
+def test_unreadable_ca_file_is_a_tls_error(tls_server: ScriptedServer, tmp_path) -> None:
+    bad = tmp_path / "not-a-cert.pem"
+    bad.write_text("hello")
+    with pytest.raises(TLSError, match="cannot load the certificate file"):
+        open_client(classic(tls_server.url, ca_file=str(bad)))
+
+
+def test_https_to_a_plain_http_port_is_a_tls_error(plain_server: ScriptedServer) -> None:
+    url = plain_server.url.replace("http:", "https:")
+    with open_client(classic(url, insecure=True)) as client, pytest.raises(TLSError) as caught:
+        client.read_tags(["T1"])
+    assert "TLS handshake" in str(caught.value)
+
+
+def test_timeout_is_retried_for_reads_then_explained(plain_server: ScriptedServer) -> None:
+    plain_server.route("POST", VALUES, Reply(body=ONE, delay=1.0))
+    settings = classic(plain_server.url, timeout=0.2, read_retries=1)
+    with open_client(settings) as client, pytest.raises(TimeoutError) as caught:
+        client.read_tags(["T1"])
+    assert str(caught.value) == (
+        f"timed out after 0.2 s waiting for {plain_server.url} "
+        "(check that the server is up, or raise the timeout)"
+    )
+    assert len(plain_server.seen) == 2
+
+
+def test_writes_are_never_retried(plain_server: ScriptedServer) -> None:
+    plain_server.route("PUT", VALUES, Reply(503, "busy"))
+    settings = classic(plain_server.url, read_retries=3)
+    with open_client(settings) as client, pytest.raises(ConnectError, match="unavailable"):
+        client.write_tags({"T1": 1})
+    assert len(plain_server.seen) == 1
+
+
+def test_read_succeeds_after_a_passing_outage(plain_server: ScriptedServer) -> None:
+    answers = iter([Reply(503), Reply(502), Reply(body=ONE)])
+    plain_server.route("POST", VALUES, lambda seen: next(answers))
+    with open_client(classic(plain_server.url, read_retries=2)) as client:
+        assert client.read_tags(["T1"])[0].value == 1.5
+
+
+def test_refused_connection_names_server_and_what_to_check() -> None:
+    settings = classic("http://127.0.0.1:9", read_retries=0)
+    with open_client(settings) as client, pytest.raises(ConnectError) as caught:
+        client.read_tags(["T1"])
+    message = str(caught.value)
+    assert message.startswith("cannot connect to http://127.0.0.1:9")
+    assert "check the address, the port" in message
+    assert not isinstance(caught.value, TLSError | TimeoutError)
+
+
+def test_login_refused_sentence(plain_server: ScriptedServer) -> None:
+    plain_server.route("POST", VALUES, Reply(401, {"error": "bad credentials"}))
+    with open_client(classic(plain_server.url)) as client, pytest.raises(AuthError) as caught:
+        client.read_tags(["T1"])
+    assert str(caught.value) == (
+        f"login refused for user api_ro at {plain_server.url} "
+        "(check the user name and the password variable)"
+    )
+    assert len(plain_server.seen) == 1  # a refused login is not retried
+
+
+def test_permission_refused_sentence(plain_server: ScriptedServer) -> None:
+    plain_server.route("PUT", VALUES, Reply(403, {"error": "read only"}))
+    with open_client(classic(plain_server.url)) as client, pytest.raises(AuthError) as caught:
+        client.write_tags({"T1": 1})
+    assert "user api_ro at" in str(caught.value)
+    assert "lacks the right" in str(caught.value)
+
+
+def test_server_error_keeps_a_snippet(plain_server: ScriptedServer) -> None:
+    plain_server.route("POST", VALUES, Reply(500, "System.NullReferenceException at X"))
+    with open_client(classic(plain_server.url)) as client, pytest.raises(ProtocolError) as caught:
+        client.read_tags(["T1"])
+    assert caught.value.snippet == "System.NullReferenceException at X"
+    assert "HTTP 500" in str(caught.value)
+
+
+def test_body_that_is_not_json(plain_server: ScriptedServer) -> None:
+    plain_server.route("POST", VALUES, Reply(body="<html>Login</html>"))
+    with open_client(classic(plain_server.url)) as client, pytest.raises(ProtocolError) as caught:
+        client.read_tags(["T1"])
+    assert caught.value.snippet == "<html>Login</html>"
+    assert plain_server.url in str(caught.value)
+
+
+def test_answer_larger_than_the_bound(plain_server: ScriptedServer) -> None:
+    plain_server.route("POST", VALUES, Reply(body=ONE * 100))
+    settings = classic(plain_server.url, max_response_bytes=1000)
+    with open_client(settings) as client, pytest.raises(ProtocolError, match="than 1000 bytes"):
+        client.read_tags(["T1"])
+
+
+def test_one_connection_is_reused(plain_server: ScriptedServer) -> None:
+    plain_server.route("POST", VALUES, Reply(body=ONE))
+    with open_client(classic(plain_server.url)) as client:
+        for _ in range(5):
+            client.read_tags(["T1"])
+    assert len({seen.peer for seen in plain_server.seen}) == 1
+
+
+def test_url_that_already_names_the_dialect_path(plain_server: ScriptedServer) -> None:
+    plain_server.route("POST", VALUES, Reply(body=ONE))
+    with open_client(classic(plain_server.url + "/WinCCRestService/")) as client:
+        assert client.read_tags(["T1"])[0].value == 1.5
+    assert plain_server.seen[0].path == VALUES
