@@ -10,6 +10,7 @@ import sys
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 from wincc_bridge import config as bridge_config
 
@@ -52,9 +53,13 @@ def check_demo_mode_stays_local(app_configs=None, **kwargs) -> list[checks.Check
 
 
 def require_valid_config() -> bridge_config.Config:
-    """Load WINCC_CONFIG or stop the process with the list of problems on stderr."""
+    """Load WINCC_CONFIG, or print its problems on stderr and raise ImproperlyConfigured.
+
+    An exception rather than SystemExit: gunicorn then reports "Worker failed to boot"
+    and stops, instead of restarting the worker forever.
+    """
     try:
         return bridge_config.load(settings.WINCC_CONFIG)
     except bridge_config.ConfigError as exc:
         print(f"Refusing to start: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
+        raise ImproperlyConfigured(f"Refusing to start: {exc}") from None
