@@ -260,6 +260,7 @@ class SitePoller:
 
         changed: dict[str, str] = {}
         fingerprints = {}
+        samples = {}
         for tag in tags:
             fingerprint = _fingerprint(tag)
             if self._values.get(tag.name) != fingerprint:
@@ -267,11 +268,10 @@ class SitePoller:
                 changed[tag.name] = store.encode_value(tag, read_at)
                 sample = _trend_sample(tag, epoch)
                 if sample is not None:
-                    trend = store.site_trend(site, tag.name)
-                    pipe.lpush(trend, sample)
-                    pipe.ltrim(trend, 0, store.TREND_LENGTH - 1)
+                    samples[tag.name] = sample
         if changed:
             pipe.hset(store.site_values(site), mapping=changed)
+        store.push_trends(pipe, site, samples)
         stale = self._values.keys() - {tag.name for tag in tags}
         if stale:  # tags no longer configured
             pipe.hdel(store.site_values(site), *stale)

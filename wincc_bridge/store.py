@@ -63,6 +63,30 @@ def site_trend(site: str, tag: str) -> str:
     return f"{PREFIX}:site:{site}:trend:{tag}"
 
 
+# LPUSH + LTRIM of many trends in one command: a poll that changes thousands of values
+# would otherwise spend most of its time packing two commands per tag.
+_PUSH_TRENDS = """
+local length = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  redis.call('LPUSH', key, ARGV[i + 1])
+  redis.call('LTRIM', key, 0, length - 1)
+end
+return #KEYS
+"""
+
+
+def push_trends(pipe: Any, site: str, samples: dict[str, str]) -> None:
+    """Queue on `pipe` one sample per tag (tag -> "<epoch> <value>"), newest first, capped."""
+    if samples:
+        pipe.eval(
+            _PUSH_TRENDS,
+            len(samples),
+            *(site_trend(site, tag) for tag in samples),
+            TREND_LENGTH,
+            *samples.values(),
+        )
+
+
 def worker_heartbeat(hostname: str) -> str:
     return f"{PREFIX}:worker:{hostname}:heartbeat"
 
@@ -135,10 +159,14 @@ def iso(ts: datetime | None) -> str:
     return "" if ts is None else ts.isoformat().replace("+00:00", "Z")
 
 
+# One encoder for every value a poll writes (json.dumps with options builds one per call).
+_compact_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
 def encode_value(tag: TagValue, read_at: datetime) -> str:
     data = tag.to_json()
     data["read_at"] = iso(read_at)
-    return json.dumps(data, separators=(",", ":"))
+    return _compact_json(data)
 
 
 def decode_value(raw: str, name: str | None = None) -> StoredValue:
@@ -158,7 +186,7 @@ def decode_value(raw: str, name: str | None = None) -> StoredValue:
 
 
 def encode_alarm(alarm: Alarm) -> str:
-    return json.dumps(alarm.to_json(), separators=(",", ":"), default=str)
+    return _compact_json(alarm.to_json())
 
 
 def decode_alarm(raw: str) -> Alarm:

@@ -80,3 +80,16 @@ def test_readers_show_bad_entries_instead_of_failing(redis_client):
     assert (alarm.name, alarm.instance_id) == ("Pump_Fault", 7)
     assert "unreadable" in alarm.event_text
     assert store.read_health(redis_client, "s1") is None
+
+
+def test_trends_are_newest_first_and_capped(redis_client):
+    key = store.site_trend("s1", "Tank_Level")
+    redis_client.rpush(key, *(f"{1000 - i} {i}" for i in range(store.TREND_LENGTH)))
+    pipe = redis_client.pipeline()
+    store.push_trends(pipe, "s1", {"Tank_Level": "2000.000 42.5", "Motor1_Current": "2000.000 3"})
+    pipe.execute()
+    trend = redis_client.lrange(key, 0, -1)
+    assert len(trend) == store.TREND_LENGTH
+    assert trend[:2] == ["2000.000 42.5", "1000 0"]
+    assert redis_client.lrange(store.site_trend("s1", "Motor1_Current"), 0, -1) == [
+        "2000.000 3"]
