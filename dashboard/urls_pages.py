@@ -1,1 +1,17 @@
-urlpatterns = []
+from django.urls import path
+
+from dashboard.views import health, pages, stream, wall
+
+urlpatterns = [
+    path("", pages.overview, name="overview"),
+    path("d/<str:dashboard_id>/", pages.dashboard, name="dashboard"),
+    path("alarms/", pages.alarms, name="alarms"),
+    path("sites/", pages.sites, name="sites"),
+    path("wall/<str:dashboard_id>/", wall.wall, name="wall"),
+    path("health/", health.health, name="health"),
+    # One stream (or poll) per page: /live/stream/<page>/[<dashboard id>/]
+    path("live/stream/<str:page>/", stream.stream, name="live-stream"),
+    path("live/stream/<str:page>/<str:arg>/", stream.stream, name="live-stream"),
+    path("live/poll/<str:page>/", pages.poll, name="live-poll"),
+    path("live/poll/<str:page>/<str:arg>/", pages.poll, name="live-poll"),
+]

@@ -1,0 +1,158 @@
+"""Which fragments make up each page, for one viewer. Pages, streams and polls share it.
+
+A viewer's rights are read from the database once (when a page loads or a stream opens)
+and carried as plain sets, so the stream loop never queries the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dashboard import permissions
+from dashboard.panels import BANDS, Fragment
+from wincc_bridge.config import Config
+from wincc_bridge.models import AlarmState, PriorityBand
+
+KEY_VALUES_PER_SITE = 4
+
+
+class BadFilter(ValueError):
+    """An alarm-list filter names something that does not exist."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    visible: tuple[str, ...]  # site ids, in configuration order
+    ack: frozenset[str] = frozenset()
+    wall: bool = False
+
+    @classmethod
+    def for_user(cls, user, config: Config) -> Viewer:
+        ids = [site.id for site in config.sites]
+        return cls(
+            visible=tuple(permissions.viewable_sites(user, ids)),
+            ack=frozenset(permissions.acknowledgeable_sites(user, ids)),
+        )
+
+    @classmethod
+    def for_wall(cls, config: Config) -> Viewer:
+        # A wall screen's token is view-only for the whole plant; it never acknowledges.
+        return cls(visible=tuple(site.id for site in config.sites), wall=True)
+
+
+@dataclass
+class Section:
+    title: str
+    kind: str
+    fragments: list[Fragment]
+
+
+@dataclass
+class Layout:
+    title: str
+    sites: tuple[str, ...]  # the sites this page is about (its freshness line)
+    sections: list[Section] = field(default_factory=list)
+    header: list[Fragment] = field(default_factory=list)
+
+    @property
+    def fragments(self) -> list[Fragment]:
+        return self.header + [f for s in self.sections for f in s.fragments]
+
+
+def _header(viewer: Viewer, page_sites: tuple[str, ...]) -> list[Fragment]:
+    return [
+        Fragment("counts", viewer.visible),
+        Fragment("status", page_sites),
+    ]
+
+
+def _alarms(viewer: Viewer, sites, filters=()) -> Fragment:
+    ack = frozenset() if viewer.wall else viewer.ack & set(sites)
+    return Fragment("alarms", tuple(sites), filters=tuple(filters), ack_sites=ack)
+
+
+def overview(config: Config, viewer: Viewer) -> Layout:
+    layout = Layout("Overview", viewer.visible, header=_header(viewer, viewer.visible))
+    for site_id in viewer.visible:
+        site = config.site(site_id)
+        tiles = [Fragment("tile", (site_id,), (t.name,)) for t in site.tags[:KEY_VALUES_PER_SITE]]
+        layout.sections.append(
+            Section(site.name, "site", [Fragment("summary", (site_id,)), *tiles])
+        )
+    return layout
+
+
+def dashboard(config: Config, viewer: Viewer, dashboard_id: str) -> Layout | None:
+    board = config.dashboard(dashboard_id)
+    if board is None:
+        return None
+    seen: list[str] = []
+    sections = []
+    for panel in board.panels:
+        if panel.kind in {"tiles", "trend"}:
+            if panel.site not in viewer.visible:
+                continue
+            seen.append(panel.site)
+            if panel.kind == "tiles":
+                frags = [Fragment("tile", (panel.site,), (tag,)) for tag in panel.tags]
+            else:
+                frags = [Fragment("trend", (panel.site,), panel.tags, minutes=panel.minutes)]
+        else:
+            wanted = panel.sites or ((panel.site,) if panel.site else viewer.visible)
+            sites = tuple(s for s in wanted if s in viewer.visible)
+            if not sites:
+                continue
+            seen.extend(sites)
+            if panel.kind == "alarms":
+                frags = [_alarms(viewer, sites)]
+            else:
+                frags = [Fragment("health", sites, title=panel.title)]
+        sections.append(Section(panel.title, panel.kind, frags))
+    page_sites = tuple(s for s in viewer.visible if s in seen)
+    return Layout(board.title, page_sites, sections, _header(viewer, page_sites))
+
+
+FILTER_CHOICES = {
+    "priority": [band.value for band in [*BANDS, PriorityBand.NONE]],
+    "state": [state.value for state in AlarmState],
+}
+
+
+def alarm_filters(config: Config, viewer: Viewer, query) -> dict[str, str]:
+    """The alarm list's filters from the query string; BadFilter names a wrong one."""
+    filters = {}
+    for key in ("site", "priority", "state"):
+        value = query.get(key, "").strip()
+        if not value:
+            continue
+        allowed = viewer.visible if key == "site" else FILTER_CHOICES[key]
+        if value not in allowed:
+            raise BadFilter(f"There is no {key} {value!r}. Choose one of: {', '.join(allowed)}.")
+        filters[key] = value
+    return filters
+
+
+def alarms(config: Config, viewer: Viewer, filters: dict[str, str]) -> Layout:
+    sites = (filters["site"],) if "site" in filters else viewer.visible
+    rest = tuple((k, v) for k, v in sorted(filters.items()) if k != "site")
+    frag = _alarms(viewer, sites, rest)
+    return Layout("Alarms", sites, [Section("", "alarms", [frag])], _header(viewer, sites))
+
+
+def sites(config: Config, viewer: Viewer) -> Layout:
+    frag = Fragment("health", viewer.visible, title="Site health")
+    sections = [Section("", "site_health", [frag])]
+    return Layout("Sites", viewer.visible, sections, _header(viewer, viewer.visible))
+
+
+def for_page(page: str, arg: str, config: Config, viewer: Viewer, query) -> Layout | None:
+    """The layout of a page by name; None when the dashboard does not exist."""
+    if page == "overview":
+        return overview(config, viewer)
+    if page in {"dashboard", "wall"}:
+        return dashboard(config, viewer, arg)
+    if page == "alarms":
+        return alarms(config, viewer, alarm_filters(config, viewer, query))
+    if page == "sites":
+        return sites(config, viewer)
+    raise ValueError(f"unknown page {page!r}")

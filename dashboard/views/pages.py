@@ -1,0 +1,160 @@
+"""The pages: overview, dashboards, alarm list, site health, and their polling fallback.
+
+Each page renders its fragments inline from one Redis pipeline read, then keeps them live
+over the page's one SSE stream, or by polling `?transport=poll` for networks whose
+proxies break SSE.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from dashboard import layouts, panels, permissions, siteconfig
+from wincc_bridge import store
+from wincc_bridge.models import utcnow
+
+TRANSPORTS = ("sse", "poll")
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=2,
+                                socket_connect_timeout=2)
+
+
+def read_page(layout: layouts.Layout, config):
+    """(fragment html by name, pulses) for a layout, from one pipeline read."""
+    trend_tags: dict[str, set[str]] = {}
+    for fragment in layout.fragments:
+        for site in fragment.sites:
+            trend_tags.setdefault(site, set()).update(fragment.trend_tags)
+    now = utcnow()
+    redis_ok = True
+    try:
+        client = _redis(settings.REDIS_URL)
+        states = panels.read_states(client, config, list(trend_tags), trend_tags, now)
+    except redis.RedisError:
+        redis_ok = False
+        states = {s: panels.SiteState(config.site(s)) for s in trend_tags}
+    ctx = panels.RenderContext(config, states, now, redis_ok)
+    html = {f.name: panels.render(f, ctx) for f in layout.fragments}
+    pulses = [panels.pulse(state, now) for state in states.values()]
+    return html, pulses, now
+
+
+def _live_urls(page: str, arg: str, query: str) -> tuple[str, str]:
+    args = [page, arg] if arg else [page]
+    suffix = f"?{query}" if query else ""
+    return (
+        reverse("live-stream", args=args) + suffix,
+        reverse("live-poll", args=args) + suffix,
+    )
+
+
+def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None):
+    config = siteconfig.get_config()
+    try:
+        layout = layouts.for_page(page, arg, config, viewer, request.GET)
+    except layouts.BadFilter as exc:
+        return render(request, "pages/bad_request.html", {"message": str(exc)}, status=400)
+    if layout is None:
+        raise Http404("There is no such dashboard in the configuration.")
+    transport = request.GET.get("transport", "sse")
+    if transport not in TRANSPORTS:
+        return render(
+            request, "pages/bad_request.html",
+            {"message": f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}."},
+            status=400,
+        )
+    query = request.GET.copy()
+    query.pop("transport", None)
+    query.pop("rotate", None)
+    stream_url, poll_url = _live_urls(page, arg, query.urlencode())
+    html, pulses, now = read_page(layout, config)
+    sections = [
+        {"title": s.title, "kind": s.kind, "parts": [(f, html[f.name]) for f in s.fragments]}
+        for s in layout.sections
+    ]
+    context = {
+        "page": page,
+        "layout": layout,
+        "sections": sections,
+        "header": {f.kind: (f, html[f.name]) for f in layout.header},
+        "transport": transport,
+        "stream_url": stream_url,
+        "poll_url": poll_url,
+        "pulses": json.dumps(pulses),
+        "server_now": store.iso(now),
+        "keepalive": getattr(settings, "LIVE_KEEPALIVE_SECONDS", 15),
+        "dashboards": config.dashboards,
+        "viewer": viewer,
+        "filters": request.GET,
+        "choices": layouts.FILTER_CHOICES,
+        "site_choices": [(s, config.site(s).name) for s in viewer.visible],
+    }
+    context.update(extra or {})
+    template = "pages/wall.html" if page == "wall" else f"pages/{page}.html"
+    return render(request, template, context)
+
+
+def _viewer(request) -> layouts.Viewer:
+    if not permissions.can_view_any(request.user):
+        raise PermissionDenied
+    return layouts.Viewer.for_user(request.user, siteconfig.get_config())
+
+
+@login_required
+def overview(request):
+    return render_page(request, "overview", "", _viewer(request))
+
+
+@login_required
+def dashboard(request, dashboard_id: str):
+    return render_page(request, "dashboard", dashboard_id, _viewer(request))
+
+
+@login_required
+def alarms(request):
+    return render_page(request, "alarms", "", _viewer(request))
+
+
+@login_required
+def sites(request):
+    return render_page(request, "sites", "", _viewer(request))
+
+
+def poll(request, page: str, arg: str = ""):
+    """The polling fallback: every fragment of the page as out-of-band swaps, plus pulses."""
+    from dashboard.views.stream import PAGES, viewer_for
+
+    if page not in PAGES:
+        raise Http404("no such page")
+    viewer = viewer_for(request, page)
+    if viewer is None:
+        return HttpResponse("You may not watch this page.", status=403, content_type="text/plain")
+    config = siteconfig.get_config()
+    try:
+        layout = layouts.for_page(page, arg, config, viewer, request.GET)
+    except layouts.BadFilter as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    if layout is None:
+        raise Http404("There is no such dashboard in the configuration.")
+    html, pulses, _ = read_page(layout, config)
+    body = format_html_join(
+        "", '<div id="{}" hx-swap-oob="innerHTML">{}</div>',
+        ((name, content) for name, content in html.items()),
+    ) + format_html('<template id="pulses" hx-swap-oob="true" data-pulses="{}"></template>',
+                    json.dumps(pulses))
+    response = HttpResponse(body)
+    response["Cache-Control"] = "no-store"
+    return response

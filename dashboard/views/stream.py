@@ -1,0 +1,87 @@
+"""The live stream: one async SSE endpoint per page, fed by the process's live hub.
+
+Rights are checked once, when the stream opens; the loop then only moves bytes the hub
+rendered. A stream ends after LIVE_STREAM_MAX_SECONDS so the browser reconnects and the
+rights (and a wall screen's token) are checked again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+
+from dashboard import layouts, siteconfig
+from dashboard.live import Client, LiveHub, get_hub, keepalive_frame
+from dashboard.views.wall import wall_screen_viewer
+from wincc_bridge.models import utcnow
+
+PAGES = {"overview", "alarms", "sites", "dashboard", "wall"}
+
+
+def viewer_for(request, page: str) -> layouts.Viewer | None:
+    """The viewer of a page or stream, or None when the request may not see it (sync, DB)."""
+    config = siteconfig.get_config()
+    if page == "wall":
+        return wall_screen_viewer(request, config)
+    from dashboard.permissions import can_view_any
+
+    if not can_view_any(request.user):
+        return None
+    return layouts.Viewer.for_user(request.user, config)
+
+
+async def stream(request, page: str, arg: str = "") -> HttpResponse:
+    if page not in PAGES:
+        raise Http404("no such page")
+    await request.auser()  # loads the user outside the sync rights check below
+    viewer = await sync_to_async(viewer_for)(request, page)
+    if viewer is None:
+        return HttpResponseForbidden("You may not watch this page.", content_type="text/plain")
+    config = siteconfig.get_config()
+    try:
+        layout = layouts.for_page(page, arg, config, viewer, request.GET)
+    except layouts.BadFilter as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    if layout is None:
+        raise Http404("no such dashboard")
+    hub = get_hub()
+    client = await hub.connect(layout.fragments)
+    response = StreamingHttpResponse(
+        events(hub, client), content_type="text/event-stream; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+async def events(hub: LiveHub, client: Client):
+    """Snapshot first, then whatever the hub queues; keepalives while nothing happens."""
+    keepalive = float(getattr(settings, "LIVE_KEEPALIVE_SECONDS", 15))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + float(getattr(settings, "LIVE_STREAM_MAX_SECONDS", 3600))
+    retry = int(getattr(settings, "LIVE_RETRY_MS", 2000))
+    try:
+        yield f"retry: {retry}\n\n".encode() + hub.snapshot(client)
+        while loop.time() < deadline:
+            try:
+                async with asyncio.timeout(keepalive):
+                    first = await client.queue.get()
+            except TimeoutError:
+                yield keepalive_frame(utcnow())
+                continue
+            frames = [first]
+            while not client.queue.empty():
+                frames.append(client.queue.get_nowait())
+            if client.resync:
+                client.resync = False
+                while not client.queue.empty():
+                    client.queue.get_nowait()
+                yield hub.snapshot(client)
+            else:
+                yield b"".join(frames)
+    finally:
+        # Also on asyncio.CancelledError (the browser went away), which propagates.
+        await hub.disconnect(client)

@@ -1,0 +1,168 @@
+// The page's freshness in the browser: ages ticking from server timestamps, the stream
+// indicator (connected / reconnecting / lost), and wall-screen reload and rotation.
+(function () {
+  "use strict";
+  var body = document.body;
+  var live = document.getElementById("live");
+  if (!live) return;
+  var indicator = document.querySelector("[data-stream]");
+  var keepalive = parseFloat(body.dataset.keepalive || "15") * 1000;
+  var SILENCE = keepalive * 2 + 5000; // no message at all for this long: the stream is dead
+  var LOST_AFTER = 10000;             // reconnecting for this long: call it lost
+  var WALL_RELOAD_AFTER = 60000;      // a wall screen back from a long outage reloads fully
+  var isWall = body.classList.contains("wall");
+
+  var offset = 0; // server clock minus browser clock
+  var confirmed = {}; // site -> ms of its last good poll
+  var latency = {};
+  var state = "connected";
+  var lastMessage = Date.now();
+  var downSince = null;
+  var openKeys = new Set();
+  var hooked = new WeakSet();
+
+  function serverNow() { return Date.now() + offset; }
+  function setServerNow(iso) {
+    var t = Date.parse(iso);
+    if (!isNaN(t)) offset = t - Date.now();
+  }
+  function applyPulses(list) {
+    list.forEach(function (p) {
+      var t = Date.parse(p.confirmed);
+      if (!isNaN(t)) confirmed[p.site] = t;
+      latency[p.site] = p.latency_ms;
+      if (p.now) setServerNow(p.now);
+    });
+  }
+  function ageText(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 90) return s + " s";
+    if (s < 5400) return Math.round(s / 60) + " min";
+    if (s < 172800) return Math.round(s / 3600) + " h";
+    return Math.round(s / 86400) + " d";
+  }
+
+  function tickAges() {
+    var now = serverNow();
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var since = Date.parse(el.dataset.since);
+      if (isNaN(since)) return;
+      var site = confirmed[el.dataset.site];
+      el.textContent = ageText(now - Math.max(since, site || 0));
+    });
+    document.querySelectorAll("[data-confirmed-of]").forEach(function (el) {
+      var t = confirmed[el.dataset.confirmedOf];
+      if (t) el.textContent = ageText(now - t);
+    });
+    document.querySelectorAll("[data-latency-of]").forEach(function (el) {
+      var ms = latency[el.dataset.latencyOf];
+      if (ms !== null && ms !== undefined) el.textContent = Math.round(ms) + " ms";
+    });
+    document.querySelectorAll("[data-clock]").forEach(function (el) {
+      el.textContent = new Date(now).toISOString().slice(11, 19) + " UTC";
+    });
+  }
+
+  // What the page shows while the stream is down: nothing on it can be vouched for.
+  function markStreamStale(down) {
+    body.classList.toggle("stream-down", down);
+    if (!down) return;
+    document.querySelectorAll("[data-tag]").forEach(function (tile) {
+      tile.dataset.stale = "true";
+      tile.classList.add("stale", "stream-stale");
+    });
+  }
+
+  function setState(next) {
+    if (next === state && indicator.dataset.stream === next) return render();
+    var wasDownFor = downSince ? Date.now() - downSince : 0;
+    state = next;
+    indicator.dataset.stream = next;
+    body.dataset.stream = next;
+    if (next === "connected") {
+      if (isWall && wasDownFor >= WALL_RELOAD_AFTER) { window.location.reload(); return; }
+      downSince = null;
+    } else if (downSince === null) {
+      downSince = lastMessage;
+    }
+    markStreamStale(next !== "connected");
+    render();
+  }
+
+  function render() {
+    var text = indicator.querySelector(".stream-text");
+    var since = ageText(Date.now() - lastMessage);
+    if (state === "connected") text.textContent = "Live";
+    else if (state === "reconnecting") text.textContent = "Reconnecting… last message " + since + " ago";
+    else text.textContent = "Connection lost · last message " + since + " ago";
+  }
+
+  function heard() {
+    lastMessage = Date.now();
+    if (state !== "connected") setState("connected");
+  }
+
+  function watchdog() {
+    var quiet = Date.now() - lastMessage;
+    if (state === "connected" && quiet > SILENCE) setState("reconnecting");
+    if (state === "reconnecting" && downSince !== null && Date.now() - downSince > LOST_AFTER) {
+      setState("lost");
+    }
+    render();
+  }
+
+  // SSE transport: the htmx extension swaps the fragments; we watch its events.
+  body.addEventListener("htmx:sseOpen", function (evt) {
+    var source = evt.detail.source;
+    if (source && !hooked.has(source)) {
+      hooked.add(source);
+      source.addEventListener("pulse", function (e) { applyPulses([JSON.parse(e.data)]); heard(); });
+      source.addEventListener("keepalive", function (e) { setServerNow(e.data); heard(); });
+    }
+    heard();
+  });
+  body.addEventListener("htmx:sseMessage", heard);
+  body.addEventListener("htmx:sseError", function () {
+    if (state === "connected") setState("reconnecting");
+  });
+
+  // Polling transport: each answer is a message; a failed request is a reconnect.
+  body.addEventListener("htmx:afterRequest", function (evt) {
+    if (evt.detail.elt !== live) return;
+    if (evt.detail.successful) {
+      var holder = document.getElementById("pulses");
+      if (holder) applyPulses(JSON.parse(holder.dataset.pulses || "[]"));
+      heard();
+    } else if (state === "connected") {
+      setState("reconnecting");
+    }
+  });
+  body.addEventListener("htmx:sendError", function () {
+    if (state === "connected") setState("reconnecting");
+  });
+
+  // An opened operator instruction stays open when its row is re-rendered.
+  document.addEventListener("toggle", function (evt) {
+    var key = evt.target.dataset && evt.target.dataset.keepOpen;
+    if (!key) return;
+    if (evt.target.open) openKeys.add(key); else openKeys.delete(key);
+  }, true);
+  function reopen() {
+    document.querySelectorAll("details[data-keep-open]").forEach(function (d) {
+      if (openKeys.has(d.dataset.keepOpen) && !d.open) d.open = true;
+    });
+  }
+  body.addEventListener("htmx:sseMessage", reopen);
+  body.addEventListener("htmx:afterSettle", reopen);
+  body.addEventListener("htmx:oobAfterSwap", reopen);
+
+  if (body.dataset.rotate && body.dataset.next) {
+    window.setTimeout(function () { window.location.assign(body.dataset.next); },
+      parseInt(body.dataset.rotate, 10) * 1000);
+  }
+
+  setServerNow(body.dataset.serverNow);
+  try { applyPulses(JSON.parse(body.dataset.pulses || "[]")); } catch (e) { /* page without pulses */ }
+  tickAges();
+  window.setInterval(function () { tickAges(); watchdog(); }, 1000);
+})();

@@ -1,0 +1,138 @@
+"""A small plant for the page, stream and hub tests: a configuration file and the Redis
+data the poller would write, following wincc_bridge.store's contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from dashboard import siteconfig
+from tests.dashboard.base import BaseTestCase
+from wincc_bridge import store
+from wincc_bridge.models import Alarm, AlarmState, Quality, TagValue
+
+SECRET_ENV = "WDASH_TEST_SITE_SECRET"
+ORIGINAL_CONFIG = settings.WINCC_CONFIG
+
+SITES = [
+    {"id": "oven-unified", "name": "Curing oven", "dialect": "unified",
+     "tags": [
+         {"name": "Oven_Zone1_Temp", "label": "Zone 1 temperature", "unit": "°C",
+          "limits": {"ll": 140, "l": 160, "h": 200, "hh": 220}, "range": {"min": 0, "max": 400}},
+         {"name": "Oven_Zone2_Temp", "label": "Zone 2 temperature", "unit": "°C"},
+     ]},
+    {"id": "line-classic", "name": "Assembly line", "dialect": "classic",
+     "tags": [{"name": "Conveyor_Speed", "label": "Conveyor speed", "unit": "m/min"},
+              {"name": "Conveyor_Running", "label": "Conveyor running"}]},
+]
+DASHBOARDS = [
+    {"id": "overview", "title": "Plant overview", "panels": [
+        {"kind": "site_health", "title": "Sites", "sites": ["oven-unified", "line-classic"]},
+        {"kind": "tiles", "title": "Oven", "site": "oven-unified",
+         "tags": ["Oven_Zone1_Temp", "Oven_Zone2_Temp"]},
+        {"kind": "tiles", "title": "Line", "site": "line-classic", "tags": ["Conveyor_Speed"]},
+        {"kind": "trend", "title": "Oven trend", "site": "oven-unified",
+         "tags": ["Oven_Zone1_Temp"], "minutes": 10},
+        {"kind": "alarms", "title": "Alarms"},
+    ]},
+    {"id": "line", "title": "Assembly line", "panels": [
+        {"kind": "tiles", "title": "Line", "site": "line-classic", "tags": ["Conveyor_Speed"]},
+        {"kind": "alarms", "title": "Alarms", "site": "line-classic"},
+    ]},
+]
+
+
+def write_config(directory: Path) -> Path:
+    os.environ[SECRET_ENV] = "not-a-real-secret"
+    sites = []
+    for site in SITES:
+        user = {"username": "reader", "password_env": SECRET_ENV}
+        sites.append({**site, "url": "https://127.0.0.1:1", "tls": {"verify": False, "insecure": True},
+                      "poll_interval": 1.0, "read_user": user, "write_user": user})
+    path = directory / "config.json"
+    path.write_text(json.dumps({"sites": sites, "dashboards": DASHBOARDS}), encoding="utf-8")
+    settings.WINCC_CONFIG = str(path)
+    siteconfig.reload_config()
+    return path
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def put_value(r, site, tag, value, *, quality=Quality.GOOD, read_at=None, error=None):
+    read_at = read_at or now()
+    tv = TagValue(tag, value, quality, timestamp=read_at, error=error)
+    r.hset(store.site_values(site), tag, store.encode_value(tv, read_at))
+    r.lpush(store.site_trend(site, tag), f"{read_at.timestamp()} {value}")
+
+
+def put_health(r, site, *, ok=True, age=0.0, error="", interval=1.0):
+    at = now() - timedelta(seconds=age)
+    health = store.SiteHealth(
+        site=site, interval=interval, last_attempt=at, last_success=at if ok else at - timedelta(seconds=5),
+        duration_ms=12.0, latency_ms=8.0, failures=0 if ok else 3, last_error=error,
+        backoff_until=None, tag_count=2, alarm_count=1,
+    )
+    r.delete(store.site_health(site))
+    r.hset(store.site_health(site), mapping=store.encode_health(health))
+
+
+def alarm(site="oven-unified", name="Oven_Zone1_Temp_HH", instance=1,
+          state=AlarmState.UNACKNOWLEDGED, priority=12, **extra) -> Alarm:
+    return Alarm(site=site, name=name, instance_id=instance, state=state, priority=priority,
+                 alarm_class="Alarm", event_text=f"{name} text", info_text="Check the burner.",
+                 raise_time=now() - timedelta(minutes=1),
+                 can_acknowledge=state.needs_acknowledgement, **extra)
+
+
+def put_alarm(r, a: Alarm) -> None:
+    r.hset(store.site_alarms(a.site), a.key, store.encode_alarm(a))
+
+
+def publish(r, site, tags=(), alarms=False, health=False) -> None:
+    r.publish(store.CHANGES_CHANNEL,
+              json.dumps({"site": site, "tags": list(tags), "alarms": alarms, "health": health}))
+
+
+def healthy_plant(r) -> None:
+    """Both sites current, a few values, one unacknowledged HIGH alarm on the oven."""
+    for site in ("oven-unified", "line-classic"):
+        put_health(r, site)
+    put_value(r, "oven-unified", "Oven_Zone1_Temp", 182.5)
+    put_value(r, "oven-unified", "Oven_Zone2_Temp", 201.0)
+    put_value(r, "line-classic", "Conveyor_Speed", 12.0)
+    put_value(r, "line-classic", "Conveyor_Running", True)
+    put_alarm(r, alarm())
+
+
+def wait_for(predicate, timeout=5.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    return predicate()
+
+
+class PlantTestCase(BaseTestCase):
+    """BaseTestCase with the small plant's configuration and a clean private Redis."""
+
+    @pytest.fixture(autouse=True)
+    def _plant(self, redis_client, tmp_path):
+        self.redis = redis_client
+        write_config(tmp_path)
+        yield
+        settings.WINCC_CONFIG = ORIGINAL_CONFIG
+        siteconfig.get_config.cache_clear()
+
+    def get_as(self, user, url, **kwargs):
+        self.client.force_login(user)
+        return self.client.get(url, **kwargs)

@@ -1,0 +1,42 @@
+from tests.dashboard.livedata import PlantTestCase, healthy_plant, put_health
+
+
+class OverviewPageTestCase(PlantTestCase):
+    def test_signed_out_goes_to_sign_in(self):
+        response = self.client.get("/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+    def test_outsider_is_refused(self):
+        assert self.get_as(self.outsider, "/").status_code == 403
+
+    def test_viewer_sees_every_site_with_health_counts_and_key_values(self):
+        healthy_plant(self.redis)
+        response = self.get_as(self.viewer, "/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'data-tag="oven-unified:Oven_Zone1_Temp"' in html
+        assert 'data-tag="line-classic:Conveyor_Speed"' in html
+        assert 'data-site-status="current"' in html
+        # one unacknowledged HIGH alarm counted in the page header
+        assert 'data-count-band="high" data-total="1" data-unack="1"' in html
+        assert 'sse-connect="/live/stream/overview/"' in html
+        assert "182.5" in html
+
+    def test_site_never_polled_is_stale_and_says_so(self):
+        put_health(self.redis, "oven-unified")
+        html = self.get_as(self.viewer, "/").content.decode()
+        assert 'data-site="line-classic" data-site-status="never"' in html
+        assert "Assembly line</b> is STALE: never polled yet" in html
+
+    def test_poll_transport_swaps_by_polling_instead(self):
+        healthy_plant(self.redis)
+        html = self.get_as(self.viewer, "/?transport=poll").content.decode()
+        assert 'hx-get="/live/poll/overview/"' in html
+        assert 'hx-trigger="every 1s"' in html
+        assert "sse-connect" not in html and "sse-swap" not in html
+
+    def test_unknown_transport_is_a_clear_400(self):
+        response = self.get_as(self.viewer, "/?transport=carrier-pigeon")
+        assert response.status_code == 400
+        assert "transport must be one of sse, poll" in response.content.decode()
