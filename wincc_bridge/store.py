@@ -95,11 +95,6 @@ def worker_heartbeat_pattern() -> str:
     return f"{PREFIX}:worker:*:heartbeat"
 
 
-def journal_lock() -> str:
-    """String with a TTL: held while one journal consumer run persists the stream."""
-    return f"{PREFIX}:journal:lock"
-
-
 def alarm_ack_lock(site: str, name: str, instance_id: int) -> str:
     """String with a TTL: JSON {"user", "phase"} while one acknowledgement of the alarm runs,
     kept briefly after success so a second click meets "already acknowledged"."""
