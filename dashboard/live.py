@@ -83,7 +83,7 @@ class Client:
 class LiveHub:
     def __init__(self, redis_url: str | None = None) -> None:
         self.redis_url = redis_url or settings.REDIS_URL
-        self.tick_seconds = float(getattr(settings, "LIVE_TICK_SECONDS", 1.0))
+        self.tick_seconds = settings.LIVE_TICK_SECONDS
         self.queue_size = int(getattr(settings, "LIVE_CLIENT_QUEUE", 256))
         self.clients: set[Client] = set()
         self.watchers: dict[Fragment, set[Client]] = {}

@@ -148,6 +148,13 @@ AXES_CLIENT_IP_CALLABLE = "dashboard.views.auth.client_address"
 # otherwise the header is ignored (anyone can send it).
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 
+# Live streams (dashboard.live): the keepalive interval, how long one stream lives before the
+# browser reconnects (rights and wall-screen tokens are checked again), and how often the hub
+# re-reads the sites' health (a stopped poller publishes nothing, yet must show as stale).
+LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", 15))
+LIVE_STREAM_MAX_SECONDS = float(os.environ.get("LIVE_STREAM_MAX_SECONDS", 3600))
+LIVE_TICK_SECONDS = float(os.environ.get("LIVE_TICK_SECONDS", 1.0))
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 WINCC_CONFIG = os.environ.get("WINCC_CONFIG", str(BASE_DIR / "dashboard" / "demo" / "config.json"))
 

@@ -95,7 +95,7 @@ def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None
         "poll_url": poll_url,
         "pulses": json.dumps(pulses),
         "server_now": store.iso(now),
-        "keepalive": getattr(settings, "LIVE_KEEPALIVE_SECONDS", 15),
+        "keepalive": settings.LIVE_KEEPALIVE_SECONDS,
         "dashboards": config.dashboards,
         "viewer": viewer,
         "filters": request.GET,

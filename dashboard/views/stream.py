@@ -59,9 +59,9 @@ async def stream(request, page: str, arg: str = "") -> HttpResponse:
 
 async def events(hub: LiveHub, client: Client):
     """Snapshot first, then whatever the hub queues; keepalives while nothing happens."""
-    keepalive = float(getattr(settings, "LIVE_KEEPALIVE_SECONDS", 15))
+    keepalive = settings.LIVE_KEEPALIVE_SECONDS
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + float(getattr(settings, "LIVE_STREAM_MAX_SECONDS", 3600))
+    deadline = loop.time() + settings.LIVE_STREAM_MAX_SECONDS
     retry = int(getattr(settings, "LIVE_RETRY_MS", 2000))
     try:
         yield f"retry: {retry}\n\n".encode() + hub.snapshot(client)
