@@ -55,6 +55,7 @@ class Server:
 def start_server(stack: Stack, *, sessions: int, web_workers: int) -> Server:
     """Redis, the configuration, a migrated database with `sessions` sessions, the web."""
     stack.start_redis()
+    sites.simulator_secrets(stack)
     stack.write_config(dashboard_config(stack))
     keys = stack.prepare_database(sessions=sessions)
     sessions_file = stack.workdir / "sessions.json"
