@@ -24,7 +24,8 @@ from wincc_bridge.journal import JournalEvent
 log = logging.getLogger(__name__)
 
 BATCH = 500
-# Longer than any run takes, so a live consumer's entries are never claimed from under it.
+# Longer than any run takes, so a live consumer's entries are never claimed from under it
+# (settings.JOURNAL_CLAIM_IDLE_SECONDS for the beat task).
 CLAIM_IDLE_MS = 30_000
 # Consumers with nothing pending and idle this long (old worker processes) are forgotten.
 FORGET_IDLE_MS = 3_600_000

@@ -165,6 +165,11 @@ CELERY_RESULT_BACKEND = None
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A failing site waits interval x 2^(failures-1) before its next poll, at most this long.
+POLL_BACKOFF_CAP_SECONDS = float(os.environ.get("POLL_BACKOFF_CAP_SECONDS", 30))
+# Journal entries a dead consumer read but never acknowledged are taken over after this long
+# (longer than any consumer run takes).
+JOURNAL_CLAIM_IDLE_SECONDS = float(os.environ.get("JOURNAL_CLAIM_IDLE_SECONDS", 30))
 
 LOGGING = {
     "version": 1,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from dashboard.celery import JOURNAL_TASK, POLL_TASK, app, redis_client
-from wincc_bridge.poller import Pollers
+from wincc_bridge.poller import Backoff, Pollers
 
 # One set of pollers (clients and snapshots) per worker process, made on its first poll.
 _pollers: Pollers | None = None
@@ -17,7 +18,10 @@ def pollers() -> Pollers:
         from dashboard.siteconfig import get_config
 
         _pollers = Pollers(
-            get_config().sites, redis_client(), overrun=(SoftTimeLimitExceeded,)
+            get_config().sites,
+            redis_client(),
+            backoff=Backoff(cap=settings.POLL_BACKOFF_CAP_SECONDS),
+            overrun=(SoftTimeLimitExceeded,),
         )
     return _pollers
 
@@ -34,6 +38,6 @@ def persist_journal() -> int:
 
     r = redis_client()
     try:
-        return persist(r)
+        return persist(r, claim_idle_ms=int(settings.JOURNAL_CLAIM_IDLE_SECONDS * 1000))
     finally:
         r.close()
