@@ -83,7 +83,7 @@ run: export DEMO_PASSWORD ?= demo
 run: export WDASH_WEB_PORT := $(PORT)
 run: setup $(if $(REDIS_URL),,redis-server)
 	$(BIN)/python -m dashboard.demo.prepare
-	$(BIN)/python manage.py migrate --noinput --skip-checks
+	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup
 	@echo "Serving the demo at http://127.0.0.1:$(PORT)/ - Ctrl-C stops every process."
 	PATH="$(BIN):$$PATH" exec $(BIN)/honcho --procfile Procfile --env var/run.env \

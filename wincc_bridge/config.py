@@ -222,7 +222,7 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
         tls = raw.get("tls", {})
         ca_file = tls.get("ca_file")
         if ca_file and not os.path.isabs(ca_file):
-            ca_file = str(base_dir / ca_file)
+            ca_file = os.path.normpath(base_dir / ca_file)
         sites.append(
             SiteConfig(
                 id=raw["id"],

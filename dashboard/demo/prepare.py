@@ -1,5 +1,7 @@
-"""Prepare `make run`: folders under var/, and var/run.env for honcho.
+"""Prepare `make run`: folders under var/, the simulators' certificates, var/run.env for honcho.
 
+Each simulator reuses the certificate made here, and the demo configuration pins it, so
+the configuration is complete (and checked by `migrate`) before any process starts.
 Without REDIS_URL the demo runs a private redis-server (a Procfile entry, so Ctrl-C stops
 it too) on a free local port picked here; with REDIS_URL that server is used instead.
 
@@ -13,6 +15,8 @@ import os
 import socket
 import sys
 from pathlib import Path
+
+from wincc_bridge.simulator.tls import ensure_certificate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DEMO_SITES = ("oven-unified", "line-classic", "utilities-restv1")
@@ -35,8 +39,9 @@ def run_env(environ: dict[str, str] | os._Environ, port: int | None = None) -> d
 
 
 def prepare(var_dir: Path, environ=os.environ) -> Path:
-    for folder in ("redis", *(f"sim/{site}" for site in DEMO_SITES)):
-        (var_dir / folder).mkdir(parents=True, exist_ok=True)
+    (var_dir / "redis").mkdir(parents=True, exist_ok=True)
+    for site in DEMO_SITES:
+        ensure_certificate(var_dir / "sim" / site)
     env_file = var_dir / "run.env"
     lines = [f"{name}={value}" for name, value in run_env(environ).items()]
     env_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

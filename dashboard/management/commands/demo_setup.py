@@ -27,8 +27,6 @@ DEMO_USERS = [
 
 class Command(BaseCommand):
     help = "Create the demo users viewer, operator and admin (only with WDASH_DEMO=1)."
-    # Runs before the simulators have written the certificates the configuration pins.
-    requires_system_checks: list[str] = []
 
     def handle(self, *args, **options) -> None:
         if not settings.DEMO_MODE:

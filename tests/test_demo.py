@@ -1,0 +1,256 @@
+"""The demo behind `make run`: its configuration, its processes and its users."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from dashboard import permissions
+from dashboard.demo import prepare, wait
+from tests.test_compose import command_problems
+from wincc_bridge.config import load
+from wincc_bridge.simulator.tls import CERT_NAME
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = ROOT / "dashboard" / "demo" / "config.json"
+MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def procfile() -> dict[str, str]:
+    entries = {}
+    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            entries[name] = command.strip()
+    return entries
+
+
+def makefile_defaults() -> dict[str, str]:
+    return dict(re.findall(r"^export (WINCC_SIM_\w+) \?= (\S+)$", MAKEFILE, re.M))
+
+
+def procfile_argv(command: str) -> list[str]:
+    argv = shlex.split(command)
+    assert argv[0] == "exec", f"{command!r} must exec so that signals reach the process"
+    return argv[1:]
+
+
+# -- the demo configuration -----------------------------------------------------------
+
+
+def test_the_demo_configuration_is_valid_with_the_makefiles_values(tmp_path):
+    """A copy laid out like the repository, certificates made as `make run` makes them."""
+    config = tmp_path / "dashboard" / "demo" / "config.json"
+    config.parent.mkdir(parents=True)
+    shutil.copy(DEMO_CONFIG, config)
+    prepare.prepare(tmp_path / "var", environ={"REDIS_URL": "redis://127.0.0.1:1/0"})
+
+    loaded = load(config, environ=makefile_defaults())
+
+    assert [s.id for s in loaded.sites] == list(prepare.DEMO_SITES)
+    assert [s.dialect for s in loaded.sites] == ["unified", "classic", "rest-v1"]
+    for site in loaded.sites:
+        assert site.ca_file == str(tmp_path / "var" / "sim" / site.id / CERT_NAME)
+        assert site.verify_tls and not site.insecure
+        assert site.write_user is not None
+    assert [d.id for d in loaded.dashboards] == ["overview", *prepare.DEMO_SITES]
+    for board in loaded.dashboards[1:]:
+        kinds = {p.kind for p in board.panels}
+        assert kinds == {"tiles", "trend", "alarms", "site_health"}
+    tiles = [p for b in loaded.dashboards for p in b.panels if p.kind == "tiles"]
+    limited = [loaded.site(p.site).tag(t) for p in tiles for t in p.tags]
+    assert any(tag.limits.hh is not None for tag in limited)
+
+
+def test_the_classic_line_acknowledges_through_tags():
+    data = json.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
+    line = next(s for s in data["sites"] if s["id"] == "line-classic")
+    assert line["alarm_filter"] == "ActiveAlarms"
+    assert line["ack_tags"]
+    for alarm, target in line["ack_tags"].items():
+        assert target == {"tag": f"Ack_{alarm}", "value": 1}
+
+
+def test_the_configuration_names_only_variables_the_makefile_sets_for_the_simulator():
+    defaults = makefile_defaults()
+    data = json.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
+    for site in data["sites"]:
+        for role, user_var in (
+            ("read_user", "WINCC_SIM_RO_USER"),
+            ("write_user", "WINCC_SIM_RW_USER"),
+        ):
+            user = site[role]
+            assert user["username"] == defaults[user_var]
+            for key in ("password_env", "token_env"):
+                if key in user:
+                    assert "simulator-only" in defaults[user[key]]
+    assert "for the simulator only" in data["description"]
+
+
+# -- the processes of `make run` ------------------------------------------------------
+
+
+def test_every_procfile_entry_execs_code_that_exists():
+    entries = procfile()
+    assert set(entries) == {
+        "redis", "sim-oven", "sim-line", "sim-utilities", "web", "worker", "beat"
+    }
+    for name, command in entries.items():
+        argv = procfile_argv(command)
+        assert command_problems(argv) == [], name
+
+
+def test_make_run_starts_every_procfile_entry():
+    names = re.search(r"^RUN_PROCESSES := \$\(if \$\(REDIS_URL\),,redis\) (.*)$", MAKEFILE, re.M)
+    assert set(names.group(1).split()) | {"redis"} == set(procfile())
+
+
+def test_each_demo_site_has_its_own_simulator_port_seed_and_certificate_folder():
+    data = json.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
+    simulators = {
+        name: procfile_argv(command)
+        for name, command in procfile().items()
+        if name.startswith("sim-")
+    }
+    seen_seeds, seen_admin = set(), set()
+    for site in data["sites"]:
+        port = urlsplit(site["url"]).port
+        argv = next(a for a in simulators.values() if a[a.index("--port") + 1] == str(port))
+        assert argv[argv.index("--cert-dir") + 1] == f"var/sim/{site['id']}"
+        assert "--http" not in argv
+        assert site["tls"]["ca_file"] == f"../../var/sim/{site['id']}/{CERT_NAME}"
+        seen_seeds.add(argv[argv.index("--seed") + 1])
+        seen_admin.add(argv[argv.index("--admin-port") + 1])
+    assert len(seen_seeds) == len(seen_admin) == len(data["sites"]) == 3
+
+
+def test_the_web_server_listens_on_loopback_at_the_chosen_port():
+    argv = procfile_argv(procfile()["web"])
+    assert argv[argv.index("--bind") + 1] == "127.0.0.1:${WDASH_WEB_PORT:-8000}"
+    assert "run: export WDASH_WEB_PORT := $(PORT)" in MAKEFILE
+
+
+# -- prepare: var/ and the private Redis port -----------------------------------------
+
+
+def test_prepare_picks_a_free_port_for_a_private_redis(tmp_path):
+    env_file = prepare.prepare(tmp_path, environ={})
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    port = int(values["REDIS_PORT"])
+    assert values["REDIS_URL"] == values["CELERY_BROKER_URL"] == f"redis://127.0.0.1:{port}/0"
+    assert port != 6379
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))  # still free
+    assert (tmp_path / "redis").is_dir()
+    for site in prepare.DEMO_SITES:
+        assert (tmp_path / "sim" / site / CERT_NAME).read_text().startswith(
+            "-----BEGIN CERTIFICATE-----"
+        )
+
+
+def test_prepare_uses_a_given_redis_url_and_keeps_the_certificates(tmp_path):
+    prepare.prepare(tmp_path, environ={})
+    first = (tmp_path / "sim" / "oven-unified" / CERT_NAME).read_bytes()
+    env_file = prepare.prepare(tmp_path, environ={"REDIS_URL": "redis://cache:6379/1"})
+    assert env_file.read_text() == ""
+    assert (tmp_path / "sim" / "oven-unified" / CERT_NAME).read_bytes() == first
+
+
+# -- wait: the web and Celery processes start after Redis and the servers answer ------
+
+
+def test_wait_finds_redis_and_every_configured_server(tmp_path):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"sites": [{"url": "https://a:1"}, {"url": "http://b"}]}))
+    env = {"REDIS_URL": "redis://r:7/0", "WINCC_CONFIG": str(config)}
+    assert wait.endpoints(env) == [("r", 7), ("a", 1), ("b", 80)]
+    config.write_text("{broken")
+    assert wait.endpoints(env) == [("r", 7)]
+
+
+def test_wait_runs_the_command_once_everything_answers(tmp_path):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        config = tmp_path / "c.json"
+        config.write_text(json.dumps({"sites": [{"url": f"https://127.0.0.1:{port}"}]}))
+        result = subprocess.run(
+            [sys.executable, "-m", "dashboard.demo.wait", "--timeout", "10", "--",
+             sys.executable, "-c", "print('started')"],
+            cwd=ROOT, capture_output=True, text=True, timeout=30,
+            env={"REDIS_URL": f"redis://127.0.0.1:{port}/0", "WINCC_CONFIG": str(config)},
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "started\n"
+
+
+def test_wait_gives_up_with_a_sentence():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: refuses connections
+        assert wait.wait_for([("127.0.0.1", port)], timeout=0.5) == [("127.0.0.1", port)]
+        result = subprocess.run(
+            [sys.executable, "-m", "dashboard.demo.wait", "--timeout", "1", "--", "true"],
+            cwd=ROOT, capture_output=True, text=True, timeout=30,
+            env={"REDIS_URL": f"redis://127.0.0.1:{port}/0", "WINCC_CONFIG": "/nonexistent"},
+        )
+    assert result.returncode == 1
+    assert result.stderr == f"Gave up after 1 s waiting for 127.0.0.1:{port}.\n"
+
+
+# -- demo users -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_demo_setup_creates_the_three_users_with_the_demo_password(monkeypatch, capsys):
+    monkeypatch.setenv("DEMO_PASSWORD", "plant-demo")
+    with override_settings(DEMO_MODE=True):
+        call_command("demo_setup")
+    output = capsys.readouterr().out
+    for name in ("viewer", "operator", "admin"):
+        assert re.search(rf"^  {name} ", output, re.M)
+    assert "'plant-demo'" in output
+
+    viewer, operator, admin = (
+        User.objects.get(username=name) for name in ("viewer", "operator", "admin")
+    )
+    assert all(u.check_password("plant-demo") and u.is_active for u in (viewer, operator, admin))
+    assert permissions.can_view(viewer, "line-classic")
+    assert not permissions.can_acknowledge(viewer, "line-classic")
+    assert permissions.can_acknowledge(operator, "oven-unified")
+    assert not operator.is_staff
+    assert admin.is_superuser and admin.is_staff
+
+
+@pytest.mark.django_db
+def test_demo_setup_is_repeatable_and_follows_a_new_password(monkeypatch, capsys):
+    with override_settings(DEMO_MODE=True):
+        call_command("demo_setup")
+        monkeypatch.setenv("DEMO_PASSWORD", "changed")
+        call_command("demo_setup")
+    operator = User.objects.get(username="operator")
+    assert not operator.check_password("demo")
+    assert operator.check_password("changed")
+    assert User.objects.filter(username__in=["viewer", "operator", "admin"]).count() == 3
+    assert [g.name for g in User.objects.get(username="operator").groups.all()] == ["Operators"]
+
+
+@pytest.mark.django_db
+def test_demo_setup_refuses_outside_demo_mode():
+    with override_settings(DEMO_MODE=False), pytest.raises(CommandError, match="WDASH_DEMO=1"):
+        call_command("demo_setup")
+    assert not User.objects.exists()
