@@ -29,6 +29,7 @@ POLL_TASK = "dashboard.tasks.poll_site"
 JOURNAL_TASK = "dashboard.tasks.persist_journal"
 JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
 HEARTBEAT_EVERY = 5.0  # seconds; the keys live store.HEARTBEAT_TTL
+BEAT_LOCK_TTL = 15  # seconds; several ticks
 
 app = Celery("dashboard", include=["dashboard.tasks"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -111,16 +112,42 @@ def _beat(r: redis.Redis, key: str) -> None:
 
 
 class SiteScheduler(PersistentScheduler):
-    """Beat's scheduler: the schedule comes from the configuration; beats a heartbeat."""
+    """Beat's scheduler: the schedule comes from the configuration; beats a heartbeat.
+
+    Exactly one beat may run: it holds store.BEAT_LOCK, renewed on every tick. A second one
+    waits BEAT_LOCK_TTL for it (a crashed beat's lock expires) and then refuses to start.
+    """
 
     def setup_schedule(self) -> None:
         self.app.conf.beat_schedule = beat_schedule(load_config())
+        self._redis = redis_client()
+        self._lock = self._redis.lock(
+            store.BEAT_LOCK, timeout=BEAT_LOCK_TTL, blocking_timeout=BEAT_LOCK_TTL + 1
+        )
+        if not self._lock.acquire():
+            raise SystemExit(
+                "Cannot start: another celery beat is running against this Redis "
+                f"({store.BEAT_LOCK} is held); run exactly one beat."
+            )
         super().setup_schedule()
-        self._heartbeat = redis_client()
 
     def tick(self, *args, **kwargs) -> float:
-        _beat(self._heartbeat, store.BEAT_HEARTBEAT)
+        try:
+            self._lock.reacquire()
+        except redis.exceptions.LockNotOwnedError:
+            raise SystemExit(
+                "celery beat lost its lock (paused longer than "
+                f"{BEAT_LOCK_TTL} s?); stopping so that only one beat runs"
+            ) from None
+        except redis.RedisError as exc:
+            log.warning("cannot renew the beat lock: %s", exc)
+        _beat(self._redis, store.BEAT_HEARTBEAT)
         return min(super().tick(*args, **kwargs), HEARTBEAT_EVERY)
+
+    def close(self) -> None:
+        super().close()
+        with contextlib.suppress(redis.RedisError):
+            self._lock.release()
 
 
 class WorkerHeartbeat(bootsteps.StartStopStep):

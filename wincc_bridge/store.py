@@ -30,6 +30,8 @@ JOURNAL_REJECTED_STREAM = f"{PREFIX}:journal:rejected"
 # Liveness of the scheduler and the workers, for /health/.
 BEAT_HEARTBEAT = f"{PREFIX}:beat:heartbeat"
 HEARTBEAT_TTL = 60  # seconds; refreshed at least every 10 s
+# Held (with a TTL, renewed on every tick) by the one running beat; a second beat waits for it.
+BEAT_LOCK = f"{PREFIX}:beat:lock"
 
 # Samples kept per tag for the small trends.
 TREND_LENGTH = 600

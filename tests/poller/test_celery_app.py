@@ -10,9 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import celery as celery_module
 from dashboard import siteconfig
-from dashboard.celery import JOURNAL_TASK, POLL_TASK, app, beat_schedule, route_task
+from dashboard.celery import (
+    JOURNAL_TASK,
+    POLL_TASK,
+    SiteScheduler,
+    app,
+    beat_schedule,
+    route_task,
+)
 from wincc_bridge import config as bridge_config
+from wincc_bridge import store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -77,3 +86,19 @@ def test_refuses_to_start_on_a_broken_configuration(tmp_path, redis_url, command
     assert result.returncode != 0
     assert f"Cannot start: the configuration {broken} has" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_exactly_one_beat_runs(configured, redis_client, tmp_path, monkeypatch):
+    monkeypatch.setattr(celery_module, "BEAT_LOCK_TTL", 1)
+    beat = SiteScheduler(app=app, schedule_filename=str(tmp_path / "first"))
+    assert set(beat.schedule) >= {"poll oven", "poll line", "persist journal"}
+    beat.tick()
+    assert redis_client.get(store.BEAT_HEARTBEAT)
+    assert 0 < redis_client.ttl(store.BEAT_HEARTBEAT) <= store.HEARTBEAT_TTL
+    assert redis_client.exists(store.BEAT_LOCK)
+    beat.close()
+    assert not redis_client.exists(store.BEAT_LOCK)
+
+    redis_client.set(store.BEAT_LOCK, "a beat on another machine", ex=30)
+    with pytest.raises(SystemExit, match="another celery beat is running"):
+        SiteScheduler(app=app, schedule_filename=str(tmp_path / "second"))
