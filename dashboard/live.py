@@ -186,7 +186,7 @@ class LiveHub:
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
                     if message is not None:
-                        await self._on_change(message["data"])
+                        await self._on_change_safely(message["data"])
             except (RedisError, OSError) as exc:
                 log.warning("live hub lost Redis (%s); retrying in %.1f s", exc, backoff)
                 lost = True
@@ -249,6 +249,15 @@ class LiveHub:
             self._render(list(self.watchers), send=False)
             for client in self.clients:
                 client.request_resync()
+
+    async def _on_change_safely(self, raw: str) -> None:
+        try:
+            await self._on_change(raw)
+        except (RedisError, OSError):
+            raise
+        except Exception:
+            # One bad entry must not end the only subscriber of the process.
+            log.exception("live hub: a change message could not be applied")
 
     async def _on_change(self, raw: str) -> None:
         try:

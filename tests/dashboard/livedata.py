@@ -53,8 +53,9 @@ def write_config(directory: Path) -> Path:
     sites = []
     for site in SITES:
         user = {"username": "reader", "password_env": SECRET_ENV}
-        sites.append({**site, "url": "https://127.0.0.1:1", "tls": {"verify": False, "insecure": True},
-                      "poll_interval": 1.0, "read_user": user, "write_user": user})
+        tls = {"verify": False, "insecure": True}
+        sites.append({**site, "url": "https://127.0.0.1:1", "tls": tls, "poll_interval": 1.0,
+                      "read_user": user, "write_user": user})
     path = directory / "config.json"
     path.write_text(json.dumps({"sites": sites, "dashboards": DASHBOARDS}), encoding="utf-8")
     settings.WINCC_CONFIG = str(path)
@@ -76,7 +77,8 @@ def put_value(r, site, tag, value, *, quality=Quality.GOOD, read_at=None, error=
 def put_health(r, site, *, ok=True, age=0.0, error="", interval=1.0):
     at = now() - timedelta(seconds=age)
     health = store.SiteHealth(
-        site=site, interval=interval, last_attempt=at, last_success=at if ok else at - timedelta(seconds=5),
+        site=site, interval=interval, last_attempt=at,
+        last_success=at if ok else at - timedelta(seconds=5),
         duration_ms=12.0, latency_ms=8.0, failures=0 if ok else 3, last_error=error,
         backoff_until=None, tag_count=2, alarm_count=1,
     )

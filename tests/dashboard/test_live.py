@@ -1,0 +1,137 @@
+"""The live hub on its own: one render per change and variant, bounded queues, staleness
+without any message, and a snapshot for everyone after Redis comes back."""
+
+import asyncio
+
+import pytest
+import redis
+from django.test import override_settings
+
+from dashboard.live import RESYNC, LiveHub
+from dashboard.panels import Fragment
+from tests.dashboard import livedata
+from tests.fixtures.redis_server import start_redis
+
+TILE = Fragment("tile", ("oven-unified",), ("Oven_Zone1_Temp",))
+VIEW_ALARMS = Fragment("alarms", ("oven-unified", "line-classic"))
+OPERATE_ALARMS = Fragment(
+    "alarms", ("oven-unified", "line-classic"), ack_sites=frozenset({"oven-unified"})
+)
+
+
+@pytest.fixture
+def plant(redis_client, tmp_path, settings):
+    livedata.write_config(tmp_path)
+    livedata.healthy_plant(redis_client)
+    yield redis_client
+    settings.WINCC_CONFIG = livedata.ORIGINAL_CONFIG
+
+
+async def frames_until(client, needle: bytes, timeout: float = 5.0) -> list[bytes]:
+    seen = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = await client.queue.get()
+            seen.append(frame)
+            if needle in frame:
+                return seen
+
+
+def test_one_render_per_change_and_variant_shared_bytes(plant, redis_url):
+    async def main():
+        hub = LiveHub(redis_url)
+        viewers = [await hub.connect([TILE, VIEW_ALARMS]) for _ in range(5)]
+        operators = [await hub.connect([TILE, OPERATE_ALARMS]) for _ in range(3)]
+        for c in viewers + operators:
+            hub.snapshot(c)
+        before = hub.renders
+        livedata.put_alarm(plant, livedata.alarm(name="Oven_Zone2_Temp_H", priority=7))
+        livedata.publish(plant, "oven-unified", alarms=True)
+        got = [await frames_until(c, b"Oven_Zone2_Temp_H") for c in viewers + operators]
+        # two variants of the alarm list, each rendered once, whatever the number of clients
+        assert hub.renders - before == 2
+        viewer_frames = {g[-1] for g in got[:5]}
+        operator_frames = {g[-1] for g in got[5:]}
+        assert len(viewer_frames) == 1 and len(operator_frames) == 1
+        assert b'data-action="ack"' in operator_frames.pop()
+        assert b'data-action="ack"' not in viewer_frames.pop()
+        for c in viewers + operators:
+            await hub.disconnect(c)
+        assert not hub._tasks  # the last client stopped the subscriber
+
+    asyncio.run(main())
+
+
+def test_a_client_that_falls_behind_gets_a_snapshot_not_a_backlog(plant, redis_url):
+    async def main():
+        with override_settings(LIVE_TICK_SECONDS=60):
+            hub = LiveHub(redis_url)
+            hub.queue_size = 3
+            slow = await hub.connect([TILE])
+            for value in range(10):
+                livedata.put_value(plant, "oven-unified", "Oven_Zone1_Temp", 150.0 + value)
+                livedata.publish(plant, "oven-unified", tags=["Oven_Zone1_Temp"])
+                # the hub reads the latest value: give it each one (the client reads none)
+                rendered = hub.renders
+                async with asyncio.timeout(5):
+                    while hub.renders == rendered:
+                        await asyncio.sleep(0.01)
+            async with asyncio.timeout(5):
+                while not slow.resync:
+                    await asyncio.sleep(0.02)
+            assert slow.queue.qsize() <= 3
+            assert RESYNC in [slow.queue.get_nowait() for _ in range(slow.queue.qsize())]
+            await asyncio.sleep(0.3)  # let the remaining messages arrive
+            assert b"159.0" in hub.snapshot(slow)
+            await hub.disconnect(slow)
+
+    asyncio.run(main())
+
+
+def test_tiles_turn_stale_without_any_message(plant, redis_url):
+    async def main():
+        with override_settings(LIVE_TICK_SECONDS=0.1):
+            hub = LiveHub(redis_url)
+            client = await hub.connect([TILE, Fragment("status", ("oven-unified",))])
+            assert b'data-stale="false"' in hub.snapshot(client)
+            # the poller stopped 5 s ago: nothing is published, the hub notices by itself
+            livedata.put_health(plant, "oven-unified", age=5.0)
+            frames = await frames_until(client, b'data-stale="true"')
+            assert any(b"is STALE: no successful poll" in f for f in frames) or (
+                b"is STALE" in (await frames_until(client, b"is STALE"))[-1]
+            )
+            await hub.disconnect(client)
+
+    asyncio.run(main())
+
+
+def test_everyone_gets_a_snapshot_after_redis_returns(tmp_path, settings):
+    server = start_redis()
+    try:
+        livedata.write_config(tmp_path)
+        r = redis.Redis.from_url(server.url, decode_responses=True)
+        livedata.healthy_plant(r)
+
+        async def main():
+            with override_settings(LIVE_TICK_SECONDS=0.1):
+                hub = LiveHub(server.url)
+                client = await hub.connect([TILE, Fragment("status", ("oven-unified",))])
+                hub.snapshot(client)
+                r.client_kill_filter(_type="pubsub")
+                r.client_kill_filter(_type="normal", skipme=True)
+                # what changed while the subscriber was away arrives through the snapshot
+                livedata.put_value(r, "oven-unified", "Oven_Zone1_Temp", 111.0)
+                async with asyncio.timeout(10):
+                    while True:
+                        frame = await client.queue.get()
+                        if frame == RESYNC:
+                            break
+                client.resync = False
+                assert b"111.0" in hub.snapshot(client)
+                await hub.disconnect(client)
+
+        asyncio.run(main())
+        r.close()
+    finally:
+        server.stop()
+        settings.WINCC_CONFIG = livedata.ORIGINAL_CONFIG
