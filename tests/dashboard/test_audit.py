@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import subprocess
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
-from django.contrib.auth.models import User
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
+from django.db.utils import ConnectionHandler
 
 from dashboard.models import AppendOnlyError, AuditEntry
 from tests.dashboard.base import BaseTestCase
+from tests.fixtures.redis_server import free_port
 
 Result = AuditEntry.Result
 
@@ -207,3 +216,90 @@ class AuditCsvTestCase(BaseTestCase):
         instances = [int(r[7]) for r in rows[1:] if r[11] == "error"]
         assert instances == sorted(instances, reverse=True)  # newest first, none twice
         assert len(set(instances)) == 1200
+
+
+def _postgresql_bin() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture
+def private_postgresql(django_db_blocker):
+    """A throwaway PostgreSQL cluster on a Unix socket in a temporary folder (the machine's own
+    server and data are never touched); stopped and deleted after the test."""
+    bin_dir = _postgresql_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL's server programs (initdb) are not installed")
+    folder = Path(tempfile.mkdtemp(prefix="wdash-pg-"))
+    as_owner: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root
+        shutil.chown(folder, "postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", str(free_port())
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "timeout": 60}
+    handler = ConnectionHandler({
+        "default": {"ENGINE": "django.db.backends.dummy"},
+        "audit_pg": {"ENGINE": "django.db.backends.postgresql", "NAME": "postgres",
+                     "USER": "postgres", "HOST": str(folder), "PORT": port},
+    })
+    try:
+        subprocess.run([*as_owner, bin_dir / "initdb", "-D", data, "-A", "trust", "-U",
+                        "postgres", "--no-sync", "-E", "UTF8"], check=True, **quiet)
+        # The server writes to its own log file: pipes would keep pg_ctl's caller waiting.
+        options = f"-p {port} -k {folder} -c listen_addresses='' -c fsync=off"
+        subprocess.run([*as_owner, bin_dir / "pg_ctl", "-D", data, "-l", folder / "server.log",
+                        "-o", options, "-w", "start"], check=True, **quiet)
+        with django_db_blocker.unblock():  # this server only; the test database stays closed
+            yield handler["audit_pg"]
+    finally:
+        try:
+            handler["audit_pg"].close()
+        finally:
+            if (data / "postmaster.pid").exists():
+                subprocess.run([*as_owner, bin_dir / "pg_ctl", "-D", data, "-m", "immediate",
+                                "stop"], **quiet)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_postgresql_triggers_refuse_update_and_delete(private_postgresql):
+    from tests.dashboard.acksupport import _TRIGGERS
+
+    pg = private_postgresql
+    with pg.schema_editor(atomic=False) as editor:
+        for model in (ContentType, Permission, Group, User, AuditEntry):
+            editor.create_model(model)
+        _TRIGGERS.run(_TRIGGERS.INSTALL)(None, editor)
+    with pg.cursor() as cursor:
+        cursor.execute("INSERT INTO auth_user (password, is_superuser, username, first_name, "
+                       "last_name, email, is_staff, is_active, date_joined) VALUES "
+                       "('', false, 'leaver', '', '', '', false, true, now()) RETURNING id")
+        user_id = cursor.fetchone()[0]
+        cursor.execute(
+            "INSERT INTO dashboard_auditentry (created_at, user_id, username, action, remote_addr,"
+            " device, site_id, alarm_name, instance_id, state_before, state_after, result, "
+            "message, comment) VALUES (now(), %s, 'leaver', 'acknowledge', '10.0.0.1', '', "
+            "'oven-unified', 'Oven_Zone1_Temp_HH', 1, 'unacknowledged', '', 'pending', '', '') "
+            "RETURNING id", [user_id])
+        row = cursor.fetchone()[0]
+
+        refused = [
+            ("UPDATE dashboard_auditentry SET username = 'mallory' WHERE id = %s", [row]),
+            ("UPDATE dashboard_auditentry SET result = 'ok' WHERE id = %s", [row]),
+            ("DELETE FROM dashboard_auditentry WHERE id = %s", [row]),
+        ]
+        for sql, params in refused:
+            with pytest.raises(DatabaseError, match="append-only"):
+                cursor.execute(sql, params)
+
+        complete = ("UPDATE dashboard_auditentry SET result = %s, message = 'done', "
+                    "completed_at = now() WHERE id = %s")
+        cursor.execute(complete, ["ok", row])
+        with pytest.raises(DatabaseError, match="append-only"):
+            cursor.execute(complete, ["refused", row])
+
+        cursor.execute("UPDATE dashboard_auditentry SET user_id = NULL WHERE id = %s", [row])
+        cursor.execute("SELECT username, user_id, result FROM dashboard_auditentry")
+        assert cursor.fetchall() == [("leaver", None, "ok")]
