@@ -252,8 +252,18 @@ def main(argv: Sequence[str] | None = None, environ: Any = None) -> int:
             parser.error(f"--{option} is required")
     if args.ca_file and not os.path.isfile(args.ca_file):
         parser.error(f"the certificate file {args.ca_file} does not exist")
-    logging.basicConfig(format="wincc-bridge: %(levelname)s: %(message)s", level=logging.WARNING)
+    # Warnings (an insecure connection) go to stderr beside the errors, one line each.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("wincc-bridge: %(levelname)s: %(message)s"))
+    bridge_logger = logging.getLogger("wincc_bridge")
+    bridge_logger.addHandler(handler)
+    try:
+        return _run(args, environ)
+    finally:
+        bridge_logger.removeHandler(handler)
 
+
+def _run(args: argparse.Namespace, environ: Any) -> int:
     def out(data: dict) -> None:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
 

@@ -265,7 +265,8 @@ class Transport:
 def tls_context(settings: ConnectionSettings, server: str) -> ssl.SSLContext | bool:
     """Verification by default; a pinned certificate with `ca_file`; none when `insecure`."""
     if not server.lower().startswith("https:"):
-        return True
+        # Plain HTTP has no certificate to check; skip building a trust store for nothing.
+        return False
     if settings.insecure or not settings.verify_tls:
         logger.warning(
             "TLS certificate checks are OFF for %s: anyone on the network path can read "

@@ -97,7 +97,9 @@ class ScriptedServer:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def route(self, method: str, path: str, reply: Reply | Callable[[Seen], Reply]) -> None:
