@@ -11,6 +11,9 @@ from tests.fixtures.redis_server import RedisServer, start_redis
 
 pytest_plugins = [
     "tests.fixtures.celery_worker",
+    "tests.fixtures.simulator",
+    "tests.fixtures.live_server",
+    "tests.fixtures.browser",
 ]
 
 _REDIS: RedisServer | None = None

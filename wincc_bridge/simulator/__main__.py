@@ -1,0 +1,172 @@
+"""`wincc-sim`: run the WinCC simulator (`python -m wincc_bridge.simulator --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from wincc_bridge.simulator import admin
+from wincc_bridge.simulator.faults import Faults
+from wincc_bridge.simulator.plant import Plant
+from wincc_bridge.simulator.server import Listener, main_app
+from wincc_bridge.simulator.simulation import Simulation
+from wincc_bridge.simulator.tls import ensure_certificate
+from wincc_bridge.simulator.users import Users
+
+log = logging.getLogger("wincc_sim")
+MAX_TAGS = 20_000
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="wincc-sim",
+        description="A simulated WinCC server: Classic REST, Unified GraphQL and REST v1 faces "
+                    "on one plant. API users come from WINCC_SIM_* environment variables.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=34568, help="main port, 0 for any (default 34568)")
+    p.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
+    p.add_argument("--cert-dir", type=Path, default=Path("var/wincc-sim"),
+                   help="where the self-signed certificate (wincc-sim.pem) and key are kept")
+    p.add_argument("--admin-port", type=int, default=34569 + 100,
+                   help="admin listener port on 127.0.0.1, 0 for any (default 34669)")
+    p.add_argument("--seed", type=int, default=1, help="plant seed (default 1)")
+    p.add_argument("--tags", type=int, default=200,
+                   help=f"process tags incl. Aux_Sensor fillers, up to {MAX_TAGS} (default 200)")
+    p.add_argument("--tick", type=float, default=0.5, help="plant step in seconds (default 0.5)")
+    p.add_argument("--token-ttl", type=float, default=3600,
+                   help="lifetime of Unified login tokens in seconds (default 3600)")
+    p.add_argument("--system-name", default="WinCC_Sim_RT", help="Unified system name")
+    p.add_argument("--no-classic-alarms", action="store_true",
+                   help="hide the V8.1 alarmLogging endpoints (a V7.5/V8.0 server)")
+    p.add_argument("--ready-file", type=Path,
+                   help="write {url, admin_url, ca_file} as JSON here once listening")
+    p.add_argument("--log-level", default="info",
+                   choices=["debug", "info", "warning", "error"],
+                   help="debug logs one line per request")
+    f = p.add_argument_group("faults at start (all switchable later on the admin listener)")
+    f.add_argument("--latency-ms", type=float, default=0.0)
+    f.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered "
+                   "with --error-status")
+    f.add_argument("--error-status", type=int, default=500)
+    f.add_argument("--drop-rate", type=float, default=0.0, help="share of connections dropped")
+    f.add_argument("--malformed-rate", type=float, default=0.0)
+    f.add_argument("--truncated-rate", type=float, default=0.0)
+    f.add_argument("--expired-tokens", action="store_true", help="refuse every Bearer token")
+    f.add_argument("--bad-quality", action="append", default=[], metavar="TAG",
+                   help="report this tag with bad quality (repeatable)")
+    f.add_argument("--freeze", action="store_true", help="freeze all values")
+    f.add_argument("--stopped", action="store_true", help="start with the main listener stopped")
+    s = p.add_argument_group("scenarios at start")
+    s.add_argument("--flood", action="store_true", help="an alarm flood")
+    s.add_argument("--chatter", action="store_true", help="Conveyor_Fault chatters")
+    s.add_argument("--stuck", metavar="TAG", help="this tag's value sticks")
+    return p
+
+
+def build(args: argparse.Namespace, environ) -> Simulation:
+    """The simulation the arguments describe; ValueError names a bad argument."""
+    if not 1 <= args.tags <= MAX_TAGS:
+        raise ValueError(f"--tags must be from 1 to {MAX_TAGS}")
+    if not 0.05 <= args.tick <= 10:
+        raise ValueError("--tick must be from 0.05 to 10 seconds")
+    if args.token_ttl <= 0:
+        raise ValueError("--token-ttl must be positive")
+    plant = Plant(seed=args.seed, tags=args.tags, tick=args.tick)
+    faults = Faults()
+    faults.update({
+        "latency_ms": args.latency_ms, "error_rate": args.error_rate,
+        "error_status": args.error_status, "drop_rate": args.drop_rate,
+        "malformed_rate": args.malformed_rate, "truncated_rate": args.truncated_rate,
+        "expired_tokens": args.expired_tokens,
+    })
+    for tag in args.bad_quality:
+        if plant.spec(tag) is None:
+            raise ValueError(f"--bad-quality: unknown tag {tag!r}")
+    plant.bad_quality = set(args.bad_quality)
+    plant.frozen = args.freeze
+    if args.flood:
+        plant.start_scenario("flood")
+    if args.chatter:
+        plant.start_scenario("chatter")
+    if args.stuck:
+        plant.start_scenario("stuck", tag=args.stuck)
+    return Simulation(plant=plant, users=Users.from_env(environ), faults=faults,
+                      token_ttl=args.token_ttl, system_name=args.system_name,
+                      classic_alarms=not args.no_classic_alarms)
+
+
+async def run(args: argparse.Namespace, sim: Simulation) -> None:
+    certfile = keyfile = None
+    if not args.http:
+        certfile, keyfile = ensure_certificate(args.cert_dir)
+    main = Listener(None, args.host, args.port, certfile=certfile, keyfile=keyfile)
+    main.app = main_app(sim, main.drop)
+    control = Listener(admin.app(sim, main), "127.0.0.1", args.admin_port)
+    await control.start()
+    if not args.stopped:
+        await main.start()
+    scheme = "http" if args.http else "https"
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host  # noqa: S104
+    ready = {
+        "url": f"{scheme}://{shown_host}:{main.port}",
+        "admin_url": f"http://127.0.0.1:{control.port}",
+        "ca_file": str(certfile.resolve()) if certfile else None,
+    }
+    log.info("WinCC simulator: %s (Classic /WinCCRestService, Unified /graphql, REST v1 "
+             "/api/v1), admin %s, %d tags, seed %d", ready["url"], ready["admin_url"],
+             sim.plant.tag_count, args.seed)
+    if args.ready_file:
+        temporary = args.ready_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(ready))
+        temporary.replace(args.ready_file)  # atomic: a reader never sees half a file
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    ticker = asyncio.create_task(tick(sim))
+    await stop.wait()
+    ticker.cancel()
+    await main.stop()
+    await control.stop()
+
+
+async def tick(sim: Simulation) -> None:
+    """Advance the plant at a fixed rate of wall-clock time."""
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    while True:
+        due += sim.plant.dt
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        sim.plant.tick()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.log_level != "debug":
+        # uvicorn's start and stop lines would repeat on every listener stop/start.
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    try:
+        sim = build(args, os.environ)
+    except ValueError as exc:
+        print(f"wincc-sim: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(run(args, sim))
+    except OSError as exc:
+        print(f"wincc-sim: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,418 @@
+"""The simulated plant: an oven, a conveyor, a tank, motors and counters, ticked in plant time.
+
+Deterministic for a given seed: every random draw comes from generators seeded at reset and
+the plant advances by a fixed step per tick, so the same seed and the same writes give the
+same values. Timestamps are the wall-clock time of the tick that produced a value.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from wincc_bridge.simulator.alarms import AlarmBook, AlarmDef
+from wincc_bridge.simulator.tags import (
+    ACK_PREFIX,
+    Fillers,
+    TagSpec,
+    ack_tag,
+    named_tags,
+)
+
+GOOD = 0xC0
+BAD_COMM_FAILURE = 0x18
+ZONE_SETPOINTS = {1: 180.0, 2: 200.0, 3: 220.0}
+ZONE_LAG_S = 30.0  # oven zones follow their setpoint with this first-order lag
+FLOOD_ALARMS = 50  # filler sensors that carry an H alarm, for the flood scenario
+HISTORY_SECONDS = 3600  # tag logging keeps one sample per second for this long
+TANK_LITRES = 400.0
+PUMP_LPM = 180.0
+
+
+class WriteError(Exception):
+    """A write the plant refuses; `reason` is unknown | readonly | convert | range."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    name: str
+    value: Any
+    quality_code: int
+    timestamp: datetime
+    spec: TagSpec
+
+
+def _alarm_defs(fillers: Fillers) -> list[AlarmDef]:
+    defs: list[AlarmDef] = []
+    for zone, sp in ZONE_SETPOINTS.items():
+        tag = f"Oven_Zone{zone}_Temp"
+        where = f"Oven zone {zone}"
+        defs += [
+            AlarmDef(f"{tag}_HH", tag, "HH", 13 + zone, "Alarm",
+                     f"{where} temperature very high", "Switch the zone heater off, check the "
+                     "thermocouple", "Oven", sp + 30, 2.0),
+            AlarmDef(f"{tag}_H", tag, "H", 7 + zone, "Warning", f"{where} temperature high",
+                     "Check the setpoint and the heater output", "Oven", sp + 15, 2.0),
+            AlarmDef(f"{tag}_L", tag, "L", 4 + zone, "Warning", f"{where} temperature low",
+                     "Check the heater contactor", "Oven", sp - 15, 2.0),
+            AlarmDef(f"{tag}_LL", tag, "LL", 10 + zone, "Alarm",
+                     f"{where} temperature very low", "Stop the line: product under-baked",
+                     "Oven", sp - 30, 2.0),
+        ]
+    defs += [
+        AlarmDef("Tank_Level_HH", "Tank_Level", "HH", 13, "Alarm", "Tank level very high",
+                 "Stop the inlet pump, risk of overflow", "Tank", 95, 1.0),
+        AlarmDef("Tank_Level_H", "Tank_Level", "H", 7, "Warning", "Tank level high",
+                 "Check the inlet pump control", "Tank", 90, 1.0),
+        AlarmDef("Tank_Level_L", "Tank_Level", "L", 5, "Warning", "Tank level low",
+                 "Check that the inlet pump starts", "Tank", 12, 2.0),
+        AlarmDef("Tank_Level_LL", "Tank_Level", "LL", 12, "Alarm", "Tank level very low",
+                 "Protect the outlet pump from running dry", "Tank", 5, 1.0),
+        AlarmDef("Motor1_Current_HH", "Motor1_Current", "HH", 10, "Alarm",
+                 "Conveyor drive overcurrent", "Check the conveyor for a jam", "Conveyor",
+                 35, 1.0),
+        AlarmDef("Conveyor_Fault", "Conveyor_Fault", "digital", 12, "Alarm",
+                 "Conveyor drive fault", "Reset the drive at the local panel", "Conveyor"),
+        AlarmDef("Pump_Fault", "Pump_Fault", "digital", 15, "Alarm", "Inlet pump fault",
+                 "Inspect the pump, then reset the alarm", "Tank", latched=True),
+    ]
+    for motor, text in ((1, "Conveyor drive"), (2, "Inlet pump motor"), (3, "Oven fan 1"),
+                        (4, "Oven fan 2")):
+        limit = {1: 30, 2: 20, 3: 12, 4: 12}[motor]
+        defs.append(AlarmDef(f"Motor{motor}_Current_H", f"Motor{motor}_Current", "H", motor,
+                             "Notification", f"{text} current high", "", "Motors", limit, 0.5))
+    for index in range(1, min(FLOOD_ALARMS, fillers.count) + 1):
+        tag = fillers.spec(index).name
+        defs.append(AlarmDef(f"{tag}_H", tag, "H", 2 + index % 8, "Warning",
+                             f"Auxiliary sensor {index} high", "", "Aux",
+                             fillers.high_limit(index), fillers.amplitude(index) / 4))
+    return defs
+
+
+class Plant:
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        tags: int = 200,
+        tick: float = 0.5,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.seed = seed
+        self.dt = tick
+        self.clock = clock
+        self.named = {spec.name: spec for spec in named_tags()}
+        self.fillers = Fillers(max(0, tags - len(self.named)), seed)
+        self.alarm_defs = {d.name: d for d in _alarm_defs(self.fillers)}
+        self.ack_tags = {
+            spec.name: spec
+            for spec in (ack_tag(d.name) for d in self.alarm_defs.values() if d.ack_required)
+        }
+        self._ack_alarm = {f"{ACK_PREFIX}{d.name}": d.name for d in self.alarm_defs.values()}
+        self._alarms_by_tag: dict[str, list[AlarmDef]] = {}
+        for d in self.alarm_defs.values():
+            self._alarms_by_tag.setdefault(d.tag, []).append(d)
+        self.reset()
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the seed's initial state: steady plant, no alarms, no scenarios, no holds."""
+        now = self.clock()
+        self.rng = random.Random(self.seed)
+        self.events = random.Random(self.seed + 101)
+        self.t = 0.0
+        self.started = now
+        self.tick_time = now
+        self.frozen = False
+        self.values: dict[str, Any] = {}
+        self.changed: dict[str, datetime] = {}
+        for zone, sp in ZONE_SETPOINTS.items():
+            self._set(f"Oven_Zone{zone}_Setpoint", sp, now)
+            self._set(f"Oven_Zone{zone}_Temp", sp, now)
+        for name, value in (
+            ("Conveyor_Speed_Setpoint", 12.0), ("Conveyor_Speed", 12.0),
+            ("Conveyor_Running", True), ("Conveyor_Fault", False), ("Tank_Level", 60.0),
+            ("Tank_InletPump_On", False), ("Tank_Outflow", 60.0), ("Pump_Fault", False),
+            ("Motor1_Current", 10.0), ("Motor2_Current", 0.0), ("Motor3_Current", 7.5),
+            ("Motor4_Current", 7.5), ("Line_Produced_Count", 0), ("Line_Reject_Count", 0),
+        ):
+            self._set(name, value, now)
+        for name in self.ack_tags:
+            self._set(name, 0, now)
+        self._parts = 0.0
+        self._pump_started = -1e9
+        # Zone 2 drifts over its H limit now and then: (start, end, amplitude) in plant time.
+        drift_start = 150 + self.events.uniform(0, 60)
+        self._drift = (drift_start, drift_start + 60, self.events.uniform(18, 24))
+        self._fault_at = 600 + self.events.uniform(0, 600)
+        self.alarms = AlarmBook(self.alarm_defs)
+        self.held: dict[str, tuple[Any, datetime]] = {}
+        self.bad_quality: set[str] = set()
+        self.overrides: dict[str, bool] = {}
+        self.scenarios: dict[str, dict[str, Any]] = {}
+        self.logged = {name: deque(maxlen=HISTORY_SECONDS) for name in self.named}
+        self._log_every = max(1, round(1.0 / self.dt))
+        self._ticks = 0
+        self._log_history(now)
+
+    def _set(self, name: str, value: Any, now: datetime) -> None:
+        if self.values.get(name) != value or name not in self.values:
+            self.values[name] = value
+            self.changed[name] = now
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def spec(self, name: str) -> TagSpec | None:
+        spec = self.named.get(name) or self.ack_tags.get(name)
+        if spec is not None:
+            return spec
+        index = self.fillers.index(name)
+        return None if index is None else self.fillers.spec(index)
+
+    def tag_names(self) -> Iterator[str]:
+        yield from self.named
+        yield from self.ack_tags
+        for index in range(1, self.fillers.count + 1):
+            yield self.fillers.spec(index).name
+
+    @property
+    def tag_count(self) -> int:
+        return len(self.named) + len(self.ack_tags) + self.fillers.count
+
+    def read(self, name: str) -> Reading | None:
+        spec = self.spec(name)
+        if spec is None:
+            return None
+        quality = BAD_COMM_FAILURE if name in self.bad_quality else GOOD
+        if name in self.held:
+            value, ts = self.held[name]
+            return Reading(name, value, quality, ts, spec)
+        index = self.fillers.index(name)
+        if index is not None:
+            value = self.fillers.value(index, self.t, self._flood_offset(index))
+            return Reading(name, value, quality, self.tick_time, spec)
+        return Reading(name, self.values[name], quality, self.changed[name], spec)
+
+    def _flood_offset(self, index: int) -> float:
+        flood = self.scenarios.get("flood")
+        if not flood or index > flood["count"]:
+            return 0.0
+        # Staggered: one more sensor crosses its limit every half second.
+        since = self.t - flood["start"] - (index - 1) * 0.5
+        if 0 <= since < flood["duration"]:
+            return 3 * self.fillers.amplitude(index)
+        return 0.0
+
+    def history(self, name: str, start: datetime, end: datetime) -> list[tuple]:
+        """(timestamp, value, quality code) samples between start and end, oldest first."""
+        if name in self.logged:
+            return [s for s in self.logged[name] if start <= s[0] <= end]
+        index = self.fillers.index(name)
+        if index is None:
+            return []
+        first = max(start, self.started)
+        last = min(end, self.tick_time)
+        samples = []
+        ts = first.replace(microsecond=0) + timedelta(seconds=1 if first.microsecond else 0)
+        while ts <= last and len(samples) < HISTORY_SECONDS:
+            t = (ts - self.started).total_seconds()
+            samples.append((ts, self.fillers.value(index, t), GOOD))
+            ts += timedelta(seconds=1)
+        return samples
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def write(self, name: str, value: Any, *, user: str, face: str) -> None:
+        """Apply an API write as WinCC would pass it to the plant; raise WriteError."""
+        spec = self.spec(name)
+        if spec is None:
+            raise WriteError("unknown", f"unknown tag {name!r}")
+        if not spec.writable:
+            raise WriteError("readonly", f"tag {name!r} is a process value and cannot be written")
+        converted = _convert(spec, value)
+        now = self.clock()
+        if name in self._ack_alarm:
+            if converted == 1:
+                # The plant's acknowledge logic takes the request and resets the handshake.
+                self.alarms.acknowledge(self._ack_alarm[name], 0, user, face, now)
+            self._set(name, 0, now)
+            return
+        if name == "Tank_InletPump_On" and converted and not self.values[name]:
+            self._pump_started = self.t
+        self._set(name, converted, now)
+
+    def force(self, name: str, value: Any, *, hold: bool = True) -> None:
+        """Admin: give a tag a value; held values stay until released or reset."""
+        spec = self.spec(name)
+        if spec is None:
+            raise WriteError("unknown", f"unknown tag {name!r}")
+        converted = _convert(spec, value, check_range=False)
+        now = self.clock()
+        if hold or self.fillers.index(name) is not None:
+            self.held[name] = (converted, now)
+        else:
+            self.held.pop(name, None)
+            self._set(name, converted, now)
+        self.evaluate_alarms(now)
+
+    def release(self, name: str) -> None:
+        self.held.pop(name, None)
+
+    # --- scenarios --------------------------------------------------------------------------
+
+    def start_scenario(self, kind: str, **options: Any) -> dict[str, Any]:
+        if kind == "flood":
+            count = int(options.get("count", FLOOD_ALARMS))
+            scenario = {"start": self.t, "count": min(count, FLOOD_ALARMS, self.fillers.count),
+                        "duration": float(options.get("duration", 120))}
+        elif kind == "chatter":
+            scenario = {"start": self.t, "period": float(options.get("period", 4.0))}
+        elif kind == "stuck":
+            tag = options.get("tag", "Oven_Zone3_Temp")
+            reading = self.read(tag)
+            if reading is None:
+                raise WriteError("unknown", f"unknown tag {tag!r}")
+            self.held[tag] = (reading.value, reading.timestamp)
+            scenario = {"tag": tag}
+        else:
+            raise ValueError(f"unknown scenario {kind!r}; use flood, chatter or stuck")
+        self.scenarios[kind] = scenario
+        return scenario
+
+    def stop_scenario(self, kind: str) -> None:
+        scenario = self.scenarios.pop(kind, None)
+        if kind == "stuck" and scenario:
+            self.held.pop(scenario["tag"], None)
+
+    # --- dynamics ---------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        if self.frozen:
+            return
+        now = self.clock()
+        self.t += self.dt
+        self.tick_time = now
+        dt, t, r, v = self.dt, self.t, self.rng, self.values
+        start, end, amplitude = self._drift
+        if t >= end:
+            start = end + self.events.uniform(240, 420)
+            self._drift = (start, start + 60, self.events.uniform(18, 24))
+        bump = amplitude if start <= t < end else 0.0
+        for zone in (1, 2, 3):
+            target = v[f"Oven_Zone{zone}_Setpoint"] + (bump if zone == 2 else 0.0)
+            temp = v[f"Oven_Zone{zone}_Temp"]
+            temp += (target - temp) * dt / ZONE_LAG_S + r.gauss(0, 0.15)
+            self._set(f"Oven_Zone{zone}_Temp", round(temp, 2), now)
+
+        running = v["Conveyor_Running"]
+        speed = v["Conveyor_Speed"]
+        target = v["Conveyor_Speed_Setpoint"] if running else 0.0
+        speed += (target - speed) * min(1.0, dt / 3.0) + (r.gauss(0, 0.05) if running else 0.0)
+        speed = max(0.0, speed)
+        self._set("Conveyor_Speed", round(speed, 2), now)
+        self._set("Conveyor_Fault", self._conveyor_fault(t), now)
+
+        outflow = 60 + 10 * math.sin(2 * math.pi * t / 240) + r.gauss(0, 0.5)
+        pump = v["Tank_InletPump_On"]
+        litres_per_s = ((PUMP_LPM if pump else 0.0) - outflow) / 60
+        level = v["Tank_Level"] + litres_per_s * dt / TANK_LITRES * 100
+        level = min(100.0, max(0.0, level))
+        # The tank's own two-point control; an operator's write holds until the next switch.
+        if level < 10 and not pump:
+            pump = True
+            self._pump_started = t
+        elif level > 85 and pump:
+            pump = False
+        self._set("Tank_Outflow", round(outflow, 2), now)
+        self._set("Tank_Level", round(level, 2), now)
+        self._set("Tank_InletPump_On", pump, now)
+
+        motor1 = 4 + 0.5 * speed + r.gauss(0, 0.1) if running else abs(r.gauss(0.2, 0.05))
+        inrush = 1 + 2 * math.exp(-(t - self._pump_started))
+        motor2 = 11 * inrush + r.gauss(0, 0.1) if pump else 0.0
+        self._set("Motor1_Current", round(motor1, 2), now)
+        self._set("Motor2_Current", round(motor2, 2), now)
+        self._set("Motor3_Current", round(7.5 + r.gauss(0, 0.08), 2), now)
+        self._set("Motor4_Current", round(7.5 + r.gauss(0, 0.08), 2), now)
+
+        self._parts += speed * dt / 60 * 2  # two parts per metre of belt
+        produced, rejected = v["Line_Produced_Count"], v["Line_Reject_Count"]
+        while self._parts >= 1:
+            self._parts -= 1
+            produced += 1
+            if r.random() < 0.02:
+                rejected += 1
+        self._set("Line_Produced_Count", produced, now)
+        self._set("Line_Reject_Count", rejected, now)
+
+        self.evaluate_alarms(now)
+        self._ticks += 1
+        if self._ticks % self._log_every == 0:
+            self._log_history(now)
+
+    def _conveyor_fault(self, t: float) -> bool:
+        chatter = self.scenarios.get("chatter")
+        if chatter:
+            return int((t - chatter["start"]) / (chatter["period"] / 2)) % 2 == 0
+        if t >= self._fault_at + 15:
+            self._fault_at += self.events.uniform(900, 1500)
+        return self._fault_at <= t < self._fault_at + 15
+
+    def evaluate_alarms(self, now: datetime | None = None) -> None:
+        now = now or self.clock()
+        for name, d in self.alarm_defs.items():
+            if name in self.overrides:
+                condition = self.overrides[name]
+                value = None
+            else:
+                reading = self.read(d.tag)
+                value = reading.value
+                condition = d.condition(value, self.alarms.is_active(name))
+            self.alarms.update(name, condition, now, value)
+
+    def _log_history(self, now: datetime) -> None:
+        for name, samples in self.logged.items():
+            reading = self.read(name)
+            samples.append((now, reading.value, reading.quality_code))
+
+
+def _convert(spec: TagSpec, value: Any, *, check_range: bool = True) -> Any:
+    """The value as the tag's type, or WriteError('convert'/'range') saying why not."""
+    if spec.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "0", "1"):
+            return value.strip().lower() in ("true", "1")
+        raise WriteError("convert", f"cannot convert {value!r} to a boolean for {spec.name!r}")
+    if isinstance(value, bool):
+        raise WriteError("convert", f"cannot convert a boolean to a number for {spec.name!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise WriteError("convert", f"cannot convert {value!r} to a number for {spec.name!r}") \
+            from None
+    if not math.isfinite(number):
+        raise WriteError("convert", f"{value!r} is not a finite number for {spec.name!r}")
+    if spec.kind == "int":
+        if number != int(number):
+            raise WriteError("convert", f"{value!r} is not a whole number for {spec.name!r}")
+        number = int(number)
+    if check_range and (
+        (spec.write_min is not None and number < spec.write_min)
+        or (spec.write_max is not None and number > spec.write_max)
+    ):
+        raise WriteError("range", f"{value!r} is outside {spec.write_min}..{spec.write_max} "
+                                  f"for {spec.name!r}")
+    return number

@@ -1,0 +1,19 @@
+"""Timestamps as WinCC writes them: ISO-8601 in UTC with milliseconds and `Z`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def iso_ms(ts: datetime | None) -> str | None:
+    if ts is None:
+        return None
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def parse_ts(text: str) -> datetime:
+    """Parse an ISO-8601 timestamp; a time without zone is taken as UTC. Raises ValueError."""
+    ts = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)

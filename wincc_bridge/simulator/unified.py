@@ -1,0 +1,426 @@
+"""Face 2: WinCC Unified GraphQL at /graphql, on the schema file unified.graphql.
+
+Login gives a Bearer token that expires; every field marked @isLoggedIn needs one, every field
+marked @checkRights needs the read-write user. Both are checked before execution, so a refused
+request changes nothing and answers `data: null` with one error (the error words are a guess).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    build_schema,
+    execute,
+    parse,
+    validate,
+)
+from graphql.utilities import get_operation_ast, value_from_ast_untyped
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from wincc_bridge.simulator.alarm_filter import FilterError, compile_filter
+from wincc_bridge.simulator.alarms import ALARM_CLASSES, AlarmInstance
+from wincc_bridge.simulator.plant import GOOD, WriteError
+from wincc_bridge.simulator.simulation import Session, Simulation
+from wincc_bridge.simulator.tags import UNIFIED_DATA_TYPES
+from wincc_bridge.simulator.timefmt import iso_ms, parse_ts
+from wincc_bridge.simulator.users import bearer
+
+FACE = "unified"
+SCHEMA = build_schema(Path(__file__).with_name("unified.graphql").read_text(encoding="utf-8"))
+SCHEMA.type_map["Variant"].parse_literal = (  # type: ignore[attr-defined]
+    lambda node, variables=None: value_from_ast_untyped(node, variables)
+)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+WRITE_CODES = {"unknown": ("2", "Cannot resolve the tag name"),
+               "convert": ("201", "Cannot convert the value"),
+               "range": ("201", "Cannot convert the value: out of range"),
+               "readonly": ("1", "The tag is a process value and cannot be written")}
+ALARM_CODES = {"2": "Cannot resolve the alarm name",
+               "305": "The alarm cannot be acknowledged or reset in its current state",
+               "x": "The alarm instance does not exist"}
+STATE_TEXT = {"RAISED": "Raised", "RAISED_CLEARED": "Raised/Cleared",
+              "RAISED_ACKNOWLEDGED": "Raised/Acknowledged",
+              "RAISED_ACKNOWLEDGED_CLEARED": "Raised/Acknowledged/Cleared",
+              "RAISED_CLEARED_ACKNOWLEDGED": "Raised/Cleared/Acknowledged"}
+CLASS_COLORS = {"Alarm": "#FF0000FF", "Warning": "#FFFF00FF", "Notification": "#FFFFFFFF"}
+LANGUAGE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
+
+
+def _error(code: str, description: str) -> dict[str, str]:
+    return {"code": code, "description": description}
+
+
+def quality_json(code: int) -> dict[str, Any]:
+    good = code & 0xC0 == GOOD
+    return {
+        "quality": "GOOD_CASCADE" if good else "BAD",
+        "subStatus": "NON_SPECIFIC" if good else "NO_COMMUNICATION_NO_USABLE_VALUE",
+        "limit": "OK",
+        "extendedSubStatus": False,
+        "sourceQuality": False,
+        "sourceTime": False,
+        "timeCorrected": False,
+    }
+
+
+def _duration_iso(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"PT{hours}H{minutes}M{secs:.3f}S"
+
+
+class Resolvers:
+    """The root value: one method per operation, called with (info, **arguments)."""
+
+    def __init__(self, sim: Simulation, session: Session | None) -> None:
+        self.sim = sim
+        self.session = session
+
+    def _plain(self, name: str) -> str:
+        """A tag name without this server's `System::` prefix."""
+        prefix = f"{self.sim.system_name}::"
+        return name[len(prefix):] if name.startswith(prefix) else name
+
+    def session_json(self, session: Session, *, with_token: bool = True) -> dict[str, Any]:
+        user = session.user
+        return {
+            "user": {
+                "id": user.username,
+                "name": user.username,
+                "groups": [{"id": "2" if user.can_write else "1",
+                            "name": "Operators" if user.can_write else "Viewers"}],
+                "fullName": user.full_name,
+                "language": "en-US",
+                "autoLogoffSec": int(self.sim.token_ttl),
+            },
+            "token": session.token if with_token else None,
+            "expires": iso_ms(session.expires),
+            "error": None,
+        }
+
+    # --- session ----------------------------------------------------------------------------
+
+    def login(self, info, username: str, password: str):
+        user = self.sim.users.by_password(username, password)
+        if user is None:
+            return {"user": None, "token": None, "expires": None,
+                    "error": _error("101", "Invalid user name or password")}
+        return self.session_json(self.sim.login(user))
+
+    def extendSession(self, info):
+        self.session.expires = self.sim.now() + timedelta(seconds=self.sim.token_ttl)
+        return self.session_json(self.session)
+
+    def logout(self, info, allSessions: bool | None = None):
+        mine = self.session.user.username
+        for token, session in list(self.sim.sessions.items()):
+            if token == self.session.token or (allSessions and session.user.username == mine):
+                del self.sim.sessions[token]
+        return True
+
+    def session_list(self, info, allSessions: bool | None = None):
+        if not allSessions:
+            return [self.session_json(self.session)]
+        mine = self.session.user.username
+        return [self.session_json(s, with_token=s.token == self.session.token)
+                for s in self.sim.sessions.values() if s.user.username == mine]
+
+    # --- tags -------------------------------------------------------------------------------
+
+    def tagValues(self, info, names: list[str], directRead: bool = False):
+        result = []
+        for name in names:
+            reading = self.sim.plant.read(self._plain(name))
+            if reading is None:
+                result.append({"name": name, "value": None,
+                               "error": _error("2", "Cannot resolve the tag name")})
+                continue
+            result.append({
+                "name": name,
+                "value": {"value": reading.value, "timestamp": iso_ms(reading.timestamp),
+                          "quality": quality_json(reading.quality_code)},
+                "error": None,
+            })
+        return result
+
+    def writeTagValues(self, info, input: list, timestamp=None, quality=None):
+        logged = [{"name": i["name"], "value": i["value"]} for i in input if i]
+        results = []
+        for item in input:
+            if item is None:
+                continue
+            try:
+                self.sim.plant.write(self._plain(item["name"]), item["value"],
+                                     user=self.session.user.username, face=FACE)
+                results.append({"name": item["name"], "error": None})
+            except WriteError as exc:
+                code, text = WRITE_CODES[exc.reason]
+                results.append({"name": item["name"], "error": _error(code, f"{text}: {exc}")})
+        self.sim.record(FACE, self.session.user.username, "write", logged, True, results)
+        return results
+
+    def browse(self, info, nameFilters=None, objectTypeFilters=None,
+               baseTypeFilters=None, language="en-US"):
+        if nameFilters is None or objectTypeFilters is None or baseTypeFilters is None:
+            raise GraphQLError("Argument error: a filter list may be empty but not null",
+                               extensions={"code": "3"})
+        patterns = [self._plain(p) for p in nameFilters if p] or ["*"]
+        kinds = set(objectTypeFilters) or {"TAG"}
+        system = self.sim.system_name
+        found = []
+        if kinds & {"TAG", "SIMPLETAG"}:
+            for name in self.sim.plant.tag_names():
+                if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                    spec = self.sim.plant.spec(name)
+                    found.append({"name": f"{system}::{name}", "displayName": spec.description,
+                                  "objectType": "SIMPLETAG",
+                                  "dataType": UNIFIED_DATA_TYPES[spec.kind]})
+        if "ALARM" in kinds:
+            for d in self.sim.plant.alarm_defs.values():
+                if any(fnmatch.fnmatchcase(d.name, p) for p in patterns):
+                    found.append({"name": f"{system}::{d.tag}:{d.name}",
+                                  "displayName": d.event_text, "objectType": "ALARM",
+                                  "dataType": ""})
+        if "ALARMCLASS" in kinds:
+            for name in ALARM_CLASSES:
+                if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                    found.append({"name": f"{system}::{name}", "displayName": name,
+                                  "objectType": "ALARMCLASS", "dataType": ""})
+        if "LOGGINGTAG" in kinds:
+            for name in self.sim.plant.logged:
+                if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                    found.append({"name": f"{system}::{name}:{name}_Log",
+                                  "displayName": f"{name} (logged)",
+                                  "objectType": "LOGGINGTAG", "dataType": "LReal"})
+        return found
+
+    def loggedTagValues(self, info, names, startTime, endTime, maxNumberOfValues,
+                        sortingMode, boundingValuesMode):
+        return [self._logged(name, startTime, endTime, maxNumberOfValues, sortingMode,
+                             boundingValuesMode) for name in names if name is not None]
+
+    def _logged(self, name, start_text, end_text, limit, sorting, bounding):
+        def failed(code, text):
+            return {"loggingTagName": name, "error": _error(code, text), "values": []}
+
+        tag = self._plain(name).split(":", 1)[0]
+        if self.sim.plant.spec(tag) is None:
+            return failed("2", "Cannot resolve the logging tag name")
+        try:
+            start, end = parse_ts(start_text), parse_ts(end_text)
+        except (TypeError, ValueError):
+            return failed("3", "startTime and endTime must be ISO-8601 timestamps")
+        if start == EPOCH and end == EPOCH:
+            return failed("3", "give at least one of startTime and endTime")
+        if end == EPOCH or start == EPOCH:
+            needed = "TIME_ASC" if end == EPOCH else "TIME_DESC"
+            if limit <= 0 or sorting != needed:
+                return failed("3", f"with one time bound, give maxNumberOfValues and "
+                                   f"sortingMode {needed}")
+        if limit < 0:
+            return failed("3", "maxNumberOfValues must not be negative")
+        everything = self.sim.plant.history(tag, EPOCH, self.sim.now())
+        low, high = start, (self.sim.now() if end == EPOCH else end)
+        inside = [s for s in everything if low <= s[0] <= high]
+        values = [(s, []) for s in inside]
+        if bounding in ("LEFT_BOUNDING_VALUE", "LEFT_AND_RIGHT_BOUNDING_VALUES"):
+            before = [s for s in everything if s[0] < low]
+            if before:
+                values.insert(0, (before[-1], ["BOUNDING"]))
+        if bounding in ("RIGHT_BOUNDING_VALUE", "LEFT_AND_RIGHT_BOUNDING_VALUES"):
+            after = [s for s in everything if s[0] > high]
+            if after:
+                values.append((after[0], ["BOUNDING"]))
+        if sorting == "TIME_DESC":
+            values.reverse()
+        if limit:
+            values = values[:limit]
+        return {
+            "loggingTagName": name,
+            "error": None,
+            "values": [{"value": {"value": v, "timestamp": iso_ms(ts),
+                                  "quality": quality_json(q)}, "flags": flags}
+                       for (ts, v, q), flags in values],
+        }
+
+    # --- alarms -----------------------------------------------------------------------------
+
+    def activeAlarms(self, info, systemNames, filterString, filterLanguage, languages):
+        for language in languages or []:
+            if not language or not LANGUAGE.match(language):
+                raise GraphQLError(f"Unsupported language {language!r}", extensions={"code": "302"})
+        if not LANGUAGE.match(filterLanguage or ""):
+            raise GraphQLError(f"Unsupported filter language {filterLanguage!r}",
+                               extensions={"code": "303"})
+        if systemNames and self.sim.system_name not in systemNames:
+            return []
+        try:
+            keep = compile_filter(filterString or "")
+            alarms = [self._alarm_json(a, languages or ["en-US"])
+                      for a in self.sim.plant.alarms.visible]
+            return [a for a in alarms if keep(a)]
+        except FilterError as exc:
+            raise GraphQLError(f"Filter syntax error: {exc}", extensions={"code": "301"}) from None
+
+    def _alarm_json(self, alarm: AlarmInstance, languages: list[str]) -> dict[str, Any]:
+        d = alarm.definition
+        reading = self.sim.plant.read(d.tag)
+        texts = len(languages)
+        if not d.ack_required:
+            machine = "RAISE_CLEAR"
+        elif d.latched:
+            machine = "RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET"
+        else:
+            machine = "RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT"
+        response = ("ACKNOWLEDGEMENT" if alarm.can_acknowledge
+                    else "RESET" if alarm.can_reset else "NONE")
+        seconds = (self.sim.now() - alarm.raise_time).total_seconds()
+        unacked = alarm.can_acknowledge
+        return {
+            "name": d.name,
+            "instanceID": alarm.instance_id,
+            "alarmGroupID": 0,
+            "path": f"{self.sim.system_name}::{d.tag}:{d.name}",
+            "raiseTime": iso_ms(alarm.raise_time),
+            "acknowledgmentTime": iso_ms(alarm.ack_time),
+            "clearTime": iso_ms(alarm.clear_time),
+            "resetTime": iso_ms(alarm.reset_time),
+            "modificationTime": iso_ms(alarm.modification_time),
+            "state": alarm.state,
+            "stateText": [STATE_TEXT[alarm.state]] * texts,
+            "stateMachine": machine,
+            "userResponse": response,
+            "priority": d.priority,
+            "alarmClassName": d.alarm_class,
+            "alarmClassSymbol": [d.alarm_class[0]] * texts,
+            "alarmClassID": list(ALARM_CLASSES).index(d.alarm_class) + 1,
+            "eventText": [d.event_text] * texts,
+            "infoText": [d.info_text] * texts,
+            "alarmText1": [d.area] * texts,
+            "alarmText2": [""] * texts,
+            "alarmText3": [""] * texts,
+            "value": alarm.value,
+            "valueLimit": d.limit,
+            "valueQuality": quality_json(reading.quality_code) if reading else None,
+            "quality": quality_json(GOOD),
+            "textColor": "#000000FF",
+            "backColor": CLASS_COLORS[d.alarm_class],
+            "flashing": unacked,
+            "origin": d.tag,
+            "area": d.area,
+            "hostName": "wincc-sim",
+            "userName": alarm.acknowledged_by,
+            "connectionName": reading.spec.connection if reading else "",
+            "sourceType": "TAG",
+            "suppressionState": "UNSUPPRESSED",
+            "duration": int(seconds * 1000),
+            "durationIso": _duration_iso(seconds),
+            "languages": list(languages),
+        }
+
+    def acknowledgeAlarms(self, info, input):
+        return self._alarm_action("acknowledge", input)
+
+    def resetAlarms(self, info, input):
+        return self._alarm_action("reset", input)
+
+    def _alarm_action(self, action: str, items: list) -> list[dict[str, Any]]:
+        user = self.session.user.username
+        book = self.sim.plant.alarms
+        act = book.acknowledge if action == "acknowledge" else book.reset
+        logged = [{"name": i["name"], "instance_id": i.get("instanceID") or 0}
+                  for i in items if i]
+        results = []
+        for item in logged:
+            # Accept the alarm's name or its full path `System::Tag:Alarm` (guess).
+            name = item["name"].rsplit(":", 1)[-1] if "::" in item["name"] else item["name"]
+            for instance, code in act(name, item["instance_id"], user, FACE, self.sim.now()):
+                results.append({
+                    "alarmName": item["name"],
+                    "alarmInstanceID": instance or item["instance_id"],
+                    "error": None if code is None else _error(code, ALARM_CODES[code]),
+                })
+        self.sim.record(FACE, user, action, logged, True, results)
+        return results
+
+    def root(self) -> dict[str, Any]:
+        names = ("login", "extendSession", "logout", "tagValues", "writeTagValues", "browse",
+                 "loggedTagValues", "activeAlarms", "acknowledgeAlarms", "resetAlarms")
+        root = {name: getattr(self, name) for name in names}
+        root["session"] = self.session_list
+        return root
+
+
+def _root_fields(operation: OperationDefinitionNode) -> list[str]:
+    return [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+
+
+def _directives(operation: OperationDefinitionNode) -> set[str]:
+    root_type = SCHEMA.mutation_type if operation.operation.value == "mutation" \
+        else SCHEMA.query_type
+    found: set[str] = set()
+    for name in _root_fields(operation):
+        field = root_type.fields.get(name) if root_type else None
+        if field is not None and field.ast_node is not None:
+            found |= {d.name.value for d in field.ast_node.directives or ()}
+    return found
+
+
+def _errors(message: str, code: str) -> JSONResponse:
+    return JSONResponse({"data": None, "errors": [{"message": message,
+                                                    "extensions": {"code": code}}]})
+
+
+def app(sim: Simulation):
+    async def endpoint(request: Request) -> Response:
+        if request.method != "POST":
+            return JSONResponse({"errors": [{"message": "send the query with POST"}]}, 405)
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return JSONResponse({"errors": [{"message": "the body is not valid JSON"}]}, 400)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return JSONResponse({"errors": [{"message": 'send {"query": ..., "variables": ...}'}]},
+                                400)
+        variables = body.get("variables") or {}
+        operation_name = body.get("operationName")
+        try:
+            document = parse(body["query"])
+        except GraphQLError as exc:
+            return JSONResponse({"errors": [exc.formatted]})
+        problems = validate(SCHEMA, document)
+        if problems:
+            return JSONResponse({"errors": [p.formatted for p in problems]})
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            return JSONResponse({"errors": [{"message": "cannot tell which operation to run"}]})
+        if operation.operation.value == "subscription":
+            return JSONResponse({"errors": [{"message": "subscriptions are not served"}]})
+        directives = _directives(operation)
+        session = sim.session(bearer(request.headers.get("authorization", "")))
+        if "isLoggedIn" in directives and session is None:
+            # The words of this refusal on a real server are unknown (wincc-api.md 4.4).
+            return _errors("Unauthorized", "UNAUTHENTICATED")
+        if "checkRights" in directives and not session.user.can_write:
+            sim.record(FACE, session.user.username, "+".join(_root_fields(operation)),
+                       [variables], allowed=False)
+            return _errors(f"Forbidden: user {session.user.username!r} lacks the right",
+                           "FORBIDDEN")
+        result = execute(SCHEMA, document, root_value=Resolvers(sim, session).root(),
+                         variable_values=variables, operation_name=operation_name)
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [e.formatted for e in result.errors]
+        return JSONResponse(payload)
+
+    return endpoint
