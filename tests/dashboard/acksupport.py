@@ -10,7 +10,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from unittest import mock
 
+import pytest
 import redis
 from django.conf import settings
 from django.db import connection
@@ -18,8 +20,10 @@ from django.test import override_settings
 
 from dashboard.siteconfig import get_config, reload_config
 from tests.fixtures.redis_server import free_port
+from tests.fixtures.simulator import write_config
 from wincc_bridge import store
 from wincc_bridge.models import Alarm, AlarmState
+from wincc_bridge.poller import Pollers
 
 SECRETS = {
     "WDASH_TEST_RO_PASSWORD": "ro-test-only",
@@ -55,22 +59,22 @@ def site_entry(site_id: str, url: str) -> dict:
 
 
 class SitesConfigured:
-    """Mixin: WINCC_CONFIG points at a configuration of the three test sites, all at
-    `site_url` (override `site_urls` for a real simulator); each test starts with Redis empty."""
+    """Mixin: WINCC_CONFIG points at a configuration of the three test sites where nothing
+    listens (SimulatorSites: at the real simulator); each test starts with Redis empty."""
 
-    def site_urls(self) -> dict[str, str]:
+    def write_site_config(self, path: Path) -> None:
+        for name, value in SECRETS.items():
+            os.environ.setdefault(name, value)
         url = dead_url()
-        return dict.fromkeys(DIALECTS, url)
+        sites = [site_entry(site, url) for site in DIALECTS]
+        path.write_text(json.dumps({"sites": sites, "dashboards": [{"id": "overview"}]}))
 
     def setUp(self):
         super().setUp()
         self._dir = tempfile.mkdtemp(prefix="wdash-ack-test-")
         self.addCleanup(shutil.rmtree, self._dir, ignore_errors=True)
-        for name, value in SECRETS.items():
-            os.environ.setdefault(name, value)
         path = Path(self._dir) / "config.json"
-        sites = [site_entry(s, url) for s, url in self.site_urls().items()]
-        path.write_text(json.dumps({"sites": sites, "dashboards": [{"id": "overview"}]}))
+        self.write_site_config(path)
         overrider = override_settings(WINCC_CONFIG=str(path))
         overrider.enable()
         self.addCleanup(overrider.disable)
@@ -113,3 +117,45 @@ def clear_audit_log() -> None:
         cursor.execute(f"DELETE FROM {_TRIGGERS.TABLE}")
         for sql in _TRIGGERS.INSTALL[vendor]:
             cursor.execute(sql)
+
+
+class SimulatorSites(SitesConfigured):
+    """Mixin: the three sites on the shared simulator (reset per test), its secrets in the
+    environment; `poll(site)` runs the real poller once so Redis holds what WinCC shows."""
+
+    @pytest.fixture(autouse=True)
+    def _simulator(self, sim):
+        self.sim = sim
+
+    def write_site_config(self, path: Path) -> None:
+        patcher = mock.patch.dict(os.environ, self.sim.env)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        write_config(self.sim, path)
+
+    def poll(self, site: str) -> None:
+        pollers = Pollers(get_config().sites, self.redis)
+        try:
+            outcome = pollers.poll(site)
+        finally:
+            pollers.close()
+        assert outcome.status == "ok", outcome
+
+    def raise_and_poll(self, site: str, name: str) -> Alarm:
+        """Raise `name` in the simulated plant and return it as the dashboard stores it."""
+        instance = self.sim.raise_alarm(name)[-1]["instance_id"]
+        self.poll(site)
+        raw = self.redis.hget(store.site_alarms(site), f"{name}|{instance}")
+        assert raw is not None, f"{name} #{instance} not stored for {site}"
+        return store.decode_alarm(raw)
+
+    def sim_state(self, name: str, instance: int) -> str:
+        """The simulator's own state word for the alarm instance, or "" when it left."""
+        for alarm in self.sim.alarms():
+            if (alarm["name"], alarm["instance_id"]) == (name, instance):
+                return alarm["state"]
+        return ""
+
+    def wincc_writes(self) -> list[dict]:
+        """Every write, acknowledgement or reset that reached the simulator."""
+        return self.sim.requests_log()

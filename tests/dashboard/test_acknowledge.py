@@ -1,13 +1,17 @@
-"""POST /alarms/ack/: permission, validation, the answers that send nothing, a dead server."""
+"""POST /alarms/ack/: permission, validation, the answers that send nothing, the real path on
+the simulator (each dialect), refusals and a dead server."""
 
 from __future__ import annotations
 
 import json
+import os
+import ssl
 
+import httpx
 from django.test import Client
 
 from dashboard.models import AuditEntry
-from tests.dashboard.acksupport import SitesConfigured
+from tests.dashboard.acksupport import SimulatorSites, SitesConfigured
 from tests.dashboard.base import BaseTestCase
 from wincc_bridge import store
 from wincc_bridge.models import AlarmState
@@ -190,3 +194,102 @@ class AcknowledgeDeadServerTestCase(SitesConfigured, BaseTestCase):
         assert entry.comment == "checked on site"
         lock = store.alarm_ack_lock(alarm.site, alarm.name, alarm.instance_id)
         assert self.redis.get(lock) is None
+
+
+class AcknowledgeOnSimulatorTestCase(SimulatorSites, BaseTestCase):
+    """The real path: the real poller fills Redis from the simulator, the real client calls it."""
+
+    def assert_acknowledged(self, site: str, name: str, sim_state: str):
+        alarm = self.raise_and_poll(site, name)
+        assert alarm.state == AlarmState.UNACKNOWLEDGED
+        self.client.force_login(self.operator)
+        response = self.ack_post(alarm, comment="seen")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f'data-alarm="{site}:{name}:{alarm.instance_id}"' in html
+        assert 'data-state="acknowledged"' in html
+        assert 'data-action="ack"' not in html
+        entry = AuditEntry.objects.get()
+        assert (entry.result, entry.state_before, entry.state_after) == (
+            Result.OK, "unacknowledged", "acknowledged")
+        assert (entry.username, entry.comment) == ("operator", "seen")
+        assert self.sim_state(name, alarm.instance_id) == sim_state
+        writes = self.wincc_writes()
+        assert len(writes) == 1
+        assert (writes[0]["user"], writes[0]["allowed"]) == (self.sim.users.rw.username, True)
+        return alarm
+
+    def test_unified(self):
+        self.assert_acknowledged("oven-unified", "Oven_Zone1_Temp_HH", "RAISED_ACKNOWLEDGED")
+
+    def test_rest_v1(self):
+        self.assert_acknowledged("utilities-restv1", "Tank_Level_HH", "RAISED_ACKNOWLEDGED")
+
+    def test_classic_through_its_acknowledge_tag(self):
+        self.assert_acknowledged("line-classic", "Conveyor_Fault", "RAISED_ACKNOWLEDGED")
+        assert self.wincc_writes()[0]["action"] == "write"
+
+    def test_success_asks_for_an_immediate_poll(self):
+        self.assert_acknowledged("oven-unified", "Oven_Zone2_Temp_HH", "RAISED_ACKNOWLEDGED")
+        # Celery's queues are the Redis lists outside the product's own keys.
+        queues = [key for key in self.redis.keys("*")
+                  if not key.startswith(store.PREFIX) and self.redis.type(key) == "list"]
+        queued = [json.loads(raw)["headers"] for key in queues
+                  for raw in self.redis.lrange(key, 0, -1)]
+        assert {"task": "dashboard.tasks.poll_site", "args": "['oven-unified']"} in [
+            {"task": h.get("task"), "args": h.get("argsrepr")} for h in queued]
+
+    def test_second_click_after_success_sends_nothing(self):
+        alarm = self.assert_acknowledged("oven-unified", "Oven_Zone1_Temp_HH",
+                                         "RAISED_ACKNOWLEDGED")
+        # Redis still shows the alarm unacknowledged until the next poll.
+        response = self.ack_post(alarm)
+        assert "Already acknowledged by operator." in response.content.decode()
+        assert len(self.wincc_writes()) == 1
+        assert AuditEntry.objects.first().result == Result.DUPLICATE
+
+    def test_viewer_forged_post_never_reaches_wincc(self):
+        alarm = self.raise_and_poll("oven-unified", "Oven_Zone1_Temp_HH")
+        self.client.force_login(self.viewer)
+        assert self.ack_post(alarm).status_code == 403
+        self.client.force_login(self.line_operator)
+        assert self.ack_post(alarm).status_code == 403
+        assert self.wincc_writes() == []
+        assert self.sim_state(alarm.name, alarm.instance_id) == "RAISED"
+        assert list(AuditEntry.objects.values_list("result", flat=True)) == [Result.DENIED] * 2
+
+    def test_wrong_write_password_is_a_plain_refusal(self):
+        alarm = self.raise_and_poll("oven-unified", "Oven_Zone1_Temp_HH")
+        os.environ["WINCC_SIM_RW_PASSWORD"] = "not-the-password"  # restored by the mixin
+        self.client.force_login(self.operator)
+        html = self.ack_post(alarm).content.decode()
+        assert "WinCC refused the login of the acknowledging API user" in html
+        assert 'data-state="unacknowledged"' in html
+        entry = AuditEntry.objects.get()
+        assert entry.result == Result.REFUSED
+        assert self.sim_state(alarm.name, alarm.instance_id) == "RAISED"
+        lock = store.alarm_ack_lock(alarm.site, alarm.name, alarm.instance_id)
+        assert self.redis.get(lock) is None
+
+    def test_refusal_by_wincc_is_shown_as_is(self):
+        alarm = self.raise_and_poll("utilities-restv1", "Tank_Level_HH")
+        # Someone at the HMI acknowledges first; the dashboard has not polled since.
+        trust = ssl.create_default_context(cafile=self.sim.ca_file)
+        with httpx.Client(base_url=self.sim.url, verify=trust, timeout=5) as hmi:
+            hmi.post("/api/v1/alarms/acknowledge",
+                     headers={"Authorization": f"Bearer {self.sim.users.rw.token}"},
+                     json={"alarms": [{"name": alarm.name, "instance_id": alarm.instance_id}]})
+        self.client.force_login(self.operator)
+        html = self.ack_post(alarm).content.decode()
+        assert "WinCC refused: " in html
+        assert AuditEntry.objects.get().result == Result.REFUSED
+
+    def test_stopped_server_is_a_plain_connection_error(self):
+        alarm = self.raise_and_poll("oven-unified", "Oven_Zone1_Temp_HH")
+        self.sim.stop_listener()
+        self.client.force_login(self.operator)
+        html = self.ack_post(alarm).content.decode()
+        assert "WinCC could not be reached" in html
+        entry = AuditEntry.objects.get()
+        assert (entry.result, entry.state_after) == (Result.ERROR, "unacknowledged")
+        assert entry.completed_at is not None
