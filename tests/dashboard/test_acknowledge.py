@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 import os
 import ssl
+import threading
 
 import httpx
-from django.test import Client
+from django.contrib.auth.models import User
+from django.db import connections
+from django.test import Client, TransactionTestCase
 
+from dashboard import roles
 from dashboard.models import AuditEntry
-from tests.dashboard.acksupport import SimulatorSites, SitesConfigured
+from tests.dashboard.acksupport import SimulatorSites, SitesConfigured, clear_audit_log
 from tests.dashboard.base import BaseTestCase
+from tests.fixtures.simulator import wait_until
 from wincc_bridge import store
 from wincc_bridge.models import AlarmState
 
@@ -293,3 +298,52 @@ class AcknowledgeOnSimulatorTestCase(SimulatorSites, BaseTestCase):
         entry = AuditEntry.objects.get()
         assert (entry.result, entry.state_after) == (Result.ERROR, "unacknowledged")
         assert entry.completed_at is not None
+
+
+class ConcurrentAcknowledgeTestCase(SimulatorSites, TransactionTestCase):
+    """Two operators click at the same moment: one WinCC call, a clear answer to both.
+    (Committed rows: each request runs in its own thread with its own connection.)"""
+
+    def setUp(self):
+        super().setUp()
+        operators = roles.ensure_role(roles.OPERATORS)
+        self.anna = User.objects.create_user("anna")
+        self.ben = User.objects.create_user("ben")
+        for person in (self.anna, self.ben):
+            person.groups.add(operators)
+
+    def tearDown(self):
+        clear_audit_log()
+        super().tearDown()
+
+    def test_two_operators_at_once_make_one_call(self):
+        alarm = self.raise_and_poll("oven-unified", "Oven_Zone1_Temp_HH")
+        self.sim.set_faults(latency_ms=700)  # anna's call is still on the wire when ben clicks
+        clients = {person.username: Client() for person in (self.anna, self.ben)}
+        clients["anna"].force_login(self.anna)
+        clients["ben"].force_login(self.ben)
+        fields = {"site": alarm.site, "name": alarm.name, "instance": alarm.instance_id,
+                  "state": alarm.state.value}
+        answers = {}
+
+        def click(username: str) -> None:
+            try:
+                answers[username] = clients[username].post("/alarms/ack/", fields)
+            finally:
+                connections.close_all()
+
+        first = threading.Thread(target=click, args=("anna",))
+        first.start()
+        lock = store.alarm_ack_lock(alarm.site, alarm.name, alarm.instance_id)
+        wait_until(lambda: self.redis.get(lock), timeout=10, interval=0.01)
+        click("ben")
+        first.join(timeout=30)
+
+        anna, ben = answers["anna"].content.decode(), answers["ben"].content.decode()
+        assert 'data-state="acknowledged"' in anna
+        assert "Being acknowledged by anna; nothing more was sent." in ben
+        assert 'data-action="ack"' not in ben
+        assert len(self.wincc_writes()) == 1
+        assert self.sim_state(alarm.name, alarm.instance_id) == "RAISED_ACKNOWLEDGED"
+        results = dict(AuditEntry.objects.values_list("username", "result"))
+        assert results == {"anna": Result.OK, "ben": Result.DUPLICATE}
