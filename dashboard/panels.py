@@ -44,6 +44,13 @@ TILE_TREND_MINUTES = 5
 # Enough samples for the longest trend at the fastest poll; the poller keeps 600.
 TREND_SAMPLES = 600
 LIMIT_WORDS = {"hh": "HIHI", "h": "HI", "l": "LO", "ll": "LOLO"}
+# A tile has room for a few words; the page's status line gives the whole reason.
+SHORT_REASONS = {
+    "failing": "WinCC not answering",
+    "stale": "no recent poll",
+    "never": "not polled yet",
+    "unknown": "data store lost",
+}
 REDIS_LOST = "the dashboard cannot read its data store (Redis)"
 
 
@@ -328,6 +335,7 @@ def _tile_context(ctx: RenderContext, site_id: str, tag_name: str) -> dict[str, 
         "since": store.iso(stored.read_at) if stored else "",
         "stale": fresh.stale or stored is None,
         "reason": reason,
+        "short_reason": SHORT_REASONS.get(fresh.status, "no value read yet"),
         "limit": limit,
         "limit_word": LIMIT_WORDS.get(limit, ""),
         "band": _safe(limit_band(value.value, tag)),

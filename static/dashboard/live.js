@@ -78,7 +78,6 @@
     var wasDownFor = downSince ? Date.now() - downSince : 0;
     state = next;
     indicator.dataset.stream = next;
-    body.dataset.stream = next;
     if (next === "connected") {
       if (isWall && wasDownFor >= WALL_RELOAD_AFTER) { window.location.reload(); return; }
       downSince = null;
@@ -152,9 +151,11 @@
       if (openKeys.has(d.dataset.keepOpen) && !d.open) d.open = true;
     });
   }
-  body.addEventListener("htmx:sseMessage", reopen);
-  body.addEventListener("htmx:afterSettle", reopen);
-  body.addEventListener("htmx:oobAfterSwap", reopen);
+  // A swapped fragment arrives with placeholders: fill its ages at once, not a second later.
+  function afterSwap() { reopen(); tickAges(); }
+  body.addEventListener("htmx:sseMessage", afterSwap);
+  body.addEventListener("htmx:afterSettle", afterSwap);
+  body.addEventListener("htmx:oobAfterSwap", afterSwap);
 
   if (body.dataset.rotate && body.dataset.next) {
     window.setTimeout(function () { window.location.assign(body.dataset.next); },

@@ -1,0 +1,83 @@
+"""A viewer watches the plant: live values without reload, stale when WinCC goes away,
+the stream indicator when the dashboard server goes away and comes back."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import POLL_INTERVAL, new_page, sign_in
+from tests.fixtures.browser import screenshot
+
+pytestmark = pytest.mark.browser
+
+TANK = '[data-tag="utilities-restv1:Tank_Level"]'
+
+
+def test_viewer_sees_a_tile_change_without_reloading(browser, stack):
+    page = new_page(browser)
+    sign_in(page, stack.url, "viewer")
+    page.goto(f"{stack.url}/d/overview/")
+    expect(page.locator("[data-stream]")).to_have_attribute("data-stream", "connected")
+    page.evaluate("window.notReloaded = true")
+    stack.sim.set_tag("Tank_Level", 42.5)
+    expect(page.locator(f"{TANK} .value")).to_have_text("42.5")
+    expect(page.locator(TANK)).to_have_attribute("data-stale", "false")
+    expect(page.locator(TANK)).to_have_attribute("data-quality", "good")
+    assert page.evaluate("window.notReloaded") is True
+    screenshot(page, "dashboard-overview-desktop")
+    page.context.close()
+
+
+def test_polling_fallback_also_updates_in_place(browser, stack):
+    page = new_page(browser)
+    sign_in(page, stack.url, "viewer")
+    page.goto(f"{stack.url}/d/overview/?transport=poll")
+    page.evaluate("window.notReloaded = true")
+    stack.sim.set_tag("Tank_Level", 37.25)
+    expect(page.locator(f"{TANK} .value")).to_have_text(re.compile(r"37\.[23]"))
+    assert page.evaluate("window.notReloaded") is True
+    assert page.locator("[sse-connect]").count() == 0
+    page.context.close()
+
+
+def test_stopped_wincc_marks_tiles_stale_and_says_which_site_and_why(browser, stack):
+    page = new_page(browser)
+    sign_in(page, stack.url, "viewer")
+    page.goto(f"{stack.url}/d/overview/")
+    oven = page.locator('[data-tag="oven-unified:Oven_Zone1_Temp"]')
+    expect(oven).to_have_attribute("data-stale", "false")
+    stack.sim.stop_listener()
+    try:
+        # within three poll intervals (and the second the hub takes to look)
+        expect(oven).to_have_attribute("data-stale", "true", timeout=(3 * POLL_INTERVAL + 2) * 1000)
+        status = page.locator('.site-stale[data-site="oven-unified"]')
+        expect(status).to_contain_text("Oven (WinCC Unified)")
+        expect(status).to_contain_text("failed poll")
+        expect(oven.locator(".tile-reason")).to_contain_text("STALE")
+        screenshot(page, "dashboard-overview-wincc-stopped")
+    finally:
+        stack.sim.start_listener()
+    expect(oven).to_have_attribute("data-stale", "false", timeout=15_000)
+    page.context.close()
+
+
+def test_stream_indicator_follows_the_server_away_and_back(browser, stack):
+    page = new_page(browser)
+    sign_in(page, stack.url, "viewer")
+    page.goto(f"{stack.url}/d/overview/")
+    indicator = page.locator("[data-stream]")
+    expect(indicator).to_have_attribute("data-stream", "connected")
+    stack.server.stop()
+    try:
+        expect(indicator).to_have_attribute("data-stream", "reconnecting")
+        expect(indicator).to_contain_text("last message")
+        # nothing on the page may look live meanwhile
+        expect(page.locator(f"{TANK}")).to_have_attribute("data-stale", "true")
+        expect(indicator).to_have_attribute("data-stream", "lost", timeout=20_000)
+        screenshot(page, "dashboard-overview-server-lost")
+    finally:
+        stack.server.start()
+    expect(indicator).to_have_attribute("data-stream", "connected", timeout=20_000)
+    expect(page.locator(TANK)).to_have_attribute("data-stale", "false")
+    page.context.close()
