@@ -291,7 +291,7 @@ class Stack:
         ]
         if tags:
             argv += ["--tags", str(tags)]
-        argv += list(extra)
+        argv += ["--log-level", "warning", *extra]
         proc = self.spawn("simulator", argv)
         wait_for_port(port, 60, proc.popen)
         wait_for_port(admin, 30, proc.popen)
