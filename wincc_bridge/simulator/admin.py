@@ -201,8 +201,9 @@ def app(sim: Simulation, listener) -> Router:
         await listener.start()
         return JSONResponse({"ok": True})
 
-    async def not_found(request: Request) -> Response:
-        return JSONResponse({"error": f"no such admin resource: {request.url.path}"}, 404)
+    async def not_found(scope, receive, send) -> None:
+        response = JSONResponse({"error": f"no such admin resource: {scope['path']}"}, 404)
+        await response(scope, receive, send)
 
     return Router(
         routes=[

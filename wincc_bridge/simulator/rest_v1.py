@@ -152,8 +152,9 @@ def app(sim: Simulation) -> Router:
         sim.record(FACE, user.username, "acknowledge", logged, True, results)
         return JSONResponse({"results": results})
 
-    async def not_found(request: Request) -> Response:
-        return JSONResponse({"error": f"no such resource: {request.url.path}"}, 404)
+    async def not_found(scope, receive, send) -> None:
+        response = JSONResponse({"error": f"no such resource: {scope['path']}"}, 404)
+        await response(scope, receive, send)
 
     return Router(
         routes=[

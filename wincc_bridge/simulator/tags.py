@@ -90,10 +90,13 @@ class Fillers:
         if not name.startswith(FILLER_PREFIX):
             return None
         digits = name[len(FILLER_PREFIX):]
-        if len(digits) != 4 or not digits.isdigit():
+        if not digits.isdigit():
             return None
         index = int(digits)
-        return index if 1 <= index <= self.count else None
+        # Only the canonical spelling: Aux_Sensor_0001 is a tag, Aux_Sensor_1 is not.
+        if filler_name(index) != name or not 1 <= index <= self.count:
+            return None
+        return index
 
     def spec(self, index: int) -> TagSpec:
         return TagSpec(filler_name(index), "float", "", "Aux", "PLC_Aux",
