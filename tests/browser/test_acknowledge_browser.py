@@ -1,0 +1,77 @@
+"""Acknowledge in a real browser against the live stack (simulator, Redis, Celery, uvicorn):
+the operator's click reaches WinCC and the row shows it; a viewer has no button and a forged
+POST from their signed-in page is refused before anything reaches WinCC."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import new_page, sign_in
+from tests.fixtures.browser import TABLET, screenshot
+from tests.fixtures.simulator import wait_until
+
+pytestmark = pytest.mark.browser
+
+SITE = "oven-unified"
+ALARM = "Oven_Zone1_Temp_HH"
+
+
+def raise_alarm(stack) -> str:
+    """Raise the alarm in the simulated plant; the row's selector for its instance."""
+    instance = stack.sim.raise_alarm(ALARM)[-1]["instance_id"]
+    return f'[data-alarm="{SITE}:{ALARM}:{instance}"]'
+
+
+def sim_state(stack, row: str) -> str:
+    instance = int(row.rsplit(":", 1)[1].rstrip('"]'))
+    return next((a["state"] for a in stack.sim.alarms()
+                 if (a["name"], a["instance_id"]) == (ALARM, instance)), "")
+
+
+def test_operator_acknowledges_and_wincc_confirms(browser, stack):
+    row = raise_alarm(stack)
+    page = new_page(browser, viewport=TABLET)
+    sign_in(page, stack.url, "operator")
+    page.goto(f"{stack.url}/alarms/?site={SITE}")
+    expect(page.locator(row)).to_have_attribute("data-state", "unacknowledged")
+    page.locator(f'{row} [data-action="ack"]').click()
+    expect(page.locator(row)).to_have_attribute("data-state", "acknowledged")
+    expect(page.locator(f'{row} [data-action="ack"]')).to_have_count(0)
+    screenshot(page, "acknowledge-operator-tablet")
+
+    assert sim_state(stack, row) == "RAISED_ACKNOWLEDGED"
+    writes = stack.sim.requests_log()
+    assert [(w["user"], w["allowed"]) for w in writes] == [(stack.sim.users.rw.username, True)]
+    page.context.close()
+
+    auditor = new_page(browser)
+    sign_in(auditor, stack.url, "admin")
+    auditor.goto(f"{stack.url}/audit/?site={SITE}&result=ok")
+    first = auditor.locator("[data-audit]").first
+    expect(first).to_contain_text("operator")
+    expect(first).to_contain_text(ALARM)
+    expect(first).to_contain_text("unacknowledged → acknowledged")
+    screenshot(auditor, "audit-log-desktop")
+    auditor.context.close()
+
+
+def test_viewer_has_no_button_and_a_forged_post_is_refused(browser, stack):
+    row = raise_alarm(stack)
+    page = new_page(browser)
+    sign_in(page, stack.url, "viewer")
+    page.goto(f"{stack.url}/alarms/?site={SITE}")
+    expect(page.locator(row)).to_have_attribute("data-state", "unacknowledged")
+    assert page.locator('[data-action="ack"]').count() == 0
+
+    # The viewer's own session and CSRF token, the request the button would have sent.
+    status = page.evaluate("""async ([site, name, instance]) => {
+        const headers = JSON.parse(document.body.getAttribute("hx-headers"));
+        const body = new URLSearchParams({site, name, instance, state: "unacknowledged"});
+        const response = await fetch("/alarms/ack/", {method: "POST", headers, body});
+        return response.status;
+    }""", [SITE, ALARM, row.rsplit(":", 1)[1].rstrip('"]')])
+    assert status == 403
+    # The row is untouched and WinCC received nothing.
+    expect(page.locator(row)).to_have_attribute("data-state", "unacknowledged")
+    assert stack.sim.requests_log() == []
+    wait_until(lambda: sim_state(stack, row) == "RAISED", timeout=2)
+    page.context.close()
