@@ -81,11 +81,14 @@ chromium:
 run: export WDASH_DEMO := 1
 run: export DEMO_PASSWORD ?= demo
 run: export WDASH_WEB_PORT := $(PORT)
+run: export LOG_LEVEL ?= WARNING
 run: setup $(if $(REDIS_URL),,redis-server)
 	$(BIN)/python -m dashboard.demo.prepare
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_setup
 	@echo "Serving the demo at http://127.0.0.1:$(PORT)/ - Ctrl-C stops every process."
+	@echo "(LOG_LEVEL=INFO make run shows every poll.)"
 	PATH="$(BIN):$$PATH" exec $(BIN)/honcho --procfile Procfile --env var/run.env \
 	  start $(RUN_PROCESSES)
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -254,3 +258,131 @@ def test_demo_setup_refuses_outside_demo_mode():
     with override_settings(DEMO_MODE=False), pytest.raises(CommandError, match="WDASH_DEMO=1"):
         call_command("demo_setup")
     assert not User.objects.exists()
+
+
+# -- the whole demo, as `make run` starts it ------------------------------------------
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _processes_with(marker: str) -> list[str]:
+    """Command lines of the live processes whose environment carries `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue  # gone meanwhile, or a zombie
+    return found
+
+
+def _wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            last_error = exc
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what} (last error: {last_error})")
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(240)
+def test_the_demo_serves_live_values_and_ctrl_c_leaves_nothing_running(tmp_path):
+    """The real Procfile under honcho, as `make run` starts it, on free ports in a temp folder."""
+    ports = _free_ports(7)
+    replace = dict(zip(["34568", "34569", "34570", "34578", "34579", "34580"], ports, strict=False))
+    web_port = ports[6]
+    text = (ROOT / "Procfile").read_text(encoding="utf-8")
+    config_text = DEMO_CONFIG.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        text = text.replace(f"--port {old} ", f"--port {new} ")
+        text = text.replace(f"--admin-port {old} ", f"--admin-port {new} ")
+        config_text = config_text.replace(f"127.0.0.1:{old}", f"127.0.0.1:{new}")
+    (tmp_path / "Procfile").write_text(text, encoding="utf-8")
+    config = tmp_path / "dashboard" / "demo" / "config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(config_text, encoding="utf-8")
+    prepare.prepare(tmp_path / "var", environ={})
+
+    marker = f"WDASH_DEMO_TEST_MARKER={tmp_path.name}"
+    env = {
+        **{k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "SYSTEMROOT")},
+        **makefile_defaults(),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "WDASH_DEMO": "1",
+        "WDASH_VAR_DIR": str(tmp_path / "var"),
+        "WINCC_CONFIG": str(config),
+        "WDASH_WEB_PORT": str(web_port),
+        "DEMO_PASSWORD": "demo-test",
+        "LOG_LEVEL": "WARNING",
+        marker.split("=")[0]: marker.split("=")[1],
+    }
+    for step in (["migrate", "--noinput"], ["demo_setup"]):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *step],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+
+    log = (tmp_path / "honcho.log").open("w")
+    honcho = subprocess.Popen(
+        [str(Path(sys.executable).with_name("honcho")), "--procfile", "Procfile",
+         "--env", "var/run.env", "start", *procfile()],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{web_port}"
+    try:
+        with httpx.Client(base_url=base, timeout=5) as client:
+            page = _wait_until(
+                lambda: client.get("/accounts/login/").status_code == 200, 90, "the sign-in page"
+            )
+            assert page
+            # A demo user signs in with the demo password.
+            form = client.get("/accounts/login/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+            signed_in = client.post(
+                "/accounts/login/",
+                data={"username": "operator", "password": "demo-test",
+                      "csrfmiddlewaretoken": token, "next": "/"},
+            )
+            assert signed_in.status_code == 302, signed_in.text[:500]
+            assert client.get("/").status_code == 200
+
+            def every_site_current():
+                sites = client.get("/health/").json()["sites"]
+                return set(sites) == set(prepare.DEMO_SITES) and all(
+                    s["current"] for s in sites.values()
+                )
+
+            _wait_until(every_site_current, 60, "every demo site polled")
+        # The marker finds them all while they run (honcho, 7 entries and their children).
+        assert len(_processes_with(marker)) > len(procfile())
+    finally:
+        # Ctrl-C: the terminal sends SIGINT to the foreground group (honcho); honcho stops the rest.
+        os.killpg(honcho.pid, signal.SIGINT)
+        try:
+            honcho.wait(timeout=30)
+        finally:
+            log.close()
+    _wait_until(lambda: not _processes_with(marker), 15, "every process to stop")
+    output = (tmp_path / "honcho.log").read_text()
+    for name in procfile():
+        assert f"{name}.1 stopped" in output, output[-3000:]
