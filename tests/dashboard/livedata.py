@@ -88,10 +88,11 @@ def put_health(r, site, *, ok=True, age=0.0, error="", interval=1.0):
 
 def alarm(site="oven-unified", name="Oven_Zone1_Temp_HH", instance=1,
           state=AlarmState.UNACKNOWLEDGED, priority=12, **extra) -> Alarm:
+    fields = {"alarm_class": "Alarm", "event_text": f"{name} text",
+              "info_text": "Check the burner.", "raise_time": now() - timedelta(minutes=1),
+              "can_acknowledge": state.needs_acknowledgement, **extra}
     return Alarm(site=site, name=name, instance_id=instance, state=state, priority=priority,
-                 alarm_class="Alarm", event_text=f"{name} text", info_text="Check the burner.",
-                 raise_time=now() - timedelta(minutes=1),
-                 can_acknowledge=state.needs_acknowledgement, **extra)
+                 **fields)
 
 
 def put_alarm(r, a: Alarm) -> None:

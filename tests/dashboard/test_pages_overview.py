@@ -40,3 +40,19 @@ class OverviewPageTestCase(PlantTestCase):
         response = self.get_as(self.viewer, "/?transport=carrier-pigeon")
         assert response.status_code == 400
         assert "transport must be one of sse, poll" in response.content.decode()
+
+    def test_poll_answer_swaps_every_fragment_out_of_band_with_pulses(self):
+        healthy_plant(self.redis)
+        page = self.get_as(self.viewer, "/?transport=poll").content.decode()
+        response = self.client.get("/live/poll/overview/")
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "no-store"
+        body = response.content.decode()
+        ids = [part.split('"')[0] for part in body.split('<div id="')[1:]]
+        assert ids and all(f'id="{name}"' in page for name in ids)
+        assert body.count('hx-swap-oob="innerHTML"') == len(ids)
+        assert 'id="pulses" hx-swap-oob="true"' in body and "confirmed" in body
+
+    def test_poll_refused_to_outsiders(self):
+        self.client.force_login(self.outsider)
+        assert self.client.get("/live/poll/overview/").status_code == 403

@@ -1,0 +1,42 @@
+from datetime import timedelta
+
+from tests.dashboard.livedata import PlantTestCase, healthy_plant, now, put_health
+from wincc_bridge import store
+
+
+class HealthTestCase(PlantTestCase):
+    def heartbeats(self, age=0):
+        at = store.iso(now() - timedelta(seconds=age))
+        self.redis.set(store.BEAT_HEARTBEAT, at, ex=60)
+        self.redis.set(store.worker_heartbeat("w1@host"), at, ex=60)
+
+    def test_ready_when_redis_beat_and_a_worker_are_seen(self):
+        healthy_plant(self.redis)
+        self.heartbeats()
+        response = self.client.get("/health/")  # no sign-in needed
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ok" and body["redis"] is True and body["workers"] == 1
+        assert body["sites"]["oven-unified"]["current"] is True
+
+    def test_degraded_but_ready_when_a_site_fails(self):
+        healthy_plant(self.redis)
+        put_health(self.redis, "line-classic", ok=False, error="password refused")
+        self.heartbeats()
+        response = self.client.get("/health/")
+        assert response.status_code == 200
+        assert response.json()["status"] == "degraded"
+        assert "password" not in response.content.decode()  # no errors or secrets leak
+
+    def test_not_ready_without_workers_or_beat_for_60_s(self):
+        healthy_plant(self.redis)
+        self.heartbeats(age=90)
+        response = self.client.get("/health/")
+        assert response.status_code == 503
+        assert response.json()["status"] == "down"
+
+    def test_not_ready_when_redis_is_unreachable(self):
+        with self.settings(REDIS_URL="redis://127.0.0.1:1/0"):
+            response = self.client.get("/health/")
+        assert response.status_code == 503
+        assert response.json()["redis"] is False

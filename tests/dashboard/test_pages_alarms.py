@@ -1,0 +1,67 @@
+import json
+from datetime import timedelta
+
+from tests.dashboard.livedata import PlantTestCase, alarm, healthy_plant, now, put_alarm
+from wincc_bridge.models import AlarmState
+
+
+class AlarmsPageTestCase(PlantTestCase):
+    def setUp(self):
+        super().setUp()
+        healthy_plant(self.redis)
+        put_alarm(self.redis, alarm(name="Oven_Zone2_Temp_H", priority=7,
+                                    state=AlarmState.ACKNOWLEDGED))
+        put_alarm(self.redis, alarm(name="Oven_Zone2_Temp_L", priority=3,
+                                    state=AlarmState.RETURNED_UNACKNOWLEDGED))
+        put_alarm(self.redis, alarm(site="line-classic", name="Conveyor_Fault", priority=16,
+                                    raise_time=None))
+        put_alarm(self.redis, alarm(name="Oven_Door", priority=2, state=AlarmState.SHELVED))
+
+    def order(self, html):
+        return [part.split('"')[0] for part in html.split('data-alarm="')[1:]]
+
+    def test_sorted_by_state_then_priority_then_time(self):
+        html = self.get_as(self.viewer, "/alarms/").content.decode()
+        assert self.order(html) == [
+            "line-classic:Conveyor_Fault:1",      # unacknowledged, highest
+            "oven-unified:Oven_Zone1_Temp_HH:1",  # unacknowledged, high
+            "oven-unified:Oven_Zone2_Temp_L:1",   # returned to normal, still unacknowledged
+            "oven-unified:Oven_Zone2_Temp_H:1",   # acknowledged
+        ]  # the shelved one is kept off the main list
+        assert 'data-state="returned_unacknowledged"' in html
+        assert "Check the burner." in html  # the operator instruction, on expand
+
+    def test_filters_by_site_priority_and_state(self):
+        html = self.get_as(self.viewer, "/alarms/?site=line-classic").content.decode()
+        assert self.order(html) == ["line-classic:Conveyor_Fault:1"]
+        html = self.get_as(self.viewer, "/alarms/?priority=medium").content.decode()
+        assert self.order(html) == ["oven-unified:Oven_Zone2_Temp_H:1"]
+        html = self.get_as(self.viewer, "/alarms/?state=shelved").content.decode()
+        assert self.order(html) == ["oven-unified:Oven_Door:1"]
+        assert 'sse-connect="/live/stream/alarms/?state=shelved"' in html
+
+    def test_unknown_filter_value_is_a_clear_400(self):
+        response = self.get_as(self.viewer, "/alarms/?state=panicking")
+        assert response.status_code == 400
+        assert "There is no state &#x27;panicking&#x27;" in response.content.decode()
+
+    def test_buttons_only_where_the_user_may_acknowledge(self):
+        assert 'data-action="ack"' not in self.get_as(self.viewer, "/alarms/").content.decode()
+        html = self.get_as(self.operator, "/alarms/").content.decode()
+        assert html.count('data-action="ack"') == 3  # the acknowledged one needs none
+        html = self.get_as(self.line_operator, "/alarms/").content.decode()
+        assert html.count('data-action="ack"') == 1
+        vals = json.loads(html.split("hx-vals='")[1].split("'")[0])
+        assert vals == {"site": "line-classic", "name": "Conveyor_Fault", "instance": "1",
+                        "state": "unacknowledged"}
+
+    def test_header_counts_by_priority(self):
+        html = self.get_as(self.viewer, "/alarms/").content.decode()
+        assert 'data-count-band="highest" data-total="1" data-unack="1"' in html
+        assert 'data-count-band="medium" data-total="1" data-unack="0"' in html
+        assert 'data-count-band="low" data-total="1" data-unack="1"' in html
+
+    def test_raise_times_are_shown_in_utc(self):
+        put_alarm(self.redis, alarm(name="Late", raise_time=now() - timedelta(hours=2)))
+        html = self.get_as(self.viewer, "/alarms/").content.decode()
+        assert "UTC" in html
