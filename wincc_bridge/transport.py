@@ -38,6 +38,10 @@ BACKOFF_MAX = 2.0
 _RETRY_STATUSES = frozenset({502, 503, 504})
 
 
+class PermissionRefused(AuthError):
+    """The credentials are fine but lack the right; logging in again would not help."""
+
+
 class Transport:
     """JSON over HTTP(S) to one server under one base path, with translated errors.
 
@@ -120,8 +124,8 @@ class Transport:
             server=self.server,
         )
 
-    def forbidden(self) -> AuthError:
-        return AuthError(
+    def forbidden(self) -> PermissionRefused:
+        return PermissionRefused(
             f"{self.who} at {self.server} lacks the right for this request "
             "(use the read-write user, or check the user's rights in WinCC)",
             server=self.server,
@@ -233,8 +237,7 @@ class Transport:
                     server=self.server,
                 )
             return TLSError(
-                f"certificate of {self.server} is not trusted "
-                "(pin it with --ca-file or ca_file)",
+                f"certificate of {self.server} is not trusted (pin it with --ca-file or ca_file)",
                 server=self.server,
             )
         if isinstance(cause, ssl.SSLError):

@@ -468,3 +468,17 @@ def test_browse(unified) -> None:
         "SIMPLETAG",
         "Float",
     )
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        httpx.Response(403, json={"error": "no rights"}),
+        httpx.Response(200, json={"data": None, "errors": [{"message": "Permission denied"}]}),
+    ],
+)
+def test_missing_right_is_not_retried_with_a_new_login(unified, refusal) -> None:
+    unified.on("writeTagValues", refusal)
+    with client() as c, pytest.raises(AuthError, match="lacks the right"):
+        c.write_tags({"A": 1})
+    assert unified.fields() == ["login", "writeTagValues"]

@@ -20,13 +20,12 @@ _EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 @lru_cache(maxsize=8192)
 def _parse_time(text: str) -> datetime | None:
     try:
-        stamp = datetime.fromisoformat(text)
+        stamp = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    if stamp.tzinfo is None:
-        # WinCC does not say which zone an unmarked time is in; the product works in UTC.
-        return stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC)
+    # WinCC does not say which zone an unmarked time is in; the product works in UTC.
+    stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+    return None if stamp < _EPOCH else stamp
 
 
 def wire_time(raw: Any) -> datetime | None:
@@ -35,30 +34,26 @@ def wire_time(raw: Any) -> datetime | None:
     Unchanged tags keep their timestamp between polls, so a cache spares most parsing.
     Unified reports an unset time as the epoch, which also counts as absent.
     """
-    if isinstance(raw, str):
-        stamp = _parse_time(raw.strip()) if raw else None
-    elif isinstance(raw, int | float) and not isinstance(raw, bool):
-        seconds = raw / 1000 if abs(raw) > 1e11 else raw
-        try:
-            stamp = datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    else:
+    if type(raw) is str:
+        return _parse_time(raw)
+    if type(raw) is not int and type(raw) is not float:
         return None
-    if stamp is None or stamp < _EPOCH:
+    seconds = raw / 1000 if abs(raw) > 1e11 else raw
+    try:
+        stamp = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
         return None
-    return stamp
+    return None if stamp < _EPOCH else stamp
 
 
 def wire_int(raw: Any) -> int | None:
     """An integer from a JSON number or a decimal or 0x string; None otherwise."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
+    kind = type(raw)
+    if kind is int:  # also rules out booleans, whose type is bool
         return raw
-    if isinstance(raw, float):
+    if kind is float:
         return int(raw) if raw.is_integer() else None
-    if isinstance(raw, str):
+    if kind is str:
         text = raw.strip()
         try:
             return int(text, 16) if text[:2].lower() == "0x" else int(text)

@@ -33,8 +33,28 @@ from wincc_bridge.transport import Transport
 logger = logging.getLogger("wincc_bridge")
 
 BASE_PATH = "/WinCCRestService"
-_NAME_KEYS = ("variablename", "tagname", "name")
+# Field names as real servers spell them, lower-cased, to the one spelling used below.
+_TAG_FIELDS = {
+    "variablename": "variableName",
+    "tagname": "variableName",
+    "name": "variableName",
+    "value": "value",
+    "timestamp": "timestamp",
+    "qualitycode": "qualityCode",
+    "quality": "quality",
+    "error": "error",
+    "errorcode": "errorcode",
+    "errortext": "errortext",
+    "errormessage": "errortext",
+    "datatype": "dataType",
+    "displayname": "displayName",
+    "objecttype": "objectType",
+    "type": "objectType",
+}
+_CANONICAL = frozenset(_TAG_FIELDS.values())
 _LIST_KEYS = ("values", "variables", "items", "data", "messages", "result")
+# The OPC quality of every low byte, so a read looks it up instead of computing it.
+_OPC_QUALITY = tuple(quality_from_opc(code) for code in range(256))
 _QUALITY_WORDS = {"good": Quality.GOOD, "uncertain": Quality.UNCERTAIN, "bad": Quality.BAD}
 
 
@@ -96,7 +116,7 @@ class ClassicClient(WinCCClient):
                 json_body=[{"variableName": name, "value": values[name]} for name in batch],
             )
             items = self._items(body, "a list of write results")
-            answered = (_named_error(_lower(item)) for item in items if isinstance(item, dict))
+            answered = (_named_error(_tag_fields(item)) for item in items if isinstance(item, dict))
             results.extend(item_results(batch, answered, answer_was_empty=not items))
         return results
 
@@ -107,21 +127,21 @@ class ClassicClient(WinCCClient):
         found = []
         for raw in self._items(body, "a list of tags"):
             if isinstance(raw, str):
-                item = {"name": raw}
+                item = {"variableName": raw}
             elif isinstance(raw, dict):
-                item = _lower(raw)
+                item = _tag_fields(raw)
             else:
                 continue
-            name = _first(item, _NAME_KEYS)
+            name = item.get("variableName")
             # The server may ignore the filter; apply it here too, without regard to case.
             if not isinstance(name, str) or not fnmatch.fnmatch(name.lower(), pattern.lower()):
                 continue
             found.append(
                 BrowseItem(
                     name=name,
-                    display_name=wire_text(item.get("displayname")),
-                    object_type=wire_text(item.get("objecttype") or item.get("type")),
-                    data_type=wire_text(item.get("datatype")),
+                    display_name=wire_text(item.get("displayName")),
+                    object_type=wire_text(item.get("objectType")),
+                    data_type=wire_text(item.get("dataType")),
                 )
             )
         return found
@@ -187,9 +207,9 @@ class ClassicClient(WinCCClient):
         if isinstance(body, list):
             return body
         if isinstance(body, dict):
-            lowered = _lower(body)
-            if _first(lowered, _NAME_KEYS) is not None:
+            if _tag_fields(body).get("variableName") is not None:
                 return [body]
+            lowered = _lower(body)
             for key in _LIST_KEYS:
                 if isinstance(lowered.get(key), list):
                     return lowered[key]
@@ -199,10 +219,10 @@ class ClassicClient(WinCCClient):
         by_name: dict[str, TagValue] = {}
         positional = len(items) == len(batch)
         for position, raw in enumerate(items):
-            if not isinstance(raw, dict):
+            if type(raw) is not dict:
                 continue
-            item = _lower(raw)
-            name = _first(item, _NAME_KEYS)
+            item = _tag_fields(raw)
+            name = item.get("variableName")
             if not isinstance(name, str):
                 if not positional:
                     continue
@@ -252,13 +272,13 @@ class ClassicClient(WinCCClient):
 
 def _tag_value(name: str, item: dict[str, Any]) -> TagValue:
     value = item.get("value")
-    code = wire_int(item.get("qualitycode"))
+    code = wire_int(item.get("qualityCode"))
     stamp = wire_time(item.get("timestamp"))
     error = _item_error(item)
     if error is not None:
         return TagValue(name, value, Quality.BAD, code, stamp, error)
     if code is not None:
-        quality = quality_from_opc(code)
+        quality = _OPC_QUALITY[code & 0xFF]
     else:
         word = item.get("quality")
         quality = _QUALITY_WORDS.get(word.lower()) if isinstance(word, str) else None
@@ -270,6 +290,8 @@ def _tag_value(name: str, item: dict[str, Any]) -> TagValue:
 def _item_error(item: dict[str, Any]) -> str | None:
     """The item's failure: a non-empty `error`, or a non-zero `errorcode`."""
     error = item.get("error")
+    if not error and "errorcode" not in item:
+        return None
     if error:
         return error if isinstance(error, str) else wire_text(error) or str(error)
     code = wire_int(item.get("errorcode"))
@@ -280,7 +302,7 @@ def _item_error(item: dict[str, Any]) -> str | None:
 
 
 def _named_error(item: dict[str, Any]) -> tuple[str | None, str | None]:
-    name = _first(item, _NAME_KEYS)
+    name = item.get("variableName")
     return (name if isinstance(name, str) else None), _item_error(item)
 
 
@@ -299,9 +321,13 @@ def _lower(item: dict[str, Any]) -> dict[str, Any]:
     return {key.lower(): value for key, value in item.items()}
 
 
-def _first(item: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        value = item.get(key)
-        if value is not None:
-            return value
-    return None
+def _tag_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """A tag item under the canonical field names; items already so spelled pass as they are."""
+    if raw.keys() <= _CANONICAL:
+        return raw
+    item: dict[str, Any] = {}
+    for key, value in raw.items():
+        field = _TAG_FIELDS.get(key.lower())
+        if field is not None and item.get(field) is None:
+            item[field] = value
+    return item

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache, partial
 from typing import Any
+from urllib.parse import quote
 
 from wincc_bridge.alarm_states import UNKNOWN_STATE, rest_v1_state
 from wincc_bridge.client import ConnectionSettings, WinCCClient
@@ -22,7 +24,12 @@ logger = logging.getLogger("wincc_bridge")
 BASE_PATH = "/api/v1"
 # Most servers accept 8 KB request lines; keep the names of one batch well below that.
 MAX_QUERY_CHARS = 6000
+PING_TAG = "WinCC_Bridge_Ping"
 _QUALITY = {"good": Quality.GOOD, "uncertain": Quality.UNCERTAIN, "bad": Quality.BAD}
+
+
+# The same tag names go out every poll; encode each once.
+_quoted = lru_cache(maxsize=65536)(partial(quote, safe=""))
 
 
 class RestV1Client(WinCCClient):
@@ -43,12 +50,15 @@ class RestV1Client(WinCCClient):
         return Capabilities(acknowledge=True)
 
     def ping(self) -> None:
-        self._http.request("GET", "/tags", params={"names": ""}, read=True)
+        # Reading one tag proves the token; whether the tag exists does not matter.
+        self._http.request("GET", "/tags", params={"names": PING_TAG}, read=True)
 
     def read_tags(self, names: Sequence[str]) -> list[TagValue]:
         values: list[TagValue] = []
         for batch in self._batches(names):
-            body = self._http.request("GET", "/tags", params={"names": ",".join(batch)}, read=True)
+            # Commas stay literal (they may in a query): shorter URLs, fewer batches.
+            query = ",".join(map(_quoted, batch))
+            body = self._http.request("GET", f"/tags?names={query}", read=True)
             values.extend(self._values(batch, self._list(body, "tags")))
         return values
 
@@ -134,11 +144,12 @@ class RestV1Client(WinCCClient):
         batch: list[str] = []
         chars = 0
         for name in names:
-            if batch and (len(batch) >= size or chars + len(name) + 1 > MAX_QUERY_CHARS):
+            length = len(_quoted(name)) + 1
+            if batch and (len(batch) >= size or chars + length > MAX_QUERY_CHARS):
                 yield batch
                 batch, chars = [], 0
             batch.append(name)
-            chars += len(name) + 1
+            chars += length
         if batch:
             yield batch
 
@@ -198,13 +209,18 @@ class RestV1Client(WinCCClient):
 def _tag_value(name: str, item: dict[str, Any]) -> TagValue:
     value = item.get("value")
     stamp = wire_time(item.get("timestamp"))
-    code = wire_int(item.get("quality_code"))
+    code = item.get("quality_code")
+    if code is not None:
+        code = wire_int(code)
     error = item.get("error")
     if error:
         return TagValue(name, value, Quality.BAD, code, stamp, wire_text(error) or str(error))
     word = item.get("quality")
-    quality = _QUALITY.get(word.lower()) if isinstance(word, str) else None
+    quality = _QUALITY.get(word) if type(word) is str else None
     if quality is None:
+        quality = _QUALITY.get(word.lower()) if type(word) is str else None
+    if quality is None:
+        # An unknown quality word is not trusted; a missing one with a value is.
         quality = Quality.BAD if value is None or word is not None else Quality.GOOD
     return TagValue(name, value, quality, code, stamp)
 

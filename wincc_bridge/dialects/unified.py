@@ -34,7 +34,7 @@ from wincc_bridge.models import (
     Quality,
     TagValue,
 )
-from wincc_bridge.transport import Transport
+from wincc_bridge.transport import PermissionRefused, Transport
 
 logger = logging.getLogger("wincc_bridge")
 
@@ -276,6 +276,8 @@ class UnifiedClient(WinCCClient):
         self._ensure_session()
         try:
             return self._call_once(query, variables, field, read)
+        except PermissionRefused:
+            raise
         except AuthError:
             if not self.settings.username:
                 raise
@@ -451,17 +453,19 @@ def _is_forbidden(error: dict[str, Any]) -> bool:
 
 def _tag_value(name: str, item: dict[str, Any], path_error: str | None) -> TagValue:
     holder = item.get("value")
-    if isinstance(holder, dict):
+    if type(holder) is dict:
         value = holder.get("value")
         stamp = wire_time(holder.get("timestamp"))
         quality = holder.get("quality")
-        word = quality.get("quality") if isinstance(quality, dict) else quality
+        word = quality.get("quality") if type(quality) is dict else quality
     else:
         value, stamp, word = holder, None, None
-    error = path_error or _item_error(item)
-    if error is not None:
-        return TagValue(name, value, Quality.BAD, None, stamp, error)
-    return TagValue(name, value, _main_quality(word, value), None, stamp)
+    if path_error is not None or item.get("error") is not None:
+        error = path_error or _item_error(item)
+        if error is not None:
+            return TagValue(name, value, Quality.BAD, None, stamp, error)
+    found = _MAIN_QUALITY.get(word) if type(word) is str else None
+    return TagValue(name, value, found or _main_quality(word, value), None, stamp)
 
 
 def _main_quality(word: Any, value: Any) -> Quality:
