@@ -110,7 +110,13 @@ class LiveHub:
                 await self._subscribed.wait()
         client = Client(fragments, self.queue_size)
         async with self._lock:
-            await self._load([s for s in client.sites if s not in self.states])
+            # A site is (re)read when new, or when this client shows a trend nobody watched
+            # (trends are only kept current for watched tags).
+            stale_trends = {
+                site for f in fragments for site in f.sites
+                if site in self.states and not set(f.trend_tags) <= self._trend_tags(site)
+            }
+            await self._load([s for s in client.sites if s not in self.states or s in stale_trends])
             self.clients.add(client)
             for fragment in fragments:
                 self.watchers.setdefault(fragment, set()).add(client)
