@@ -13,6 +13,8 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 CI ?=
 CHROMIUM := /usr/bin/chromium
+# Waits for the package lock rather than failing when another install is running.
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -qq
 
 # The demo's API users on the built-in simulator. These values are for the simulator only:
 # the demo configuration names these variables, a real plant's configuration names its own.
@@ -33,8 +35,8 @@ define ensure_package
 	@if ! command -v $(1) >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's $(2) ($(3))..."; \
-	    apt-get update -qq; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2); \
+	    $(APT_GET) update; \
+	    $(APT_GET) install -y --no-install-recommends $(2); \
 	  else \
 	    echo "$(1) is missing; $(3) needs it. Install it with: sudo apt-get install $(2)"; \
 	    exit 1; \
@@ -68,8 +70,8 @@ chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's chromium (browser tests)..."; \
-	    apt-get update -qq; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	    $(APT_GET) update; \
+	    $(APT_GET) install -y --no-install-recommends chromium; \
 	  elif [ "$(CI)" = true ]; then \
 	    echo "$(CHROMIUM) is missing and cannot be installed (not root); CI needs it."; exit 1; \
 	  else \
