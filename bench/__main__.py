@@ -18,6 +18,7 @@ import sys
 import time
 import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bench import report
 
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
     parser.add_argument("--only", default="", help="comma-separated: p1,p2,p3,p4")
     parser.add_argument("--no-report", action="store_true", help="do not write the docs")
+    parser.add_argument("--doc", default=str(report.DOC), help="the Markdown file to append to")
     parser.add_argument("--max-minutes", type=float, default=50.0)
     args = parser.parse_args(argv)
     chosen = [b.strip().lower() for b in args.only.split(",") if b.strip()] or list(BENCHMARKS)
@@ -86,9 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         signal.alarm(0)
     if not args.no_report:
         raw = report.write(
-            results, started=started, command=command, load_before=load_before, quick=args.quick
+            results,
+            started=started,
+            command=command,
+            load_before=load_before,
+            quick=args.quick,
+            doc=Path(args.doc),
         )
-        print(f"wrote {report.DOC} and {raw}", flush=True)
+        print(f"wrote {args.doc} and {raw}", flush=True)
     return 0 if all(r.status == "ok" for r in results) else 1
 
 

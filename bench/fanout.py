@@ -232,6 +232,7 @@ def step(
         "request_errors": total("request_errors"),
         "late_polls": total("late_polls"),
         "errors": _merge_counts([res["errors"] for res in results]),
+        "error_samples": [x for res in results for x in res.get("error_samples", [])][:5],
         "status": status,
         "messages": total("messages"),
         "bytes": total("bytes"),

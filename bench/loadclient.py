@@ -57,6 +57,7 @@ class Shared:
     stamps_per_client: list[int] = field(default_factory=list)
     connected_at_window_start: int = 0
     open_streams: int = 0
+    samples: list[str] = field(default_factory=list)  # the first failed answers, shortened
 
     def error(self, exc: BaseException) -> None:
         key = type(exc).__name__
@@ -104,7 +105,9 @@ class Client:
                     sh.status[key] = sh.status.get(key, 0) + 1
                     if resp.status != 200:
                         sh.connect_failures += 1
-                        await resp.read()
+                        body = await resp.read()
+                        if len(sh.samples) < 5:
+                            sh.samples.append(f"{resp.status}: {body[:300]!r}")
                         raise aiohttp.ClientResponseError(resp.request_info, (), status=resp.status)
                     sh.connects += 1
                     sh.open_streams += 1
@@ -172,6 +175,8 @@ class Client:
                         sh.bytes += len(body)
                         if resp.status != 200:
                             sh.request_errors += 1
+                            if len(sh.samples) < 5:
+                                sh.samples.append(f"{resp.status}: {body[:300]!r}")
                             continue
                         if sh.window_start <= now <= sh.window_end:
                             sh.request_time.add(now - t0)
@@ -262,6 +267,7 @@ async def main_async(args: argparse.Namespace) -> dict:
         "request_errors": shared.request_errors,
         "late_polls": shared.late_polls,
         "errors": shared.errors,
+        "error_samples": shared.samples,
         "stamps_per_client": shared.stamps_per_client,
         "cpu_seconds": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
     }

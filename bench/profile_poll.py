@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         st.start_simulator(tags=args.tags)
         names = sites.simulator_tag_names(st, args.tags)
         path = st.write_config(
-            sites.config_for(st, site_id="bench", tags=[{"name": n} for n in names],
-                             dialect=args.dialect)
+            sites.config_for(
+                st, site_id="bench", tags=[{"name": n} for n in names], dialect=args.dialect
+            )
         )
         import os
 

@@ -138,7 +138,12 @@ def versions() -> dict:
         "aiohttp": _version("aiohttp"),
         "playwright": _version("playwright"),
         "chromium": chromium.replace("Chromium", "").strip() or "not installed",
-        "git": _run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+        "git": _run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+        + (
+            " (with uncommitted changes)"
+            if _run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"])
+            else ""
+        ),
     }
 
 
@@ -246,8 +251,9 @@ def write(
         doc.write_text(HEADER, encoding="utf-8")
     with doc.open("a", encoding="utf-8") as fh:
         fh.write(section)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    raw = RESULTS / f"{started:%Y%m%dT%H%M%SZ}{'-quick' if quick else ''}.json"
+    results_dir = RESULTS if doc == DOC else doc.parent
+    results_dir.mkdir(parents=True, exist_ok=True)
+    raw = results_dir / f"{started:%Y%m%dT%H%M%SZ}{'-quick' if quick else ''}.json"
     raw.write_text(
         json.dumps(
             {

@@ -334,6 +334,8 @@ class Stack:
         Each load client gets its own session, as each browser would have.
         """
         self.manage("migrate", "--noinput")
+        # As a production deployment does: static files collected for whitenoise.
+        self.manage("collectstatic", "--noinput")
         script = f"""
 import json, django
 django.setup()
