@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -52,6 +54,21 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 class SiteAccessAdmin(admin.ModelAdmin):
     list_display = ("group", "site_id")
     list_filter = ("site_id",)
+
+
+class SiteAccessInline(admin.TabularInline):
+    """A group's permissions reach only the sites listed here ("*" for every site)."""
+
+    model = SiteAccess
+    extra = 1
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(auth_admin.GroupAdmin):
+    inlines = [SiteAccessInline]
 
 
 class WallScreenForm(forms.ModelForm):

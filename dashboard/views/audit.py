@@ -93,11 +93,17 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/log.html", context, status=200 if valid else 400)
 
 
+# A cell starting with one of these is a formula to a spreadsheet; comments and alarm names
+# come from people, so such a cell is written as text (a leading apostrophe).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(entry: AuditEntry, field: str) -> str:
     value = getattr(entry, field)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 class _Line:

@@ -7,11 +7,13 @@ import json
 import os
 import ssl
 import threading
+from unittest import mock
 
 import httpx
 from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client, TransactionTestCase
+from kombu.exceptions import OperationalError
 
 from dashboard import roles
 from dashboard.models import AuditEntry
@@ -243,6 +245,15 @@ class AcknowledgeOnSimulatorTestCase(SimulatorSites, BaseTestCase):
                   for raw in self.redis.lrange(key, 0, -1)]
         assert {"task": "dashboard.tasks.poll_site", "args": "['oven-unified']"} in [
             {"task": h.get("task"), "args": h.get("argsrepr")} for h in queued]
+
+    def test_no_broker_still_answers_the_operator(self):
+        from dashboard.celery import app
+
+        refused = OperationalError("Error 111 connecting to the broker. Connection refused.")
+        with mock.patch.object(app, "send_task", side_effect=refused), \
+                self.assertLogs("dashboard.acknowledge", "WARNING") as logs:
+            self.assert_acknowledged("oven-unified", "Oven_Zone3_Temp_HH", "RAISED_ACKNOWLEDGED")
+        assert "immediate poll of oven-unified not requested" in logs.output[0]
 
     def test_second_click_after_success_sends_nothing(self):
         alarm = self.assert_acknowledged("oven-unified", "Oven_Zone1_Temp_HH",

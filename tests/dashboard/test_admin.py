@@ -1,9 +1,13 @@
-"""The admin: audit log and journal read-only for everyone, wall-screen tokens shown once."""
+"""The admin: audit log and journal read-only for everyone, wall-screen tokens shown once,
+sites granted per group."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.contrib.auth.models import Group, Permission, User
+
+from dashboard import permissions
 from dashboard.models import AuditEntry, JournalEntry, WallScreen
 from tests.dashboard.acksupport import SitesConfigured
 from tests.dashboard.base import BaseTestCase
@@ -103,3 +107,22 @@ class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
         assert token != left_token
         assert WallScreen.for_token(token) == left
         assert WallScreen.for_token(left_token) is None
+
+
+class GroupSiteAccessTestCase(BaseTestCase):
+    def test_admin_grants_a_group_one_site(self):
+        self.client.force_login(self.admin)
+        perms = Permission.objects.filter(content_type__app_label="dashboard",
+                                          codename__in=["view_dashboard", "acknowledge_alarm"])
+        response = self.client.post("/admin/auth/group/add/", {
+            "name": "Operators:utilities",
+            "permissions": [p.pk for p in perms],
+            "site_access-TOTAL_FORMS": "1", "site_access-INITIAL_FORMS": "0",
+            "site_access-MIN_NUM_FORMS": "0", "site_access-MAX_NUM_FORMS": "1000",
+            "site_access-0-site_id": "utilities-restv1",
+        })
+        assert response.status_code == 302
+        person = User.objects.create_user("utilities_operator")
+        person.groups.add(Group.objects.get(name="Operators:utilities"))
+        assert permissions.can_acknowledge(person, "utilities-restv1")
+        assert not permissions.can_acknowledge(person, "oven-unified")

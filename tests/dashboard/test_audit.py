@@ -194,7 +194,8 @@ class AuditCsvTestCase(BaseTestCase):
 
         await sync_to_async(entry)(result=Result.DENIED, username="viewer",
                                    message='No "permission", sorry.')
-        await sync_to_async(entry)(site_id="line-classic", result=Result.OK)
+        await sync_to_async(entry)(site_id="line-classic", result=Result.OK,
+                                   comment="=HYPERLINK(\"http://example.invalid\")")
         many = [AuditEntry(username="operator", site_id="oven-unified", alarm_name="Tank_Level_LL",
                            instance_id=n, result=Result.ERROR) for n in range(1200)]
         await AuditEntry.objects.abulk_create(many)  # more than one chunk
@@ -210,6 +211,9 @@ class AuditCsvTestCase(BaseTestCase):
         assert data[0][2] == "viewer"
         assert data[0][header.index("message")] == 'No "permission", sorry.'
         assert data[0][0].endswith("Z")
+
+        _, rows = await self.read_csv("?result=ok")
+        assert rows[1][-1] == "'=HYPERLINK(\"http://example.invalid\")"  # text, not a formula
 
         _, rows = await self.read_csv()
         assert len(rows) == 1 + 1202
