@@ -110,8 +110,9 @@ async def run(args: argparse.Namespace, sim: Simulation) -> None:
     main.app = main_app(sim, main.drop)
     control = Listener(admin.app(sim, main), "127.0.0.1", args.admin_port)
     await control.start()
-    if not args.stopped:
-        await main.start()
+    await main.start()  # also resolves --port 0, so a stopped listener comes back there
+    if args.stopped:
+        await main.stop()
     scheme = "http" if args.http else "https"
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host  # noqa: S104
     ready = {

@@ -207,8 +207,8 @@ class Plant:
         flood = self.scenarios.get("flood")
         if not flood or index > flood["count"]:
             return 0.0
-        # Staggered: one more sensor crosses its limit every half second.
-        since = self.t - flood["start"] - (index - 1) * 0.5
+        # Staggered: one more sensor crosses its limit every `spacing` seconds.
+        since = self.t - flood["start"] - (index - 1) * flood["spacing"]
         if 0 <= since < flood["duration"]:
             return 3 * self.fillers.amplitude(index)
         return 0.0
@@ -274,7 +274,8 @@ class Plant:
         if kind == "flood":
             count = int(options.get("count", FLOOD_ALARMS))
             scenario = {"start": self.t, "count": min(count, FLOOD_ALARMS, self.fillers.count),
-                        "duration": float(options.get("duration", 120))}
+                        "duration": float(options.get("duration", 120)),
+                        "spacing": float(options.get("spacing", 0.5))}
         elif kind == "chatter":
             scenario = {"start": self.t, "period": float(options.get("period", 4.0))}
         elif kind == "stuck":
