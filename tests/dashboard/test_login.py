@@ -32,6 +32,12 @@ class LoginTestCase(BaseTestCase):
         assert response["Location"] == "/alarms/"
         assert self.client.session["_auth_user_id"] == str(self.operator.pk)
 
+    def test_never_sends_a_person_to_another_site(self):
+        response = self.client.post("/accounts/login/?next=https://elsewhere.example/",
+                                    {"username": "operator", "password": PASSWORD})
+        assert response.status_code == 302
+        assert response["Location"] == "/"
+
     def test_wrong_password_is_refused_plainly(self):
         response = self.sign_in("not-the-password")
         assert response.status_code == 200
