@@ -67,8 +67,13 @@ def main(argv: list[str] | None = None) -> int:
             module_name, ident, title = BENCHMARKS[key]
             t0 = time.monotonic()
             print(f"== {ident} {title}", flush=True)
+            load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
             results.append(_run_one(module_name, ident, title, args.quick))
             res = results[-1]
+            res.notes.append(
+                f"Load average when this benchmark started: {load}; it took "
+                f"{time.monotonic() - t0:.0f} s."
+            )
             print(f"   {res.status} in {time.monotonic() - t0:.0f} s {res.reason}", flush=True)
             for fig in res.figures:
                 verdict = "" if fig.ok is None else ("PASS" if fig.ok else "MISS")

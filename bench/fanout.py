@@ -104,6 +104,8 @@ def step(
     window_end = window_start + duration
     procs: list[subprocess.Popen] = []
     outs = []
+    # Before any client of this step connects: the web's memory at rest.
+    rss_idle = rss_bytes([web.pid])
     try:
         drv_out = workdir / "driver.json"
         procs.append(
@@ -243,6 +245,7 @@ def step(
         "web_cpu_share": cpu / elapsed,
         "redis_cpu_share": redis_seconds / elapsed,
         "load_client_cpu_share": load_seconds / elapsed,
+        "web_rss_mib_idle": rss_idle / 2**20,
         "web_rss_mib_before": rss_before / 2**20,
         "web_rss_mib_max": rss_max / 2**20,
         "web_rss_mib_after": rss_after / 2**20,
