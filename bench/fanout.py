@@ -50,6 +50,7 @@ class Server:
     stream_path: str
     poll_paths: list[str]
     pattern: str | None
+    rss_start: int = 0  # the web's memory after start, before any stream
 
 
 def start_server(stack: Stack, *, sessions: int, web_workers: int) -> Server:
@@ -74,6 +75,7 @@ def start_server(stack: Stack, *, sessions: int, web_workers: int) -> Server:
         stream_path=sites.stream_path(page.text),
         poll_paths=sites.poll_paths(poll_page.text),
         pattern=stamp_pattern(page.text),
+        rss_start=rss_bytes([stack.proc("web").pid]),
     )
 
 
@@ -245,6 +247,7 @@ def step(
         "web_cpu_share": cpu / elapsed,
         "redis_cpu_share": redis_seconds / elapsed,
         "load_client_cpu_share": load_seconds / elapsed,
+        "web_rss_mib_start": server.rss_start / 2**20,
         "web_rss_mib_idle": rss_idle / 2**20,
         "web_rss_mib_before": rss_before / 2**20,
         "web_rss_mib_max": rss_max / 2**20,

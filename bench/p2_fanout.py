@@ -158,7 +158,7 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
                 "KiB",
                 _summ(
                     [
-                        1024 * (m["web_rss_mib_max"] - m["web_rss_mib_idle"]) / target
+                        1024 * (m["web_rss_mib_max"] - m["web_rss_mib_start"]) / target
                         for m in at_target
                     ]
                 ),
