@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from wincc_bridge.client import (
@@ -201,7 +202,7 @@ def run(client: WinCCClient, args: argparse.Namespace, out: Callable[[dict], Non
     if args.command == "read":
         values = client.read_tags(args.tags)
         for value in values:
-            out(value.to_json())
+            out({**value.to_json(), "timestamp": iso_time(value.timestamp)})
         return ITEMS_FAILED if any(v.error is not None for v in values) else OK
     if args.command == "browse":
         for item in client.browse(args.pattern):
@@ -229,7 +230,17 @@ def run(client: WinCCClient, args: argparse.Namespace, out: Callable[[dict], Non
 
 def alarm_json(alarm: Alarm) -> dict[str, Any]:
     data = alarm.to_json()
+    for key in ("raise_time", "ack_time", "clear_time"):
+        data[key] = iso_time(getattr(alarm, key))
     return {key: data[key] for key in ALARM_FIELDS}
+
+
+def iso_time(stamp: datetime | None) -> str | None:
+    """UTC with milliseconds and Z, as WinCC writes times; microseconds only if present."""
+    if stamp is None:
+        return None
+    precision = "milliseconds" if stamp.microsecond % 1000 == 0 else "microseconds"
+    return stamp.astimezone(UTC).replace(tzinfo=None).isoformat(timespec=precision) + "Z"
 
 
 def exit_code(exc: WinCCError) -> int:
@@ -250,6 +261,8 @@ def main(argv: Sequence[str] | None = None, environ: Any = None) -> int:
     for option in ("dialect", "url"):
         if getattr(args, option) is None:
             parser.error(f"--{option} is required")
+    if not args.url.lower().startswith(("http://", "https://")):
+        parser.error(f"--url {args.url} needs a scheme, e.g. https://host:34568")
     if args.ca_file and not os.path.isfile(args.ca_file):
         parser.error(f"the certificate file {args.ca_file} does not exist")
     # Warnings (an insecure connection) go to stderr beside the errors, one line each.

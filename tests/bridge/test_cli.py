@@ -59,7 +59,7 @@ def test_read_over_https_with_a_pinned_certificate(tls_server, certificates, cap
             "value": 12.5,
             "quality": "good",
             "quality_code": 192,
-            "timestamp": "2024-05-01T10:00:00Z",
+            "timestamp": "2024-05-01T10:00:00.000Z",
             "error": None,
         },
         {
@@ -206,9 +206,9 @@ def test_classic_alarms_use_the_default_filter(plain_server, capsys) -> None:
             "event_text": "Conveyor stopped",
             "info_text": "Check the belt",
             "area": "Line",
-            "raise_time": "2026-11-26T10:00:00Z",
+            "raise_time": "2026-11-26T10:00:00.000Z",
             "ack_time": None,
-            "clear_time": "2026-11-26T10:05:00Z",
+            "clear_time": "2026-11-26T10:05:00.000Z",
         }
     ]
 
@@ -333,6 +333,7 @@ def test_write_parses_values(plain_server, capsys) -> None:
         ["--dialect", "classic", "--url", "http://x", "--ca-file", "/no/such.pem", "ping"],
         ["--dialect", "classic", "--url", "http://x", "read"],
         ["--dialect", "classic", "--url", "http://x", "frobnicate"],
+        ["--dialect", "classic", "--url", "wincc:34568", "ping"],
     ],
 )
 def test_usage_errors_exit_2_with_one_line(argv, capsys) -> None:
@@ -386,3 +387,22 @@ def test_entry_points(plain_server, command) -> None:
         "timestamp": None,
         "error": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("wire", "shown"),
+    [
+        ("2022-04-27T01:30:32.506Z", "2022-04-27T01:30:32.506Z"),
+        ("2022-04-27T03:30:32.506+02:00", "2022-04-27T01:30:32.506Z"),
+        ("2022-04-27T01:30:32.123456Z", "2022-04-27T01:30:32.123456Z"),
+        ("2022-04-27T01:30:32", "2022-04-27T01:30:32.000Z"),
+        ("", None),
+        ("yesterday", None),
+    ],
+)
+def test_timestamps_are_shown_in_utc_as_wincc_writes_them(plain_server, capsys, wire, shown):
+    plain_server.route(
+        "POST", VALUES, Reply(body=[{"variableName": "T", "value": 1, "timestamp": wire}])
+    )
+    code, [line], _ = bridge(capsys, "--dialect", "classic", "--url", plain_server.url, "read", "T")
+    assert (code, line["timestamp"]) == (0, shown)

@@ -482,3 +482,35 @@ def test_missing_right_is_not_retried_with_a_new_login(unified, refusal) -> None
     with client() as c, pytest.raises(AuthError, match="lacks the right"):
         c.write_tags({"A": 1})
     assert unified.fields() == ["login", "writeTagValues"]
+
+
+def test_refused_login_in_other_words(unified) -> None:
+    unified.on("login", {"data": {"login": None}, "errors": [{"message": "Login failed"}]})
+    with client() as c, pytest.raises(AuthError) as caught:
+        c.ping()
+    assert str(caught.value) == (
+        f"login refused for user api_rw at {URL}: Login failed "
+        "(check the user name and the password variable)"
+    )
+
+
+def test_umc_error_keeps_wincc_words(unified) -> None:
+    unified.on(
+        "login",
+        {
+            "data": {
+                "login": {
+                    "token": None,
+                    "error": {"code": "102", "description": "UMC server not reachable"},
+                }
+            }
+        },
+    )
+    with client() as c, pytest.raises(AuthError, match="UMC server not reachable"):
+        c.ping()
+
+
+def test_login_query_the_server_does_not_know_is_a_protocol_error(unified) -> None:
+    unified.on("login", {"errors": [{"message": 'Cannot query field "login" on type "Mutation".'}]})
+    with client() as c, pytest.raises(ProtocolError):
+        c.ping()

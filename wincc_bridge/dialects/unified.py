@@ -103,6 +103,10 @@ _UNAUTHENTICATED_WORDS = (
     "session expired",
     "login required",
 )
+# Errors that say the query itself is wrong (another schema), not the credentials.
+_INVALID_QUERY_CODES = frozenset({"GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"})
+_INVALID_QUERY_WORDS = ("cannot query field", "unknown argument", "syntax error", "unknown type")
+_PLAIN_REFUSALS = ("unauthori", "unauthenticated", "invalid credentials", "bad credentials")
 _FORBIDDEN_CODES = frozenset({"FORBIDDEN", "ACCESS_DENIED", "PERMISSION_DENIED"})
 _FORBIDDEN_WORDS = (
     "forbidden",
@@ -217,10 +221,7 @@ class UnifiedClient(WinCCClient):
         self._token = None
         self._http.set_header("Authorization", None)
         variables = {"u": self.settings.username, "p": self.settings.password}
-        session = self._session(LOGIN, variables, "login")
-        if session is None:
-            raise self._http.auth_refused()
-        self._use_token(*session)
+        self._use_token(*self._session(LOGIN, variables, "login"))
 
     def _extend(self) -> None:
         try:
@@ -229,14 +230,12 @@ class UnifiedClient(WinCCClient):
             raise
         except WinCCError as exc:
             logger.debug("extending the session at %s failed: %s", self.server, exc)
-            session = None
-        if session is None:
             self._login()
         else:
             self._use_token(*session)
 
-    def _session(self, query: str, variables: dict[str, Any], field: str) -> tuple[str, Any] | None:
-        """(token, expires) from a login or extendSession; None when the server refused it."""
+    def _session(self, query: str, variables: dict[str, Any], field: str) -> tuple[str, Any]:
+        """(token, expires) from a login or extendSession; AuthError when it is refused."""
         body = self._http.request(
             "POST",
             "",
@@ -249,15 +248,25 @@ class UnifiedClient(WinCCClient):
         error = _dict(session.get("error"))
         code = error.get("code")
         if code not in _SUCCESS_CODES:
-            if str(code) in ("101", "102"):
-                return None
-            raise self._http.protocol_error(f"{field} error {code}", error)
+            raise self._refused(str(code), wire_text(error.get("description")))
         token = session.get("token")
         if isinstance(token, str) and token:
             return token, session.get("expires")
-        if any(_is_auth(e) or _is_forbidden(e) for e in errors):
-            return None
+        # Without a token, any error but a malformed query means the login was refused.
+        refusals = [e for e in errors if not _is_invalid_query(e)]
+        if refusals:
+            raise self._refused(_code(refusals[0]), _message(refusals[0]))
         raise self._http.protocol_error(f"a {field} without a token", body)
+
+    def _refused(self, code: str, detail: str) -> AuthError:
+        """The login refusal; WinCC's words are added unless it is plain bad credentials."""
+        if code == "101" or not detail or any(w in detail.lower() for w in _PLAIN_REFUSALS):
+            return self._http.auth_refused()
+        return AuthError(
+            f"login refused for {self._http.who} at {self.server}: {detail} "
+            f"(check {self._http.check})",
+            server=self.server,
+        )
 
     def _ensure_session(self) -> None:
         if not self.settings.username:
@@ -444,6 +453,11 @@ def _code(error: dict[str, Any]) -> str:
 def _is_auth(error: dict[str, Any]) -> bool:
     text = _message(error).lower()
     return _code(error) in _UNAUTHENTICATED_CODES or any(w in text for w in _UNAUTHENTICATED_WORDS)
+
+
+def _is_invalid_query(error: dict[str, Any]) -> bool:
+    text = _message(error).lower()
+    return _code(error) in _INVALID_QUERY_CODES or any(w in text for w in _INVALID_QUERY_WORDS)
 
 
 def _is_forbidden(error: dict[str, Any]) -> bool:
