@@ -154,7 +154,7 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
         )
         result.figures.append(
             Figure(
-                f"web RSS per client, {target:,} clients",
+                f"web RSS growth per client (over the web at rest), {target:,} clients",
                 "KiB",
                 _summ(
                     [
