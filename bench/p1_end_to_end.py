@@ -360,7 +360,7 @@ def _result(result: Result, runs: list[list[dict]]) -> Result:
     rows = []
     for key, label in (
         ("poll_wait", "poll wait (change to poll start)"),
-        ("wincc_call", "WinCC call (simulator read over HTTPS)"),
+        ("wincc_call", "WinCC calls (tags + alarm list, over HTTPS)"),
         ("diff_redis", "diff + Redis write + PUBLISH"),
         ("hub_delivery", "hub render + SSE delivery"),
         ("browser", "browser: bytes to DOM (htmx swap)"),

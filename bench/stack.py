@@ -397,21 +397,15 @@ user.set_password({password!r}); user.save(); user.groups.add(viewers)
     def start_web(self, workers: int = 2) -> Proc:
         """gunicorn with uvicorn workers, as in production."""
         self.web_port = free_port()
+        # As docker-compose.yml runs it (the access log goes to the log file).
         argv = [
             str(BIN / "gunicorn"),
             "dashboard.asgi:application",
-            "-k",
-            "uvicorn_worker.UvicornWorker",
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{self.web_port}",
-            "--graceful-timeout",
-            "5",
-            "--timeout",
-            "60",
-            "--log-level",
-            "warning",
+            "--worker-class=uvicorn_worker.UvicornWorker",
+            f"--bind=127.0.0.1:{self.web_port}",
+            f"--workers={workers}",
+            "--graceful-timeout=5",
+            "--access-logfile=-",
         ]
         proc = self.spawn("web", argv)
         wait_for_port(self.web_port, 60, proc.popen)
