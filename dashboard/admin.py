@@ -125,13 +125,18 @@ class WallScreenAdmin(admin.ModelAdmin):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} wall screen(s); they show the sign-in page.")
 
-    @admin.action(description="Issue a new token (one screen; the old token stops working)")
+    @admin.action(description="Issue a new token (one screen; the old one is revoked)")
     def issue_new_token(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one screen.", level=messages.ERROR)
             return None
-        screen = queryset.get()
-        token = screen.new_token()
-        screen.revoked_at = None
-        screen.save(update_fields=["token_hash", "revoked_at"])
+        old = queryset.get()
+        # A new screen record, not a new hash on the old one: screens signed in with the old
+        # token hold the old record in their session, and revoking it signs them out.
+        if old.revoked_at is None:
+            old.revoked_at = timezone.now()
+            old.save(update_fields=["revoked_at"])
+        screen, token = WallScreen.issue(
+            name=old.name, dashboard_id=old.dashboard_id, created_by=request.user
+        )
         return self._show_token(request, screen, token)

@@ -104,9 +104,19 @@ class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
         reissued = self.action("issue_new_token", left)
         assert reissued.status_code == 200
         token = reissued.context["token"]
-        assert token != left_token
-        assert WallScreen.for_token(token) == left
+        replacement = WallScreen.for_token(token)
+        assert (replacement.name, replacement.dashboard_id) == ("Left", "overview")
+        # A new record: sessions holding the old one stay signed out.
+        assert replacement.pk != left.pk
+        assert WallScreen.objects.get(pk=left.pk).revoked_at is not None
         assert WallScreen.for_token(left_token) is None
+
+    def test_reissue_revokes_an_active_screen(self):
+        screen, token = WallScreen.issue(name="Hall", dashboard_id="overview")
+        new_token = self.action("issue_new_token", screen).context["token"]
+        assert WallScreen.for_token(token) is None
+        assert WallScreen.objects.get(pk=screen.pk).revoked_at is not None
+        assert WallScreen.for_token(new_token).name == "Hall"
 
 
 class GroupSiteAccessTestCase(BaseTestCase):
