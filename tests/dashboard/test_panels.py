@@ -1,0 +1,84 @@
+"""The pure parts of the panels: limits, value text, trend samples, sparklines, freshness."""
+
+from datetime import UTC, datetime, timedelta
+
+from dashboard.panels import (
+    SiteState,
+    alarm_counts,
+    filter_alarms,
+    format_value,
+    limit_band,
+    limit_state,
+    parse_trend,
+    sparkline,
+)
+from tests.dashboard.livedata import alarm
+from wincc_bridge import store
+from wincc_bridge.config import ApiUser, Limits, SiteConfig, TagConfig
+from wincc_bridge.models import AlarmState
+
+TEMP = TagConfig("T", "Temperature", "°C", Limits(ll=10, l=20, h=80, hh=90), 0, 100, decimals=2)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def test_limit_state_names_the_breached_limit():
+    assert [limit_state(v, TEMP) for v in (5, 10, 15, 50, 85, 90, 95)] == [
+        "ll", "ll", "l", "", "h", "hh", "hh"]
+    assert limit_state(True, TEMP) == ""  # a boolean is not a number here
+    assert limit_state("text", TEMP) == ""
+
+
+def test_value_text():
+    assert format_value(12.3456, TEMP) == "12.35"
+    assert format_value(7, TEMP) == "7"
+    assert format_value(True, TEMP) == "ON"
+    assert format_value(None, TEMP) == "***"  # ISA-101's placeholder, never a blank
+
+
+def test_trend_samples_oldest_first_skipping_what_is_not_a_number():
+    entries = ["30.0 3.5", "20.0 true", "10.0 n/a", "5.0 1"]  # newest first, as stored
+    assert parse_trend(entries) == [(5.0, 1.0), (20.0, 1.0), (30.0, 3.5)]
+
+
+def test_sparkline_keeps_to_its_window_and_draws_the_limits():
+    now = NOW.timestamp()
+    samples = [(now - 900, 50.0), (now - 60, 40.0), (now - 30, 60.0)]
+    svg = sparkline(samples, TEMP, NOW, minutes=5)
+    points = svg.split('points="')[1].split('"')[0].split()
+    assert len(points) == 2  # the 15-minute-old sample is outside the window
+    assert svg.count('class="lim ') == 4
+    assert "empty" in sparkline(samples[:1], TEMP, NOW, minutes=5)
+
+
+def test_limit_band_marks_the_value():
+    svg = limit_band(50.0, TEMP)
+    assert 'points="50.0,9' in svg and "zone-hh" in svg
+    assert limit_band(50.0, TagConfig("X", "X")) == ""  # no limits, no band
+
+
+def site_state(**health) -> SiteState:
+    site = SiteConfig("s", "Site", "rest-v1", "https://x", ApiUser())
+    values = {"site": "s", "interval": "1.0", "last_success": store.iso(NOW),
+              "failures": "0", **health}
+    return SiteState(site, health=store.decode_health(values))
+
+
+def test_freshness_in_plain_words():
+    assert site_state().freshness(NOW + timedelta(seconds=2)).stale is False
+    old = site_state().freshness(NOW + timedelta(seconds=3.5))
+    assert old.stale and old.status == "stale" and "more than 3 s" in old.reason
+    failing = site_state(failures="2", last_error="timed out").freshness(NOW)
+    assert failing.status == "failing" and failing.reason == "2 failed polls: timed out"
+    never = SiteState(site_state().config).freshness(NOW)
+    assert never.status == "never"
+    lost = site_state().freshness(NOW, redis_ok=False)
+    assert lost.stale and "Redis" in lost.reason
+
+
+def test_counts_leave_shelved_alarms_off_the_main_list():
+    alarms = [alarm(priority=12), alarm(name="B", priority=12, state=AlarmState.ACKNOWLEDGED),
+              alarm(name="C", priority=2, state=AlarmState.SHELVED)]
+    counts = {c["band"]: (c["total"], c["unack"]) for c in alarm_counts(alarms)}
+    assert counts["high"] == (2, 1)
+    assert counts["low"] == (0, 0)
+    assert [a.name for a in filter_alarms(alarms, {"state": "shelved"})] == ["C"]
