@@ -100,20 +100,20 @@ class Transport:
         `read` allows retries; `missing` is the sentence for a 404 (raised as
         NotSupportedError); `body_statuses` are error statuses whose body the caller reads.
         """
-        attempts = 1 + (max(self.settings.read_retries, 0) if read else 0)
+        retries = max(self.settings.read_retries, 0) if read else 0
         pause = BACKOFF_START
-        for attempt in range(1, attempts + 1):
+        while True:
             try:
                 return self._once(method, path, json_body, params, headers, missing, body_statuses)
-            except (TLSError, AuthError, ProtocolError, NotSupportedError):
-                raise
+            except TLSError:
+                raise  # a certificate does not heal by asking again
             except ConnectError as exc:
-                if attempt == attempts:
+                if retries == 0:
                     raise
+                retries -= 1
                 logger.debug("retrying %s %s after: %s", method, path, exc)
                 time.sleep(pause)
                 pause = min(pause * 2, BACKOFF_MAX)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def close(self) -> None:
         self._client.close()
@@ -164,12 +164,20 @@ class Transport:
                 response.close()
         except httpx.TimeoutException:
             raise TimeoutError(
-                f"timed out after {self.settings.timeout:g} s waiting for {self.server} "
+                f"timed out after {float(self.settings.timeout)} s waiting for {self.server} "
                 "(check that the server is up, or raise the timeout)",
                 server=self.server,
             ) from None
         except httpx.TransportError as exc:
             raise self._transport_failure(exc) from None
+        except httpx.DecodingError:
+            raise self.protocol_error("a body its Content-Encoding cannot decode") from None
+        except httpx.InvalidURL as exc:
+            raise ConnectError(
+                f"{self.server}{self._base_path}{path} is not a valid address ({exc}); "
+                "check the URL",
+                server=self.server,
+            ) from None
         status = response.status_code
         logger.debug(
             "%s %s -> %s, %d bytes, %.1f ms",
@@ -185,6 +193,9 @@ class Transport:
             raise self.auth_refused()
         if status == 403:
             raise self.forbidden()
+        if 300 <= status < 400:
+            target = response.headers.get("location", "elsewhere")
+            raise self.protocol_error(f"HTTP {status}, a redirect to {target}")
         if status == 404 and missing:
             raise NotSupportedError(missing, server=self.server)
         if status in _RETRY_STATUSES:
@@ -232,8 +243,8 @@ class Transport:
         if isinstance(cause, ssl.SSLCertVerificationError):
             if "hostname" in str(cause).lower() or "ip address mismatch" in str(cause).lower():
                 return TLSError(
-                    f"certificate of {self.server} does not name this host "
-                    "(use the host name in the certificate, or pin it with --ca-file or ca_file)",
+                    f"certificate of {self.server} is for another host name "
+                    "(connect by the host name the certificate names)",
                     server=self.server,
                 )
             return TLSError(

@@ -49,7 +49,7 @@ def test_certificate_for_another_host_is_refused(misnamed_tls_server, certificat
     settings = classic(misnamed_tls_server.url, ca_file=certificates["elsewhere"].cert_file)
     with open_client(settings) as client, pytest.raises(TLSError) as caught:
         client.read_tags(["T1"])
-    assert "does not name this host" in str(caught.value)
+    assert "is for another host name" in str(caught.value)
     assert misnamed_tls_server.url in str(caught.value)
 
 
@@ -167,3 +167,20 @@ def test_url_that_already_names_the_dialect_path(plain_server: ScriptedServer) -
     with open_client(classic(plain_server.url + "/WinCCRestService/")) as client:
         assert client.read_tags(["T1"])[0].value == 1.5
     assert plain_server.seen[0].path == VALUES
+
+
+def test_redirect_is_reported_with_its_target(plain_server: ScriptedServer) -> None:
+    target = "https://wincc.example:34568/WinCCRestService/tagManagement/Values"
+    plain_server.route("POST", VALUES, Reply(301, headers={"Location": target}))
+    with open_client(classic(plain_server.url)) as client, pytest.raises(ProtocolError) as caught:
+        client.read_tags(["T1"])
+    assert f"a redirect to {target}" in str(caught.value)
+    assert len(plain_server.seen) == 1
+
+
+def test_broken_compression_is_a_protocol_error(plain_server: ScriptedServer) -> None:
+    plain_server.route(
+        "POST", VALUES, Reply(body=b"not gzip", headers={"Content-Encoding": "gzip"})
+    )
+    with open_client(classic(plain_server.url)) as client, pytest.raises(ProtocolError):
+        client.read_tags(["T1"])
