@@ -84,7 +84,7 @@ class LiveHub:
     def __init__(self, redis_url: str | None = None) -> None:
         self.redis_url = redis_url or settings.REDIS_URL
         self.tick_seconds = settings.LIVE_TICK_SECONDS
-        self.queue_size = int(getattr(settings, "LIVE_CLIENT_QUEUE", 256))
+        self.queue_size = settings.LIVE_CLIENT_QUEUE
         self.clients: set[Client] = set()
         self.watchers: dict[Fragment, set[Client]] = {}
         self.site_clients: dict[str, set[Client]] = {}

@@ -154,6 +154,8 @@ TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", 15))
 LIVE_STREAM_MAX_SECONDS = float(os.environ.get("LIVE_STREAM_MAX_SECONDS", 3600))
 LIVE_TICK_SECONDS = float(os.environ.get("LIVE_TICK_SECONDS", 1.0))
+# Frames a slow browser may fall behind before it gets a fresh snapshot instead.
+LIVE_CLIENT_QUEUE = int(os.environ.get("LIVE_CLIENT_QUEUE", 256))
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 WINCC_CONFIG = os.environ.get("WINCC_CONFIG", str(BASE_DIR / "dashboard" / "demo" / "config.json"))
