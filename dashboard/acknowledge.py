@@ -22,7 +22,7 @@ from dashboard.models import AuditEntry
 from dashboard.siteconfig import get_config
 from wincc_bridge import store
 from wincc_bridge.client import AuthError, ConnectError, NotSupportedError, WinCCError, open_client
-from wincc_bridge.models import Alarm, AlarmState, utcnow
+from wincc_bridge.models import Alarm, AlarmState
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,8 @@ def redis_client() -> redis.Redis:
 
 def _record(user, req: AckRequest, result: str, message: str, alarm: Alarm | None = None
             ) -> AuditEntry:
-    """A new row; one that is already final records the alarm's unchanged state after."""
+    """A new row. One final from the start records the alarm's unchanged state after, and no
+    completion time: completed_at is when a pending row got its result."""
     final = result != Result.PENDING
     return AuditEntry.objects.create(
         user=user if user.is_authenticated else None,
@@ -101,7 +102,6 @@ def _record(user, req: AckRequest, result: str, message: str, alarm: Alarm | Non
         result=result,
         message=message,
         comment=req.comment,
-        completed_at=utcnow() if final else None,
     )
 
 

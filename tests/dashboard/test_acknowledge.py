@@ -44,6 +44,7 @@ class AcknowledgeRefusedTestCase(SitesConfigured, BaseTestCase):
         assert (entry.site_id, entry.alarm_name, entry.instance_id) == (
             "oven-unified", "Oven_Zone1_Temp_HH", 1)
         assert entry.device == "TestTablet/1.0"
+        assert entry.completed_at is None  # final when written, never pending
         assert entry.remote_addr == "127.0.0.1"
         self.assert_nothing_sent(alarm)
 
