@@ -190,14 +190,14 @@ class Plant:
         return len(self.named) + len(self.ack_tags) + self.fillers.count
 
     def read(self, name: str) -> Reading | None:
-        spec = self.spec(name)
+        index = self.fillers.index(name)
+        spec = self.fillers.spec(index) if index is not None else self.spec(name)
         if spec is None:
             return None
         quality = BAD_COMM_FAILURE if name in self.bad_quality else GOOD
         if name in self.held:
             value, ts = self.held[name]
             return Reading(name, value, quality, ts, spec)
-        index = self.fillers.index(name)
         if index is not None:
             value = self.fillers.value(index, self.t, self._flood_offset(index))
             return Reading(name, value, quality, self.tick_time, spec)

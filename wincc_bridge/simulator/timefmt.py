@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
+# Thousands of tags share the timestamp of one plant tick: format it once.
+@lru_cache(maxsize=1024)
 def iso_ms(ts: datetime | None) -> str | None:
     if ts is None:
         return None
