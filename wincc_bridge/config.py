@@ -159,16 +159,51 @@ def load(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = No
     """Read, validate and build the configuration; raise ConfigError listing every problem."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows often save UTF-8 with a byte order mark.
+        text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(source, [f"$: cannot read the file ({exc.strerror})"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            source, [f"$: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"]
+        ) from None
+    return build(
+        parse(text, source), source=source, environ=environ, base_dir=Path(path).resolve().parent
+    )
+
+
+def parse(text: str, source: str = "<memory>") -> Any:
+    """The JSON document in `text`, refusing what json.loads would silently accept or drop."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen:
+                repeated.append(key)
+            seen[key] = value
+        return seen
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
     except json.JSONDecodeError as exc:
         raise ConfigError(
             source, [f"$: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]
         ) from None
-    return build(data, source=source, environ=environ, base_dir=Path(path).resolve().parent)
+    except ValueError as exc:
+        raise ConfigError(source, [f"$: not valid JSON: {exc}"]) from None
+    if repeated:
+        raise ConfigError(
+            source,
+            [
+                f"$: the key {key!r} appears twice in one object; JSON would keep only the last"
+                for key in dict.fromkeys(repeated)
+            ],
+        )
+    return data
 
 
 def build(

@@ -91,3 +91,43 @@ def test_the_environment_defaults_to_the_process_environment(tmp_path, monkeypat
     monkeypatch.delenv("RW_PASSWORD")
     with pytest.raises(ConfigError, match="environment variable RW_PASSWORD is not set"):
         load(path)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "wincc.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(minimal()).encode())
+    assert load(path, environ=ENV).site("line") is not None
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "wincc.json"
+    path.write_bytes(b'{"sites": [{"name": "K\xfchlung"}]}')
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ=ENV)
+    assert caught.value.problems == ["$: not UTF-8 text (byte 0xfc at offset 22)"]
+
+
+def test_a_key_given_twice_is_not_silently_dropped(tmp_path):
+    text = json.dumps(minimal())
+    text = text.replace('"timeout"', '"x"').replace('"id": "line",', '"id": "line", "id": "l2",')
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, text), environ=ENV)
+    assert caught.value.problems == [
+        "$: the key 'id' appears twice in one object; JSON would keep only the last"
+    ]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused(tmp_path, constant):
+    data = minimal()
+    data["sites"][0]["timeout"] = 0
+    text = json.dumps(data).replace('"timeout": 0', f'"timeout": {constant}')
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, text), environ=ENV)
+    assert caught.value.problems == [f"$: not valid JSON: {constant} is not a JSON number"]
+
+
+def test_a_folder_instead_of_a_file(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, environ=ENV)
+    assert caught.value.problems == ["$: cannot read the file (Is a directory)"]
