@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import new_page, sign_in
 from tests.fixtures.browser import TABLET, screenshot
-from tests.fixtures.simulator import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -15,20 +14,20 @@ SITE = "oven-unified"
 ALARM = "Oven_Zone1_Temp_HH"
 
 
-def raise_alarm(stack) -> str:
-    """Raise the alarm in the simulated plant; the row's selector for its instance."""
+def raise_alarm(stack) -> tuple[str, int]:
+    """Raise the alarm in the simulated plant: its row's selector and its instance."""
     instance = stack.sim.raise_alarm(ALARM)[-1]["instance_id"]
-    return f'[data-alarm="{SITE}:{ALARM}:{instance}"]'
+    return f'[data-alarm="{SITE}:{ALARM}:{instance}"]', instance
 
 
-def sim_state(stack, row: str) -> str:
-    instance = int(row.rsplit(":", 1)[1].rstrip('"]'))
+def sim_state(stack, instance: int) -> str:
+    """The simulator's own state word for the instance."""
     return next((a["state"] for a in stack.sim.alarms()
                  if (a["name"], a["instance_id"]) == (ALARM, instance)), "")
 
 
 def test_operator_acknowledges_and_wincc_confirms(browser, stack):
-    row = raise_alarm(stack)
+    row, instance = raise_alarm(stack)
     page = new_page(browser, viewport=TABLET)
     sign_in(page, stack.url, "operator")
     page.goto(f"{stack.url}/alarms/?site={SITE}")
@@ -38,7 +37,7 @@ def test_operator_acknowledges_and_wincc_confirms(browser, stack):
     expect(page.locator(f'{row} [data-action="ack"]')).to_have_count(0)
     screenshot(page, "acknowledge-operator-tablet")
 
-    assert sim_state(stack, row) == "RAISED_ACKNOWLEDGED"
+    assert sim_state(stack, instance) == "RAISED_ACKNOWLEDGED"
     writes = stack.sim.requests_log()
     assert [(w["user"], w["allowed"]) for w in writes] == [(stack.sim.users.rw.username, True)]
     page.context.close()
@@ -55,7 +54,7 @@ def test_operator_acknowledges_and_wincc_confirms(browser, stack):
 
 
 def test_viewer_has_no_button_and_a_forged_post_is_refused(browser, stack):
-    row = raise_alarm(stack)
+    row, instance = raise_alarm(stack)
     page = new_page(browser)
     sign_in(page, stack.url, "viewer")
     page.goto(f"{stack.url}/alarms/?site={SITE}")
@@ -68,10 +67,10 @@ def test_viewer_has_no_button_and_a_forged_post_is_refused(browser, stack):
         const body = new URLSearchParams({site, name, instance, state: "unacknowledged"});
         const response = await fetch("/alarms/ack/", {method: "POST", headers, body});
         return response.status;
-    }""", [SITE, ALARM, row.rsplit(":", 1)[1].rstrip('"]')])
+    }""", [SITE, ALARM, str(instance)])
     assert status == 403
     # The row is untouched and WinCC received nothing.
     expect(page.locator(row)).to_have_attribute("data-state", "unacknowledged")
     assert stack.sim.requests_log() == []
-    wait_until(lambda: sim_state(stack, row) == "RAISED", timeout=2)
+    assert sim_state(stack, instance) == "RAISED"
     page.context.close()
