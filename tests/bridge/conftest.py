@@ -191,7 +191,3 @@ def misnamed_tls_server(certificates: dict[str, Certificate]) -> Iterator[Script
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read retries keep their count and order but not their pauses."""
     monkeypatch.setattr("wincc_bridge.transport.BACKOFF_START", 0.01)
-
-
-# The shared WinCC simulator (session) and its per-test reset view.
-from tests.fixtures.simulator import sim, simulator  # noqa: E402, F401

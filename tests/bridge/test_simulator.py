@@ -153,8 +153,7 @@ def test_bad_quality_reaches_the_value(sim, dialect) -> None:
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_malformed_answers_are_protocol_errors(sim, dialect) -> None:
     sim.set_faults(malformed_rate=1.0)
-    config = settings(sim, dialect, username="", token=sim.users.ro.token)
-    with open_client(config) as client, pytest.raises(ProtocolError):
+    with open_client(settings(sim, dialect)) as client, pytest.raises(ProtocolError):
         client.read_tags(TAGS)
 
 
