@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from wincc_bridge import store
@@ -41,6 +42,9 @@ STATE_ORDER = {
 }
 BANDS = [PriorityBand.HIGHEST, PriorityBand.HIGH, PriorityBand.MEDIUM, PriorityBand.LOW]
 TILE_TREND_MINUTES = 5
+# In a flood the list shows the most important rows first and says how many it leaves out:
+# every row is re-sent to every client on each change, so the list must stay bounded.
+MAX_ALARM_ROWS = 100
 # Enough samples for the longest trend at the fastest poll; the poller keeps 600.
 TREND_SAMPLES = 600
 LIMIT_WORDS = {"hh": "HIHI", "h": "HI", "l": "LO", "ll": "LOLO"}
@@ -405,14 +409,16 @@ def filter_alarms(alarms, filters: dict[str, str]) -> list[Alarm]:
 def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
     filters = dict(fragment.filters)
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
+    chosen = filter_alarms(every, filters)
+    ack_url = _ack_url()
     rows = [
-        {
-            "alarm": alarm,
-            "site_name": ctx.states[alarm.site].config.name,
-            "can_ack": alarm.site in fragment.ack_sites and alarm.can_acknowledge,
-        }
-        for alarm in filter_alarms(every, filters)
-        if alarm.site in ctx.states
+        _row_html(
+            store.encode_alarm(alarm),
+            ctx.states[alarm.site].config.name,
+            alarm.site in fragment.ack_sites and alarm.can_acknowledge,
+            ack_url,
+        )
+        for alarm in chosen[:MAX_ALARM_ROWS]
     ]
     doubtful = [
         (ctx.states[s].config.name, _fresh(ctx, s).reason)
@@ -420,8 +426,26 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
         if _fresh(ctx, s).stale
     ]
     return render_to_string(
-        "partials/alarm_list.html", {"rows": rows, "doubtful": doubtful, "filtered": bool(filters)}
+        "partials/alarm_list.html",
+        {"rows": rows, "doubtful": doubtful, "filtered": bool(filters), "total": len(chosen),
+         "hidden": len(chosen) - len(rows)},
     )
+
+
+@lru_cache(maxsize=4096)
+def _row_html(alarm_json: str, site_name: str, can_ack: bool, ack_url: str) -> SafeString:
+    """One alarm row, rendered once per distinct alarm and variant: in a flood only the
+    rows that changed cost a render."""
+    context = {"alarm": store.decode_alarm(alarm_json), "site_name": site_name,
+               "can_ack": can_ack, "ack_message": "", "ack_ok": None, "ack_url": ack_url}
+    return _safe(render_to_string("partials/alarm_row.html", context))
+
+
+def _ack_url() -> str:
+    try:
+        return reverse("alarm-ack")
+    except NoReverseMatch:
+        return ""
 
 
 def alarm_counts(alarms) -> list[dict[str, Any]]:
