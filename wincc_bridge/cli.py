@@ -285,7 +285,8 @@ def _run(args: argparse.Namespace, environ: Any) -> int:
             code = run(client, args, out)
     except WinCCError as exc:
         sys.stdout.flush()
-        sys.stderr.write(f"wincc-bridge: {exc}\n")
+        sentence = " ".join(str(exc).split())  # one line, even with a server's words in it
+        sys.stderr.write(f"wincc-bridge: {sentence}\n")
         return exit_code(exc)
     sys.stdout.flush()
     return code

@@ -135,7 +135,8 @@ class Transport:
         """A ProtocolError saying `what` was wrong, keeping the start of `body`."""
         snippet = body if isinstance(body, str) else _dump(body)
         snippet = snippet[:SNIPPET_CHARS]
-        shown = f": {snippet}" if snippet else ""
+        # The sentence stays on one line whatever the server put in its body.
+        shown = f": {' '.join(snippet.split())}" if snippet.strip() else ""
         return ProtocolError(
             f"{self.server} answered {what} (check the URL and the dialect){shown}",
             server=self.server,

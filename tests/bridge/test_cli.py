@@ -406,3 +406,11 @@ def test_timestamps_are_shown_in_utc_as_wincc_writes_them(plain_server, capsys, 
     )
     code, [line], _ = bridge(capsys, "--dialect", "classic", "--url", plain_server.url, "read", "T")
     assert (code, line["timestamp"]) == (0, shown)
+
+
+def test_server_words_stay_on_one_line(plain_server, capsys) -> None:
+    plain_server.route("POST", VALUES, Reply(500, "Line one\r\nLine two\n\tat Service.Read()"))
+    code, _, err = bridge(capsys, "--dialect", "classic", "--url", plain_server.url, "read", "A")
+    assert code == 5
+    assert err.count("\n") == 1
+    assert "Line one Line two at Service.Read()" in err
