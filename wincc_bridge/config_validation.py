@@ -245,6 +245,8 @@ class _Checker:
 
     def _site(self, site: dict[str, Any], path: list[Any]) -> set[str]:
         dialect = site.get("dialect")
+        if not isinstance(dialect, str):
+            dialect = None  # the schema pass reports it
         for role in ("read_user", "write_user"):
             user = site.get(role)
             if isinstance(user, dict):
