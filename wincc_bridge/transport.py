@@ -97,7 +97,8 @@ class Transport:
     ) -> Any:
         """The decoded JSON answer (None for an empty body); failures raise WinCCError.
 
-        `read` allows retries; `missing` is the sentence for a 404 (raised as
+        `read` allows retries after a refused or dropped connection or a 502/503/504
+        (never after a timeout); `missing` is the sentence for a 404 (raised as
         NotSupportedError); `body_statuses` are error statuses whose body the caller reads.
         """
         retries = max(self.settings.read_retries, 0) if read else 0
@@ -105,8 +106,10 @@ class Transport:
         while True:
             try:
                 return self._once(method, path, json_body, params, headers, missing, body_statuses)
-            except TLSError:
-                raise  # a certificate does not heal by asking again
+            except (TLSError, TimeoutError):
+                # A certificate does not heal by asking again, and a timeout has already
+                # spent the caller's time budget (the poll's lock and task limits rest on it).
+                raise
             except ConnectError as exc:
                 if retries == 0:
                     raise

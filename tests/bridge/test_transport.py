@@ -75,16 +75,16 @@ def test_https_to_a_plain_http_port_is_a_tls_error(plain_server: ScriptedServer)
     assert "TLS handshake" in str(caught.value)
 
 
-def test_timeout_is_retried_for_reads_then_explained(plain_server: ScriptedServer) -> None:
+def test_timeout_is_explained_and_not_retried(plain_server: ScriptedServer) -> None:
     plain_server.route("POST", VALUES, Reply(body=ONE, delay=1.0))
-    settings = classic(plain_server.url, timeout=0.2, read_retries=1)
+    settings = classic(plain_server.url, timeout=0.2, read_retries=2)
     with open_client(settings) as client, pytest.raises(TimeoutError) as caught:
         client.read_tags(["T1"])
     assert str(caught.value) == (
         f"timed out after 0.2 s waiting for {plain_server.url} "
         "(check that the server is up, or raise the timeout)"
     )
-    assert len(plain_server.seen) == 2
+    assert len(plain_server.seen) == 1
 
 
 def test_writes_are_never_retried(plain_server: ScriptedServer) -> None:
@@ -93,6 +93,15 @@ def test_writes_are_never_retried(plain_server: ScriptedServer) -> None:
     with open_client(settings) as client, pytest.raises(ConnectError, match="unavailable"):
         client.write_tags({"T1": 1})
     assert len(plain_server.seen) == 1
+
+
+def test_refused_connections_are_retried_for_reads(plain_server: ScriptedServer) -> None:
+    answers = iter([Reply(503), Reply(502), Reply(503)])
+    plain_server.route("POST", VALUES, lambda seen: next(answers))
+    settings = classic(plain_server.url, read_retries=2)
+    with open_client(settings) as client, pytest.raises(ConnectError, match="unavailable"):
+        client.read_tags(["T1"])
+    assert len(plain_server.seen) == 3
 
 
 def test_read_succeeds_after_a_passing_outage(plain_server: ScriptedServer) -> None:
