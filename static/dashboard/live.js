@@ -10,6 +10,7 @@
   var SILENCE = keepalive * 2 + 5000; // no message at all for this long: the stream is dead
   var LOST_AFTER = 10000;             // reconnecting for this long: call it lost
   var WALL_RELOAD_AFTER = 60000;      // a wall screen back from a long outage reloads fully
+  var PROBE_EVERY = 10000;
   var isWall = body.classList.contains("wall");
 
   var offset = 0; // server clock minus browser clock
@@ -101,12 +102,25 @@
     if (state !== "connected") setState("connected");
   }
 
+  // While lost, ask for the page itself now and then: a signed-out session (idle expiry) or a
+  // revoked wall screen answers with the sign-in redirect or a refusal, and the page shows it.
+  var lastProbe = 0;
+  function probe() {
+    lastProbe = Date.now();
+    fetch(window.location.href, {cache: "no-store", credentials: "same-origin"})
+      .then(function (response) {
+        if (response.redirected || response.status === 403) window.location.reload();
+      })
+      .catch(function () { /* the server is still away; the stream keeps retrying */ });
+  }
+
   function watchdog() {
     var quiet = Date.now() - lastMessage;
     if (state === "connected" && quiet > SILENCE) setState("reconnecting");
     if (state === "reconnecting" && downSince !== null && Date.now() - downSince > LOST_AFTER) {
       setState("lost");
     }
+    if (state === "lost" && Date.now() - lastProbe > PROBE_EVERY) probe();
     render();
   }
 
