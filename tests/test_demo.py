@@ -386,3 +386,22 @@ def test_the_demo_serves_live_values_and_ctrl_c_leaves_nothing_running(tmp_path)
     output = (tmp_path / "honcho.log").read_text()
     for name in procfile():
         assert f"{name}.1 stopped" in output, output[-3000:]
+
+
+def test_prepare_refuses_ports_already_in_use(tmp_path):
+    assert prepare.procfile_ports(ROOT / "Procfile") == [34568, 34578, 34569, 34579, 34570, 34580]
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert prepare.busy_ports([port]) == [port]
+        result = subprocess.run(
+            [sys.executable, "-m", "dashboard.demo.prepare", "--var", str(tmp_path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "WDASH_WEB_PORT": str(port)},
+        )
+    assert result.returncode == 1
+    assert re.match(rf"Port\(s\) (\d+, )*{port} on 127.0.0.1 are in use by another program",
+                    result.stderr), result.stderr
+    assert not (tmp_path / "run.env").exists()
+    assert prepare.busy_ports([port]) == []

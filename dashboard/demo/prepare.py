@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import sys
 from pathlib import Path
@@ -27,6 +28,21 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def procfile_ports(procfile: Path) -> list[int]:
+    """The fixed ports the Procfile's simulators listen on."""
+    return [int(port) for port in re.findall(r"--(?:admin-)?port (\d+)", procfile.read_text())]
+
+
+def busy_ports(ports: list[int]) -> list[int]:
+    """Those of `ports` that another program listens on already (on 127.0.0.1)."""
+    busy = []
+    for port in ports:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                busy.append(port)
+    return busy
 
 
 def run_env(environ: dict[str, str] | os._Environ, port: int | None = None) -> dict[str, str]:
@@ -52,6 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--var", type=Path, default=BASE_DIR / "var", help="state folder")
     args = parser.parse_args(argv)
+    ports = [*procfile_ports(BASE_DIR / "Procfile"), int(os.environ.get("WDASH_WEB_PORT", 8000))]
+    busy = busy_ports(ports)
+    if busy:
+        names = ", ".join(str(port) for port in busy)
+        print(
+            f"Port(s) {names} on 127.0.0.1 are in use by another program (a demo still "
+            "running?). Stop it, or choose the web port with PORT=...",
+            file=sys.stderr,
+        )
+        return 1
     env_file = prepare(args.var)
     if os.environ.get("REDIS_URL"):
         print(f"Redis: using REDIS_URL ({os.environ['REDIS_URL']})")
