@@ -50,7 +50,7 @@ EXTEND = "mutation{extendSession{token expires error{code description}}}"
 SESSION = "query{session{expires}}"
 TAG_VALUES = (
     "query($n:[String!]!){tagValues(names:$n)"
-    "{name value{value timestamp quality{quality subStatus}} error{code description}}}"
+    "{name value{value timestamp quality{quality}} error{code description}}}"
 )
 WRITE = "mutation($i:[TagValueInput]!){writeTagValues(input:$i){name error{code description}}}"
 BROWSE = "query($f:[String]){browse(nameFilters:$f){name displayName objectType dataType}}"
