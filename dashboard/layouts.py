@@ -71,11 +71,20 @@ def _alarms(viewer: Viewer, sites, filters=()) -> Fragment:
     return Fragment("alarms", tuple(sites), filters=tuple(filters), ack_sites=ack)
 
 
+def key_tags(config: Config, site_id: str) -> list[str]:
+    """A site's key values: its first tiles panel on any dashboard, else its first tags."""
+    for board in config.dashboards:
+        for panel in board.panels:
+            if panel.kind == "tiles" and panel.site == site_id and panel.tags:
+                return list(panel.tags[:KEY_VALUES_PER_SITE])
+    return [t.name for t in config.site(site_id).tags[:KEY_VALUES_PER_SITE]]
+
+
 def overview(config: Config, viewer: Viewer) -> Layout:
     layout = Layout("Overview", viewer.visible, header=_header(viewer, viewer.visible))
     for site_id in viewer.visible:
         site = config.site(site_id)
-        tiles = [Fragment("tile", (site_id,), (t.name,)) for t in site.tags[:KEY_VALUES_PER_SITE]]
+        tiles = [Fragment("tile", (site_id,), (tag,)) for tag in key_tags(config, site_id)]
         layout.sections.append(
             Section(site.name, "site", [Fragment("summary", (site_id,)), *tiles])
         )

@@ -17,6 +17,8 @@ class OverviewPageTestCase(PlantTestCase):
         html = response.content.decode()
         assert 'data-tag="oven-unified:Oven_Zone1_Temp"' in html
         assert 'data-tag="line-classic:Conveyor_Speed"' in html
+        # key values: the site's first tiles panel, not every tag it has
+        assert 'data-tag="line-classic:Conveyor_Running"' not in html
         assert 'data-site-status="current"' in html
         # one unacknowledged HIGH alarm counted in the page header
         assert 'data-count-band="high" data-total="1" data-unack="1"' in html
