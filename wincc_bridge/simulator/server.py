@@ -12,9 +12,9 @@ from pathlib import Path
 import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route, Router
+from starlette.routing import Mount, Route, Router, WebSocketRoute
 
-from wincc_bridge.simulator import rest_v1, unified
+from wincc_bridge.simulator import rest_v1, unified, unified_ws
 from wincc_bridge.simulator.classic import PREFIX, Classic
 from wincc_bridge.simulator.faults import FaultMiddleware, face_of
 from wincc_bridge.simulator.simulation import Simulation
@@ -132,6 +132,7 @@ def main_app(sim: Simulation, listener_drop):
     router = Router(
         routes=[
             Route("/graphql", unified.app(sim), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", unified_ws.app(sim)),
             Mount("/api/v1", app=rest_v1.app(sim)),
         ],
         default=fallback,

@@ -51,7 +51,8 @@ ALARM_CODES = {"2": "Cannot resolve the alarm name",
 STATE_TEXT = {"RAISED": "Raised", "RAISED_CLEARED": "Raised/Cleared",
               "RAISED_ACKNOWLEDGED": "Raised/Acknowledged",
               "RAISED_ACKNOWLEDGED_CLEARED": "Raised/Acknowledged/Cleared",
-              "RAISED_CLEARED_ACKNOWLEDGED": "Raised/Cleared/Acknowledged"}
+              "RAISED_CLEARED_ACKNOWLEDGED": "Raised/Cleared/Acknowledged",
+              "NORMAL": "Normal", "REMOVED": "Removed"}
 CLASS_COLORS = {"Alarm": "#FF0000FF", "Warning": "#FFFF00FF", "Notification": "#FFFFFFFF"}
 LANGUAGE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
 
@@ -138,20 +139,19 @@ class Resolvers:
     # --- tags -------------------------------------------------------------------------------
 
     def tagValues(self, info, names: list[str], directRead: bool = False):
-        result = []
-        for name in names:
-            reading = self.sim.plant.read(self._plain(name))
-            if reading is None:
-                result.append({"name": name, "value": None,
-                               "error": _error("2", "Cannot resolve the tag name")})
-                continue
-            result.append({
-                "name": name,
-                "value": {"value": reading.value, "timestamp": iso_ms(reading.timestamp),
-                          "quality": quality_json(reading.quality_code)},
-                "error": None,
-            })
-        return result
+        return [self.tag_value(name) for name in names]
+
+    def tag_value(self, name: str) -> dict[str, Any]:
+        reading = self.sim.plant.read(self._plain(name))
+        if reading is None:
+            return {"name": name, "value": None,
+                    "error": _error("2", "Cannot resolve the tag name")}
+        return {
+            "name": name,
+            "value": {"value": reading.value, "timestamp": iso_ms(reading.timestamp),
+                      "quality": quality_json(reading.quality_code)},
+            "error": None,
+        }
 
     def writeTagValues(self, info, input: list, timestamp=None, quality=None):
         logged = [{"name": i["name"], "value": i["value"]} for i in input if i]
@@ -256,23 +256,30 @@ class Resolvers:
     # --- alarms -----------------------------------------------------------------------------
 
     def activeAlarms(self, info, systemNames, filterString, filterLanguage, languages):
-        for language in languages or []:
-            if not language or not LANGUAGE.match(language):
-                raise GraphQLError(f"Unsupported language {language!r}", extensions={"code": "302"})
-        if not LANGUAGE.match(filterLanguage or ""):
-            raise GraphQLError(f"Unsupported filter language {filterLanguage!r}",
-                               extensions={"code": "303"})
-        if systemNames and self.sim.system_name not in systemNames:
-            return []
+        keep, languages = self.alarm_filter(systemNames, filterString, filterLanguage, languages)
         try:
-            keep = compile_filter(filterString or "")
-            alarms = [self._alarm_json(a, languages or ["en-US"])
-                      for a in self.sim.plant.alarms.visible]
+            alarms = [self.alarm_json(a, languages) for a in self.sim.plant.alarms.visible]
             return [a for a in alarms if keep(a)]
         except FilterError as exc:
             raise GraphQLError(f"Filter syntax error: {exc}", extensions={"code": "301"}) from None
 
-    def _alarm_json(self, alarm: AlarmInstance, languages: list[str]) -> dict[str, Any]:
+    def alarm_filter(self, system_names, filter_string, filter_language, languages):
+        """(predicate over alarm JSON, languages) for activeAlarms; GraphQLError 301-303."""
+        for language in languages or []:
+            if not language or not LANGUAGE.match(language):
+                raise GraphQLError(f"Unsupported language {language!r}", extensions={"code": "302"})
+        if not LANGUAGE.match(filter_language or ""):
+            raise GraphQLError(f"Unsupported filter language {filter_language!r}",
+                               extensions={"code": "303"})
+        try:
+            keep = compile_filter(filter_string or "")
+        except FilterError as exc:
+            raise GraphQLError(f"Filter syntax error: {exc}", extensions={"code": "301"}) from None
+        if system_names and self.sim.system_name not in system_names:
+            return (lambda alarm: False), languages or ["en-US"]
+        return keep, languages or ["en-US"]
+
+    def alarm_json(self, alarm: AlarmInstance, languages: list[str]) -> dict[str, Any]:
         d = alarm.definition
         reading = self.sim.plant.read(d.tag)
         texts = len(languages)
@@ -366,8 +373,8 @@ def _root_fields(operation: OperationDefinitionNode) -> list[str]:
 
 
 def _directives(operation: OperationDefinitionNode) -> set[str]:
-    root_type = SCHEMA.mutation_type if operation.operation.value == "mutation" \
-        else SCHEMA.query_type
+    root_type = {"query": SCHEMA.query_type, "mutation": SCHEMA.mutation_type,
+                 "subscription": SCHEMA.subscription_type}[operation.operation.value]
     found: set[str] = set()
     for name in _root_fields(operation):
         field = root_type.fields.get(name) if root_type else None
@@ -376,9 +383,62 @@ def _directives(operation: OperationDefinitionNode) -> set[str]:
     return found
 
 
-def _errors(message: str, code: str) -> JSONResponse:
-    return JSONResponse({"data": None, "errors": [{"message": message,
-                                                    "extensions": {"code": code}}]})
+def refusal(message: str, code: str) -> dict[str, Any]:
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+class BadOperation(Exception):
+    """A request that cannot run: the GraphQL errors to answer with, and the HTTP status."""
+
+    def __init__(self, errors: list[dict[str, Any]], status: int = 200) -> None:
+        super().__init__(errors[0]["message"])
+        self.errors = errors
+        self.status = status
+
+
+def prepare(body: Any):
+    """(document, operation, variables, operation name) of a GraphQL request body."""
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        raise BadOperation([{"message": 'send {"query": ..., "variables": {...}}'}], 400)
+    variables = body.get("variables") or {}
+    if not isinstance(variables, dict):
+        raise BadOperation([{"message": "variables must be a JSON object"}], 400)
+    operation_name = body.get("operationName")
+    try:
+        document = parse(body["query"])
+    except GraphQLError as exc:
+        raise BadOperation([exc.formatted]) from None
+    problems = validate(SCHEMA, document)
+    if problems:
+        raise BadOperation([p.formatted for p in problems])
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        raise BadOperation([{"message": "cannot tell which operation to run"}])
+    return document, operation, variables, operation_name
+
+
+def check_access(sim: Simulation, session: Session | None, operation, variables):
+    """The refusal for a missing session or a missing right, or None; before anything runs."""
+    directives = _directives(operation)
+    if "isLoggedIn" in directives and session is None:
+        # The words of this refusal on a real server are unknown (wincc-api.md 4.4).
+        return refusal("Unauthorized", "UNAUTHENTICATED")
+    if "checkRights" in directives and not session.user.can_write:
+        sim.record(FACE, session.user.username, "+".join(_root_fields(operation)),
+                   [variables], allowed=False)
+        return refusal(f"Forbidden: user {session.user.username!r} lacks the right",
+                       "FORBIDDEN")
+    return None
+
+
+def run(sim: Simulation, session: Session | None, document, variables, operation_name):
+    """Execute a query or mutation; the response payload."""
+    result = execute(SCHEMA, document, root_value=Resolvers(sim, session).root(),
+                     variable_values=variables, operation_name=operation_name)
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [e.formatted for e in result.errors]
+    return payload
 
 
 def app(sim: Simulation):
@@ -387,40 +447,18 @@ def app(sim: Simulation):
             return JSONResponse({"errors": [{"message": "send the query with POST"}]}, 405)
         try:
             body = json.loads(await request.body())
+            document, operation, variables, operation_name = prepare(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return JSONResponse({"errors": [{"message": "the body is not valid JSON"}]}, 400)
-        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return JSONResponse({"errors": [{"message": 'send {"query": ..., "variables": ...}'}]},
-                                400)
-        variables = body.get("variables") or {}
-        operation_name = body.get("operationName")
-        try:
-            document = parse(body["query"])
-        except GraphQLError as exc:
-            return JSONResponse({"errors": [exc.formatted]})
-        problems = validate(SCHEMA, document)
-        if problems:
-            return JSONResponse({"errors": [p.formatted for p in problems]})
-        operation = get_operation_ast(document, operation_name)
-        if operation is None:
-            return JSONResponse({"errors": [{"message": "cannot tell which operation to run"}]})
+        except BadOperation as exc:
+            return JSONResponse({"errors": exc.errors}, exc.status)
         if operation.operation.value == "subscription":
-            return JSONResponse({"errors": [{"message": "subscriptions are not served"}]})
-        directives = _directives(operation)
+            return JSONResponse({"errors": [{"message": "subscriptions are served over "
+                                             "WebSocket (graphql-transport-ws) only"}]})
         session = sim.session(bearer(request.headers.get("authorization", "")))
-        if "isLoggedIn" in directives and session is None:
-            # The words of this refusal on a real server are unknown (wincc-api.md 4.4).
-            return _errors("Unauthorized", "UNAUTHENTICATED")
-        if "checkRights" in directives and not session.user.can_write:
-            sim.record(FACE, session.user.username, "+".join(_root_fields(operation)),
-                       [variables], allowed=False)
-            return _errors(f"Forbidden: user {session.user.username!r} lacks the right",
-                           "FORBIDDEN")
-        result = execute(SCHEMA, document, root_value=Resolvers(sim, session).root(),
-                         variable_values=variables, operation_name=operation_name)
-        payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [e.formatted for e in result.errors]
-        return JSONResponse(payload)
+        refused = check_access(sim, session, operation, variables)
+        if refused is not None:
+            return JSONResponse(refused)
+        return JSONResponse(run(sim, session, document, variables, operation_name))
 
     return endpoint
