@@ -103,25 +103,32 @@ class LiveHub:
 
     async def connect(self, fragments: list[Fragment]) -> Client:
         """Register a stream; its first frame should be `snapshot(client)`."""
-        if not self._tasks:
-            self._start()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(2.0):
-                await self._subscribed.wait()
         client = Client(fragments, self.queue_size)
-        async with self._lock:
-            # A site is (re)read when new, or when this client shows a trend nobody watched
-            # (trends are only kept current for watched tags).
-            stale_trends = {
-                site for f in fragments for site in f.sites
-                if site in self.states and not set(f.trend_tags) <= self._trend_tags(site)
-            }
-            await self._load([s for s in client.sites if s not in self.states or s in stale_trends])
-            self.clients.add(client)
-            for fragment in fragments:
-                self.watchers.setdefault(fragment, set()).add(client)
-            for site in client.sites:
-                self.site_clients.setdefault(site, set()).add(client)
+        # Counted at once, so another stream leaving meanwhile does not stop the hub.
+        self.clients.add(client)
+        try:
+            if not self._tasks:
+                self._start()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2.0):
+                    await self._subscribed.wait()
+            async with self._lock:
+                # A site is (re)read when new, or when this client shows a trend nobody
+                # watched (trends are only kept current for watched tags).
+                stale_trends = {
+                    site for f in fragments for site in f.sites
+                    if site in self.states and not set(f.trend_tags) <= self._trend_tags(site)
+                }
+                await self._load(
+                    [s for s in client.sites if s not in self.states or s in stale_trends]
+                )
+                for fragment in fragments:
+                    self.watchers.setdefault(fragment, set()).add(client)
+                for site in client.sites:
+                    self.site_clients.setdefault(site, set()).add(client)
+        except BaseException:
+            await self.disconnect(client)
+            raise
         return client
 
     async def disconnect(self, client: Client) -> None:
@@ -167,15 +174,16 @@ class LiveHub:
         ]
 
     async def stop(self) -> None:
+        # Taken before any await: a stream opening meanwhile starts a fresh subscriber.
         tasks, self._tasks = self._tasks, []
+        client, self._redis = self._redis, None
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._redis is not None:
-            await self._redis.aclose()
-            self._redis = None
+        if client is not None:
+            await client.aclose()
 
     async def _listen(self) -> None:
         backoff = 0.5
@@ -290,6 +298,8 @@ class LiveHub:
                 alarms=bool(change.get("alarms")), health=bool(change.get("health")),
             )
             results = await pipe.execute()
+            if self.states.get(site_id) is not state:
+                return  # its last watcher left while we read
             if tags:
                 for tag, raw_value in zip(tags, results.pop(0), strict=True):
                     if raw_value is None:
@@ -325,7 +335,9 @@ class LiveHub:
             if not self.redis_ok:
                 self.redis_ok = True
             for site, mapping in zip(sites, results, strict=True):
-                state = self.states[site]
+                state = self.states.get(site)
+                if state is None:
+                    continue  # its last watcher left while we read
                 apply_site_reads(state, ["health"], [mapping], now)
                 self._health_changed(site, now)
 

@@ -135,3 +135,18 @@ def test_everyone_gets_a_snapshot_after_redis_returns(tmp_path, settings):
     finally:
         server.stop()
         settings.WINCC_CONFIG = livedata.ORIGINAL_CONFIG
+
+
+def test_a_stream_opening_while_the_last_one_leaves_still_gets_changes(plant, redis_url):
+    async def main():
+        hub = LiveHub(redis_url)
+        first = await hub.connect([TILE])
+        second, _ = await asyncio.gather(hub.connect([TILE]), hub.disconnect(first))
+        assert hub._tasks  # the subscriber runs for the stream that stayed
+        hub.snapshot(second)
+        livedata.put_value(plant, "oven-unified", "Oven_Zone1_Temp", 171.5)
+        livedata.publish(plant, "oven-unified", tags=["Oven_Zone1_Temp"])
+        assert await frames_until(second, b"171.5")
+        await hub.disconnect(second)
+
+    asyncio.run(main())
