@@ -278,7 +278,8 @@ def main(argv: Sequence[str] | None = None, environ: Any = None) -> int:
 
 def _run(args: argparse.Namespace, environ: Any) -> int:
     def out(data: dict) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+        # ASCII with \u escapes: the same JSON whatever encoding the terminal uses.
+        sys.stdout.write(json.dumps(data, default=str) + "\n")
 
     try:
         with open_client(settings_from(args, environ)) as client:

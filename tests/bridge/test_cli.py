@@ -414,3 +414,13 @@ def test_server_words_stay_on_one_line(plain_server, capsys) -> None:
     assert code == 5
     assert err.count("\n") == 1
     assert "Line one Line two at Service.Read()" in err
+
+
+def test_output_is_ascii_json(plain_server, capsys) -> None:
+    plain_server.route(
+        "POST", VALUES, Reply(body=[{"variableName": "Ofen_Temp", "value": "200 °C"}])
+    )
+    cli.main(["--dialect", "classic", "--url", plain_server.url, "read", "Ofen_Temp"], environ={})
+    out = capsys.readouterr().out
+    assert out.isascii()
+    assert json.loads(out)["value"] == "200 °C"
