@@ -36,6 +36,8 @@ BACKOFF_START = 0.2
 BACKOFF_MAX = 2.0
 # Answers a proxy or a restarting server gives; a read may succeed a moment later.
 _RETRY_STATUSES = frozenset({502, 503, 504})
+# Answers meaning "no such endpoint here" (not found, method not allowed, not implemented).
+_MISSING_STATUSES = frozenset({404, 405, 501})
 
 
 class PermissionRefused(AuthError):
@@ -98,8 +100,9 @@ class Transport:
         """The decoded JSON answer (None for an empty body); failures raise WinCCError.
 
         `read` allows retries after a refused or dropped connection or a 502/503/504
-        (never after a timeout); `missing` is the sentence for a 404 (raised as
-        NotSupportedError); `body_statuses` are error statuses whose body the caller reads.
+        (never after a timeout); `missing` is the sentence for a missing endpoint (404, 405,
+        501; raised as NotSupportedError); `body_statuses` are error statuses whose body
+        the caller reads.
         """
         retries = max(self.settings.read_retries, 0) if read else 0
         pause = BACKOFF_START
@@ -200,7 +203,7 @@ class Transport:
         if 300 <= status < 400:
             target = response.headers.get("location", "elsewhere")
             raise self.protocol_error(f"HTTP {status}, a redirect to {target}")
-        if status == 404 and missing:
+        if status in _MISSING_STATUSES and missing:
             raise NotSupportedError(missing, server=self.server)
         if status in _RETRY_STATUSES:
             raise ConnectError(

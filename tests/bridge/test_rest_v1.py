@@ -8,7 +8,13 @@ import httpx
 import pytest
 import respx
 
-from wincc_bridge.client import AuthError, ConnectionSettings, ProtocolError, open_client
+from wincc_bridge.client import (
+    AuthError,
+    ConnectionSettings,
+    NotSupportedError,
+    ProtocolError,
+    open_client,
+)
 from wincc_bridge.dialects.rest_v1 import MAX_QUERY_CHARS
 from wincc_bridge.models import AlarmState, Quality
 
@@ -230,3 +236,10 @@ def test_browse(seed) -> None:
         [item] = c.browse("Oven*")
     assert route.calls[0].request.url.params["pattern"] == "Oven*"
     assert (item.name, item.display_name, item.data_type) == ("Oven_Zone1_Temp", "Zone 1", "float")
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+def test_server_without_acknowledge_endpoint(seed, status) -> None:
+    seed.post("/alarms/acknowledge").respond(status)
+    with client() as c, pytest.raises(NotSupportedError, match="no acknowledge endpoint"):
+        c.acknowledge([("A", 1)])

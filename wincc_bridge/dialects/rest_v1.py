@@ -100,7 +100,12 @@ class RestV1Client(WinCCClient):
         answered: dict[tuple[str, int], str | None] = {}
         confirmed_all = True
         if sent:
-            body = self._http.request("POST", "/alarms/acknowledge", json_body={"alarms": sent})
+            body = self._http.request(
+                "POST",
+                "/alarms/acknowledge",
+                json_body={"alarms": sent},
+                missing=f"{self.server} has no acknowledge endpoint (/api/v1/alarms/acknowledge)",
+            )
             items = self._list(body, "results")
             # An empty answer to an accepted request confirms every item.
             confirmed_all = not items
