@@ -151,7 +151,7 @@ def test_unified_tokens_expire_after_the_configured_lifetime(plain):
 
 def test_fault_and_scenario_flags_at_start(tmp_path):
     sim = start_simulator(tmp_path, http=True, tags=60, stopped=True, bad_quality=["Tank_Level"],
-                          latency_ms=20, freeze=True, chatter=True)
+                          latency_ms=20, freeze=True, chatter=True, no_classic_alarms=True)
     try:
         faults = sim.state("Tank_Level")["faults"]
         assert faults["listener"] == "stopped" and faults["bad_quality"] == ["Tank_Level"]
@@ -164,5 +164,9 @@ def test_fault_and_scenario_flags_at_start(tmp_path):
             answer = client.get("/api/v1/tags?names=Tank_Level",
                                 headers={"Authorization": f"Bearer {sim.users.ro.token}"})
             assert answer.json()["tags"][0]["quality"] == "bad"
+            # A V7.5/V8.0 server: no alarmLogging endpoints.
+            messages = client.get("/WinCCRestService/alarmLogging/MessageList/ActiveAlarms",
+                                  auth=(sim.users.ro.username, sim.users.ro.password))
+            assert messages.status_code == 404
     finally:
         sim.stop()

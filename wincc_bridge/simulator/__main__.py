@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     p.add_argument("--cert-dir", type=Path, default=Path("var/wincc-sim"),
                    help="where the self-signed certificate (wincc-sim.pem) and key are kept")
-    p.add_argument("--admin-port", type=int, default=34569 + 100,
+    p.add_argument("--admin-port", type=int, default=34669,
                    help="admin listener port on 127.0.0.1, 0 for any (default 34669)")
     p.add_argument("--seed", type=int, default=1, help="plant seed (default 1)")
     p.add_argument("--tags", type=int, default=200,

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from wincc_bridge.simulator.alarms import ALARM_CLASSES
 from wincc_bridge.simulator.plant import Reading, WriteError
 from wincc_bridge.simulator.simulation import Simulation
 from wincc_bridge.simulator.tags import CLASSIC_DATA_TYPES
@@ -331,8 +332,6 @@ class Classic:
         return JSONResponse(_rest_filter())
 
     async def message_classes(self, request, user):
-        from wincc_bridge.simulator.alarms import ALARM_CLASSES
-
         items = [{"name": n, "acknowledgeRequired": ack} for n, ack in ALARM_CLASSES.items()]
         return JSONResponse(_page(request, items))
 
