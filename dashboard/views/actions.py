@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -30,9 +32,14 @@ def _text(request: HttpRequest, field: str, limit: int) -> str:
     return value
 
 
+def _instance(text: str) -> int | None:
+    """A WinCC alarm instance id: 0 or more, at most 18 ASCII digits (the column's range)."""
+    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None
+
+
 def _request(request: HttpRequest) -> ack.AckRequest:
-    instance = request.POST.get("instance", "").strip()
-    if not instance.isdigit():
+    instance = _instance(request.POST.get("instance", "").strip())
+    if instance is None:
         raise BadRequest("the field 'instance' must be a whole number")
     seen = _text(request, "state", 32)
     try:
@@ -45,7 +52,7 @@ def _request(request: HttpRequest) -> ack.AckRequest:
     return ack.AckRequest(
         site_id=_text(request, "site", SITE_MAX),
         name=_text(request, "name", NAME_MAX),
-        instance_id=int(instance),
+        instance_id=instance,
         seen_state=seen_state,
         comment=comment,
         remote_addr=client_address(request),
@@ -55,11 +62,10 @@ def _request(request: HttpRequest) -> ack.AckRequest:
 
 def _partial_request(request: HttpRequest) -> ack.AckRequest:
     """What a refused request named, cut to the columns' sizes, for its audit row."""
-    instance = request.POST.get("instance", "")
     return ack.AckRequest(
         site_id=request.POST.get("site", "")[:SITE_MAX],
         name=request.POST.get("name", "")[:NAME_MAX],
-        instance_id=int(instance) if instance.isdigit() and len(instance) < 18 else 0,
+        instance_id=_instance(request.POST.get("instance", "").strip()) or 0,
         seen_state=AlarmState.NORMAL,
         comment=request.POST.get("comment", "")[:COMMENT_MAX],
         remote_addr=client_address(request),

@@ -79,21 +79,23 @@ class AcknowledgeRefusedTestCase(SitesConfigured, BaseTestCase):
     def test_malformed_fields_get_400_naming_the_field(self):
         self.client.force_login(self.operator)
         alarm = self.seed_alarm()
-        cases = {
-            "name": {"name": ""},
-            "instance": {"instance": "one"},
-            "state": {"state": "gone-fishing"},
-            "comment": {"comment": "x" * 1001},
-        }
-        for field, bad in cases.items():
-            with self.subTest(field=field):
+        cases = [
+            ("name", {"name": ""}),
+            ("instance", {"instance": "one"}),
+            ("instance", {"instance": "²"}),
+            ("instance", {"instance": "1" * 19}),
+            ("state", {"state": "gone-fishing"}),
+            ("comment", {"comment": "x" * 1001}),
+        ]
+        for field, bad in cases:
+            with self.subTest(bad=bad):
                 response = self.ack_post(alarm, **bad)
                 assert response.status_code == 400
                 assert field.encode() in response.content
         assert self.ack_post(None).status_code == 400
         results = set(AuditEntry.objects.values_list("result", flat=True))
         assert results == {Result.ERROR}
-        assert AuditEntry.objects.count() == 5
+        assert AuditEntry.objects.count() == len(cases) + 1
         self.assert_nothing_sent(alarm)
 
     def test_unknown_site_gets_404(self):
