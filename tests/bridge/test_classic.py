@@ -356,3 +356,9 @@ def test_ping_falls_back_to_a_value_read(wincc) -> None:
     with client() as c:
         c.ping()
     assert values.called
+
+
+def test_server_without_a_tag_list(wincc) -> None:
+    wincc.get("/tagManagement/variables").respond(404)
+    with client() as c, pytest.raises(NotSupportedError, match="does not list its tags"):
+        c.browse()

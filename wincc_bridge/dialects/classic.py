@@ -122,7 +122,11 @@ class ClassicClient(WinCCClient):
 
     def browse(self, pattern: str = "*") -> list[BrowseItem]:
         body = self._http.request(
-            "GET", "/tagManagement/variables", params={"variableName": pattern}, read=True
+            "GET",
+            "/tagManagement/variables",
+            params={"variableName": pattern},
+            read=True,
+            missing=f"{self.server} does not list its tags over REST (/tagManagement/variables)",
         )
         found = []
         for raw in self._items(body, "a list of tags"):

@@ -78,7 +78,13 @@ class RestV1Client(WinCCClient):
         return results
 
     def browse(self, pattern: str = "*") -> list[BrowseItem]:
-        body = self._http.request("GET", "/browse", params={"pattern": pattern}, read=True)
+        body = self._http.request(
+            "GET",
+            "/browse",
+            params={"pattern": pattern},
+            read=True,
+            missing=f"{self.server} has no tag browser (/api/v1/browse)",
+        )
         return [
             BrowseItem(
                 name=item["name"],
