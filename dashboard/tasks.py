@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from dashboard.celery import JOURNAL_TASK, POLL_TASK, app, redis_client
 from wincc_bridge.poller import Backoff, Pollers
 
-# One set of pollers (clients and snapshots) per worker process, made on its first poll.
+# Per worker process, made on first use (after the pool forked): one Redis connection pool,
+# and the pollers with their WinCC clients and snapshots.
+_redis: redis.Redis | None = None
 _pollers: Pollers | None = None
+
+
+def connection() -> redis.Redis:
+    global _redis
+    if _redis is None:
+        _redis = redis_client()
+    return _redis
 
 
 def pollers() -> Pollers:
@@ -19,7 +29,7 @@ def pollers() -> Pollers:
 
         _pollers = Pollers(
             get_config().sites,
-            redis_client(),
+            connection(),
             backoff=Backoff(cap=settings.POLL_BACKOFF_CAP_SECONDS),
             overrun=(SoftTimeLimitExceeded,),
         )
@@ -36,8 +46,4 @@ def poll_site(site_id: str) -> str:
 def persist_journal() -> int:
     from dashboard.journal import persist_journal as persist
 
-    r = redis_client()
-    try:
-        return persist(r, claim_idle_ms=int(settings.JOURNAL_CLAIM_IDLE_SECONDS * 1000))
-    finally:
-        r.close()
+    return persist(connection(), claim_idle_ms=int(settings.JOURNAL_CLAIM_IDLE_SECONDS * 1000))
