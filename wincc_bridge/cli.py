@@ -53,7 +53,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> argparse.ArgumentParser:
     connection = argparse.ArgumentParser(add_help=False)
     _connection_options(connection, argparse.SUPPRESS)
     parser = _Parser(
@@ -176,7 +176,7 @@ def _ack_tag(text: str) -> AckTag:
     return AckTag(tag=name, value=_value(value) if sep else 1)
 
 
-def settings_from(args: argparse.Namespace, environ: Any) -> ConnectionSettings:
+def _settings(args: argparse.Namespace, environ: Any) -> ConnectionSettings:
     ack_tag = getattr(args, "ack_tag", None)
     return ConnectionSettings(
         dialect=args.dialect,
@@ -193,7 +193,7 @@ def settings_from(args: argparse.Namespace, environ: Any) -> ConnectionSettings:
     )
 
 
-def run(client: WinCCClient, args: argparse.Namespace, out: Callable[[dict], None]) -> int:
+def _command(client: WinCCClient, args: argparse.Namespace, out: Callable[[dict], None]) -> int:
     """Carry out the command; the exit code for per-item outcomes (errors raise)."""
     if args.command == "ping":
         client.ping()
@@ -202,7 +202,7 @@ def run(client: WinCCClient, args: argparse.Namespace, out: Callable[[dict], Non
     if args.command == "read":
         values = client.read_tags(args.tags)
         for value in values:
-            out({**value.to_json(), "timestamp": iso_time(value.timestamp)})
+            out({**value.to_json(), "timestamp": _time(value.timestamp)})
         return ITEMS_FAILED if any(v.error is not None for v in values) else OK
     if args.command == "browse":
         for item in client.browse(args.pattern):
@@ -217,7 +217,7 @@ def run(client: WinCCClient, args: argparse.Namespace, out: Callable[[dict], Non
         return OK
     if args.command == "alarms":
         for alarm in client.active_alarms():
-            out(alarm_json(alarm))
+            out(_alarm_line(alarm))
         return OK
     if args.command == "ack":
         results = client.acknowledge([(args.name, args.instance)])
@@ -228,14 +228,14 @@ def run(client: WinCCClient, args: argparse.Namespace, out: Callable[[dict], Non
     return ITEMS_FAILED if not results or any(not r.ok for r in results) else OK
 
 
-def alarm_json(alarm: Alarm) -> dict[str, Any]:
+def _alarm_line(alarm: Alarm) -> dict[str, Any]:
     data = alarm.to_json()
     for key in ("raise_time", "ack_time", "clear_time"):
-        data[key] = iso_time(getattr(alarm, key))
+        data[key] = _time(getattr(alarm, key))
     return {key: data[key] for key in ALARM_FIELDS}
 
 
-def iso_time(stamp: datetime | None) -> str | None:
+def _time(stamp: datetime | None) -> str | None:
     """UTC with milliseconds and Z, as WinCC writes times; microseconds only if present."""
     if stamp is None:
         return None
@@ -243,7 +243,7 @@ def iso_time(stamp: datetime | None) -> str | None:
     return stamp.astimezone(UTC).replace(tzinfo=None).isoformat(timespec=precision) + "Z"
 
 
-def exit_code(exc: WinCCError) -> int:
+def _exit_code(exc: WinCCError) -> int:
     if isinstance(exc, AuthError):
         return AUTH
     if isinstance(exc, ConnectError):
@@ -256,7 +256,7 @@ def exit_code(exc: WinCCError) -> int:
 
 def main(argv: Sequence[str] | None = None, environ: Any = None) -> int:
     environ = os.environ if environ is None else environ
-    parser = build_parser()
+    parser = _build_parser()
     args = parser.parse_args(argv)
     for option in ("dialect", "url"):
         if getattr(args, option) is None:
@@ -282,12 +282,12 @@ def _run(args: argparse.Namespace, environ: Any) -> int:
         sys.stdout.write(json.dumps(data, default=str) + "\n")
 
     try:
-        with open_client(settings_from(args, environ)) as client:
-            code = run(client, args, out)
+        with open_client(_settings(args, environ)) as client:
+            code = _command(client, args, out)
     except WinCCError as exc:
         sys.stdout.flush()
         sentence = " ".join(str(exc).split())  # one line, even with a server's words in it
         sys.stderr.write(f"wincc-bridge: {sentence}\n")
-        return exit_code(exc)
+        return _exit_code(exc)
     sys.stdout.flush()
     return code
