@@ -514,3 +514,12 @@ def test_login_query_the_server_does_not_know_is_a_protocol_error(unified) -> No
     unified.on("login", {"errors": [{"message": 'Cannot query field "login" on type "Mutation".'}]})
     with client() as c, pytest.raises(ProtocolError):
         c.ping()
+
+
+def test_expiry_already_past_by_our_clock_is_not_chased(unified) -> None:
+    unified.on("login", {"data": {"login": {"token": "t", "expires": "2000-01-01T00:00:00Z"}}})
+    unified.on("tagValues", {"data": {"tagValues": []}})
+    with client() as c:
+        c.read_tags(["T1"])
+        c.read_tags(["T1"])
+    assert unified.fields() == ["login", "tagValues", "tagValues"]

@@ -211,10 +211,12 @@ class UnifiedClient(WinCCClient):
         self._token = token
         self._http.set_header("Authorization", f"Bearer {token}")
         until = wire_time(expires)
-        if until is None:
+        lifetime = (until - datetime.now(UTC)).total_seconds() if until else 0.0
+        if lifetime <= 0:
+            # No expiry, or one already past by our clock (the server's clock differs):
+            # rely on the one re-login after an authentication error instead.
             self._refresh_at = None
             return
-        lifetime = (until - datetime.now(UTC)).total_seconds()
         self._refresh_at = time.monotonic() + lifetime - min(REFRESH_MARGIN, lifetime / 5)
 
     def _login(self) -> None:
