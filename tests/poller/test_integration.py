@@ -283,3 +283,14 @@ def test_worker_heartbeat_goes_away_with_the_worker(plant):
     for group in groups:  # no pool child or other stray process is left
         with pytest.raises(ProcessLookupError):
             os.killpg(group, 0)
+
+
+def test_a_poll_past_its_time_limit_is_stopped_and_recorded(plant):
+    # Each request answers within the 2 s timeout, but login, tags and alarms together take
+    # longer than the soft limit (2 x timeout + 1 s).
+    plant.sim.set_faults(latency_ms=1900)
+    processes = plant.start(only=("oven-unified",))
+    failing = plant.wait(lambda: (h := plant.health("oven-unified")) and h.failures and h,
+                         timeout=30)
+    assert failing.last_error == "the poll did not finish within its time limit of 5 s"
+    assert processes.worker.poll() is None
