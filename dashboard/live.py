@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from dashboard import siteconfig
 from dashboard.panels import (
+    TREND_SAMPLES,
     Fragment,
     Freshness,
     RenderContext,
@@ -292,7 +293,7 @@ class LiveHub:
                 pipe.hmget(store.site_values(site_id), tags)
             trend_tags = [t for t in tags if t in watched]
             for tag in trend_tags:
-                pipe.lrange(store.site_trend(site_id, tag), 0, 599)
+                pipe.lrange(store.site_trend(site_id, tag), 0, TREND_SAMPLES - 1)
             parts = queue_site_reads(
                 pipe, state.config, (), values=False,
                 alarms=bool(change.get("alarms")), health=bool(change.get("health")),

@@ -12,6 +12,6 @@ urlpatterns = [
     # One stream (or poll) per page: /live/stream/<page>/[<dashboard id>/]
     path("live/stream/<str:page>/", stream.stream, name="live-stream"),
     path("live/stream/<str:page>/<str:arg>/", stream.stream, name="live-stream"),
-    path("live/poll/<str:page>/", pages.poll, name="live-poll"),
-    path("live/poll/<str:page>/<str:arg>/", pages.poll, name="live-poll"),
+    path("live/poll/<str:page>/", stream.poll, name="live-poll"),
+    path("live/poll/<str:page>/<str:arg>/", stream.poll, name="live-poll"),
 ]

@@ -1,4 +1,4 @@
-"""The pages: overview, dashboards, alarm list, site health, and their polling fallback.
+"""The pages: overview, dashboards, alarm list, site health.
 
 Each page renders its fragments inline from one Redis pipeline read, then keeps them live
 over the page's one SSE stream, or by polling `?transport=poll` for networks whose
@@ -14,10 +14,9 @@ import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 
 from dashboard import layouts, panels, permissions, siteconfig
 from wincc_bridge import store
@@ -131,30 +130,3 @@ def alarms(request):
 @login_required
 def sites(request):
     return render_page(request, "sites", "", _viewer(request))
-
-
-def poll(request, page: str, arg: str = ""):
-    """The polling fallback: every fragment of the page as out-of-band swaps, plus pulses."""
-    from dashboard.views.stream import PAGES, viewer_for
-
-    if page not in PAGES:
-        raise Http404("no such page")
-    viewer = viewer_for(request, page)
-    if viewer is None:
-        return HttpResponse("You may not watch this page.", status=403, content_type="text/plain")
-    config = siteconfig.get_config()
-    try:
-        layout = layouts.for_page(page, arg, config, viewer, request.GET)
-    except layouts.BadFilter as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain")
-    if layout is None:
-        raise Http404("There is no such dashboard in the configuration.")
-    html, pulses, _ = read_page(layout, config)
-    body = format_html_join(
-        "", '<div id="{}" hx-swap-oob="innerHTML">{}</div>',
-        ((name, content) for name, content in html.items()),
-    ) + format_html('<template id="pulses" hx-swap-oob="true" data-pulses="{}"></template>',
-                    json.dumps(pulses))
-    response = HttpResponse(body)
-    response["Cache-Control"] = "no-store"
-    return response

@@ -1,4 +1,5 @@
-"""The live stream: one async SSE endpoint per page, fed by the process's live hub.
+"""The live transports: one async SSE stream per page, fed by the process's live hub, and
+the polling fallback (`?transport=poll`) for networks whose proxies break SSE.
 
 Rights are checked once, when the stream opens; the loop then only moves bytes the hub
 rendered. A stream ends after LIVE_STREAM_MAX_SECONDS so the browser reconnects and the
@@ -8,13 +9,16 @@ rights (and a wall screen's token) are checked again.
 from __future__ import annotations
 
 import asyncio
+import json
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.utils.html import format_html, format_html_join
 
-from dashboard import layouts, siteconfig
+from dashboard import layouts, permissions, siteconfig
 from dashboard.live import Client, LiveHub, get_hub, keepalive_frame
+from dashboard.views import pages
 from dashboard.views.wall import wall_screen_viewer
 from wincc_bridge.models import utcnow
 
@@ -26,9 +30,7 @@ def viewer_for(request, page: str) -> layouts.Viewer | None:
     config = siteconfig.get_config()
     if page == "wall":
         return wall_screen_viewer(request, config)
-    from dashboard.permissions import can_view_any
-
-    if not can_view_any(request.user):
+    if not permissions.can_view_any(request.user):
         return None
     return layouts.Viewer.for_user(request.user, config)
 
@@ -85,3 +87,28 @@ async def events(hub: LiveHub, client: Client):
     finally:
         # Also on asyncio.CancelledError (the browser went away), which propagates.
         await hub.disconnect(client)
+
+
+def poll(request, page: str, arg: str = ""):
+    """The polling fallback: every fragment of the page as out-of-band swaps, plus pulses."""
+    if page not in PAGES:
+        raise Http404("no such page")
+    viewer = viewer_for(request, page)
+    if viewer is None:
+        return HttpResponse("You may not watch this page.", status=403, content_type="text/plain")
+    config = siteconfig.get_config()
+    try:
+        layout = layouts.for_page(page, arg, config, viewer, request.GET)
+    except layouts.BadFilter as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    if layout is None:
+        raise Http404("There is no such dashboard in the configuration.")
+    html, pulses, _ = pages.read_page(layout, config)
+    body = format_html_join(
+        "", '<div id="{}" hx-swap-oob="innerHTML">{}</div>',
+        ((name, content) for name, content in html.items()),
+    ) + format_html('<template id="pulses" hx-swap-oob="true" data-pulses="{}"></template>',
+                    json.dumps(pulses))
+    response = HttpResponse(body)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from dashboard import layouts, permissions, siteconfig
 from dashboard.models import WallScreen
+from dashboard.views.pages import render_page
 
 SESSION_KEY = "wall_screen_id"
 # A wall screen runs for weeks; its session must outlive the desk's idle expiry.
@@ -35,8 +36,6 @@ def wall_screen_viewer(request, config) -> layouts.Viewer | None:
 
 
 def wall(request, dashboard_id: str) -> HttpResponse:
-    from dashboard.views.pages import render_page
-
     token = request.GET.get("token")
     if token:
         screen = WallScreen.for_token(token)
