@@ -85,7 +85,7 @@ run: export DEMO_PASSWORD ?= demo
 run: export WDASH_WEB_PORT := $(PORT)
 run: export LOG_LEVEL ?= WARNING
 run: setup $(if $(REDIS_URL),,redis-server)
-	$(BIN)/python -m dashboard.demo.prepare
+	$(BIN)/python -m dashboard.demo.prepare --check-ports
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_setup

@@ -396,7 +396,8 @@ def test_prepare_refuses_ports_already_in_use(tmp_path):
         port = server.getsockname()[1]
         assert prepare.busy_ports([port]) == [port]
         result = subprocess.run(
-            [sys.executable, "-m", "dashboard.demo.prepare", "--var", str(tmp_path)],
+            [sys.executable, "-m", "dashboard.demo.prepare", "--var", str(tmp_path),
+             "--check-ports"],
             cwd=ROOT, capture_output=True, text=True, timeout=60,
             env={**os.environ, "WDASH_WEB_PORT": str(port)},
         )

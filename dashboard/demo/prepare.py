@@ -5,7 +5,7 @@ the configuration is complete (and checked by `migrate`) before any process star
 Without REDIS_URL the demo runs a private redis-server (a Procfile entry, so Ctrl-C stops
 it too) on a free local port picked here; with REDIS_URL that server is used instead.
 
-Usage: python -m dashboard.demo.prepare [--var DIR]
+Usage: python -m dashboard.demo.prepare [--var DIR] [--check-ports]
 """
 
 from __future__ import annotations
@@ -67,9 +67,12 @@ def prepare(var_dir: Path, environ=os.environ) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--var", type=Path, default=BASE_DIR / "var", help="state folder")
+    parser.add_argument(
+        "--check-ports", action="store_true", help="fail when the demo's ports are taken"
+    )
     args = parser.parse_args(argv)
     ports = [*procfile_ports(BASE_DIR / "Procfile"), int(os.environ.get("WDASH_WEB_PORT", 8000))]
-    busy = busy_ports(ports)
+    busy = busy_ports(ports) if args.check_ports else []
     if busy:
         names = ", ".join(str(port) for port in busy)
         print(
