@@ -132,6 +132,8 @@ def test_any_bytes_answer_gives_results_or_a_documented_error(raw) -> None:
         mock.route().respond(200, content=raw)
         for dialect in ("classic", "unified", "rest-v1"):
             try:
-                run(dialect, "read")
+                values = run(dialect, "read")
             except WinCCError as exc:
                 assert str(exc)
+            else:
+                assert [v.name for v in values] == ["A", "B"]
