@@ -71,6 +71,10 @@ class AckOutcome:
         return False
 
 
+class NotPermitted(Exception):
+    """The person may not acknowledge on the site."""
+
+
 class UnknownSite(Exception):
     """The site is not in the configuration."""
 
@@ -106,16 +110,17 @@ def _record(user, req: AckRequest, result: str, message: str, alarm: Alarm | Non
 
 
 def record_refusal(user, req: AckRequest, result: str, message: str) -> AuditEntry:
-    """An attempt stopped before any alarm was looked at (no permission, bad site)."""
+    """An attempt stopped before any alarm was looked at: no permission, a malformed
+    request, an unknown site."""
     return _record(user, req, result, message)
 
 
 def acknowledge(user, req: AckRequest) -> AckOutcome:
-    """Acknowledge `req` for `user`. Raises PermissionError (recorded as denied) when the user
+    """Acknowledge `req` for `user`. Raises NotPermitted (recorded as denied) when the user
     may not acknowledge on the site and UnknownSite (recorded) when the site does not exist."""
     if not permissions.can_acknowledge(user, req.site_id):
         record_refusal(user, req, Result.DENIED, "No permission to acknowledge on this site.")
-        raise PermissionError(req.site_id)
+        raise NotPermitted(req.site_id)
     site = get_config().site(req.site_id)
     if site is None:
         record_refusal(user, req, Result.ERROR, f"Unknown site {req.site_id!r}.")

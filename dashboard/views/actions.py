@@ -94,7 +94,7 @@ def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(f"Malformed request: {exc}.", content_type="text/plain")
     try:
         outcome = ack.acknowledge(user, req)
-    except PermissionError:
+    except ack.NotPermitted:
         return _forbidden()
     except ack.UnknownSite:
         return HttpResponse(f"Unknown site {req.site_id!r}.", status=404,
