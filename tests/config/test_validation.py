@@ -376,3 +376,12 @@ def test_validation_is_fast_for_a_large_plant():
     started = time.perf_counter()
     assert problems_of(json.loads(json.dumps(data))) == []
     assert time.perf_counter() - started < 5
+
+
+def test_the_schema_is_a_valid_json_schema():
+    from jsonschema import Draft202012Validator
+
+    from wincc_bridge.config_validation import schema
+
+    Draft202012Validator.check_schema(schema())
+    assert schema()["properties"]["sites"]["minItems"] == 1
