@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -54,6 +55,16 @@ def test_bad_options_end_with_a_clear_message(tmp_path, args, words):
     result = run_script(tmp_path, "--http", "--port", "0", "--admin-port", "0", *args)
     assert result.returncode == 2
     assert words in result.stderr
+
+
+def test_a_port_in_use_ends_with_a_clear_message(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_script(tmp_path, "--http", "--port", str(port), "--admin-port", "0")
+    assert result.returncode == 1
+    assert "cannot listen" in result.stderr and "in use" in result.stderr
 
 
 def test_the_console_script_serves_with_demo_defaults_and_stops_on_sigterm(tmp_path):

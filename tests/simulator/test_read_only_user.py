@@ -81,6 +81,8 @@ def test_read_only_user_is_refused_and_the_plant_does_not_change(sim, client, at
     assert snapshot(sim) == before
     [logged] = sim.requests_log()
     assert (logged["user"], logged["allowed"]) == (sim.users.ro.username, False)
+    assert logged["action"] in ("write", "acknowledge", "reset")
+    assert logged["items"][0]["name"] in (SETPOINT, ALARM, f"Ack_{ALARM}")
 
 
 def test_the_read_write_user_passes_the_same_checks(sim, client):

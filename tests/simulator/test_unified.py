@@ -163,3 +163,16 @@ def test_malformed_graphql_requests_get_clear_errors(sim, client):
     assert client.post("/graphql", content=b"{").status_code == 400
     assert client.post("/graphql", json={"variables": {}}).status_code == 400
     assert client.get("/graphql").status_code == 405
+
+
+def test_variables_that_do_not_fit_the_schema_are_refused_clearly(sim, client):
+    for who in ("ro", "rw"):
+        user = getattr(sim.users, who)
+        token = login(client, user.username, user.password)
+        body = gql(client, WRITE, {"i": {"nom": "Oven_Zone1_Setpoint"}}, token)
+        assert body["errors"][0]["message"]
+        assert body["data"] is None
+    assert sim.value("Oven_Zone1_Setpoint") == 180
+    response = client.post("/graphql", json={"query": "query{session{expires}}",
+                                             "variables": [1]})
+    assert response.status_code == 400

@@ -6,6 +6,7 @@ the main listener is stopped. Every answer is JSON; every bad input is a 400 nam
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from starlette.requests import Request
@@ -26,7 +27,8 @@ def app(sim: Simulation, listener) -> Router:
     def guarded(handler):
         async def endpoint(request: Request) -> Response:
             try:
-                if bearer(request.headers.get("authorization", "")) != sim.users.admin_token:
+                token = bearer(request.headers.get("authorization", "")) or ""
+                if not hmac.compare_digest(token.encode(), sim.users.admin_token.encode()):
                     raise HttpError(401, "admin token required: Authorization: Bearer <token>")
                 return await handler(request)
             except HttpError as exc:

@@ -424,11 +424,31 @@ def check_access(sim: Simulation, session: Session | None, operation, variables)
         # The words of this refusal on a real server are unknown (wincc-api.md 4.4).
         return refusal("Unauthorized", "UNAUTHENTICATED")
     if "checkRights" in directives and not session.user.can_write:
-        sim.record(FACE, session.user.username, "+".join(_root_fields(operation)),
-                   [variables], allowed=False)
+        for action, items in _guarded_calls(operation, variables):
+            sim.record(FACE, session.user.username, action, items, allowed=False)
         return refusal(f"Forbidden: user {session.user.username!r} lacks the right",
                        "FORBIDDEN")
     return None
+
+
+ACTIONS = {"writeTagValues": "write", "acknowledgeAlarms": "acknowledge", "resetAlarms": "reset"}
+
+
+def _guarded_calls(operation: OperationDefinitionNode, variables: dict[str, Any]):
+    """(action, items) of each write or alarm mutation in the operation, as the log keeps them."""
+    for node in operation.selection_set.selections:
+        if not isinstance(node, FieldNode) or node.name.value not in ACTIONS:
+            continue
+        # Validation has passed, so `input` is there; variables are not yet coerced.
+        argument = next(a for a in node.arguments if a.name.value == "input")
+        raw = value_from_ast_untyped(argument.value, variables)
+        items = [i for i in (raw if isinstance(raw, list) else [raw]) if isinstance(i, dict)]
+        if node.name.value == "writeTagValues":
+            logged = [{"name": i.get("name"), "value": i.get("value")} for i in items]
+        else:
+            logged = [{"name": i.get("name"), "instance_id": i.get("instanceID") or 0}
+                      for i in items]
+        yield ACTIONS[node.name.value], logged
 
 
 def run(sim: Simulation, session: Session | None, document, variables, operation_name):
