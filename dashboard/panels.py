@@ -242,14 +242,19 @@ def limit_state(value: Any, tag: TagConfig | None) -> str:
     return ""
 
 
-def _display_range(tag: TagConfig, samples: list[tuple[float, float]]) -> tuple[float, float]:
+def _limits_of(tag: TagConfig) -> list[float]:
     lim = tag.limits
-    points = [v for v in (lim.ll, lim.l, lim.h, lim.hh) if v is not None]
-    points += [v for _, v in samples]
-    low = tag.range_min if tag.range_min is not None else min(points, default=0.0)
-    high = tag.range_max if tag.range_max is not None else max(points, default=1.0)
-    if high <= low:
-        high = low + 1.0
+    return [v for v in (lim.ll, lim.l, lim.h, lim.hh) if v is not None]
+
+
+def _span(points: list[float], low: float | None = None, high: float | None = None):
+    """(low, high) for a scale: the given ends, else the points with a quarter's margin."""
+    if points and (low is None or high is None):
+        margin = (max(points) - min(points)) / 4 or abs(max(points)) / 4 or 1.0
+        low = min(points) - margin if low is None else low
+        high = max(points) + margin if high is None else high
+    low = 0.0 if low is None else low
+    high = low + 1.0 if high is None or high <= low else high
     return low, high
 
 
@@ -257,7 +262,7 @@ def limit_band(value: Any, tag: TagConfig | None) -> str:
     """A horizontal band: alarm zones shaded, the value as a marker (inline SVG)."""
     if tag is None or not any(v is not None for v in vars(tag.limits).values()):
         return ""
-    low, high = _display_range(tag, [])
+    low, high = _span(_limits_of(tag), tag.range_min, tag.range_max)
 
     def x(v: float) -> float:
         return round(max(0.0, min(100.0, (v - low) / (high - low) * 100)), 2)
@@ -291,14 +296,9 @@ def sparkline(samples, tag: TagConfig | None, now: datetime, minutes: int, css="
     recent = [(t, v) for t, v in samples if t >= start]
     if len(recent) < 2:
         return f'<svg class="{css} empty" viewBox="0 0 100 30" aria-hidden="true"></svg>'
-    if tag is not None:
-        low, high = _display_range(
-            TagConfig(name=tag.name, label=tag.label, limits=tag.limits), recent
-        )
-    else:
-        low, high = min(v for _, v in recent), max(v for _, v in recent)
-        if high <= low:
-            high = low + 1.0
+    # Scaled to the limits and the data, not the whole display range: a small trend must
+    # show movement.
+    low, high = _span((_limits_of(tag) if tag else []) + [v for _, v in recent])
     span = minutes * 60
 
     def y(v: float) -> float:
@@ -396,9 +396,7 @@ def filter_alarms(alarms, filters: dict[str, str]) -> list[Alarm]:
         if state:
             if alarm.state.value != state:
                 continue
-        elif alarm.state in OFF_MAIN_LIST or (
-            alarm.state is AlarmState.NORMAL and not alarm.state.needs_acknowledgement
-        ):
+        elif alarm.state in OFF_MAIN_LIST or alarm.state is AlarmState.NORMAL:
             continue
         if priority and alarm.priority_band.value != priority:
             continue

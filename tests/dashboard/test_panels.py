@@ -54,6 +54,9 @@ def test_limit_band_marks_the_value():
     svg = limit_band(50.0, TEMP)
     assert 'points="50.0,9' in svg and "zone-hh" in svg
     assert limit_band(50.0, TagConfig("X", "X")) == ""  # no limits, no band
+    # no display range configured: the limits with a margin, the value in the middle here
+    current = TagConfig("I", "Current", "A", Limits(h=30, hh=35))
+    assert 'points="50.0,9' in limit_band(32.5, current)
 
 
 def site_state(**health) -> SiteState:
