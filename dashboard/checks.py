@@ -20,7 +20,7 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 @checks.register("wincc")
 def check_wincc_config(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     try:
-        bridge_config.load(settings.WINCC_CONFIG)
+        config = bridge_config.load(settings.WINCC_CONFIG)
     except bridge_config.ConfigError as exc:
         last = len(exc.problems) - 1
         return [
@@ -32,7 +32,34 @@ def check_wincc_config(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             )
             for number, problem in enumerate(exc.problems)
         ]
-    return []
+    return _transport_warnings(config)
+
+
+def _transport_warnings(config: bridge_config.Config) -> list[checks.CheckMessage]:
+    """Allowed, but worth a line on every check: links whose secrets an eavesdropper could take."""
+    warnings = []
+    for site in config.sites:
+        if site.url.startswith("http://"):
+            warnings.append(
+                checks.Warning(
+                    f"site {site.id!r} is reached over plain HTTP: its API users' passwords "
+                    "and tokens cross the network unencrypted.",
+                    hint="Use https:// and pin the server's certificate with tls.ca_file.",
+                    obj=f"WINCC_CONFIG={config.source}",
+                    id="wdash.W002",
+                )
+            )
+        elif site.insecure:
+            warnings.append(
+                checks.Warning(
+                    f"site {site.id!r} does not verify the server's certificate "
+                    "(tls.insecure): anyone in between can pose as the server.",
+                    hint="Pin the server's certificate with tls.ca_file instead.",
+                    obj=f"WINCC_CONFIG={config.source}",
+                    id="wdash.W003",
+                )
+            )
+    return warnings
 
 
 @checks.register(checks.Tags.security)

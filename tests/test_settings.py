@@ -207,3 +207,24 @@ def test_the_web_server_refuses_to_start_on_a_broken_configuration(tmp_path):
     assert "$.sites[0].read_user.token_env: environment variable LINE_TOKEN is not set" in (
         result.stderr
     )
+
+
+def test_check_warns_about_links_that_expose_secrets(tmp_path, monkeypatch, settings):
+    from dashboard.checks import check_wincc_config
+
+    data = json.loads(good_config(tmp_path).read_text())
+    plain = dict(data["sites"][0], id="plain", url="http://wincc02:8080")
+    blind = dict(data["sites"][0], id="blind", tls={"verify": False, "insecure": True})
+    data["sites"] += [plain, blind]
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(data))
+    monkeypatch.setenv("LINE_TOKEN", "token")
+    settings.WINCC_CONFIG = str(path)
+
+    messages = check_wincc_config()
+
+    assert [(m.id, m.msg.split(":")[0]) for m in messages] == [
+        ("wdash.W002", "site 'plain' is reached over plain HTTP"),
+        ("wdash.W003", "site 'blind' does not verify the server's certificate (tls.insecure)"),
+    ]
+    assert all(not m.is_serious() for m in messages)  # warnings: check still passes
