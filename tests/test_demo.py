@@ -406,3 +406,23 @@ def test_prepare_refuses_ports_already_in_use(tmp_path):
                     result.stderr), result.stderr
     assert not (tmp_path / "run.env").exists()
     assert prepare.busy_ports([port]) == []
+
+
+# -- the README, the front door -------------------------------------------------------
+
+
+def test_the_readme_opens_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```\n(.*?)```", readme, re.S).group(1)
+    assert [line.split()[:2] for line in block.splitlines()] == [["make", "run"], ["make", "test"]]
+    assert readme.index("```") < readme.index("## ")
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/configuration.md", "docs/architecture.md"])
+def test_the_documents_link_only_to_files_that_exist(document):
+    path = ROOT / document
+    links = re.findall(r"\]\(([^)#\s]+)\)", path.read_text(encoding="utf-8"))
+    local = [link for link in links if "://" not in link]
+    assert local, "no links found: the pattern is broken"
+    missing = [link for link in local if not (path.parent / link).exists()]
+    assert missing == []
