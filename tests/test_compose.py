@@ -282,3 +282,11 @@ def test_the_dockerfile_command_names_existing_code():
 def test_the_checker_catches_missing_code(argv, problem):
     problems = command_problems(argv)
     assert problems and problem in problems[0], problems
+
+
+def test_every_variable_given_to_the_app_is_read_by_it():
+    """A misspelt variable would be silently ignored; each must be read somewhere."""
+    settings_source = (ROOT / "dashboard" / "settings.py").read_text(encoding="utf-8")
+    demo_config = (ROOT / "dashboard" / "demo" / "compose.json").read_text(encoding="utf-8")
+    for name in SERVICES["web"]["environment"]:
+        assert f'"{name}"' in settings_source or f'"{name}"' in demo_config, name
