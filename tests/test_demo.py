@@ -432,3 +432,41 @@ def test_the_documents_link_only_to_files_that_exist(document):
     assert local, "no links found: the pattern is broken"
     missing = [link for link in local if not (path.parent / link).exists()]
     assert missing == []
+
+
+# -- the Makefile ---------------------------------------------------------------------
+
+
+def make_dry_run(*args: str, **env: str) -> str:
+    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MAKEFLAGS")}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", *args], cwd=ROOT, capture_output=True,
+        text=True, timeout=60, env={**base, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_run_starts_a_private_redis_only_without_redis_url():
+    own = make_dry_run("run")
+    assert re.search(r"start redis sim-oven sim-line sim-utilities web worker beat$", own, re.M)
+    given = make_dry_run("run", REDIS_URL="redis://cache.plant.example:6379/0")
+    assert re.search(r"start\s+sim-oven sim-line sim-utilities web worker beat$", given, re.M)
+    assert "prepare --check-ports" in given and "migrate --noinput" in given
+
+
+def test_make_test_lints_then_runs_pytest():
+    commands = make_dry_run("test")
+    assert commands.index("ruff check .") < commands.index("pytest")
+
+
+def test_make_refuses_a_python_older_than_3_11(tmp_path):
+    fake = tmp_path / "python3"
+    fake.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "Python 3.9.2" && exit 0\nexit 1\n')
+    fake.chmod(0o755)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-B", "setup", f"PYTHON={fake}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"Python 3.11 or newer is needed; '{fake}' is Python 3.9.2." in result.stdout
