@@ -10,6 +10,7 @@ import pytest
 import respx
 
 from wincc_bridge.client import AuthError, ConnectionSettings, ProtocolError, open_client
+from wincc_bridge.dialects import unified as unified_module
 from wincc_bridge.models import AlarmState, Quality
 
 URL = "http://unified.test"
@@ -65,6 +66,24 @@ class Unified:
 
     def fields(self) -> list[str]:
         return [field for field, _, _ in self.requests]
+
+
+class Clock:
+    """The client's monotonic clock, moved forward by the test instead of by waiting."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    moved = Clock()
+    real = unified_module.monotonic
+    monkeypatch.setattr(unified_module, "monotonic", lambda: real() + moved.offset)
+    return moved
 
 
 @pytest.fixture
@@ -162,25 +181,29 @@ def test_only_one_relogin(unified) -> None:
     assert unified.fields() == ["login", "tagValues", "login", "tagValues"]
 
 
-def test_session_is_extended_before_it_expires(unified) -> None:
-    unified.on("login", {"data": {"login": {"token": "old", "expires": later(0.001)}}})
+def test_session_is_extended_before_it_expires(unified, clock) -> None:
+    unified.on("login", {"data": {"login": {"token": "old", "expires": later(600)}}})
     unified.on(
         "extendSession", {"data": {"extendSession": {"token": "new", "expires": later(3600)}}}
     )
     unified.on("tagValues", {"data": {"tagValues": []}})
     with client() as c:
         c.read_tags(["T1"])
+        clock.advance(530)  # still 70 s left: not yet
         c.read_tags(["T1"])
-    assert unified.fields() == ["login", "tagValues", "extendSession", "tagValues"]
+        clock.advance(15)  # 55 s left: within the minute before expiry
+        c.read_tags(["T1"])
+    assert unified.fields() == ["login", "tagValues", "tagValues", "extendSession", "tagValues"]
     assert unified.requests[-1][2] == "Bearer new"
 
 
-def test_failed_extension_falls_back_to_login(unified) -> None:
-    unified.on("login", {"data": {"login": {"token": "t", "expires": later(0.001)}}})
+def test_failed_extension_falls_back_to_login(unified, clock) -> None:
+    unified.on("login", {"data": {"login": {"token": "t", "expires": later(100)}}})
     unified.on("extendSession", {"data": None, "errors": [{"message": "no session"}]})
     unified.on("tagValues", {"data": {"tagValues": []}})
     with client() as c:
         c.read_tags(["T1"])
+        clock.advance(90)  # a fifth of a short lifetime before expiry
         c.read_tags(["T1"])
     assert unified.fields() == ["login", "tagValues", "extendSession", "login", "tagValues"]
 

@@ -10,9 +10,9 @@ description}` on each item (code is a string, "0" or null is success) and the Gr
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from time import monotonic
 from typing import Any
 
 from wincc_bridge.alarm_states import UNKNOWN_STATE, unified_can_acknowledge, unified_state
@@ -217,7 +217,7 @@ class UnifiedClient(WinCCClient):
             # rely on the one re-login after an authentication error instead.
             self._refresh_at = None
             return
-        self._refresh_at = time.monotonic() + lifetime - min(REFRESH_MARGIN, lifetime / 5)
+        self._refresh_at = monotonic() + lifetime - min(REFRESH_MARGIN, lifetime / 5)
 
     def _login(self) -> None:
         self._token = None
@@ -275,7 +275,7 @@ class UnifiedClient(WinCCClient):
             return
         if self._token is None:
             self._login()
-        elif self._refresh_at is not None and time.monotonic() >= self._refresh_at:
+        elif self._refresh_at is not None and monotonic() >= self._refresh_at:
             self._extend()
 
     # -- requests
