@@ -178,7 +178,6 @@ class Stack:
             "WDASH_VAR_DIR": str(self.workdir / "var"),
             "DATABASE_URL": f"sqlite:///{self.workdir / 'var' / 'dashboard.sqlite3'}",
             "SESSION_IDLE_SECONDS": "7200",
-            "LOG_LEVEL": "WARNING",
             READ_PASSWORD_ENV: secrets.token_urlsafe(16),
             READ_TOKEN_ENV: secrets.token_urlsafe(24),
         }
@@ -432,7 +431,7 @@ user.set_password({password!r}); user.save(); user.groups.add(viewers)
             "--pool",
             "prefork",
             "--loglevel",
-            "WARNING",
+            "INFO",
             "--hostname",
             f"bench-{name}@%h",
             "--without-gossip",
@@ -447,7 +446,7 @@ user.set_password({password!r}); user.save(); user.groups.add(viewers)
             "dashboard",
             "beat",
             "--loglevel",
-            "WARNING",
+            "INFO",
             "--schedule",
             str(self.workdir / "celerybeat-schedule"),
         ]
