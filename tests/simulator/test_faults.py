@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import httpx
@@ -111,6 +112,18 @@ def test_stopped_listener_refuses_connections_and_comes_back(sim, client):
     with pytest.raises(httpx.ConnectError):
         read(sim, client)
     assert sim.state("Tank_Level")["faults"]["listener"] == "stopped"
+    sim.start_listener()
+    assert read(sim, client).status_code == 200
+
+
+def test_a_listener_whose_port_was_taken_says_so(sim, client):
+    sim.stop_listener()
+    port = int(sim.url.rsplit(":", 1)[1])
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(AssertionError, match=r"-> 409: .*cannot listen"):
+            sim.start_listener()
     sim.start_listener()
     assert read(sim, client).status_code == 200
 

@@ -44,6 +44,13 @@ def app(sim: Simulation, listener) -> Router:
             raise HttpError(400, "send a JSON object")
         return body
 
+    async def start_listener() -> None:
+        try:
+            await listener.start()
+        except OSError as exc:
+            # Someone else took the port while the listener was stopped.
+            raise HttpError(409, f"cannot listen on port {listener.port} again: {exc}") from None
+
     def faults_json() -> dict[str, Any]:
         data = sim.faults.to_json()
         data["bad_quality"] = sorted(sim.plant.bad_quality)
@@ -111,7 +118,7 @@ def app(sim: Simulation, listener) -> Router:
         sim.faults = Faults()
         sim.plant.bad_quality = set()
         sim.plant.frozen = False
-        await listener.start()
+        await start_listener()
         return JSONResponse(faults_json())
 
     async def set_tag(request: Request) -> Response:
@@ -192,7 +199,7 @@ def app(sim: Simulation, listener) -> Router:
         return await listener_state(request)
 
     async def listener_start(request: Request) -> Response:
-        await listener.start()
+        await start_listener()
         return await listener_state(request)
 
     async def expire_sessions(request: Request) -> Response:
@@ -200,7 +207,7 @@ def app(sim: Simulation, listener) -> Router:
 
     async def reset(request: Request) -> Response:
         sim.reset()
-        await listener.start()
+        await start_listener()
         return JSONResponse({"ok": True})
 
     async def not_found(scope, receive, send) -> None:
