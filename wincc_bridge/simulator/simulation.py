@@ -64,8 +64,11 @@ class Simulation:
     # --- Unified sessions -------------------------------------------------------------------
 
     def login(self, user: ApiUser) -> Session:
-        session = Session(secrets.token_urlsafe(24), user,
-                          self.now() + timedelta(seconds=self.token_ttl))
+        now = self.now()
+        # Clients that log in again instead of logging out must not grow the table for ever.
+        for token in [t for t, s in self.sessions.items() if s.expires <= now]:
+            del self.sessions[token]
+        session = Session(secrets.token_urlsafe(24), user, now + timedelta(seconds=self.token_ttl))
         self.sessions[session.token] = session
         return session
 
