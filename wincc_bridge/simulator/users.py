@@ -77,12 +77,6 @@ class Users:
                 return user
         return None
 
-    def by_name(self, username: str) -> ApiUser | None:
-        for user in self.all:
-            if user.username == username:
-                return user
-        return None
-
 
 def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
