@@ -181,3 +181,30 @@ def test_fault_and_scenario_flags_at_start(tmp_path):
             assert messages.status_code == 404
     finally:
         sim.stop()
+
+
+def test_parent_pid_stops_the_simulator_when_its_parent_ends(tmp_path):
+    ready = tmp_path / "ready.json"
+    # A parent that starts the simulator and ends at once, leaving it an orphan.
+    parent = subprocess.run(
+        [sys.executable, "-c",
+         "import os, subprocess, sys\n"
+         "p = subprocess.Popen(sys.argv[1:] + ['--parent-pid', str(os.getpid())])\n"
+         "print(p.pid)",
+         str(SCRIPT), "--http", "--port", "0", "--admin-port", "0", "--ready-file", str(ready)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=20, check=True)
+    orphan = int(parent.stdout)
+
+    def gone() -> bool:
+        try:
+            state = Path(f"/proc/{orphan}/stat").read_text().split()[2]
+        except FileNotFoundError:
+            return True
+        return state == "Z"  # ended; only its entry waits for the reaper
+
+    try:
+        wait_until(ready.exists, timeout=20)  # it did start and listen
+        wait_until(gone, timeout=15)
+    finally:
+        if not gone():
+            os.kill(orphan, signal.SIGTERM)

@@ -47,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
                    help="hide the V8.1 alarmLogging endpoints (a V7.5/V8.0 server)")
     p.add_argument("--ready-file", type=Path,
                    help="write {url, admin_url, ca_file} as JSON here once listening")
+    p.add_argument("--parent-pid", type=int, metavar="PID",
+                   help="stop when this process (the one starting the simulator) has ended")
     p.add_argument("--log-level", default="info",
                    choices=["debug", "info", "warning", "error"],
                    help="debug logs one line per request")
@@ -132,9 +134,12 @@ async def run(args: argparse.Namespace, sim: Simulation) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    ticker = asyncio.create_task(tick(sim))
+    tasks = [asyncio.create_task(tick(sim))]
+    if args.parent_pid:
+        tasks.append(asyncio.create_task(watch_parent(args.parent_pid, stop)))
     await stop.wait()
-    ticker.cancel()
+    for task in tasks:
+        task.cancel()
     await main.stop()
     await control.stop()
 
@@ -147,6 +152,15 @@ async def tick(sim: Simulation) -> None:
         due += sim.plant.dt
         await asyncio.sleep(max(0.0, due - loop.time()))
         sim.plant.tick()
+
+
+async def watch_parent(parent: int, stop: asyncio.Event) -> None:
+    """A killed test run must not leave its simulator behind on a shared machine."""
+    # Once the parent ends, this process is handed to another one (init or a subreaper).
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
+    log.info("the parent process ended; stopping")
+    stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:
