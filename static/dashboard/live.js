@@ -171,6 +171,33 @@
   body.addEventListener("htmx:afterSettle", afterSwap);
   body.addEventListener("htmx:oobAfterSwap", afterSwap);
 
+  // An acknowledge the server refused (403, 400, 404, 503) answers in plain words: show them in
+  // the row, as text, since htmx swaps only successful answers.
+  function ackResult(button, message) {
+    var row = button.closest("[data-alarm]");
+    if (!row) return;
+    var line = row.querySelector(".ack-result");
+    if (!line) {
+      line = document.createElement("p");
+      line.setAttribute("role", "status");
+      row.appendChild(line);
+    }
+    line.className = "ack-result error";
+    line.textContent = message;
+  }
+  body.addEventListener("htmx:responseError", function (evt) {
+    var button = evt.detail.elt;
+    if (!button || button.dataset.action !== "ack") return;
+    var text = (evt.detail.xhr.responseText || "").trim().slice(0, 300);
+    ackResult(button, text || "The acknowledgement was refused (HTTP " + evt.detail.xhr.status + ").");
+  });
+  body.addEventListener("htmx:sendError", function (evt) {
+    var button = evt.detail.elt;
+    if (button && button.dataset.action === "ack") {
+      ackResult(button, "The dashboard server could not be reached; nothing was acknowledged.");
+    }
+  });
+
   if (body.dataset.rotate && body.dataset.next) {
     window.setTimeout(function () { window.location.assign(body.dataset.next); },
       parseInt(body.dataset.rotate, 10) * 1000);

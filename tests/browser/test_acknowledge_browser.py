@@ -76,3 +76,24 @@ def test_viewer_has_no_button_and_a_forged_post_is_refused(browser, stack):
     assert stack.sim.requests_log() == []
     assert sim_state(stack, instance) == "RAISED"
     page.context.close()
+
+
+def test_a_refused_acknowledgement_is_shown_in_the_row(browser, stack):
+    row, instance = raise_alarm(stack)
+    page = new_page(browser)
+    sign_in(page, stack.url, "operator")
+    page.goto(f"{stack.url}/alarms/?site={SITE}")
+    button = page.locator(f'{row} [data-action="ack"]')
+    expect(button).to_have_count(1, timeout=POLLED)
+    # An answer htmx would not swap (here 404 for a site the server does not know) must still
+    # reach the operator in plain words, in the row they clicked.
+    button.evaluate("""b => {
+        const vals = JSON.parse(b.getAttribute("hx-vals"));
+        vals.site = "no-such-site";
+        b.setAttribute("hx-vals", JSON.stringify(vals));
+    }""")
+    button.click()
+    expect(page.locator(f"{row} .ack-result.error")).to_contain_text("Unknown site")
+    assert stack.sim.requests_log() == []
+    assert sim_state(stack, instance) == "RAISED"
+    page.context.close()
