@@ -290,7 +290,8 @@ class Stack:
         ]
         if tags:
             argv += ["--tags", str(tags)]
-        argv += ["--log-level", "warning", *extra]
+        # The simulator ends by itself should this process die without stopping it.
+        argv += ["--log-level", "warning", "--parent-pid", str(os.getpid()), *extra]
         proc = self.spawn("simulator", argv)
         wait_for_port(port, 60, proc.popen)
         wait_for_port(admin, 30, proc.popen)
