@@ -43,7 +43,7 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
     if quick:
         steps, target, runs, duration = [20, 60], 60, 2, 6.0
     else:
-        steps, target = [250, 500, 1000, 1500, 2000, 3000], TARGET_CLIENTS
+        steps, target = [250, 500, 1000, 1500, 2000, 3000, 4000], TARGET_CLIENTS
     measured: dict[int, list[dict]] = {}
     started = time.monotonic()
     with Stack("p2") as st:
