@@ -30,6 +30,12 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.CELERY_BROKER_URL = _REDIS.url
 
 
+def pytest_collection_modifyitems(session: pytest.Session, config, items: list) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which async code in later tests would trip over."""
+    items.sort(key=lambda item: "browser" in item.path.parts)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _REDIS is not None:
         _REDIS.stop()

@@ -120,6 +120,8 @@ def test_a_listener_whose_port_was_taken_says_so(sim, client):
     sim.stop_listener()
     port = int(sim.url.rsplit(":", 1)[1])
     with socket.socket() as squatter:
+        # Connections the stopped listener closed linger in TIME_WAIT on its port.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
         with pytest.raises(AssertionError, match=r"-> 409: .*cannot listen"):
