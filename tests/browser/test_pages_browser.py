@@ -40,9 +40,12 @@ def test_alarm_list_hooks_and_buttons_only_for_operators(browser, stack):
     operator.goto(f"{stack.url}/alarms/?site=utilities-restv1")
     button = operator.locator(f'{row} [data-action="ack"]')
     expect(button).to_be_visible()
-    # the row is re-rendered by the stream at any time: measure the current element
-    height, width = button.evaluate("e => [e.offsetHeight, e.offsetWidth]")
-    assert height >= 44 and width >= 44
+    # The row is re-rendered by the stream at any time, and a detached element measures 0:
+    # measure whichever button is in the page now, until it is a 44 px touch target.
+    operator.wait_for_function(
+        """sel => { const e = document.querySelector(sel);
+                    return e !== null && e.offsetHeight >= 44 && e.offsetWidth >= 44; }""",
+        arg=f'{row} [data-action="ack"]', timeout=5000)
     operator.locator(f"{row} summary").click()
     expect(operator.locator(f"{row} .alarm-instruction")).to_have_attribute("open", "")
     screenshot(operator, "alarms-operator-desktop")
