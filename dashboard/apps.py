@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class DashboardConfig(AppConfig):
@@ -8,3 +9,7 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         from dashboard import checks  # noqa: F401 - registers the system checks
+        from dashboard.roles import create_missing_roles
+
+        # After migrate, when the app's permissions exist (they are made by post_migrate too).
+        post_migrate.connect(create_missing_roles, sender=self)

@@ -1,4 +1,4 @@
-"""The product's roles as Django groups, created idempotently (migrations, demo, tests)."""
+"""The product's roles as Django groups, created idempotently (after migrate, demo, tests)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ def ensure_role(name: str, sites: list[str] | None = None) -> Group:
     for site in sites or [SiteAccess.ALL_SITES]:
         SiteAccess.objects.get_or_create(group=group, site_id=site)
     return group
+
+
+def create_missing_roles(**kwargs) -> None:
+    """After `migrate`: the three roles exist on every install, granted every site.
+
+    Only groups that do not exist yet are made; a role an administrator has narrowed to
+    some sites, or given other permissions, is left as it is.
+    """
+    for name in ROLE_PERMISSIONS:
+        if not Group.objects.filter(name=name).exists():
+            ensure_role(name)
