@@ -17,6 +17,13 @@ from wincc_bridge.models import ItemResult
 _EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 
 
+def batches(names: Sequence[str], size: int) -> Iterable[list[str]]:
+    """`names` in lists of at most `size` (the site's batch_size), in order."""
+    size = max(size, 1)
+    for start in range(0, len(names), size):
+        yield list(names[start : start + size])
+
+
 @lru_cache(maxsize=8192)
 def _parse_time(text: str) -> datetime | None:
     try:

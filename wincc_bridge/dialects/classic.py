@@ -18,7 +18,14 @@ from urllib.parse import quote
 
 from wincc_bridge.alarm_states import UNKNOWN_STATE, classic_state
 from wincc_bridge.client import ConnectionSettings, NotSupportedError, WinCCClient
-from wincc_bridge.dialects._wire import item_results, priority, wire_int, wire_text, wire_time
+from wincc_bridge.dialects._wire import (
+    batches,
+    item_results,
+    priority,
+    wire_int,
+    wire_text,
+    wire_time,
+)
 from wincc_bridge.models import (
     Alarm,
     BrowseItem,
@@ -95,9 +102,7 @@ class ClassicClient(WinCCClient):
 
     def read_tags(self, names: Sequence[str]) -> list[TagValue]:
         values: list[TagValue] = []
-        size = max(self.settings.batch_size, 1)
-        for start in range(0, len(names), size):
-            batch = names[start : start + size]
+        for batch in batches(names, self.settings.batch_size):
             body = self._http.request(
                 "POST", "/tagManagement/Values", json_body={"variableNames": batch}, read=True
             )
@@ -107,9 +112,7 @@ class ClassicClient(WinCCClient):
     def write_tags(self, values: Mapping[str, Any]) -> list[ItemResult]:
         names = list(values)
         results: list[ItemResult] = []
-        size = max(self.settings.batch_size, 1)
-        for start in range(0, len(names), size):
-            batch = names[start : start + size]
+        for batch in batches(names, self.settings.batch_size):
             body = self._http.request(
                 "PUT",
                 "/tagManagement/Values",

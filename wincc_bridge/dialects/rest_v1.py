@@ -15,7 +15,14 @@ from urllib.parse import quote
 
 from wincc_bridge.alarm_states import UNKNOWN_STATE, rest_v1_state
 from wincc_bridge.client import ConnectionSettings, WinCCClient
-from wincc_bridge.dialects._wire import item_results, priority, wire_int, wire_text, wire_time
+from wincc_bridge.dialects._wire import (
+    batches,
+    item_results,
+    priority,
+    wire_int,
+    wire_text,
+    wire_time,
+)
 from wincc_bridge.models import Alarm, BrowseItem, Capabilities, ItemResult, Quality, TagValue
 from wincc_bridge.transport import Transport
 
@@ -65,9 +72,7 @@ class RestV1Client(WinCCClient):
     def write_tags(self, values: Mapping[str, Any]) -> list[ItemResult]:
         names = list(values)
         results: list[ItemResult] = []
-        size = max(self.settings.batch_size, 1)
-        for start in range(0, len(names), size):
-            batch = names[start : start + size]
+        for batch in batches(names, self.settings.batch_size):
             body = self._http.request(
                 "PUT", "/tags", json_body={"tags": [{"name": n, "value": values[n]} for n in batch]}
             )

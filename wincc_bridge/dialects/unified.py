@@ -24,7 +24,14 @@ from wincc_bridge.client import (
     WinCCClient,
     WinCCError,
 )
-from wincc_bridge.dialects._wire import item_results, priority, wire_int, wire_text, wire_time
+from wincc_bridge.dialects._wire import (
+    batches,
+    item_results,
+    priority,
+    wire_int,
+    wire_text,
+    wire_time,
+)
 from wincc_bridge.models import (
     Alarm,
     AlarmState,
@@ -150,14 +157,14 @@ class UnifiedClient(WinCCClient):
 
     def read_tags(self, names: Sequence[str]) -> list[TagValue]:
         values: list[TagValue] = []
-        for batch in _batches(names, self.settings.batch_size):
+        for batch in batches(names, self.settings.batch_size):
             items, item_errors = self._call(TAG_VALUES, {"n": batch}, "tagValues", read=True)
             values.extend(self._values(batch, items, item_errors))
         return values
 
     def write_tags(self, values: Mapping[str, Any]) -> list[ItemResult]:
         results: list[ItemResult] = []
-        for batch in _batches(list(values), self.settings.batch_size):
+        for batch in batches(list(values), self.settings.batch_size):
             inputs = [{"name": name, "value": values[name]} for name in batch]
             items, item_errors = self._call(WRITE, {"i": inputs}, "writeTagValues")
             answered = [
@@ -412,12 +419,6 @@ class UnifiedClient(WinCCClient):
 
 class _RequestRefused(ProtocolError):
     """The server answered with GraphQL errors that are not about authentication."""
-
-
-def _batches(names: Sequence[str], size: int) -> Iterable[list[str]]:
-    size = max(size, 1)
-    for start in range(0, len(names), size):
-        yield list(names[start : start + size])
 
 
 def _dict(raw: Any) -> dict[str, Any]:
