@@ -235,3 +235,33 @@ def run(quick: bool = False, runs: int = 3, duration: float = 40.0) -> Result:
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One size alone: python -m bench.p4_poll_throughput --tags 10000 --duration 20."""
+    import argparse
+    import json
+    import statistics
+
+    p = argparse.ArgumentParser(description="P4 at one size, printed as JSON")
+    p.add_argument("--tags", type=int, default=TARGET_TAGS)
+    p.add_argument("--duration", type=float, default=20.0)
+    p.add_argument("--windows", type=int, default=1)
+    p.add_argument("--out", help="also write the JSON here")
+    args = p.parse_args(argv)
+    out = []
+    for m in measure(args.tags, args.duration, warmup=5.0, windows=args.windows):
+        durations, latencies = m.pop("duration_ms"), m.pop("latency_ms")
+        m["duration_ms_median"] = statistics.median(durations) if durations else None
+        m["latency_ms_median"] = statistics.median(latencies) if latencies else None
+        out.append(m)
+    text = json.dumps(out, indent=1)
+    print(text)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
