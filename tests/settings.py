@@ -1,6 +1,8 @@
 """Test settings: the demo's relaxed defaults, the product's settings otherwise."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("WDASH_DEMO", "1")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
@@ -8,3 +10,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 from dashboard.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
+
+# Static files come from the finders in tests; an existing (empty) root keeps WhiteNoise quiet.
+STATIC_ROOT = Path(tempfile.gettempdir()) / "wdash-test-static"
+STATIC_ROOT.mkdir(exist_ok=True)
