@@ -113,3 +113,10 @@ lint: setup
 	$(BIN)/ruff check .
 
 # `make bench` (the benchmarks in bench/, results in docs/benchmarks.md) belongs here.
+.PHONY: bench
+# Every benchmark on this machine (bench/README.md), a dated section appended to
+# docs/benchmarks.md. BENCH_ARGS="--quick" for a smoke run, "--only p2,p3" for a selection.
+bench: setup redis-server chromium
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	  $(BIN)/python -m bench $(BENCH_ARGS)
