@@ -38,6 +38,11 @@ def _alarm(signum, frame):
     raise RunTimeout("the benchmark run reached its time bound (--max-minutes)")
 
 
+def _terminate(signum, frame):
+    # As Ctrl-C: every Stack on the way out stops its processes.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
@@ -60,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: the machine is busy; the figures will show it", flush=True)
     started = datetime.now(UTC)
     signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.alarm(int(args.max_minutes * 60))
     results: list[report.Result] = []
     try:

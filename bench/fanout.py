@@ -25,8 +25,8 @@ SITE = "bench"
 DASHBOARD = "bench"
 TILES = 50
 TAGS = [f"Bench_Stamp_{i:02d}" for i in range(1, TILES + 1)]
-# Clients per load-client process: one asyncio loop handles about this many streams.
-CLIENTS_PER_PROCESS = 1000
+# Clients per load-client process: several processes share the parsing over both cores.
+CLIENTS_PER_PROCESS = 250
 
 
 def dashboard_config(stack: Stack) -> dict:
