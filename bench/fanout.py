@@ -206,6 +206,7 @@ def step(
                 proc.wait(timeout=5)
     if not web.alive():
         raise RuntimeError(f"the web server died during the step:\n{web.tail()}")
+    drain = _drain(web.pid)
     results = [json.loads(out.read_text()) for out in outs]
     drv = json.loads(drv_out.read_text())
     latency = MsHistogram()
@@ -254,7 +255,21 @@ def step(
         "web_rss_mib_after": rss_after / 2**20,
         "driver": drv,
         "load_processes": len(results),
+        "drain_seconds": drain,
     }
+
+
+def _drain(pid: int, limit: float = 90.0) -> float:
+    """Wait until the web is idle again (requests the clients gave up on may still be queued
+    in its threads), so the next step does not pay for this one; return the seconds waited."""
+    started = time.time()
+    while time.time() - started < limit:
+        meter = CpuMeter([pid])
+        meter.start()
+        time.sleep(1.0)
+        if meter.stop() < 0.15:
+            break
+    return time.time() - started
 
 
 def _merge_counts(items: list[dict[str, int]]) -> dict[str, int]:

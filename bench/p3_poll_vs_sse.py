@@ -14,6 +14,7 @@ cores, so its cost per client is understated and its freshness falls behind.
 
 from __future__ import annotations
 
+import os
 import time
 
 from bench import fanout
@@ -32,6 +33,8 @@ def per_client_minute(m: dict) -> float:
 def run(quick: bool = False, runs: int = 2, duration: float = 20.0) -> Result:
     result = Result("P3", "Server cost, polling every 1 s against SSE (same dashboard)")
     counts = [20] if quick else [100, 1000]
+    if os.environ.get("BENCH_P3_CLIENTS"):
+        counts = [int(c) for c in os.environ["BENCH_P3_CLIENTS"].split(",")]
     if quick:
         runs, duration = 1, 6.0
     measured: dict[tuple[int, str], list[dict]] = {}
@@ -72,6 +75,7 @@ def run(quick: bool = False, runs: int = 2, duration: float = 20.0) -> Result:
                     f"{100 * (m['delivered_ratio'] or 0):.0f} %",
                     f"{m['web_rss_mib_max']:.0f}",
                     f"{100 * m['load_client_cpu_share']:.0f} %",
+                    f"{m.get('drain_seconds', 0):.0f}",
                 ]
             )
     result.tables.append(
@@ -95,6 +99,7 @@ def run(quick: bool = False, runs: int = 2, duration: float = 20.0) -> Result:
                 "delivered",
                 "web RSS MiB",
                 "load-client CPU",
+                "server busy after, s",
             ],
             rows,
         )
