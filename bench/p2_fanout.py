@@ -177,8 +177,9 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
         )
     )
     result.notes += [
-        "Load clients: bench/loadclient.py (aiohttp on uvloop), one process per 1,000 "
-        "clients, on the same 2 cores as the server; their CPU is in the table.",
+        "Load clients: bench/loadclient.py (aiohttp on uvloop), one process per "
+        f"{fanout.CLIENTS_PER_PROCESS} clients, on the same 2 cores as the server; their CPU "
+        "is in the table.",
         "Each second one PUBLISH names the 20 changed tags, as the poller does for a site "
         "polled every second; the 20 values of a burst carry stamps 1 ms apart, which "
         "overstates their latency by at most 19 ms.",
