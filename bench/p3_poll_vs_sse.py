@@ -7,9 +7,9 @@ processes, user + system) over the window gives CPU seconds per client per minut
 Freshness is measured alike for both: publish to the moment the client has the value.
 Target: SSE at least 10 times cheaper at equal freshness.
 
-Run at 100 clients, which polling still serves on time (equal freshness), and at 1,000
-(P2's count), where polling saturates the server: there its CPU is capped by the two
-cores, so its cost per client is understated and its freshness falls behind.
+Run at 100 and at 1,000 clients (P2's count). Where polling saturates the server, its CPU
+is capped by the two cores, so its cost per client is understated and its freshness falls
+behind; the late polls are counted.
 """
 
 from __future__ import annotations
