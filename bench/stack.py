@@ -356,18 +356,8 @@ for _ in range({int(sessions)}):
     keys.append(s.session_key)
 print(json.dumps(keys))
 """
-        out = subprocess.run(
-            [PYTHON, "-c", script],
-            cwd=REPO,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if out.returncode:
-            raise RuntimeError(f"creating the bench user failed:\n{out.stderr}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        out = self._django_script(script, "creating the bench user", timeout=600)
+        return json.loads(out.strip().splitlines()[-1])
 
     def create_login_user(self, username: str, password: str) -> None:
         """A viewer who signs in through the login form (the browser benchmark)."""
@@ -380,17 +370,22 @@ viewers = roles.ensure_role(roles.VIEWERS)
 user, _ = User.objects.get_or_create(username={username!r})
 user.set_password({password!r}); user.save(); user.groups.add(viewers)
 """
+        self._django_script(script, "creating the login user", timeout=120)
+
+    def _django_script(self, script: str, what: str, *, timeout: float) -> str:
+        """Run `script` with the stack's settings; its stdout, or an error saying `what` failed."""
         out = subprocess.run(
             [PYTHON, "-c", script],
             cwd=REPO,
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
             check=False,
         )
         if out.returncode:
-            raise RuntimeError(f"creating the login user failed:\n{out.stderr}")
+            raise RuntimeError(f"{what} failed:\n{out.stderr}")
+        return out.stdout
 
     # --- the ASGI server ----------------------------------------------------------------
 
