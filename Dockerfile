@@ -12,13 +12,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 --user-group wdash
 WORKDIR /app
 
-# Dependencies first, so that a change of source does not reinstall them.
+# Dependencies first, so that a change of source does not reinstall them. The image carries
+# the simulator's extra too: the compose file's demo profile runs it from this image.
 COPY pyproject.toml README.md ./
-RUN mkdir -p wincc_bridge dashboard \
-    && touch wincc_bridge/__init__.py dashboard/__init__.py \
-    && pip install . \
+RUN mkdir -p wincc_bridge wincc_ingest wincc_sim dashboard \
+    && touch wincc_bridge/__init__.py wincc_ingest/__init__.py wincc_sim/__init__.py \
+       dashboard/__init__.py \
+    && pip install '.[sim]' \
     && pip uninstall --yes wincc-dashboard \
-    && rm -rf wincc_bridge dashboard build *.egg-info
+    && rm -rf wincc_bridge wincc_ingest wincc_sim dashboard build *.egg-info
 
 COPY . .
 RUN pip install --no-deps -e . \

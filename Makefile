@@ -60,7 +60,7 @@ $(STAMP): pyproject.toml
 	  echo "Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 	  echo "Install it, or name one with: make PYTHON=/path/to/python3.11 ..."; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[sim,test]'
 	@touch $@
 
 redis-server:
@@ -117,6 +117,6 @@ lint: setup
 # Every benchmark on this machine (bench/README.md), a dated section appended to
 # docs/benchmarks.md. BENCH_ARGS="--quick" for a smoke run, "--only p2,p3" for a selection.
 bench: setup redis-server chromium
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[sim,test,bench]'
 	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
 	  $(BIN)/python -m bench $(BENCH_ARGS)

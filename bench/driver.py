@@ -1,7 +1,7 @@
 """The change driver: writes tag values into Redis and publishes them as the poller does.
 
 It stands in for poller + WinCC when a benchmark must control the change rate exactly
-(P2, P3). Each write is what wincc_bridge.poller writes on a successful poll: the values
+(P2, P3). Each write is what wincc_ingest.poller writes on a successful poll: the values
 hash, the trend lists, the health hash, and one PUBLISH on the change channel naming the
 changed tags, all in one transaction. Each value is a stamp of its publish time
 (bench/stamp.py), so the clients can compute publish -> arrival.
@@ -20,8 +20,8 @@ import time
 import redis
 
 from bench import stamp
-from wincc_bridge import store
 from wincc_bridge.models import Quality, TagValue, utcnow
+from wincc_ingest import store
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -32,8 +32,8 @@ from bench import sites
 from bench.report import Figure, Result, Table
 from bench.stack import Stack
 from bench.stats import summary
-from wincc_bridge import store
 from wincc_bridge.models import parse_iso
+from wincc_ingest import store
 
 SITE = "plant"
 DASHBOARD = "p1"

@@ -1,7 +1,7 @@
 """P2 SSE fan-out: 1,000 browsers' streams on one server, a 50-tile dashboard, 20 changes/s.
 
 The change driver stands in for the poller of one site polled every second: each second
-one PUBLISH names the 20 tags that changed (as wincc_bridge.poller does), their values
+one PUBLISH names the 20 tags that changed (as wincc_ingest.poller does), their values
 stamped with the publish time. Load clients in separate processes hold one SSE stream each
 with their own session, as browsers do, and time each value from publish to arrival.
 Target at 1,000 clients: p99 at most 0.5 s, no client dropped; the web's memory is

@@ -19,7 +19,7 @@ from bench import sites
 from bench.report import Figure, Result, Table
 from bench.stack import CpuMeter, Stack, rss_bytes
 from bench.stats import summary
-from wincc_bridge import store
+from wincc_ingest import store
 
 TARGET_TAGS = 10_000
 TARGET_CPU = 0.30

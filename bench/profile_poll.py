@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         import os
 
         os.environ.update({k: v for k, v in st.env.items() if k.startswith("WINCC_SIM_")})
-        from wincc_bridge import config as bridge_config
-        from wincc_bridge.poller import SitePoller, TimeLimits
+        from wincc_ingest import config as bridge_config
+        from wincc_ingest.poller import SitePoller, TimeLimits
 
         config = bridge_config.load(path)
         site = config.site("bench")

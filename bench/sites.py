@@ -67,7 +67,7 @@ def config_for(stack: Stack, *, dashboards: list[dict] | None = None, **site) ->
 
 def simulator_tag_names(stack: Stack, count: int) -> list[str]:
     """`count` tag names the simulator started with `--tags count` serves."""
-    from wincc_bridge.simulator import tags as sim_tags
+    from wincc_sim import tags as sim_tags
 
     names = [spec.name for spec in sim_tags.named_tags()]
     fillers = [sim_tags.filler_name(i) for i in range(1, count + 1)]

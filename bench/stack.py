@@ -278,7 +278,7 @@ class Stack:
         argv = [
             PYTHON,
             "-m",
-            "wincc_bridge.simulator",
+            "wincc_sim",
             "--port",
             str(port),
             "--cert-dir",

@@ -20,9 +20,9 @@ from django.conf import settings
 from dashboard import permissions
 from dashboard.models import AuditEntry
 from dashboard.siteconfig import get_config
-from wincc_bridge import store
 from wincc_bridge.client import AuthError, ConnectError, NotSupportedError, WinCCError, open_client
 from wincc_bridge.models import Alarm, AlarmState
+from wincc_ingest import store
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from dashboard import permissions
 from dashboard.models import AuditEntry, JournalEntry, SiteAccess, WallScreen
 from dashboard.siteconfig import get_config
-from wincc_bridge.config import ConfigError
+from wincc_ingest.config import ConfigError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -16,10 +16,10 @@ from celery import Celery, bootsteps
 from celery.beat import PersistentScheduler
 from celery.signals import worker_init
 
-from wincc_bridge import store
-from wincc_bridge.config import Config, ConfigError
 from wincc_bridge.models import utcnow
-from wincc_bridge.poller import TimeLimits
+from wincc_ingest import store
+from wincc_ingest.config import Config, ConfigError
+from wincc_ingest.poller import TimeLimits
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 

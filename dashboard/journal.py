@@ -18,8 +18,8 @@ import redis
 from django.db import models, transaction
 
 from dashboard.models import JournalEntry
-from wincc_bridge import store
-from wincc_bridge.journal import JournalEvent
+from wincc_ingest import store
+from wincc_ingest.journal import JournalEvent
 
 log = logging.getLogger(__name__)
 

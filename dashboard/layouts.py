@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from dashboard import permissions
 from dashboard.panels import BANDS, Fragment
-from wincc_bridge.config import Config
 from wincc_bridge.models import AlarmState, PriorityBand
+from wincc_ingest.config import Config
 
 KEY_VALUES_PER_SITE = 4
 

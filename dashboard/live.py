@@ -34,8 +34,8 @@ from dashboard.panels import (
     queue_site_reads,
     render,
 )
-from wincc_bridge import store
 from wincc_bridge.models import utcnow
+from wincc_ingest import store
 
 log = logging.getLogger(__name__)
 

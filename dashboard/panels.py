@@ -18,9 +18,9 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from wincc_bridge import store
-from wincc_bridge.config import Config, SiteConfig, TagConfig
 from wincc_bridge.models import Alarm, AlarmState, PriorityBand, Quality, TagValue
+from wincc_ingest import store
+from wincc_ingest.config import Config, SiteConfig, TagConfig
 
 # The main alarm list leaves out what ISA-18.2 keeps on separate lists.
 OFF_MAIN_LIST = frozenset({AlarmState.SHELVED, AlarmState.SUPPRESSED, AlarmState.OUT_OF_SERVICE})

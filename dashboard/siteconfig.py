@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from wincc_bridge import config as bridge_config
+from wincc_ingest import config as bridge_config
 
 
 @lru_cache(maxsize=1)

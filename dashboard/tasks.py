@@ -1,4 +1,4 @@
-"""Thin Celery tasks over wincc_bridge.poller and the journal consumer."""
+"""Thin Celery tasks over wincc_ingest.poller and the journal consumer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from dashboard.celery import JOURNAL_TASK, POLL_TASK, app, redis_client
-from wincc_bridge.poller import Backoff, Pollers
+from wincc_ingest.poller import Backoff, Pollers
 
 # Per worker process, made on first use (after the pool forked): one Redis connection pool,
 # and the pollers with their WinCC clients and snapshots.

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from wincc_bridge.config_validation import validate
+from wincc_ingest.config_validation import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -91,7 +91,7 @@ def python_snippet_problems(code: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             module = aliases.get(node.value.id, "")
-            if module.startswith(("wincc_bridge", "dashboard")) and not hasattr(
+            if module.startswith(("wincc_bridge", "wincc_ingest", "wincc_sim", "dashboard")) and not hasattr(
                 importlib.import_module(module), node.attr
             ):
                 problems.append(f"uses missing name {module}.{node.attr}")
@@ -274,7 +274,7 @@ def test_the_dockerfile_command_names_existing_code():
         (["gunicorn", "dashboard.asgi:application", "-k", "uvicorn.Nope"], "does not exist"),
         (["celery", "-A", "wincc_bridge", "worker"], "with a Celery `app` does not exist"),
         (["python", "manage.py", "nope"], "no such management command"),
-        (["python", "-c", "from wincc_bridge import store; store.NOPE"], "missing name"),
+        (["python", "-c", "from wincc_ingest import store; store.NOPE"], "missing name"),
         (["python", "-c", "import nope_module"], "missing module"),
         (["no-such-program-here"], "no such program"),
     ],

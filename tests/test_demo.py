@@ -25,8 +25,8 @@ from django.test import override_settings
 from dashboard import permissions
 from dashboard.demo import prepare, wait
 from tests.test_compose import command_problems
-from wincc_bridge.config import load
-from wincc_bridge.simulator.tls import CERT_NAME
+from wincc_ingest.config import load
+from wincc_sim.tls import CERT_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "dashboard" / "demo" / "config.json"

@@ -17,7 +17,7 @@ import socket
 import sys
 from pathlib import Path
 
-from wincc_bridge.simulator.tls import ensure_certificate
+from wincc_sim.tls import ensure_certificate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DEMO_SITES = ("oven-unified", "line-classic", "utilities-restv1")

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from dashboard import siteconfig
-from wincc_bridge import store
 from wincc_bridge.models import parse_iso, utcnow
+from wincc_ingest import store
 
 # Beat and worker heartbeats are written with a 60 s TTL; older than this is "not seen".
 SEEN_WITHIN = timedelta(seconds=60)

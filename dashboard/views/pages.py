@@ -19,8 +19,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import layouts, panels, permissions, siteconfig
-from wincc_bridge import store
 from wincc_bridge.models import utcnow
+from wincc_ingest import store
 
 TRANSPORTS = ("sse", "poll")
 

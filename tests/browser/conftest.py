@@ -15,7 +15,7 @@ from tests.fixtures.celery_worker import CeleryProcesses, start_celery
 from tests.fixtures.live_server import LIVE_PASSWORD, LiveServer, start_live_server
 from tests.fixtures.redis_server import RedisServer, start_redis
 from tests.fixtures.simulator import Simulator, wait_until, write_config
-from wincc_bridge import store
+from wincc_ingest import store
 
 POLL_INTERVAL = 1.0
 

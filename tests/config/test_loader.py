@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.config.test_validation import ENV, minimal
-from wincc_bridge.config import ConfigError, load
+from wincc_ingest.config import ConfigError, load
 
 
 def write(tmp_path, data, name="wincc.json"):

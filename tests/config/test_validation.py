@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from wincc_bridge.config_validation import json_path, validate
+from wincc_ingest.config_validation import json_path, validate
 
 ENV = {"RO_PASSWORD": "ro-secret", "RW_PASSWORD": "rw-secret", "RO_TOKEN": "ro-token"}
 
@@ -381,7 +381,7 @@ def test_validation_is_fast_for_a_large_plant():
 def test_the_schema_is_a_valid_json_schema():
     from jsonschema import Draft202012Validator
 
-    from wincc_bridge.config_validation import schema
+    from wincc_ingest.config_validation import schema
 
     Draft202012Validator.check_schema(schema())
     assert schema()["properties"]["sites"]["minItems"] == 1

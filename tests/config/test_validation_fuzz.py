@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.config.test_validation import ENV, minimal
-from wincc_bridge.config import ConfigError, build
-from wincc_bridge.config_validation import validate
+from wincc_ingest.config import ConfigError, build
+from wincc_ingest.config_validation import validate
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),

@@ -21,9 +21,9 @@ from django.test import override_settings
 from dashboard.siteconfig import get_config, reload_config
 from tests.fixtures.redis_server import free_port
 from tests.fixtures.simulator import write_config
-from wincc_bridge import store
 from wincc_bridge.models import Alarm, AlarmState
-from wincc_bridge.poller import Pollers
+from wincc_ingest import store
+from wincc_ingest.poller import Pollers
 
 SECRETS = {
     "WDASH_TEST_RO_PASSWORD": "ro-test-only",

@@ -1,5 +1,5 @@
 """A small plant for the page, stream and hub tests: a configuration file and the Redis
-data the poller would write, following wincc_bridge.store's contract."""
+data the poller would write, following wincc_ingest.store's contract."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from django.conf import settings
 
 from dashboard import siteconfig
 from tests.dashboard.base import BaseTestCase
-from wincc_bridge import store
 from wincc_bridge.models import Alarm, AlarmState, Quality, TagValue
+from wincc_ingest import store
 
 SECRET_ENV = "WDASH_TEST_SITE_SECRET"
 ORIGINAL_CONFIG = settings.WINCC_CONFIG

@@ -20,8 +20,8 @@ from dashboard.models import AuditEntry
 from tests.dashboard.acksupport import SimulatorSites, SitesConfigured, clear_audit_log
 from tests.dashboard.base import BaseTestCase
 from tests.fixtures.simulator import wait_until
-from wincc_bridge import store
 from wincc_bridge.models import AlarmState
+from wincc_ingest import store
 
 Result = AuditEntry.Result
 

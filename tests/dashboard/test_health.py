@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from tests.dashboard.livedata import PlantTestCase, healthy_plant, now, put_health
-from wincc_bridge import store
+from wincc_ingest import store
 
 
 class HealthTestCase(PlantTestCase):

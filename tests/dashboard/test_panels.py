@@ -13,9 +13,9 @@ from dashboard.panels import (
     sparkline,
 )
 from tests.dashboard.livedata import alarm
-from wincc_bridge import store
-from wincc_bridge.config import ApiUser, Limits, SiteConfig, TagConfig
 from wincc_bridge.models import AlarmState
+from wincc_ingest import store
+from wincc_ingest.config import ApiUser, Limits, SiteConfig, TagConfig
 
 TEMP = TagConfig("T", "Temperature", "°C", Limits(ll=10, l=20, h=80, hh=90), 0, 100, decimals=2)
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

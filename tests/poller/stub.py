@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from wincc_bridge.client import NotSupportedError, WinCCClient
-from wincc_bridge.config import ApiUser, SiteConfig, TagConfig
 from wincc_bridge.models import Alarm, Capabilities, Quality, TagValue
+from wincc_ingest.config import ApiUser, SiteConfig, TagConfig
 
 
 class Clock:

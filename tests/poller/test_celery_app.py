@@ -20,8 +20,8 @@ from dashboard.celery import (
     beat_schedule,
     route_task,
 )
-from wincc_bridge import config as bridge_config
-from wincc_bridge import store
+from wincc_ingest import config as bridge_config
+from wincc_ingest import store
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -20,16 +20,16 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.simulator import wait_until, write_config
-from wincc_bridge import store
 from wincc_bridge.client import ConnectionSettings, open_client
 from wincc_bridge.models import parse_iso, utcnow
+from wincc_ingest import store
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 SITES = ("oven-unified", "line-classic", "utilities-restv1")
 INTERVAL = 0.5
-# WinCC's history words -> the journal's (see wincc_bridge.journal).
+# WinCC's history words -> the journal's (see wincc_ingest.journal).
 HISTORY_TO_JOURNAL = {"raised": "raised", "cleared": "returned", "acknowledged": "acknowledged",
                       "removed": "cleared", "reset": "cleared"}
 

@@ -1,4 +1,4 @@
-"""Alarm transitions between two polls (wincc_bridge.journal), no Redis needed."""
+"""Alarm transitions between two polls (wincc_ingest.journal), no Redis needed."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from wincc_bridge.journal import JournalEvent, Transition, diff_alarms, transitions_between
 from wincc_bridge.models import Alarm, AlarmState
+from wincc_ingest.journal import JournalEvent, Transition, diff_alarms, transitions_between
 
 S = AlarmState
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)

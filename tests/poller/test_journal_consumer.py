@@ -9,10 +9,10 @@ import pytest
 from dashboard.journal import ensure_group, persist_journal
 from dashboard.models import JournalEntry
 from tests.poller.stub import Clock, StubPlant, site_config
-from wincc_bridge import store
-from wincc_bridge.journal import JournalEvent
 from wincc_bridge.models import Alarm, AlarmState
-from wincc_bridge.poller import SitePoller, TimeLimits
+from wincc_ingest import store
+from wincc_ingest.journal import JournalEvent
+from wincc_ingest.poller import SitePoller, TimeLimits
 
 pytestmark = pytest.mark.django_db
 

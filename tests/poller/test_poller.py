@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from tests.poller.stub import Clock, StubPlant, site_config
-from wincc_bridge import store
 from wincc_bridge.client import AuthError, TimeoutError
 from wincc_bridge.models import Alarm, AlarmState, Quality
-from wincc_bridge.poller import Backoff, Pollers, SitePoller, TimeLimits
+from wincc_ingest import store
+from wincc_ingest.poller import Backoff, Pollers, SitePoller, TimeLimits
 
 NAMES = ["Tank_Level", "Conveyor_Running"]
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from wincc_bridge import store
 from wincc_bridge.models import Alarm, AlarmState, Quality, TagValue
+from wincc_ingest import store
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 

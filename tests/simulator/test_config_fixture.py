@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.fixtures.simulator import write_config
-from wincc_bridge import config
+from wincc_ingest import config
 
 
 def test_three_sites_and_an_overview_that_load(sim, tmp_path):

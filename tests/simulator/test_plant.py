@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from wincc_bridge.simulator.plant import Plant, WriteError
+from wincc_sim.plant import Plant, WriteError
 
 
 class Clock:

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from dashboard.models import WallScreen
 from dashboard.siteconfig import get_config
-from wincc_bridge.config import ConfigError
+from wincc_ingest.config import ConfigError
 
 
 class Command(BaseCommand):

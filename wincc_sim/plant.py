@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from wincc_bridge.simulator.alarms import AlarmBook, AlarmDef
-from wincc_bridge.simulator.tags import (
+from wincc_sim.alarms import AlarmBook, AlarmDef
+from wincc_sim.tags import (
     ACK_PREFIX,
     Fillers,
     TagSpec,
@@ -25,6 +25,12 @@ from wincc_bridge.simulator.tags import (
 )
 
 GOOD = 0xC0
+
+
+def quality_word(code: int) -> str:
+    """The REST v1 face's quality word for an OPC/Siemens quality byte: its two high bits,
+    0b11 and 0b10 good (cascade and non-cascade), 0b01 uncertain, 0b00 bad."""
+    return ("bad", "uncertain", "good", "good")[(code >> 6) & 0b11]
 BAD_COMM_FAILURE = 0x18
 ZONE_SETPOINTS = {1: 180.0, 2: 200.0, 3: 220.0}
 ZONE_LAG_S = 30.0  # oven zones follow their setpoint with this first-order lag

@@ -213,7 +213,7 @@ def build(
     environ: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
 ) -> Config:
-    from wincc_bridge.config_validation import validate
+    from wincc_ingest.config_validation import validate
 
     env = os.environ if environ is None else environ
     base = base_dir or Path.cwd()

@@ -13,13 +13,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from wincc_bridge.simulator.alarms import ALARM_CLASSES
-from wincc_bridge.simulator.plant import Reading, WriteError
-from wincc_bridge.simulator.simulation import Simulation
-from wincc_bridge.simulator.tags import CLASSIC_DATA_TYPES
-from wincc_bridge.simulator.timefmt import iso_ms, parse_ts
-from wincc_bridge.simulator.users import ApiUser, basic, bearer
-from wincc_bridge.simulator.web import HttpError, int_param, json_body
+from wincc_sim.alarms import ALARM_CLASSES
+from wincc_sim.plant import Reading, WriteError
+from wincc_sim.simulation import Simulation
+from wincc_sim.tags import CLASSIC_DATA_TYPES
+from wincc_sim.timefmt import iso_ms, parse_ts
+from wincc_sim.users import ApiUser, basic, bearer
+from wincc_sim.web import HttpError, int_param, json_body
 
 PREFIX = "/winccrestservice"
 ARCHIVE = "ProcessValueArchive"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wincc_bridge.simulator.timefmt import iso_ms
+from wincc_sim.timefmt import iso_ms
 
 RAISED = "RAISED"
 RAISED_ACKNOWLEDGED = "RAISED_ACKNOWLEDGED"

@@ -1,4 +1,4 @@
-"""`wincc-sim`: run the WinCC simulator (`python -m wincc_bridge.simulator --help`)."""
+"""`wincc-sim`: run the WinCC simulator (`python -m wincc_sim --help`)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import signal
 import sys
 from pathlib import Path
 
-from wincc_bridge.simulator import admin
-from wincc_bridge.simulator.faults import Faults
-from wincc_bridge.simulator.plant import Plant
-from wincc_bridge.simulator.server import Listener, main_app
-from wincc_bridge.simulator.simulation import Simulation
-from wincc_bridge.simulator.tls import ensure_certificate
-from wincc_bridge.simulator.users import Users
+from wincc_sim import admin
+from wincc_sim.faults import Faults
+from wincc_sim.plant import Plant
+from wincc_sim.server import Listener, main_app
+from wincc_sim.simulation import Simulation
+from wincc_sim.tls import ensure_certificate
+from wincc_sim.users import Users
 
 log = logging.getLogger("wincc_sim")
 MAX_TAGS = 20_000

@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, Router, WebSocketRoute
 
-from wincc_bridge.simulator import rest_v1, unified, unified_ws
-from wincc_bridge.simulator.classic import PREFIX, Classic
-from wincc_bridge.simulator.faults import FaultMiddleware, face_of
-from wincc_bridge.simulator.simulation import Simulation
+from wincc_sim import rest_v1, unified, unified_ws
+from wincc_sim.classic import PREFIX, Classic
+from wincc_sim.faults import FaultMiddleware, face_of
+from wincc_sim.simulation import Simulation
 
 log = logging.getLogger("wincc_sim.request")
 

@@ -19,9 +19,9 @@ from typing import Any
 from graphql import ExecutionResult, GraphQLError, subscribe
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from wincc_bridge.simulator.alarm_filter import FilterError
-from wincc_bridge.simulator.simulation import Session, Simulation
-from wincc_bridge.simulator.unified import (
+from wincc_sim.alarm_filter import FilterError
+from wincc_sim.simulation import Session, Simulation
+from wincc_sim.unified import (
     SCHEMA,
     BadOperation,
     Resolvers,
@@ -29,7 +29,7 @@ from wincc_bridge.simulator.unified import (
     prepare,
     run,
 )
-from wincc_bridge.simulator.users import bearer
+from wincc_sim.users import bearer
 
 log = logging.getLogger("wincc_sim")
 SUBPROTOCOL = "graphql-transport-ws"

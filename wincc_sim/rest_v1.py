@@ -9,13 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
-from wincc_bridge.models import quality_from_opc
-from wincc_bridge.simulator.alarms import AlarmInstance
-from wincc_bridge.simulator.plant import WriteError
-from wincc_bridge.simulator.simulation import Simulation
-from wincc_bridge.simulator.timefmt import iso_ms
-from wincc_bridge.simulator.users import ApiUser, bearer
-from wincc_bridge.simulator.web import HttpError, json_body
+from wincc_sim.alarms import AlarmInstance
+from wincc_sim.plant import WriteError, quality_word
+from wincc_sim.simulation import Simulation
+from wincc_sim.timefmt import iso_ms
+from wincc_sim.users import ApiUser, bearer
+from wincc_sim.web import HttpError, json_body
 
 FACE = "rest-v1"
 ACK_ERRORS = {
@@ -89,7 +88,7 @@ def app(sim: Simulation) -> Router:
                                "timestamp": None, "error": "unknown tag"})
             else:
                 result.append({"name": name, "value": reading.value,
-                               "quality": quality_from_opc(reading.quality_code).value,
+                               "quality": quality_word(reading.quality_code),
                                "timestamp": iso_ms(reading.timestamp)})
         return JSONResponse({"tags": result})
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import redis
 
-from wincc_bridge import store
 from wincc_bridge.client import (
     ConnectionSettings,
     NotSupportedError,
@@ -27,9 +26,10 @@ from wincc_bridge.client import (
     WinCCError,
     open_client,
 )
-from wincc_bridge.config import SiteConfig
-from wincc_bridge.journal import diff_alarms
 from wincc_bridge.models import Alarm, Quality, TagValue, utcnow
+from wincc_ingest import store
+from wincc_ingest.config import SiteConfig
+from wincc_ingest.journal import diff_alarms
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
-from wincc_bridge.simulator.faults import Faults
-from wincc_bridge.simulator.plant import WriteError
-from wincc_bridge.simulator.simulation import Simulation
-from wincc_bridge.simulator.timefmt import iso_ms
-from wincc_bridge.simulator.users import bearer
-from wincc_bridge.simulator.web import HttpError, json_body
+from wincc_sim.faults import Faults
+from wincc_sim.plant import WriteError
+from wincc_sim.simulation import Simulation
+from wincc_sim.timefmt import iso_ms
+from wincc_sim.users import bearer
+from wincc_sim.web import HttpError, json_body
 
 PLANT_FAULTS = ("bad_quality", "freeze")
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from wincc_bridge.simulator.faults import Faults
-from wincc_bridge.simulator.plant import Plant
-from wincc_bridge.simulator.timefmt import iso_ms
-from wincc_bridge.simulator.users import ApiUser, Users
+from wincc_sim.faults import Faults
+from wincc_sim.plant import Plant
+from wincc_sim.timefmt import iso_ms
+from wincc_sim.users import ApiUser, Users
 
 REQUEST_LOG_LIMIT = 10_000
 

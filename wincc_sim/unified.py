@@ -27,13 +27,13 @@ from graphql.utilities import get_operation_ast, value_from_ast_untyped
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from wincc_bridge.simulator.alarm_filter import FilterError, compile_filter
-from wincc_bridge.simulator.alarms import ALARM_CLASSES, AlarmInstance
-from wincc_bridge.simulator.plant import GOOD, WriteError
-from wincc_bridge.simulator.simulation import Session, Simulation
-from wincc_bridge.simulator.tags import UNIFIED_DATA_TYPES
-from wincc_bridge.simulator.timefmt import iso_ms, parse_ts
-from wincc_bridge.simulator.users import bearer
+from wincc_sim.alarm_filter import FilterError, compile_filter
+from wincc_sim.alarms import ALARM_CLASSES, AlarmInstance
+from wincc_sim.plant import GOOD, WriteError
+from wincc_sim.simulation import Session, Simulation
+from wincc_sim.tags import UNIFIED_DATA_TYPES
+from wincc_sim.timefmt import iso_ms, parse_ts
+from wincc_sim.users import bearer
 
 FACE = "unified"
 SCHEMA = build_schema(Path(__file__).with_name("unified.graphql").read_text(encoding="utf-8"))

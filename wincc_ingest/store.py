@@ -1,6 +1,6 @@
 """The Redis key layout, in one place. docs/redis-keys.md documents it as a table.
 
-Writers: wincc_bridge.poller (values, alarms, health, journal stream, change channel).
+Writers: wincc_ingest.poller (values, alarms, health, journal stream, change channel).
 Readers: the dashboard (it never calls WinCC; it reads these keys).
 Every key starts with PREFIX so one Redis can be shared with other applications.
 """
