@@ -21,7 +21,7 @@ import redis
 
 from bench import stamp
 from wincc_bridge.models import Quality, TagValue, utcnow
-from wincc_ingest import store
+from wincc_ingest import codec, store
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> dict:
             # client tells them apart; this overstates their latency by at most that.
             value = stamp.encode(now - i * 0.001)
             tag = TagValue(name, value, Quality.GOOD, quality_code=0xC0, timestamp=read_at)
-            mapping[name] = store.encode_value(tag, read_at)
+            mapping[name] = codec.encode_value(tag, read_at)
             trend = store.site_trend(args.site, name)
             pipe.lpush(trend, f"{now:.3f} {value!r}")
             pipe.ltrim(trend, 0, store.TREND_LENGTH - 1)
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _health(site: str, count: int, at) -> dict[str, str]:
-    health = store.SiteHealth(
+    health = codec.SiteHealth(
         site=site,
         interval=1.0,
         last_attempt=at,
@@ -102,7 +102,7 @@ def _health(site: str, count: int, at) -> dict[str, str]:
         tag_count=count,
         alarm_count=0,
     )
-    return store.encode_health(health)
+    return codec.encode_health(health)
 
 
 def seed(redis_url: str, site: str, names: list[str]) -> None:
@@ -113,7 +113,7 @@ def seed(redis_url: str, site: str, names: list[str]) -> None:
     r.hset(
         store.site_values(site),
         mapping={
-            n: store.encode_value(TagValue(n, value, Quality.GOOD, 0xC0, read_at), read_at)
+            n: codec.encode_value(TagValue(n, value, Quality.GOOD, 0xC0, read_at), read_at)
             for n in names
         },
     )

@@ -19,7 +19,7 @@ from bench import sites
 from bench.report import Figure, Result, Table
 from bench.stack import CpuMeter, Stack, rss_bytes
 from bench.stats import summary
-from wincc_ingest import store
+from wincc_ingest import codec, store
 
 TARGET_TAGS = 10_000
 TARGET_CPU = 0.30
@@ -43,7 +43,7 @@ class HealthWatcher(threading.Thread):
             attempt = raw.get("last_attempt")
             if attempt and attempt != self._last:
                 self._last = attempt
-                health = store.decode_health(raw)
+                health = codec.decode_health(raw)
                 self.polls.append(
                     (
                         health.last_attempt.timestamp(),
@@ -113,7 +113,7 @@ def _window(st: Stack, worker, beat, duration: float, n_tags: int) -> dict:
     watcher.join(timeout=5)
     cpu = meter.stop()
     elapsed = time.time() - window_start
-    health = store.decode_health(r.hgetall(store.site_health("bench")))
+    health = codec.decode_health(r.hgetall(store.site_health("bench")))
     r.close()
     polls = [p for p in watcher.polls if window_start <= p[0] <= window_end]
     attempts = [p[0] for p in polls]

@@ -8,21 +8,20 @@ hears of it, and a Redis lock per alarm makes a double click or two operators on
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import redis
-from django.conf import settings
 
 from dashboard import permissions
+from dashboard.celery import request_poll
 from dashboard.models import AuditEntry
+from dashboard.redis_client import sync_redis
 from dashboard.siteconfig import get_config
 from wincc_bridge.client import AuthError, ConnectError, NotSupportedError, WinCCError, open_client
-from wincc_bridge.models import Alarm, AlarmState
-from wincc_ingest import store
+from wincc_bridge.models import Alarm, AlarmState, alarm_key
+from wincc_ingest import codec, store
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +78,6 @@ class UnknownSite(Exception):
     """The site is not in the configuration."""
 
 
-@lru_cache(maxsize=4)
-def _redis_pool(url: str) -> redis.ConnectionPool:
-    return redis.ConnectionPool.from_url(url, decode_responses=True)
-
-
-def redis_client() -> redis.Redis:
-    return redis.Redis(connection_pool=_redis_pool(settings.REDIS_URL))
-
-
 def _record(user, req: AckRequest, result: str, message: str, alarm: Alarm | None = None
             ) -> AuditEntry:
     """A new row. One final from the start records the alarm's unchanged state after, and no
@@ -126,11 +116,11 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
         record_refusal(user, req, Result.ERROR, f"Unknown site {req.site_id!r}.")
         raise UnknownSite(req.site_id)
 
-    r = redis_client()
+    r = sync_redis()
     try:
-        raw = r.hget(store.site_alarms(site.id), f"{req.name}|{req.instance_id}")
-        alarm = store.decode_alarm(raw) if raw is not None else None
-    except (redis.RedisError, store.StoredDataError) as exc:
+        raw = r.hget(store.site_alarms(site.id), alarm_key(req.name, req.instance_id))
+        alarm = codec.decode_alarm(raw) if raw is not None else None
+    except (redis.RedisError, codec.StoredDataError) as exc:
         log.warning("acknowledge %s: alarm state unreadable: %s", req, exc)
         message = "The live alarm state cannot be read right now; nothing was sent to WinCC."
         return AckOutcome(_record(user, req, Result.ERROR, message), None, message)
@@ -141,10 +131,10 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
         return AckOutcome(_record(user, req, result, message, alarm), alarm, message)
 
     lock = store.alarm_ack_lock(site.id, req.name, req.instance_id)
-    holder = {"user": user.get_username(), "phase": "sending"}
+    holder = codec.AckHolder(user.get_username())
     ttl = math.ceil(site.timeout * 4) + 5  # above a login plus the call, each up to timeout
     try:
-        taken = r.set(lock, json.dumps(holder), nx=True, ex=ttl)
+        taken = r.set(lock, codec.encode_ack_holder(holder), nx=True, ex=ttl)
         current = None if taken else r.get(lock)
     except redis.RedisError as exc:
         log.warning("acknowledge %s: lock unavailable: %s", req, exc)
@@ -187,11 +177,9 @@ def _not_sendable(site, req: AckRequest, alarm: Alarm | None) -> tuple[str, str]
             f"The alarm changed to {alarm.state.label} since you saw it; nothing was sent. "
             "Check it and acknowledge again."
         )
-    if site.dialect == "classic" and req.name not in site.ack_tags:
-        return Result.ERROR, (
-            "WinCC Classic has no acknowledge call; this site acknowledges only alarms mapped "
-            f"to an acknowledge tag, and {req.name} has none. Acknowledge it in WinCC."
-        )
+    capabilities = site.capabilities()
+    if not capabilities.can_acknowledge(req.name):
+        return Result.ERROR, capabilities.why_not_acknowledge(req.name)
     return None
 
 
@@ -224,39 +212,28 @@ return redis.call('set', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
 """
 
 
-def _settle_lock(r: redis.Redis, lock: str, holder: dict, *, ok: bool, keep: float) -> None:
+def _settle_lock(
+    r: redis.Redis, lock: str, holder: codec.AckHolder, *, ok: bool, keep: float
+) -> None:
     """After success keep the lock briefly as "done" (Redis still shows the old state until the
     next poll); after a failure free it so the person can try again."""
-    done = json.dumps({**holder, "phase": "done"}) if ok else ""
+    done = codec.encode_ack_holder(dataclasses.replace(holder, phase="done")) if ok else ""
     seconds = max(2, math.ceil(keep * DONE_INTERVALS))
     try:
-        r.eval(_RELEASE, 1, lock, json.dumps(holder), done, seconds)
+        r.eval(_RELEASE, 1, lock, codec.encode_ack_holder(holder), done, seconds)
     except redis.RedisError as exc:
         log.warning("acknowledge lock %s not settled (expires by itself): %s", lock, exc)
 
 
 def _duplicate(user, req: AckRequest, alarm: Alarm, raw_holder: str | None) -> AckOutcome:
     """Someone holds the alarm's lock: answer who, send nothing, offer no second button."""
-    try:
-        holder = json.loads(raw_holder or "{}")
-    except ValueError:
-        holder = {}
-    by = holder.get("user") or "someone else"
+    holder = codec.decode_ack_holder(raw_holder)
+    by = holder.user
     shown = dataclasses.replace(alarm, can_acknowledge=False)
-    if holder.get("phase") == "done":
+    if holder.phase == "done":
         message = f"Already acknowledged by {by}."
         shown = dataclasses.replace(shown, state=ACKNOWLEDGED_STATE[alarm.state])
     else:
         message = f"Being acknowledged by {by}; nothing more was sent."
     entry = _record(user, req, Result.DUPLICATE, message, alarm)
     return AckOutcome(entry, shown, message)
-
-
-def request_poll(site_id: str) -> None:
-    """Ask for an immediate poll so every screen shows the new state; never fails the answer."""
-    try:
-        from dashboard.celery import app
-
-        app.send_task("dashboard.tasks.poll_site", args=[site_id], retry=False)
-    except Exception:  # the acknowledgement is done; a late poll only delays the screens
-        log.warning("immediate poll of %s not requested", site_id, exc_info=True)

@@ -17,8 +17,8 @@ from celery.beat import PersistentScheduler
 from celery.signals import worker_init
 
 from wincc_bridge.models import utcnow
-from wincc_ingest import store
-from wincc_ingest.config import Config, ConfigError
+from wincc_ingest import codec, store
+from wincc_ingest.config import Config, ConfigError, SiteConfig
 from wincc_ingest.poller import TimeLimits
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
@@ -31,13 +31,16 @@ JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
 HEARTBEAT_EVERY = 5.0  # seconds; the keys live store.HEARTBEAT_TTL
 BEAT_LOCK_TTL = 15  # seconds; several ticks
 
+# Every Celery option of the product is here; the settings give only the broker's address.
 app = Celery("dashboard", include=["dashboard.tasks"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_ignore_result=True,
+    result_backend=None,
     worker_prefetch_multiplier=1,
     # A killed poll is simply the next one; it must not be redelivered late.
     task_acks_late=False,
+    broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     beat_scheduler="dashboard.celery:SiteScheduler",
     beat_max_loop_interval=HEARTBEAT_EVERY,
@@ -72,19 +75,25 @@ def route_task(name, args, kwargs, options, task=None, **extra):
     return None
 
 
-def beat_schedule(config: Config) -> dict[str, dict]:
-    """One poll per site at its interval, dropped (not queued) once the next one is due."""
+def poll_options(site: SiteConfig, config: Config) -> dict[str, float]:
+    """A poll is dropped (not queued) once the next one is due, and stopped before its lock
+    can expire (wincc_ingest.poller.TimeLimits)."""
     limits = TimeLimits.for_sites(config.sites)
+    return {
+        "expires": site.poll_interval,
+        "soft_time_limit": limits.soft,
+        "time_limit": limits.hard,
+    }
+
+
+def beat_schedule(config: Config) -> dict[str, dict]:
+    """One poll per site at its interval."""
     schedule = {
         f"poll {site.id}": {
             "task": POLL_TASK,
             "schedule": site.poll_interval,
             "args": (site.id,),
-            "options": {
-                "expires": site.poll_interval,
-                "soft_time_limit": limits.soft,
-                "time_limit": limits.hard,
-            },
+            "options": poll_options(site, config),
         }
         for site in config.sites
     }
@@ -96,17 +105,30 @@ def beat_schedule(config: Config) -> dict[str, dict]:
     return schedule
 
 
-def redis_client() -> redis.Redis:
-    from django.conf import settings
+def request_poll(site_id: str) -> None:
+    """Ask for an immediate poll of a site (after an acknowledgement, so every screen shows
+    the new state soon); never fails the caller."""
+    try:
+        from dashboard.siteconfig import get_config
 
-    return redis.Redis.from_url(
-        settings.REDIS_URL, decode_responses=True, socket_timeout=5, health_check_interval=30
-    )
+        config = get_config()
+        site = config.site(site_id)
+        if site is None:
+            return
+        app.send_task(POLL_TASK, args=[site_id], retry=False, **poll_options(site, config))
+    except Exception:  # the caller's work is done; a late poll only delays the screens
+        log.warning("immediate poll of %s not requested", site_id, exc_info=True)
+
+
+def redis_client() -> redis.Redis:
+    from dashboard.redis_client import sync_redis
+
+    return sync_redis()
 
 
 def _beat(r: redis.Redis, key: str) -> None:
     try:
-        r.set(key, store.iso(utcnow()), ex=store.HEARTBEAT_TTL)
+        r.set(key, codec.encode_heartbeat(utcnow()), ex=store.HEARTBEAT_TTL)
     except redis.RedisError as exc:
         log.warning("cannot write the heartbeat %s: %s", key, exc)
 
@@ -183,11 +205,5 @@ app.steps["worker"].add(WorkerHeartbeat)
 
 @worker_init.connect
 def _check_configuration(sender=None, **kwargs) -> None:
-    """Refuse to start on a broken configuration; give the poll task its time limits."""
-    config = load_config()
-    from dashboard import tasks
-
-    limits = TimeLimits.for_sites(config.sites)
-    # Polls sent without limits (the re-poll after an acknowledge) get the same ones.
-    tasks.poll_site.soft_time_limit = limits.soft
-    tasks.poll_site.time_limit = limits.hard
+    """Refuse to start on a broken configuration."""
+    load_config()

@@ -18,7 +18,7 @@ import redis
 from django.db import models, transaction
 
 from dashboard.models import JournalEntry
-from wincc_ingest import store
+from wincc_ingest import codec, store
 from wincc_ingest.journal import JournalEvent
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,8 @@ def _persist(r: redis.Redis, entries: Sequence[tuple[str, dict[str, str]]]) -> i
     rows, rejected = [], []
     for entry_id, fields in entries:
         try:
-            rows.append(_row(JournalEvent.from_fields(fields)))
-        except ValueError as exc:
+            rows.append(_row(codec.decode_journal_event(fields)))
+        except ValueError as exc:  # unreadable (codec.StoredDataError) or too long for a column
             rejected.append((entry_id, fields, str(exc)))
     with transaction.atomic():
         known = set(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dashboard import permissions
-from dashboard.panels import BANDS, Fragment
+from dashboard.panels.alarm_list import BANDS
+from dashboard.panels.fragments import Fragment
 from wincc_bridge.models import AlarmState, PriorityBand
 from wincc_ingest.config import Config
 
@@ -152,6 +153,10 @@ def sites(config: Config, viewer: Viewer) -> Layout:
     frag = Fragment("health", viewer.visible, title="Site health")
     sections = [Section("", "site_health", [frag])]
     return Layout("Sites", viewer.visible, sections, _header(viewer, viewer.visible))
+
+
+# The pages that have a layout (and so a stream and a poll).
+PAGES = frozenset({"overview", "alarms", "sites", "dashboard", "wall"})
 
 
 def for_page(page: str, arg: str, config: Config, viewer: Viewer, query) -> Layout | None:

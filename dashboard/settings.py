@@ -12,11 +12,23 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WDASH_VAR_DIR", BASE_DIR / "var"))
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
+    """A yes/no variable; a value it does not know stops the start (a typo is not "no")."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/true/yes/on or 0/false/no/off, not {value!r}."
+    )
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -58,7 +70,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -154,6 +165,8 @@ TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", 15))
 LIVE_STREAM_MAX_SECONDS = float(os.environ.get("LIVE_STREAM_MAX_SECONDS", 3600))
 LIVE_TICK_SECONDS = float(os.environ.get("LIVE_TICK_SECONDS", 1.0))
+# How long a browser waits before it reconnects a lost stream (the SSE retry field).
+LIVE_RETRY_MS = int(os.environ.get("LIVE_RETRY_MS", 2000))
 # Frames a slow browser may fall behind before it gets a fresh snapshot instead.
 LIVE_CLIENT_QUEUE = int(os.environ.get("LIVE_CLIENT_QUEUE", 256))
 
@@ -162,11 +175,6 @@ WINCC_CONFIG = os.environ.get("WINCC_CONFIG", str(BASE_DIR / "dashboard" / "demo
 
 # Celery: Redis as broker, results never stored (polls report through Redis keys).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_RESULT_BACKEND = None
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ACKS_LATE = False
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A failing site waits interval x 2^(failures-1) before its next poll, at most this long.
 POLL_BACKOFF_CAP_SECONDS = float(os.environ.get("POLL_BACKOFF_CAP_SECONDS", 30))
 # Journal entries a dead consumer read but never acknowledged are taken over after this long

@@ -90,8 +90,13 @@ class WinCCClient(abc.ABC):
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
 
+    @classmethod
     @abc.abstractmethod
-    def capabilities(self) -> Capabilities: ...
+    def capabilities_for(cls, settings: ConnectionSettings) -> Capabilities:
+        """What a server of this dialect offers with these settings, known without asking it."""
+
+    def capabilities(self) -> Capabilities:
+        return self.capabilities_for(self.settings)
 
     @abc.abstractmethod
     def read_tags(self, names: Sequence[str]) -> list[TagValue]:
@@ -124,15 +129,23 @@ class WinCCClient(abc.ABC):
         self.close()
 
 
-def open_client(settings: ConnectionSettings) -> WinCCClient:
-    """The client for the settings' dialect."""
+def _dialect(settings: ConnectionSettings) -> type[WinCCClient]:
     from wincc_bridge.dialects import DIALECTS
 
     try:
-        factory = DIALECTS[settings.dialect]
+        return DIALECTS[settings.dialect]()
     except KeyError:
         known = ", ".join(sorted(DIALECTS))
         raise NotSupportedError(
             f"unknown dialect {settings.dialect!r}; use one of {known}", server=settings.url
         ) from None
-    return factory(settings)
+
+
+def open_client(settings: ConnectionSettings) -> WinCCClient:
+    """The client for the settings' dialect."""
+    return _dialect(settings)(settings)
+
+
+def capabilities_of(settings: ConnectionSettings) -> Capabilities:
+    """What a server of the settings' dialect offers, known without connecting to it."""
+    return _dialect(settings).capabilities_for(settings)

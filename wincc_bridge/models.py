@@ -142,6 +142,11 @@ class TagValue:
         )
 
 
+def alarm_key(name: str, instance_id: int) -> str:
+    """One occurrence of an alarm: its name and WinCC's instance id."""
+    return f"{name}|{instance_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class Alarm:
     site: str
@@ -161,11 +166,13 @@ class Alarm:
     acknowledged_by: str | None = None
     # The server's own state word, kept for diagnostics and the journal.
     source_state: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Dialect-specific details (a path, a message number): compared, but left out of the
+    # hash, so an alarm can be a cache key as it is.
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def key(self) -> str:
-        return f"{self.name}|{self.instance_id}"
+        return alarm_key(self.name, self.instance_id)
 
     @property
     def priority_band(self) -> PriorityBand:
@@ -216,3 +223,18 @@ class Capabilities:
     browse: bool = True
     active_alarms: bool = True
     acknowledge: bool = False
+    # Alarms acknowledged by writing a tag (Classic has no acknowledge call): only these.
+    # None: any alarm, when `acknowledge` is true.
+    acknowledge_only: frozenset[str] | None = None
+
+    def can_acknowledge(self, name: str) -> bool:
+        return self.acknowledge and (self.acknowledge_only is None or name in self.acknowledge_only)
+
+    def why_not_acknowledge(self, name: str) -> str:
+        """A plain sentence for a person whose acknowledgement cannot be sent."""
+        if self.acknowledge_only is not None:
+            return (
+                "WinCC Classic has no acknowledge call; this site acknowledges only alarms "
+                f"mapped to an acknowledge tag, and {name} has none. Acknowledge it in WinCC."
+            )
+        return "This WinCC server offers no acknowledge call. Acknowledge it in WinCC."

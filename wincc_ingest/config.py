@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wincc_bridge.client import AckTag, ConnectionSettings
+from wincc_bridge.client import AckTag, ConnectionSettings, capabilities_of
+from wincc_bridge.models import Capabilities
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
 
@@ -90,6 +91,15 @@ class SiteConfig:
             if tag.name == name:
                 return tag
         return None
+
+    def capabilities(self) -> Capabilities:
+        """What the site's server offers, from its dialect and configuration alone."""
+        return capabilities_of(
+            ConnectionSettings(
+                dialect=self.dialect, url=self.url, alarm_filter=self.alarm_filter,
+                ack_tags=self.ack_tags, site=self.id,
+            )
+        )
 
     def connection(self, *, write: bool = False, environ: Mapping[str, str] | None = None):
         """ConnectionSettings for the read-only user, or the read-write one when `write`."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from wincc_bridge.models import Alarm, AlarmState, parse_iso
+from wincc_bridge.models import Alarm, AlarmState
 
 
 class Transition(StrEnum):
@@ -110,50 +110,6 @@ class JournalEvent:
     def key(self) -> str:
         at = self.at.isoformat().replace("+00:00", "Z")
         return f"{self.site}|{self.alarm}|{self.instance_id}|{self.transition.value}|{at}"
-
-    def to_fields(self) -> dict[str, str]:
-        """The stream entry: flat strings, with the idempotency key."""
-        return {
-            "key": self.key,
-            "site": self.site,
-            "alarm": self.alarm,
-            "instance_id": str(self.instance_id),
-            "transition": self.transition.value,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
-            "state": self.state,
-            "priority": str(self.priority),
-            "alarm_class": self.alarm_class,
-            "event_text": self.event_text,
-            "info_text": self.info_text,
-            "area": self.area,
-            "acknowledged_by": self.acknowledged_by,
-        }
-
-    @classmethod
-    def from_fields(cls, fields: Mapping[str, str]) -> JournalEvent:
-        """Parse a stream entry; raise ValueError naming what is wrong."""
-        try:
-            at = parse_iso(fields["at"])
-            if at is None:
-                raise ValueError("'at' is empty")
-            return cls(
-                site=fields["site"],
-                alarm=fields["alarm"],
-                instance_id=int(fields["instance_id"]),
-                transition=Transition(fields["transition"]),
-                at=at,
-                state=fields["state"],
-                priority=int(fields.get("priority") or 0),
-                alarm_class=fields.get("alarm_class", ""),
-                event_text=fields.get("event_text", ""),
-                info_text=fields.get("info_text", ""),
-                area=fields.get("area", ""),
-                acknowledged_by=fields.get("acknowledged_by", ""),
-            )
-        except KeyError as exc:
-            raise ValueError(f"journal entry lacks the field {exc}") from None
-        except ValueError as exc:
-            raise ValueError(f"journal entry is malformed: {exc}") from None
 
 
 def _time_of(transition: Transition, alarm: Alarm, now: datetime) -> datetime:

@@ -7,7 +7,7 @@ A per-site Redis lock keeps two polls of one site from overlapping, whichever pr
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import os
 import socket
@@ -27,15 +27,11 @@ from wincc_bridge.client import (
     open_client,
 )
 from wincc_bridge.models import Alarm, Quality, TagValue, utcnow
-from wincc_ingest import store
+from wincc_ingest import codec, store
 from wincc_ingest.config import SiteConfig
 from wincc_ingest.journal import diff_alarms
 
 log = logging.getLogger(__name__)
-
-# What the diff compares: a value is rewritten only when one of these changed.
-Fingerprint = tuple[Any, str, int | None, str | None]
-
 
 @dataclass(frozen=True)
 class Backoff:
@@ -86,30 +82,6 @@ def describe_error(exc: BaseException) -> str:
     return f"unexpected error ({type(exc).__name__}){': ' + text if text else ''}"
 
 
-def _fingerprint(tag: TagValue) -> Fingerprint:
-    return (tag.value, tag.quality.value, tag.quality_code, tag.error)
-
-
-def _stored_fingerprint(raw: str) -> Fingerprint | None:
-    try:
-        data = json.loads(raw)
-        return (data.get("value"), data.get("quality"), data.get("quality_code"),
-                data.get("error"))
-    except (ValueError, AttributeError):
-        return None  # unreadable: rewritten by this poll
-
-
-def _trend_sample(tag: TagValue, epoch: float) -> str | None:
-    value = tag.value
-    if tag.error is not None or tag.quality is Quality.BAD:
-        return None
-    if isinstance(value, bool):
-        return f"{epoch:.3f} {int(value)}"
-    if isinstance(value, int | float):
-        return f"{epoch:.3f} {value!r}"
-    return None
-
-
 def _process_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -129,7 +101,7 @@ class SitePoller:
 
     _client: WinCCClient | None = field(default=None, init=False, repr=False)
     _alarms_supported: bool = field(default=True, init=False)
-    _values: dict[str, Fingerprint] = field(default_factory=dict, init=False, repr=False)
+    _values: dict[str, codec.Fingerprint] = field(default_factory=dict, init=False, repr=False)
     _alarms: dict[str, Alarm] = field(default_factory=dict, init=False, repr=False)
     # The "writer" stamp of our last write; another stamp in Redis means our snapshot is old.
     _written: str | None = field(default=None, init=False)
@@ -158,8 +130,7 @@ class SitePoller:
 
     def _poll_locked(self) -> PollOutcome:
         started_at = self.clock()
-        raw_health = self.redis.hgetall(store.site_health(self.site.id))
-        previous = self._previous_health(raw_health)
+        previous = self._previous_health(self.redis.hgetall(store.site_health(self.site.id)))
         if (
             previous is not None
             and previous.failures
@@ -176,16 +147,14 @@ class SitePoller:
             self._drop_client()
             return self._record_failure(previous, started_at, started, latency, exc)
         latency = time.monotonic() - started
-        return self._record_success(
-            previous, raw_health.get("writer", ""), started_at, started, latency, tags, alarms
-        )
+        return self._record_success(previous, started_at, started, latency, tags, alarms)
 
-    def _previous_health(self, raw: dict[str, str]) -> store.SiteHealth | None:
+    def _previous_health(self, raw: dict[str, str]) -> codec.SiteHealth | None:
         if not raw:
             return None
         try:
-            return store.decode_health(raw)
-        except store.StoredDataError:
+            return codec.decode_health(raw)
+        except codec.StoredDataError:
             log.warning("site %s: unreadable health in Redis, starting afresh", self.site.id)
             return None
 
@@ -228,23 +197,21 @@ class SitePoller:
     def _load_snapshot(self) -> None:
         """After a restart, or when another process polled the site: start from Redis."""
         site = self.site.id
-        raw_values = self.redis.hgetall(store.site_values(site))
         self._values = {}
-        for name, raw in raw_values.items():
-            fingerprint = _stored_fingerprint(raw)
-            if fingerprint is not None:
-                self._values[name] = fingerprint
+        for name, raw in self.redis.hgetall(store.site_values(site)).items():
+            # An unreadable entry is left out, so this poll rewrites it.
+            with contextlib.suppress(codec.StoredDataError):
+                self._values[name] = codec.fingerprint(codec.decode_value(raw, name).tag)
         self._alarms = {}
         for key, raw in self.redis.hgetall(store.site_alarms(site)).items():
             try:
-                self._alarms[key] = store.decode_alarm(raw)
-            except store.StoredDataError:
+                self._alarms[key] = codec.decode_alarm(raw)
+            except codec.StoredDataError:
                 log.warning("site %s: unreadable alarm %s in Redis is replaced", site, key)
 
     def _record_success(
         self,
-        previous: store.SiteHealth | None,
-        writer: str,
+        previous: codec.SiteHealth | None,
         started_at: datetime,
         started: float,
         latency: float,
@@ -252,7 +219,7 @@ class SitePoller:
         alarms: dict[str, Alarm] | None,
     ) -> PollOutcome:
         site = self.site.id
-        if writer != self._written:
+        if (previous.writer if previous else "") != self._written:
             self._load_snapshot()
         read_at = self.clock()
         epoch = read_at.timestamp()
@@ -262,11 +229,11 @@ class SitePoller:
         fingerprints = {}
         samples = {}
         for tag in tags:
-            fingerprint = _fingerprint(tag)
+            fingerprint = codec.fingerprint(tag)
             if self._values.get(tag.name) != fingerprint:
                 fingerprints[tag.name] = fingerprint
-                changed[tag.name] = store.encode_value(tag, read_at)
-                sample = _trend_sample(tag, epoch)
+                changed[tag.name] = codec.encode_value(tag, read_at)
+                sample = codec.encode_trend_sample(tag, epoch)
                 if sample is not None:
                     samples[tag.name] = sample
         if changed:
@@ -281,7 +248,7 @@ class SitePoller:
         current_alarms = self._alarms if alarms is None else alarms
         if alarms is not None:
             updated = {
-                key: store.encode_alarm(alarm)
+                key: codec.encode_alarm(alarm)
                 for key, alarm in alarms.items()
                 if self._alarms.get(key) != alarm
             }
@@ -295,14 +262,14 @@ class SitePoller:
             for event in events:
                 pipe.xadd(
                     store.JOURNAL_STREAM,
-                    event.to_fields(),
+                    codec.encode_journal_event(event),
                     maxlen=store.JOURNAL_MAXLEN,
                     approximate=True,
                 )
 
         self._writes += 1
         stamp = f"{_process_id()}:{id(self)}:{self._writes}"
-        health = store.SiteHealth(
+        health = codec.SiteHealth(
             site=site,
             interval=self.site.poll_interval,
             last_attempt=started_at,
@@ -314,18 +281,13 @@ class SitePoller:
             backoff_until=None,
             tag_count=len(tags),
             alarm_count=len(current_alarms),
+            writer=stamp,
         )
         health_changed = previous is None or previous.failures > 0
-        pipe.hset(
-            store.site_health(site), mapping={**store.encode_health(health), "writer": stamp}
-        )
+        pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
         if changed or alarms_changed or health_changed:
-            pipe.publish(store.CHANGES_CHANNEL, json.dumps({
-                "site": site,
-                "tags": list(changed),
-                "alarms": alarms_changed,
-                "health": health_changed,
-            }))
+            change = codec.Change(site, tuple(changed), alarms_changed, health_changed)
+            pipe.publish(store.CHANGES_CHANNEL, codec.encode_change(change))
         pipe.execute()
 
         # Only now, with Redis written, does memory move on.
@@ -347,7 +309,7 @@ class SitePoller:
 
     def _record_failure(
         self,
-        previous: store.SiteHealth | None,
+        previous: codec.SiteHealth | None,
         started_at: datetime,
         started: float,
         latency: float,
@@ -363,7 +325,7 @@ class SitePoller:
         backoff_until = now + timedelta(
             seconds=self.backoff.delay(self.site.poll_interval, failures)
         )
-        health = store.SiteHealth(
+        health = codec.SiteHealth(
             site=site,
             interval=self.site.poll_interval,
             last_attempt=started_at,
@@ -375,11 +337,11 @@ class SitePoller:
             backoff_until=backoff_until,
             tag_count=len(self.site.tags),
             alarm_count=previous.alarm_count if previous else 0,
+            writer=previous.writer if previous else "",
         )
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(store.site_health(site), mapping=store.encode_health(health))
-        pipe.publish(store.CHANGES_CHANNEL, json.dumps(
-            {"site": site, "tags": [], "alarms": False, "health": True}))
+        pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
+        pipe.publish(store.CHANGES_CHANNEL, codec.encode_change(codec.Change(site, health=True)))
         pipe.execute()
         if previous is None or previous.last_error != error:
             if isinstance(exc, WinCCError):

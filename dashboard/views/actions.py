@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -19,53 +20,41 @@ NAME_MAX = 256
 SITE_MAX = 64
 
 
-class BadRequest(ValueError):
-    """A field is missing or malformed; the message names it."""
+class AcknowledgeForm(forms.Form):
+    """The acknowledge POST: which alarm, in which state the person saw it, and a comment."""
 
+    site = forms.CharField(max_length=SITE_MAX)
+    name = forms.CharField(max_length=NAME_MAX)
+    # A WinCC alarm instance id: 0 or more, at most 18 ASCII digits (the column's range).
+    instance = forms.RegexField(regex=r"\A[0-9]{1,18}\Z")
+    state = forms.ChoiceField(choices=[(state.value, state.label) for state in AlarmState])
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX)
 
-def _text(request: HttpRequest, field: str, limit: int) -> str:
-    value = request.POST.get(field, "").strip()
-    if not value:
-        raise BadRequest(f"the field {field!r} is missing")
-    if len(value) > limit:
-        raise BadRequest(f"the field {field!r} is longer than {limit} characters")
-    return value
+    def problem(self) -> str:
+        """The first problem in plain words, naming the field."""
+        field, errors = next(iter(self.errors.items()))
+        return f"the field {field!r}: {errors[0]}"
 
-
-def _instance(text: str) -> int | None:
-    """A WinCC alarm instance id: 0 or more, at most 18 ASCII digits (the column's range)."""
-    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None
-
-
-def _request(request: HttpRequest) -> ack.AckRequest:
-    instance = _instance(request.POST.get("instance", "").strip())
-    if instance is None:
-        raise BadRequest("the field 'instance' must be a whole number")
-    seen = _text(request, "state", 32)
-    try:
-        seen_state = AlarmState(seen)
-    except ValueError:
-        raise BadRequest(f"the field 'state' has an unknown alarm state {seen!r}") from None
-    comment = request.POST.get("comment", "").strip()
-    if len(comment) > COMMENT_MAX:
-        raise BadRequest(f"the comment is longer than {COMMENT_MAX} characters")
-    return ack.AckRequest(
-        site_id=_text(request, "site", SITE_MAX),
-        name=_text(request, "name", NAME_MAX),
-        instance_id=instance,
-        seen_state=seen_state,
-        comment=comment,
-        remote_addr=client_address(request),
-        device=client_device(request),
-    )
+    def ack_request(self, request: HttpRequest) -> ack.AckRequest:
+        data = self.cleaned_data
+        return ack.AckRequest(
+            site_id=data["site"],
+            name=data["name"],
+            instance_id=int(data["instance"]),
+            seen_state=AlarmState(data["state"]),
+            comment=data["comment"],
+            remote_addr=client_address(request),
+            device=client_device(request),
+        )
 
 
 def _partial_request(request: HttpRequest) -> ack.AckRequest:
     """What a refused request named, cut to the columns' sizes, for its audit row."""
+    instance = request.POST.get("instance", "").strip()
     return ack.AckRequest(
         site_id=request.POST.get("site", "")[:SITE_MAX],
         name=request.POST.get("name", "")[:NAME_MAX],
-        instance_id=_instance(request.POST.get("instance", "").strip()) or 0,
+        instance_id=int(instance) if re.fullmatch(r"[0-9]{1,18}", instance) else 0,
         seen_state=AlarmState.NORMAL,
         comment=request.POST.get("comment", "")[:COMMENT_MAX],
         remote_addr=client_address(request),
@@ -86,12 +75,12 @@ def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
         ack.record_refusal(user, _partial_request(request), ack.Result.DENIED,
                            "No permission to acknowledge alarms.")
         return _forbidden()
-    try:
-        req = _request(request)
-    except BadRequest as exc:
-        ack.record_refusal(user, _partial_request(request), ack.Result.ERROR,
-                           f"Malformed request: {exc}.")
-        return HttpResponseBadRequest(f"Malformed request: {exc}.", content_type="text/plain")
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        message = f"Malformed request: {form.problem()}"
+        ack.record_refusal(user, _partial_request(request), ack.Result.ERROR, message)
+        return HttpResponseBadRequest(message, content_type="text/plain")
+    req = form.ack_request(request)
     try:
         outcome = ack.acknowledge(user, req)
     except ack.NotPermitted:

@@ -8,7 +8,6 @@ proxies break SSE.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 import redis
 from django.conf import settings
@@ -18,36 +17,31 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-from dashboard import layouts, panels, permissions, siteconfig
+from dashboard import layouts, permissions, siteconfig
+from dashboard.panels import renderers
+from dashboard.panels.fragments import site_reads
+from dashboard.panels.state import SiteState, read_states
+from dashboard.redis_client import sync_redis
 from wincc_bridge.models import utcnow
-from wincc_ingest import store
+from wincc_ingest import codec
+from wincc_ingest.config import Config
 
 TRANSPORTS = ("sse", "poll")
 
 
-@lru_cache(maxsize=4)
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=2,
-                                socket_connect_timeout=2)
-
-
-def read_page(layout: layouts.Layout, config):
-    """(fragment html by name, pulses) for a layout, from one pipeline read."""
-    trend_tags: dict[str, set[str]] = {}
-    for fragment in layout.fragments:
-        for site in fragment.sites:
-            trend_tags.setdefault(site, set()).update(fragment.trend_tags)
+def read_page(layout: layouts.Layout, config: Config):
+    """(fragment html by name, pulses, now) for a layout, from one pipeline read."""
     now = utcnow()
+    reads = site_reads(layout.fragments)
     redis_ok = True
     try:
-        client = _redis(settings.REDIS_URL)
-        states = panels.read_states(client, config, list(trend_tags), trend_tags, now)
+        states = read_states(sync_redis(), config, reads, now)
     except redis.RedisError:
         redis_ok = False
-        states = {s: panels.SiteState(config.site(s)) for s in trend_tags}
-    ctx = panels.RenderContext(config, states, now, redis_ok)
-    html = {f.name: panels.render(f, ctx) for f in layout.fragments}
-    pulses = [panels.pulse(state, now) for state in states.values()]
+        states = {r.site: SiteState(config=config.site(r.site)) for r in reads}
+    ctx = renderers.RenderContext(config, states, now, redis_ok)
+    html = {f.name: renderers.render(f, ctx) for f in layout.fragments}
+    pulses = [renderers.pulse(state, now) for state in states.values()]
     return html, pulses, now
 
 
@@ -60,14 +54,23 @@ def _live_urls(page: str, arg: str, query: str) -> tuple[str, str]:
     )
 
 
+def page_layout(request, page: str, arg: str, viewer: layouts.Viewer) -> layouts.Layout:
+    """The layout a page, its stream and its poll share. Http404 for an unknown page or
+    dashboard; layouts.BadFilter, a plain sentence, for a filter that names nothing."""
+    if page not in layouts.PAGES:
+        raise Http404("There is no such page.")
+    layout = layouts.for_page(page, arg, siteconfig.get_config(), viewer, request.GET)
+    if layout is None:
+        raise Http404("There is no such dashboard in the configuration.")
+    return layout
+
+
 def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None):
     config = siteconfig.get_config()
     try:
-        layout = layouts.for_page(page, arg, config, viewer, request.GET)
+        layout = page_layout(request, page, arg, viewer)
     except layouts.BadFilter as exc:
         return render(request, "pages/bad_request.html", {"message": str(exc)}, status=400)
-    if layout is None:
-        raise Http404("There is no such dashboard in the configuration.")
     transport = request.GET.get("transport", "sse")
     if transport not in TRANSPORTS:
         return render(
@@ -93,7 +96,7 @@ def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None
         "stream_url": stream_url,
         "poll_url": poll_url,
         "pulses": json.dumps(pulses),
-        "server_now": store.iso(now),
+        "server_now": codec.iso(now),
         "keepalive": settings.LIVE_KEEPALIVE_SECONDS,
         "dashboards": config.dashboards,
         "viewer": viewer,

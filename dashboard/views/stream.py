@@ -13,16 +13,15 @@ import json
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.html import format_html, format_html_join
 
 from dashboard import layouts, permissions, siteconfig
 from dashboard.live import Client, LiveHub, get_hub, keepalive_frame
+from dashboard.live.frames import retry_frame
 from dashboard.views import pages
 from dashboard.views.wall import wall_screen_viewer
 from wincc_bridge.models import utcnow
-
-PAGES = {"overview", "alarms", "sites", "dashboard", "wall"}
 
 
 def viewer_for(request, page: str) -> layouts.Viewer | None:
@@ -35,20 +34,28 @@ def viewer_for(request, page: str) -> layouts.Viewer | None:
     return layouts.Viewer.for_user(request.user, config)
 
 
-async def stream(request, page: str, arg: str = "") -> HttpResponse:
-    if page not in PAGES:
-        raise Http404("no such page")
-    await request.auser()  # loads the user outside the sync rights check below
-    viewer = await sync_to_async(viewer_for)(request, page)
+def _text(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain")
+
+
+def live_layout(request, page: str, arg: str) -> layouts.Layout | HttpResponse:
+    """The layout a stream or a poll serves, or the refusal to answer (sync: reads rights)."""
+    if page not in layouts.PAGES:
+        raise Http404("There is no such page.")
+    viewer = viewer_for(request, page)
     if viewer is None:
-        return HttpResponseForbidden("You may not watch this page.", content_type="text/plain")
-    config = siteconfig.get_config()
+        return _text("You may not watch this page.", 403)
     try:
-        layout = layouts.for_page(page, arg, config, viewer, request.GET)
+        return pages.page_layout(request, page, arg, viewer)
     except layouts.BadFilter as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain")
-    if layout is None:
-        raise Http404("no such dashboard")
+        return _text(str(exc), 400)
+
+
+async def stream(request, page: str, arg: str = "") -> HttpResponse:
+    await request.auser()  # loads the user outside the sync rights check below
+    layout = await sync_to_async(live_layout)(request, page, arg)
+    if isinstance(layout, HttpResponse):
+        return layout
     hub = get_hub()
     client = await hub.connect(layout.fragments)
     response = StreamingHttpResponse(
@@ -64,9 +71,8 @@ async def events(hub: LiveHub, client: Client):
     keepalive = settings.LIVE_KEEPALIVE_SECONDS
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.LIVE_STREAM_MAX_SECONDS
-    retry = int(getattr(settings, "LIVE_RETRY_MS", 2000))
     try:
-        yield f"retry: {retry}\n\n".encode() + hub.snapshot(client)
+        yield retry_frame(settings.LIVE_RETRY_MS) + hub.snapshot(client)
         while loop.time() < deadline:
             try:
                 async with asyncio.timeout(keepalive):
@@ -91,19 +97,10 @@ async def events(hub: LiveHub, client: Client):
 
 def poll(request, page: str, arg: str = ""):
     """The polling fallback: every fragment of the page as out-of-band swaps, plus pulses."""
-    if page not in PAGES:
-        raise Http404("no such page")
-    viewer = viewer_for(request, page)
-    if viewer is None:
-        return HttpResponse("You may not watch this page.", status=403, content_type="text/plain")
-    config = siteconfig.get_config()
-    try:
-        layout = layouts.for_page(page, arg, config, viewer, request.GET)
-    except layouts.BadFilter as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain")
-    if layout is None:
-        raise Http404("There is no such dashboard in the configuration.")
-    html, pulses, _ = pages.read_page(layout, config)
+    layout = live_layout(request, page, arg)
+    if isinstance(layout, HttpResponse):
+        return layout
+    html, pulses, _ = pages.read_page(layout, siteconfig.get_config())
     body = format_html_join(
         "", '<div id="{}" hx-swap-oob="innerHTML">{}</div>',
         ((name, content) for name, content in html.items()),

@@ -15,7 +15,8 @@ from tests.fixtures.celery_worker import CeleryProcesses, start_celery
 from tests.fixtures.live_server import LIVE_PASSWORD, LiveServer, start_live_server
 from tests.fixtures.redis_server import RedisServer, start_redis
 from tests.fixtures.simulator import Simulator, wait_until, write_config
-from wincc_ingest import store
+from wincc_bridge.models import utcnow
+from wincc_ingest import codec
 
 POLL_INTERVAL = 1.0
 
@@ -36,9 +37,9 @@ class LiveStack:
     def sites_current(self) -> bool:
         client = redis.Redis.from_url(self.redis.url, decode_responses=True)
         try:
-            now = store.utcnow()
+            now = utcnow()
             return all(
-                (h := store.read_health(client, s)) is not None and h.is_current(now)
+                (h := codec.read_health(client, s)) is not None and h.is_current(now)
                 for s in ("oven-unified", "line-classic", "utilities-restv1")
             )
         finally:

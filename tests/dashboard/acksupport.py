@@ -22,7 +22,7 @@ from dashboard.siteconfig import get_config, reload_config
 from tests.fixtures.redis_server import free_port
 from tests.fixtures.simulator import write_config
 from wincc_bridge.models import Alarm, AlarmState
-from wincc_ingest import store
+from wincc_ingest import codec, store
 from wincc_ingest.poller import Pollers
 
 SECRETS = {
@@ -92,7 +92,7 @@ class SitesConfigured:
                       event_text=fields.pop("event_text", "Zone 1 temperature very high"),
                       can_acknowledge=fields.pop("can_acknowledge",
                                                  state.needs_acknowledgement), **fields)
-        self.redis.hset(store.site_alarms(site), alarm.key, store.encode_alarm(alarm))
+        self.redis.hset(store.site_alarms(site), alarm.key, codec.encode_alarm(alarm))
         return alarm
 
     def ack_post(self, alarm: Alarm | None = None, **fields):
@@ -147,7 +147,7 @@ class SimulatorSites(SitesConfigured):
         self.poll(site)
         raw = self.redis.hget(store.site_alarms(site), f"{name}|{instance}")
         assert raw is not None, f"{name} #{instance} not stored for {site}"
-        return store.decode_alarm(raw)
+        return codec.decode_alarm(raw)
 
     def sim_state(self, name: str, instance: int) -> str:
         """The simulator's own state word for the alarm instance, or "" when it left."""

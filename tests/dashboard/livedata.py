@@ -15,7 +15,7 @@ from django.conf import settings
 from dashboard import siteconfig
 from tests.dashboard.base import BaseTestCase
 from wincc_bridge.models import Alarm, AlarmState, Quality, TagValue
-from wincc_ingest import store
+from wincc_ingest import codec, store
 
 SECRET_ENV = "WDASH_TEST_SITE_SECRET"
 ORIGINAL_CONFIG = settings.WINCC_CONFIG
@@ -70,20 +70,20 @@ def now() -> datetime:
 def put_value(r, site, tag, value, *, quality=Quality.GOOD, read_at=None, error=None):
     read_at = read_at or now()
     tv = TagValue(tag, value, quality, timestamp=read_at, error=error)
-    r.hset(store.site_values(site), tag, store.encode_value(tv, read_at))
+    r.hset(store.site_values(site), tag, codec.encode_value(tv, read_at))
     r.lpush(store.site_trend(site, tag), f"{read_at.timestamp()} {value}")
 
 
 def put_health(r, site, *, ok=True, age=0.0, error="", interval=1.0):
     at = now() - timedelta(seconds=age)
-    health = store.SiteHealth(
+    health = codec.SiteHealth(
         site=site, interval=interval, last_attempt=at,
         last_success=at if ok else at - timedelta(seconds=5),
         duration_ms=12.0, latency_ms=8.0, failures=0 if ok else 3, last_error=error,
         backoff_until=None, tag_count=2, alarm_count=1,
     )
     r.delete(store.site_health(site))
-    r.hset(store.site_health(site), mapping=store.encode_health(health))
+    r.hset(store.site_health(site), mapping=codec.encode_health(health))
 
 
 def alarm(site="oven-unified", name="Oven_Zone1_Temp_HH", instance=1,
@@ -96,7 +96,7 @@ def alarm(site="oven-unified", name="Oven_Zone1_Temp_HH", instance=1,
 
 
 def put_alarm(r, a: Alarm) -> None:
-    r.hset(store.site_alarms(a.site), a.key, store.encode_alarm(a))
+    r.hset(store.site_alarms(a.site), a.key, codec.encode_alarm(a))
 
 
 def publish(r, site, tags=(), alarms=False, health=False) -> None:

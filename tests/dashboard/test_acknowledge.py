@@ -254,7 +254,7 @@ class AcknowledgeOnSimulatorTestCase(SimulatorSites, BaseTestCase):
 
         refused = OperationalError("Error 111 connecting to the broker. Connection refused.")
         with mock.patch.object(app, "send_task", side_effect=refused), \
-                self.assertLogs("dashboard.acknowledge", "WARNING") as logs:
+                self.assertLogs("dashboard.celery", "WARNING") as logs:
             self.assert_acknowledged("oven-unified", "Oven_Zone3_Temp_HH", "RAISED_ACKNOWLEDGED")
         assert "immediate poll of oven-unified not requested" in logs.output[0]
 

@@ -1,12 +1,12 @@
 from datetime import timedelta
 
 from tests.dashboard.livedata import PlantTestCase, healthy_plant, now, put_health
-from wincc_ingest import store
+from wincc_ingest import codec, store
 
 
 class HealthTestCase(PlantTestCase):
     def heartbeats(self, age=0):
-        at = store.iso(now() - timedelta(seconds=age))
+        at = codec.iso(now() - timedelta(seconds=age))
         self.redis.set(store.BEAT_HEARTBEAT, at, ex=60)
         self.redis.set(store.worker_heartbeat("w1@host"), at, ex=60)
 

@@ -8,7 +8,7 @@ import redis
 from django.test import override_settings
 
 from dashboard.live import RESYNC, LiveHub
-from dashboard.panels import Fragment
+from dashboard.panels.fragments import Fragment
 from tests.dashboard import livedata
 from tests.fixtures.redis_server import start_redis
 
@@ -57,7 +57,7 @@ def test_one_render_per_change_and_variant_shared_bytes(plant, redis_url):
         assert b'data-action="ack"' not in viewer_frames.pop()
         for c in viewers + operators:
             await hub.disconnect(c)
-        assert not hub._tasks  # the last client stopped the subscriber
+        assert not hub.running  # the last client stopped the subscriber
 
     asyncio.run(main())
 
@@ -142,7 +142,7 @@ def test_a_stream_opening_while_the_last_one_leaves_still_gets_changes(plant, re
         hub = LiveHub(redis_url)
         first = await hub.connect([TILE])
         second, _ = await asyncio.gather(hub.connect([TILE]), hub.disconnect(first))
-        assert hub._tasks  # the subscriber runs for the stream that stayed
+        assert hub.running  # the subscriber runs for the stream that stayed
         hub.snapshot(second)
         livedata.put_value(plant, "oven-unified", "Oven_Zone1_Temp", 171.5)
         livedata.publish(plant, "oven-unified", tags=["Oven_Zone1_Temp"])

@@ -1,7 +1,7 @@
 import json
 from datetime import timedelta
 
-from dashboard import panels
+from dashboard.panels.alarm_list import MAX_ALARM_ROWS
 from tests.dashboard.livedata import PlantTestCase, alarm, healthy_plant, now, put_alarm
 from wincc_bridge.models import AlarmState
 
@@ -68,11 +68,11 @@ class AlarmsPageTestCase(PlantTestCase):
         assert "UTC" in html
 
     def test_a_flood_shows_the_most_important_rows_and_says_how_many_are_left_out(self):
-        for i in range(panels.MAX_ALARM_ROWS + 5):
+        for i in range(MAX_ALARM_ROWS + 5):
             put_alarm(self.redis, alarm(name=f"Flood_{i:03d}", priority=1))
         html = self.get_as(self.viewer, "/alarms/").content.decode()
-        assert html.count("data-alarm=") == panels.MAX_ALARM_ROWS
+        assert html.count("data-alarm=") == MAX_ALARM_ROWS
         assert 'data-alarm="line-classic:Conveyor_Fault:1"' in html  # highest first
         assert "Filter by site, priority or state to see the other 9." in html
         # the header still counts every alarm
-        assert f'data-count-band="low" data-total="{panels.MAX_ALARM_ROWS + 6}"' in html
+        assert f'data-count-band="low" data-total="{MAX_ALARM_ROWS + 6}"' in html

@@ -2,19 +2,16 @@
 
 from datetime import UTC, datetime, timedelta
 
-from dashboard.panels import (
-    SiteState,
-    alarm_counts,
-    filter_alarms,
-    format_value,
-    limit_band,
-    limit_state,
-    parse_trend,
-    sparkline,
-)
+import pytest
+
+from dashboard.panels.alarm_list import alarm_counts, filter_alarms
+from dashboard.panels.drawing import limit_band, sparkline
+from dashboard.panels.fragments import Fragment, SiteEvent
+from dashboard.panels.renderers import format_value, limit_state
+from dashboard.panels.state import SiteState
 from tests.dashboard.livedata import alarm
 from wincc_bridge.models import AlarmState
-from wincc_ingest import store
+from wincc_ingest import codec
 from wincc_ingest.config import ApiUser, Limits, SiteConfig, TagConfig
 
 TEMP = TagConfig("T", "Temperature", "°C", Limits(ll=10, l=20, h=80, hh=90), 0, 100, decimals=2)
@@ -33,11 +30,6 @@ def test_value_text():
     assert format_value(7, TEMP) == "7"
     assert format_value(True, TEMP) == "ON"
     assert format_value(None, TEMP) == "***"  # ISA-101's placeholder, never a blank
-
-
-def test_trend_samples_oldest_first_skipping_what_is_not_a_number():
-    entries = ["30.0 3.5", "20.0 true", "10.0 n/a", "5.0 1"]  # newest first, as stored
-    assert parse_trend(entries) == [(5.0, 1.0), (20.0, 1.0), (30.0, 3.5)]
 
 
 def test_sparkline_keeps_to_its_window_and_draws_the_limits():
@@ -61,9 +53,9 @@ def test_limit_band_marks_the_value():
 
 def site_state(**health) -> SiteState:
     site = SiteConfig("s", "Site", "rest-v1", "https://x", ApiUser())
-    values = {"site": "s", "interval": "1.0", "last_success": store.iso(NOW),
+    values = {"site": "s", "interval": "1.0", "last_success": codec.iso(NOW),
               "failures": "0", **health}
-    return SiteState(site, health=store.decode_health(values))
+    return SiteState(config=site, health=codec.decode_health(values))
 
 
 def test_freshness_in_plain_words():
@@ -72,7 +64,7 @@ def test_freshness_in_plain_words():
     assert old.stale and old.status == "stale" and "more than 3 s" in old.reason
     failing = site_state(failures="2", last_error="timed out").freshness(NOW)
     assert failing.status == "failing" and failing.reason == "2 failed polls: timed out"
-    never = SiteState(site_state().config).freshness(NOW)
+    never = SiteState(config=site_state().config).freshness(NOW)
     assert never.status == "never"
     lost = site_state().freshness(NOW, redis_ok=False)
     assert lost.stale and "Redis" in lost.reason
@@ -85,3 +77,23 @@ def test_counts_leave_shelved_alarms_off_the_main_list():
     assert counts["high"] == (2, 1)
     assert counts["low"] == (0, 0)
     assert [a.name for a in filter_alarms(alarms, {"state": "shelved"})] == ["C"]
+
+
+def test_each_fragment_kind_says_what_makes_it_render_again():
+    tile = Fragment("tile", ("s",), ("T",))
+    alarms = Fragment("alarms", ("s",))
+    status = Fragment("status", ("s",))
+    assert tile.reacts_to("s", SiteEvent(tags=frozenset({"T"})))
+    assert not tile.reacts_to("s", SiteEvent(tags=frozenset({"U"})))  # another tag
+    assert not tile.reacts_to("other", SiteEvent(tags=frozenset({"T"})))  # another site
+    assert not tile.reacts_to("s", SiteEvent(alarms=True, health=True))
+    assert tile.reacts_to("s", SiteEvent(freshness=True))  # turned stale: greyed at once
+    assert alarms.reacts_to("s", SiteEvent(alarms=True))
+    assert not alarms.reacts_to("s", SiteEvent(health=True))
+    assert status.reacts_to("s", SiteEvent(health=True))
+    assert not status.reacts_to("s", SiteEvent(alarms=True, tags=frozenset({"T"})))
+
+
+def test_a_fragment_of_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown fragment kind"):
+        Fragment("gauge", ("s",))

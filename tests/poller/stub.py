@@ -47,7 +47,8 @@ class StubClient(WinCCClient):
         super().__init__(settings)
         self.plant = plant
 
-    def capabilities(self) -> Capabilities:
+    @classmethod
+    def capabilities_for(cls, settings) -> Capabilities:
         return Capabilities(active_alarms=True)
 
     def read_tags(self, names):

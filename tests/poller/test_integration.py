@@ -22,7 +22,7 @@ import pytest
 from tests.fixtures.simulator import wait_until, write_config
 from wincc_bridge.client import ConnectionSettings, open_client
 from wincc_bridge.models import parse_iso, utcnow
-from wincc_ingest import store
+from wincc_ingest import codec, store
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +90,7 @@ class Plant:
         return self.processes
 
     def health(self, site: str):
-        return store.read_health(self.r, site)
+        return codec.read_health(self.r, site)
 
     def wait_polled(self, *sites: str, timeout: float = 20.0) -> None:
         """Until each site had a successful poll that started after now."""
@@ -116,14 +116,14 @@ def test_a_plant_change_reaches_redis_within_two_intervals(plant):
     plant.wait_polled(*SITES)
     assert plant.r.exists(store.worker_heartbeat(plant.processes.hostname))
     assert plant.r.exists(store.BEAT_HEARTBEAT)
-    assert set(store.read_values(plant.r, "oven-unified")) >= {"Oven_Zone1_Temp"}
+    assert set(codec.read_values(plant.r, "oven-unified")) >= {"Oven_Zone1_Temp"}
 
     changes = plant.r.pubsub(ignore_subscribe_messages=True)
     changes.subscribe(store.CHANGES_CHANNEL)
     changes.get_message(timeout=1)  # the confirmation, so no change is missed
     changed_at = utcnow()
     plant.sim.set_tag("Tank_Level", 42.0)
-    stored = plant.wait(lambda: (v := store.read_values(plant.r, "utilities-restv1").get(
+    stored = plant.wait(lambda: (v := codec.read_values(plant.r, "utilities-restv1").get(
         "Tank_Level")) and v.tag.value == 42.0 and v)
     assert stored.read_at - changed_at <= timedelta(seconds=2 * interval)
     messages = []
@@ -168,7 +168,7 @@ def test_a_stopped_server_is_failing_stale_backing_off_and_recovers(plant):
     assert failing.backoff_until > failing.last_attempt
     # Exponential from the interval, capped at POLL_BACKOFF_CAP_SECONDS=2.
     assert failing.backoff_until - failing.last_attempt <= timedelta(seconds=2 + 3)
-    assert store.read_values(plant.r, "utilities-restv1")["Tank_Level"].tag.value is not None
+    assert codec.read_values(plant.r, "utilities-restv1")["Tank_Level"].tag.value is not None
     for site in SITES:
         assert plant.wait(lambda site=site: plant.health(site).failures >= 1)
 

@@ -10,8 +10,7 @@ from dashboard.journal import ensure_group, persist_journal
 from dashboard.models import JournalEntry
 from tests.poller.stub import Clock, StubPlant, site_config
 from wincc_bridge.models import Alarm, AlarmState
-from wincc_ingest import store
-from wincc_ingest.journal import JournalEvent
+from wincc_ingest import codec, store
 from wincc_ingest.poller import SitePoller, TimeLimits
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +69,7 @@ def test_entries_of_a_killed_consumer_are_replayed_without_duplicates(redis_clie
     assert len(entries) == 3
     persist_journal(redis_client, consumer="other", claim_idle_ms=60_000)
     assert JournalEntry.objects.count() == 0  # not claimed while it may still be working
-    first = JournalEvent.from_fields(entries[0][1])
+    first = codec.decode_journal_event(entries[0][1])
     JournalEntry.objects.create(key=first.key, site_id=first.site, alarm_name=first.alarm,
                                 transition=first.transition, at=first.at, state=first.state)
 

@@ -10,7 +10,7 @@ import pytest
 from tests.poller.stub import Clock, StubPlant, site_config
 from wincc_bridge.client import AuthError, TimeoutError
 from wincc_bridge.models import Alarm, AlarmState, Quality
-from wincc_ingest import store
+from wincc_ingest import codec, store
 from wincc_ingest.poller import Backoff, Pollers, SitePoller, TimeLimits
 
 NAMES = ["Tank_Level", "Conveyor_Running"]
@@ -56,11 +56,11 @@ def test_first_poll_writes_every_value_and_announces_it(redis_client, plant, clo
     plant.values.update(Tank_Level=42.5, Conveyor_Running=True)
     outcome = make_poller(redis_client, plant, clock).poll()
     assert outcome.status == "ok"
-    values = store.read_values(redis_client, "plant-a")
+    values = codec.read_values(redis_client, "plant-a")
     assert values["Tank_Level"].tag.value == 42.5
     assert values["Conveyor_Running"].tag.value is True
     assert values["Tank_Level"].read_at == clock.now
-    health = store.read_health(redis_client, "plant-a")
+    health = codec.read_health(redis_client, "plant-a")
     assert health.is_current(clock.now)
     assert (health.tag_count, health.alarm_count, health.failures) == (2, 0, 0)
     assert changes() == [{"site": "plant-a", "tags": NAMES, "alarms": False, "health": True}]
@@ -77,14 +77,14 @@ def test_only_changes_are_written_and_published(redis_client, plant, clock, chan
     clock.advance(1)
     assert poller.poll().changed_tags == ()
     assert changes() == []
-    assert store.read_health(redis_client, "plant-a").last_success == clock.now
+    assert codec.read_health(redis_client, "plant-a").last_success == clock.now
 
     clock.advance(1)
     plant.values["Tank_Level"] = 50.0
     assert poller.poll().changed_tags == ("Tank_Level",)
     assert changes() == [{"site": "plant-a", "tags": ["Tank_Level"], "alarms": False,
                           "health": False}]
-    values = store.read_values(redis_client, "plant-a")
+    values = codec.read_values(redis_client, "plant-a")
     assert values["Tank_Level"].read_at == clock.now
     assert values["Conveyor_Running"].read_at == first_read
     trend = redis_client.lrange(store.site_trend("plant-a", "Tank_Level"), 0, -1)
@@ -94,7 +94,7 @@ def test_only_changes_are_written_and_published(redis_client, plant, clock, chan
 def test_a_missing_value_is_bad_and_says_why(redis_client, plant, clock):
     plant.omit = {"Tank_Level"}
     make_poller(redis_client, plant, clock).poll()
-    tag = store.read_values(redis_client, "plant-a")["Tank_Level"].tag
+    tag = codec.read_values(redis_client, "plant-a")["Tank_Level"].tag
     assert tag.quality is Quality.BAD
     assert tag.error == "the server returned no value for it"
 
@@ -107,13 +107,13 @@ def test_failure_is_recorded_values_kept_but_not_current(redis_client, plant, cl
     plant.error = AuthError("login refused for user api_ro")
     outcome = poller.poll()
     assert (outcome.status, outcome.error) == ("failed", "login refused for user api_ro")
-    health = store.read_health(redis_client, "plant-a")
+    health = codec.read_health(redis_client, "plant-a")
     assert health.failures == 1
     assert health.last_error == "login refused for user api_ro"
     assert health.last_success == clock.now - timedelta(seconds=1)
     assert health.is_failing and not health.is_current(clock.now)
     assert health.backoff_until == clock.now + timedelta(seconds=1)
-    assert store.read_values(redis_client, "plant-a")["Tank_Level"].tag.value == 0.0
+    assert codec.read_values(redis_client, "plant-a")["Tank_Level"].tag.value == 0.0
     assert changes() == [{"site": "plant-a", "tags": [], "alarms": False, "health": True}]
     assert plant.closed == 1  # the broken client is dropped, a new one made next time
 
@@ -124,20 +124,20 @@ def test_backoff_grows_is_capped_and_recovers(redis_client, plant, clock, change
     delays = []
     for _ in range(5):
         assert poller.poll().status == "failed"
-        health = store.read_health(redis_client, "plant-a")
+        health = codec.read_health(redis_client, "plant-a")
         delays.append((health.backoff_until - clock.now).total_seconds())
         opened = plant.opened
         assert poller.poll().status == "backing off"  # returns at once, WinCC not asked
         assert plant.opened == opened
         clock.now = health.backoff_until
     assert delays == [1.0, 2.0, 4.0, 4.0, 4.0]
-    assert store.read_health(redis_client, "plant-a").failures == 5
+    assert codec.read_health(redis_client, "plant-a").failures == 5
 
     plant.error = None
     changes()
     outcome = poller.poll()
     assert outcome.status == "ok" and outcome.health_changed
-    health = store.read_health(redis_client, "plant-a")
+    health = codec.read_health(redis_client, "plant-a")
     assert (health.failures, health.last_error, health.backoff_until) == (0, "", None)
     assert health.is_current(clock.now)
     assert changes()[-1]["health"] is True
@@ -185,7 +185,7 @@ def test_alarm_list_and_journal_follow_wincc(redis_client, plant, clock, changes
     raised = clock.now - timedelta(seconds=0.5)
     plant.alarms = [alarm(AlarmState.UNACKNOWLEDGED, raise_time=raised)]
     poller.poll()
-    assert list(store.read_alarms(redis_client, "plant-a")) == ["Tank_Level_HH|1"]
+    assert list(codec.read_alarms(redis_client, "plant-a")) == ["Tank_Level_HH|1"]
     assert changes()[-1]["alarms"] is True
 
     clock.advance(1)
@@ -196,14 +196,14 @@ def test_alarm_list_and_journal_follow_wincc(redis_client, plant, clock, changes
     clock.advance(1)
     plant.alarms = []
     poller.poll()
-    assert store.read_alarms(redis_client, "plant-a") == {}
+    assert codec.read_alarms(redis_client, "plant-a") == {}
     entries = journal(redis_client)
     assert [e["transition"] for e in entries] == ["raised", "acknowledged", "returned"]
     assert entries[1]["acknowledged_by"] == "op1"
     assert entries[1]["at"] == acked.isoformat().replace("+00:00", "Z")
     assert entries[0]["priority"] == "12" and entries[0]["alarm_class"] == "Alarm"
     assert len({e["key"] for e in entries}) == 3
-    assert store.read_health(redis_client, "plant-a").alarm_count == 0
+    assert codec.read_health(redis_client, "plant-a").alarm_count == 0
 
 
 def test_restart_starts_from_redis_without_duplicates(redis_client, plant, clock, changes):
@@ -227,7 +227,7 @@ def test_a_poll_by_another_process_is_noticed(redis_client, plant, clock):
     second.poll()
     plant.values["Tank_Level"] = 2.0
     assert first.poll().changed_tags == ("Tank_Level",)
-    assert store.read_values(redis_client, "plant-a")["Tank_Level"].tag.value == 2.0
+    assert codec.read_values(redis_client, "plant-a")["Tank_Level"].tag.value == 2.0
 
 
 def test_a_site_without_alarm_list_polls_tags_only(redis_client, plant, clock):
@@ -235,7 +235,7 @@ def test_a_site_without_alarm_list_polls_tags_only(redis_client, plant, clock):
     poller = make_poller(redis_client, plant, clock)
     assert poller.poll().status == "ok"
     assert poller.poll().status == "ok"
-    assert store.read_alarms(redis_client, "plant-a") == {}
+    assert codec.read_alarms(redis_client, "plant-a") == {}
 
 
 def test_unknown_site_is_a_clear_error(redis_client):

@@ -83,10 +83,12 @@ class ClassicClient(WinCCClient):
         self._http = Transport(settings, base_path=BASE_PATH, who=who, check=check, headers=headers)
         self.server = self._http.server
 
-    def capabilities(self) -> Capabilities:
+    @classmethod
+    def capabilities_for(cls, settings: ConnectionSettings) -> Capabilities:
         return Capabilities(
-            active_alarms=bool(self.settings.alarm_filter),
-            acknowledge=bool(self.settings.ack_tags),
+            active_alarms=bool(settings.alarm_filter),
+            acknowledge=bool(settings.ack_tags),
+            acknowledge_only=frozenset(settings.ack_tags),
         )
 
     def ping(self) -> None:

@@ -53,7 +53,8 @@ class RestV1Client(WinCCClient):
         self._http = Transport(settings, base_path=BASE_PATH, who=who, check=check, headers=headers)
         self.server = self._http.server
 
-    def capabilities(self) -> Capabilities:
+    @classmethod
+    def capabilities_for(cls, settings: ConnectionSettings) -> Capabilities:
         return Capabilities(acknowledge=True)
 
     def ping(self) -> None:

@@ -146,7 +146,8 @@ class UnifiedClient(WinCCClient):
         if settings.token and not settings.username:
             self._use_token(settings.token, None)
 
-    def capabilities(self) -> Capabilities:
+    @classmethod
+    def capabilities_for(cls, settings: ConnectionSettings) -> Capabilities:
         return Capabilities(acknowledge=True)
 
     def ping(self) -> None:

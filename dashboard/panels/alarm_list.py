@@ -1,0 +1,68 @@
+"""Which alarms the main list shows and in which order (ISA-18.2, ISA-101), and the counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from wincc_bridge.models import Alarm, AlarmState, PriorityBand
+
+# The main alarm list leaves out what ISA-18.2 keeps on separate lists.
+OFF_MAIN_LIST = frozenset({AlarmState.SHELVED, AlarmState.SUPPRESSED, AlarmState.OUT_OF_SERVICE})
+STATE_ORDER = {
+    state: rank
+    for rank, state in enumerate(
+        [
+            AlarmState.UNACKNOWLEDGED,
+            AlarmState.RETURNED_UNACKNOWLEDGED,
+            AlarmState.LATCHED_UNACKNOWLEDGED,
+            AlarmState.ACKNOWLEDGED,
+            AlarmState.LATCHED_ACKNOWLEDGED,
+            AlarmState.NORMAL,
+            AlarmState.SHELVED,
+            AlarmState.SUPPRESSED,
+            AlarmState.OUT_OF_SERVICE,
+        ]
+    )
+}
+BANDS = [PriorityBand.HIGHEST, PriorityBand.HIGH, PriorityBand.MEDIUM, PriorityBand.LOW]
+# In a flood the list shows the most important rows first and says how many it leaves out:
+# every row is re-sent to every client on each change, so the list must stay bounded.
+MAX_ALARM_ROWS = 100
+
+
+def alarm_sort_key(alarm: Alarm) -> tuple[int, int, float, str]:
+    raised = alarm.raise_time.timestamp() if alarm.raise_time else 0.0
+    return (STATE_ORDER.get(alarm.state, 99), -alarm.priority, -raised, alarm.name)
+
+
+def filter_alarms(alarms: Iterable[Alarm], filters: Mapping[str, str]) -> list[Alarm]:
+    """The alarms a list with `filters` (state, priority band) shows, most important first;
+    without a state filter, the main list."""
+    state = filters.get("state")
+    priority = filters.get("priority")
+    chosen = []
+    for alarm in alarms:
+        if state:
+            if alarm.state.value != state:
+                continue
+        elif alarm.state in OFF_MAIN_LIST or alarm.state is AlarmState.NORMAL:
+            continue
+        if priority and alarm.priority_band.value != priority:
+            continue
+        chosen.append(alarm)
+    return sorted(chosen, key=alarm_sort_key)
+
+
+def alarm_counts(alarms: Iterable[Alarm]) -> list[dict[str, Any]]:
+    """Per priority band: alarms on the main list and how many await acknowledgement."""
+    counts = {band: [0, 0] for band in [*BANDS, PriorityBand.NONE]}
+    for alarm in filter_alarms(alarms, {}):
+        entry = counts[alarm.priority_band]
+        entry[0] += 1
+        entry[1] += alarm.state.needs_acknowledgement
+    return [
+        {"band": band.value, "total": total, "unack": unack}
+        for band, (total, unack) in counts.items()
+        if band is not PriorityBand.NONE or total
+    ]

@@ -1,0 +1,103 @@
+"""Inline SVG for the tiles and trends: the limit band and the sparkline.
+
+Built from numbers and fixed class names only, never from stored text, so the result is
+safe to mark as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.utils.safestring import SafeString, mark_safe
+
+from wincc_ingest.config import TagConfig
+
+
+def _safe(svg: str) -> SafeString:
+    return mark_safe(svg)  # noqa: S308  (numbers and fixed class names only)
+
+
+def _limits_of(tag: TagConfig) -> list[float]:
+    lim = tag.limits
+    return [v for v in (lim.ll, lim.l, lim.h, lim.hh) if v is not None]
+
+
+def _span(
+    points: Sequence[float], low: float | None = None, high: float | None = None
+) -> tuple[float, float]:
+    """(low, high) for a scale: the given ends, else the points with a quarter's margin."""
+    if points and (low is None or high is None):
+        margin = (max(points) - min(points)) / 4 or abs(max(points)) / 4 or 1.0
+        low = min(points) - margin if low is None else low
+        high = max(points) + margin if high is None else high
+    low = 0.0 if low is None else low
+    high = low + 1.0 if high is None or high <= low else high
+    return low, high
+
+
+def limit_band(value: Any, tag: TagConfig | None) -> SafeString:
+    """A horizontal band: alarm zones shaded, the value as a marker."""
+    if tag is None or not any(v is not None for v in vars(tag.limits).values()):
+        return _safe("")
+    low, high = _span(_limits_of(tag), tag.range_min, tag.range_max)
+
+    def x(v: float) -> float:
+        return round(max(0.0, min(100.0, (v - low) / (high - low) * 100)), 2)
+
+    lim = tag.limits
+    zones = []
+    for start, end, cls in (
+        (low, lim.ll, "zone-ll"),
+        (lim.ll, lim.l, "zone-l"),
+        (lim.h, lim.hh, "zone-h"),
+        (lim.hh, high, "zone-hh"),
+    ):
+        if start is None or end is None:
+            continue
+        width = x(end) - x(start)
+        zones.append(f'<rect class="{cls}" x="{x(start)}" y="2" width="{width}" height="6"/>')
+    marker = ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        mx = x(value)
+        marker = f'<polygon class="marker" points="{mx},9 {mx - 3},14 {mx + 3},14"/>'
+    return _safe(
+        '<svg class="band" viewBox="-3 0 106 14" preserveAspectRatio="none" aria-hidden="true">'
+        '<rect class="zone-normal" x="0" y="2" width="100" height="6"/>'
+        f'{"".join(zones)}{marker}</svg>'
+    )
+
+
+def sparkline(
+    samples: Sequence[tuple[float, float]],
+    tag: TagConfig | None,
+    now: datetime,
+    minutes: int,
+    css: str = "spark",
+) -> SafeString:
+    """A polyline of the last `minutes`, with the tag's limit lines."""
+    start = now.timestamp() - minutes * 60
+    recent = [(t, v) for t, v in samples if t >= start]
+    if len(recent) < 2:
+        return _safe(f'<svg class="{css} empty" viewBox="0 0 100 30" aria-hidden="true"></svg>')
+    # Scaled to the limits and the data, not the whole display range: a small trend must
+    # show movement.
+    low, high = _span((_limits_of(tag) if tag else []) + [v for _, v in recent])
+    span = minutes * 60
+
+    def y(v: float) -> float:
+        return round(28 - (v - low) / (high - low) * 26, 2)
+
+    points = " ".join(f"{round((t - start) / span * 100, 2)},{y(v)}" for t, v in recent)
+    lines = []
+    if tag is not None:
+        for name in ("ll", "l", "h", "hh"):
+            limit = getattr(tag.limits, name)
+            if limit is not None:
+                ly = y(limit)
+                lines.append(f'<line class="lim lim-{name}" x1="0" x2="100" y1="{ly}" y2="{ly}"/>')
+    return _safe(
+        f'<svg class="{css}" viewBox="0 0 100 30" preserveAspectRatio="none" aria-hidden="true">'
+        f'{"".join(lines)}<polyline points="{points}"/></svg>'
+    )

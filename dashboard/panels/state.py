@@ -1,0 +1,72 @@
+"""A site as the dashboard last read it from Redis, and the rules of honest freshness."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from wincc_ingest import codec, store
+from wincc_ingest.config import Config, SiteConfig
+
+# A tile has room for a few words; the page's status line gives the whole reason.
+SHORT_REASONS = {
+    "failing": "WinCC not answering",
+    "stale": "no recent poll",
+    "never": "not polled yet",
+    "unknown": "data store lost",
+}
+REDIS_LOST = "the dashboard cannot read its data store (Redis)"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    stale: bool
+    reason: str  # plain words, "" when current
+    status: str  # current | stale | failing | never | unknown
+
+
+@dataclass
+class SiteState(codec.SiteData):
+    """What the dashboard knows about one site: its configuration and what Redis holds."""
+
+    config: SiteConfig = field(kw_only=True)
+
+    def freshness(self, now: datetime, redis_ok: bool = True) -> Freshness:
+        """One signal from the poll's outcome and age; a site that may be dead never looks
+        current."""
+        if not redis_ok:
+            return Freshness(True, REDIS_LOST, "unknown")
+        health = self.health
+        if health is None:
+            return Freshness(True, "never polled yet: no poller has reported on this site", "never")
+        if health.is_failing:
+            polls = "poll" if health.failures == 1 else "polls"
+            error = health.last_error or "no reason given"
+            return Freshness(True, f"{health.failures} failed {polls}: {error}", "failing")
+        if not health.is_current(now):
+            limit = store.CURRENT_INTERVALS * health.interval
+            return Freshness(
+                True,
+                f"no successful poll for more than {limit:g} s; the poller may be stopped",
+                "stale",
+            )
+        return Freshness(False, "", "current")
+
+
+def read_states(
+    r: Any, config: Config, reads: Iterable[codec.SiteRead], now: datetime
+) -> dict[str, SiteState]:
+    """The sites' read sets on a sync client, in one pipeline round trip (a page's first
+    render and the polling fallback)."""
+    reads = [read for read in reads if config.site(read.site) is not None]
+    pipe = r.pipeline(transaction=False)
+    codec.queue_reads(pipe, reads)
+    answers = pipe.execute()
+    states = {}
+    for read, share in codec.split_answers(reads, answers):
+        state = SiteState(config=config.site(read.site))
+        read.apply(share, state, now)
+        states[read.site] = state
+    return states
