@@ -50,7 +50,7 @@ help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
 	@echo "make test   run every test (installs Redis and Chromium when missing, as root)"
 	@echo "make check  validate the configuration (WINCC_CONFIG) and the settings"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff and mypy"
 
 # The virtual environment, reinstalled only when pyproject.toml changes.
 setup: $(STAMP)
@@ -95,8 +95,7 @@ run: setup $(if $(REDIS_URL),,redis-server)
 	  start $(RUN_PROCESSES)
 
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
-test: setup redis-server chromium
-	$(BIN)/ruff check .
+test: setup lint redis-server chromium
 	CI="$(CI)" $(BIN)/pytest $(PYTEST_ARGS) || { status=$$?; \
 	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
 
@@ -109,8 +108,10 @@ else
 	$(BIN)/python manage.py check
 endif
 
+# mypy's time is printed: a slow type check is one people stop running.
 lint: setup
 	$(BIN)/ruff check .
+	TIMEFORMAT="mypy took %1Rs"; time $(BIN)/mypy
 
 # `make bench` (the benchmarks in bench/, results in docs/benchmarks.md) belongs here.
 .PHONY: bench

@@ -33,7 +33,8 @@ CLASSIC_STATES: dict[int | str, AlarmState] = {
 # WinCC Unified `ActiveAlarm.state`, split by whether the alarm latches (its state machine
 # needs a reset, or its userResponse asks for one). A latched alarm that has cleared stays
 # in the list until reset; an unlatched one that cleared and was acknowledged is normal.
-UNIFIED_STATES: dict[tuple[str, bool], AlarmState] = {
+# Here and below the key may be None, `_word`'s absent word, which finds nothing.
+UNIFIED_STATES: dict[tuple[str | None, bool], AlarmState] = {
     ("NORMAL", False): AlarmState.NORMAL,
     ("NORMAL", True): AlarmState.NORMAL,
     ("RAISED", False): AlarmState.UNACKNOWLEDGED,
@@ -52,7 +53,7 @@ UNIFIED_STATES: dict[tuple[str, bool], AlarmState] = {
 }
 
 # `suppressionState` overrides the state: the alarm is kept off the operator's list.
-UNIFIED_SUPPRESSION: dict[str, AlarmState] = {
+UNIFIED_SUPPRESSION: dict[str | None, AlarmState] = {
     "SHELVED": AlarmState.SHELVED,
     "SUPPRESSED_AND_SHELVED": AlarmState.SHELVED,
     "SUPPRESSED": AlarmState.SUPPRESSED,
@@ -101,14 +102,14 @@ def unified_state(
     state: object, state_machine: object, user_response: object, suppression: object
 ) -> AlarmState | None:
     """The ISA state of a Unified `ActiveAlarm`, or None when its state word is unknown."""
-    shown = UNIFIED_SUPPRESSION.get(_word(suppression))  # type: ignore[arg-type]
+    shown = UNIFIED_SUPPRESSION.get(_word(suppression))
     if shown is not None:
         return shown
     latched = (
         _word(state_machine) in UNIFIED_LATCHING_STATE_MACHINES
         or _word(user_response) in UNIFIED_LATCHING_RESPONSES
     )
-    return UNIFIED_STATES.get((_word(state), latched))  # type: ignore[arg-type]
+    return UNIFIED_STATES.get((_word(state), latched))
 
 
 def unified_can_acknowledge(state: AlarmState, user_response: object) -> bool:

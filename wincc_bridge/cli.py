@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -30,6 +30,8 @@ from wincc_bridge.models import Alarm
 
 OK, ITEMS_FAILED, USAGE, AUTH, CONNECTION, PROTOCOL, NOT_SUPPORTED = range(7)
 DEFAULT_ALARM_FILTER = "ActiveAlarms"
+# Writes one JSON line of the output.
+Output = Callable[[dict[str, Any]], None]
 
 ALARM_FIELDS = (
     "name",
@@ -54,7 +56,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    connection = argparse.ArgumentParser(add_help=False)
+    # The commands' own class, as add_parser(parents=) is typed; it only lends its options.
+    connection = _Parser(add_help=False)
     _connection_options(connection, argparse.SUPPRESS)
     parser = _Parser(
         prog="wincc-bridge",
@@ -91,7 +94,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _connection_options(parser: argparse.ArgumentParser, default: Any) -> None:
+def _connection_options(parser: argparse.ArgumentParser, default: str | None) -> None:
     """The options before COMMAND; also accepted after it (then `default` is SUPPRESS)."""
 
     def given(value: Any) -> Any:
@@ -135,7 +138,7 @@ def _connection_options(parser: argparse.ArgumentParser, default: Any) -> None:
 
 
 def _command_adder(
-    commands: argparse._SubParsersAction, connection: argparse.ArgumentParser
+    commands: argparse._SubParsersAction[_Parser], connection: _Parser
 ) -> Callable[[str, str], argparse.ArgumentParser]:
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, help=help_text, parents=[connection])
@@ -176,7 +179,7 @@ def _ack_tag(text: str) -> AckTag:
     return AckTag(tag=name, value=_value(value) if sep else 1)
 
 
-def _settings(args: argparse.Namespace, environ: Any) -> ConnectionSettings:
+def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> ConnectionSettings:
     ack_tag = getattr(args, "ack_tag", None)
     return ConnectionSettings(
         dialect=args.dialect,
@@ -193,7 +196,7 @@ def _settings(args: argparse.Namespace, environ: Any) -> ConnectionSettings:
     )
 
 
-def _command(client: WinCCClient, args: argparse.Namespace, out: Callable[[dict], None]) -> int:
+def _command(client: WinCCClient, args: argparse.Namespace, out: Output) -> int:
     """Carry out the command; the exit code for per-item outcomes (errors raise)."""
     if args.command == "ping":
         client.ping()
@@ -254,7 +257,7 @@ def _exit_code(exc: WinCCError) -> int:
     return PROTOCOL
 
 
-def main(argv: Sequence[str] | None = None, environ: Any = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     environ = os.environ if environ is None else environ
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -276,8 +279,8 @@ def main(argv: Sequence[str] | None = None, environ: Any = None) -> int:
         bridge_logger.removeHandler(handler)
 
 
-def _run(args: argparse.Namespace, environ: Any) -> int:
-    def out(data: dict) -> None:
+def _run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    def out(data: dict[str, Any]) -> None:
         # ASCII with \u escapes: the same JSON whatever encoding the terminal uses.
         sys.stdout.write(json.dumps(data, default=str) + "\n")
 

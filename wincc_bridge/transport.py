@@ -311,8 +311,8 @@ def tls_context(settings: ConnectionSettings, server: str) -> ssl.SSLContext | b
 
 def _root_cause(exc: BaseException) -> BaseException:
     seen = exc
-    while seen.__cause__ is not None or seen.__context__ is not None:
-        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+    while (earlier := seen.__cause__ or seen.__context__) is not None:
+        seen = earlier
     return seen
 
 

@@ -55,12 +55,11 @@ def wire_time(raw: Any) -> datetime | None:
 
 def wire_int(raw: Any) -> int | None:
     """An integer from a JSON number or a decimal or 0x string; None otherwise."""
-    kind = type(raw)
-    if kind is int:  # also rules out booleans, whose type is bool
+    if type(raw) is int:  # also rules out booleans, whose type is bool
         return raw
-    if kind is float:
+    if type(raw) is float:
         return int(raw) if raw.is_integer() else None
-    if kind is str:
+    if type(raw) is str:
         text = raw.strip()
         try:
             return int(text, 16) if text[:2].lower() == "0x" else int(text)

@@ -220,8 +220,9 @@ class ClassicClient(WinCCClient):
                 return [body]
             lowered = _lower(body)
             for key in _LIST_KEYS:
-                if isinstance(lowered.get(key), list):
-                    return lowered[key]
+                items = lowered.get(key)
+                if isinstance(items, list):
+                    return items
         raise self._http.protocol_error(f"something other than {expected}", body)
 
     def _values(self, batch: Sequence[str], items: list[Any]) -> list[TagValue]:
@@ -286,6 +287,7 @@ def _tag_value(name: str, item: dict[str, Any]) -> TagValue:
     error = _item_error(item)
     if error is not None:
         return TagValue(name, value, Quality.BAD, code, stamp, error)
+    quality: Quality | None
     if code is not None:
         quality = _OPC_QUALITY[code & 0xFF]
     else:
