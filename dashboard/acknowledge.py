@@ -22,6 +22,7 @@ from dashboard.siteconfig import get_config
 from wincc_bridge.client import AuthError, ConnectError, NotSupportedError, WinCCError, open_client
 from wincc_bridge.models import Alarm, AlarmState, alarm_key
 from wincc_ingest import codec, store
+from wincc_ingest.config import SiteConfig
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,9 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
         message = "The live alarm state cannot be read right now; nothing was sent to WinCC."
         return AckOutcome(_record(user, req, Result.ERROR, message), None, message)
 
+    if alarm is None:
+        message = f"{req.name} is no longer active; nothing was sent."
+        return AckOutcome(_record(user, req, Result.STALE, message), None, message)
     refusal = _not_sendable(site, req, alarm)
     if refusal:
         result, message = refusal
@@ -162,10 +166,8 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
     return AckOutcome(entry, shown, message)
 
 
-def _not_sendable(site, req: AckRequest, alarm: Alarm | None) -> tuple[str, str] | None:
+def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm) -> tuple[str, str] | None:
     """(result, message) when there is nothing to send, else None."""
-    if alarm is None:
-        return Result.STALE, f"{req.name} is no longer active; nothing was sent."
     if alarm.state in _ALREADY_ACKNOWLEDGED:
         by = f" by {alarm.acknowledged_by}" if alarm.acknowledged_by else ""
         return Result.DUPLICATE, f"Already acknowledged{by}."
@@ -225,7 +227,7 @@ def _settle_lock(
         log.warning("acknowledge lock %s not settled (expires by itself): %s", lock, exc)
 
 
-def _duplicate(user, req: AckRequest, alarm: Alarm, raw_holder: str | None) -> AckOutcome:
+def _duplicate(user, req: AckRequest, alarm: Alarm, raw_holder: codec.Raw | None) -> AckOutcome:
     """Someone holds the alarm's lock: answer who, send nothing, offer no second button."""
     holder = codec.decode_ack_holder(raw_holder)
     by = holder.user

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from typing import Any
 
 import redis
 from celery import Celery, bootsteps
@@ -75,7 +76,7 @@ def route_task(name, args, kwargs, options, task=None, **extra):
     return None
 
 
-def poll_options(site: SiteConfig, config: Config) -> dict[str, float]:
+def poll_options(site: SiteConfig, config: Config) -> dict[str, Any]:
     """A poll is dropped (not queued) once the next one is due, and stopped before its lock
     can expire (wincc_ingest.poller.TimeLimits)."""
     limits = TimeLimits.for_sites(config.sites)
@@ -175,7 +176,7 @@ class SiteScheduler(PersistentScheduler):
 class WorkerHeartbeat(bootsteps.StartStopStep):
     """Keeps worker_heartbeat(hostname) fresh while the worker runs; removes it on stop."""
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, worker, **kwargs) -> None:
         super().__init__(worker, **kwargs)

@@ -59,7 +59,7 @@ def _transport_warnings(config: bridge_config.Config) -> list[checks.CheckMessag
                     id="wdash.W003",
                 )
             )
-    return warnings
+    return list(warnings)
 
 
 @checks.register(checks.Tags.security)

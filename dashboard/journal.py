@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 from django.db import models, transaction
@@ -69,7 +70,8 @@ def persist_journal(
         response = r.xreadgroup(
             store.JOURNAL_GROUP, consumer, {store.JOURNAL_STREAM: ">"}, count=batch
         )
-        entries = response[0][1] if response else []
+        # [[stream, [(entry id, fields), ...]]] with decode_responses=True
+        entries: list[Any] = response[0][1] if response else []  # type: ignore[index,assignment]
         inserted += _persist(r, entries)
         if len(entries) < batch:
             break
@@ -86,7 +88,7 @@ def _autoclaim(r: redis.Redis, consumer: str, idle_ms: int, start: str, batch: i
     return result[0], result[1], deleted
 
 
-def _persist(r: redis.Redis, entries: Sequence[tuple[str, dict[str, str]]]) -> int:
+def _persist(r: redis.Redis, entries: Sequence[tuple[str, codec.RawHash]]) -> int:
     if not entries:
         return 0
     rows, rejected = [], []
@@ -106,7 +108,8 @@ def _persist(r: redis.Redis, entries: Sequence[tuple[str, dict[str, str]]]) -> i
         JournalEntry.objects.bulk_create(fresh, ignore_conflicts=True)
     pipe = r.pipeline(transaction=True)
     for entry_id, fields, error in rejected:
-        pipe.xadd(store.JOURNAL_REJECTED_STREAM, {**fields, "entry_id": entry_id, "error": error})
+        kept = codec.encode_rejected_entry(fields, entry_id, error)
+        pipe.xadd(store.JOURNAL_REJECTED_STREAM, kept)
     pipe.xack(store.JOURNAL_STREAM, store.JOURNAL_GROUP, *(entry_id for entry_id, _ in entries))
     pipe.execute()
     for entry_id, _, error in rejected:

@@ -78,13 +78,13 @@ def key_tags(config: Config, site_id: str) -> list[str]:
         for panel in board.panels:
             if panel.kind == "tiles" and panel.site == site_id and panel.tags:
                 return list(panel.tags[:KEY_VALUES_PER_SITE])
-    return [t.name for t in config.site(site_id).tags[:KEY_VALUES_PER_SITE]]
+    return [t.name for t in config.known_site(site_id).tags[:KEY_VALUES_PER_SITE]]
 
 
 def overview(config: Config, viewer: Viewer) -> Layout:
     layout = Layout("Overview", viewer.visible, header=_header(viewer, viewer.visible))
     for site_id in viewer.visible:
-        site = config.site(site_id)
+        site = config.known_site(site_id)
         tiles = [Fragment("tile", (site_id,), (tag,)) for tag in key_tags(config, site_id)]
         layout.sections.append(
             Section(site.name, "site", [Fragment("summary", (site_id,)), *tiles])

@@ -79,6 +79,24 @@ def test_the_secret_key_is_required_when_debug_is_off():
     assert "DJANGO_SECRET_KEY must be set when DEBUG is off." in result.stderr
 
 
+@pytest.mark.parametrize("word", ["1", "true", "Yes", " on "])
+def test_on_words_turn_a_switch_on(word):
+    assert settings_with(DEBUG=word)["DEBUG"] is True
+
+
+@pytest.mark.parametrize("word", ["0", "false", "No", "off", ""])
+def test_off_words_turn_a_switch_off(word):
+    assert settings_with(DEBUG=word, DJANGO_SECRET_KEY="k" * 50)["DEBUG"] is False
+
+
+def test_a_switch_with_an_unknown_value_stops_the_start():
+    result = run([sys.executable, "-c", "import dashboard.settings"],
+                 DJANGO_SECRET_KEY="k" * 50, SECURE_COOKIES="ture")
+    assert result.returncode != 0
+    assert "SECURE_COOKIES must be one of 1/true/yes/on or 0/false/no/off, not 'ture'." in (
+        result.stderr)
+
+
 def test_production_defaults_are_the_safe_ones():
     settings = settings_with(DJANGO_SECRET_KEY="production-secret")
     assert settings["DEBUG"] is False

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from redis.typing import EncodableT, FieldT
+
 from wincc_bridge.models import Alarm, AlarmState, Quality, TagValue, parse_iso, utcnow
 from wincc_ingest import store
 from wincc_ingest.journal import JournalEvent, Transition
@@ -26,6 +28,25 @@ from wincc_ingest.journal import JournalEvent, Transition
 
 class StoredDataError(ValueError):
     """A stored entry cannot be read back; the message says which key and why."""
+
+
+# What Redis answers: text with decode_responses=True (as the product's clients are made),
+# bytes without; the decoders take either.
+Raw = str | bytes
+# A hash or stream entry as written (redis-py's own types for fields and values).
+Fields = dict[FieldT, EncodableT]
+
+
+def _text(raw: Raw) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
+# A hash as redis-py types it, or as text (Mapping's key is invariant, hence the union).
+RawHash = Mapping[str, str] | Mapping[bytes, bytes] | Mapping[str | bytes, str | bytes]
+
+
+def text_hash(mapping: RawHash) -> dict[str, str]:
+    return {_text(key): _text(value) for key, value in mapping.items()}
 
 
 def iso(ts: datetime | None) -> str:
@@ -37,7 +58,7 @@ def iso(ts: datetime | None) -> str:
 _compact_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
-def _json_object(raw: str) -> dict[str, Any]:
+def _json_object(raw: Raw) -> dict[str, Any]:
     data = json.loads(raw)
     if not isinstance(data, dict):
         raise TypeError("not a JSON object")
@@ -69,7 +90,7 @@ def encode_value(tag: TagValue, read_at: datetime) -> str:
     return _compact_json(data)
 
 
-def decode_value(raw: str, name: str | None = None) -> StoredValue:
+def decode_value(raw: Raw, name: str | None = None) -> StoredValue:
     """Parse a site_values entry; `name` (the hash field) wins over the stored name."""
     try:
         data = _json_object(raw)
@@ -88,10 +109,10 @@ def unreadable_value(name: str, error: StoredDataError, read_at: datetime) -> St
     return StoredValue(TagValue(name, None, Quality.BAD, error=str(error)), read_at)
 
 
-def decode_values(mapping: Mapping[str, str], now: datetime) -> dict[str, StoredValue]:
+def decode_values(mapping: RawHash, now: datetime) -> dict[str, StoredValue]:
     """tag name -> StoredValue; an unreadable entry becomes a bad value naming the problem."""
     values = {}
-    for name, raw in mapping.items():
+    for name, raw in text_hash(mapping).items():
         try:
             values[name] = decode_value(raw, name)
         except StoredDataError as exc:
@@ -106,7 +127,7 @@ def encode_alarm(alarm: Alarm) -> str:
     return _compact_json(alarm.to_json())
 
 
-def decode_alarm(raw: str) -> Alarm:
+def decode_alarm(raw: Raw) -> Alarm:
     try:
         return Alarm.from_json(_json_object(raw))
     except (ValueError, TypeError, KeyError) as exc:
@@ -125,10 +146,10 @@ def unreadable_alarm(site: str, key: str, error: StoredDataError) -> Alarm:
     )
 
 
-def decode_alarms(site: str, mapping: Mapping[str, str]) -> dict[str, Alarm]:
+def decode_alarms(site: str, mapping: RawHash) -> dict[str, Alarm]:
     """alarm key -> Alarm; an unreadable entry stays visible as an unacknowledged one."""
     alarms = {}
-    for key, raw in mapping.items():
+    for key, raw in text_hash(mapping).items():
         try:
             alarms[key] = decode_alarm(raw)
         except StoredDataError as exc:
@@ -175,7 +196,7 @@ class SiteHealth:
         return (now - self.last_success).total_seconds()
 
 
-def encode_health(health: SiteHealth) -> dict[str, str]:
+def encode_health(health: SiteHealth) -> Fields:
     def ms(value: float | None) -> str:
         return "" if value is None else f"{value:.1f}"
 
@@ -195,7 +216,9 @@ def encode_health(health: SiteHealth) -> dict[str, str]:
     }
 
 
-def decode_health(mapping: Mapping[str, str]) -> SiteHealth:
+def decode_health(raw: RawHash) -> SiteHealth:
+    mapping = text_hash(raw)
+
     def number(key: str) -> float | None:
         text = mapping.get(key, "")
         return float(text) if text else None
@@ -224,7 +247,7 @@ def unreadable_health(site: str, error: StoredDataError) -> SiteHealth:
     return SiteHealth(site, 1.0, None, None, None, None, 1, str(error), None, 0, 0)
 
 
-def decode_health_or_failing(site: str, mapping: Mapping[str, str]) -> SiteHealth | None:
+def decode_health_or_failing(site: str, mapping: RawHash) -> SiteHealth | None:
     """None while the site has never been polled (an empty hash)."""
     if not mapping:
         return None
@@ -254,7 +277,7 @@ def encode_change(change: Change) -> str:
     )
 
 
-def decode_change(raw: str) -> Change:
+def decode_change(raw: Raw) -> Change:
     try:
         data = _json_object(raw)
         site, tags = data["site"], data.get("tags") or []
@@ -285,10 +308,10 @@ def encode_trend_sample(tag: TagValue, epoch: float) -> str | None:
     return None
 
 
-def decode_trend(entries: Iterable[str]) -> list[tuple[float, float]]:
+def decode_trend(entries: Iterable[Raw]) -> list[tuple[float, float]]:
     """(epoch, value) samples, oldest first; what is not a number is skipped."""
     samples = []
-    for entry in reversed(list(entries)):
+    for entry in reversed([_text(e) for e in entries]):
         stamp, _, text = entry.partition(" ")
         lowered = text.strip().lower()
         try:
@@ -302,7 +325,7 @@ def decode_trend(entries: Iterable[str]) -> list[tuple[float, float]]:
 # --- the journal stream entry: XADD on store.JOURNAL_STREAM ---------------------------------
 
 
-def encode_journal_event(event: JournalEvent) -> dict[str, str]:
+def encode_journal_event(event: JournalEvent) -> Fields:
     """Flat strings, with the idempotency key."""
     return {
         "key": event.key,
@@ -321,8 +344,9 @@ def encode_journal_event(event: JournalEvent) -> dict[str, str]:
     }
 
 
-def decode_journal_event(fields: Mapping[str, str]) -> JournalEvent:
+def decode_journal_event(raw: RawHash) -> JournalEvent:
     """Parse a stream entry; StoredDataError names what is wrong."""
+    fields = text_hash(raw)
     try:
         at = parse_iso(fields["at"])
         if at is None:
@@ -347,6 +371,16 @@ def decode_journal_event(fields: Mapping[str, str]) -> JournalEvent:
         raise StoredDataError(f"journal entry is malformed: {exc}") from None
 
 
+def encode_rejected_entry(fields: RawHash, entry_id: str, error: str) -> Fields:
+    """A journal entry the consumer could not persist, kept with why (JOURNAL_REJECTED_STREAM)."""
+    kept: Fields = {}
+    for key, value in text_hash(fields).items():
+        kept[key] = value
+    kept["entry_id"] = entry_id
+    kept["error"] = error
+    return kept
+
+
 # --- the acknowledgement lock's holder: store.alarm_ack_lock string ---------------------------
 
 
@@ -362,7 +396,7 @@ def encode_ack_holder(holder: AckHolder) -> str:
     return _compact_json({"user": holder.user, "phase": holder.phase})
 
 
-def decode_ack_holder(raw: str | None) -> AckHolder:
+def decode_ack_holder(raw: Raw | None) -> AckHolder:
     """An unreadable or vanished holder is "someone else", still sending."""
     try:
         data = _json_object(raw or "{}")
@@ -378,9 +412,9 @@ def encode_heartbeat(now: datetime) -> str:
     return iso(now)
 
 
-def decode_heartbeat(raw: str | None) -> datetime | None:
+def decode_heartbeat(raw: Raw | None) -> datetime | None:
     try:
-        return parse_iso(raw)
+        return parse_iso(None if raw is None else _text(raw))
     except ValueError:
         return None
 

@@ -158,6 +158,13 @@ class Config:
                 return site
         return None
 
+    def known_site(self, site_id: str) -> SiteConfig:
+        """A site the caller knows is configured (it came from this configuration)."""
+        site = self.site(site_id)
+        if site is None:
+            raise KeyError(f"site {site_id!r} is not in the configuration")
+        return site
+
     def dashboard(self, dashboard_id: str) -> DashboardConfig | None:
         for dashboard in self.dashboards:
             if dashboard.id == dashboard_id:
@@ -233,9 +240,7 @@ def build(
     return _build(data, source, base)
 
 
-def _user(data: Mapping[str, Any] | None) -> ApiUser | None:
-    if not data:
-        return None
+def _user(data: Mapping[str, Any]) -> ApiUser:
     return ApiUser(
         username=data.get("username", ""),
         password_env=data.get("password_env"),
@@ -275,7 +280,7 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 dialect=raw["dialect"],
                 url=raw["url"].rstrip("/"),
                 read_user=_user(raw["read_user"]),
-                write_user=_user(raw.get("write_user")),
+                write_user=_user(raw["write_user"]) if raw.get("write_user") else None,
                 verify_tls=tls.get("verify", True),
                 ca_file=ca_file,
                 insecure=tls.get("insecure", False),

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -139,14 +139,16 @@ _TYPE_WORDS = {
 def _schema_problems(error: ValidationError) -> list[Problem]:
     path = list(error.absolute_path)
     kind = error.validator
-    value = error.validator_value
-    instance = error.instance
+    # jsonschema types these as possibly unset; a reported error always carries them.
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
 
     if kind == "required":
         missing = [key for key in value if isinstance(instance, dict) and key not in instance]
         return [([*path, key], "is required but missing") for key in missing]
     if kind == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
+        allowed = sorted(schema.get("properties", {}))
         lines = []
         for key in instance:
             if key in allowed or key.lower() in _INLINE_SECRETS:
@@ -157,13 +159,13 @@ def _schema_problems(error: ValidationError) -> list[Problem]:
         return lines
     if kind == "type":
         types = value if isinstance(value, list) else [value]
-        wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        wanted = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
         return [(path, f"must be {wanted}, not {_kind(instance)}")]
     if kind == "enum":
         choices = ", ".join(json.dumps(v) for v in value)
         return [(path, f"must be one of {choices}, not {json.dumps(instance)}")]
     if kind == "pattern":
-        sentence = error.schema.get("x-message", f"must match the pattern {value}")
+        sentence = schema.get("x-message", f"must match the pattern {value}")
         return [(path, f"{sentence} (got {json.dumps(instance)})")]
     if kind == "minItems":
         return [(path, f"must list at least {value} item(s)")]
@@ -183,7 +185,7 @@ def _schema_problems(error: ValidationError) -> list[Problem]:
 # -- pass 2: what the schema cannot say -----------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -132,7 +132,7 @@ def alarm_events(
     """
     steps = transitions_between(old.state if old else None, new.state if new else None)
     leaving = old is not None and (new is None or new.state is S.NORMAL)
-    if leaving and steps:
+    if old is not None and leaving and steps:
         if replaced:
             steps = _REPLACED
         elif old.state is S.UNACKNOWLEDGED and not old.can_acknowledge:

@@ -49,7 +49,7 @@ class SiteCache:
             answers = None
         shares = dict(codec.split_answers(reads, answers)) if answers is not None else {}
         for read in reads:
-            state = SiteState(config=config.site(read.site))
+            state = SiteState(config=config.known_site(read.site))
             if read in shares:
                 read.apply(shares[read], state, now)
             self.states[read.site] = state

@@ -66,7 +66,7 @@ def read_states(
     answers = pipe.execute()
     states = {}
     for read, share in codec.split_answers(reads, answers):
-        state = SiteState(config=config.site(read.site))
+        state = SiteState(config=config.known_site(read.site))
         read.apply(share, state, now)
         states[read.site] = state
     return states

@@ -92,7 +92,7 @@ def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
         return HttpResponse(outcome.message, status=503, content_type="text/plain")
     # An alarm that left the active list is shown as normal, with the reason.
     alarm = outcome.alarm or Alarm(req.site_id, req.name, req.instance_id, AlarmState.NORMAL)
-    site = get_config().site(req.site_id)
+    site = get_config().known_site(req.site_id)
     context = {
         "alarm": alarm,
         "site_name": site.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django import forms
@@ -45,8 +46,8 @@ class AuditFilter(forms.Form):
     since = forms.DateField(required=False, label="From (UTC date)")
     until = forms.DateField(required=False, label="To (UTC date, inclusive)")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             raise forms.ValidationError("The start date is after the end date.")
@@ -114,10 +115,10 @@ class _Line:
 
 
 @login_required
-def audit_csv(request: HttpRequest) -> HttpResponse:
+def audit_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = _filter(request)
     if not form.is_valid():
-        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         return HttpResponse(f"Bad filter: {errors}", status=400, content_type="text/plain")
     entries = form.entries().order_by("-id")
     writer = csv.writer(_Line())

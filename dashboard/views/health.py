@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import redis.asyncio as aioredis
 from django.http import JsonResponse
@@ -18,7 +19,10 @@ SEEN_WITHIN = timedelta(seconds=60)
 
 async def health(request) -> JsonResponse:
     config = siteconfig.get_config()
-    answer = {"status": "down", "redis": False, "beat": None, "workers": 0, "sites": {}}
+    sites: dict[str, dict[str, Any]] = {}
+    answer: dict[str, Any] = {
+        "status": "down", "redis": False, "beat": None, "workers": 0, "sites": sites,
+    }
     client = async_redis()
     try:
         await client.ping()
@@ -34,14 +38,14 @@ async def health(request) -> JsonResponse:
         for site in config.sites:
             mapping = await client.hgetall(store.site_health(site.id))
             health = codec.decode_health(mapping) if mapping else None
-            answer["sites"][site.id] = {
+            sites[site.id] = {
                 "current": bool(health and health.is_current(now)),
                 "failures": health.failures if health else None,
                 "last_success": codec.iso(health.last_success) if health else None,
             }
         beat_seen = beat is not None and now - beat <= SEEN_WITHIN
         if beat_seen and workers:
-            ready = all(s["current"] for s in answer["sites"].values())
+            ready = all(s["current"] for s in sites.values())
             answer["status"] = "ok" if ready else "degraded"
     except (aioredis.RedisError, OSError, codec.StoredDataError):
         pass

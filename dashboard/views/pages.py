@@ -38,7 +38,10 @@ def read_page(layout: layouts.Layout, config: Config):
         states = read_states(sync_redis(), config, reads, now)
     except redis.RedisError:
         redis_ok = False
-        states = {r.site: SiteState(config=config.site(r.site)) for r in reads}
+        states = {
+            r.site: SiteState(config=config.known_site(r.site))
+            for r in reads if config.site(r.site) is not None
+        }
     ctx = renderers.RenderContext(config, states, now, redis_ok)
     html = {f.name: renderers.render(f, ctx) for f in layout.fragments}
     pulses = [renderers.pulse(state, now) for state in states.values()]
@@ -102,7 +105,7 @@ def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None
         "viewer": viewer,
         "filters": request.GET,
         "choices": layouts.FILTER_CHOICES,
-        "site_choices": [(s, config.site(s).name) for s in viewer.visible],
+        "site_choices": [(s, config.known_site(s).name) for s in viewer.visible],
     }
     context.update(extra or {})
     template = "pages/wall.html" if page == "wall" else f"pages/{page}.html"

@@ -51,7 +51,7 @@ def live_layout(request, page: str, arg: str) -> layouts.Layout | HttpResponse:
         return _text(str(exc), 400)
 
 
-async def stream(request, page: str, arg: str = "") -> HttpResponse:
+async def stream(request, page: str, arg: str = "") -> HttpResponse | StreamingHttpResponse:
     await request.auser()  # loads the user outside the sync rights check below
     layout = await sync_to_async(live_layout)(request, page, arg)
     if isinstance(layout, HttpResponse):

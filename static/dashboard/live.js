@@ -166,16 +166,18 @@
     });
   }
   // A swapped fragment arrives with placeholders: fill its ages at once, not a second later.
-  function afterSwap() { reopen(); tickAges(); }
+  function afterSwap() { reopen(); tickAges(); if (ackMessages.size) reapplyAckMessages(); }
   body.addEventListener("htmx:sseMessage", afterSwap);
   body.addEventListener("htmx:afterSettle", afterSwap);
   body.addEventListener("htmx:oobAfterSwap", afterSwap);
 
   // An acknowledge the server refused (403, 400, 404, 503) answers in plain words: show them in
-  // the row, as text, since htmx swaps only successful answers.
-  function ackResult(button, message) {
-    var row = button.closest("[data-alarm]");
-    if (!row) return;
+  // the row, as text, since htmx swaps only successful answers. The stream may have replaced
+  // the row since the click, and may replace it again: the words are kept by the alarm's key
+  // for a minute and put back into whichever row shows that alarm now.
+  var ackMessages = new Map();
+  var ACK_MESSAGE_MS = 60000;
+  function showAckMessage(row, message) {
     var line = row.querySelector(".ack-result");
     if (!line) {
       line = document.createElement("p");
@@ -185,17 +187,40 @@
     line.className = "ack-result error";
     line.textContent = message;
   }
-  body.addEventListener("htmx:responseError", function (evt) {
+  function reapplyAckMessages() {
+    var now = Date.now();
+    ackMessages.forEach(function (entry, key) {
+      if (now > entry.until) { ackMessages.delete(key); return; }
+      document.querySelectorAll("[data-alarm]").forEach(function (row) {
+        if (row.dataset.alarm === key && !row.querySelector(".ack-result")) {
+          showAckMessage(row, entry.text);
+        }
+      });
+    });
+  }
+  function ackRefused(key, message) {
+    ackMessages.set(key, {text: message, until: Date.now() + ACK_MESSAGE_MS});
+    document.querySelectorAll("[data-alarm]").forEach(function (row) {
+      if (row.dataset.alarm === key) showAckMessage(row, message);
+    });
+  }
+  // The answer is taken from the request itself: once the stream has replaced the clicked
+  // row, htmx's events for it no longer reach the page.
+  body.addEventListener("htmx:beforeRequest", function (evt) {
     var button = evt.detail.elt;
     if (!button || button.dataset.action !== "ack") return;
-    var text = (evt.detail.xhr.responseText || "").trim().slice(0, 300);
-    ackResult(button, text || "The acknowledgement was refused (HTTP " + evt.detail.xhr.status + ").");
-  });
-  body.addEventListener("htmx:sendError", function (evt) {
-    var button = evt.detail.elt;
-    if (button && button.dataset.action === "ack") {
-      ackResult(button, "The dashboard server could not be reached; nothing was acknowledged.");
-    }
+    var row = button.closest("[data-alarm]");
+    if (!row) return;
+    var key = row.dataset.alarm;
+    var xhr = evt.detail.xhr;
+    xhr.addEventListener("load", function () {
+      if (xhr.status < 400) { ackMessages.delete(key); return; }
+      var text = (xhr.responseText || "").trim().slice(0, 300);
+      ackRefused(key, text || "The acknowledgement was refused (HTTP " + xhr.status + ").");
+    });
+    xhr.addEventListener("error", function () {
+      ackRefused(key, "The dashboard server could not be reached; nothing was acknowledged.");
+    });
   });
 
   if (body.dataset.rotate && body.dataset.next) {

@@ -14,6 +14,7 @@ from wincc_bridge.client import (
     ConnectionSettings,
     NotSupportedError,
     ProtocolError,
+    capabilities_of,
     open_client,
 )
 from wincc_bridge.models import AlarmState, Quality
@@ -362,3 +363,17 @@ def test_server_without_a_tag_list(wincc) -> None:
     wincc.get("/tagManagement/variables").respond(404)
     with client() as c, pytest.raises(NotSupportedError, match="does not list its tags"):
         c.browse()
+
+
+def test_capabilities_are_known_without_connecting() -> None:
+    tags = {"Conveyor_Fault": AckTag("Ack_Conv", 1)}
+    settings = ConnectionSettings(dialect="classic", url="https://nowhere.invalid:1",
+                                  ack_tags=tags)
+    capabilities = capabilities_of(settings)
+    assert capabilities.can_acknowledge("Conveyor_Fault")
+    assert not capabilities.can_acknowledge("Pump_Fault")
+    assert "Pump_Fault has none" in capabilities.why_not_acknowledge("Pump_Fault")
+    unified = capabilities_of(ConnectionSettings(dialect="unified", url="https://x"))
+    assert unified.can_acknowledge("anything")
+    with pytest.raises(NotSupportedError, match="unknown dialect 'opc'"):
+        capabilities_of(ConnectionSettings(dialect="opc", url="https://x"))

@@ -3,10 +3,14 @@ the operator's click reaches WinCC and the row shows it; a viewer has no button 
 POST from their signed-in page is refused before anything reaches WinCC."""
 
 import pytest
+import redis
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_page, sign_in
 from tests.fixtures.browser import TABLET, screenshot
+from tests.fixtures.simulator import wait_until
+from wincc_bridge.models import alarm_key
+from wincc_ingest import codec
 
 pytestmark = pytest.mark.browser
 
@@ -17,8 +21,23 @@ POLLED = 20_000
 
 
 def raise_alarm(stack) -> tuple[str, int]:
-    """Raise the alarm in the simulated plant: its row's selector and its instance."""
-    instance = stack.sim.raise_alarm(ALARM)[-1]["instance_id"]
+    """Raise the alarm in the simulated plant: its row's selector and its instance.
+
+    Waits until the poller has stored this very raise: the simulator is reset between tests,
+    so the same name and instance may still be in Redis from the test before, and its row
+    would be replaced (with a click's answer in it) when the new raise arrives.
+    """
+    raised = stack.sim.raise_alarm(ALARM)[-1]
+    instance = raised["instance_id"]
+    client = redis.Redis.from_url(stack.redis.url, decode_responses=True)
+    try:
+        wait_until(
+            lambda: (alarm := codec.read_alarms(client, SITE).get(alarm_key(ALARM, instance)))
+            is not None and codec.iso(alarm.raise_time)[:23] == raised["raise_time"][:23],
+            timeout=POLLED / 1000,
+        )
+    finally:
+        client.close()
     return f'[data-alarm="{SITE}:{ALARM}:{instance}"]', instance
 
 

@@ -48,13 +48,13 @@ class Command(BaseCommand):
         screens = WallScreen.objects.filter(name=ref)
         if ref.isdigit():
             screens = screens | WallScreen.objects.filter(pk=int(ref))
-        screens = list(screens)
-        if not screens:
+        found = list(screens)
+        if not found:
             raise CommandError(f"No wall screen named {ref!r} or with id {ref!r}.")
-        if len(screens) > 1:
-            ids = ", ".join(str(s.pk) for s in screens)
+        if len(found) > 1:
+            ids = ", ".join(str(s.pk) for s in found)
             raise CommandError(f"Several screens match {ref!r} (ids {ids}); revoke by id.")
-        screen = screens[0]
+        screen = found[0]
         if screen.revoked_at:
             self.stdout.write(f"Wall screen {screen.name!r} was already revoked.")
             return
