@@ -149,7 +149,7 @@ class SitePoller:
         latency = time.monotonic() - started
         return self._record_success(previous, started_at, started, latency, tags, alarms)
 
-    def _previous_health(self, raw: dict[str, str]) -> codec.SiteHealth | None:
+    def _previous_health(self, raw: codec.RawHash) -> codec.SiteHealth | None:
         if not raw:
             return None
         try:
@@ -198,12 +198,12 @@ class SitePoller:
         """After a restart, or when another process polled the site: start from Redis."""
         site = self.site.id
         self._values = {}
-        for name, raw in self.redis.hgetall(store.site_values(site)).items():
+        for name, raw in codec.text_hash(self.redis.hgetall(store.site_values(site))).items():
             # An unreadable entry is left out, so this poll rewrites it.
             with contextlib.suppress(codec.StoredDataError):
                 self._values[name] = codec.fingerprint(codec.decode_value(raw, name).tag)
         self._alarms = {}
-        for key, raw in self.redis.hgetall(store.site_alarms(site)).items():
+        for key, raw in codec.text_hash(self.redis.hgetall(store.site_alarms(site))).items():
             try:
                 self._alarms[key] = codec.decode_alarm(raw)
             except codec.StoredDataError:
@@ -225,7 +225,7 @@ class SitePoller:
         epoch = read_at.timestamp()
         pipe = self.redis.pipeline(transaction=True)
 
-        changed: dict[str, str] = {}
+        changed: codec.Fields = {}
         fingerprints = {}
         samples = {}
         for tag in tags:
@@ -247,7 +247,7 @@ class SitePoller:
         alarms_changed = False
         current_alarms = self._alarms if alarms is None else alarms
         if alarms is not None:
-            updated = {
+            updated: codec.Fields = {
                 key: codec.encode_alarm(alarm)
                 for key, alarm in alarms.items()
                 if self._alarms.get(key) != alarm
@@ -286,7 +286,7 @@ class SitePoller:
         health_changed = previous is None or previous.failures > 0
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
         if changed or alarms_changed or health_changed:
-            change = codec.Change(site, tuple(changed), alarms_changed, health_changed)
+            change = codec.Change(site, tuple(fingerprints), alarms_changed, health_changed)
             pipe.publish(store.CHANGES_CHANNEL, codec.encode_change(change))
         pipe.execute()
 
@@ -301,7 +301,7 @@ class SitePoller:
         return PollOutcome(
             site,
             "ok",
-            changed_tags=tuple(changed),
+            changed_tags=tuple(fingerprints),
             alarms_changed=alarms_changed,
             health_changed=health_changed,
             journal_events=len(events),

@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Iterable
 from datetime import datetime
 
+import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import RedisError
 
@@ -44,7 +45,7 @@ class LiveHub:
             on_tick=self._on_tick,
             tick_seconds=settings.LIVE_TICK_SECONDS,
         )
-        self._redis = None
+        self._redis: aioredis.Redis | None = None
         self._lock = asyncio.Lock()
 
     @property
