@@ -133,7 +133,7 @@ def app(sim: Simulation, listener) -> Router:
             sim.plant.force(name, body["value"], hold=hold)
         except WriteError as exc:
             raise HttpError(404 if exc.reason == "unknown" else 400, str(exc)) from None
-        reading = sim.plant.read(name)
+        reading = sim.plant.read_known(name)  # force has refused an unknown name
         return JSONResponse({"name": name, "value": reading.value, "held": name in sim.plant.held})
 
     async def release_tag(request: Request) -> Response:

@@ -62,12 +62,13 @@ def compile_filter(text: str) -> Predicate:
 
 
 def _tokenize(text: str) -> list[tuple[str, Any]]:
-    tokens = []
+    tokens: list[tuple[str, Any]] = []
     pos = 0
     text = text.strip()
     while pos < len(text):
         match = _TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
+        # Every alternative is a named group, so a match always names its kind.
+        if match is None or match.end() == pos or match.lastgroup is None:
             raise FilterError(f"cannot read the filter at {text[pos:]!r}")
         kind = match.lastgroup
         raw = match.group(kind)

@@ -205,15 +205,11 @@ class Classic:
 
     # --- configuration ----------------------------------------------------------------------
 
-    def _specs(self):
-        plant = self.sim.plant
-        return (plant.spec(name) for name in plant.tag_names())
-
     async def connections(self, request, user):
         return JSONResponse(_page(request, self._connection_list()))
 
     def _connection_list(self) -> list[dict[str, Any]]:
-        names = sorted({s.connection for s in self._specs()})
+        names = sorted({s.connection for s in self.sim.plant.specs()})
         return [{"name": n, "unit": "Internal tags" if n == "Internal"
                  else "SIMATIC S7-1200, S7-1500 Channel"} for n in names]
 
@@ -224,7 +220,7 @@ class Classic:
         raise HttpError(404, f"unknown connection {name!r}")
 
     def _group_list(self) -> list[dict[str, Any]]:
-        pairs = sorted({(s.group, s.connection) for s in self._specs()})
+        pairs = sorted({(s.group, s.connection) for s in self.sim.plant.specs()})
         return [{"name": g, "connection": c} for g, c in pairs]
 
     async def groups(self, request, user):
@@ -238,7 +234,8 @@ class Classic:
 
     async def variables(self, request, user):
         pattern = request.query_params.get("variableName") or "*"
-        items = [_variable(s) for s in self._specs() if fnmatch.fnmatchcase(s.name, pattern)]
+        items = [_variable(s) for s in self.sim.plant.specs()
+                 if fnmatch.fnmatchcase(s.name, pattern)]
         return JSONResponse(_page(request, items))
 
     async def variable(self, request, user, name):

@@ -57,6 +57,10 @@ class Reading:
     spec: TagSpec
 
 
+# One tag logging sample: (timestamp, value, quality code).
+Sample = tuple[datetime, Any, int]
+
+
 def _alarm_defs(fillers: Fillers) -> list[AlarmDef]:
     defs: list[AlarmDef] = []
     for zone, sp in ZONE_SETPOINTS.items():
@@ -166,7 +170,9 @@ class Plant:
         self.bad_quality: set[str] = set()
         self.overrides: dict[str, bool] = {}
         self.scenarios: dict[str, dict[str, Any]] = {}
-        self.logged = {name: deque(maxlen=HISTORY_SECONDS) for name in self.named}
+        self.logged: dict[str, deque[Sample]] = {
+            name: deque(maxlen=HISTORY_SECONDS) for name in self.named
+        }
         self._log_every = max(1, round(1.0 / self.dt))
         self._ticks = 0
         self._log_history(now)
@@ -185,11 +191,15 @@ class Plant:
         index = self.fillers.index(name)
         return None if index is None else self.fillers.spec(index)
 
-    def tag_names(self) -> Iterator[str]:
-        yield from self.named
-        yield from self.ack_tags
+    def specs(self) -> Iterator[TagSpec]:
+        """Every tag's spec: the named tags, the acknowledge tags, then the fillers."""
+        yield from self.named.values()
+        yield from self.ack_tags.values()
         for index in range(1, self.fillers.count + 1):
-            yield self.fillers.spec(index).name
+            yield self.fillers.spec(index)
+
+    def tag_names(self) -> Iterator[str]:
+        return (spec.name for spec in self.specs())
 
     @property
     def tag_count(self) -> int:
@@ -209,6 +219,13 @@ class Plant:
             return Reading(name, value, quality, self.tick_time, spec)
         return Reading(name, self.values[name], quality, self.changed[name], spec)
 
+    def read_known(self, name: str) -> Reading:
+        """The reading of a tag the plant has (an alarm's, a logged one); KeyError otherwise."""
+        reading = self.read(name)
+        if reading is None:
+            raise KeyError(f"the plant has no tag {name!r}")
+        return reading
+
     def _flood_offset(self, index: int) -> float:
         flood = self.scenarios.get("flood")
         if not flood or index > flood["count"]:
@@ -219,7 +236,7 @@ class Plant:
             return 3 * self.fillers.amplitude(index)
         return 0.0
 
-    def history(self, name: str, start: datetime, end: datetime) -> list[tuple]:
+    def history(self, name: str, start: datetime, end: datetime) -> list[Sample]:
         """(timestamp, value, quality code) samples between start and end, oldest first."""
         if name in self.logged:
             return [s for s in self.logged[name] if start <= s[0] <= end]
@@ -228,7 +245,7 @@ class Plant:
             return []
         first = max(start, self.started)
         last = min(end, self.tick_time)
-        samples = []
+        samples: list[Sample] = []
         ts = first.replace(microsecond=0) + timedelta(seconds=1 if first.microsecond else 0)
         while ts <= last and len(samples) < HISTORY_SECONDS:
             t = (ts - self.started).total_seconds()
@@ -382,14 +399,13 @@ class Plant:
                 condition = self.overrides[name]
                 value = None
             else:
-                reading = self.read(d.tag)
-                value = reading.value
+                value = self.read_known(d.tag).value
                 condition = d.condition(value, self.alarms.is_active(name))
             self.alarms.update(name, condition, now, value)
 
     def _log_history(self, now: datetime) -> None:
         for name, samples in self.logged.items():
-            reading = self.read(name)
+            reading = self.read_known(name)
             samples.append((now, reading.value, reading.quality_code))
 
 

@@ -115,12 +115,8 @@ def app(sim: Simulation) -> Router:
 
     async def browse(request: Request, user: ApiUser) -> Response:
         pattern = request.query_params.get("pattern") or "*"
-        items = []
-        for name in sim.plant.tag_names():
-            if fnmatch.fnmatchcase(name, pattern):
-                spec = sim.plant.spec(name)
-                items.append({"name": name, "display_name": spec.description,
-                              "data_type": spec.kind})
+        items = [{"name": spec.name, "display_name": spec.description, "data_type": spec.kind}
+                 for spec in sim.plant.specs() if fnmatch.fnmatchcase(spec.name, pattern)]
         return JSONResponse({"items": items})
 
     async def active(request: Request, user: ApiUser) -> Response:

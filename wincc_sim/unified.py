@@ -17,9 +17,10 @@ from typing import Any
 from graphql import (
     FieldNode,
     GraphQLError,
+    GraphQLFormattedError,
     OperationDefinitionNode,
     build_schema,
-    execute,
+    execute_sync,
     parse,
     validate,
 )
@@ -29,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 
 from wincc_sim.alarm_filter import FilterError, compile_filter
 from wincc_sim.alarms import ALARM_CLASSES, AlarmInstance
-from wincc_sim.plant import GOOD, WriteError
+from wincc_sim.plant import GOOD, Sample, WriteError
 from wincc_sim.simulation import Session, Simulation
 from wincc_sim.tags import UNIFIED_DATA_TYPES
 from wincc_sim.timefmt import iso_ms, parse_ts
@@ -85,7 +86,15 @@ class Resolvers:
 
     def __init__(self, sim: Simulation, session: Session | None) -> None:
         self.sim = sim
-        self.session = session
+        self._session = session
+
+    @property
+    def session(self) -> Session:
+        """The caller's session, for the @isLoggedIn operations (check_access refused those
+        without one, so a missing session here is a fault in the simulator)."""
+        if self._session is None:
+            raise RuntimeError("an @isLoggedIn operation ran without a session")
+        return self._session
 
     def _plain(self, name: str) -> str:
         """A tag name without this server's `System::` prefix."""
@@ -179,10 +188,10 @@ class Resolvers:
         system = self.sim.system_name
         found = []
         if kinds & {"TAG", "SIMPLETAG"}:
-            for name in self.sim.plant.tag_names():
-                if any(fnmatch.fnmatchcase(name, p) for p in patterns):
-                    spec = self.sim.plant.spec(name)
-                    found.append({"name": f"{system}::{name}", "displayName": spec.description,
+            for spec in self.sim.plant.specs():
+                if any(fnmatch.fnmatchcase(spec.name, p) for p in patterns):
+                    found.append({"name": f"{system}::{spec.name}",
+                                  "displayName": spec.description,
                                   "objectType": "SIMPLETAG",
                                   "dataType": UNIFIED_DATA_TYPES[spec.kind]})
         if "ALARM" in kinds:
@@ -232,7 +241,7 @@ class Resolvers:
         everything = self.sim.plant.history(tag, EPOCH, self.sim.now())
         low, high = start, (self.sim.now() if end == EPOCH else end)
         inside = [s for s in everything if low <= s[0] <= high]
-        values = [(s, []) for s in inside]
+        values: list[tuple[Sample, list[str]]] = [(s, []) for s in inside]
         if bounding in ("LEFT_BOUNDING_VALUE", "LEFT_AND_RIGHT_BOUNDING_VALUES"):
             before = [s for s in everything if s[0] < low]
             if before:
@@ -390,7 +399,7 @@ def refusal(message: str, code: str) -> dict[str, Any]:
 class BadOperation(Exception):
     """A request that cannot run: the GraphQL errors to answer with, and the HTTP status."""
 
-    def __init__(self, errors: list[dict[str, Any]], status: int = 200) -> None:
+    def __init__(self, errors: list[GraphQLFormattedError], status: int = 200) -> None:
         super().__init__(errors[0]["message"])
         self.errors = errors
         self.status = status
@@ -417,12 +426,17 @@ def prepare(body: Any):
     return document, operation, variables, operation_name
 
 
-def check_access(sim: Simulation, session: Session | None, operation, variables):
+def check_access(sim: Simulation, session: Session | None,
+                 operation: OperationDefinitionNode,
+                 variables: dict[str, Any]) -> dict[str, Any] | None:
     """The refusal for a missing session or a missing right, or None; before anything runs."""
     directives = _directives(operation)
-    if "isLoggedIn" in directives and session is None:
-        # The words of this refusal on a real server are unknown (wincc-api.md 4.4).
-        return refusal("Unauthorized", "UNAUTHENTICATED")
+    if session is None:
+        # A right is a logged-in user's, so @checkRights alone needs a session too.
+        if directives & {"isLoggedIn", "checkRights"}:
+            # The words of this refusal on a real server are unknown (wincc-api.md 4.4).
+            return refusal("Unauthorized", "UNAUTHENTICATED")
+        return None
     if "checkRights" in directives and not session.user.can_write:
         for action, items in _guarded_calls(operation, variables):
             sim.record(FACE, session.user.username, action, items, allowed=False)
@@ -440,7 +454,7 @@ def _guarded_calls(operation: OperationDefinitionNode, variables: dict[str, Any]
         if not isinstance(node, FieldNode) or node.name.value not in ACTIONS:
             continue
         # Validation has passed, so `input` is there; variables are not yet coerced.
-        argument = next(a for a in node.arguments if a.name.value == "input")
+        argument = next(a for a in node.arguments or () if a.name.value == "input")
         raw = value_from_ast_untyped(argument.value, variables)
         items = [i for i in (raw if isinstance(raw, list) else [raw]) if isinstance(i, dict)]
         if node.name.value == "writeTagValues":
@@ -453,8 +467,9 @@ def _guarded_calls(operation: OperationDefinitionNode, variables: dict[str, Any]
 
 def run(sim: Simulation, session: Session | None, document, variables, operation_name):
     """Execute a query or mutation; the response payload."""
-    result = execute(SCHEMA, document, root_value=Resolvers(sim, session).root(),
-                     variable_values=variables, operation_name=operation_name)
+    # Every resolver is synchronous; subscriptions run in unified_ws.
+    result = execute_sync(SCHEMA, document, root_value=Resolvers(sim, session).root(),
+                          variable_values=variables, operation_name=operation_name)
     payload: dict[str, Any] = {"data": result.data}
     if result.errors:
         payload["errors"] = [e.formatted for e in result.errors]

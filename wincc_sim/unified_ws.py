@@ -14,7 +14,7 @@ import inspect
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NoReturn
 
 from graphql import ExecutionResult, GraphQLError, subscribe
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -72,7 +72,7 @@ class Connection:
             await self._close(4400, "Invalid message")
         return message
 
-    async def _close(self, code: int, reason: str) -> None:
+    async def _close(self, code: int, reason: str) -> NoReturn:
         await self.ws.close(code=code, reason=reason)
         raise _Closed
 
