@@ -91,9 +91,8 @@ def python_snippet_problems(code: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             module = aliases.get(node.value.id, "")
-            if module.startswith(("wincc_bridge", "wincc_ingest", "wincc_sim", "dashboard")) and not hasattr(
-                importlib.import_module(module), node.attr
-            ):
+            ours = module.startswith(("wincc_bridge", "wincc_ingest", "wincc_sim", "dashboard"))
+            if ours and not hasattr(importlib.import_module(module), node.attr):
                 problems.append(f"uses missing name {module}.{node.attr}")
     return problems
 
