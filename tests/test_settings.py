@@ -73,12 +73,14 @@ def good_config(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.process
 def test_the_secret_key_is_required_when_debug_is_off():
     result = run([sys.executable, "-c", "import dashboard.settings"])
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set when DEBUG is off." in result.stderr
 
 
+@pytest.mark.process
 def test_production_defaults_are_the_safe_ones():
     settings = settings_with(DJANGO_SECRET_KEY="production-secret")
     assert settings["DEBUG"] is False
@@ -91,6 +93,7 @@ def test_production_defaults_are_the_safe_ones():
     assert settings["CONN_MAX_AGE"] == 0
 
 
+@pytest.mark.process
 def test_debug_relaxes_only_what_local_development_needs():
     settings = settings_with(DEBUG="1")
     assert settings["DEBUG"] is True
@@ -99,6 +102,7 @@ def test_debug_relaxes_only_what_local_development_needs():
     assert settings["SECURE_HSTS_SECONDS"] == 0
 
 
+@pytest.mark.process
 def test_everything_else_comes_from_the_environment():
     settings = settings_with(
         DJANGO_SECRET_KEY="production-secret",
@@ -117,6 +121,7 @@ def test_everything_else_comes_from_the_environment():
     assert settings["WINCC_CONFIG"] == "/etc/wdash/wincc.json"
 
 
+@pytest.mark.process
 def test_the_default_database_is_sqlite_under_var(tmp_path):
     settings = settings_with(DEBUG="1", WDASH_VAR_DIR=str(tmp_path))
     assert settings["ENGINE"] == "django.db.backends.sqlite3"
@@ -124,6 +129,7 @@ def test_the_default_database_is_sqlite_under_var(tmp_path):
     assert settings["WINCC_CONFIG"] == str(ROOT / "dashboard" / "demo" / "config.json")
 
 
+@pytest.mark.process
 def test_check_fails_on_a_broken_configuration_naming_each_json_path(tmp_path):
     config = good_config(tmp_path)
     data = json.loads(config.read_text())
@@ -145,6 +151,7 @@ def test_check_fails_on_a_broken_configuration_naming_each_json_path(tmp_path):
     assert "(wdash.E001)" in result.stderr
 
 
+@pytest.mark.process
 def test_check_fails_on_a_file_that_is_not_json(tmp_path):
     config = tmp_path / "wincc.json"
     config.write_text('{"sites": [')
@@ -158,6 +165,7 @@ def test_check_fails_on_a_file_that_is_not_json(tmp_path):
     assert "$: not valid JSON at line 1, column 12" in result.stderr
 
 
+@pytest.mark.process
 def test_check_passes_on_a_good_configuration(tmp_path):
     result = run(
         [sys.executable, "manage.py", "check"],
@@ -170,6 +178,7 @@ def test_check_passes_on_a_good_configuration(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.process
 def test_demo_mode_open_to_the_network_is_flagged(tmp_path):
     result = run(
         [sys.executable, "manage.py", "check"],
@@ -184,6 +193,7 @@ def test_demo_mode_open_to_the_network_is_flagged(tmp_path):
     )
 
 
+@pytest.mark.process
 @pytest.mark.timeout(90)
 def test_the_web_server_refuses_to_start_on_a_broken_configuration(tmp_path):
     """The real production command: gunicorn with uvicorn workers exits and says why."""

@@ -62,6 +62,10 @@ class SitesConfigured:
     """Mixin: WINCC_CONFIG points at a configuration of the three test sites where nothing
     listens (SimulatorSites: at the real simulator); each test starts with Redis empty."""
 
+    @pytest.fixture(autouse=True)
+    def _private_redis(self, redis_server):
+        """setUp reads settings.REDIS_URL: the session's Redis must run by then."""
+
     def write_site_config(self, path: Path) -> None:
         for name, value in SECRETS.items():
             os.environ.setdefault(name, value)

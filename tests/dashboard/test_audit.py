@@ -268,6 +268,7 @@ def private_postgresql(django_db_blocker):
             shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.process
 def test_postgresql_triggers_refuse_update_and_delete(private_postgresql):
     from tests.dashboard.acksupport import _TRIGGERS
 
