@@ -19,8 +19,8 @@ from django.db import connection
 from django.test import override_settings
 
 from dashboard.siteconfig import get_config, reload_config
-from tests.fixtures.redis_server import free_port
 from tests.fixtures.simulator import write_config
+from tests.harness.processes import free_port
 from wincc_bridge.models import Alarm, AlarmState
 from wincc_ingest import store
 from wincc_ingest.poller import Pollers

@@ -19,7 +19,7 @@ from django.db.utils import ConnectionHandler
 
 from dashboard.models import AppendOnlyError, AuditEntry
 from tests.dashboard.base import BaseTestCase
-from tests.fixtures.redis_server import free_port
+from tests.harness.processes import free_port
 
 Result = AuditEntry.Result
 
