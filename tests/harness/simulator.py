@@ -182,7 +182,9 @@ def _flags(options: dict[str, Any]) -> list[str]:
     return args
 
 
-def start_simulator(tmp_dir: str | os.PathLike[str], **options: Any) -> Simulator:
+def start_simulator(
+    tmp_dir: str | os.PathLike[str], *, start_timeout: float = START_TIMEOUT, **options: Any
+) -> Simulator:
     """Start `python -m wincc_sim` on free ports and wait until it answers.
 
     Options are the CLI flags with underscores (`http=True`, `tags=500`, `token_ttl=3`,
@@ -201,7 +203,7 @@ def start_simulator(tmp_dir: str | os.PathLike[str], **options: Any) -> Simulato
                "--admin-port", "0", "--cert-dir", str(tmp), "--ready-file", str(ready_file),
                "--parent-pid", str(os.getpid()), *_flags(options)]
     proc = spawn("simulator", command, log=tmp / "wincc-sim.log", env={**os.environ, **env})
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + start_timeout
     while not ready_file.exists():
         if not proc.alive() or time.monotonic() > deadline:
             proc.stop()
