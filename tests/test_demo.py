@@ -466,6 +466,13 @@ def test_make_test_lints_then_runs_pytest():
 
 
 @pytest.mark.process
+def test_make_test_fast_runs_the_unit_lane_without_redis_or_chromium():
+    commands = make_dry_run("test-fast")
+    assert re.search(r'pytest -m "not process"', commands), commands
+    assert "redis-server" not in commands and "chromium" not in commands
+
+
+@pytest.mark.process
 def test_make_refuses_a_python_older_than_3_11(tmp_path):
     fake = tmp_path / "python3"
     fake.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "Python 3.9.2" && exit 0\nexit 1\n')
