@@ -1,7 +1,7 @@
 # `make run`  serves the demo plant at http://127.0.0.1:$(PORT)/ (Ctrl-C stops all of it).
 # `make test` runs every test: unit, integration (real Redis, Celery, simulator) and browser.
-# `make test-fast` runs the unit lane alone: no test that starts a process (marker `process`).
 # Both set everything up first, on a fresh Debian machine, with nothing installed by hand.
+# `make test-fast` runs the unit lane alone: no test that starts a process (marker `process`).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
