@@ -1,6 +1,7 @@
 # `make run`  serves the demo plant at http://127.0.0.1:$(PORT)/ (Ctrl-C stops all of it).
 # `make test` runs every test: unit, integration (real Redis, Celery, simulator) and browser.
 # Both set everything up first, on a fresh Debian machine, with nothing installed by hand.
+# `make test-fast` runs the unit lane alone: no test that starts a process (marker `process`).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -44,11 +45,12 @@ define ensure_package
 	fi
 endef
 
-.PHONY: help setup run test check lint redis-server chromium
+.PHONY: help setup run test test-fast check lint redis-server chromium
 
 help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
 	@echo "make test   run every test (installs Redis and Chromium when missing, as root)"
+	@echo "make test-fast  the unit lane: the tests that start no process (seconds)"
 	@echo "make check  validate the configuration (WINCC_CONFIG) and the settings"
 	@echo "make lint   ruff and mypy"
 
@@ -97,6 +99,11 @@ run: setup $(if $(REDIS_URL),,redis-server)
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
 test: setup lint redis-server chromium
 	CI="$(CI)" $(BIN)/pytest $(PYTEST_ARGS) || { status=$$?; \
+	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
+
+# The unit lane needs neither Redis nor Chromium; a test in it that starts a process fails.
+test-fast: setup
+	CI="$(CI)" $(BIN)/pytest -m "not process" $(PYTEST_ARGS) || { status=$$?; \
 	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
 
 # Without WINCC_CONFIG this checks the demo's configuration, whose certificates prepare makes.

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
 import redis
 
 from bench import stamp
+from bench.stats import write_json
 from wincc_bridge.models import Quality, TagValue, utcnow
 from wincc_ingest import codec, store
 
@@ -135,10 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     if not 0 < args.duration <= 3600:
         raise SystemExit("--duration must be within (0, 3600] seconds")
     result = run(args)
-    tmp = args.out + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(result, fh)
-    os.replace(tmp, args.out)
+    write_json(args.out, result)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 
 from bench import driver, sites, stamp
-from bench.stack import PYTHON, REPO, CpuMeter, Stack, rss_bytes
+from bench.stack import CpuMeter, Stack, rss_bytes
 from bench.stats import MsHistogram
+from tests.harness.processes import Proc, spawn
 
 SITE = "bench"
 DASHBOARD = "bench"
@@ -104,16 +105,17 @@ def step(
     start_at = time.time() + 2.0
     window_start = start_at + ramp + warmup
     window_end = window_start + duration
-    procs: list[subprocess.Popen] = []
+    procs: list[Proc] = []
     outs = []
     # Before any client of this step connects: the web's memory at rest.
     rss_idle = rss_bytes([web.pid])
     try:
         drv_out = workdir / "driver.json"
         procs.append(
-            _spawn(
+            spawn(
+                "driver",
                 [
-                    PYTHON,
+                    sys.executable,
                     "-m",
                     "bench.driver",
                     "--redis-url",
@@ -133,7 +135,7 @@ def step(
                     "--out",
                     str(drv_out),
                 ],
-                workdir / "driver.log",
+                log=workdir / "driver.log",
             )
         )
         n_procs = max(1, math.ceil(clients / CLIENTS_PER_PROCESS))
@@ -143,7 +145,7 @@ def step(
             out = workdir / f"client-{i}.json"
             outs.append(out)
             argv = [
-                PYTHON,
+                sys.executable,
                 "-m",
                 "bench.loadclient",
                 "--url",
@@ -175,7 +177,7 @@ def step(
             ]
             if server.pattern:
                 argv += ["--pattern", server.pattern]
-            procs.append(_spawn(argv, workdir / f"client-{i}.log"))
+            procs.append(spawn(f"client-{i}", argv, log=workdir / f"client-{i}.log"))
         client_pids = [p.pid for p in procs[1:]]
         # The server's CPU and memory over the window only.
         _sleep_until(window_start)
@@ -198,12 +200,11 @@ def step(
         rss_after = rss_bytes([web.pid])
         deadline = window_end + 40
         for proc in procs:
-            proc.wait(timeout=max(1.0, deadline - time.time()))
+            proc.popen.wait(timeout=max(1.0, deadline - time.time()))
     finally:
         for proc in procs:
-            if proc.poll() is None:
+            if proc.alive():
                 proc.kill()
-                proc.wait(timeout=5)
     if not web.alive():
         raise RuntimeError(f"the web server died during the step:\n{web.tail()}")
     drain = _drain(web.pid)
@@ -259,6 +260,18 @@ def step(
     }
 
 
+def pooled_latency(measures: list[dict]) -> dict:
+    """Latency percentiles over every sample of several steps together."""
+    hist = MsHistogram()
+    for m in measures:
+        hist.merge(MsHistogram.from_json(m["latency_hist"]))
+    return hist.summary()
+
+
+def seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def _drain(pid: int, limit: float = 90.0) -> float:
     """Wait until the web is idle again (requests the clients gave up on may still be queued
     in its threads), so the next step does not pay for this one; return the seconds waited."""
@@ -278,18 +291,6 @@ def _merge_counts(items: list[dict[str, int]]) -> dict[str, int]:
         for key, value in item.items():
             out[key] = out.get(key, 0) + value
     return out
-
-
-def _spawn(argv: list[str], log: Path) -> subprocess.Popen:
-    with open(log, "wb") as handle:
-        return subprocess.Popen(
-            argv,
-            cwd=REPO,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
 
 
 def _sleep_until(at: float) -> None:

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
 import resource
 import sys
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bench import stamp
-from bench.stats import MsHistogram
+from bench.stats import MsHistogram, write_json
 
 
 @dataclass
@@ -312,10 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         run = asyncio.run
     result = run(main_async(args))
-    tmp = args.out + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(result, fh)
-    os.replace(tmp, args.out)
+    write_json(args.out, result)
 
 
 if __name__ == "__main__":

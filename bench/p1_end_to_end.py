@@ -32,6 +32,7 @@ from bench import sites
 from bench.report import Figure, Result, Table
 from bench.stack import Stack
 from bench.stats import summary
+from tests.harness.browser import launch_chromium
 from wincc_bridge.models import parse_iso
 from wincc_ingest import store
 
@@ -51,15 +52,6 @@ TILE_TAGS = [
     "Line_Produced_Count",
 ]
 TARGET_P95 = 1.2
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 OBSERVE = """(want) => {
   const sel = %s;
@@ -196,12 +188,11 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20) -> Result:
         st.write_config(config(st))
         keys = st.prepare_database(sessions=1)
         st.create_login_user("p1-viewer", password)
-        worker = st.start_worker(concurrency=1)
-        st.start_beat()
+        worker = st.start_celery(concurrency=1).worker
         st.start_web(workers=2)
         _wait_polled(st, worker)
         admin = httpx.Client(
-            base_url=st.sim["admin_url"],
+            base_url=st.sim.admin_url,
             timeout=5,
             headers={"Authorization": f"Bearer {st.env['WINCC_SIM_ADMIN_TOKEN']}"},
         )
@@ -215,9 +206,7 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20) -> Result:
         watcher.start()
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-                )
+                browser = launch_chromium(pw)
                 try:
                     for _ in range(runs):
                         all_samples.append(

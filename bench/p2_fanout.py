@@ -16,6 +16,7 @@ import time
 from bench import fanout
 from bench.report import Figure, Result, Table
 from bench.stack import Stack
+from bench.stats import summary
 
 TARGET_CLIENTS = 1000
 TARGET_P99 = 0.5
@@ -76,10 +77,10 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
                 [
                     f"{clients:,}",
                     i,
-                    _s(lat["median"]),
-                    _s(lat["p95"]),
-                    _s(lat["p99"]),
-                    _s(lat["max"]),
+                    fanout.seconds(lat["median"]),
+                    fanout.seconds(lat["p95"]),
+                    fanout.seconds(lat["p99"]),
+                    fanout.seconds(lat["max"]),
                     m["drops"],
                     m["connect_failures"],
                     f"{m['connected_at_window_start']}/{clients}",
@@ -116,7 +117,7 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
     at_target = measured.get(target, [])
     if at_target:
         per_run_p99 = [m["latency"]["p99"] for m in at_target]
-        pooled = _pooled(at_target)
+        pooled = fanout.pooled_latency(at_target)
         result.figures.append(
             Figure(
                 f"publish to arrival, {target:,} clients ({len(at_target)} runs pooled)",
@@ -130,7 +131,7 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
             Figure(
                 f"p99 of each run, {target:,} clients",
                 "s",
-                _summ(per_run_p99),
+                summary(per_run_p99),
                 target="≤ 0.5 s",
                 ok=all(p is not None and p <= TARGET_P99 for p in per_run_p99),
             )
@@ -140,7 +141,7 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
             Figure(
                 f"dropped or failed streams, {target:,} clients",
                 "clients",
-                _summ(drops),
+                summary(drops),
                 target="0",
                 ok=all(d == 0 for d in drops),
             )
@@ -149,14 +150,14 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
             Figure(
                 f"web RSS (all {WEB_WORKERS} workers + master), {target:,} clients",
                 "MiB",
-                _summ([m["web_rss_mib_max"] for m in at_target]),
+                summary([m["web_rss_mib_max"] for m in at_target]),
             )
         )
         result.figures.append(
             Figure(
                 f"web RSS growth per client (over the web at rest), {target:,} clients",
                 "KiB",
-                _summ(
+                summary(
                     [
                         1024 * (m["web_rss_mib_max"] - m["web_rss_mib_start"]) / target
                         for m in at_target
@@ -191,26 +192,6 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
         for c, ms in measured.items()
     }
     return result
-
-
-def _pooled(ms: list[dict]) -> dict:
-    """Percentiles over every sample of several runs together."""
-    from bench.stats import MsHistogram
-
-    hist = MsHistogram()
-    for m in ms:
-        hist.merge(MsHistogram.from_json(m["latency_hist"]))
-    return hist.summary()
-
-
-def _summ(values: list[float]) -> dict:
-    from bench.stats import summary
-
-    return summary(values)
-
-
-def _s(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 def _print(m: dict) -> None:

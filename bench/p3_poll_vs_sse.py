@@ -65,13 +65,13 @@ def run(quick: bool = False, runs: int = 2, duration: float = 20.0) -> Result:
                     i,
                     f"{per_client_minute(m):.4f}",
                     f"{100 * m['web_cpu_share']:.0f} %",
-                    _s(lat["median"]),
-                    _s(lat["p95"]),
-                    _s(lat["p99"]),
+                    fanout.seconds(lat["median"]),
+                    fanout.seconds(lat["p95"]),
+                    fanout.seconds(lat["p99"]),
                     m["requests"],
                     m["late_polls"],
                     m["request_errors"],
-                    _s(m["request_time"]["p95"]),
+                    fanout.seconds(m["request_time"]["p95"]),
                     f"{100 * (m['delivered_ratio'] or 0):.0f} %",
                     f"{m['web_rss_mib_max']:.0f}",
                     f"{100 * m['load_client_cpu_share']:.0f} %",
@@ -133,7 +133,7 @@ def run(quick: bool = False, runs: int = 2, duration: float = 20.0) -> Result:
             )
         )
         for mode in ("sse", "poll"):
-            pooled = _pooled(measured[(clients, mode)])
+            pooled = fanout.pooled_latency(measured[(clients, mode)])
             result.figures.append(
                 Figure(f"freshness with {mode}, {clients:,} clients", "s", pooled)
             )
@@ -148,19 +148,6 @@ def run(quick: bool = False, runs: int = 2, duration: float = 20.0) -> Result:
         for (c, mode), ms in measured.items()
     }
     return result
-
-
-def _pooled(ms: list[dict]) -> dict:
-    from bench.stats import MsHistogram
-
-    hist = MsHistogram()
-    for m in ms:
-        hist.merge(MsHistogram.from_json(m["latency_hist"]))
-    return hist.summary()
-
-
-def _s(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 def _print(m: dict) -> None:

@@ -67,8 +67,8 @@ def measure(n_tags: int, duration: float, warmup: float, windows: int = 1) -> li
             st, site_id="bench", tags=[{"name": n} for n in names], poll_interval=1.0
         )
         st.write_config(config)
-        worker = st.start_worker(concurrency=1)
-        beat = st.start_beat()
+        celery = st.start_celery(concurrency=1)
+        worker, beat = celery.worker, celery.beat
         # Wait for the first successful poll, then let the pool warm up.
         r = st.redis()
         deadline = time.time() + 60

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 from bench.stack import Stack
-
-# The simulator reads its API users from these variables (see the Makefile); the benchmark
-# sets fresh random values for every run instead of the demo's.
-SIM_ENV = (
-    "WINCC_SIM_RO_USER",
-    "WINCC_SIM_RO_PASSWORD",
-    "WINCC_SIM_RO_TOKEN",
-    "WINCC_SIM_RW_USER",
-    "WINCC_SIM_RW_PASSWORD",
-    "WINCC_SIM_RW_TOKEN",
-    "WINCC_SIM_ADMIN_TOKEN",
-)
+from tests.harness.simulator import new_secrets
 
 DIALECT = "classic"
 
 
 def simulator_secrets(stack: Stack) -> None:
-    """Fresh users and secrets for this run's simulator, in the stack's environment."""
-    stack.env["WINCC_SIM_RO_USER"] = "bench-reader"
-    stack.env["WINCC_SIM_RW_USER"] = "bench-operator"
-    for name in SIM_ENV:
-        if not name.endswith("_USER"):
-            stack.env[name] = secrets.token_urlsafe(18)
+    """Fresh users and secrets for this run's simulator, in the stack's environment: the
+    simulator reads its API users from these WINCC_SIM_* variables, the configuration names
+    them (never the demo's values of the Makefile)."""
+    stack.env.update(new_secrets(ro_user="bench-reader", rw_user="bench-operator"))
 
 
 def site_config(
@@ -44,7 +30,7 @@ def site_config(
         "id": site_id,
         "name": f"Benchmark site ({dialect})",
         "dialect": dialect,
-        "url": url or stack.sim.get("url", "https://127.0.0.1:9"),
+        "url": url or (stack.sim.url if stack.sim else "https://127.0.0.1:9"),
         "timeout": 2.0,
         "poll_interval": poll_interval,
         "read_user": {"username": stack.env.get("WINCC_SIM_RO_USER", "bench-reader")},
@@ -54,8 +40,8 @@ def site_config(
         site["read_user"]["token_env"] = "WINCC_SIM_RO_TOKEN"
     else:
         site["read_user"]["password_env"] = "WINCC_SIM_RO_PASSWORD"
-    if stack.sim:
-        site["tls"] = {"ca_file": str(stack.sim["cert_dir"] / "wincc-sim.pem")}
+    if stack.sim is not None:
+        site["tls"] = {"ca_file": stack.sim.ca_file}
     if dialect == "classic":
         site["alarm_filter"] = "ActiveAlarms"
     return site

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import statistics
 from collections.abc import Sequence
 
@@ -107,3 +109,11 @@ class MsHistogram:
             hist.counts[int(i)] = c
         hist.max_ms = float(data["max_ms"])
         return hist
+
+
+def write_json(path: str, data: object) -> None:
+    """Write `data` as JSON to `path` so that a reader never sees half a file."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+    os.replace(tmp, path)

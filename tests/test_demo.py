@@ -187,6 +187,7 @@ def test_wait_finds_redis_and_the_servers_on_this_machine(tmp_path):
     assert wait.endpoints(env) == [("cache", 7)]
 
 
+@pytest.mark.process
 def test_wait_runs_the_command_once_everything_answers(tmp_path):
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
@@ -204,6 +205,7 @@ def test_wait_runs_the_command_once_everything_answers(tmp_path):
     assert result.stdout == "started\n"
 
 
+@pytest.mark.process
 def test_wait_starts_the_command_anyway_after_the_timeout_and_says_so():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -394,6 +396,7 @@ def test_the_demo_serves_live_values_and_ctrl_c_leaves_nothing_running(tmp_path)
         assert f"{name}.1 stopped" in output, output[-3000:]
 
 
+@pytest.mark.process
 def test_prepare_refuses_ports_already_in_use(tmp_path):
     assert prepare.procfile_ports(ROOT / "Procfile") == [34568, 34578, 34569, 34579, 34570, 34580]
     with socket.socket() as server:
@@ -447,6 +450,7 @@ def make_dry_run(*args: str, **env: str) -> str:
     return result.stdout
 
 
+@pytest.mark.process
 def test_make_run_starts_a_private_redis_only_without_redis_url():
     own = make_dry_run("run")
     assert re.search(r"start redis sim-oven sim-line sim-utilities web worker beat$", own, re.M)
@@ -455,11 +459,20 @@ def test_make_run_starts_a_private_redis_only_without_redis_url():
     assert "prepare --check-ports" in given and "migrate --noinput" in given
 
 
+@pytest.mark.process
 def test_make_test_lints_then_runs_pytest():
     commands = make_dry_run("test")
     assert commands.index("ruff check .") < commands.index("pytest")
 
 
+@pytest.mark.process
+def test_make_test_fast_runs_the_unit_lane_without_redis_or_chromium():
+    commands = make_dry_run("test-fast")
+    assert re.search(r'pytest -m "not process"', commands), commands
+    assert "redis-server" not in commands and "chromium" not in commands
+
+
+@pytest.mark.process
 def test_make_refuses_a_python_older_than_3_11(tmp_path):
     fake = tmp_path / "python3"
     fake.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "Python 3.9.2" && exit 0\nexit 1\n')

@@ -19,6 +19,8 @@ FORBIDDEN = {
     # The simulator is the protocol oracle: sharing the client's code would hide a shared
     # misunderstanding of the protocol.
     "wincc_sim": {"django", "dashboard", "wincc_bridge", "wincc_ingest", "celery", "redis"},
+    # The process harness: the benchmarks run it outside pytest.
+    "tests/harness": {"pytest", "bench"},
 }
 
 

@@ -73,22 +73,26 @@ def good_config(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.process
 def test_the_secret_key_is_required_when_debug_is_off():
     result = run([sys.executable, "-c", "import dashboard.settings"])
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set when DEBUG is off." in result.stderr
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("word", ["1", "true", "Yes", " on "])
 def test_on_words_turn_a_switch_on(word):
     assert settings_with(DEBUG=word)["DEBUG"] is True
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("word", ["0", "false", "No", "off", ""])
 def test_off_words_turn_a_switch_off(word):
     assert settings_with(DEBUG=word, DJANGO_SECRET_KEY="k" * 50)["DEBUG"] is False
 
 
+@pytest.mark.process
 def test_a_switch_with_an_unknown_value_stops_the_start():
     result = run([sys.executable, "-c", "import dashboard.settings"],
                  DJANGO_SECRET_KEY="k" * 50, SECURE_COOKIES="ture")
@@ -97,6 +101,7 @@ def test_a_switch_with_an_unknown_value_stops_the_start():
         result.stderr)
 
 
+@pytest.mark.process
 def test_production_defaults_are_the_safe_ones():
     settings = settings_with(DJANGO_SECRET_KEY="production-secret")
     assert settings["DEBUG"] is False
@@ -109,6 +114,7 @@ def test_production_defaults_are_the_safe_ones():
     assert settings["CONN_MAX_AGE"] == 0
 
 
+@pytest.mark.process
 def test_debug_relaxes_only_what_local_development_needs():
     settings = settings_with(DEBUG="1")
     assert settings["DEBUG"] is True
@@ -117,6 +123,7 @@ def test_debug_relaxes_only_what_local_development_needs():
     assert settings["SECURE_HSTS_SECONDS"] == 0
 
 
+@pytest.mark.process
 def test_everything_else_comes_from_the_environment():
     settings = settings_with(
         DJANGO_SECRET_KEY="production-secret",
@@ -135,6 +142,7 @@ def test_everything_else_comes_from_the_environment():
     assert settings["WINCC_CONFIG"] == "/etc/wdash/wincc.json"
 
 
+@pytest.mark.process
 def test_the_default_database_is_sqlite_under_var(tmp_path):
     settings = settings_with(DEBUG="1", WDASH_VAR_DIR=str(tmp_path))
     assert settings["ENGINE"] == "django.db.backends.sqlite3"
@@ -142,6 +150,7 @@ def test_the_default_database_is_sqlite_under_var(tmp_path):
     assert settings["WINCC_CONFIG"] == str(ROOT / "dashboard" / "demo" / "config.json")
 
 
+@pytest.mark.process
 def test_check_fails_on_a_broken_configuration_naming_each_json_path(tmp_path):
     config = good_config(tmp_path)
     data = json.loads(config.read_text())
@@ -163,6 +172,7 @@ def test_check_fails_on_a_broken_configuration_naming_each_json_path(tmp_path):
     assert "(wdash.E001)" in result.stderr
 
 
+@pytest.mark.process
 def test_check_fails_on_a_file_that_is_not_json(tmp_path):
     config = tmp_path / "wincc.json"
     config.write_text('{"sites": [')
@@ -176,6 +186,7 @@ def test_check_fails_on_a_file_that_is_not_json(tmp_path):
     assert "$: not valid JSON at line 1, column 12" in result.stderr
 
 
+@pytest.mark.process
 def test_check_passes_on_a_good_configuration(tmp_path):
     result = run(
         [sys.executable, "manage.py", "check"],
@@ -188,6 +199,7 @@ def test_check_passes_on_a_good_configuration(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.process
 def test_demo_mode_open_to_the_network_is_flagged(tmp_path):
     result = run(
         [sys.executable, "manage.py", "check"],
@@ -202,6 +214,7 @@ def test_demo_mode_open_to_the_network_is_flagged(tmp_path):
     )
 
 
+@pytest.mark.process
 @pytest.mark.timeout(90)
 def test_the_web_server_refuses_to_start_on_a_broken_configuration(tmp_path):
     """The real production command: gunicorn with uvicorn workers exits and says why."""

@@ -362,6 +362,7 @@ def test_options_after_the_command_are_accepted(plain_server, capsys) -> None:
     assert lines == [{"name": "Oven_1", "display_name": "", "object_type": "", "data_type": ""}]
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     "command", [[sys.executable, "-m", "wincc_bridge"], [str(VENV_BIN / "wincc-bridge")]]
 )

@@ -11,10 +11,13 @@ import pytest
 import redis
 
 from tests.fixtures.browser import DESKTOP
-from tests.fixtures.celery_worker import CeleryProcesses, start_celery
-from tests.fixtures.live_server import LIVE_PASSWORD, LiveServer, start_live_server
-from tests.fixtures.redis_server import RedisServer, start_redis
-from tests.fixtures.simulator import Simulator, wait_until, write_config
+from tests.fixtures.live_server import LIVE_PASSWORD, start_live_server
+from tests.fixtures.simulator import write_config
+from tests.harness.celery_worker import CeleryProcesses, start_celery
+from tests.harness.processes import wait_until
+from tests.harness.redis_server import RedisServer, start_redis
+from tests.harness.simulator import Simulator
+from tests.harness.web import WebServer
 from wincc_bridge.models import utcnow
 from wincc_ingest import codec
 
@@ -28,7 +31,7 @@ class LiveStack:
     sim: Simulator
     redis: RedisServer
     celery: CeleryProcesses
-    server: LiveServer
+    server: WebServer
 
     @property
     def url(self) -> str:
@@ -77,7 +80,7 @@ def live_stack(browser, simulator, tmp_path_factory) -> Iterator[LiveStack]:
 def stack(live_stack: LiveStack) -> Iterator[LiveStack]:
     """The shared stack with the simulator reset and every site polled again."""
     live_stack.sim.reset()
-    if live_stack.server.process is None:
+    if live_stack.server.proc is None:
         live_stack.server.start()
     wait_until(live_stack.sites_current, timeout=15)
     yield live_stack

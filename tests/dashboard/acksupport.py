@@ -19,8 +19,8 @@ from django.db import connection
 from django.test import override_settings
 
 from dashboard.siteconfig import get_config, reload_config
-from tests.fixtures.redis_server import free_port
 from tests.fixtures.simulator import write_config
+from tests.harness.processes import free_port
 from wincc_bridge.models import Alarm, AlarmState
 from wincc_ingest import codec, store
 from wincc_ingest.poller import Pollers
@@ -61,6 +61,10 @@ def site_entry(site_id: str, url: str) -> dict:
 class SitesConfigured:
     """Mixin: WINCC_CONFIG points at a configuration of the three test sites where nothing
     listens (SimulatorSites: at the real simulator); each test starts with Redis empty."""
+
+    @pytest.fixture(autouse=True)
+    def _private_redis(self, redis_server):
+        """setUp reads settings.REDIS_URL: the session's Redis must run by then."""
 
     def write_site_config(self, path: Path) -> None:
         for name, value in SECRETS.items():

@@ -19,7 +19,7 @@ from django.db.utils import ConnectionHandler
 
 from dashboard.models import AppendOnlyError, AuditEntry
 from tests.dashboard.base import BaseTestCase
-from tests.fixtures.redis_server import free_port
+from tests.harness.processes import free_port
 
 Result = AuditEntry.Result
 
@@ -268,6 +268,7 @@ def private_postgresql(django_db_blocker):
             shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.process
 def test_postgresql_triggers_refuse_update_and_delete(private_postgresql):
     from tests.dashboard.acksupport import _TRIGGERS
 

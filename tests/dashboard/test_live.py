@@ -105,6 +105,7 @@ def test_tiles_turn_stale_without_any_message(plant, redis_url):
     asyncio.run(main())
 
 
+@pytest.mark.process
 def test_everyone_gets_a_snapshot_after_redis_returns(tmp_path, settings):
     server = start_redis()
     try:

@@ -175,7 +175,7 @@ def test_a_stopped_server_is_failing_stale_backing_off_and_recovers(plant):
     plant.sim.start_listener()
     plant.wait(lambda: all(plant.health(s).is_current(utcnow()) for s in SITES), timeout=30)
     assert all(plant.health(s).last_error == "" for s in SITES)
-    assert processes.worker.pid == worker_pid and processes.worker.poll() is None
+    assert processes.worker.pid == worker_pid and processes.worker.alive()
 
 
 def test_malformed_answers_are_recorded_and_the_poller_survives(plant):
@@ -187,7 +187,7 @@ def test_malformed_answers_are_recorded_and_the_poller_survives(plant):
         assert failing.last_error and "Traceback" not in failing.last_error
     plant.sim.clear_faults()
     plant.wait_polled(*SITES, timeout=30)
-    assert processes.worker.poll() is None
+    assert processes.worker.alive()
 
 
 def test_sites_routed_to_their_queue_are_polled_by_that_worker(plant):
@@ -293,4 +293,4 @@ def test_a_poll_past_its_time_limit_is_stopped_and_recorded(plant):
     failing = plant.wait(lambda: (h := plant.health("oven-unified")) and h.failures and h,
                          timeout=30)
     assert failing.last_error == "the poll did not finish within its time limit of 5 s"
-    assert processes.worker.poll() is None
+    assert processes.worker.alive()

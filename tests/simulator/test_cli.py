@@ -21,6 +21,8 @@ from tests.simulator.conftest import LOGIN, gql, login
 
 SCRIPT = Path(sys.executable).with_name("wincc-sim")
 
+pytestmark = pytest.mark.process  # every test runs the simulator's command
+
 
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory):
