@@ -165,8 +165,17 @@ TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", 15))
 LIVE_STREAM_MAX_SECONDS = float(os.environ.get("LIVE_STREAM_MAX_SECONDS", 3600))
 LIVE_TICK_SECONDS = float(os.environ.get("LIVE_TICK_SECONDS", 1.0))
-# How long a browser waits before it reconnects a lost stream (the SSE retry field).
+# How long a browser waits before it reconnects a lost stream (the SSE retry field): at
+# least LIVE_RETRY_MS, plus a random share of LIVE_RETRY_JITTER_MS per stream, so that the
+# streams a restart drops come back spread out rather than all at once.
 LIVE_RETRY_MS = int(os.environ.get("LIVE_RETRY_MS", 2000))
+LIVE_RETRY_JITTER_MS = int(os.environ.get("LIVE_RETRY_JITTER_MS", 3000))
+# Reconnect storms (dashboard/live/admission.py): streams set up at once per web process,
+# how many may wait for that before the next is refused with 503 and Retry-After, and how
+# long a viewer's rights, once read, serve the streams that viewer opens.
+LIVE_ADMISSION_CONCURRENCY = int(os.environ.get("LIVE_ADMISSION_CONCURRENCY", 8))
+LIVE_ADMISSION_MAX_WAITING = int(os.environ.get("LIVE_ADMISSION_MAX_WAITING", 1000))
+LIVE_RIGHTS_SECONDS = float(os.environ.get("LIVE_RIGHTS_SECONDS", 10))
 # Frames a slow browser may fall behind before it gets a fresh snapshot instead.
 LIVE_CLIENT_QUEUE = int(os.environ.get("LIVE_CLIENT_QUEUE", 256))
 

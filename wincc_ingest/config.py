@@ -171,6 +171,10 @@ class Config:
                 return dashboard
         return None
 
+    def shortest_poll_interval(self) -> float:
+        """Seconds between polls of the most often polled site: the pace of liveness checks."""
+        return min((site.poll_interval for site in self.sites), default=1.0)
+
 
 def load(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None) -> Config:
     """Read, validate and build the configuration; raise ConfigError listing every problem."""

@@ -1,5 +1,12 @@
 import asyncio
+import re
 
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.cache import cache
+
+from dashboard.live import get_hub
+from dashboard.live.admission import Admission, Overloaded
 from tests.dashboard.livedata import PlantTestCase, healthy_plant, publish, put_value
 
 
@@ -88,3 +95,82 @@ class StreamTestCase(PlantTestCase):
         response = await self.async_client.get("/live/stream/alarms/?priority=urgent")
         assert response.status_code == 400
         assert b"There is no priority 'urgent'" in response.content
+
+    async def test_each_stream_gets_its_own_reconnect_delay_within_the_jitter(self):
+        """Streams a restart drops come back spread out, not in the same instant."""
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        delays = []
+        with self.settings(LIVE_RETRY_MS=2000, LIVE_RETRY_JITTER_MS=3000):
+            for _ in range(6):
+                response = await self.async_client.get("/live/stream/sites/")
+                chunks = aiter(response.streaming_content)
+                try:
+                    first = await anext(chunks)
+                finally:
+                    await chunks.aclose()
+                delays.append(int(re.match(rb"retry: (\d+)\n\n", first).group(1)))
+        assert all(2000 <= d <= 5000 for d in delays), delays
+        assert len(set(delays)) > 1, delays
+
+    async def test_a_storm_past_the_admission_bound_gets_503_with_retry_after(self):
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        hub = get_hub()
+        bound, hub.admission.max_waiting = hub.admission.max_waiting, 0  # a full waiting room
+        try:
+            with self.settings(LIVE_RETRY_MS=2000, LIVE_RETRY_JITTER_MS=3000):
+                response = await self.async_client.get("/live/stream/sites/")
+        finally:
+            hub.admission.max_waiting = bound
+        assert response.status_code == 503
+        assert 2 <= int(response["Retry-After"]) <= 5
+        assert response["Content-Type"].startswith("text/plain")
+        assert b"reconnects by itself" in response.content
+        assert hub.admission.refused == 1
+
+    async def test_a_viewers_rights_serve_their_streams_for_a_while(self):
+        """One permission read for a storm of one viewer's streams; a change of rights
+        applies to new streams after LIVE_RIGHTS_SECONDS."""
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        await sync_to_async(cache.clear)()
+        with self.settings(LIVE_RIGHTS_SECONDS=60):
+            response = await self.async_client.get("/live/stream/sites/")
+            assert response.status_code == 200
+            await response.streaming_content.aclose()
+            await sync_to_async(self.viewer.groups.clear)()
+            response = await self.async_client.get("/live/stream/sites/")
+            assert response.status_code == 200  # the rights read a moment ago
+            await response.streaming_content.aclose()
+            await sync_to_async(cache.clear)()  # as when LIVE_RIGHTS_SECONDS have passed
+            response = await self.async_client.get("/live/stream/sites/")
+            assert response.status_code == 403
+
+
+def test_admission_lets_a_few_set_up_at_once_and_refuses_past_the_bound():
+    asyncio.run(_admission_storm())
+
+
+async def _admission_storm() -> None:
+    admission = Admission(concurrency=1, max_waiting=1)
+    order = []
+
+    async def setup(name: str, hold: asyncio.Event | None = None) -> None:
+        async with admission.slot():
+            order.append(name)
+            if hold is not None:
+                await hold.wait()
+
+    release = asyncio.Event()
+    first = asyncio.create_task(setup("first", release))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(setup("second"))
+    await asyncio.sleep(0)
+    assert order == ["first"] and admission.waiting == 1
+    with pytest.raises(Overloaded):
+        async with admission.slot():
+            raise AssertionError("a third stream was admitted past the bound")
+    release.set()
+    await asyncio.gather(first, second)
+    assert order == ["first", "second"] and admission.refused == 1 and admission.waiting == 0
