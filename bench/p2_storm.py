@@ -17,6 +17,7 @@ Targets (1,000 clients): no worker killed, every stream live within 10 s, p99 ba
 
 from __future__ import annotations
 
+import os
 import re
 
 from bench import fanout
@@ -26,7 +27,8 @@ from bench.stats import summary
 from dashboard import gunicorn_conf
 
 WEB_WORKERS = gunicorn_conf.workers
-STEPS = (1000, 5000)
+# BENCH_STORM_CLIENTS="1000" for one size only.
+STEPS = tuple(int(n) for n in os.environ.get("BENCH_STORM_CLIENTS", "1000,5000").split(","))
 TARGET_CLIENTS = 1000
 TARGET_LIVE_SECONDS = 10.0
 TARGET_SETTLED_SECONDS = 15.0
