@@ -150,6 +150,7 @@ def _print(m: dict) -> None:
         f"(never {m['never_live']}) settled at {m['settled_at']} p99 after "
         f"{m['latency']['p99']} drops {m['drops']} fails {m['connect_failures']} "
         f"status {m['status']} lost-redis {m['lost_redis']} errors {m['errors']} "
+        f"web cpu {m['web_cpu_share']:.2f} client cpu {m['load_client_cpu_share']:.2f} "
         f"{m['log_lines']}",
         flush=True,
     )

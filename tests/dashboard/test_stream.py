@@ -147,6 +147,10 @@ class StreamTestCase(PlantTestCase):
             response = await self.async_client.get("/live/stream/sites/")
             assert response.status_code == 403
 
+    def test_the_asgi_app_serves_a_stream_without_a_thread_of_its_own(self):
+        """The production entry point: a live stream's sync steps run on the shared thread."""
+        asyncio.run(_asgi_refusal())
+
 
 def test_admission_lets_a_few_set_up_at_once_and_refuses_past_the_bound():
     asyncio.run(_admission_storm())
@@ -174,3 +178,41 @@ async def _admission_storm() -> None:
     release.set()
     await asyncio.gather(first, second)
     assert order == ["first", "second"] and admission.refused == 1 and admission.waiting == 0
+
+
+async def _asgi_refusal() -> None:
+    import threading
+    from unittest import mock
+
+    from asgiref.sync import SyncToAsync
+    from asgiref.testing import ApplicationCommunicator
+
+    from dashboard.live.asgi import DashboardASGIHandler
+    from dashboard.views import stream
+
+    application = DashboardASGIHandler()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/live/stream/sites/", "raw_path": b"/live/stream/sites/",
+        "query_string": b"", "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+    }
+    ran_on = []
+    real = stream.live_layout
+
+    def spy(*args):
+        ran_on.append(threading.current_thread())
+        return real(*args)
+
+    with mock.patch.object(stream, "live_layout", spy):
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(10)
+        body = await communicator.receive_output(10)
+        await communicator.wait(10)
+    # Signed out: refused by the rights check, which ran on asgiref's one shared thread
+    # (Django's own handler would have started a thread for this request).
+    assert start["type"] == "http.response.start" and start["status"] == 403
+    assert body["body"] == b"You may not watch this page."
+    assert len(ran_on) == 1
+    assert ran_on[0] in SyncToAsync.single_thread_executor._threads
