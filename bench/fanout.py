@@ -269,6 +269,7 @@ def step(
         "start_at": start_at,
         "series": {second: series[second].summary() for second in sorted(series)},
         "first_live": [x for res in results for x in res["first_live"]],
+        "load_clients_late": max((res.get("late", 0.0) for res in results), default=0.0),
     }
 
 

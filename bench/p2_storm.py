@@ -123,7 +123,8 @@ def run(quick: bool = False) -> Result:
         result.tables.append(Table(
             f"{clients:,} clients: publish to arrival by the second it arrived in (0 = the "
             f"first connect); {m['connects']} connects, {m['drops']} drops, answers "
-            f"{m['status']}, web CPU {100 * m['web_cpu_share']:.0f} % and load clients "
+            f"{m['status']}, load clients started {m['load_clients_late']:.1f} s late, "
+            f"web CPU {100 * m['web_cpu_share']:.0f} % and load clients "
             f"{100 * m['load_client_cpu_share']:.0f} % of one core over the last "
             f"{DURATION:.0f} s",
             ["second", "values", "median s", "p99 s", "max s"], rows,
@@ -151,6 +152,7 @@ def _print(m: dict) -> None:
         f"{m['latency']['p99']} drops {m['drops']} fails {m['connect_failures']} "
         f"status {m['status']} lost-redis {m['lost_redis']} errors {m['errors']} "
         f"web cpu {m['web_cpu_share']:.2f} client cpu {m['load_client_cpu_share']:.2f} "
+        f"load clients late {m['load_clients_late']:.2f} s "
         f"{m['log_lines']}",
         flush=True,
     )
