@@ -394,6 +394,7 @@ class Plant:
 
     def evaluate_alarms(self, now: datetime | None = None) -> None:
         now = now or self.clock()
+        self.alarms.expire_shelving(now)
         for name, d in self.alarm_defs.items():
             if name in self.overrides:
                 condition = self.overrides[name]

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from wincc_sim.alarm_filter import FilterError
 from wincc_sim.simulation import Session, Simulation
+from wincc_sim.timefmt import iso_ms
 from wincc_sim.unified import (
     SCHEMA,
     BadOperation,
@@ -171,6 +172,8 @@ def _source(root, info, **args):
     resolvers = Resolvers(connection.sim, connection.session())
     if info.field_name == "tagValues":
         return _tag_events(connection, resolvers, args["names"])
+    if info.field_name == "reduState":
+        return _redu_events(connection)
     keep, languages = resolvers.alarm_filter(args["systemNames"], args["filterString"],
                                              args["filterLanguage"], args["languages"])
     return _alarm_events(connection, resolvers, keep, languages)
@@ -193,6 +196,24 @@ async def _tag_events(connection: Connection, resolvers: Resolvers, names: list[
             reason = "Modified" if name in last else "Added"
             last[name] = item
             yield {"tagValues": {**item, "notificationReason": reason}}
+        await asyncio.sleep(connection.sim.plant.dt)
+
+
+async def _redu_events(connection: Connection):
+    """The redundancy state: Added at once, Modified when the admin switch changes it."""
+    last = None
+    since = connection.sim.now()
+    while True:
+        if connection.session() is None:
+            raise _expired()
+        state = connection.sim.faults.redu_state
+        if state != last:
+            reason = "Added" if last is None else "Modified"
+            if last is not None:
+                since = connection.sim.now()
+            last = state
+            yield {"reduState": {"value": {"value": state, "timestamp": iso_ms(since)},
+                                 "notificationReason": reason}}
         await asyncio.sleep(connection.sim.plant.dt)
 
 
