@@ -170,9 +170,7 @@ class ClassicClient(WinCCClient):
             start = start + len(page) if next_start is _UNSAID else next_start
         return [item for item in found if fnmatch.fnmatch(item.name.lower(), pattern.lower())]
 
-    def _variables_page(
-        self, pattern: str, size: int, start: int
-    ) -> tuple[list[BrowseItem], int]:
+    def _variables_page(self, pattern: str, size: int, start: int) -> tuple[list[BrowseItem], int]:
         """One page of the variable list and the next page's start as the server names it
         (_END: no more, _UNSAID: a plain list); GET, or POST where the server wants that."""
         params = {
