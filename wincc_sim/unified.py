@@ -70,6 +70,10 @@ CLASS_COLORS = {"Alarm": "#FF0000FF", "Warning": "#FFFF00FF", "Notification": "#
 LANGUAGE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
 
 
+def _syntax_error(exc: FilterError) -> GraphQLError:
+    return GraphQLError(f"Filter syntax error: {exc}", extensions={"code": "301"})
+
+
 def _error(code: str, description: str) -> dict[str, str]:
     return {"code": code, "description": description}
 
@@ -302,14 +306,12 @@ class Resolvers:
 
     def activeAlarms(self, info, systemNames, filterString, filterLanguage, languages):
         keep, languages = self.alarm_filter(systemNames, filterString, filterLanguage, languages)
-        try:
-            alarms = [self.alarm_json(a, languages) for a in self.sim.plant.alarms.visible]
-            return [a for a in alarms if keep(a)]
-        except FilterError as exc:
-            raise GraphQLError(f"Filter syntax error: {exc}", extensions={"code": "301"}) from None
+        alarms = [self.alarm_json(a, languages) for a in self.sim.plant.alarms.visible]
+        return [a for a in alarms if keep(a)]
 
     def alarm_filter(self, system_names, filter_string, filter_language, languages):
-        """(predicate over alarm JSON, languages) for activeAlarms; GraphQLError 301-303."""
+        """(predicate over alarm JSON, languages) for activeAlarms and loggedAlarms; GraphQLError
+        301-303, also from the predicate when the filter meets an attribute it cannot use."""
         for language in languages or []:
             if not language or not LANGUAGE.match(language):
                 raise GraphQLError(f"Unsupported language {language!r}", extensions={"code": "302"})
@@ -317,11 +319,18 @@ class Resolvers:
             raise GraphQLError(f"Unsupported filter language {filter_language!r}",
                                extensions={"code": "303"})
         try:
-            keep = compile_filter(filter_string or "")
+            compiled = compile_filter(filter_string or "")
         except FilterError as exc:
-            raise GraphQLError(f"Filter syntax error: {exc}", extensions={"code": "301"}) from None
+            raise _syntax_error(exc) from None
         if system_names and self.sim.system_name not in system_names:
             return (lambda alarm: False), languages or ["en-US"]
+
+        def keep(alarm: dict[str, Any]) -> bool:
+            try:
+                return compiled(alarm)
+            except FilterError as exc:
+                raise _syntax_error(exc) from None
+
         return keep, languages or ["en-US"]
 
     def alarm_json(self, alarm: AlarmInstance, languages: list[str]) -> dict[str, Any]:
@@ -480,12 +489,7 @@ class Resolvers:
             if (start != EPOCH and stamp <= start) or (end != EPOCH and stamp >= end):
                 continue
             entry = self.logged_alarm_json(record, languages)
-            try:
-                wanted = keep(entry)
-            except FilterError as exc:
-                raise GraphQLError(f"Filter syntax error: {exc}",
-                                   extensions={"code": "301"}) from None
-            if wanted:
+            if keep(entry):
                 found.append(entry)
         return found[-maxNumberOfResults:] if maxNumberOfResults else found
 

@@ -19,7 +19,6 @@ from typing import Any, NoReturn
 from graphql import ExecutionResult, GraphQLError, subscribe
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from wincc_sim.alarm_filter import FilterError
 from wincc_sim.simulation import Session, Simulation
 from wincc_sim.timefmt import iso_ms
 from wincc_sim.unified import (
@@ -225,11 +224,7 @@ async def _alarm_events(connection: Connection, resolvers: Resolvers, keep, lang
         current = {(a.name, a.instance_id): a for a in connection.sim.plant.alarms.visible}
         for key, alarm in current.items():
             data = resolvers.alarm_json(alarm, languages)
-            try:
-                wanted = keep(data)
-            except FilterError as exc:
-                raise GraphQLError(f"Filter syntax error: {exc}",
-                                   extensions={"code": "301"}) from None
+            wanted = keep(data)
             marker = (alarm.state, alarm.modification_time)
             if not wanted or (key in seen and seen[key][1] == marker):
                 continue
