@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.bridge.test_simulator import settings
+from tests.simulator.conftest import LOGIN
 from wincc_bridge.client import open_client
-from wincc_bridge.models import Quality
+from wincc_bridge.models import AlarmState, Quality
 
 SYSTEM = "WinCC_Sim_RT"
 
@@ -102,3 +105,40 @@ def test_classic_ping_when_an_empty_value_request_is_refused(sim) -> None:
         client.ping()
     with open_client(settings(sim, "classic", ping_tag="Tank_Level")) as client:
         client.ping()
+
+
+@pytest.mark.parametrize(
+    ("code", "quality", "word"),
+    [(0x80, Quality.GOOD, "GOOD_NON_CASCADE"), (0x48, Quality.UNCERTAIN, "UNCERTAIN"),
+     (0x18, Quality.BAD, "BAD")],
+)
+def test_quality_bits_read_alike_on_both_faces(sim, code, quality, word) -> None:
+    """Good non-cascade (top bits 10), once read as bad, is good on Classic and Unified."""
+    sim.set_faults(quality_codes={"Tank_Level": code})
+    with open_client(settings(sim, "classic")) as client:
+        [classic] = client.read_tags(["Tank_Level"])
+    with open_client(settings(sim, "unified")) as client:
+        [unified] = client.read_tags(["Tank_Level"])
+    assert (classic.quality, classic.quality_code) == (quality, code)
+    assert unified.quality is quality
+    with sim.client() as http:
+        token = http.post("/graphql", json={"query": LOGIN, "variables": {
+            "u": sim.users.ro.username, "p": sim.users.ro.password}}).json()
+        answer = http.post("/graphql", headers={
+            "Authorization": f"Bearer {token['data']['login']['token']}"}, json={
+            "query": 'query{tagValues(names:["Tank_Level"]){value{quality{quality}}}}'}).json()
+    assert answer["data"]["tagValues"][0]["value"]["quality"]["quality"] == word
+
+
+def test_a_shelved_alarm_reads_as_shelved(sim) -> None:
+    sim.raise_alarm("Tank_Level_LL")
+    user = sim.users.rw
+    with sim.client() as http:
+        token = http.post("/graphql", json={"query": LOGIN, "variables": {
+            "u": user.username, "p": user.password}}).json()["data"]["login"]["token"]
+        shelved = http.post("/graphql", headers={"Authorization": f"Bearer {token}"}, json={
+            "query": 'mutation{shelveAlarms(names:["Tank_Level_LL"]){error{code}}}'}).json()
+    assert shelved["data"]["shelveAlarms"] == [{"error": None}]
+    with open_client(settings(sim, "unified")) as client:
+        [alarm] = [a for a in client.active_alarms() if a.name == "Tank_Level_LL"]
+    assert alarm.state is AlarmState.SHELVED and not alarm.can_acknowledge
