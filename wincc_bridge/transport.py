@@ -165,11 +165,9 @@ class Transport:
         body_statuses: frozenset[int],
     ) -> Any:
         started = time.perf_counter()
-        target = self._base_path + path
+        target, query = self._base_path + path, params
         for hop in range(MAX_REDIRECTS + 1):
-            request, response, raw = self._send(
-                method, target, json_body, params if hop == 0 else None, headers, path
-            )
+            request, response, raw = self._send(method, target, json_body, query, headers, path)
             moved = self._same_origin_redirect(response, request.url)
             if moved is None or hop == MAX_REDIRECTS:
                 break
@@ -179,7 +177,8 @@ class Transport:
             if response.status_code in _PERMANENT_REDIRECTS and moved.path.endswith(path):
                 # Later requests go to the new place directly.
                 self._base_path = moved.path[: len(moved.path) - len(path)] if path else moved.path
-            target = str(moved)
+            # The new place keeps the query unless the redirect names its own.
+            target, query = str(moved), (None if moved.query else params)
         status = response.status_code
         logger.debug(
             "%s %s -> %s, %d bytes, %.1f ms",

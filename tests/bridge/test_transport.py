@@ -220,3 +220,13 @@ def test_redirect_loop_ends(plain_server: ScriptedServer) -> None:
         client.read_tags(["T1"])
     assert "not followed" in str(caught.value)
     assert len(plain_server.seen) == 4
+
+
+def test_redirect_keeps_the_query_unless_it_names_its_own(plain_server: ScriptedServer) -> None:
+    listed = "/WinCCRestService/tagManagement/variables"
+    plain_server.route("GET", listed, Reply(307, headers={"Location": "/v2" + listed}))
+    plain_server.route("GET", "/v2" + listed, Reply(body=[{"variableName": "A"}]))
+    with open_client(classic(plain_server.url)) as client:
+        client.browse("A*")
+    assert plain_server.seen[1].path.startswith("/v2" + listed + "?variableName=A")
+    assert plain_server.seen[1].path.count("itemLimit") == 1
