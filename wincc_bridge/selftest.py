@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -78,13 +79,10 @@ def run(client: WinCCClient, tags: Sequence[str], pattern: str, out: Output) -> 
         def browse() -> dict[str, Any]:
             items = client.browse(pattern)
             found.extend(item.name for item in items)
-            kinds: dict[str, int] = {}
-            for item in items:
-                kinds[item.object_type or "?"] = kinds.get(item.object_type or "?", 0) + 1
             return {
                 "pattern": pattern,
                 "count": len(items),
-                "object_types": kinds,
+                "object_types": dict(Counter(item.object_type or "?" for item in items)),
                 "sample": [
                     {"name": i.name, "object_type": i.object_type, "data_type": i.data_type}
                     for i in items[:SHOWN]
@@ -94,7 +92,7 @@ def run(client: WinCCClient, tags: Sequence[str], pattern: str, out: Output) -> 
         def read() -> dict[str, Any]:
             names = list(tags) or found[:READ_SAMPLE]
             values = client.read_tags(names)
-            return _values_report(values)
+            return {"tags_from": "--tag" if tags else "browse", **_values_report(values)}
 
         def alarms() -> dict[str, Any]:
             active = client.active_alarms()
@@ -156,13 +154,10 @@ def _about(client: WinCCClient) -> dict[str, Any]:
 
 
 def _values_report(values: list[TagValue]) -> dict[str, Any]:
-    qualities: dict[str, int] = {}
-    for value in values:
-        qualities[value.quality.value] = qualities.get(value.quality.value, 0) + 1
     return {
         "count": len(values),
         "errors": sum(1 for v in values if v.error is not None),
-        "qualities": qualities,
+        "qualities": dict(Counter(v.quality.value for v in values)),
         "quality_codes": sorted({v.quality_code for v in values if v.quality_code is not None}),
         "without_timestamp": sum(1 for v in values if v.timestamp is None and v.error is None),
         "value_types": sorted({type(v.value).__name__ for v in values if v.error is None}),
@@ -171,12 +166,9 @@ def _values_report(values: list[TagValue]) -> dict[str, Any]:
 
 
 def _alarms_report(alarms: list[Alarm]) -> dict[str, Any]:
-    states: dict[str, int] = {}
-    for alarm in alarms:
-        states[alarm.source_state or "?"] = states.get(alarm.source_state or "?", 0) + 1
     return {
         "count": len(alarms),
-        "server_states": states,
+        "server_states": dict(Counter(a.source_state or "?" for a in alarms)),
         "acknowledgeable": sum(1 for a in alarms if a.can_acknowledge),
         "sample": [
             {
