@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
+from graphql import get_named_type
+
 from tests.fixtures.simulator import wait_until
 from tests.simulator.conftest import LOGIN, gql, login
+from tests.simulator.schema_names import real_schema
 from tests.simulator.test_unified_subscriptions import next_for, open_socket, receive, run, send
 from wincc_sim.unified import quality_json
 
@@ -153,3 +156,41 @@ def test_redu_state_subscription_reports_the_active_and_passive_server(sim, clie
                     changed["reduState"]["notificationReason"]) == ("PASSIVE", "Modified")
 
     run(scenario())
+
+
+def _every_field(type_name: str) -> str:
+    """A selection of every field of a type of the published schema, nested types too."""
+    fields = []
+    for name, field in real_schema().type_map[type_name].fields.items():
+        inner = get_named_type(field.type)
+        if hasattr(inner, "fields"):
+            fields.append(f"{name}{{{_every_field(inner.name)}}}")
+        else:
+            fields.append(name)
+    return " ".join(fields)
+
+
+def test_every_published_field_is_answered_without_error(sim, client):
+    token = login(client, sim.users.rw.username, sim.users.rw.password)
+    sim.raise_alarm("Tank_Level_LL")
+    sim.raise_alarm("Pump_Fault")
+    gql(client, SHELVE, {"n": ["Pump_Fault"]}, token)
+    sim.set_faults(quality_codes={"Tank_Level": 0x80})
+    query = (
+        "query{"
+        f"session{{{_every_field('Session')}}} "
+        f"nonce{{{_every_field('Nonce')}}} identityProviderURL "
+        f'tagValues(names:["Tank_Level","Nope"]){{{_every_field("TagValueResult")}}} '
+        f"browse{{{_every_field('BrowseTagsResult')}}} "
+        f"activeAlarms{{{_every_field('ActiveAlarm')}}} "
+        f"loggedAlarms{{{_every_field('LoggedAlarm')}}} "
+        'loggedTagValues(names:["Tank_Level"],endTime:"2100-01-01T00:00:00Z",'
+        "maxNumberOfValues:3,sortingMode:TIME_DESC,boundingValuesMode:LEFTRIGHT_BOUNDING_VALUES)"
+        f"{{{_every_field('LoggedTagValuesResult')}}}"
+        "}")
+    body = gql(client, query, token=token)
+    assert "errors" not in body, body.get("errors")
+    data = body["data"]
+    assert len(data["activeAlarms"]) == 2 and len(data["loggedAlarms"]) >= 3
+    assert {a["suppressionState"] for a in data["activeAlarms"]} == {"SHELVED", "UNSUPPRESSED"}
+    assert data["tagValues"][0]["value"]["quality"]["quality"] == "GOOD_NON_CASCADE"
