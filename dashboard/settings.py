@@ -8,6 +8,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from dashboard import proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WDASH_VAR_DIR", BASE_DIR / "var"))
 
@@ -155,9 +157,13 @@ AXES_RESET_ON_SUCCESS = True
 # A locked-out person sees the sign-in page with a plain message (HTTP 429).
 AXES_LOCKOUT_CALLABLE = "dashboard.views.auth.locked_out"
 AXES_CLIENT_IP_CALLABLE = "dashboard.views.auth.client_address"
-# Behind a reverse proxy that appends the client to X-Forwarded-For, trust its last entry;
-# otherwise the header is ignored (anyone can send it).
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# The reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty:
+# the header is ignored, whoever sends it. gunicorn reads the same variable
+# (dashboard/gunicorn_conf.py), so its access log agrees with the audit and the lock-out.
+try:
+    TRUSTED_PROXIES = proxies.from_environ(os.environ)
+except proxies.ProxyConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 # Live streams (dashboard.live): the keepalive interval, how long one stream lives before the
 # browser reconnects (rights and wall-screen tokens are checked again), and how often the hub
