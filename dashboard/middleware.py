@@ -33,15 +33,19 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-class PrivatePagesMiddleware:
+class _EitherWay:
+    """Async-capable middleware: Django calls it without a thread hop under ASGI."""
+
     sync_capable = True
     async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
         if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
+            markcoroutinefunction(self)  # type: ignore[type-var]  # Django's documented pattern
 
+
+class PrivatePagesMiddleware(_EitherWay):
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
@@ -62,15 +66,7 @@ class PrivatePagesMiddleware:
         return response
 
 
-class BadParameterMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
+class BadParameterMiddleware(_EitherWay):
     def __call__(self, request):
         return self.get_response(request)
 
