@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
+
 from dashboard.models import WallScreen
 from tests.dashboard.livedata import PlantTestCase
 
@@ -60,6 +62,16 @@ class PrivateCacheTestCase(PlantTestCase):
         assert response.status_code == 302
         assert {"private", "no-store"} <= cache_control(response)
         assert {"private", "no-store"} <= cache_control(self.client.get("/health/"))
+
+    async def test_the_same_under_asgi(self):
+        """The middleware's async path (the test client above runs the sync one)."""
+        assert "private" not in cache_control(await self.async_client.get("/health/"))
+        _, token = await sync_to_async(WallScreen.issue)(name="Hall", dashboard_id="overview")
+        assert (await self.async_client.get(f"/wall/overview/?token={token}")).status_code == 302
+        assert {"private", "no-store"} <= cache_control(await self.async_client.get("/health/"))
+        await self.async_client.aforce_login(self.viewer)
+        response = await self.async_client.get("/live/poll/overview/")
+        assert {"private", "no-store"} <= cache_control(response)
 
     def test_anonymous_answers_and_static_files_are_not_marked(self):
         assert "private" not in cache_control(self.client.get("/health/"))
