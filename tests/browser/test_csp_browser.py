@@ -19,21 +19,23 @@ PAGES = {
 }
 
 
-def record_violations(page) -> list[str]:
-    violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text)
+def record_violations(page, violations: list[str]) -> None:
+    """Every message Chromium logs about the policy on this page goes to `violations`."""
+    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
             if "Content Security Policy" in message.text else None)
-    return violations
 
 
 def test_no_page_breaks_the_policy(browser, stack):
+    violations: list[str] = []
     anonymous = new_page(browser)
-    violations = record_violations(anonymous)
+    record_violations(anonymous, violations)
     anonymous.goto(f"{stack.url}/accounts/login/")
     expect(anonymous.locator("input[name=username]")).to_be_visible()
+    anonymous.wait_for_timeout(500)
+    anonymous.context.close()
     for user, paths in PAGES.items():
         page = new_page(browser)
-        violations += record_violations(page)
+        record_violations(page, violations)
         sign_in(page, stack.url, user)
         for path in paths:
             page.goto(f"{stack.url}{path}")
@@ -43,15 +45,20 @@ def test_no_page_breaks_the_policy(browser, stack):
             page.wait_for_timeout(1500)  # swaps arrive, the fallback polls
         page.context.close()
     wall = new_page(browser)
-    violations += record_violations(wall)
-    wall.goto(f"{stack.url}/wall/overview/?token={issue_wall_token(stack)}")
+    record_violations(wall, violations)
+    token = issue_wall_token(stack, "Policy check")
+    wall.goto(f"{stack.url}/wall/overview/?token={token}")
     expect(wall.locator("[data-stream]")).to_have_attribute("data-stream", "connected")
     wall.wait_for_timeout(1500)
     wall.context.close()
     assert violations == []
 
-    # The recorder is not deaf: an injected inline style is refused and reported.
-    anonymous.evaluate("document.head.insertAdjacentHTML('beforeend', '<style>p{}</style>')")
-    anonymous.wait_for_timeout(300)
+    # The recorder is not deaf: on a signed-in page, an injected inline style is refused and
+    # reported.
+    page = new_page(browser)
+    record_violations(page, violations)
+    sign_in(page, stack.url, "viewer")
+    page.evaluate("document.head.insertAdjacentHTML('beforeend', '<style>p{}</style>')")
+    page.wait_for_timeout(300)
     assert any("style-src" in text for text in violations), violations
-    anonymous.context.close()
+    page.context.close()
