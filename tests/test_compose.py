@@ -290,7 +290,9 @@ def test_the_checker_catches_missing_code(argv, problem):
 
 def test_every_variable_given_to_the_app_is_read_by_it():
     """A misspelt variable would be silently ignored; each must be read somewhere."""
-    settings_source = (ROOT / "dashboard" / "settings.py").read_text(encoding="utf-8")
+    # settings.py, and dashboard/proxies.py, which gunicorn's settings share with it.
+    settings_source = "".join((ROOT / "dashboard" / name).read_text(encoding="utf-8")
+                              for name in ("settings.py", "proxies.py"))
     demo_config = (ROOT / "dashboard" / "demo" / "compose.json").read_text(encoding="utf-8")
     for name in SERVICES["web"]["environment"]:
         assert f'"{name}"' in settings_source or f'"{name}"' in demo_config, name
