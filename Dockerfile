@@ -29,5 +29,6 @@ RUN pip install --no-deps -e . \
 
 USER wdash
 EXPOSE 8000
-CMD ["gunicorn", "dashboard.asgi:application", "-k", "uvicorn_worker.UvicornWorker", \
+CMD ["gunicorn", "dashboard.asgi:application", "-c", "python:dashboard.gunicorn_conf", \
+     "-k", "uvicorn_worker.UvicornWorker", \
      "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
