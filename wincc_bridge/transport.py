@@ -263,7 +263,7 @@ class Transport:
 
     def _read_bounded(self, response: httpx.Response) -> bytes:
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
             raise self._too_large()
         chunks = []
         size = 0

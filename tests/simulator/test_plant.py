@@ -245,3 +245,8 @@ def test_logged_history_keeps_one_sample_a_second():
     assert all(a[0] < b[0] for a, b in itertools.pairwise(samples))
     filler = p.history("Aux_Sensor_0002", start, clock.now)
     assert 9 <= len(filler) <= 11
+
+
+def test_a_filler_name_with_a_non_ascii_digit_is_no_tag():
+    p, _ = plant()
+    assert p.read("Aux_Sensor_000²") is None
