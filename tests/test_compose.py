@@ -24,6 +24,7 @@ from dashboard import gunicorn_conf
 from wincc_ingest.config_validation import validate
 
 ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = "python:dashboard.gunicorn_conf"
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
 PROJECT_SERVICES = {name: s for name, s in SERVICES.items() if "build" in s}
@@ -150,6 +151,9 @@ def command_problems(argv: list[str]) -> list[str]:
             worker_module, worker_class = worker.rsplit(".", 1)
             if not hasattr(importlib.import_module(worker_module), worker_class):
                 problems.append(f"gunicorn worker class {worker} does not exist")
+        if option(argv, "-c", "--config") != GUNICORN_CONFIG:
+            problems.append(f"gunicorn without --config={GUNICORN_CONFIG} believes any local "
+                            "X-Forwarded-For and logs wall-screen tokens")
         return problems
     if program == "celery":
         from celery.bin.celery import celery as celery_cli
@@ -282,6 +286,7 @@ def test_the_dockerfile_command_names_existing_code():
         (["python", "-m", "json"], "no such module in the project"),
         (["gunicorn", "dashboard.asgi:app"], "does not define app"),
         (["gunicorn", "dashboard.asgi:application", "-k", "uvicorn.Nope"], "does not exist"),
+        (["gunicorn", "dashboard.asgi:application"], "believes any local X-Forwarded-For"),
         (["gunicorn", "dashboard.asgi:application", "-c", "python:dashboard.nope"],
          "no such module"),
         (["celery", "-A", "wincc_bridge", "worker"], "with a Celery `app` does not exist"),
@@ -298,10 +303,10 @@ def test_the_checker_catches_missing_code(argv, problem):
 
 def test_every_variable_given_to_the_app_is_read_by_it():
     """A misspelt variable would be silently ignored; each must be read somewhere."""
-    settings_source = "".join(
-        (ROOT / "dashboard" / name).read_text(encoding="utf-8")
-        for name in ("settings.py", "gunicorn_conf.py")
-    )
+    # settings.py, dashboard/proxies.py (which gunicorn's settings share with it) and
+    # gunicorn's settings themselves (WEB_WORKERS).
+    settings_source = "".join((ROOT / "dashboard" / name).read_text(encoding="utf-8")
+                              for name in ("settings.py", "proxies.py", "gunicorn_conf.py"))
     demo_config = (ROOT / "dashboard" / "demo" / "compose.json").read_text(encoding="utf-8")
     for name in SERVICES["web"]["environment"]:
         assert f'"{name}"' in settings_source or f'"{name}"' in demo_config, name

@@ -63,10 +63,7 @@ def live_layout(request, page: str, arg: str) -> layouts.Layout | HttpResponse:
     viewer = viewer_for(request, page)
     if viewer is None:
         return _text("You may not watch this page.", 403)
-    try:
-        return pages.page_layout(request, page, arg, viewer)
-    except layouts.BadFilter as exc:
-        return _text(str(exc), 400)
+    return pages.page_layout(request, page, arg, viewer)  # a bad filter: BadParameter, 400
 
 
 async def stream(request, page: str, arg: str = "") -> HttpResponse | StreamingHttpResponse:

@@ -26,7 +26,7 @@ class StreamTestCase(PlantTestCase):
         response = await self.async_client.get("/live/stream/dashboard/overview/")
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/event-stream")
-        assert response["Cache-Control"] == "no-cache"
+        assert response["Cache-Control"] == "no-cache, private, no-store"
         assert response["X-Accel-Buffering"] == "no"
         chunks = aiter(response.streaming_content)
         try:

@@ -23,6 +23,8 @@ from tests.harness.processes import Proc, free_port, manage, spawn
 def uvicorn_argv(port: int) -> list[str]:
     return ["-m", "uvicorn", "dashboard.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--lifespan", "off", "--no-access-log",
+            # No address rewriting here: Django alone applies TRUSTED_PROXIES.
+            "--no-proxy-headers",
             "--timeout-graceful-shutdown", "1"]
 
 
