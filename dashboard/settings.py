@@ -203,7 +203,7 @@ LIVE_RETRY_JITTER_MS = int(os.environ.get("LIVE_RETRY_JITTER_MS", 3000))
 # how many may wait for that before the next is refused with 503 and Retry-After, and how
 # long a viewer's rights, once read, serve the streams that viewer opens.
 LIVE_ADMISSION_CONCURRENCY = int(os.environ.get("LIVE_ADMISSION_CONCURRENCY", 8))
-LIVE_ADMISSION_MAX_WAITING = int(os.environ.get("LIVE_ADMISSION_MAX_WAITING", 1000))
+LIVE_ADMISSION_MAX_WAITING = int(os.environ.get("LIVE_ADMISSION_MAX_WAITING", 5000))
 LIVE_RIGHTS_SECONDS = float(os.environ.get("LIVE_RIGHTS_SECONDS", 10))
 # Frames a slow browser may fall behind before it gets a fresh snapshot instead.
 LIVE_CLIENT_QUEUE = int(os.environ.get("LIVE_CLIENT_QUEUE", 256))
