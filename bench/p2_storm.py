@@ -139,7 +139,7 @@ def run(quick: bool = False) -> Result:
         "opened (what came before was in its snapshot).",
     ]
     result.raw = {
-        str(m["clients"]): {k: v for k, v in m.items() if k not in ("latency_hist",)}
+        str(m["clients"]): {k: v for k, v in m.items() if k not in ("latency_hist", "first_live")}
         for m in measured
     }
     return result
