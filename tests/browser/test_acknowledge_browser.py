@@ -106,13 +106,23 @@ def test_a_refused_acknowledgement_is_shown_in_the_row(browser, stack):
     expect(button).to_have_count(1, timeout=POLLED)
     # An answer htmx would not swap (here 404 for a site the server does not know) must still
     # reach the operator in plain words, in the row they clicked.
-    # Changed and clicked in one go: the stream may replace the row between two steps.
-    button.evaluate("""b => {
-        const vals = JSON.parse(b.getAttribute("hx-vals"));
-        vals.site = "no-such-site";
-        b.setAttribute("hx-vals", JSON.stringify(vals));
-        b.click();
-    }""")
+    # Changed and clicked in one go, on a button htmx has taken up: the stream may replace
+    # the row at any moment, and a button it has only just put in is not live for a moment.
+    with page.expect_request("**/alarms/ack/"):
+        page.evaluate("""async (selector) => {
+            for (let tries = 0; tries < 200; tries++) {
+                const b = document.querySelector(selector);
+                if (b && b["htmx-internal-data"]) {
+                    const vals = JSON.parse(b.getAttribute("hx-vals"));
+                    vals.site = "no-such-site";
+                    b.setAttribute("hx-vals", JSON.stringify(vals));
+                    b.click();
+                    return;
+                }
+                await new Promise(resolve => setTimeout(resolve, 25));
+            }
+            throw new Error("the acknowledge button never became live");
+        }""", f'{row} [data-action="ack"]')
     expect(page.locator(f"{row} .ack-result.error")).to_contain_text("Unknown site")
     assert stack.sim.requests_log() == []
     assert sim_state(stack, instance) == "RAISED"
