@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 POLL_TASK = "dashboard.tasks.poll_site"
 JOURNAL_TASK = "dashboard.tasks.persist_journal"
+SETTLE_TASK = "dashboard.tasks.settle_acknowledgement"
 JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
 HEARTBEAT_EVERY = 5.0  # seconds; the keys live store.HEARTBEAT_TTL
 BEAT_LOCK_TTL = 15  # seconds; several ticks
@@ -65,8 +66,9 @@ def load_config() -> Config:
 
 
 def route_task(name, args, kwargs, options, task=None, **extra):
-    """A site with a `queue` in the configuration is polled only by workers of that queue."""
-    if name != POLL_TASK or not args:
+    """A site with a `queue` in the configuration is polled (and read back after a lost
+    acknowledge answer) only by workers of that queue."""
+    if name not in (POLL_TASK, SETTLE_TASK) or not args:
         return None
     from dashboard.siteconfig import get_config
 
@@ -119,6 +121,16 @@ def request_poll(site_id: str) -> None:
         app.send_task(POLL_TASK, args=[site_id], retry=False, **poll_options(site, config))
     except Exception:  # the caller's work is done; a late poll only delays the screens
         log.warning("immediate poll of %s not requested", site_id, exc_info=True)
+
+
+def request_settle(site_id: str, entry_id: int, *, countdown: float, attempt: int = 1) -> None:
+    """Read back an acknowledgement whose answer was lost, in `countdown` seconds; never fails
+    the caller (without a broker the row stays "unknown", which is true)."""
+    try:
+        app.send_task(SETTLE_TASK, args=[site_id, entry_id, attempt], countdown=countdown,
+                      retry=False)
+    except Exception:
+        log.warning("read-back of audit entry %s not requested", entry_id, exc_info=True)
 
 
 def redis_client() -> redis.Redis:
