@@ -113,15 +113,7 @@ class AuditEntry(models.Model):
         """Complete a pending entry with its outcome; the one change ever made, once."""
         if self.pk is None or self.result != self.Result.PENDING:
             raise AppendOnlyError("only a saved, pending audit entry takes a result, once")
-        self.result = result
-        self.message = message
-        self.state_after = state_after
-        self.completed_at = timezone.now()
-        self._completing = True
-        try:
-            self.save(update_fields=["result", "message", "state_after", "completed_at"])
-        finally:
-            self._completing = False
+        self._save_outcome(result, message, state_after, "completed_at")
 
     def settle(self, result: str, *, message: str, state_after: str) -> None:
         """Give an "unknown" entry the outcome read back from WinCC; once."""
@@ -129,13 +121,17 @@ class AuditEntry(models.Model):
             raise AppendOnlyError("only a saved, unknown audit entry is settled, once")
         if result in (self.Result.PENDING, self.Result.UNKNOWN):
             raise AppendOnlyError("an unknown audit entry settles to a final result")
+        self._save_outcome(result, message, state_after, "settled_at")
+
+    def _save_outcome(self, result: str, message: str, state_after: str, stamp: str) -> None:
+        """Write the outcome columns and the time column `stamp` (the triggers check which)."""
         self.result = result
         self.message = message
         self.state_after = state_after
-        self.settled_at = timezone.now()
+        setattr(self, stamp, timezone.now())
         self._completing = True
         try:
-            self.save(update_fields=["result", "message", "state_after", "settled_at"])
+            self.save(update_fields=["result", "message", "state_after", stamp])
         finally:
             self._completing = False
 

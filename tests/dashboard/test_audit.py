@@ -187,6 +187,18 @@ class AuditPageTestCase(BaseTestCase):
         assert rows[0].created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") in html
         assert "belt cleared" in html
 
+    def test_shows_a_summary_count_and_a_settlement(self):
+        flood = entry(username="(anonymous)", result=Result.DENIED, message="No permission.")
+        for _ in range(19):
+            AuditEntry.count_repeat(flood.pk, datetime.now(UTC))
+        lost = entry(alarm_name="Tank_Level_HH")
+        lost.record_result(Result.UNKNOWN, message="WinCC's answer was lost")
+        lost.settle(Result.OK, message="Acknowledged (read back).", state_after="acknowledged")
+        self.client.force_login(self.auditor)
+        html = self.client.get("/audit/").content.decode()
+        assert 'data-repeats="20"' in html and "20 times from this address" in html
+        assert "Settled from WinCC at" in html
+
     def test_filters(self):
         self.client.force_login(self.auditor)
         cases = {

@@ -114,17 +114,28 @@ class Stack:
         finally:
             db.close()
 
-    def audit(self, alarm: str, instance: int) -> list[tuple[str, str, str]]:
-        """(result, state_after, message) of every audit row of the alarm instance."""
+    def mark(self) -> tuple[int, int]:
+        """The last audit and journal row ids now: a case reads only the rows after them
+        (a reset simulator numbers alarm instances from the start again)."""
+        audit = self.query("SELECT coalesce(max(id), 0) FROM dashboard_auditentry")[0][0]
+        journal = self.query("SELECT coalesce(max(id), 0) FROM dashboard_journalentry")[0][0]
+        return audit, journal
+
+    def audit(self, since: tuple[int, int], alarm: str, instance: int
+              ) -> list[tuple[str, str, str]]:
+        """(result, state_after, message) of the alarm instance's audit rows after `since`."""
         return self.query(
             "SELECT result, state_after, message FROM dashboard_auditentry "
-            "WHERE alarm_name = ? AND instance_id = ? ORDER BY id", (alarm, instance))
+            "WHERE id > ? AND alarm_name = ? AND instance_id = ? ORDER BY id",
+            (since[0], alarm, instance))
 
-    def journal(self, site: str, alarm: str, instance: int) -> list[str]:
-        """The transitions journaled for the alarm instance on a site, in order."""
+    def journal(self, since: tuple[int, int], site: str, alarm: str, instance: int
+                ) -> list[str]:
+        """The transitions journaled after `since` for the alarm instance on a site."""
         rows = self.query(
-            "SELECT transition FROM dashboard_journalentry WHERE site_id = ? AND alarm_name = ? "
-            "AND instance_id = ? ORDER BY at, id", (site, alarm, instance))
+            "SELECT transition FROM dashboard_journalentry WHERE id > ? AND site_id = ? "
+            "AND alarm_name = ? AND instance_id = ? ORDER BY at, id",
+            (since[1], site, alarm, instance))
         return [row[0] for row in rows]
 
     @contextmanager
