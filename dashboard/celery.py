@@ -170,10 +170,14 @@ class SiteScheduler(PersistentScheduler):
         try:
             self._lock.reacquire()
         except redis.exceptions.LockNotOwnedError:
-            raise SystemExit(
-                "celery beat lost its lock (paused longer than "
-                f"{BEAT_LOCK_TTL} s?); stopping so that only one beat runs"
-            ) from None
+            # Gone with a restarted Redis (or expired while paused): take it again if nobody
+            # else did; a second beat holding it means this one must stop.
+            if not self._lock.acquire(blocking=False):
+                raise SystemExit(
+                    "celery beat lost its lock to another beat (paused longer than "
+                    f"{BEAT_LOCK_TTL} s?); stopping so that only one beat runs"
+                ) from None
+            log.warning("celery beat's lock had vanished (Redis restarted?); taken again")
         except redis.RedisError as exc:
             log.warning("cannot renew the beat lock: %s", exc)
         _beat(self._redis, store.BEAT_HEARTBEAT)

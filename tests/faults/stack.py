@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -114,14 +115,14 @@ class Stack:
         finally:
             db.close()
 
-    def mark(self) -> tuple[int, int]:
-        """The last audit and journal row ids now: a case reads only the rows after them
-        (a reset simulator numbers alarm instances from the start again)."""
+    def mark(self) -> tuple[int, str]:
+        """The last audit row id and the time now (as SQLite holds Django's UTC times): a
+        case reads only the rows after them (a reset simulator numbers alarm instances from
+        the start again, and a journal row of an earlier case may be written late)."""
         audit = self.query("SELECT coalesce(max(id), 0) FROM dashboard_auditentry")[0][0]
-        journal = self.query("SELECT coalesce(max(id), 0) FROM dashboard_journalentry")[0][0]
-        return audit, journal
+        return audit, datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
-    def audit(self, since: tuple[int, int], alarm: str, instance: int
+    def audit(self, since: tuple[int, str], alarm: str, instance: int
               ) -> list[tuple[str, str, str]]:
         """(result, state_after, message) of the alarm instance's audit rows after `since`."""
         return self.query(
@@ -129,11 +130,11 @@ class Stack:
             "WHERE id > ? AND alarm_name = ? AND instance_id = ? ORDER BY id",
             (since[0], alarm, instance))
 
-    def journal(self, since: tuple[int, int], site: str, alarm: str, instance: int
+    def journal(self, since: tuple[int, str], site: str, alarm: str, instance: int
                 ) -> list[str]:
-        """The transitions journaled after `since` for the alarm instance on a site."""
+        """The transitions since `since` journaled for the alarm instance on a site."""
         rows = self.query(
-            "SELECT transition FROM dashboard_journalentry WHERE id > ? AND site_id = ? "
+            "SELECT transition FROM dashboard_journalentry WHERE at >= ? AND site_id = ? "
             "AND alarm_name = ? AND instance_id = ? ORDER BY at, id",
             (since[1], site, alarm, instance))
         return [row[0] for row in rows]
