@@ -29,5 +29,5 @@ RUN pip install --no-deps -e . \
 
 USER wdash
 EXPOSE 8000
-CMD ["gunicorn", "dashboard.asgi:application", "-k", "uvicorn_worker.UvicornWorker", \
-     "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+CMD ["gunicorn", "dashboard.asgi:application", "--config", "python:dashboard.gunicorn_conf", \
+     "--bind", "0.0.0.0:8000"]

@@ -96,13 +96,17 @@ def step(
     changes_per_second: float = 20.0,
     per_publish: int = 20,
     interval: float = 1.0,
+    lead: float = 2.0,
 ) -> dict:
-    """One measured load step: returns latencies, drops, server CPU and memory."""
+    """One measured load step: returns latencies, drops, server CPU and memory.
+
+    The clients start `lead` seconds after their processes are spawned (time to import),
+    then connect spread over `ramp` seconds."""
     st = server.stack
     web = st.proc("web")
     workdir = st.workdir / f"step-{mode}-{clients}-{time.time():.0f}"
     workdir.mkdir()
-    start_at = time.time() + 2.0
+    start_at = time.time() + lead
     window_start = start_at + ramp + warmup
     window_end = window_start + duration
     procs: list[Proc] = []
@@ -212,9 +216,14 @@ def step(
     drv = json.loads(drv_out.read_text())
     latency = MsHistogram()
     request_time = MsHistogram()
+    series: dict[int, MsHistogram] = {}
     for res in results:
         latency.merge(MsHistogram.from_json(res["latency"]))
         request_time.merge(MsHistogram.from_json(res["request_time"]))
+        for second, data in res["series"].items():
+            series.setdefault(int(second), MsHistogram(limit_ms=60_000)).merge(
+                MsHistogram.from_json(data)
+            )
     stamps = [n for res in results for n in res["stamps_per_client"]]
     expected = changes_per_second * duration
     total = lambda key: sum(res[key] for res in results)  # noqa: E731
@@ -257,6 +266,10 @@ def step(
         "driver": drv,
         "load_processes": len(results),
         "drain_seconds": drain,
+        "start_at": start_at,
+        "series": {second: series[second].summary() for second in sorted(series)},
+        "first_live": [x for res in results for x in res["first_live"]],
+        "load_clients_late": max((res.get("late", 0.0) for res in results), default=0.0),
     }
 
 

@@ -5,8 +5,13 @@ Each client signs in with its own session cookie, like a browser. In SSE mode it
 one stream open and reads it; in poll mode it fetches the panel every `interval` seconds,
 as the page's polling fallback does. Every stamped value (bench/stamp.py) a client sees
 for the first time gives one publish -> arrival latency. Drops (a stream that ends or
-fails before the run ends) and failed connects are counted, and the client reconnects
-after a second, as the htmx SSE extension would.
+fails before the run ends) and failed connects are counted, and the client reconnects as
+a browser does: after a dropped stream when the stream's `retry:` says (the browser's own
+EventSource), after a refused or failed connect with the htmx SSE extension's backoff
+(0.5 s, doubling up to 64 s).
+
+For the reconnect storm (bench/p2_storm.py) every live value is also counted by the second
+it arrived in, from --start-at, and each client notes when its first live value arrived.
 
 Bounded: every client stops at the run's end time, and the process exits by itself.
 """
@@ -57,6 +62,9 @@ class Shared:
     connected_at_window_start: int = 0
     open_streams: int = 0
     samples: list[str] = field(default_factory=list)  # the first failed answers, shortened
+    start_at: float = 0.0
+    # Latencies of live values by the second they arrived in, counted from start_at.
+    series: dict[int, MsHistogram] = field(default_factory=dict)
 
     def error(self, exc: BaseException) -> None:
         key = type(exc).__name__
@@ -70,6 +78,8 @@ class Client:
         # Stamps already seen (in ms), so a panel re-sent whole counts each value once.
         self.seen: set[int] = set()
         self.stamps = 0  # new stamps seen inside the window
+        self.first_live: float | None = None  # seconds from start_at to the first live value
+        self.retry_ms = 1000  # the stream's `retry:`; an EventSource's default is near this
 
     def see(self, data: bytes, now: float, not_before: float) -> None:
         """Record the stamps in `data` not seen before and published after `not_before`."""
@@ -84,7 +94,16 @@ class Client:
             if key in seen:
                 continue
             seen.add(key)
-            if published >= not_before and sh.window_start <= now <= sh.window_end:
+            if published < not_before:
+                continue
+            second = int(now - sh.start_at)
+            hist = sh.series.get(second)
+            if hist is None:
+                hist = sh.series[second] = MsHistogram(limit_ms=60_000)
+            hist.add(now - published)
+            if self.first_live is None:
+                self.first_live = now - sh.start_at
+            if sh.window_start <= now <= sh.window_end:
                 sh.latency.add(now - published)
                 self.stamps += 1
         if len(seen) > 4000:
@@ -95,6 +114,7 @@ class Client:
         sh = self.shared
         url = sh.base + sh.path
         tail = b""
+        failures = 0  # consecutive failed connects: the htmx SSE extension's backoff
         while time.time() < stop_at:
             connected = False
             try:
@@ -111,6 +131,7 @@ class Client:
                     sh.connects += 1
                     sh.open_streams += 1
                     connected = True
+                    failures = 0
                     # Values published before this connection came in the snapshot.
                     since = time.time()
                     try:
@@ -127,6 +148,9 @@ class Client:
                             if not chunk:
                                 break  # the server ended the stream
                             now = time.time()
+                            if chunk.startswith(b"retry: "):
+                                with contextlib.suppress(ValueError):
+                                    self.retry_ms = int(chunk[7:].split(b"\n", 1)[0])
                             sh.bytes += len(chunk)
                             sh.messages += chunk.count(b"\n\n")
                             # A stamp may straddle two chunks: look at the seam again.
@@ -146,7 +170,11 @@ class Client:
                     sh.drops += 1
                     if sh.window_start <= now <= sh.window_end:
                         sh.drops_in_window += 1
-                await asyncio.sleep(min(1.0, max(0.0, stop_at - now)))
+                    delay = self.retry_ms / 1000
+                else:
+                    failures = max(min(failures * 2, 128), 1)
+                    delay = failures * 0.5
+                await asyncio.sleep(min(delay, max(0.0, stop_at - now)))
 
     async def run_poll(self, session: aiohttp.ClientSession, stop_at: float) -> None:
         sh = self.shared
@@ -213,6 +241,7 @@ async def main_async(args: argparse.Namespace) -> dict:
         cookie_name=args.cookie_name,
         window_start=window_start,
         window_end=window_end,
+        start_at=start_at,
     )
     clients = [Client(shared, key) for key in keys]
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None, force_close=False)
@@ -223,6 +252,8 @@ async def main_async(args: argparse.Namespace) -> dict:
         auto_decompress=False,
     ) as session:
         delay = start_at - time.time()
+        # A busy machine may start this process after the run's start: its clients are late.
+        late = max(0.0, -delay)
         if delay > 0:
             await asyncio.sleep(delay)
         tasks = []
@@ -269,6 +300,9 @@ async def main_async(args: argparse.Namespace) -> dict:
         "error_samples": shared.samples,
         "stamps_per_client": shared.stamps_per_client,
         "cpu_seconds": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+        "series": {str(k): v.to_json() for k, v in sorted(shared.series.items())},
+        "first_live": [c.first_live for c in clients],
+        "late": late,
     }
 
 

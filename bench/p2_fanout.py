@@ -188,7 +188,9 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
         "reconnects after 1 s, as the htmx SSE extension does.",
     ]
     result.raw = {
-        str(c): [{k: v for k, v in m.items() if k != "latency_hist"} for m in ms]
+        str(c): [
+            {k: v for k, v in m.items() if k not in ("latency_hist", "first_live")} for m in ms
+        ]
         for c, ms in measured.items()
     }
     return result

@@ -2,11 +2,15 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
-application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from dashboard.live.asgi import DashboardASGIHandler  # noqa: E402 - after setup
+
+application = DashboardASGIHandler()
 
 # A broken WINCC_CONFIG stops the web process at start-up with every problem listed.
 from dashboard.checks import require_valid_config  # noqa: E402

@@ -30,7 +30,10 @@ POLL_TASK = "dashboard.tasks.poll_site"
 JOURNAL_TASK = "dashboard.tasks.persist_journal"
 SETTLE_TASK = "dashboard.tasks.settle_acknowledgement"
 JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
-HEARTBEAT_EVERY = 5.0  # seconds; the keys live store.HEARTBEAT_TTL
+HEARTBEAT_EVERY = 5.0  # seconds at most between heartbeats; the keys live store.HEARTBEAT_TTL
+# /health/ calls a worker or the beat gone when it missed this many poll intervals (of the
+# most often polled site): as soon as the sites it polls would show as not current.
+MISSED_INTERVALS = 3
 BEAT_LOCK_TTL = 15  # seconds; several ticks
 
 # Every Celery option of the product is here; the settings give only the broker's address.
@@ -133,6 +136,17 @@ def request_settle(site_id: str, entry_id: int, *, countdown: float, attempt: in
         log.warning("read-back of audit entry %s not requested", entry_id, exc_info=True)
 
 
+def heartbeat_every(config: Config) -> float:
+    """A heartbeat every poll interval of the most often polled site (at most every
+    HEARTBEAT_EVERY s), so that a frozen worker is noticed within MISSED_INTERVALS of them."""
+    return min(HEARTBEAT_EVERY, config.shortest_poll_interval())
+
+
+def seen_within(config: Config) -> float:
+    """Seconds after its last heartbeat that a worker or the beat still counts as running."""
+    return MISSED_INTERVALS * config.shortest_poll_interval()
+
+
 def redis_client() -> redis.Redis:
     from dashboard.redis_client import sync_redis
 
@@ -154,7 +168,9 @@ class SiteScheduler(PersistentScheduler):
     """
 
     def setup_schedule(self) -> None:
-        self.app.conf.beat_schedule = beat_schedule(load_config())
+        config = load_config()
+        self.app.conf.beat_schedule = beat_schedule(config)
+        self._heartbeat_every = heartbeat_every(config)
         self._redis = redis_client()
         self._lock = self._redis.lock(
             store.BEAT_LOCK, timeout=BEAT_LOCK_TTL, blocking_timeout=BEAT_LOCK_TTL + 1
@@ -181,7 +197,7 @@ class SiteScheduler(PersistentScheduler):
         except redis.RedisError as exc:
             log.warning("cannot renew the beat lock: %s", exc)
         _beat(self._redis, store.BEAT_HEARTBEAT)
-        return min(super().tick(*args, **kwargs), HEARTBEAT_EVERY)
+        return min(super().tick(*args, **kwargs), self._heartbeat_every)
 
     def close(self) -> None:
         super().close()
@@ -204,7 +220,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         key = store.worker_heartbeat(worker.hostname)
         _beat(self.redis, key)
         self.timer_ref = worker.timer.call_repeatedly(
-            HEARTBEAT_EVERY, _beat, (self.redis, key), priority=10
+            heartbeat_every(load_config()), _beat, (self.redis, key), priority=10
         )
 
     def stop(self, worker) -> None:

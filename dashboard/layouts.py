@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dashboard import permissions
+from dashboard import params, permissions
 from dashboard.panels.alarm_list import BANDS
 from dashboard.panels.fragments import Fragment
 from wincc_bridge.models import AlarmState, PriorityBand
 from wincc_ingest.config import Config
 
 KEY_VALUES_PER_SITE = 4
-
-
-class BadFilter(ValueError):
-    """An alarm-list filter names something that does not exist."""
 
 
 @dataclass(frozen=True)
@@ -129,16 +125,12 @@ FILTER_CHOICES = {
 
 
 def alarm_filters(config: Config, viewer: Viewer, query) -> dict[str, str]:
-    """The alarm list's filters from the query string; BadFilter names a wrong one."""
+    """The alarm list's filters from the query string; params.BadParameter names a wrong one."""
     filters = {}
     for key in ("site", "priority", "state"):
-        value = query.get(key, "").strip()
-        if not value:
-            continue
         allowed = viewer.visible if key == "site" else FILTER_CHOICES[key]
-        if value not in allowed:
-            raise BadFilter(f"There is no {key} {value!r}. Choose one of: {', '.join(allowed)}.")
-        filters[key] = value
+        if value := params.choice(query, key, allowed):
+            filters[key] = value
     return filters
 
 

@@ -6,7 +6,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from dashboard import proxies
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WDASH_VAR_DIR", BASE_DIR / "var"))
@@ -58,16 +61,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "csp",
     "dashboard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "dashboard.staticfiles.StaticFilesMiddleware",
     "dashboard.sessions.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.middleware.PrivatePagesMiddleware",
+    "dashboard.middleware.BadParameterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -151,6 +158,24 @@ SECURE_PROXY_SSL_HEADER = (
 )
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy (django-csp): only this server's own files run, style or load, so an
+# injected <script>, style="" or on*="" attribute does nothing. No 'unsafe-inline' anywhere:
+# templates keep script and style in static/, and htmx's own <style> is switched off by the
+# <meta name="htmx-config"> in templates/base.html.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # Login throttling (django-axes): lock a user+address after repeated failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", 0.25))
@@ -159,9 +184,13 @@ AXES_RESET_ON_SUCCESS = True
 # A locked-out person sees the sign-in page with a plain message (HTTP 429).
 AXES_LOCKOUT_CALLABLE = "dashboard.views.auth.locked_out"
 AXES_CLIENT_IP_CALLABLE = "dashboard.views.auth.client_address"
-# Behind a reverse proxy that appends the client to X-Forwarded-For, trust its last entry;
-# otherwise the header is ignored (anyone can send it).
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# The reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty:
+# the header is ignored, whoever sends it. gunicorn reads the same variable
+# (dashboard/gunicorn_conf.py), so its access log agrees with the audit and the lock-out.
+try:
+    TRUSTED_PROXIES = proxies.from_environ(os.environ)
+except proxies.ProxyConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 # Live streams (dashboard.live): the keepalive interval, how long one stream lives before the
 # browser reconnects (rights and wall-screen tokens are checked again), and how often the hub
@@ -169,8 +198,17 @@ TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", 15))
 LIVE_STREAM_MAX_SECONDS = float(os.environ.get("LIVE_STREAM_MAX_SECONDS", 3600))
 LIVE_TICK_SECONDS = float(os.environ.get("LIVE_TICK_SECONDS", 1.0))
-# How long a browser waits before it reconnects a lost stream (the SSE retry field).
+# How long a browser waits before it reconnects a lost stream (the SSE retry field): at
+# least LIVE_RETRY_MS, plus a random share of LIVE_RETRY_JITTER_MS per stream, so that the
+# streams a restart drops come back spread out rather than all at once.
 LIVE_RETRY_MS = int(os.environ.get("LIVE_RETRY_MS", 2000))
+LIVE_RETRY_JITTER_MS = int(os.environ.get("LIVE_RETRY_JITTER_MS", 3000))
+# Reconnect storms (dashboard/live/admission.py): streams set up at once per web process,
+# how many may wait for that before the next is refused with 503 and Retry-After, and how
+# long a viewer's rights, once read, serve the streams that viewer opens.
+LIVE_ADMISSION_CONCURRENCY = int(os.environ.get("LIVE_ADMISSION_CONCURRENCY", 8))
+LIVE_ADMISSION_MAX_WAITING = int(os.environ.get("LIVE_ADMISSION_MAX_WAITING", 5000))
+LIVE_RIGHTS_SECONDS = float(os.environ.get("LIVE_RIGHTS_SECONDS", 10))
 # Frames a slow browser may fall behind before it gets a fresh snapshot instead.
 LIVE_CLIENT_QUEUE = int(os.environ.get("LIVE_CLIENT_QUEUE", 256))
 

@@ -14,3 +14,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast use
 # Static files come from the finders in tests; an existing (empty) root keeps WhiteNoise quiet.
 STATIC_ROOT = Path(tempfile.gettempdir()) / "wdash-test-static"
 STATIC_ROOT.mkdir(exist_ok=True)
+
+# Each test's users are its own: a viewer's rights are never taken from an earlier test's
+# user with the same key (tests/dashboard/test_stream.py tests the rights cache itself).
+LIVE_RIGHTS_SECONDS = 0

@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from dashboard import gunicorn_conf
 from wincc_ingest.config_validation import validate
 
 ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = "python:dashboard.gunicorn_conf"
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
 PROJECT_SERVICES = {name: s for name, s in SERVICES.items() if "build" in s}
@@ -139,10 +141,19 @@ def command_problems(argv: list[str]) -> list[str]:
         if source is None or not defines(source, attribute):
             problems.append(f"gunicorn {target}: the module does not define {attribute}")
         worker = option(argv, "-k", "--worker-class")
+        config = option(argv, "-c", "--config")
+        if config:
+            if not config.startswith("python:") or not project_module(config[7:]):
+                problems.append(f"gunicorn --config {config}: no such module in the project")
+            else:
+                worker = worker or importlib.import_module(config[7:]).worker_class
         if worker:
             worker_module, worker_class = worker.rsplit(".", 1)
             if not hasattr(importlib.import_module(worker_module), worker_class):
                 problems.append(f"gunicorn worker class {worker} does not exist")
+        if option(argv, "-c", "--config") != GUNICORN_CONFIG:
+            problems.append(f"gunicorn without --config={GUNICORN_CONFIG} believes any local "
+                            "X-Forwarded-For and logs wall-screen tokens")
         return problems
     if program == "celery":
         from celery.bin.celery import celery as celery_cli
@@ -204,7 +215,11 @@ def test_the_services_the_issue_asks_for():
 def test_web_is_an_async_server_fit_for_long_lived_streams():
     argv = SERVICES["web"]["command"]
     assert argv[:2] == ["gunicorn", "dashboard.asgi:application"]
-    assert option(argv, "-k", "--worker-class") == "uvicorn_worker.UvicornWorker"
+    assert option(argv, "-c", "--config") == "python:dashboard.gunicorn_conf"
+    assert gunicorn_conf.worker_class == "uvicorn_worker.UvicornWorker"
+    # The compose file's default worker count is the one the demo and the benchmarks use.
+    default = f"${{WEB_WORKERS:-{gunicorn_conf.workers}}}"
+    assert SERVICES["web"]["environment"]["WEB_WORKERS"] == default
 
 
 def test_workers_scale_and_beat_stays_single():
@@ -271,6 +286,9 @@ def test_the_dockerfile_command_names_existing_code():
         (["python", "-m", "json"], "no such module in the project"),
         (["gunicorn", "dashboard.asgi:app"], "does not define app"),
         (["gunicorn", "dashboard.asgi:application", "-k", "uvicorn.Nope"], "does not exist"),
+        (["gunicorn", "dashboard.asgi:application"], "believes any local X-Forwarded-For"),
+        (["gunicorn", "dashboard.asgi:application", "-c", "python:dashboard.nope"],
+         "no such module"),
         (["celery", "-A", "wincc_bridge", "worker"], "with a Celery `app` does not exist"),
         (["python", "manage.py", "nope"], "no such management command"),
         (["python", "-c", "from wincc_ingest import store; store.NOPE"], "missing name"),
@@ -285,7 +303,10 @@ def test_the_checker_catches_missing_code(argv, problem):
 
 def test_every_variable_given_to_the_app_is_read_by_it():
     """A misspelt variable would be silently ignored; each must be read somewhere."""
-    settings_source = (ROOT / "dashboard" / "settings.py").read_text(encoding="utf-8")
+    # settings.py, dashboard/proxies.py (which gunicorn's settings share with it) and
+    # gunicorn's settings themselves (WEB_WORKERS).
+    settings_source = "".join((ROOT / "dashboard" / name).read_text(encoding="utf-8")
+                              for name in ("settings.py", "proxies.py", "gunicorn_conf.py"))
     demo_config = (ROOT / "dashboard" / "demo" / "compose.json").read_text(encoding="utf-8")
     for name in SERVICES["web"]["environment"]:
         assert f'"{name}"' in settings_source or f'"{name}"' in demo_config, name

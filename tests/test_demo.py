@@ -224,6 +224,46 @@ def test_wait_starts_the_command_anyway_after_the_timeout_and_says_so():
     )
 
 
+@pytest.mark.process
+def test_wait_restarts_a_command_that_dies_and_stops_with_it(tmp_path):
+    """`make run` keeps a crashed process going; SIGTERM (honcho's stop) still ends it all."""
+    starts = tmp_path / "starts"
+    # Dies at its first start, stays up at its second.
+    script = (
+        "import os, sys, time\n"
+        f"path = {str(starts)!r}\n"
+        "with open(path, 'a') as fh: fh.write(f'{os.getpid()}\\n')\n"
+        "if len(open(path).read().split()) == 1: sys.exit(3)\n"
+        "time.sleep(120)\n"
+    )
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.demo.wait", "--timeout", "5", "--restart", "--",
+             sys.executable, "-c", script],
+            cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            env={"REDIS_URL": f"redis://127.0.0.1:{port}/0", "WINCC_CONFIG": "/nonexistent"},
+        )
+        try:
+            _wait_until(lambda: starts.exists() and len(starts.read_text().split()) == 2, 20,
+                        "the second start")
+            second = int(starts.read_text().split()[1])
+            os.killpg(proc.pid, signal.SIGTERM)  # as honcho stops each process's group
+            assert proc.wait(timeout=10) == 128 + signal.SIGTERM
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.stderr.read() == (
+        f"{sys.executable} exited with status 3; starting it again in 1 s.\n"
+    )
+    proc.stderr.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(second, 0)
+    assert len(starts.read_text().split()) == 2  # not started again once told to stop
+
+
 # -- demo users -----------------------------------------------------------------------
 
 
@@ -282,18 +322,28 @@ def _free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def _processes_with(marker: str) -> list[str]:
-    """Command lines of the live processes whose environment carries `marker`."""
+def _pids_with(marker: str) -> list[tuple[int, list[str]]]:
+    """(pid, argv) of the live processes whose environment carries `marker`."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             if marker.encode() in (entry / "environ").read_bytes():
-                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+                argv = (entry / "cmdline").read_bytes().decode().split("\0")[:-1]
+                found.append((int(entry.name), argv))
         except OSError:
             continue  # gone meanwhile, or a zombie
     return found
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _processes_with(marker: str) -> list[str]:
+    """Command lines of the live processes whose environment carries `marker`."""
+    return [" ".join(argv) for _, argv in _pids_with(marker)]
 
 
 def _wait_until(predicate, timeout: float, what: str):
@@ -381,8 +431,19 @@ def test_the_demo_serves_live_values_and_ctrl_c_leaves_nothing_running(tmp_path)
                 )
 
             _wait_until(every_site_current, 60, "every demo site polled")
-        # The marker finds them all while they run (honcho, 7 entries and their children).
-        assert len(_processes_with(marker)) > len(procfile())
+            # The marker finds them all while they run (honcho, 7 entries and their children).
+            assert len(_processes_with(marker)) > len(procfile())
+            # A worker that dies is started again; the rest of the demo goes on.
+            workers = {pid for pid, argv in _pids_with(marker)
+                       if len(argv) > 1 and Path(argv[1]).name == "celery" and "worker" in argv}
+            # The worker's main process, not one of its pool's children.
+            worker = next(pid for pid in workers if _parent(pid) not in workers)
+            os.kill(worker, signal.SIGKILL)
+            _wait_until(lambda: "starting it again" in (tmp_path / "honcho.log").read_text(),
+                        15, "the worker's restart")
+            _wait_until(lambda: client.get("/health/").json()["workers"] >= 1
+                        and worker not in dict(_pids_with(marker)), 60, "the new worker")
+            assert honcho.poll() is None
     finally:
         # Ctrl-C: the terminal sends SIGINT to the foreground group (honcho); honcho stops the rest.
         os.killpg(honcho.pid, signal.SIGINT)

@@ -102,6 +102,19 @@ def test_a_switch_with_an_unknown_value_stops_the_start():
 
 
 @pytest.mark.process
+@pytest.mark.parametrize(("env", "sentence"), [
+    ({"TRUST_X_FORWARDED_FOR": "1"}, "TRUST_X_FORWARDED_FOR is no longer read."),
+    ({"TRUSTED_PROXIES": "10.0.0.1,*"}, "TRUSTED_PROXIES must list the reverse proxies'"),
+])
+def test_proxy_settings_that_cannot_be_right_stop_the_start(env, sentence):
+    """Both the web (settings) and gunicorn (its config module) refuse to start."""
+    for program in ("import dashboard.settings", "import dashboard.gunicorn_conf"):
+        result = run([sys.executable, "-c", program], DJANGO_SECRET_KEY="k" * 50, **env)
+        assert result.returncode != 0, program
+        assert sentence in result.stderr, program
+
+
+@pytest.mark.process
 def test_production_defaults_are_the_safe_ones():
     settings = settings_with(DJANGO_SECRET_KEY="production-secret")
     assert settings["DEBUG"] is False

@@ -91,7 +91,7 @@ def classic_state(raw: object) -> AlarmState | None:
         raw = int(raw)
     if isinstance(raw, str):
         raw = raw.strip().lower()
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit():
             raw = int(raw)
     if not isinstance(raw, int | str):
         return None

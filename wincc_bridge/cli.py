@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from wincc_bridge import selftest
 from wincc_bridge.client import (
     AckTag,
     AuthError,
@@ -91,6 +92,22 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     write = add("write", "write tag values")
     write.add_argument("assignments", nargs="+", type=_assignment, metavar="TAG=VALUE")
+    selftest = add(
+        "selftest",
+        "run every read operation and print a report to send back (writes nothing, "
+        "acknowledges nothing)",
+    )
+    selftest.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="a tag to read (repeatable; default: the first tags browse finds)",
+    )
+    selftest.add_argument(
+        "--pattern", default="*", help="the browse pattern (default *)", metavar="PATTERN"
+    )
     return parser
 
 
@@ -127,6 +144,26 @@ def _connection_options(parser: argparse.ArgumentParser, default: str | None) ->
     )
     parser.add_argument(
         "--timeout", type=_seconds, default=given(5.0), metavar="SECONDS", help="default 5"
+    )
+    parser.add_argument(
+        "--graphql-path",
+        default=given("/graphql"),
+        metavar="PATH",
+        help="unified: the GraphQL endpoint's path (default /graphql; some servers use /graphql/)",
+    )
+    parser.add_argument(
+        "--object-type",
+        dest="object_types",
+        action="append",
+        default=given(None),
+        metavar="TYPE",
+        help="unified: an object type browse asks for (repeatable; default TAG)",
+    )
+    parser.add_argument(
+        "--ping-tag",
+        default=given(""),
+        metavar="TAG",
+        help="classic: the tag ping reads when the server refuses an empty request",
     )
     parser.add_argument(
         "--alarm-filter",
@@ -193,6 +230,9 @@ def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Connectio
         timeout=args.timeout,
         alarm_filter=args.alarm_filter or environ.get("WINCC_ALARM_FILTER") or DEFAULT_ALARM_FILTER,
         ack_tags={args.name: ack_tag} if ack_tag else {},
+        graphql_path=args.graphql_path,
+        browse_object_types=tuple(args.object_types or ("TAG",)),
+        ping_tag=args.ping_tag,
     )
 
 
@@ -222,6 +262,8 @@ def _command(client: WinCCClient, args: argparse.Namespace, out: Output) -> int:
         for alarm in client.active_alarms():
             out(_alarm_line(alarm))
         return OK
+    if args.command == "selftest":
+        return OK if selftest.run(client, args.tags, args.pattern, out) else ITEMS_FAILED
     if args.command == "ack":
         results = client.acknowledge([(args.name, args.instance)])
     else:
@@ -271,6 +313,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     # Warnings (an insecure connection) go to stderr beside the errors, one line each.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("wincc-bridge: %(levelname)s: %(message)s"))
+    # The selftest records debug lines for its report; they are not for the terminal.
+    handler.setLevel(logging.WARNING)
     bridge_logger = logging.getLogger("wincc_bridge")
     bridge_logger.addHandler(handler)
     try:

@@ -92,6 +92,16 @@ class ConnectionSettings:
     ack_tags: Mapping[str, AckTag] = field(default_factory=dict)
     language: str = "en-US"
     site: str = ""
+    # Unified: the GraphQL endpoint's path ("/graphql/" on some V19 installations).
+    graphql_path: str = "/graphql"
+    # Unified: the object types `browse` asks for. Without a filter a real server returns
+    # every named object (elements, alarms, types, logging tags) in one answer.
+    browse_object_types: tuple[str, ...] = ("TAG",)
+    # Classic: tags per page of the variable list (itemLimit / continuationPoint).
+    browse_page_size: int = 1000
+    # Classic: a tag the ping reads when the server refuses an empty value request;
+    # empty: the first tag of the variable list.
+    ping_tag: str = ""
 
 
 class WinCCClient(abc.ABC):

@@ -81,14 +81,18 @@ class PriorityBand(StrEnum):
 
 
 def quality_from_opc(code: int) -> Quality:
-    """Classic WinCC `qualityCode` is the OPC-DA byte QQSSSSLL; QQ decides."""
+    """Classic WinCC `qualityCode`: the quality byte QQSSSSLL, where the top two bits decide.
+
+    In Siemens' scheme (S7 / PROFINET quality code, and WinCC Unified's MainQuality)
+    00 is bad, 01 uncertain, 10 good (non-cascade) and 11 good (cascade); OPC-DA uses only
+    00, 01 and 11, so reading 10 as good loses nothing for an OPC-DA source.
+    """
     qq = code & 0xC0
-    if qq == 0xC0:
-        return Quality.GOOD
+    if qq == 0x00:
+        return Quality.BAD
     if qq == 0x40:
         return Quality.UNCERTAIN
-    # 0x80 is not used by OPC-DA for data; treat anything but good/uncertain as bad.
-    return Quality.BAD
+    return Quality.GOOD
 
 
 def utcnow() -> datetime:

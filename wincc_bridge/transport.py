@@ -38,6 +38,11 @@ BACKOFF_MAX = 2.0
 _RETRY_STATUSES = frozenset({502, 503, 504})
 # Answers meaning "no such endpoint here" (not found, method not allowed, not implemented).
 _MISSING_STATUSES = frozenset({404, 405, 501})
+# Redirects followed with the same method and body, on the same scheme, host and port only
+# (`/graphql` -> `/graphql/`); another host would receive the credentials, so that is an error.
+_FOLLOWED_REDIRECTS = frozenset({301, 302, 307, 308})
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+MAX_REDIRECTS = 3
 
 
 class PermissionRefused(AuthError):
@@ -160,9 +165,67 @@ class Transport:
         body_statuses: frozenset[int],
     ) -> Any:
         started = time.perf_counter()
+        target, query = self._base_path + path, params
+        for hop in range(MAX_REDIRECTS + 1):
+            request, response, raw = self._send(method, target, json_body, query, headers, path)
+            moved = self._same_origin_redirect(response, request.url)
+            if moved is None or hop == MAX_REDIRECTS:
+                break
+            logger.debug(
+                "%s %s -> %s, following to %s", method, request.url, response.status_code, moved
+            )
+            if response.status_code in _PERMANENT_REDIRECTS and moved.path.endswith(path):
+                # Later requests go to the new place directly.
+                self._base_path = moved.path[: len(moved.path) - len(path)] if path else moved.path
+            # The new place keeps the query unless the redirect names its own.
+            target, query = str(moved), (None if moved.query else params)
+        status = response.status_code
+        logger.debug(
+            "%s %s -> %s, %d bytes, %.1f ms",
+            method,
+            request.url,
+            status,
+            len(raw),
+            (time.perf_counter() - started) * 1000,
+        )
+        if status < 300 or status in body_statuses:
+            return self._decode(raw, status)
+        if status == 401:
+            raise self.auth_refused()
+        if status == 403:
+            raise self.forbidden()
+        if 300 <= status < 400:
+            elsewhere = response.headers.get("location", "elsewhere")
+            raise self.protocol_error(
+                f"HTTP {status}, a redirect to {elsewhere} (not followed: another host, "
+                "scheme or port, or too many hops)"
+            )
+        if status in _MISSING_STATUSES and missing:
+            raise NotSupportedError(missing, server=self.server)
+        if status in _RETRY_STATUSES:
+            # A proxy's 502/504 may come after WinCC got the request.
+            raise ConnectError(
+                f"{self.server} is unavailable (HTTP {status}); check the WinCC service "
+                "and any proxy in between",
+                server=self.server,
+                sent=True,
+            )
+        text = raw[:SNIPPET_CHARS].decode("utf-8", "replace")
+        raise self.protocol_error(f"HTTP {status} to {method} {request.url.path}", text)
+
+    def _send(
+        self,
+        method: str,
+        target: str,
+        json_body: Any,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        path: str,
+    ) -> tuple[httpx.Request, httpx.Response, bytes]:
+        """One HTTP exchange: the request, the response and its bounded body."""
         try:
             request = self._client.build_request(
-                method, self._base_path + path, json=json_body, params=params, headers=headers
+                method, target, json=json_body, params=params, headers=headers
             )
             response = self._client.send(request, stream=True)
             try:
@@ -188,40 +251,24 @@ class Transport:
                 "check the URL",
                 server=self.server,
             ) from None
-        status = response.status_code
-        logger.debug(
-            "%s %s -> %s, %d bytes, %.1f ms",
-            method,
-            request.url,
-            status,
-            len(raw),
-            (time.perf_counter() - started) * 1000,
-        )
-        if status < 300 or status in body_statuses:
-            return self._decode(raw, status)
-        if status == 401:
-            raise self.auth_refused()
-        if status == 403:
-            raise self.forbidden()
-        if 300 <= status < 400:
-            target = response.headers.get("location", "elsewhere")
-            raise self.protocol_error(f"HTTP {status}, a redirect to {target}")
-        if status in _MISSING_STATUSES and missing:
-            raise NotSupportedError(missing, server=self.server)
-        if status in _RETRY_STATUSES:
-            # A proxy's 502/504 may come after WinCC got the request.
-            raise ConnectError(
-                f"{self.server} is unavailable (HTTP {status}); check the WinCC service "
-                "and any proxy in between",
-                server=self.server,
-                sent=True,
-            )
-        text = raw[:SNIPPET_CHARS].decode("utf-8", "replace")
-        raise self.protocol_error(f"HTTP {status} to {method} {request.url.path}", text)
+        return request, response, raw
+
+    def _same_origin_redirect(self, response: httpx.Response, url: httpx.URL) -> httpx.URL | None:
+        """The target of a redirect to the same scheme, host and port; None otherwise."""
+        location = response.headers.get("location")
+        if response.status_code not in _FOLLOWED_REDIRECTS or not location:
+            return None
+        try:
+            moved = url.join(location)
+        except httpx.InvalidURL:
+            return None
+        if (moved.scheme, moved.host, moved.port) != (url.scheme, url.host, url.port):
+            return None
+        return moved
 
     def _read_bounded(self, response: httpx.Response) -> bytes:
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
             raise self._too_large()
         chunks = []
         size = 0

@@ -140,7 +140,7 @@ def unreadable_alarm(site: str, key: str, error: StoredDataError) -> Alarm:
     return Alarm(
         site=site,
         name=name or key,
-        instance_id=int(instance) if instance.isdigit() else 0,
+        instance_id=int(instance) if instance.isascii() and instance.isdigit() else 0,
         state=AlarmState.UNACKNOWLEDGED,
         event_text=str(error),
     )

@@ -83,6 +83,11 @@ class SiteConfig:
     batch_size: int = 500
     alarm_filter: str | None = None
     ack_tags: Mapping[str, AckTag] = field(default_factory=dict)
+    # Classic: the tag a connection check reads when the server refuses an empty request.
+    ping_tag: str = ""
+    # Unified: the endpoint's path, and the object types a browse asks for.
+    graphql_path: str = "/graphql"
+    browse_object_types: tuple[str, ...] = ("TAG",)
     tags: tuple[TagConfig, ...] = ()
     queue: str | None = None  # Celery queue for scale-out; default queue when None
 
@@ -126,6 +131,9 @@ class SiteConfig:
             alarm_filter=self.alarm_filter,
             ack_tags=self.ack_tags,
             site=self.id,
+            ping_tag=self.ping_tag,
+            graphql_path=self.graphql_path,
+            browse_object_types=self.browse_object_types,
         )
 
 
@@ -170,6 +178,10 @@ class Config:
             if dashboard.id == dashboard_id:
                 return dashboard
         return None
+
+    def shortest_poll_interval(self) -> float:
+        """Seconds between polls of the most often polled site: the pace of liveness checks."""
+        return min((site.poll_interval for site in self.sites), default=1.0)
 
 
 def load(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None) -> Config:
@@ -288,6 +300,9 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 poll_interval=raw.get("poll_interval", 1.0),
                 batch_size=raw.get("batch_size", 500),
                 alarm_filter=raw.get("alarm_filter"),
+                ping_tag=raw.get("ping_tag", ""),
+                graphql_path=raw.get("graphql_path", "/graphql"),
+                browse_object_types=tuple(raw.get("browse_object_types", ("TAG",))),
                 ack_tags={
                     name: AckTag(tag=v["tag"], value=v.get("value", 1))
                     for name, v in raw.get("ack_tags", {}).items()

@@ -255,12 +255,16 @@ class _Checker:
                 self._user(user, dialect, [*path, role])
         self._tls(site, path)
         if dialect != "classic":
-            for key in ("ack_tags", "alarm_filter"):
+            for key in ("ack_tags", "alarm_filter", "ping_tag"):
                 if key in site and dialect in _SECRET_BY_DIALECT:
                     self.add(
                         [*path, key],
-                        f"applies to classic sites only; a {dialect} site has its own alarm API",
+                        f"applies to classic sites only; a {dialect} site has its own API",
                     )
+        if dialect != "unified":
+            for key in ("graphql_path", "browse_object_types"):
+                if key in site and dialect in _SECRET_BY_DIALECT:
+                    self.add([*path, key], f"applies to unified sites only, not {dialect}")
         ack_tags = site.get("ack_tags")
         if isinstance(ack_tags, dict) and ack_tags and "write_user" not in site:
             self.add(

@@ -20,7 +20,7 @@ from wincc_sim.timefmt import iso_ms
 from wincc_sim.users import bearer
 from wincc_sim.web import HttpError, json_body
 
-PLANT_FAULTS = ("bad_quality", "freeze")
+PLANT_FAULTS = ("bad_quality", "quality_codes", "freeze")
 
 
 def app(sim: Simulation, listener) -> Router:
@@ -54,6 +54,7 @@ def app(sim: Simulation, listener) -> Router:
     def faults_json() -> dict[str, Any]:
         data = sim.faults.to_json()
         data["bad_quality"] = sorted(sim.plant.bad_quality)
+        data["quality_codes"] = dict(sorted(sim.plant.quality_codes.items()))
         data["freeze"] = sim.plant.frozen
         data["listener"] = "running" if listener.running else "stopped"
         return data
@@ -103,6 +104,11 @@ def app(sim: Simulation, listener) -> Router:
                                              if isinstance(n, str)) \
                 or not all(isinstance(n, str) for n in bad):
             raise HttpError(400, "bad_quality: must be a list of known tag names")
+        codes = body.get("quality_codes", sim.plant.quality_codes)
+        if not isinstance(codes, dict) or any(
+                sim.plant.spec(n) is None or type(c) is not int or not 0 <= c <= 255
+                for n, c in codes.items()):
+            raise HttpError(400, "quality_codes: must map known tag names to codes 0-255")
         freeze = body.get("freeze", sim.plant.frozen)
         if not isinstance(freeze, bool):
             raise HttpError(400, "freeze: must be true or false")
@@ -111,12 +117,14 @@ def app(sim: Simulation, listener) -> Router:
         except ValueError as exc:
             raise HttpError(400, str(exc)) from None
         sim.plant.bad_quality = set(bad)
+        sim.plant.quality_codes = dict(codes)
         sim.plant.frozen = freeze
         return JSONResponse(faults_json())
 
     async def clear_faults(request: Request) -> Response:
         sim.faults = Faults()
         sim.plant.bad_quality = set()
+        sim.plant.quality_codes = {}
         sim.plant.frozen = False
         await start_listener()
         return JSONResponse(faults_json())

@@ -7,7 +7,7 @@ clears before it is acknowledged stays visible as RAISED_CLEARED until someone a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from wincc_sim.timefmt import iso_ms
@@ -25,10 +25,12 @@ ALARM_CLASSES = {"Alarm": True, "Warning": True, "Notification": False}
 # A demo left running for weeks (or with chatter on) must not grow without bound.
 HISTORY_LIMIT = 50_000
 
-# Unified error codes for acknowledge/reset (wincc-api.md 4.2).
+# Unified error codes for acknowledge/reset (wincc-api.md 4.2). A missing instance is
+# reported with the instance id itself as the code (the schema's "x").
 UNKNOWN_NAME = "2"
 NOT_IN_STATE = "305"
-NO_SUCH_INSTANCE = "x"
+# A shelveAlarms without shelveTimeout uses the runtime's configured time (a guess: 8 hours).
+DEFAULT_SHELVE_TIME = timedelta(hours=8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,14 @@ class AlarmInstance:
             RAISED_CLEARED_ACKNOWLEDGED,
         )
 
+    def times(self) -> dict[str, str | None]:
+        return {
+            "raise_time": iso_ms(self.raise_time),
+            "ack_time": iso_ms(self.ack_time),
+            "clear_time": iso_ms(self.clear_time),
+            "reset_time": iso_ms(self.reset_time),
+        }
+
     def to_json(self) -> dict[str, Any]:
         d = self.definition
         return {
@@ -118,7 +128,15 @@ class AlarmBook:
     definitions: dict[str, AlarmDef]
     visible: list[AlarmInstance] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Shelved alarms (by name) and when their shelving ends; disabled alarms raise nothing.
+    shelved: dict[str, datetime] = field(default_factory=dict)
+    disabled: set[str] = field(default_factory=set)
     _next_instance: dict[str, int] = field(default_factory=dict)
+
+    def suppression(self, name: str) -> str:
+        """The alarm's AlarmSuppressionState: shelving is by configured alarm, so it covers
+        instances raised while the alarm is on the shelf too."""
+        return "SHELVED" if name in self.shelved else "UNSUPPRESSED"
 
     def instances(self, name: str) -> list[AlarmInstance]:
         return [a for a in self.visible if a.name == name]
@@ -129,7 +147,7 @@ class AlarmBook:
     def update(self, name: str, condition: bool, now: datetime, value: Any = None) -> None:
         """Apply the alarm's condition as the plant computed it this tick."""
         current = [a for a in self.instances(name) if a.active]
-        if condition and not current:
+        if condition and not current and name not in self.disabled:
             for old in self.instances(name):
                 # Re-raised before it was dealt with: WinCC Unified removes the old instance.
                 self._remove(old, now, "re-raised")
@@ -183,7 +201,7 @@ class AlarmBook:
         if instance_id:
             targets = [a for a in targets if a.instance_id == instance_id]
             if not targets:
-                return [(instance_id, NO_SUCH_INSTANCE)]
+                return [(instance_id, str(instance_id))]
         if not targets:
             return [(0, NOT_IN_STATE)]
         return [(inst.instance_id, one(inst, user, face, now)) for inst in targets]
@@ -214,6 +232,52 @@ class AlarmBook:
         self._record(inst, "reset", before, now, user=user, face=face)
         return None
 
+    # --- shelving and disabling, by configured alarm (shelveAlarms, disableAlarms...) --------
+
+    def shelve(self, name: str, timeout: timedelta | None, user: str, face: str,
+               now: datetime) -> str | None:
+        """Shelve until now + timeout (None: the default time); an error code or None."""
+        if name not in self.definitions:
+            return UNKNOWN_NAME
+        self.shelved[name] = now + (timeout or DEFAULT_SHELVE_TIME)
+        self._touch(name, "shelved", now, user=user, face=face)
+        return None
+
+    def unshelve(self, name: str, user: str | None, face: str | None, now: datetime,
+                 reason: str | None = None) -> str | None:
+        if name not in self.definitions:
+            return UNKNOWN_NAME
+        if self.shelved.pop(name, None) is not None:
+            self._touch(name, "unshelved", now, user=user, face=face, reason=reason)
+        return None
+
+    def expire_shelving(self, now: datetime) -> None:
+        """Unshelve every alarm whose shelving time has run out."""
+        for name in [n for n, until in self.shelved.items() if until <= now]:
+            self.unshelve(name, None, None, now, reason="timeout")
+
+    def disable(self, name: str, user: str, face: str, now: datetime) -> str | None:
+        """No new instances; the visible ones are removed (WinCC's REMOVED state)."""
+        if name not in self.definitions:
+            return UNKNOWN_NAME
+        if name not in self.disabled:
+            self.disabled.add(name)
+            for inst in self.instances(name):
+                self._remove(inst, now, "disabled")
+        return None
+
+    def enable(self, name: str, now: datetime) -> str | None:
+        if name not in self.definitions:
+            return UNKNOWN_NAME
+        self.disabled.discard(name)
+        return None
+
+    def _touch(self, name: str, event: str, now: datetime, **extra) -> None:
+        """A change of the configured alarm: each visible instance is modified and logged."""
+        for inst in self.instances(name):
+            inst.modification_time = now
+            self._record(inst, event, inst.state, now, **extra)
+
     def _record(self, inst: AlarmInstance, event: str, before: str, now: datetime, **extra) -> None:
         if len(self.history) >= HISTORY_LIMIT:
             del self.history[: HISTORY_LIMIT // 10]
@@ -230,5 +294,7 @@ class AlarmBook:
                 "user": extra.get("user"),
                 "face": extra.get("face"),
                 "reason": extra.get("reason"),
+                "suppression": self.suppression(inst.name),
+                **inst.times(),
             }
         )

@@ -7,7 +7,7 @@ endpoint, as on real Classic: a plant acknowledges by writing its `Ack_<Alarm>` 
 from __future__ import annotations
 
 import fnmatch
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -37,14 +37,21 @@ MESSAGE_TYPES = {"HH": "Alarm high", "H": "Warning high", "L": "Warning low",
                  "LL": "Alarm low", "digital": "Failure"}
 
 
-def value_json(reading: Reading) -> dict[str, Any]:
+def value_json(reading: Reading, dotnet: bool = False) -> dict[str, Any]:
     return {
         "variableName": reading.name,
         "dataType": CLASSIC_DATA_TYPES[reading.spec.kind],
         "value": reading.value,
-        "timestamp": iso_ms(reading.timestamp),
+        "timestamp": stamp(reading.timestamp, dotnet),
         "qualityCode": reading.quality_code,
     }
+
+
+def stamp(ts: datetime | None, dotnet: bool) -> str | None:
+    """ISO-8601, or the .NET JSON form `/Date(ms)/` some servers send."""
+    if ts is None or not dotnet:
+        return iso_ms(ts)
+    return f"/Date({int(ts.timestamp() * 1000)})/"
 
 
 def _user(request: Request, sim: Simulation) -> ApiUser:
@@ -71,10 +78,13 @@ def _may_write(sim: Simulation, user: ApiUser, items: list[Any]) -> None:
         raise HttpError(403, f"user {user.username!r} has no right to write tags")
 
 
-def _page(request: Request, items: list[Any]) -> list[Any]:
-    """`itemLimit`/`continuationPoint` paging; the continuation point is the offset (guess)."""
+def _page(request: Request, items: list[Any], cap: int) -> list[Any]:
+    """`itemLimit`/`continuationPoint` paging; the continuation point is the offset (guess).
+    A server-side cap (`classic_page_limit`) shortens a page whatever the client asks."""
     start = int_param(request, "continuationPoint", 0) or 0
     limit = int_param(request, "itemLimit", None, minimum=1)
+    if cap:
+        limit = min(limit or cap, cap)
     return items[start:] if limit is None else items[start:start + limit]
 
 
@@ -91,6 +101,7 @@ class Classic:
             ("GET", ("tagmanagement", "groups"), self.groups),
             ("GET", ("tagmanagement", "group", "*"), self.group),
             ("GET", ("tagmanagement", "variables"), self.variables),
+            ("POST", ("tagmanagement", "variables"), self.variables_post),
             ("GET", ("tagmanagement", "variable", "*"), self.variable),
             ("GET", ("taglogging", "archives"), self.archives),
             ("GET", ("taglogging", "archive", "*"), self.archive),
@@ -106,6 +117,13 @@ class Classic:
                 ("GET", ("alarmlogging", "restfilter", "*"), self.rest_filter),
                 ("GET", ("alarmlogging", "messageclasses"), self.message_classes),
             ]
+
+    def _page(self, request: Request, items: list[Any]) -> list[Any]:
+        return _page(request, items, self.sim.faults.classic_page_limit)
+
+    @property
+    def _dotnet(self) -> bool:
+        return self.sim.faults.classic_dotnet_dates
 
     async def __call__(self, request: Request) -> Response:
         try:
@@ -143,20 +161,22 @@ class Classic:
         reading = self.sim.plant.read(name)
         if reading is None:
             return JSONResponse({"variableName": name, "error": f"unknown tag {name!r}"}, 404)
-        return JSONResponse(value_json(reading))
+        return JSONResponse(value_json(reading, self._dotnet))
 
     async def post_values(self, request, user):
         body = await json_body(request)
         names = body.get("variableNames") if isinstance(body, dict) else None
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise HttpError(400, 'send {"variableNames": ["Tag1", ...]}')
+        if not names and self.sim.faults.classic_refuse_empty_names:
+            raise HttpError(400, "variableNames must name at least one tag")
         result = []
         for name in names:
             reading = self.sim.plant.read(name)
             if reading is None:
                 result.append({"variableName": name, "error": f"unknown tag {name!r}"})
             else:
-                result.append(value_json(reading))
+                result.append(value_json(reading, self._dotnet))
         return JSONResponse(result)
 
     async def put_value(self, request, user, name):
@@ -206,7 +226,9 @@ class Classic:
     # --- configuration ----------------------------------------------------------------------
 
     async def connections(self, request, user):
-        return JSONResponse(_page(request, self._connection_list()))
+        if self.sim.faults.classic_no_connections:
+            raise HttpError(404, f"no such resource: {request.url.path}")
+        return JSONResponse(self._page(request, self._connection_list()))
 
     def _connection_list(self) -> list[dict[str, Any]]:
         names = sorted({s.connection for s in self.sim.plant.specs()})
@@ -224,7 +246,7 @@ class Classic:
         return [{"name": g, "connection": c} for g, c in pairs]
 
     async def groups(self, request, user):
-        return JSONResponse(_page(request, self._group_list()))
+        return JSONResponse(self._page(request, self._group_list()))
 
     async def group(self, request, user, name):
         for item in self._group_list():
@@ -233,10 +255,19 @@ class Classic:
         raise HttpError(404, f"unknown group {name!r}")
 
     async def variables(self, request, user):
+        if self.sim.faults.classic_browse_post_only:
+            raise HttpError(405, f"method {request.method} not allowed here; use POST")
+        return self._variables(request)
+
+    async def variables_post(self, request, user):
+        # Paging and filter come in the query, as with GET; a body is not needed (a guess).
+        return self._variables(request)
+
+    def _variables(self, request):
         pattern = request.query_params.get("variableName") or "*"
         items = [_variable(s) for s in self.sim.plant.specs()
                  if fnmatch.fnmatchcase(s.name, pattern)]
-        return JSONResponse(_page(request, items))
+        return JSONResponse(self._page(request, items))
 
     async def variable(self, request, user, name):
         spec = self.sim.plant.spec(name)
@@ -251,7 +282,7 @@ class Classic:
             raise HttpError(404, f"unknown archive {name!r}; this server has {ARCHIVE}")
 
     async def archives(self, request, user):
-        return JSONResponse(_page(request, [_archive()]))
+        return JSONResponse(self._page(request, [_archive()]))
 
     async def archive(self, request, user, name):
         self._archive_name(name)
@@ -261,14 +292,14 @@ class Classic:
         self._archive_name(name)
         items = [{"name": n, "variableName": n, "archive": ARCHIVE, "cycle": "1 s"}
                  for n in self.sim.plant.logged]
-        return JSONResponse(_page(request, items))
+        return JSONResponse(self._page(request, items))
 
     async def archive_value(self, request, user, name, tag):
         self._archive_name(name)
         reading = self.sim.plant.read(tag) if tag in self.sim.plant.logged else None
         if reading is None:
             raise HttpError(404, f"tag {tag!r} is not logged in {ARCHIVE}")
-        return JSONResponse(value_json(reading))
+        return JSONResponse(value_json(reading, self._dotnet))
 
     async def logged_values(self, request, user):
         body = await json_body(request)
@@ -307,7 +338,7 @@ class Classic:
         samples = plant.history(name, begin, end)[-limit:]
         return {
             "variableName": name,
-            "values": [{"value": v, "timestamp": iso_ms(ts), "qualityCode": q}
+            "values": [{"value": v, "timestamp": stamp(ts, self._dotnet), "qualityCode": q}
                        for ts, v, q in samples],
             "error": "",
         }
@@ -321,7 +352,7 @@ class Classic:
         return JSONResponse([_message(a, numbers[a.name]) for a in self.sim.plant.alarms.visible])
 
     async def rest_filters(self, request, user):
-        return JSONResponse(_page(request, [_rest_filter()]))
+        return JSONResponse(self._page(request, [_rest_filter()]))
 
     async def rest_filter(self, request, user, name):
         if name.lower() != ALARM_FILTER.lower():
@@ -330,7 +361,7 @@ class Classic:
 
     async def message_classes(self, request, user):
         items = [{"name": n, "acknowledgeRequired": ack} for n, ack in ALARM_CLASSES.items()]
-        return JSONResponse(_page(request, items))
+        return JSONResponse(self._page(request, items))
 
 
 def _variable(spec) -> dict[str, Any]:

@@ -13,6 +13,11 @@ from typing import Any
 
 FACES = ("classic", "unified", "rest-v1")
 _RATES = ("error_rate", "drop_rate", "malformed_rate", "truncated_rate")
+# Behaviours some real servers show and others do not (docs/conformance.md), off by default.
+_VARIANT_SWITCHES = ("classic_dotnet_dates", "classic_refuse_empty_names",
+                     "classic_no_connections", "classic_browse_post_only",
+                     "unified_canonical_names", "graphql_redirect")
+REDU_STATES = ("ACTIVE", "PASSIVE")
 
 
 @dataclass
@@ -25,6 +30,15 @@ class Faults:
     truncated_rate: float = 0.0
     expired_tokens: bool = False
     faces: list[str] = field(default_factory=lambda: list(FACES))
+    # Server variants: what the faces answer, not transport faults.
+    classic_page_limit: int = 0  # the most items a configuration list page holds; 0 no cap
+    classic_dotnet_dates: bool = False  # timestamps as .NET "/Date(ms)/"
+    classic_refuse_empty_names: bool = False  # POST Values with [] is a 400
+    classic_no_connections: bool = False  # no /tagManagement/Connections list (404)
+    classic_browse_post_only: bool = False  # the variable list only by POST (GET is 405)
+    unified_canonical_names: bool = False  # tagValues answers `System::Tag` names
+    graphql_redirect: bool = False  # /graphql answers 308 to /graphql/
+    redu_state: str = "ACTIVE"  # what reduState reports: ACTIVE or PASSIVE
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,7 +79,15 @@ def _check(key: str, value: Any) -> Any:
         if value not in (500, 502, 503, 504):
             raise ValueError("must be 500, 502, 503 or 504")
         return value
-    if key == "expired_tokens":
+    if key == "classic_page_limit":
+        if type(value) is not int or not 0 <= value <= 100_000:
+            raise ValueError("must be a whole number from 0 (no cap) to 100000")
+        return value
+    if key == "redu_state":
+        if value not in REDU_STATES:
+            raise ValueError(f"must be one of {', '.join(REDU_STATES)}")
+        return value
+    if key == "expired_tokens" or key in _VARIANT_SWITCHES:
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
         return value

@@ -168,6 +168,8 @@ class Plant:
         self.alarms = AlarmBook(self.alarm_defs)
         self.held: dict[str, tuple[Any, datetime]] = {}
         self.bad_quality: set[str] = set()
+        # Admin: a tag's quality byte, for codes the plant itself never produces (0x80...).
+        self.quality_codes: dict[str, int] = {}
         self.overrides: dict[str, bool] = {}
         self.scenarios: dict[str, dict[str, Any]] = {}
         self.logged: dict[str, deque[Sample]] = {
@@ -211,6 +213,7 @@ class Plant:
         if spec is None:
             return None
         quality = BAD_COMM_FAILURE if name in self.bad_quality else GOOD
+        quality = self.quality_codes.get(name, quality)
         if name in self.held:
             value, ts = self.held[name]
             return Reading(name, value, quality, ts, spec)
@@ -394,6 +397,7 @@ class Plant:
 
     def evaluate_alarms(self, now: datetime | None = None) -> None:
         now = now or self.clock()
+        self.alarms.expire_shelving(now)
         for name, d in self.alarm_defs.items():
             if name in self.overrides:
                 condition = self.overrides[name]

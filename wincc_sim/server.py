@@ -134,8 +134,11 @@ def main_app(sim: Simulation, listener_drop):
 
     router = Router(
         routes=[
+            # Some clients post to /graphql/ (with the slash); both are served.
             Route("/graphql", unified.app(sim), methods=["GET", "POST"]),
+            Route("/graphql/", unified.app(sim), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", unified_ws.app(sim)),
+            WebSocketRoute("/graphql/", unified_ws.app(sim)),
             Mount("/api/v1", app=rest_v1.app(sim)),
         ],
         default=fallback,

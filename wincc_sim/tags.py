@@ -90,7 +90,7 @@ class Fillers:
         if not name.startswith(FILLER_PREFIX):
             return None
         digits = name[len(FILLER_PREFIX):]
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):
             return None
         index = int(digits)
         # Only the canonical spelling: Aux_Sensor_0001 is a tag, Aux_Sensor_1 is not.

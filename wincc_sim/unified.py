@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast, value_from_ast_untyped
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from wincc_sim.alarm_filter import FilterError, compile_filter
 from wincc_sim.alarms import ALARM_CLASSES, AlarmInstance
@@ -47,28 +48,52 @@ WRITE_CODES = {"unknown": ("2", "Cannot resolve the tag name"),
                "range": ("201", "Cannot convert the value: out of range"),
                "readonly": ("1", "The tag is a process value and cannot be written")}
 ALARM_CODES = {"2": "Cannot resolve the alarm name",
-               "305": "The alarm cannot be acknowledged or reset in its current state",
-               "x": "The alarm instance does not exist"}
+               "305": "The alarm cannot be acknowledged or reset in its current state"}
 STATE_TEXT = {"RAISED": "Raised", "RAISED_CLEARED": "Raised/Cleared",
               "RAISED_ACKNOWLEDGED": "Raised/Acknowledged",
               "RAISED_ACKNOWLEDGED_CLEARED": "Raised/Acknowledged/Cleared",
               "RAISED_CLEARED_ACKNOWLEDGED": "Raised/Cleared/Acknowledged",
               "NORMAL": "Normal", "REMOVED": "Removed"}
+CHANGE_REASON = {"RAISED": "ALARM_STATE_CHANGED_RAISE_EVENT",
+                 "RAISED_CLEARED": "ALARM_STATE_CHANGED_CLEAR_EVENT",
+                 "RAISED_ACKNOWLEDGED": "ALARM_STATE_CHANGED_ACKNOWLEDGE_EVENT",
+                 "RAISED_ACKNOWLEDGED_CLEARED": "ALARM_STATE_CHANGED_CLEAR_EVENT",
+                 "RAISED_CLEARED_ACKNOWLEDGED": "ALARM_STATE_CHANGED_ACKNOWLEDGE_EVENT",
+                 "NORMAL": "ALARM_STATE_CHANGED_RESET_EVENT",
+                 "REMOVED": "ALARM_STATE_CHANGED_REMOVE_EVENT"}
+# Events of the alarm log that are no state change.
+EVENT_REASON = {"shelved": "ALARM_SUPPRESSION_STATE_CHANGED",
+                "unshelved": "ALARM_SUPPRESSION_STATE_CHANGED"}
+NO_INVALID_FLAGS = {"invalidConfiguration": False, "invalidTimestamp": False,
+                    "invalidAlarmParameter": False, "invalidEventText": False}
 CLASS_COLORS = {"Alarm": "#FF0000FF", "Warning": "#FFFF00FF", "Notification": "#FFFFFFFF"}
 LANGUAGE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
+
+
+def _syntax_error(exc: FilterError) -> GraphQLError:
+    return GraphQLError(f"Filter syntax error: {exc}", extensions={"code": "301"})
 
 
 def _error(code: str, description: str) -> dict[str, str]:
     return {"code": code, "description": description}
 
 
+# The top two bits of the quality byte, Siemens' scheme (wincc-api.md 2.7).
+MAIN_QUALITY = {0x00: "BAD", 0x40: "UNCERTAIN", 0x80: "GOOD_NON_CASCADE", 0xC0: "GOOD_CASCADE"}
+# Sub-status of the quality codes the plant uses; others are NON_SPECIFIC.
+SUB_STATUS = {0x18: "NO_COMMUNICATION_NO_USABLE_VALUE", 0x08: "NOT_CONNECTED",
+              0x0C: "DEVICE_FAILURE", 0x10: "SENSOR_FAILURE", 0x1C: "OUT_OF_SERVICE",
+              0x44: "LAST_USABLE_VALUE", 0x48: "SUBSTITUTE_VALUE", 0x4C: "INITIAL_VALUE",
+              0xD8: "LOCAL_OVERRIDE"}
+SUCCESS = {"code": "0", "description": ""}
+
+
 def quality_json(code: int) -> dict[str, Any]:
-    good = code & 0xC0 == GOOD
     return {
-        "quality": "GOOD_CASCADE" if good else "BAD",
-        "subStatus": "NON_SPECIFIC" if good else "NO_COMMUNICATION_NO_USABLE_VALUE",
+        "quality": MAIN_QUALITY[code & 0xC0],
+        "subStatus": SUB_STATUS.get(code & 0xFC, "NON_SPECIFIC"),
         "limit": "OK",
-        "extendedSubStatus": False,
+        "extendedSubStatus": "NON_SPECIFIC",
         "sourceQuality": False,
         "sourceTime": False,
         "timeCorrected": False,
@@ -115,7 +140,8 @@ class Resolvers:
             },
             "token": session.token if with_token else None,
             "expires": iso_ms(session.expires),
-            "error": None,
+            # Real servers answer a good session with code "0", not with a null error.
+            "error": dict(SUCCESS),
         }
 
     # --- session ----------------------------------------------------------------------------
@@ -126,6 +152,17 @@ class Resolvers:
             return {"user": None, "token": None, "expires": None,
                     "error": _error("101", "Invalid user name or password")}
         return self.session_json(self.sim.login(user))
+
+    def loginSWAC(self, info, claim: str, signedClaim: str):
+        # No identity provider stands behind the simulator: every claim is refused.
+        return {"user": None, "token": None, "expires": None,
+                "error": _error("101", "Single sign-on is not configured on this server")}
+
+    def nonce(self, info):
+        return {"value": secrets.token_urlsafe(16), "validFor": 300}
+
+    def identityProviderURL(self, info):
+        return None
 
     def extendSession(self, info):
         self.session.expires = self.sim.now() + timedelta(seconds=self.sim.token_ttl)
@@ -155,6 +192,8 @@ class Resolvers:
         if reading is None:
             return {"name": name, "value": None,
                     "error": _error("2", "Cannot resolve the tag name")}
+        if self.sim.faults.unified_canonical_names:
+            name = f"{self.sim.system_name}::{self._plain(name)}"
         return {
             "name": name,
             "value": {"value": reading.value, "timestamp": iso_ms(reading.timestamp),
@@ -184,7 +223,8 @@ class Resolvers:
             raise GraphQLError("Argument error: a filter list may be empty but not null",
                                extensions={"code": "3"})
         patterns = [self._plain(p) for p in nameFilters if p] or ["*"]
-        kinds = set(objectTypeFilters) or {"TAG"}
+        # Without a type filter a real server answers every named object, not only tags.
+        kinds = set(objectTypeFilters) or {"TAG", "ALARM", "ALARMCLASS", "LOGGINGTAG"}
         system = self.sim.system_name
         found = []
         if kinds & {"TAG", "SIMPLETAG"}:
@@ -242,11 +282,11 @@ class Resolvers:
         low, high = start, (self.sim.now() if end == EPOCH else end)
         inside = [s for s in everything if low <= s[0] <= high]
         values: list[tuple[Sample, list[str]]] = [(s, []) for s in inside]
-        if bounding in ("LEFT_BOUNDING_VALUE", "LEFT_AND_RIGHT_BOUNDING_VALUES"):
+        if bounding in ("LEFT_BOUNDING_VALUES", "LEFTRIGHT_BOUNDING_VALUES"):
             before = [s for s in everything if s[0] < low]
             if before:
                 values.insert(0, (before[-1], ["BOUNDING"]))
-        if bounding in ("RIGHT_BOUNDING_VALUE", "LEFT_AND_RIGHT_BOUNDING_VALUES"):
+        if bounding in ("RIGHT_BOUNDING_VALUES", "LEFTRIGHT_BOUNDING_VALUES"):
             after = [s for s in everything if s[0] > high]
             if after:
                 values.append((after[0], ["BOUNDING"]))
@@ -266,14 +306,12 @@ class Resolvers:
 
     def activeAlarms(self, info, systemNames, filterString, filterLanguage, languages):
         keep, languages = self.alarm_filter(systemNames, filterString, filterLanguage, languages)
-        try:
-            alarms = [self.alarm_json(a, languages) for a in self.sim.plant.alarms.visible]
-            return [a for a in alarms if keep(a)]
-        except FilterError as exc:
-            raise GraphQLError(f"Filter syntax error: {exc}", extensions={"code": "301"}) from None
+        alarms = [self.alarm_json(a, languages) for a in self.sim.plant.alarms.visible]
+        return [a for a in alarms if keep(a)]
 
     def alarm_filter(self, system_names, filter_string, filter_language, languages):
-        """(predicate over alarm JSON, languages) for activeAlarms; GraphQLError 301-303."""
+        """(predicate over alarm JSON, languages) for activeAlarms and loggedAlarms; GraphQLError
+        301-303, also from the predicate when the filter meets an attribute it cannot use."""
         for language in languages or []:
             if not language or not LANGUAGE.match(language):
                 raise GraphQLError(f"Unsupported language {language!r}", extensions={"code": "302"})
@@ -281,23 +319,25 @@ class Resolvers:
             raise GraphQLError(f"Unsupported filter language {filter_language!r}",
                                extensions={"code": "303"})
         try:
-            keep = compile_filter(filter_string or "")
+            compiled = compile_filter(filter_string or "")
         except FilterError as exc:
-            raise GraphQLError(f"Filter syntax error: {exc}", extensions={"code": "301"}) from None
+            raise _syntax_error(exc) from None
         if system_names and self.sim.system_name not in system_names:
             return (lambda alarm: False), languages or ["en-US"]
+
+        def keep(alarm: dict[str, Any]) -> bool:
+            try:
+                return compiled(alarm)
+            except FilterError as exc:
+                raise _syntax_error(exc) from None
+
         return keep, languages or ["en-US"]
 
     def alarm_json(self, alarm: AlarmInstance, languages: list[str]) -> dict[str, Any]:
         d = alarm.definition
         reading = self.sim.plant.read(d.tag)
         texts = len(languages)
-        if not d.ack_required:
-            machine = "RAISE_CLEAR"
-        elif d.latched:
-            machine = "RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET"
-        else:
-            machine = "RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT"
+        machine = self._machine(d)
         response = ("ACKNOWLEDGEMENT" if alarm.can_acknowledge
                     else "RESET" if alarm.can_reset else "NONE")
         seconds = (self.sim.now() - alarm.raise_time).total_seconds()
@@ -322,9 +362,7 @@ class Resolvers:
             "alarmClassID": list(ALARM_CLASSES).index(d.alarm_class) + 1,
             "eventText": [d.event_text] * texts,
             "infoText": [d.info_text] * texts,
-            "alarmText1": [d.area] * texts,
-            "alarmText2": [""] * texts,
-            "alarmText3": [""] * texts,
+            **self._texts(d, texts),
             "value": alarm.value,
             "valueLimit": d.limit,
             "valueQuality": quality_json(reading.quality_code) if reading else None,
@@ -338,11 +376,26 @@ class Resolvers:
             "userName": alarm.acknowledged_by,
             "connectionName": reading.spec.connection if reading else "",
             "sourceType": "TAG",
-            "suppressionState": "UNSUPPRESSED",
+            "suppressionState": self.sim.plant.alarms.suppression(d.name),
             "duration": int(seconds * 1000),
             "durationIso": _duration_iso(seconds),
             "languages": list(languages),
+            "alarmParameterValues": [alarm.value],
+            "alarmType": [d.kind] * texts,
+            "changeReason": [CHANGE_REASON[alarm.state]],
+            "invalidFlags": NO_INVALID_FLAGS,
+            "deadBand": d.hysteresis,
+            "producer": "WINCC",
+            "sourceID": "",
+            "systemSeverity": 0,
+            "loopInAlarm": "",
+            "loopInAlarmParameterValues": None,
         }
+
+    @staticmethod
+    def _texts(d, texts: int) -> dict[str, list[str]]:
+        """alarmText1-9: the area in the first, the rest empty."""
+        return {f"alarmText{n}": [d.area if n == 1 else ""] * texts for n in range(1, 10)}
 
     def acknowledgeAlarms(self, info, input):
         return self._alarm_action("acknowledge", input)
@@ -364,14 +417,145 @@ class Resolvers:
                 results.append({
                     "alarmName": item["name"],
                     "alarmInstanceID": instance or item["instance_id"],
-                    "error": None if code is None else _error(code, ALARM_CODES[code]),
+                    "error": None if code is None else _error(code, ALARM_CODES.get(
+                        code, f"Alarm instance {code} does not exist")),
                 })
         self.sim.record(FACE, user, action, logged, True, results)
         return results
 
+    # --- shelving and disabling -------------------------------------------------------------
+
+    def shelveAlarms(self, info, names, shelveTimeout=0):
+        try:
+            timeout = timedelta(milliseconds=float(shelveTimeout or 0))
+        except (TypeError, ValueError):
+            raise GraphQLError("Argument error: shelveTimeout is milliseconds",
+                               extensions={"code": "3"}) from None
+        if timeout < timedelta(0):
+            raise GraphQLError("Argument error: shelveTimeout must not be negative",
+                               extensions={"code": "3"})
+        user = self.session.user.username
+        return self._configured_action(
+            "shelve", names,
+            lambda name: self.sim.plant.alarms.shelve(name, timeout or None, user, FACE,
+                                                      self.sim.now()))
+
+    def unshelveAlarms(self, info, names):
+        user = self.session.user.username
+        return self._configured_action(
+            "unshelve", names,
+            lambda name: self.sim.plant.alarms.unshelve(name, user, FACE, self.sim.now()))
+
+    def disableAlarms(self, info, names):
+        user = self.session.user.username
+        return self._configured_action(
+            "disable", names,
+            lambda name: self.sim.plant.alarms.disable(name, user, FACE, self.sim.now()))
+
+    def enableAlarms(self, info, names):
+        return self._configured_action(
+            "enable", names, lambda name: self.sim.plant.alarms.enable(name, self.sim.now()))
+
+    def _configured_action(self, action: str, names: list, act) -> list[dict[str, Any]]:
+        """Apply `act` to each configured alarm named by its name or `System::Tag:Alarm`."""
+        results = []
+        for given in names:
+            if given is None:
+                continue
+            code = act(given.rsplit(":", 1)[-1] if "::" in given else given)
+            results.append({"alarmName": given, "error": None if code is None else
+                            _error(code, ALARM_CODES[code])})
+        self.sim.record(FACE, self.session.user.username, action,
+                        [{"name": n} for n in names if n is not None], True, results)
+        return results
+
+    # --- alarm log --------------------------------------------------------------------------
+
+    def loggedAlarms(self, info, systemNames, filterString, filterLanguage, languages,
+                     startTime, endTime, maxNumberOfResults):
+        keep, languages = self.alarm_filter(systemNames, filterString, filterLanguage, languages)
+        try:
+            start, end = parse_ts(startTime), parse_ts(endTime)
+        except (TypeError, ValueError):
+            raise GraphQLError("Argument error: startTime and endTime must be ISO-8601",
+                               extensions={"code": "3"}) from None
+        if maxNumberOfResults < 0:
+            raise GraphQLError("Argument error: maxNumberOfResults must not be negative",
+                               extensions={"code": "3"})
+        found = []
+        for record in self.sim.plant.alarms.history:
+            stamp = parse_ts(record["time"])
+            # The epoch (the default) leaves that side of the window open (a guess).
+            if (start != EPOCH and stamp <= start) or (end != EPOCH and stamp >= end):
+                continue
+            entry = self.logged_alarm_json(record, languages)
+            if keep(entry):
+                found.append(entry)
+        return found[-maxNumberOfResults:] if maxNumberOfResults else found
+
+    def logged_alarm_json(self, record: dict[str, Any], languages: list[str]) -> dict[str, Any]:
+        """One alarm-log entry (a state change) in the shape of LoggedAlarm."""
+        d = self.sim.plant.alarm_defs[record["alarm"]]
+        texts = len(languages)
+        state = record["state"]
+        raised = parse_ts(record["raise_time"])
+        seconds = (parse_ts(record["time"]) - raised).total_seconds()
+        return {
+            "name": d.name,
+            "instanceID": record["instance_id"],
+            "alarmGroupID": 0,
+            "raiseTime": record["raise_time"],
+            "acknowledgmentTime": record["ack_time"],
+            "clearTime": record["clear_time"],
+            "resetTime": record["reset_time"],
+            "modificationTime": record["time"],
+            "state": state,
+            "textColor": "#000000FF",
+            "backColor": CLASS_COLORS[d.alarm_class],
+            "languages": list(languages),
+            "alarmClassName": d.alarm_class,
+            "alarmClassSymbol": [d.alarm_class[0]] * texts,
+            "alarmClassID": list(ALARM_CLASSES).index(d.alarm_class) + 1,
+            "stateMachine": self._machine(d),
+            "priority": d.priority,
+            "alarmParameterValues": [],
+            "alarmType": [d.kind] * texts,
+            "eventText": [d.event_text] * texts,
+            "infoText": [d.info_text] * texts,
+            **self._texts(d, texts),
+            "stateText": [STATE_TEXT[state]] * texts,
+            "origin": d.tag,
+            "area": d.area,
+            "changeReason": [EVENT_REASON.get(record["event"], CHANGE_REASON[state])],
+            "valueLimit": d.limit,
+            "sourceType": "TAG",
+            "suppressionState": record.get("suppression") or "UNSUPPRESSED",
+            "hostName": "wincc-sim",
+            "userName": record["user"] or "",
+            "value": None,
+            "valueQuality": None,
+            "quality": quality_json(GOOD),
+            "invalidFlags": NO_INVALID_FLAGS,
+            "deadband": d.hysteresis,
+            "producer": "WINCC",
+            "duration": int(seconds * 1000),
+            "durationIso": _duration_iso(seconds),
+            "hasComments": False,
+        }
+
+    @staticmethod
+    def _machine(d) -> str:
+        if not d.ack_required:
+            return "RAISE_CLEAR"
+        if d.latched:
+            return "RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT_AND_RESET"
+        return "RAISE_CLEAR_REQUIRES_ACKNOWLEDGMENT"
+
     def root(self) -> dict[str, Any]:
-        names = ("login", "extendSession", "logout", "tagValues", "writeTagValues", "browse",
-                 "loggedTagValues", "activeAlarms", "acknowledgeAlarms", "resetAlarms")
+        names = ("login", "loginSWAC", "nonce", "identityProviderURL", "extendSession",
+                 "logout", "tagValues", "writeTagValues", "browse", "loggedTagValues",
+                 "activeAlarms", "loggedAlarms", "acknowledgeAlarms", "resetAlarms",
+                 "shelveAlarms", "unshelveAlarms", "disableAlarms", "enableAlarms")
         root = {name: getattr(self, name) for name in names}
         root["session"] = self.session_list
         return root
@@ -445,7 +629,9 @@ def check_access(sim: Simulation, session: Session | None,
     return None
 
 
-ACTIONS = {"writeTagValues": "write", "acknowledgeAlarms": "acknowledge", "resetAlarms": "reset"}
+ACTIONS = {"writeTagValues": "write", "acknowledgeAlarms": "acknowledge", "resetAlarms": "reset",
+           "shelveAlarms": "shelve", "unshelveAlarms": "unshelve", "disableAlarms": "disable",
+           "enableAlarms": "enable"}
 
 
 def _guarded_calls(operation: OperationDefinitionNode, variables: dict[str, Any]):
@@ -453,9 +639,13 @@ def _guarded_calls(operation: OperationDefinitionNode, variables: dict[str, Any]
     for node in operation.selection_set.selections:
         if not isinstance(node, FieldNode) or node.name.value not in ACTIONS:
             continue
-        # Validation has passed, so `input` is there; variables are not yet coerced.
-        argument = next(a for a in node.arguments or () if a.name.value == "input")
+        # Validation has passed, so `input` (or `names`) is there; variables are not coerced.
+        argument = next(a for a in node.arguments or () if a.name.value in ("input", "names"))
         raw = value_from_ast_untyped(argument.value, variables)
+        if argument.name.value == "names":
+            names = raw if isinstance(raw, list) else [raw]
+            yield ACTIONS[node.name.value], [{"name": n} for n in names]
+            continue
         items = [i for i in (raw if isinstance(raw, list) else [raw]) if isinstance(i, dict)]
         if node.name.value == "writeTagValues":
             logged = [{"name": i.get("name"), "value": i.get("value")} for i in items]
@@ -478,6 +668,8 @@ def run(sim: Simulation, session: Session | None, document, variables, operation
 
 def app(sim: Simulation):
     async def endpoint(request: Request) -> Response:
+        if sim.faults.graphql_redirect and not request.url.path.endswith("/"):
+            return RedirectResponse("/graphql/", 308)
         if request.method != "POST":
             return JSONResponse({"errors": [{"message": "send the query with POST"}]}, 405)
         try:

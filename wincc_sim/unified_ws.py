@@ -19,8 +19,8 @@ from typing import Any, NoReturn
 from graphql import ExecutionResult, GraphQLError, subscribe
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from wincc_sim.alarm_filter import FilterError
 from wincc_sim.simulation import Session, Simulation
+from wincc_sim.timefmt import iso_ms
 from wincc_sim.unified import (
     SCHEMA,
     BadOperation,
@@ -171,6 +171,8 @@ def _source(root, info, **args):
     resolvers = Resolvers(connection.sim, connection.session())
     if info.field_name == "tagValues":
         return _tag_events(connection, resolvers, args["names"])
+    if info.field_name == "reduState":
+        return _redu_events(connection)
     keep, languages = resolvers.alarm_filter(args["systemNames"], args["filterString"],
                                              args["filterLanguage"], args["languages"])
     return _alarm_events(connection, resolvers, keep, languages)
@@ -196,6 +198,24 @@ async def _tag_events(connection: Connection, resolvers: Resolvers, names: list[
         await asyncio.sleep(connection.sim.plant.dt)
 
 
+async def _redu_events(connection: Connection):
+    """The redundancy state: Added at once, Modified when the admin switch changes it."""
+    last = None
+    since = connection.sim.now()
+    while True:
+        if connection.session() is None:
+            raise _expired()
+        state = connection.sim.faults.redu_state
+        if state != last:
+            reason = "Added" if last is None else "Modified"
+            if last is not None:
+                since = connection.sim.now()
+            last = state
+            yield {"reduState": {"value": {"value": state, "timestamp": iso_ms(since)},
+                                 "notificationReason": reason}}
+        await asyncio.sleep(connection.sim.plant.dt)
+
+
 async def _alarm_events(connection: Connection, resolvers: Resolvers, keep, languages):
     seen: dict[tuple[str, int], tuple[Any, tuple]] = {}
     while True:
@@ -204,11 +224,7 @@ async def _alarm_events(connection: Connection, resolvers: Resolvers, keep, lang
         current = {(a.name, a.instance_id): a for a in connection.sim.plant.alarms.visible}
         for key, alarm in current.items():
             data = resolvers.alarm_json(alarm, languages)
-            try:
-                wanted = keep(data)
-            except FilterError as exc:
-                raise GraphQLError(f"Filter syntax error: {exc}",
-                                   extensions={"code": "301"}) from None
+            wanted = keep(data)
             marker = (alarm.state, alarm.modification_time)
             if not wanted or (key in seen and seen[key][1] == marker):
                 continue

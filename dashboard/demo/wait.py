@@ -6,7 +6,13 @@ the simulators start. Only servers on this machine are waited for: a real plant 
 down must show as down on the dashboard, not keep it from starting. When the time is up the
 command starts anyway, with a warning.
 
-Usage: python -m dashboard.demo.wait [--timeout SECONDS] -- COMMAND [ARGS...]
+With --restart the command runs as a child and is started again whenever it dies on its
+own (after 1 s, doubling up to 30 s while it keeps dying within 10 s of its start), so one
+crashed process does not end the whole demo: honcho stops everything when any of its
+processes exits. SIGTERM and SIGINT go on to the command and end the loop, so Ctrl-C still
+stops all of it. Production uses systemd or the compose file's restart policies instead.
+
+Usage: python -m dashboard.demo.wait [--timeout SECONDS] [--restart] -- COMMAND [ARGS...]
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import argparse
 import ipaddress
 import json
 import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -70,23 +78,81 @@ def _answers(target: tuple[str, int]) -> bool:
         return False
 
 
+# A command that dies this soon after its start is crash-looping: wait longer each time.
+QUICK_DEATH = 10.0
+FIRST_DELAY = 1.0
+MAX_DELAY = 30.0
+
+
+def wait_then_say(command: list[str], timeout: float) -> None:
+    missing = wait_for(endpoints(), timeout)
+    if missing:
+        names = ", ".join(f"{host}:{port}" for host, port in missing)
+        print(
+            f"{names} still refused connections after {timeout:.0f} s; "
+            f"starting {command[0]} anyway.",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def how_it_ended(code: int) -> str:
+    if code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with status {code}"
+
+
+def keep_running(command: list[str], timeout: float) -> int:
+    """Run `command` until this process is told to stop; start it again when it dies."""
+    stopping = False
+    child: subprocess.Popen | None = None
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    quick_deaths = 0
+    while True:
+        wait_then_say(command, timeout)
+        if stopping:
+            return 0
+        started = time.monotonic()
+        child = subprocess.Popen(command)
+        code = child.wait()
+        if stopping:
+            return code if code >= 0 else 128 - code
+        if time.monotonic() - started >= QUICK_DEATH:
+            quick_deaths = 0
+        delay = min(MAX_DELAY, FIRST_DELAY * 2**quick_deaths)
+        quick_deaths += 1
+        print(
+            f"{command[0]} {how_it_ended(code)}; starting it again in {delay:.0f} s.",
+            file=sys.stderr,
+            flush=True,
+        )
+        end = time.monotonic() + delay
+        while not stopping and time.monotonic() < end:
+            time.sleep(0.1)
+        if stopping:
+            return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--restart", action="store_true", help="start it again when it dies")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("name the command to run after --")
-    missing = wait_for(endpoints(), args.timeout)
-    if missing:
-        names = ", ".join(f"{host}:{port}" for host, port in missing)
-        print(
-            f"{names} still refused connections after {args.timeout:.0f} s; "
-            f"starting {command[0]} anyway.",
-            file=sys.stderr,
-            flush=True,
-        )
+    if args.restart:
+        return keep_running(command, args.timeout)
+    wait_then_say(command, args.timeout)
     # Replace this process, so that signals reach the command itself.
     os.execvp(command[0], command)  # noqa: S606 - the command line is our own Procfile
 

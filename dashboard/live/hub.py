@@ -19,6 +19,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from dashboard import siteconfig
+from dashboard.live.admission import Admission
 from dashboard.live.cache import SiteCache
 from dashboard.live.fanout import Client, FanOut
 from dashboard.live.subscriber import Subscriber
@@ -47,6 +48,9 @@ class LiveHub:
         )
         self._redis: aioredis.Redis | None = None
         self._lock = asyncio.Lock()
+        self.admission = Admission(
+            settings.LIVE_ADMISSION_CONCURRENCY, settings.LIVE_ADMISSION_MAX_WAITING
+        )
 
     @property
     def renders(self) -> int:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from dashboard import acknowledge as ack
-from dashboard import permissions
+from dashboard import params, permissions
 from dashboard.siteconfig import get_config
 from dashboard.views.auth import client_address, client_device
 from wincc_bridge.models import Alarm, AlarmState
@@ -50,13 +48,16 @@ class AcknowledgeForm(forms.Form):
 
 def _partial_request(request: HttpRequest) -> ack.AckRequest:
     """What a refused request named, cut to the columns' sizes, for its audit row."""
-    instance = request.POST.get("instance", "").strip()
+    try:
+        instance_id = params.whole_number(request.POST, "instance", default=0) or 0
+    except params.BadParameter:
+        instance_id = 0  # the row still records the refusal
     return ack.AckRequest(
-        site_id=request.POST.get("site", "")[:SITE_MAX],
-        name=request.POST.get("name", "")[:NAME_MAX],
-        instance_id=int(instance) if re.fullmatch(r"[0-9]{1,18}", instance) else 0,
+        site_id=params.clipped(request.POST, "site", SITE_MAX),
+        name=params.clipped(request.POST, "name", NAME_MAX),
+        instance_id=instance_id,
         seen_state=AlarmState.NORMAL,
-        comment=request.POST.get("comment", "")[:COMMENT_MAX],
+        comment=params.clipped(request.POST, "comment", COMMENT_MAX),
         remote_addr=client_address(request),
         device=client_device(request),
     )

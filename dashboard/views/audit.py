@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from dashboard import permissions
+from dashboard import params, permissions
 from dashboard.models import AuditEntry
 
 PAGE_SIZE = 50
@@ -84,7 +84,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     form = _filter(request)
     valid = form.is_valid()
     entries = form.entries() if valid else AuditEntry.objects.none()
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = params.whole_number(request.GET, "page", minimum=1, default=1)
+    page = Paginator(entries, PAGE_SIZE).get_page(number)  # past the end: the last page
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -13,14 +13,11 @@ DEVICE_MAX = 256
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or the proxy's last X-Forwarded-For entry when
-    settings.TRUST_X_FORWARDED_FOR says a reverse proxy appends it (clients can forge the rest)."""
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1][:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
+    """The client's address for the audit and django-axes: REMOTE_ADDR, or what
+    X-Forwarded-For says when REMOTE_ADDR is one of settings.TRUSTED_PROXIES."""
+    return settings.TRUSTED_PROXIES.client(
+        request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", "")
+    )
 
 
 def client_device(request: HttpRequest) -> str:

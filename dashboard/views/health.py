@@ -9,12 +9,10 @@ import redis.asyncio as aioredis
 from django.http import JsonResponse
 
 from dashboard import siteconfig
+from dashboard.celery import seen_within
 from dashboard.redis_client import async_redis
 from wincc_bridge.models import utcnow
 from wincc_ingest import codec, store
-
-# Beat and worker heartbeats are written with a 60 s TTL; older than this is "not seen".
-SEEN_WITHIN = timedelta(seconds=60)
 
 
 async def health(request) -> JsonResponse:
@@ -23,6 +21,8 @@ async def health(request) -> JsonResponse:
     answer: dict[str, Any] = {
         "status": "down", "redis": False, "beat": None, "workers": 0, "sites": sites,
     }
+    # A worker or the beat is gone once it missed the heartbeats of 3 poll intervals.
+    recent = timedelta(seconds=seen_within(config))
     client = async_redis()
     try:
         await client.ping()
@@ -33,7 +33,7 @@ async def health(request) -> JsonResponse:
         workers = 0
         async for key in client.scan_iter(match=store.worker_heartbeat_pattern(), count=100):
             seen = codec.decode_heartbeat(await client.get(key))
-            workers += seen is not None and now - seen <= SEEN_WITHIN
+            workers += seen is not None and now - seen <= recent
         answer["workers"] = workers
         for site in config.sites:
             mapping = await client.hgetall(store.site_health(site.id))
@@ -43,7 +43,7 @@ async def health(request) -> JsonResponse:
                 "failures": health.failures if health else None,
                 "last_success": codec.iso(health.last_success) if health else None,
             }
-        beat_seen = beat is not None and now - beat <= SEEN_WITHIN
+        beat_seen = beat is not None and now - beat <= recent
         if beat_seen and workers:
             ready = all(s["current"] for s in sites.values())
             answer["status"] = "ok" if ready else "degraded"

@@ -17,7 +17,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-from dashboard import layouts, permissions, siteconfig
+from dashboard import layouts, params, permissions, siteconfig
 from dashboard.panels import renderers
 from dashboard.panels.fragments import site_reads
 from dashboard.panels.state import SiteState, read_states
@@ -59,7 +59,7 @@ def _live_urls(page: str, arg: str, query: str) -> tuple[str, str]:
 
 def page_layout(request, page: str, arg: str, viewer: layouts.Viewer) -> layouts.Layout:
     """The layout a page, its stream and its poll share. Http404 for an unknown page or
-    dashboard; layouts.BadFilter, a plain sentence, for a filter that names nothing."""
+    dashboard; params.BadParameter, a plain sentence, for a filter that names nothing."""
     if page not in layouts.PAGES:
         raise Http404("There is no such page.")
     layout = layouts.for_page(page, arg, siteconfig.get_config(), viewer, request.GET)
@@ -70,17 +70,8 @@ def page_layout(request, page: str, arg: str, viewer: layouts.Viewer) -> layouts
 
 def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None):
     config = siteconfig.get_config()
-    try:
-        layout = page_layout(request, page, arg, viewer)
-    except layouts.BadFilter as exc:
-        return render(request, "pages/bad_request.html", {"message": str(exc)}, status=400)
-    transport = request.GET.get("transport", "sse")
-    if transport not in TRANSPORTS:
-        return render(
-            request, "pages/bad_request.html",
-            {"message": f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}."},
-            status=400,
-        )
+    layout = page_layout(request, page, arg, viewer)
+    transport = params.choice(request.GET, "transport", TRANSPORTS, default="sse")
     query = request.GET.copy()
     query.pop("transport", None)
     query.pop("rotate", None)

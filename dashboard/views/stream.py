@@ -4,6 +4,10 @@ the polling fallback (`?transport=poll`) for networks whose proxies break SSE.
 Rights are checked once, when the stream opens; the loop then only moves bytes the hub
 rendered. A stream ends after LIVE_STREAM_MAX_SECONDS so the browser reconnects and the
 rights (and a wall screen's token) are checked again.
+
+A reconnect storm (every browser at once, after a restart) is admitted a few streams at a
+time (dashboard/live/admission.py); the rights check is one trip to a thread, and a
+viewer's rights, once read, serve that viewer's streams for LIVE_RIGHTS_SECONDS.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ import json
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.html import format_html, format_html_join
 
 from dashboard import layouts, permissions, siteconfig
 from dashboard.live import Client, LiveHub, get_hub, keepalive_frame
+from dashboard.live.admission import Overloaded, jittered
 from dashboard.live.frames import retry_frame
 from dashboard.views import pages
 from dashboard.views.wall import wall_screen_viewer
@@ -29,9 +35,21 @@ def viewer_for(request, page: str) -> layouts.Viewer | None:
     config = siteconfig.get_config()
     if page == "wall":
         return wall_screen_viewer(request, config)
-    if not permissions.can_view_any(request.user):
+    return _user_viewer(request.user, config)
+
+
+def _user_viewer(user, config) -> layouts.Viewer | None:
+    """A person's rights, read once per LIVE_RIGHTS_SECONDS: a storm of one viewer's
+    streams (a control room's wall screens) reads the permissions once, not once each."""
+    if not user.is_authenticated:
         return None
-    return layouts.Viewer.for_user(request.user, config)
+    key = f"live-rights:{user.pk}:{id(config)}"
+    found = cache.get(key)
+    if found is not None:
+        return found or None
+    viewer = layouts.Viewer.for_user(user, config) if permissions.can_view_any(user) else None
+    cache.set(key, viewer or False, settings.LIVE_RIGHTS_SECONDS)
+    return viewer
 
 
 def _text(message: str, status: int) -> HttpResponse:
@@ -45,19 +63,20 @@ def live_layout(request, page: str, arg: str) -> layouts.Layout | HttpResponse:
     viewer = viewer_for(request, page)
     if viewer is None:
         return _text("You may not watch this page.", 403)
-    try:
-        return pages.page_layout(request, page, arg, viewer)
-    except layouts.BadFilter as exc:
-        return _text(str(exc), 400)
+    return pages.page_layout(request, page, arg, viewer)  # a bad filter: BadParameter, 400
 
 
 async def stream(request, page: str, arg: str = "") -> HttpResponse | StreamingHttpResponse:
-    await request.auser()  # loads the user outside the sync rights check below
-    layout = await sync_to_async(live_layout)(request, page, arg)
-    if isinstance(layout, HttpResponse):
-        return layout
     hub = get_hub()
-    client = await hub.connect(layout.fragments)
+    try:
+        async with hub.admission.slot():
+            # One trip to a thread: the session, the user and the rights together.
+            layout = await sync_to_async(live_layout)(request, page, arg)
+            if isinstance(layout, HttpResponse):
+                return layout
+            client = await hub.connect(layout.fragments)
+    except Overloaded:
+        return overloaded()
     response = StreamingHttpResponse(
         events(hub, client), content_type="text/event-stream; charset=utf-8"
     )
@@ -72,7 +91,8 @@ async def events(hub: LiveHub, client: Client):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.LIVE_STREAM_MAX_SECONDS
     try:
-        yield retry_frame(settings.LIVE_RETRY_MS) + hub.snapshot(client)
+        retry = jittered(settings.LIVE_RETRY_MS, settings.LIVE_RETRY_JITTER_MS)
+        yield retry_frame(retry) + hub.snapshot(client)
         while loop.time() < deadline:
             try:
                 async with asyncio.timeout(keepalive):
@@ -93,6 +113,15 @@ async def events(hub: LiveHub, client: Client):
     finally:
         # Also on asyncio.CancelledError (the browser went away), which propagates.
         await hub.disconnect(client)
+
+
+def overloaded() -> HttpResponse:
+    """503 with a randomised Retry-After: this stream is refused for now, not for good."""
+    response = _text("The live view is busy; the page reconnects by itself.", 503)
+    wait_ms = jittered(settings.LIVE_RETRY_MS, settings.LIVE_RETRY_JITTER_MS)
+    response["Retry-After"] = str(-(-wait_ms // 1000))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def poll(request, page: str, arg: str = ""):

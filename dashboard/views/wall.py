@@ -7,11 +7,11 @@ every page load and stream connect checks that the screen has not been revoked.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 
-from dashboard import layouts, permissions, siteconfig
+from dashboard import layouts, params, permissions, siteconfig
 from dashboard.models import WallScreen
 from dashboard.views.pages import render_page
 
@@ -19,6 +19,8 @@ SESSION_KEY = "wall_screen_id"
 # A wall screen runs for weeks; its session must outlive the desk's idle expiry.
 WALL_SESSION_SECONDS = 400 * 24 * 3600
 MIN_ROTATE_SECONDS = 5
+MAX_ROTATE_SECONDS = 24 * 3600
+TOKEN_MAX = 100  # issued tokens are 43 characters
 
 
 def current_screen(request) -> WallScreen | None:
@@ -36,7 +38,7 @@ def wall_screen_viewer(request, config) -> layouts.Viewer | None:
 
 
 def wall(request, dashboard_id: str) -> HttpResponse:
-    token = request.GET.get("token")
+    token = params.text(request.GET, "token", max_length=TOKEN_MAX)
     if token:
         screen = WallScreen.for_token(token)
         if screen is None:
@@ -57,12 +59,8 @@ def wall(request, dashboard_id: str) -> HttpResponse:
         return render(request, "pages/wall_denied.html", status=403)
     if screen is not None:
         WallScreen.objects.filter(pk=screen.pk).update(last_seen_at=timezone.now())
-    rotate = request.GET.get("rotate", "")
-    if rotate and (not rotate.isdigit() or int(rotate) < MIN_ROTATE_SECONDS):
-        return HttpResponseBadRequest(
-            f"rotate must be a whole number of seconds, at least {MIN_ROTATE_SECONDS}.",
-            content_type="text/plain",
-        )
+    rotate = params.whole_number(request.GET, "rotate", minimum=MIN_ROTATE_SECONDS,
+                                 maximum=MAX_ROTATE_SECONDS, default=0)
     config = siteconfig.get_config()
     ids = [d.id for d in config.dashboards]
     next_id = ids[(ids.index(dashboard_id) + 1) % len(ids)] if dashboard_id in ids else ""
@@ -71,5 +69,5 @@ def wall(request, dashboard_id: str) -> HttpResponse:
         "wall",
         dashboard_id,
         layouts.Viewer.for_wall(config),
-        extra={"rotate": int(rotate) if rotate else 0, "next_dashboard": next_id},
+        extra={"rotate": rotate, "next_dashboard": next_id},
     )

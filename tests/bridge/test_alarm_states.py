@@ -44,6 +44,7 @@ def test_classic_rows_all_tested() -> None:
         (" Ack-System ", A.ACKNOWLEDGED),
         (2.0, A.RETURNED_UNACKNOWLEDGED),
         (99, None),
+        ("²", None),  # a digit to str.isdigit(), not a number
         (True, None),
         (None, None),
         ([1], None),

@@ -75,7 +75,7 @@ def test_read_sends_basic_auth_and_variable_names(wincc) -> None:
         (0x54, Quality.UNCERTAIN),
         (0x00, Quality.BAD),
         (0x18, Quality.BAD),
-        (0x80, Quality.BAD),
+        (0x80, Quality.GOOD),
         ("192", Quality.GOOD),
         ("0x48", Quality.UNCERTAIN),
         (192.0, Quality.GOOD),
@@ -361,14 +361,14 @@ def test_ping_falls_back_to_a_value_read(wincc) -> None:
 
 def test_server_without_a_tag_list(wincc) -> None:
     wincc.get("/tagManagement/variables").respond(404)
+    wincc.post("/tagManagement/variables").respond(404)
     with client() as c, pytest.raises(NotSupportedError, match="does not list its tags"):
         c.browse()
 
 
 def test_capabilities_are_known_without_connecting() -> None:
     tags = {"Conveyor_Fault": AckTag("Ack_Conv", 1)}
-    settings = ConnectionSettings(dialect="classic", url="https://nowhere.invalid:1",
-                                  ack_tags=tags)
+    settings = ConnectionSettings(dialect="classic", url="https://nowhere.invalid:1", ack_tags=tags)
     capabilities = capabilities_of(settings)
     assert capabilities.can_acknowledge("Conveyor_Fault")
     assert not capabilities.can_acknowledge("Pump_Fault")
@@ -377,3 +377,86 @@ def test_capabilities_are_known_without_connecting() -> None:
     assert unified.can_acknowledge("anything")
     with pytest.raises(NotSupportedError, match="unknown dialect 'opc'"):
         capabilities_of(ConnectionSettings(dialect="opc", url="https://x"))
+
+
+def test_browse_pages_with_item_limit_and_continuation_point(wincc) -> None:
+    names = [f"Tag_{n:03d}" for n in range(7)]
+
+    def page(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params["continuationPoint"])
+        limit = int(request.url.params["itemLimit"])
+        return httpx.Response(200, json=[{"variableName": n} for n in names[start : start + limit]])
+
+    route = wincc.get("/tagManagement/variables").mock(side_effect=page)
+    with client(browse_page_size=3) as c:
+        found = c.browse()
+    assert [b.name for b in found] == names
+    # Only the empty page after the last ends the list (a server may cap pages).
+    assert [call.request.url.params["continuationPoint"] for call in route.calls] == [
+        "0",
+        "3",
+        "6",
+        "7",
+    ]
+
+
+def test_browse_follows_a_continuation_point_the_server_names(wincc) -> None:
+    pages = {
+        "0": {"variables": [{"variableName": "A"}, {"variableName": "B"}], "continuationPoint": 10},
+        "10": {"variables": [{"variableName": "C"}], "continuationPoint": None},
+    }
+    wincc.get("/tagManagement/variables").mock(
+        side_effect=lambda r: httpx.Response(200, json=pages[r.url.params["continuationPoint"]])
+    )
+    with client(browse_page_size=2) as c:
+        assert [b.name for b in c.browse()] == ["A", "B", "C"]
+
+
+def test_browse_stops_when_the_server_ignores_the_continuation_point(wincc) -> None:
+    route = wincc.get("/tagManagement/variables").respond(
+        json=[{"variableName": "A"}, {"variableName": "B"}]
+    )
+    with client(browse_page_size=2) as c:
+        assert [b.name for b in c.browse()] == ["A", "B"]
+    assert route.call_count == 2
+
+
+def test_browse_falls_back_to_post(wincc) -> None:
+    wincc.get("/tagManagement/variables").respond(405)
+    post = wincc.post("/tagManagement/variables").respond(json=[{"variableName": "A"}])
+    with client() as c:
+        assert [b.name for b in c.browse()] == ["A"]
+    assert post.calls[0].request.url.params["itemLimit"] == "1000"
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["/Date(1714557600000)/", "/Date(1714557600000+0200)/", "/Date(1714557600000-0500)/"],
+)
+def test_dotnet_dates(wincc, stamp) -> None:
+    wincc.post("/tagManagement/Values").respond(
+        json=[{"variableName": "T1", "value": 1, "timestamp": stamp, "qualityCode": 192}]
+    )
+    with client() as c:
+        [value] = c.read_tags(["T1"])
+    assert value.timestamp == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+
+
+def test_ping_reads_one_tag_when_an_empty_list_is_refused(wincc) -> None:
+    wincc.get("/tagManagement/Connections").respond(404)
+    asked_for = []
+
+    def values(request: httpx.Request) -> httpx.Response:
+        names = json.loads(request.content)["variableNames"]
+        asked_for.append(names)
+        if not names:
+            return httpx.Response(400, json={"error": "variableNames must not be empty"})
+        return httpx.Response(200, json=[{"variableName": names[0], "value": 1}])
+
+    wincc.post("/tagManagement/Values").mock(side_effect=values)
+    wincc.get("/tagManagement/variables").respond(json=[{"variableName": "First_Tag"}])
+    with client() as c:
+        c.ping()
+    with client(ping_tag="Known_Tag") as c:
+        c.ping()
+    assert asked_for == [[], ["First_Tag"], [], ["Known_Tag"]]

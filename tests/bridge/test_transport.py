@@ -211,3 +211,40 @@ def test_broken_compression_is_a_protocol_error(plain_server: ScriptedServer) ->
     )
     with open_client(classic(plain_server.url)) as client, pytest.raises(ProtocolError):
         client.read_tags(["T1"])
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirect_on_the_same_server_is_followed_with_method_and_body(
+    plain_server: ScriptedServer, status: int
+) -> None:
+    moved = "/Moved/WinCCRestService/tagManagement/Values"
+    plain_server.route("POST", VALUES, Reply(status, headers={"Location": moved}))
+    plain_server.route("POST", moved, Reply(body=ONE))
+    with open_client(classic(plain_server.url)) as client:
+        assert client.read_tags(["T1"])[0].value == 1.5
+        client.read_tags(["T1"])
+    first, second, *later = plain_server.seen
+    assert (first.path, second.path, second.method) == (VALUES, moved, "POST")
+    assert second.body == {"variableNames": ["T1"]}
+    assert second.headers["authorization"].startswith("Basic ")
+    # A permanent move is remembered: the next read goes to the new place at once.
+    expected = [moved] if status in (301, 308) else [VALUES, moved]
+    assert [seen.path for seen in later] == expected
+
+
+def test_redirect_loop_ends(plain_server: ScriptedServer) -> None:
+    plain_server.route("POST", VALUES, Reply(307, headers={"Location": VALUES}))
+    with open_client(classic(plain_server.url)) as client, pytest.raises(ProtocolError) as caught:
+        client.read_tags(["T1"])
+    assert "not followed" in str(caught.value)
+    assert len(plain_server.seen) == 4
+
+
+def test_redirect_keeps_the_query_unless_it_names_its_own(plain_server: ScriptedServer) -> None:
+    listed = "/WinCCRestService/tagManagement/variables"
+    plain_server.route("GET", listed, Reply(307, headers={"Location": "/v2" + listed}))
+    plain_server.route("GET", "/v2" + listed, Reply(body=[{"variableName": "A"}]))
+    with open_client(classic(plain_server.url)) as client:
+        client.browse("A*")
+    assert plain_server.seen[1].path.startswith("/v2" + listed + "?variableName=A")
+    assert plain_server.seen[1].path.count("itemLimit") == 1

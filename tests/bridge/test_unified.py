@@ -484,7 +484,7 @@ def test_browse(unified) -> None:
     )
     with client() as c:
         [item] = c.browse("Oven*")
-    assert unified.requests[1][1] == {"f": ["Oven*"]}
+    assert unified.requests[1][1] == {"f": ["Oven*"], "t": ["TAG"]}
     assert (item.name, item.display_name, item.object_type, item.data_type) == (
         "HMI::Oven_Zone1_Temp",
         "Zone 1",
@@ -546,3 +546,55 @@ def test_expiry_already_past_by_our_clock_is_not_chased(unified) -> None:
         c.read_tags(["T1"])
         c.read_tags(["T1"])
     assert unified.fields() == ["login", "tagValues", "tagValues"]
+
+
+def test_browse_asks_for_the_configured_object_types(unified) -> None:
+    unified.on("browse", {"data": {"browse": []}})
+    with client(browse_object_types=("TAG", "LOGGINGTAG")) as c:
+        c.browse()
+    assert unified.requests[1][1] == {"f": ["*"], "t": ["TAG", "LOGGINGTAG"]}
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered"),
+    [("Tank_Level", "HMI_RT_1::Tank_Level"), ("HMI_RT_1::Tank_Level", "Tank_Level")],
+)
+def test_names_with_or_without_the_system_prefix(unified, asked, answered) -> None:
+    unified.on(
+        "tagValues",
+        {
+            "data": {
+                "tagValues": [
+                    {"name": answered, "value": {"value": 3}, "error": None},
+                    {"name": "Other", "value": {"value": 4}, "error": None},
+                ]
+            }
+        },
+    )
+    with client() as c:
+        values = c.read_tags([asked, "Missing"])
+    assert [(v.name, v.value, v.error) for v in values] == [
+        (asked, 3, None),
+        ("Missing", None, "the server did not return this tag"),
+    ]
+
+
+def test_missing_alarm_instance_is_named(unified) -> None:
+    unified.on(
+        "acknowledgeAlarms",
+        {
+            "data": {
+                "acknowledgeAlarms": [
+                    {
+                        "alarmName": "Tank_Level_L",
+                        "alarmInstanceID": 7,
+                        "error": {"code": "7", "description": ""},
+                    }
+                ]
+            }
+        },
+    )
+    with client() as c:
+        [result] = c.acknowledge([("Tank_Level_L", 7)])
+    assert not result.ok
+    assert result.error == "alarm Tank_Level_L has no active instance 7 (code 7)"

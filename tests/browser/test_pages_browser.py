@@ -69,10 +69,10 @@ def test_page_renders_with_its_hooks(browser, stack, path, name):
     page.context.close()
 
 
-def issue_wall_token(stack) -> str:
+def issue_wall_token(stack, name: str = "Control room") -> str:
     script = (
         "from dashboard.models import WallScreen; "
-        "print(WallScreen.issue(name='Control room', dashboard_id='overview')[1])"
+        f"print(WallScreen.issue(name={name!r}, dashboard_id='overview')[1])"
     )
     return stack.server.manage("shell", "-c", script).strip().splitlines()[-1]
 

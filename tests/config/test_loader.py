@@ -22,7 +22,16 @@ def test_a_good_file_builds_the_configuration(tmp_path):
     data = minimal()
     data["sites"][0]["tls"] = {"ca_file": "certs/line.pem"}
     data["sites"][0]["url"] = "https://wincc01:34568/"
+    data["sites"][0]["ping_tag"] = "Tank_Level"
+    data["sites"].append({
+        "id": "hmi", "dialect": "unified", "url": "https://hmi01",
+        "read_user": {"username": "reader", "password_env": "RO_PASSWORD"},
+        "graphql_path": "/graphql/", "browse_object_types": ["TAG", "LOGGINGTAG"],
+    })
     config = load(write(tmp_path, data), environ=ENV)
+    hmi = config.site("hmi").connection(environ=ENV)
+    assert (hmi.graphql_path, hmi.browse_object_types) == ("/graphql/", ("TAG", "LOGGINGTAG"))
+    assert config.site("utilities").connection(environ=ENV).graphql_path == "/graphql"
 
     line = config.site("line")
     assert line.url == "https://wincc01:34568"
@@ -32,6 +41,7 @@ def test_a_good_file_builds_the_configuration(tmp_path):
     assert line.tag("Setpoint").writable is True and line.tag("Setpoint").write_max == 60
     settings = line.connection(environ=ENV)
     assert (settings.username, settings.password) == ("reader", "ro-secret")
+    assert settings.ping_tag == "Tank_Level"
     assert line.connection(write=True, environ=ENV).password == "rw-secret"
     assert config.site("utilities").connection(environ=ENV).token == "ro-token"
     panels = config.dashboard("overview").panels

@@ -326,8 +326,27 @@ def test_ack_tags_belong_to_classic_sites_with_a_write_user():
         "$.sites[0].ack_tags: acknowledging writes a tag, which needs a write_user "
         "(the read-write API user)",
         "$.sites[1].alarm_filter: applies to classic sites only; a rest-v1 site has its own "
-        "alarm API",
+        "API",
     ]
+
+
+def test_options_for_real_servers_belong_to_their_dialect():
+    data = minimal()
+    data["sites"][0]["ping_tag"] = "Tank_Level"
+    data["sites"].append({
+        "id": "hmi", "dialect": "unified", "url": "https://hmi01",
+        "read_user": {"username": "reader", "password_env": "RO_PASSWORD"},
+        "graphql_path": "/graphql/", "browse_object_types": ["TAG", "LOGGINGTAG"],
+    })
+    assert problems_of(data) == []
+    data["sites"][0]["graphql_path"] = "/graphql/"
+    data["sites"][2]["ping_tag"] = "Tank_Level"
+    data["sites"][2]["browse_object_types"] = ["TAGS"]
+    problems = problems_of(data)
+    assert "$.sites[0].graphql_path: applies to unified sites only, not classic" in problems
+    assert ("$.sites[2].ping_tag: applies to classic sites only; a unified site has its own "
+            "API") in problems
+    assert any(p.startswith("$.sites[2].browse_object_types[0]") for p in problems), problems
 
 
 def test_an_env_name_that_is_a_secret_itself_is_refused():

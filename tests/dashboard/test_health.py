@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from dashboard import siteconfig
+from dashboard.celery import heartbeat_every, seen_within
 from tests.dashboard.livedata import PlantTestCase, healthy_plant, now, put_health
 from wincc_ingest import codec, store
 
@@ -34,6 +36,20 @@ class HealthTestCase(PlantTestCase):
         response = self.client.get("/health/")
         assert response.status_code == 503
         assert response.json()["status"] == "down"
+
+    def test_a_worker_silent_for_three_poll_intervals_is_not_counted(self):
+        """As fast as its sites go not current: a frozen worker is not counted for a minute."""
+        config = siteconfig.get_config()
+        interval = config.shortest_poll_interval()
+        assert seen_within(config) == 3 * interval
+        assert heartbeat_every(config) <= interval
+        healthy_plant(self.redis)
+        self.heartbeats(age=2 * interval)
+        assert self.client.get("/health/").json()["workers"] == 1
+        self.heartbeats(age=3 * interval + 1)
+        response = self.client.get("/health/")
+        assert response.status_code == 503
+        assert response.json()["workers"] == 0 and response.json()["status"] == "down"
 
     def test_not_ready_when_redis_is_unreachable(self):
         with self.settings(REDIS_URL="redis://127.0.0.1:1/0"):

@@ -8,6 +8,7 @@ from django.contrib.sessions.models import Session
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
+from dashboard.proxies import TrustedProxies
 from dashboard.views.auth import client_address
 from tests.dashboard.base import PASSWORD, BaseTestCase
 
@@ -84,13 +85,35 @@ class LoginTestCase(BaseTestCase):
 
 
 class ClientAddressTestCase(BaseTestCase):
-    def request(self):
-        return RequestFactory().get("/", REMOTE_ADDR="10.0.0.9",
+    def request(self, peer: str = "10.0.0.9"):
+        return RequestFactory().get("/", REMOTE_ADDR=peer,
                                     HTTP_X_FORWARDED_FOR="6.6.6.6, 192.168.1.20")
 
     def test_forwarded_header_is_ignored_by_default(self):
         assert client_address(self.request()) == "10.0.0.9"
 
-    @override_settings(TRUST_X_FORWARDED_FOR=True)
-    def test_behind_a_proxy_the_last_hop_counts(self):
+    @override_settings(TRUSTED_PROXIES=TrustedProxies.parse("10.0.0.0/24"))
+    def test_from_a_trusted_proxy_the_last_hop_counts(self):
         assert client_address(self.request()) == "192.168.1.20"
+
+    @override_settings(TRUSTED_PROXIES=TrustedProxies.parse("10.0.0.9"))
+    def test_from_any_other_peer_the_header_is_ignored(self):
+        assert client_address(self.request(peer="10.0.0.10")) == "10.0.0.10"
+
+    @override_settings(TRUSTED_PROXIES=TrustedProxies.parse("10.0.0.9"))
+    def test_lock_out_counts_the_forwarded_client_only_from_a_trusted_proxy(self):
+        """django-axes keys failures by client_address: a header sent straight to the server
+        cannot buy a fresh set of attempts."""
+        for claimed in ("203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4",
+                        "203.0.113.5", "203.0.113.6"):
+            response = self.client.post(
+                "/accounts/login/", {"username": "operator", "password": "wrong"},
+                REMOTE_ADDR="10.0.0.50", HTTP_X_FORWARDED_FOR=claimed,
+            )
+        assert response.status_code == 429
+        # through the proxy, another client is another address: not locked out
+        response = self.client.post(
+            "/accounts/login/", {"username": "operator", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
+        assert response.status_code == 200

@@ -41,14 +41,15 @@ class OverviewPageTestCase(PlantTestCase):
     def test_unknown_transport_is_a_clear_400(self):
         response = self.get_as(self.viewer, "/?transport=carrier-pigeon")
         assert response.status_code == 400
-        assert "transport must be one of sse, poll" in response.content.decode()
+        assert "There is no transport &#x27;carrier-pigeon&#x27;. Choose one of: sse, poll." in (
+            response.content.decode())
 
     def test_poll_answer_swaps_every_fragment_out_of_band_with_pulses(self):
         healthy_plant(self.redis)
         page = self.get_as(self.viewer, "/?transport=poll").content.decode()
         response = self.client.get("/live/poll/overview/")
         assert response.status_code == 200
-        assert response["Cache-Control"] == "no-store"
+        assert response["Cache-Control"] == "no-store, private"
         body = response.content.decode()
         ids = [part.split('"')[0] for part in body.split('<div id="')[1:]]
         assert ids and all(f'id="{name}"' in page for name in ids)

@@ -1,5 +1,12 @@
 import asyncio
+import re
 
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.cache import cache
+
+from dashboard.live import get_hub
+from dashboard.live.admission import Admission, Overloaded
 from tests.dashboard.livedata import PlantTestCase, healthy_plant, publish, put_value
 
 
@@ -19,7 +26,7 @@ class StreamTestCase(PlantTestCase):
         response = await self.async_client.get("/live/stream/dashboard/overview/")
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/event-stream")
-        assert response["Cache-Control"] == "no-cache"
+        assert response["Cache-Control"] == "no-cache, private, no-store"
         assert response["X-Accel-Buffering"] == "no"
         chunks = aiter(response.streaming_content)
         try:
@@ -88,3 +95,124 @@ class StreamTestCase(PlantTestCase):
         response = await self.async_client.get("/live/stream/alarms/?priority=urgent")
         assert response.status_code == 400
         assert b"There is no priority 'urgent'" in response.content
+
+    async def test_each_stream_gets_its_own_reconnect_delay_within_the_jitter(self):
+        """Streams a restart drops come back spread out, not in the same instant."""
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        delays = []
+        with self.settings(LIVE_RETRY_MS=2000, LIVE_RETRY_JITTER_MS=3000):
+            for _ in range(6):
+                response = await self.async_client.get("/live/stream/sites/")
+                chunks = aiter(response.streaming_content)
+                try:
+                    first = await anext(chunks)
+                finally:
+                    await chunks.aclose()
+                delays.append(int(re.match(rb"retry: (\d+)\n\n", first).group(1)))
+        assert all(2000 <= d <= 5000 for d in delays), delays
+        assert len(set(delays)) > 1, delays
+
+    async def test_a_storm_past_the_admission_bound_gets_503_with_retry_after(self):
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        hub = get_hub()
+        bound, hub.admission.max_waiting = hub.admission.max_waiting, 0  # a full waiting room
+        try:
+            with self.settings(LIVE_RETRY_MS=2000, LIVE_RETRY_JITTER_MS=3000):
+                response = await self.async_client.get("/live/stream/sites/")
+        finally:
+            hub.admission.max_waiting = bound
+        assert response.status_code == 503
+        assert 2 <= int(response["Retry-After"]) <= 5
+        assert response["Content-Type"].startswith("text/plain")
+        assert b"reconnects by itself" in response.content
+        assert hub.admission.refused == 1
+
+    async def test_a_viewers_rights_serve_their_streams_for_a_while(self):
+        """One permission read for a storm of one viewer's streams; a change of rights
+        applies to new streams after LIVE_RIGHTS_SECONDS."""
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        await sync_to_async(cache.clear)()
+        with self.settings(LIVE_RIGHTS_SECONDS=60):
+            response = await self.async_client.get("/live/stream/sites/")
+            assert response.status_code == 200
+            await response.streaming_content.aclose()
+            await sync_to_async(self.viewer.groups.clear)()
+            response = await self.async_client.get("/live/stream/sites/")
+            assert response.status_code == 200  # the rights read a moment ago
+            await response.streaming_content.aclose()
+            await sync_to_async(cache.clear)()  # as when LIVE_RIGHTS_SECONDS have passed
+            response = await self.async_client.get("/live/stream/sites/")
+            assert response.status_code == 403
+
+    def test_the_asgi_app_serves_a_stream_without_a_thread_of_its_own(self):
+        """The production entry point: a live stream's sync steps run on the shared thread."""
+        asyncio.run(_asgi_refusal())
+
+
+def test_admission_lets_a_few_set_up_at_once_and_refuses_past_the_bound():
+    asyncio.run(_admission_storm())
+
+
+async def _admission_storm() -> None:
+    admission = Admission(concurrency=1, max_waiting=1)
+    order = []
+
+    async def setup(name: str, hold: asyncio.Event | None = None) -> None:
+        async with admission.slot():
+            order.append(name)
+            if hold is not None:
+                await hold.wait()
+
+    release = asyncio.Event()
+    first = asyncio.create_task(setup("first", release))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(setup("second"))
+    await asyncio.sleep(0)
+    assert order == ["first"] and admission.waiting == 1
+    with pytest.raises(Overloaded):
+        async with admission.slot():
+            raise AssertionError("a third stream was admitted past the bound")
+    release.set()
+    await asyncio.gather(first, second)
+    assert order == ["first", "second"] and admission.refused == 1 and admission.waiting == 0
+
+
+async def _asgi_refusal() -> None:
+    import threading
+    from unittest import mock
+
+    from asgiref.sync import SyncToAsync
+    from asgiref.testing import ApplicationCommunicator
+
+    from dashboard.live.asgi import DashboardASGIHandler
+    from dashboard.views import stream
+
+    application = DashboardASGIHandler()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/live/stream/sites/", "raw_path": b"/live/stream/sites/",
+        "query_string": b"", "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+    }
+    ran_on = []
+    real = stream.live_layout
+
+    def spy(*args):
+        ran_on.append(threading.current_thread())
+        return real(*args)
+
+    with mock.patch.object(stream, "live_layout", spy):
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(10)
+        body = await communicator.receive_output(10)
+        await communicator.wait(10)
+    # Signed out: refused by the rights check, which ran on asgiref's one shared thread
+    # (Django's own handler would have started a thread for this request).
+    assert start["type"] == "http.response.start" and start["status"] == 403
+    assert body["body"] == b"You may not watch this page."
+    assert len(ran_on) == 1
+    assert ran_on[0] in SyncToAsync.single_thread_executor._threads

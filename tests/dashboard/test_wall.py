@@ -44,9 +44,11 @@ class WallScreenTestCase(PlantTestCase):
 
     def test_rotation_must_be_sensible(self):
         self.client.get(f"/wall/overview/?token={self.token}")
-        response = self.client.get("/wall/overview/?rotate=1")
-        assert response.status_code == 400
-        assert "at least 5" in response.content.decode()
+        for rotate in ("1", "²", "9" * 5000, "86401", "-5", "5.5"):
+            response = self.client.get(f"/wall/overview/?rotate={rotate}")
+            assert response.status_code == 400, rotate
+            assert "rotate must be a whole number from 5 to 86400" in response.content.decode()
+        assert self.client.get("/wall/overview/?rotate=5").status_code == 200
 
     def test_wall_screen_never_gets_acknowledge_buttons_even_for_an_operator(self):
         html = self.get_as(self.operator, "/wall/overview/").content.decode()

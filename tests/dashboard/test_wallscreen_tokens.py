@@ -57,6 +57,8 @@ class WallScreenCommandTestCase(SitesConfigured, BaseTestCase):
         self.create("Twin")
         with self.assertRaisesMessage(CommandError, "Several screens match 'Twin'"):
             wallscreen("revoke", "Twin")
+        with self.assertRaisesMessage(CommandError, "No wall screen named '²'"):
+            wallscreen("revoke", "²")
         with self.assertRaisesMessage(CommandError, "No wall screen named 'Ghost'"):
             wallscreen("revoke", "Ghost")
         assert WallScreen.objects.filter(revoked_at__isnull=True).count() == 2

@@ -23,14 +23,18 @@ from tests.harness.processes import Proc, free_port, manage, spawn
 def uvicorn_argv(port: int) -> list[str]:
     return ["-m", "uvicorn", "dashboard.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--lifespan", "off", "--no-access-log",
+            # No address rewriting here: Django alone applies TRUSTED_PROXIES.
+            "--no-proxy-headers",
             "--timeout-graceful-shutdown", "1"]
 
 
-def gunicorn_argv(port: int, workers: int = 2) -> list[str]:
-    """As docker-compose.yml runs it; the access log goes to the log file."""
-    return ["-m", "gunicorn", "dashboard.asgi:application",
-            "--worker-class=uvicorn_worker.UvicornWorker", f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}", "--graceful-timeout=5", "--access-logfile=-"]
+def gunicorn_argv(port: int, workers: int | None = None) -> list[str]:
+    """As docker-compose.yml runs it (dashboard/gunicorn_conf.py; its worker count unless
+    `workers` is given); the access log goes to the log file."""
+    argv = ["-m", "gunicorn", "dashboard.asgi:application",
+            "--config=python:dashboard.gunicorn_conf", f"--bind=127.0.0.1:{port}",
+            "--graceful-timeout=5"]
+    return argv + ([f"--workers={workers}"] if workers else [])
 
 
 @dataclass

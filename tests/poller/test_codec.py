@@ -68,6 +68,11 @@ def test_failing_site_is_never_current():
     assert health.last_error == "timed out after 2.0 s"
 
 
+def test_an_unreadable_alarm_under_a_key_with_a_non_ascii_digit_stays_visible():
+    alarm = codec.unreadable_alarm("s1", "Pump_Fault|²", codec.StoredDataError("broken"))
+    assert (alarm.name, alarm.instance_id) == ("Pump_Fault", 0)
+
+
 def test_readers_show_bad_entries_instead_of_failing(redis_client):
     good = TagValue("A", 1.0, Quality.GOOD)
     redis_client.hset(store.site_values("s1"), mapping={

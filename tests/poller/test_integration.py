@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,8 +18,10 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.fixtures.live_server import start_live_server
 from tests.fixtures.simulator import wait_until, write_config
 from wincc_bridge.client import ConnectionSettings, open_client
 from wincc_bridge.models import parse_iso, utcnow
@@ -283,6 +286,30 @@ def test_worker_heartbeat_goes_away_with_the_worker(plant):
     for group in groups:  # no pool child or other stray process is left
         with pytest.raises(ProcessLookupError):
             os.killpg(group, 0)
+
+
+def test_health_notices_a_frozen_worker_within_three_poll_intervals(plant, tmp_path):
+    interval = 1.0
+    processes = plant.start(interval=interval)
+    plant.wait_polled(*SITES)
+    web = start_live_server(tmp_path / "web", redis_url=plant.redis_url,
+                            wincc_config=plant.tmp_path / "config.json", env=plant.sim.env)
+    try:
+        with httpx.Client(base_url=web.url, timeout=5) as http:
+            workers = lambda: http.get("/health/").json()["workers"]  # noqa: E731
+            plant.wait(lambda: workers() == 1, timeout=10)
+            # The worker and its pool stop as a hung process would: no crash, no exit.
+            os.killpg(processes.worker.pid, signal.SIGSTOP)
+            try:
+                # Three poll intervals after its last heartbeat, plus the reading's own time
+                # (a minute before the heartbeat followed the poll interval).
+                plant.wait(lambda: workers() == 0, timeout=3 * interval + 2)
+                assert http.get("/health/").status_code == 503
+            finally:
+                os.killpg(processes.worker.pid, signal.SIGCONT)
+            plant.wait(lambda: workers() == 1, timeout=10)
+    finally:
+        web.stop()
 
 
 def test_a_poll_past_its_time_limit_is_stopped_and_recorded(plant):

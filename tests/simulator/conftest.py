@@ -32,7 +32,7 @@ def gql(client: httpx.Client, query: str, variables: dict | None = None,
 def login(client: httpx.Client, username: str, password: str) -> str:
     body = gql(client, LOGIN, {"u": username, "p": password})
     session = body["data"]["login"]
-    assert session["error"] is None, session
+    assert session["error"] == {"code": "0", "description": ""}, session
     return session["token"]
 
 

@@ -166,7 +166,7 @@ def test_acknowledge_errors_name_what_is_wrong():
     assert p.alarms.acknowledge("No_Such_Alarm", 0, "u", "t", p.clock()) == [(0, "2")]
     assert p.alarms.acknowledge("Tank_Level_L", 0, "u", "t", p.clock()) == [(0, "305")]
     p.force("Tank_Level", 3.0)
-    assert p.alarms.acknowledge("Tank_Level_L", 9, "u", "t", p.clock()) == [(9, "x")]
+    assert p.alarms.acknowledge("Tank_Level_L", 9, "u", "t", p.clock()) == [(9, "9")]
 
 
 def test_writing_an_ack_tag_acknowledges_and_the_handshake_resets():
@@ -245,3 +245,8 @@ def test_logged_history_keeps_one_sample_a_second():
     assert all(a[0] < b[0] for a, b in itertools.pairwise(samples))
     filler = p.history("Aux_Sensor_0002", start, clock.now)
     assert 9 <= len(filler) <= 11
+
+
+def test_a_filler_name_with_a_non_ascii_digit_is_no_tag():
+    p, _ = plant()
+    assert p.read("Aux_Sensor_000²") is None

@@ -7,6 +7,7 @@ one type, or None / '' when the field carries nothing usable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -15,6 +16,9 @@ from typing import Any
 from wincc_bridge.models import ItemResult
 
 _EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
+# .NET's JSON date, `/Date(1714557600000)/` or `/Date(1714557600000+0200)/`: milliseconds
+# since the epoch in UTC; the offset only says where the writer was, so it is ignored.
+_DOTNET_DATE = re.compile(r"^\s*/Date\((-?\d+)(?:[+-]\d{4})?\)/\s*$")
 
 
 def batches(names: Sequence[str], size: int) -> Iterable[list[str]]:
@@ -26,6 +30,9 @@ def batches(names: Sequence[str], size: int) -> Iterable[list[str]]:
 
 @lru_cache(maxsize=8192)
 def _parse_time(text: str) -> datetime | None:
+    dotnet = _DOTNET_DATE.match(text)
+    if dotnet:
+        return _from_epoch(int(dotnet.group(1)) / 1000)
     try:
         stamp = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -36,7 +43,8 @@ def _parse_time(text: str) -> datetime | None:
 
 
 def wire_time(raw: Any) -> datetime | None:
-    """A timezone-aware UTC time from an ISO-8601 string or epoch number; None if absent.
+    """A timezone-aware UTC time from an ISO-8601 string, a .NET `/Date(ms)/` string or an
+    epoch number; None if absent.
 
     Unchanged tags keep their timestamp between polls, so a cache spares most parsing.
     Unified reports an unset time as the epoch, which also counts as absent.
@@ -45,7 +53,10 @@ def wire_time(raw: Any) -> datetime | None:
         return _parse_time(raw)
     if type(raw) is not int and type(raw) is not float:
         return None
-    seconds = raw / 1000 if abs(raw) > 1e11 else raw
+    return _from_epoch(raw / 1000 if abs(raw) > 1e11 else raw)
+
+
+def _from_epoch(seconds: float) -> datetime | None:
     try:
         stamp = datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):

@@ -17,7 +17,12 @@ from typing import Any
 from urllib.parse import quote
 
 from wincc_bridge.alarm_states import UNKNOWN_STATE, classic_state
-from wincc_bridge.client import ConnectionSettings, NotSupportedError, WinCCClient
+from wincc_bridge.client import (
+    ConnectionSettings,
+    NotSupportedError,
+    ProtocolError,
+    WinCCClient,
+)
 from wincc_bridge.dialects._wire import (
     batches,
     item_results,
@@ -40,6 +45,10 @@ from wincc_bridge.transport import Transport
 logger = logging.getLogger("wincc_bridge")
 
 BASE_PATH = "/WinCCRestService"
+# Bound on pages of one browse: 1000 pages of `browse_page_size` tags.
+MAX_PAGES = 1000
+# A variable-list page's next start: the server says there is none, or says nothing.
+_END, _UNSAID = -1, -2
 # Field names as real servers spell them, lower-cased, to the one spelling used below.
 _TAG_FIELDS = {
     "variablename": "variableName",
@@ -96,11 +105,25 @@ class ClassicClient(WinCCClient):
             self._http.request(
                 "GET", "/tagManagement/Connections", read=True, missing="no Connections list"
             )
+            return
         except NotSupportedError:
-            # Some versions lack the configuration lists; a value read still proves the login.
+            pass
+        # Some versions lack the configuration lists; a value read still proves the login.
+        try:
             self._http.request(
                 "POST", "/tagManagement/Values", json_body={"variableNames": []}, read=True
             )
+        except ProtocolError as exc:
+            # Some servers refuse an empty list (HTTP 400): read one known tag instead.
+            logger.debug("%s refused an empty value request: %s", self.server, exc)
+            tag = self.settings.ping_tag or self._first_tag()
+            if tag is None:
+                raise
+            self.read_tags([tag])
+
+    def _first_tag(self) -> str | None:
+        page, _ = self._variables_page("*", 1, 0)
+        return page[0].name if page else None
 
     def read_tags(self, names: Sequence[str]) -> list[TagValue]:
         values: list[TagValue] = []
@@ -126,14 +149,54 @@ class ClassicClient(WinCCClient):
         return results
 
     def browse(self, pattern: str = "*") -> list[BrowseItem]:
-        body = self._http.request(
-            "GET",
-            "/tagManagement/variables",
-            params={"variableName": pattern},
-            read=True,
-            missing=f"{self.server} does not list its tags over REST (/tagManagement/variables)",
-        )
-        found = []
+        """The variable list page by page (itemLimit / continuationPoint), as real clients
+        read it: a server may cap a page whether or not the client asks for paging."""
+        size = max(self.settings.browse_page_size, 1)
+        found: list[BrowseItem] = []
+        seen: set[str] = set()
+        start = 0
+        for _ in range(MAX_PAGES):
+            page, next_start = self._variables_page(pattern, size, start)
+            fresh = [item for item in page if item.name not in seen]
+            # Only an empty page ends the list: a server may cap a page below itemLimit, so
+            # a short page is not the last. A page of names already seen means the server
+            # ignores continuationPoint and would repeat itself for ever.
+            if not fresh:
+                break
+            seen.update(item.name for item in fresh)
+            found.extend(fresh)
+            if next_start is _END:
+                break
+            start = start + len(page) if next_start is _UNSAID else next_start
+        return [item for item in found if fnmatch.fnmatch(item.name.lower(), pattern.lower())]
+
+    def _variables_page(self, pattern: str, size: int, start: int) -> tuple[list[BrowseItem], int]:
+        """One page of the variable list and the next page's start as the server names it
+        (_END: no more, _UNSAID: a plain list); GET, or POST where the server wants that."""
+        params = {
+            "variableName": pattern,
+            "itemLimit": str(size),
+            "continuationPoint": str(start),
+        }
+        missing = f"{self.server} does not list its tags over REST (/tagManagement/variables)"
+        try:
+            body = self._http.request(
+                "GET", "/tagManagement/variables", params=params, read=True, missing=missing
+            )
+        except NotSupportedError:
+            body = self._http.request(
+                "POST",
+                "/tagManagement/variables",
+                params=params,
+                json_body={"itemLimit": size, "continuationPoint": start},
+                read=True,
+                missing=missing,
+            )
+        # Where a server names the next page itself (a wrapper with continuationPoint).
+        next_start = _UNSAID
+        if isinstance(body, dict) and "continuationpoint" in _lower(body):
+            next_start = wire_int(_lower(body)["continuationpoint"]) or _END
+        items = []
         for raw in self._items(body, "a list of tags"):
             if isinstance(raw, str):
                 item = {"variableName": raw}
@@ -142,10 +205,9 @@ class ClassicClient(WinCCClient):
             else:
                 continue
             name = item.get("variableName")
-            # The server may ignore the filter; apply it here too, without regard to case.
-            if not isinstance(name, str) or not fnmatch.fnmatch(name.lower(), pattern.lower()):
+            if not isinstance(name, str):
                 continue
-            found.append(
+            items.append(
                 BrowseItem(
                     name=name,
                     display_name=wire_text(item.get("displayName")),
@@ -153,7 +215,7 @@ class ClassicClient(WinCCClient):
                     data_type=wire_text(item.get("dataType")),
                 )
             )
-        return found
+        return items, next_start
 
     def active_alarms(self) -> list[Alarm]:
         alarm_filter = self.settings.alarm_filter

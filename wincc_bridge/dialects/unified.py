@@ -9,6 +9,7 @@ description}` on each item (code is a string, "0" or null is success) and the Gr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -45,7 +46,6 @@ from wincc_bridge.transport import PermissionRefused, Transport
 
 logger = logging.getLogger("wincc_bridge")
 
-BASE_PATH = "/graphql"
 # Extend the session this long before it expires (or at a fifth of a shorter lifetime).
 REFRESH_MARGIN = 60.0
 
@@ -60,7 +60,10 @@ TAG_VALUES = (
     "{name value{value timestamp quality{quality}} error{code description}}}"
 )
 WRITE = "mutation($i:[TagValueInput]!){writeTagValues(input:$i){name error{code description}}}"
-BROWSE = "query($f:[String]){browse(nameFilters:$f){name displayName objectType dataType}}"
+BROWSE = (
+    "query($f:[String],$t:[ObjectTypesEnum]){browse(nameFilters:$f,objectTypeFilters:$t)"
+    "{name displayName objectType dataType}}"
+)
 ACTIVE_ALARMS = (
     "query($l:[String]){activeAlarms(languages:$l){name instanceID path state stateMachine "
     "userResponse suppressionState priority alarmClassName eventText infoText area origin "
@@ -94,6 +97,7 @@ _ERROR_TEXTS = {
     "305": "the alarm cannot be acknowledged in its current state",
 }
 _SUCCESS_CODES = (None, "0", 0, "")
+_NOT_RETURNED = "the server did not return this tag"
 # GraphQL error codes and words that mean "who are you?" versus "you may not".
 _UNAUTHENTICATED_CODES = frozenset(
     {"UNAUTHENTICATED", "UNAUTHORIZED", "UNAUTHORISED", "AUTHENTICATION_ERROR", "101", "102"}
@@ -139,7 +143,7 @@ class UnifiedClient(WinCCClient):
             who, check = "the token", "the token variable"
         else:
             who, check = "a request without a user", "the user name: none was given"
-        self._http = Transport(settings, base_path=BASE_PATH, who=who, check=check)
+        self._http = Transport(settings, base_path=settings.graphql_path, who=who, check=check)
         self.server = self._http.server
         self._token: str | None = None
         self._refresh_at: float | None = None
@@ -176,7 +180,8 @@ class UnifiedClient(WinCCClient):
         return results
 
     def browse(self, pattern: str = "*") -> list[BrowseItem]:
-        items, _ = self._call(BROWSE, {"f": [pattern]}, "browse", read=True)
+        variables = {"f": [pattern], "t": list(self.settings.browse_object_types)}
+        items, _ = self._call(BROWSE, variables, "browse", read=True)
         return [
             BrowseItem(
                 name=item["name"],
@@ -210,6 +215,10 @@ class UnifiedClient(WinCCClient):
         for pos, item in enumerate(self._list(items, "acknowledge results")):
             error = item_errors.get(pos) or _item_error(item)
             if error is not None:
+                code = _dict(item.get("error")).get("code")
+                if instance_id and str(code) == str(instance_id):
+                    # WinCC reports a missing instance with the instance id as the code.
+                    error = f"alarm {name} has no active instance {instance_id} (code {code})"
                 return ItemResult(name, False, error, instance_id)
         return ItemResult(name, True, None, instance_id)
 
@@ -379,12 +388,19 @@ class UnifiedClient(WinCCClient):
                 if not positional:
                     continue
                 name = batch[pos]
-            found[name] = _tag_value(name, item, item_errors.get(pos))
-        return [
-            found.get(name)
-            or TagValue(name, None, Quality.BAD, error="the server did not return this tag")
-            for name in batch
-        ]
+            value = _tag_value(name, item, item_errors.get(pos))
+            found[name] = value
+            # A server may answer in the canonical `System::Tag` form whatever was asked.
+            found.setdefault(_without_system(name), value)
+        values = []
+        for name in batch:
+            answer = found.get(name) or found.get(_without_system(name))
+            if answer is None:
+                answer = TagValue(name, None, Quality.BAD, error=_NOT_RETURNED)
+            elif answer.name != name:
+                answer = dataclasses.replace(answer, name=name)
+            values.append(answer)
+        return values
 
     def _alarm(self, item: dict[str, Any]) -> Alarm:
         raw_state = item.get("state")
@@ -420,6 +436,11 @@ class UnifiedClient(WinCCClient):
 
 class _RequestRefused(ProtocolError):
     """The server answered with GraphQL errors that are not about authentication."""
+
+
+def _without_system(name: str) -> str:
+    """A CHROM name without its `System::` prefix."""
+    return name.split("::", 1)[1] if "::" in name else name
 
 
 def _dict(raw: Any) -> dict[str, Any]:

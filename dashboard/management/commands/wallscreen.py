@@ -46,7 +46,7 @@ class Command(BaseCommand):
     def _revoke(self, options):
         ref = options["screen"]
         screens = WallScreen.objects.filter(name=ref)
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit():
             screens = screens | WallScreen.objects.filter(pk=int(ref))
         found = list(screens)
         if not found:

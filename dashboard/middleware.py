@@ -1,0 +1,78 @@
+"""Two answers every view shares, each in one place:
+
+- BadParameter (dashboard.params) raised by a view is HTTP 400 with its sentence, never 500:
+  the page with the sentence, or the sentence alone for the live transports.
+- What a signed-in person (or a wall screen) is shown is theirs: `Cache-Control: private,
+  no-store`, so no shared cache keeps it and the browser's back button does not show it
+  after sign-out. Static files never get here (WhiteNoise answers them first), so they stay
+  cacheable.
+
+Both work under ASGI without a thread per request (Django's async-capable middleware).
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+
+from dashboard.params import BadParameter
+from dashboard.sessions import LIVE_PREFIX
+from dashboard.views.wall import SESSION_KEY as WALL_SESSION_KEY
+
+
+def _signed_in(user, session) -> bool:
+    return bool(user is not None and user.is_authenticated) or (
+        session is not None and WALL_SESSION_KEY in session
+    )
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+class _EitherWay:
+    """Async-capable middleware: Django calls it without a thread hop under ASGI."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)  # type: ignore[type-var]  # Django's documented pattern
+
+
+class PrivatePagesMiddleware(_EitherWay):
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        response = self.get_response(request)
+        if _signed_in(getattr(request, "user", None), getattr(request, "session", None)):
+            _private(response)
+        return response
+
+    async def __acall__(self, request):
+        response = await self.get_response(request)
+        user = await request.auser() if hasattr(request, "auser") else None
+        session = getattr(request, "session", None)
+        if user is not None and user.is_authenticated:
+            return _private(response)
+        # The session was read already when the view looked for a wall screen (or not).
+        if session is not None and await session.ahas_key(WALL_SESSION_KEY):
+            return _private(response)
+        return response
+
+
+class BadParameterMiddleware(_EitherWay):
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, BadParameter):
+            return None
+        if request.path.startswith(LIVE_PREFIX):
+            return HttpResponse(str(exception), status=400, content_type="text/plain")
+        return render(request, "pages/bad_request.html", {"message": str(exception)}, status=400)
