@@ -45,12 +45,13 @@ define ensure_package
 	fi
 endef
 
-.PHONY: help setup run test test-fast check lint redis-server chromium
+.PHONY: help setup run test test-fast test-faults check lint redis-server chromium
 
 help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
 	@echo "make test   run every test (installs Redis and Chromium when missing, as root)"
 	@echo "make test-fast  the unit lane: the tests that start no process (seconds)"
+	@echo "make test-faults  the fault suite alone (docs/reliability.md)"
 	@echo "make check  validate the configuration (WINCC_CONFIG) and the settings"
 	@echo "make lint   ruff and mypy"
 
@@ -105,6 +106,10 @@ test: setup lint redis-server chromium
 test-fast: setup
 	CI="$(CI)" $(BIN)/pytest -m "not process" $(PYTEST_ARGS) || { status=$$?; \
 	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
+
+# The fault suite alone; FAULTS_REPORT=docs/reliability-table.md also writes its table there.
+test-faults: setup redis-server
+	WDASH_FAULTS_REPORT="$(FAULTS_REPORT)" CI="$(CI)" $(BIN)/pytest -m fault $(PYTEST_ARGS)
 
 # Without WINCC_CONFIG this checks the demo's configuration, whose certificates prepare makes.
 check: setup

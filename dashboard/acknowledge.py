@@ -3,6 +3,12 @@
 The view only adapts HTTP to `acknowledge()`. Order matters and is the point of this module:
 the permission is checked before anything else, the audit row exists (pending) before WinCC
 hears of it, and a Redis lock per alarm makes a double click or two operators one call.
+
+When WinCC's answer is lost after the request reached it (malformed, cut off, a read timeout,
+a dropped connection) the acknowledgement may have happened: the row says "unknown" and is
+settled by reading the alarm back with the read-only user, at once and, if that cannot tell,
+at the next poll (`settle`, run by the Celery task `settle_acknowledgement`). Never "failed"
+on a guess.
 """
 
 from __future__ import annotations
@@ -11,11 +17,13 @@ import dataclasses
 import logging
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 import redis
+from django.utils import timezone
 
 from dashboard import permissions
-from dashboard.celery import request_poll
+from dashboard.celery import request_poll, request_settle
 from dashboard.models import AuditEntry
 from dashboard.redis_client import sync_redis
 from dashboard.siteconfig import get_config
@@ -38,6 +46,18 @@ _ALREADY_ACKNOWLEDGED = {AlarmState.ACKNOWLEDGED, AlarmState.LATCHED_ACKNOWLEDGE
 
 # After success the lock stays this many poll intervals, until the poller has seen the change.
 DONE_INTERVALS = 3
+
+# What the person and the audit row say while an unknown outcome is being read back.
+CHECKING = "WinCC's answer was lost; checking the alarm in WinCC..."
+# Read-backs at the next polls before an outcome stays unknown (the pauses double, to a minute).
+SETTLE_ATTEMPTS = 8
+SETTLE_PAUSE_MAX = 60.0
+
+ANONYMOUS = "(anonymous)"
+# Anonymous refusals from one address for one reason within this window share one row.
+SUMMARY_WINDOW = timedelta(minutes=10)
+# Refusals from one address per minute before the answer becomes 429 Too Many Requests.
+REFUSALS_PER_MINUTE = 10
 
 
 @dataclass(frozen=True)
@@ -66,9 +86,14 @@ class AckOutcome:
         """True when acknowledged, False when refused or failed, None when nothing was due."""
         if self.entry.result == Result.OK:
             return True
-        if self.entry.result in (Result.DUPLICATE, Result.STALE):
+        if self.entry.result in (Result.DUPLICATE, Result.STALE, Result.UNKNOWN):
             return None
         return False
+
+    @property
+    def checking(self) -> bool:
+        """WinCC's answer was lost and the outcome is still being read back."""
+        return self.entry.result == Result.UNKNOWN
 
 
 class NotPermitted(Exception):
@@ -86,7 +111,7 @@ def _record(user, req: AckRequest, result: str, message: str, alarm: Alarm | Non
     final = result != Result.PENDING
     return AuditEntry.objects.create(
         user=user if user.is_authenticated else None,
-        username=user.get_username() if user.is_authenticated else "(anonymous)",
+        username=user.get_username() if user.is_authenticated else ANONYMOUS,
         remote_addr=req.remote_addr,
         device=req.device,
         site_id=req.site_id,
@@ -102,8 +127,46 @@ def _record(user, req: AckRequest, result: str, message: str, alarm: Alarm | Non
 
 def record_refusal(user, req: AckRequest, result: str, message: str) -> AuditEntry:
     """An attempt stopped before any alarm was looked at: no permission, a malformed
-    request, an unknown site."""
+    request, an unknown site.
+
+    A signed-in person's refusals are one row each. Anonymous ones from the same address
+    for the same reason within SUMMARY_WINDOW are counted on the first one's row (its text
+    is the first request's; repeat_count and last_at tell the rest), so a flood of POSTs
+    cannot flood the audit log.
+    """
+    if user.is_authenticated:
+        return _record(user, req, result, message)
+    now = timezone.now()
+    summary = (
+        AuditEntry.objects.filter(
+            username=ANONYMOUS, remote_addr=req.remote_addr, result=result, message=message,
+            created_at__gte=now - SUMMARY_WINDOW,
+        ).order_by("-created_at", "-id").first()
+    )
+    if summary is not None and AuditEntry.count_repeat(summary.pk, now):
+        return summary
     return _record(user, req, result, message)
+
+
+def refusal_limit(address: str) -> int | None:
+    """Count one refusal from `address`; the seconds to wait (for Retry-After) once it is
+    over REFUSALS_PER_MINUTE, else None. Without Redis nothing is limited."""
+    key = store.ack_refusals(address)
+    try:
+        r = sync_redis()
+        pipe = r.pipeline()
+        pipe.incr(key)
+        pipe.ttl(key)
+        count, ttl = pipe.execute()
+        if int(ttl) < 0:  # the minute starts with this refusal
+            r.expire(key, 60)
+            ttl = 60
+    except redis.RedisError as exc:
+        log.warning("refusals from %s not counted: %s", address, exc)
+        return None
+    if int(count) <= REFUSALS_PER_MINUTE:
+        return None
+    return max(1, int(ttl))
 
 
 def acknowledge(user, req: AckRequest) -> AckOutcome:
@@ -152,18 +215,97 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
         result, message = _call_wincc(site, req)
     except Exception:  # a bug must still complete the row and free the lock
         log.exception("acknowledge %s failed unexpectedly", req)
-        result, message = Result.ERROR, "The acknowledgement failed; see the server log."
-    after = ACKNOWLEDGED_STATE[alarm.state] if result == Result.OK else alarm.state
-    entry.record_result(result, message=message, state_after=after.value)
+        # It may have failed after the request left: only WinCC can say what happened.
+        result, message = Result.UNKNOWN, f"{CHECKING} (The call failed; see the server log.)"
+    if result == Result.UNKNOWN:
+        entry.record_result(Result.UNKNOWN, message=message)
+        settlement = read_back(site, entry, final=False)
+        if settlement is None:
+            request_settle(site.id, entry.pk, countdown=settle_pause(site, 1))
+            # The lock stays ("being acknowledged") until it expires or the row is settled.
+            return AckOutcome(entry, dataclasses.replace(alarm, can_acknowledge=False), message)
+        result, message, after = settlement
+        entry.settle(result, message=message, state_after=after.value)
+    else:
+        after = ACKNOWLEDGED_STATE[alarm.state] if result == Result.OK else alarm.state
+        entry.record_result(result, message=message, state_after=after.value)
     _settle_lock(r, lock, holder, ok=result == Result.OK, keep=site.poll_interval)
     if result != Result.OK:
-        return AckOutcome(entry, alarm, message)
+        shown = dataclasses.replace(alarm, state=after, can_acknowledge=(
+            alarm.can_acknowledge and after.needs_acknowledgement))
+        return AckOutcome(entry, shown, message)
     request_poll(site.id)
     shown = dataclasses.replace(
-        alarm, state=after, can_acknowledge=False, ack_time=entry.completed_at,
+        alarm, state=after, can_acknowledge=False, ack_time=entry.settled_at or entry.completed_at,
         acknowledged_by=user.get_username(),
     )
     return AckOutcome(entry, shown, message)
+
+
+Settlement = tuple[str, str, AlarmState]  # result, message, state after
+
+
+def read_back(site: SiteConfig, entry: AuditEntry, *, final: bool) -> Settlement | None:
+    """The outcome of an unknown acknowledgement from what WinCC shows now (read-only user);
+    None when WinCC cannot be read, or when it still shows the alarm unacknowledged and this
+    is not the `final` look (a request that timed out may still be on its way)."""
+    try:
+        with open_client(site.connection()) as client:
+            alarms = client.active_alarms()
+    except WinCCError as exc:
+        log.info("read-back of audit entry %s: %s", entry.pk, exc)
+        return None
+    lost = "WinCC's answer was lost; read back from WinCC"
+    found = next((a for a in alarms
+                  if (a.name, a.instance_id) == (entry.alarm_name, entry.instance_id)), None)
+    if found is None:
+        # An alarm leaves the active list only once acknowledged (and cleared).
+        return Result.OK, f"Acknowledged ({lost}: the alarm has left its list).", AlarmState.NORMAL
+    if found.state.needs_acknowledgement:
+        if not final:
+            return None
+        return Result.ERROR, (
+            f"Not acknowledged ({lost}: the alarm is still {found.state.label})."
+        ), found.state
+    writer = site.connection(write=True).username
+    by = found.acknowledged_by or ""
+    if by and writer and by != writer:
+        return Result.DUPLICATE, f"Acknowledged by {by} in WinCC, not by this request.", found.state
+    return Result.OK, f"Acknowledged ({lost}).", found.state
+
+
+def settle_pause(site: SiteConfig, attempt: int) -> float:
+    """Seconds before read-back `attempt` (1, 2, ...): the next poll, then doubling."""
+    first = max(site.poll_interval, site.timeout)
+    return float(min(first * 2 ** (attempt - 1), SETTLE_PAUSE_MAX))
+
+
+def settle(entry_id: int, attempt: int) -> str:
+    """One later read-back of an unknown row: settle it, or ask for the next attempt.
+    Returns the row's result afterwards ("unknown" while not settled)."""
+    entry = AuditEntry.objects.filter(pk=entry_id).first()
+    if entry is None or entry.result != Result.UNKNOWN or entry.settled_at is not None:
+        return entry.result if entry else "gone"
+    site = get_config().site(entry.site_id)
+    if site is None:
+        log.warning("audit entry %s stays unknown: site %s left the configuration",
+                    entry_id, entry.site_id)
+        return entry.result
+    settlement = read_back(site, entry, final=True)
+    if settlement is None:
+        if attempt < SETTLE_ATTEMPTS:
+            request_settle(site.id, entry_id, countdown=settle_pause(site, attempt + 1),
+                           attempt=attempt + 1)
+        else:
+            log.warning("audit entry %s stays unknown: WinCC could not be read back", entry_id)
+        return entry.result
+    result, message, after = settlement
+    entry.settle(result, message=message, state_after=after.value)
+    lock = store.alarm_ack_lock(site.id, entry.alarm_name, entry.instance_id)
+    _settle_lock(sync_redis(), lock, codec.AckHolder(entry.username), ok=result == Result.OK,
+                 keep=site.poll_interval)
+    request_poll(site.id)
+    return result
 
 
 def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm) -> tuple[str, str] | None:
@@ -194,9 +336,11 @@ def _call_wincc(site, req: AckRequest) -> tuple[str, str]:
         return Result.REFUSED, f"WinCC refused the login of the acknowledging API user: {exc}"
     except NotSupportedError as exc:
         return Result.ERROR, f"Not possible on this site: {exc}"
-    except ConnectError as exc:
-        return Result.ERROR, f"WinCC could not be reached: {exc}"
     except WinCCError as exc:
+        if exc.sent:  # WinCC had the request: it may have acknowledged
+            return Result.UNKNOWN, f"{CHECKING} ({exc})"
+        if isinstance(exc, ConnectError):
+            return Result.ERROR, f"WinCC could not be reached: {exc}"
         return Result.ERROR, f"WinCC answered unexpectedly: {exc}"
     mine = [item for item in results if item.name == req.name] or results
     if not mine:

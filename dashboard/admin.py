@@ -32,7 +32,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "username", "site_id", "alarm_name", "instance_id",
-                    "state_before", "state_after", "result", "remote_addr")
+                    "state_before", "state_after", "result", "remote_addr", "repeat_count")
     list_filter = ("result", "site_id", "created_at")
     search_fields = ("username", "alarm_name", "site_id", "message", "comment")
     date_hierarchy = "created_at"

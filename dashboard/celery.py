@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 POLL_TASK = "dashboard.tasks.poll_site"
 JOURNAL_TASK = "dashboard.tasks.persist_journal"
+SETTLE_TASK = "dashboard.tasks.settle_acknowledgement"
 JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
 HEARTBEAT_EVERY = 5.0  # seconds at most between heartbeats; the keys live store.HEARTBEAT_TTL
 # /health/ calls a worker or the beat gone when it missed this many poll intervals (of the
@@ -68,8 +69,9 @@ def load_config() -> Config:
 
 
 def route_task(name, args, kwargs, options, task=None, **extra):
-    """A site with a `queue` in the configuration is polled only by workers of that queue."""
-    if name != POLL_TASK or not args:
+    """A site with a `queue` in the configuration is polled (and read back after a lost
+    acknowledge answer) only by workers of that queue."""
+    if name not in (POLL_TASK, SETTLE_TASK) or not args:
         return None
     from dashboard.siteconfig import get_config
 
@@ -124,6 +126,16 @@ def request_poll(site_id: str) -> None:
         log.warning("immediate poll of %s not requested", site_id, exc_info=True)
 
 
+def request_settle(site_id: str, entry_id: int, *, countdown: float, attempt: int = 1) -> None:
+    """Read back an acknowledgement whose answer was lost, in `countdown` seconds; never fails
+    the caller (without a broker the row stays "unknown", which is true)."""
+    try:
+        app.send_task(SETTLE_TASK, args=[site_id, entry_id, attempt], countdown=countdown,
+                      retry=False)
+    except Exception:
+        log.warning("read-back of audit entry %s not requested", entry_id, exc_info=True)
+
+
 def heartbeat_every(config: Config) -> float:
     """A heartbeat every poll interval of the most often polled site (at most every
     HEARTBEAT_EVERY s), so that a frozen worker is noticed within MISSED_INTERVALS of them."""
@@ -174,10 +186,14 @@ class SiteScheduler(PersistentScheduler):
         try:
             self._lock.reacquire()
         except redis.exceptions.LockNotOwnedError:
-            raise SystemExit(
-                "celery beat lost its lock (paused longer than "
-                f"{BEAT_LOCK_TTL} s?); stopping so that only one beat runs"
-            ) from None
+            # Gone with a restarted Redis (or expired while paused): take it again if nobody
+            # else did; a second beat holding it means this one must stop.
+            if not self._lock.acquire(blocking=False):
+                raise SystemExit(
+                    "celery beat lost its lock to another beat (paused longer than "
+                    f"{BEAT_LOCK_TTL} s?); stopping so that only one beat runs"
+                ) from None
+            log.warning("celery beat's lock had vanished (Redis restarted?); taken again")
         except redis.RedisError as exc:
             log.warning("cannot renew the beat lock: %s", exc)
         _beat(self._redis, store.BEAT_HEARTBEAT)

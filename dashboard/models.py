@@ -53,11 +53,15 @@ class AppendOnlyQuerySet(models.QuerySet):
 class AuditEntry(models.Model):
     """One acknowledge attempt, allowed or refused. Append-only, administrators included.
 
-    The only update ever made is the outcome of a pending row (`record_result`), once.
+    Three updates are allowed, each checked by database triggers too: the outcome of a
+    pending row (`record_result`), once; the settled outcome of an "unknown" row, read back
+    from WinCC (`settle`), once; and the count of a summary of repeated anonymous refusals
+    (`count_repeat`), which only grows.
     """
 
     class Result(models.TextChoices):
         PENDING = "pending", "Pending"
+        UNKNOWN = "unknown", "Unknown: WinCC's answer was lost"
         OK = "ok", "Acknowledged"
         REFUSED = "refused", "Refused by WinCC"
         DENIED = "denied", "Denied (no permission)"
@@ -82,6 +86,11 @@ class AuditEntry(models.Model):
     result = models.CharField(max_length=16, choices=Result.choices, default=Result.PENDING)
     message = models.TextField(blank=True)
     comment = models.TextField(blank=True)
+    # When an "unknown" outcome was settled by reading the alarm back from WinCC.
+    settled_at = models.DateTimeField(null=True, blank=True)
+    # A summary row stands for `repeat_count` identical refusals, the last at `last_at`.
+    repeat_count = models.PositiveIntegerField(default=1)
+    last_at = models.DateTimeField(null=True, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -104,15 +113,36 @@ class AuditEntry(models.Model):
         """Complete a pending entry with its outcome; the one change ever made, once."""
         if self.pk is None or self.result != self.Result.PENDING:
             raise AppendOnlyError("only a saved, pending audit entry takes a result, once")
+        self._save_outcome(result, message, state_after, "completed_at")
+
+    def settle(self, result: str, *, message: str, state_after: str) -> None:
+        """Give an "unknown" entry the outcome read back from WinCC; once."""
+        if self.pk is None or self.result != self.Result.UNKNOWN or self.settled_at is not None:
+            raise AppendOnlyError("only a saved, unknown audit entry is settled, once")
+        if result in (self.Result.PENDING, self.Result.UNKNOWN):
+            raise AppendOnlyError("an unknown audit entry settles to a final result")
+        self._save_outcome(result, message, state_after, "settled_at")
+
+    def _save_outcome(self, result: str, message: str, state_after: str, stamp: str) -> None:
+        """Write the outcome columns and the time column `stamp` (the triggers check which)."""
         self.result = result
         self.message = message
         self.state_after = state_after
-        self.completed_at = timezone.now()
+        setattr(self, stamp, timezone.now())
         self._completing = True
         try:
-            self.save(update_fields=["result", "message", "state_after", "completed_at"])
+            self.save(update_fields=["result", "message", "state_after", stamp])
         finally:
             self._completing = False
+
+    @classmethod
+    def count_repeat(cls, pk: int, at) -> bool:
+        """One more refusal summarised by row `pk` (count + 1, last_at = `at`); False if the
+        row is not a summary any more (it was removed from under us: never, but say so)."""
+        rows = models.QuerySet(cls).filter(pk=pk).update(
+            repeat_count=models.F("repeat_count") + 1, last_at=at
+        )
+        return rows == 1
 
 
 class JournalEntry(models.Model):

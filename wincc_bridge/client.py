@@ -15,11 +15,20 @@ from wincc_bridge.models import Alarm, BrowseItem, Capabilities, ItemResult, Tag
 
 
 class WinCCError(Exception):
-    """Base of every error the bridge raises."""
+    """Base of every error the bridge raises.
 
-    def __init__(self, message: str, *, server: str = "") -> None:
+    `sent` is True when the request had reached the server when it failed (an answer was
+    malformed or cut off, a read timed out, the connection dropped mid-answer): a write or
+    acknowledge may then have happened, and only reading WinCC back can tell.
+    """
+
+    sent: bool = False
+
+    def __init__(self, message: str, *, server: str = "", sent: bool | None = None) -> None:
         super().__init__(message)
         self.server = server
+        if sent is not None:
+            self.sent = sent
 
 
 class AuthError(WinCCError):
@@ -39,7 +48,10 @@ class TimeoutError(ConnectError):
 
 
 class ProtocolError(WinCCError):
-    """The body was not what the dialect promises; `snippet` keeps the start of it."""
+    """The body was not what the dialect promises; `snippet` keeps the start of it.
+    The server answered, so the request had reached it."""
+
+    sent = True
 
     def __init__(self, message: str, *, server: str = "", snippet: str = "") -> None:
         super().__init__(message, server=server)

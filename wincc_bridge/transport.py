@@ -203,10 +203,12 @@ class Transport:
         if status in _MISSING_STATUSES and missing:
             raise NotSupportedError(missing, server=self.server)
         if status in _RETRY_STATUSES:
+            # A proxy's 502/504 may come after WinCC got the request.
             raise ConnectError(
                 f"{self.server} is unavailable (HTTP {status}); check the WinCC service "
                 "and any proxy in between",
                 server=self.server,
+                sent=True,
             )
         text = raw[:SNIPPET_CHARS].decode("utf-8", "replace")
         raise self.protocol_error(f"HTTP {status} to {method} {request.url.path}", text)
@@ -230,11 +232,14 @@ class Transport:
                 raw = self._read_bounded(response)
             finally:
                 response.close()
-        except httpx.TimeoutException:
+        except httpx.TimeoutException as exc:
+            # A connect or pool timeout: the request never left. A write or read timeout:
+            # the server may have it and act on it.
             raise TimeoutError(
                 f"timed out after {float(self.settings.timeout)} s waiting for {self.server} "
                 "(check that the server is up, or raise the timeout)",
                 server=self.server,
+                sent=not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout),
             ) from None
         except httpx.TransportError as exc:
             raise self._transport_failure(exc) from None
@@ -316,17 +321,21 @@ class Transport:
                 f"cannot resolve the host of {self.server} (check the host name)",
                 server=self.server,
             )
+        # Reading or writing failed on an open connection: the request may have arrived.
+        sent = isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError)
         if isinstance(exc, httpx.RemoteProtocolError):
             return ConnectError(
                 f"{self.server} closed the connection or did not speak HTTP "
                 "(check the scheme http/https and the port)",
                 server=self.server,
+                sent=sent,
             )
         reason = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
         return ConnectError(
             f"cannot connect to {self.server}: {reason} "
             "(check the address, the port, and that the WinCC web service is running)",
             server=self.server,
+            sent=sent,
         )
 
 

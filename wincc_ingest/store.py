@@ -100,3 +100,9 @@ def alarm_ack_lock(site: str, name: str, instance_id: int) -> str:
     """String with a TTL: codec.encode_ack_holder while one acknowledgement of the alarm runs,
     kept briefly after success so a second click meets "already acknowledged"."""
     return f"{PREFIX}:site:{site}:ack:{alarm_key(name, instance_id)}"
+
+
+def ack_refusals(address: str) -> str:
+    """Integer counter with a TTL: acknowledge requests refused from one address in the
+    current minute; beyond the limit the web answers 429 (dashboard.acknowledge)."""
+    return f"{PREFIX}:ack-refusals:{address or 'unknown'}"

@@ -69,26 +69,39 @@ def _forbidden() -> HttpResponse:
     )
 
 
+def _refused(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The refusal's answer, or 429 once this address was refused too often this minute."""
+    wait = ack.refusal_limit(client_address(request))
+    if wait is None:
+        return response
+    limited = HttpResponse(
+        f"Too many refused requests from this address; try again in {wait} seconds.",
+        status=429, content_type="text/plain",
+    )
+    limited["Retry-After"] = str(wait)
+    return limited
+
+
 @require_POST
 def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not permissions.can_acknowledge_any(user):
         ack.record_refusal(user, _partial_request(request), ack.Result.DENIED,
                            "No permission to acknowledge alarms.")
-        return _forbidden()
+        return _refused(request, _forbidden())
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
         message = f"Malformed request: {form.problem()}"
         ack.record_refusal(user, _partial_request(request), ack.Result.ERROR, message)
-        return HttpResponseBadRequest(message, content_type="text/plain")
+        return _refused(request, HttpResponseBadRequest(message, content_type="text/plain"))
     req = form.ack_request(request)
     try:
         outcome = ack.acknowledge(user, req)
     except ack.NotPermitted:
-        return _forbidden()
+        return _refused(request, _forbidden())
     except ack.UnknownSite:
-        return HttpResponse(f"Unknown site {req.site_id!r}.", status=404,
-                            content_type="text/plain")
+        return _refused(request, HttpResponse(f"Unknown site {req.site_id!r}.", status=404,
+                                              content_type="text/plain"))
     if outcome.alarm is None and outcome.entry.result == ack.Result.ERROR:
         return HttpResponse(outcome.message, status=503, content_type="text/plain")
     # An alarm that left the active list is shown as normal, with the reason.
@@ -100,5 +113,6 @@ def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
         "can_ack": alarm.can_acknowledge and permissions.can_acknowledge(user, req.site_id),
         "ack_message": outcome.message,
         "ack_ok": outcome.ok,
+        "ack_checking": outcome.checking,
     }
     return render(request, "partials/alarm_row.html", context)

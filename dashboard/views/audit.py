@@ -34,6 +34,9 @@ CSV_COLUMNS = [
     ("result", "result"),
     ("message", "message"),
     ("comment", "comment"),
+    ("settled_at", "settled from WinCC (UTC)"),
+    ("repeat_count", "times"),
+    ("last_at", "last time (UTC)"),
 ]
 
 

@@ -85,6 +85,24 @@ def test_timeout_is_explained_and_not_retried(plain_server: ScriptedServer) -> N
         "(check that the server is up, or raise the timeout)"
     )
     assert len(plain_server.seen) == 1
+    # The server had the request: a write may have happened (wincc_bridge.client.WinCCError).
+    assert caught.value.sent
+
+
+def test_a_refused_connection_sent_nothing() -> None:
+    with open_client(classic("http://127.0.0.1:9", read_retries=0)) as client, \
+            pytest.raises(ConnectError) as caught:
+        client.write_tags({"T1": 1})
+    assert not caught.value.sent
+
+
+def test_a_malformed_answer_to_a_write_may_have_happened(plain_server: ScriptedServer) -> None:
+    plain_server.route("PUT", VALUES, Reply(200, '{"cut": [1, 2'))
+    with open_client(classic(plain_server.url)) as client, \
+            pytest.raises(ProtocolError) as caught:
+        client.write_tags({"T1": 1})
+    assert caught.value.sent
+    assert len(plain_server.seen) == 1
 
 
 def test_writes_are_never_retried(plain_server: ScriptedServer) -> None:

@@ -15,7 +15,9 @@ from django.db import connections
 from django.test import Client, TransactionTestCase
 from kombu.exceptions import OperationalError
 
+from dashboard import acknowledge as ack
 from dashboard import roles
+from dashboard.celery import SETTLE_TASK
 from dashboard.models import AuditEntry
 from tests.dashboard.acksupport import SimulatorSites, SitesConfigured, clear_audit_log
 from tests.dashboard.base import BaseTestCase
@@ -62,6 +64,37 @@ class AcknowledgeRefusedTestCase(SitesConfigured, BaseTestCase):
         assert response.status_code == 403
         assert AuditEntry.objects.get().result == Result.DENIED
         self.assert_nothing_sent(alarm)
+
+    def test_an_anonymous_burst_is_one_summary_row_and_then_429(self):
+        alarm = self.seed_alarm()
+        answers = [self.ack_post(alarm, comment=f"flood {n}") for n in range(20)]
+        statuses = [answer.status_code for answer in answers]
+        limit = ack.REFUSALS_PER_MINUTE
+        assert statuses == [403] * limit + [429] * (20 - limit)
+        assert 0 < int(answers[-1]["Retry-After"]) <= 60
+        assert b"Too many refused requests" in answers[-1].content
+        entry = AuditEntry.objects.get()
+        assert (entry.username, entry.result, entry.repeat_count) == (
+            "(anonymous)", Result.DENIED, 20)
+        assert entry.comment == "flood 0"  # the first sender's words, not twenty of them
+        assert entry.last_at >= entry.created_at
+        self.assert_nothing_sent(alarm)
+
+    def test_anonymous_refusals_are_summarised_per_address(self):
+        alarm = self.seed_alarm()
+        for address in ("10.0.0.1", "10.0.0.2", "10.0.0.1"):
+            self.client.post("/alarms/ack/", {"site": alarm.site}, REMOTE_ADDR=address)
+        counts = dict(AuditEntry.objects.values_list("remote_addr", "repeat_count"))
+        assert counts == {"10.0.0.1": 2, "10.0.0.2": 1}
+
+    def test_a_persons_own_refusals_are_one_row_each(self):
+        alarm = self.seed_alarm()
+        self.client.force_login(self.viewer)
+        statuses = [self.ack_post(alarm).status_code for _ in range(12)]
+        assert statuses[-1] == 429 and statuses[0] == 403
+        rows = AuditEntry.objects.all()
+        assert len(rows) == 12
+        assert {(row.username, row.repeat_count) for row in rows} == {("viewer", 1)}
 
     def test_get_is_not_allowed(self):
         self.client.force_login(self.operator)
@@ -312,6 +345,97 @@ class AcknowledgeOnSimulatorTestCase(SimulatorSites, BaseTestCase):
         entry = AuditEntry.objects.get()
         assert (entry.result, entry.state_after) == (Result.ERROR, "unacknowledged")
         assert entry.completed_at is not None
+
+
+def cut_acknowledge_answers(real_read):
+    """Transport._read_bounded that cuts WinCC's answer to an acknowledge in half, as a
+    broken proxy does: WinCC has acted, its answer never arrives whole."""
+
+    def read(transport, response):
+        raw = real_read(transport, response)
+        if response.request.url.path.endswith("/acknowledge"):
+            return raw[: len(raw) // 2]
+        return raw
+
+    return read
+
+
+class AcknowledgeAnswerLostTestCase(SimulatorSites, BaseTestCase):
+    """WinCC had the request but its answer was lost: "unknown", then what WinCC shows."""
+
+    def click(self, site: str, name: str, **faults):
+        """Raise and poll the alarm, turn on `faults` at WinCC, acknowledge it."""
+        alarm = self.raise_and_poll(site, name)
+        if faults:
+            self.sim.set_faults(**faults)
+        self.client.force_login(self.operator)
+        return alarm, self.ack_post(alarm)
+
+    def queued_settlements(self) -> list[str]:
+        queues = [key for key in self.redis.keys("*")
+                  if not key.startswith(store.PREFIX) and self.redis.type(key) == "list"]
+        headers = [json.loads(raw)["headers"] for key in queues
+                   for raw in self.redis.lrange(key, 0, -1)]
+        return [h["argsrepr"] for h in headers if h.get("task") == SETTLE_TASK]
+
+    def test_cut_off_answer_is_settled_at_once_by_reading_back(self):
+        from wincc_bridge.transport import Transport
+
+        cut = cut_acknowledge_answers(Transport._read_bounded)
+        with mock.patch.object(Transport, "_read_bounded", cut):
+            alarm, response = self.click("utilities-restv1", "Tank_Level_HH")
+        html = response.content.decode()
+        assert "Acknowledged (WinCC&#x27;s answer was lost; read back from WinCC)." in html
+        assert 'data-state="acknowledged"' in html
+        entry = AuditEntry.objects.get()
+        assert (entry.result, entry.state_after) == (Result.OK, "acknowledged")
+        assert entry.completed_at is not None and entry.settled_at is not None
+        assert self.sim_state(alarm.name, alarm.instance_id) == "RAISED_ACKNOWLEDGED"
+        assert len(self.wincc_writes()) == 1
+        assert self.queued_settlements() == []
+
+    def test_malformed_answer_is_unknown_until_wincc_can_be_read(self):
+        alarm, response = self.click("utilities-restv1", "Tank_Level_HH", malformed_rate=1.0)
+        html = response.content.decode()
+        assert "WinCC&#x27;s answer was lost; checking the alarm in WinCC..." in html
+        assert 'class="ack-result checking"' in html
+        assert 'data-action="ack"' not in html  # no second click while it is checked
+        entry = AuditEntry.objects.get()
+        assert (entry.result, entry.state_after, entry.settled_at) == (Result.UNKNOWN, "", None)
+        # WinCC did acknowledge; the read-back at once could not tell (its answer broke too).
+        assert self.sim_state(alarm.name, alarm.instance_id) == "RAISED_ACKNOWLEDGED"
+        assert self.queued_settlements() == [f"['utilities-restv1', {entry.pk}, 1]"]
+
+        self.sim.clear_faults()  # the next poll's read-back
+        assert ack.settle(entry.pk, 1) == Result.OK
+        entry.refresh_from_db()
+        assert (entry.result, entry.state_after) == (Result.OK, "acknowledged")
+        assert entry.settled_at is not None
+        assert ack.settle(entry.pk, 2) == Result.OK  # a late duplicate changes nothing
+        assert len(self.wincc_writes()) == 1
+
+    def test_server_error_settles_as_not_acknowledged(self):
+        alarm, _ = self.click("oven-unified", "Oven_Zone1_Temp_HH", error_rate=1.0)
+        entry = AuditEntry.objects.get()
+        assert entry.result == Result.UNKNOWN
+        self.sim.clear_faults()
+        assert ack.settle(entry.pk, 1) == Result.ERROR
+        entry.refresh_from_db()
+        assert (entry.result, entry.state_after) == (Result.ERROR, "unacknowledged")
+        assert "still Unacknowledged" in entry.message
+        assert self.sim_state(alarm.name, alarm.instance_id) == "RAISED"
+        lock = store.alarm_ack_lock(alarm.site, alarm.name, alarm.instance_id)
+        assert self.redis.get(lock) is None  # the operator may try again
+
+    def test_unreadable_wincc_asks_again_then_stays_unknown(self):
+        self.click("oven-unified", "Oven_Zone1_Temp_HH", malformed_rate=1.0)
+        entry = AuditEntry.objects.get()
+        assert ack.settle(entry.pk, 1) == Result.UNKNOWN
+        assert f"['oven-unified', {entry.pk}, 2]" in self.queued_settlements()
+        before = len(self.queued_settlements())
+        assert ack.settle(entry.pk, ack.SETTLE_ATTEMPTS) == Result.UNKNOWN
+        assert len(self.queued_settlements()) == before  # the last attempt asks no more
+        assert AuditEntry.objects.get().result == Result.UNKNOWN
 
 
 class ConcurrentAcknowledgeTestCase(SimulatorSites, TransactionTestCase):

@@ -96,6 +96,54 @@ class AppendOnlyTestCase(BaseTestCase):
             self.raw(complete, [Result.REFUSED, "again", datetime.now(UTC), row.pk])
         assert AuditEntry.objects.get(pk=row.pk).result == Result.OK
 
+    def test_an_unknown_row_is_settled_once(self):
+        row = entry()
+        row.record_result(Result.UNKNOWN, message="WinCC's answer was lost")
+        with self.assertRaises(AppendOnlyError):
+            row.record_result(Result.OK)
+        row.settle(Result.OK, message="Acknowledged (read back).", state_after="acknowledged")
+        stored = AuditEntry.objects.get(pk=row.pk)
+        assert (stored.result, stored.state_after) == (Result.OK, "acknowledged")
+        assert stored.settled_at is not None and stored.completed_at is not None
+        with self.assertRaises(AppendOnlyError):
+            row.settle(Result.ERROR, message="again", state_after="unacknowledged")
+        with self.assertRaises(AppendOnlyError):
+            entry().settle(Result.OK, message="", state_after="")  # pending is not unknown
+
+    def test_database_allows_settling_an_unknown_row_once_only(self):
+        row = entry()
+        self.raw("UPDATE dashboard_auditentry SET result = 'unknown', completed_at = %s "
+                 "WHERE id = %s", [datetime.now(UTC), row.pk])
+        settle = ("UPDATE dashboard_auditentry SET result = %s, state_after = %s, "
+                  "settled_at = %s WHERE id = %s")
+        with self.assertRaises(DatabaseError):  # to another unknown is no settlement
+            self.raw(settle, [Result.UNKNOWN, "", datetime.now(UTC), row.pk])
+        with self.assertRaises(DatabaseError):  # the completion time stays
+            self.raw("UPDATE dashboard_auditentry SET result = 'ok', settled_at = %s, "
+                     "completed_at = NULL WHERE id = %s", [datetime.now(UTC), row.pk])
+        self.raw(settle, [Result.OK, "acknowledged", datetime.now(UTC), row.pk])
+        with self.assertRaises(DatabaseError):
+            self.raw(settle, [Result.ERROR, "unacknowledged", datetime.now(UTC), row.pk])
+        assert AuditEntry.objects.get(pk=row.pk).result == Result.OK
+
+    def test_database_lets_a_summary_count_grow_and_nothing_else(self):
+        row = entry(username="(anonymous)", result=Result.DENIED, message="No permission.")
+        count = ("UPDATE dashboard_auditentry SET repeat_count = repeat_count + %s, "
+                 "last_at = %s WHERE id = %s")
+        self.raw(count, [1, datetime.now(UTC), row.pk])
+        for change in (0, -1):
+            with self.subTest(change=change), self.assertRaises(DatabaseError):
+                self.raw(count, [change, datetime.now(UTC), row.pk])
+        with self.assertRaises(DatabaseError):  # the count does not carry other changes
+            self.raw("UPDATE dashboard_auditentry SET repeat_count = 9, message = '' "
+                     "WHERE id = %s", [row.pk])
+        assert AuditEntry.count_repeat(row.pk, datetime.now(UTC))
+        person = User.objects.create_user("someone")
+        own = entry(user=person, username="someone", result=Result.DENIED)
+        with self.assertRaises(DatabaseError):  # a person's refusals are one row each
+            self.raw(count, [1, datetime.now(UTC), own.pk])
+        assert AuditEntry.objects.get(pk=row.pk).repeat_count == 3
+
     def test_deleting_a_user_keeps_their_rows_by_name(self):
         person = User.objects.create_user("leaver")
         row = entry(user=person, username="leaver", result=Result.DENIED)
@@ -138,6 +186,18 @@ class AuditPageTestCase(BaseTestCase):
         assert "Time (UTC)" in html
         assert rows[0].created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") in html
         assert "belt cleared" in html
+
+    def test_shows_a_summary_count_and_a_settlement(self):
+        flood = entry(username="(anonymous)", result=Result.DENIED, message="No permission.")
+        for _ in range(19):
+            AuditEntry.count_repeat(flood.pk, datetime.now(UTC))
+        lost = entry(alarm_name="Tank_Level_HH")
+        lost.record_result(Result.UNKNOWN, message="WinCC's answer was lost")
+        lost.settle(Result.OK, message="Acknowledged (read back).", state_after="acknowledged")
+        self.client.force_login(self.auditor)
+        html = self.client.get("/audit/").content.decode()
+        assert 'data-repeats="20"' in html and "20 times from this address" in html
+        assert "Settled from WinCC at" in html
 
     def test_filters(self):
         self.client.force_login(self.auditor)
@@ -213,7 +273,8 @@ class AuditCsvTestCase(BaseTestCase):
         assert data[0][0].endswith("Z")
 
         _, rows = await self.read_csv("?result=ok")
-        assert rows[1][-1] == "'=HYPERLINK(\"http://example.invalid\")"  # text, not a formula
+        comment = rows[1][header.index("comment")]
+        assert comment == "'=HYPERLINK(\"http://example.invalid\")"  # text, not a formula
 
         _, rows = await self.read_csv()
         assert len(rows) == 1 + 1202
@@ -285,9 +346,9 @@ def test_postgresql_triggers_refuse_update_and_delete(private_postgresql):
         cursor.execute(
             "INSERT INTO dashboard_auditentry (created_at, user_id, username, action, remote_addr,"
             " device, site_id, alarm_name, instance_id, state_before, state_after, result, "
-            "message, comment) VALUES (now(), %s, 'leaver', 'acknowledge', '10.0.0.1', '', "
-            "'oven-unified', 'Oven_Zone1_Temp_HH', 1, 'unacknowledged', '', 'pending', '', '') "
-            "RETURNING id", [user_id])
+            "message, comment, repeat_count) VALUES (now(), %s, 'leaver', 'acknowledge', "
+            "'10.0.0.1', '', 'oven-unified', 'Oven_Zone1_Temp_HH', 1, 'unacknowledged', '', "
+            "'pending', '', '', 1) RETURNING id", [user_id])
         row = cursor.fetchone()[0]
 
         refused = [
@@ -301,10 +362,20 @@ def test_postgresql_triggers_refuse_update_and_delete(private_postgresql):
 
         complete = ("UPDATE dashboard_auditentry SET result = %s, message = 'done', "
                     "completed_at = now() WHERE id = %s")
-        cursor.execute(complete, ["ok", row])
+        cursor.execute(complete, ["unknown", row])
         with pytest.raises(DatabaseError, match="append-only"):
             cursor.execute(complete, ["refused", row])
+        settle = "UPDATE dashboard_auditentry SET result = %s, settled_at = now() WHERE id = %s"
+        cursor.execute(settle, ["ok", row])
+        with pytest.raises(DatabaseError, match="append-only"):
+            cursor.execute(settle, ["error", row])
+        count = ("UPDATE dashboard_auditentry SET repeat_count = repeat_count + 1, "
+                 "last_at = now() WHERE id = %s")
+        with pytest.raises(DatabaseError, match="append-only"):  # a person's row
+            cursor.execute(count, [row])
 
         cursor.execute("UPDATE dashboard_auditentry SET user_id = NULL WHERE id = %s", [row])
         cursor.execute("SELECT username, user_id, result FROM dashboard_auditentry")
         assert cursor.fetchall() == [("leaver", None, "ok")]
+        with pytest.raises(DatabaseError, match="append-only"):  # still the leaver's own row
+            cursor.execute(count, [row])

@@ -34,10 +34,11 @@ class RedisServer:
 
 
 def start_redis(
-    directory: str | Path | None = None, *, maxclients: int | None = None, timeout: float = 10
+    directory: str | Path | None = None, *, maxclients: int | None = None, timeout: float = 10,
+    port: int | None = None,
 ) -> RedisServer:
     """Start redis-server in `directory` (default: a temporary one, removed on stop) and wait
-    until it answers PING."""
+    until it answers PING. `port` restarts one where a stopped one listened."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError(
@@ -47,7 +48,7 @@ def start_redis(
     owns = directory is None
     folder = Path(directory or tempfile.mkdtemp(prefix="wdash-redis-"))
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
             "no", "--dir", str(folder)]
     if maxclients:
