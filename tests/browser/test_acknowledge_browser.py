@@ -47,11 +47,17 @@ def sim_state(stack, instance: int) -> str:
                  if (a["name"], a["instance_id"]) == (ALARM, instance)), "")
 
 
+def alarm_list(browser, stack, user: str, **options):
+    """A new page signed in as `user`, on the site's alarm list."""
+    page = new_page(browser, **options)
+    sign_in(page, stack.url, user)
+    page.goto(f"{stack.url}/alarms/?site={SITE}")
+    return page
+
+
 def test_operator_acknowledges_and_wincc_confirms(browser, stack):
     row, instance = raise_alarm(stack)
-    page = new_page(browser, viewport=TABLET)
-    sign_in(page, stack.url, "operator")
-    page.goto(f"{stack.url}/alarms/?site={SITE}")
+    page = alarm_list(browser, stack, "operator", viewport=TABLET)
     expect(page.locator(row)).to_have_attribute("data-state", "unacknowledged", timeout=POLLED)
     page.locator(f'{row} [data-action="ack"]').click()
     expect(page.locator(row)).to_have_attribute("data-state", "acknowledged")
@@ -76,9 +82,7 @@ def test_operator_acknowledges_and_wincc_confirms(browser, stack):
 
 def test_viewer_has_no_button_and_a_forged_post_is_refused(browser, stack):
     row, instance = raise_alarm(stack)
-    page = new_page(browser)
-    sign_in(page, stack.url, "viewer")
-    page.goto(f"{stack.url}/alarms/?site={SITE}")
+    page = alarm_list(browser, stack, "viewer")
     expect(page.locator(row)).to_have_attribute("data-state", "unacknowledged", timeout=POLLED)
     assert page.locator('[data-action="ack"]').count() == 0
 
@@ -99,9 +103,7 @@ def test_viewer_has_no_button_and_a_forged_post_is_refused(browser, stack):
 
 def test_a_refused_acknowledgement_is_shown_in_the_row(browser, stack):
     row, instance = raise_alarm(stack)
-    page = new_page(browser)
-    sign_in(page, stack.url, "operator")
-    page.goto(f"{stack.url}/alarms/?site={SITE}")
+    page = alarm_list(browser, stack, "operator")
     button = page.locator(f'{row} [data-action="ack"]')
     expect(button).to_have_count(1, timeout=POLLED)
     # An answer htmx would not swap (here 404 for a site the server does not know) must still

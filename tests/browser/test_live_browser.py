@@ -14,10 +14,16 @@ pytestmark = pytest.mark.browser
 TANK = '[data-tag="utilities-restv1:Tank_Level"]'
 
 
-def test_viewer_sees_a_tile_change_without_reloading(browser, stack):
+
+def overview_as_viewer(browser, stack):
+    """A new page signed in as a viewer, on the plant overview dashboard."""
     page = new_page(browser)
     sign_in(page, stack.url, "viewer")
     page.goto(f"{stack.url}/d/overview/")
+    return page
+
+def test_viewer_sees_a_tile_change_without_reloading(browser, stack):
+    page = overview_as_viewer(browser, stack)
     expect(page.locator("[data-stream]")).to_have_attribute("data-stream", "connected")
     page.evaluate("window.notReloaded = true")
     stack.sim.set_tag("Tank_Level", 42.5)
@@ -42,9 +48,7 @@ def test_polling_fallback_also_updates_in_place(browser, stack):
 
 
 def test_stopped_wincc_marks_tiles_stale_and_says_which_site_and_why(browser, stack):
-    page = new_page(browser)
-    sign_in(page, stack.url, "viewer")
-    page.goto(f"{stack.url}/d/overview/")
+    page = overview_as_viewer(browser, stack)
     oven = page.locator('[data-tag="oven-unified:Oven_Zone1_Temp"]')
     expect(oven).to_have_attribute("data-stale", "false")
     stack.sim.stop_listener()
@@ -63,9 +67,7 @@ def test_stopped_wincc_marks_tiles_stale_and_says_which_site_and_why(browser, st
 
 
 def test_stream_indicator_follows_the_server_away_and_back(browser, stack):
-    page = new_page(browser)
-    sign_in(page, stack.url, "viewer")
-    page.goto(f"{stack.url}/d/overview/")
+    page = overview_as_viewer(browser, stack)
     indicator = page.locator("[data-stream]")
     expect(indicator).to_have_attribute("data-stream", "connected")
     stack.server.stop()
