@@ -267,7 +267,8 @@ def read_back(site: SiteConfig, entry: AuditEntry, *, final: bool) -> Settlement
         return Result.ERROR, (
             f"Not acknowledged ({lost}: the alarm is still {found.state.label})."
         ), found.state
-    writer = site.connection(write=True).username
+    # The read-write API user's name: no connection settings (nor secrets) needed for it.
+    writer = site.write_user.username if site.write_user else ""
     by = found.acknowledged_by or ""
     if by and writer and by != writer:
         return Result.DUPLICATE, f"Acknowledged by {by} in WinCC, not by this request.", found.state
