@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
@@ -75,10 +76,25 @@ def sparkline(
     now: datetime,
     minutes: int,
     css: str = "spark",
+    held_until: datetime | None = None,
 ) -> SafeString:
-    """A polyline of the last `minutes`, with the tag's limit lines."""
+    """A step line of the last `minutes`, with the tag's limit lines.
+
+    Samples are stored when a value changes, so a value holds until the next sample: the
+    line starts at the window's edge with the value that held there, and steps at each
+    change. `held_until` (the time the current value was last confirmed good, normally
+    now) extends the last value to it; without it the line ends at the last change, so a
+    stale value is not drawn as if still read.
+    """
     start = now.timestamp() - minutes * 60
+    before = [v for t, v in samples if t < start]
     recent = [(t, v) for t, v in samples if t >= start]
+    if before and (not recent or recent[0][0] > start):
+        recent.insert(0, (start, before[-1]))
+    if recent and held_until is not None:
+        end = min(held_until.timestamp(), now.timestamp())
+        if end > recent[-1][0]:
+            recent.append((end, recent[-1][1]))
     if len(recent) < 2:
         return _safe(f'<svg class="{css} empty" viewBox="0 0 100 30" aria-hidden="true"></svg>')
     # Scaled to the limits and the data, not the whole display range: a small trend must
@@ -86,10 +102,17 @@ def sparkline(
     low, high = _span((_limits_of(tag) if tag else []) + [v for _, v in recent])
     span = minutes * 60
 
+    def x(t: float) -> float:
+        return round((t - start) / span * 100, 2)
+
     def y(v: float) -> float:
         return round(28 - (v - low) / (high - low) * 26, 2)
 
-    points = " ".join(f"{round((t - start) / span * 100, 2)},{y(v)}" for t, v in recent)
+    steps = [f"{x(recent[0][0])},{y(recent[0][1])}"]
+    for (_, held), (t, v) in pairwise(recent):
+        if v != held:
+            steps.append(f"{x(t)},{y(held)}")
+        steps.append(f"{x(t)},{y(v)}")
     lines = []
     if tag is not None:
         for name in ("ll", "l", "h", "hh"):
@@ -99,5 +122,5 @@ def sparkline(
                 lines.append(f'<line class="lim lim-{name}" x1="0" x2="100" y1="{ly}" y2="{ly}"/>')
     return _safe(
         f'<svg class="{css}" viewBox="0 0 100 30" preserveAspectRatio="none" aria-hidden="true">'
-        f'{"".join(lines)}<polyline points="{points}"/></svg>'
+        f'{"".join(lines)}<polyline points="{" ".join(steps)}"/></svg>'
     )

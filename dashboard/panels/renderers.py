@@ -65,6 +65,16 @@ def limit_state(value: Any, tag: TagConfig | None) -> str:
     return ""
 
 
+def _held_until(
+    ctx: RenderContext, site_id: str, stored: codec.StoredValue | None
+) -> datetime | None:
+    """Now, while the site is fresh and the value good: a trend line holds the value up to
+    it. Otherwise None, and the line ends at its last change."""
+    if stored is None or ctx.fresh(site_id).stale or stored.tag.quality is Quality.BAD:
+        return None
+    return ctx.now
+
+
 def _tile_context(ctx: RenderContext, site_id: str, tag_name: str) -> dict[str, Any]:
     state = ctx.states[site_id]
     tag = state.config.tag(tag_name)
@@ -90,7 +100,8 @@ def _tile_context(ctx: RenderContext, site_id: str, tag_name: str) -> dict[str, 
         "limit": limit,
         "limit_word": LIMIT_WORDS.get(limit, ""),
         "band": limit_band(value.value, tag),
-        "spark": sparkline(state.trends.get(tag_name, []), tag, ctx.now, TILE_TREND_MINUTES),
+        "spark": sparkline(state.trends.get(tag_name, []), tag, ctx.now, TILE_TREND_MINUTES,
+                           held_until=_held_until(ctx, site_id, stored)),
     }
 
 
@@ -113,7 +124,8 @@ def _render_trend(fragment: Fragment, ctx: RenderContext) -> str:
                 "unit": tag.unit if tag else "",
                 "text": format_value(stored.tag.value if stored else None, tag),
                 "svg": sparkline(state.trends.get(tag_name, []), tag, ctx.now, fragment.minutes,
-                                 css="trend-svg"),
+                                 css="trend-svg",
+                                 held_until=_held_until(ctx, site_id, stored)),
             }
         )
     return render_to_string(

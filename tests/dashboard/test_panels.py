@@ -37,9 +37,35 @@ def test_sparkline_keeps_to_its_window_and_draws_the_limits():
     samples = [(now - 900, 50.0), (now - 60, 40.0), (now - 30, 60.0)]
     svg = sparkline(samples, TEMP, NOW, minutes=5)
     points = svg.split('points="')[1].split('"')[0].split()
-    assert len(points) == 2  # the 15-minute-old sample is outside the window
+    # the 15-minute-old sample held until the first change inside the window: it starts
+    # the line at the window's edge, then one step per change
+    # scale: the limits 10..90 with a quarter margin, -10..110 over 26 units of height
+    assert points == ["0.0,15.0", "80.0,15.0", "80.0,17.17", "90.0,17.17", "90.0,12.83"]
     assert svg.count('class="lim ') == 4
-    assert "empty" in sparkline(samples[:1], TEMP, NOW, minutes=5)
+    assert "empty" in sparkline(samples[-1:], TEMP, NOW, minutes=5)
+
+
+def polyline(svg: str) -> list[tuple[float, float]]:
+    points = svg.split('points="')[1].split('"')[0].split()
+    return [(float(p.split(",")[0]), float(p.split(",")[1])) for p in points]
+
+
+def test_a_constant_value_is_drawn_flat_up_to_now_while_it_is_confirmed():
+    now = NOW.timestamp()
+    samples = [(now - 3600, 50.0)]  # read once an hour ago, unchanged since
+    line = polyline(sparkline(samples, TEMP, NOW, minutes=5, held_until=NOW))
+    assert [x for x, _ in line] == [0.0, 100.0]
+    assert line[0][1] == line[1][1]
+    # not confirmed (stale site or bad value): nothing is drawn past the last change
+    assert "empty" in sparkline(samples, TEMP, NOW, minutes=5)
+
+
+def test_a_stale_line_ends_at_its_last_change():
+    now = NOW.timestamp()
+    samples = [(now - 240, 40.0), (now - 120, 60.0)]
+    assert polyline(sparkline(samples, TEMP, NOW, minutes=5))[-1][0] == 60.0
+    held = polyline(sparkline(samples, TEMP, NOW, minutes=5, held_until=NOW))
+    assert held[-1][0] == 100.0
 
 
 def test_limit_band_marks_the_value():
@@ -97,3 +123,20 @@ def test_each_fragment_kind_says_what_makes_it_render_again():
 def test_a_fragment_of_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown fragment kind"):
         Fragment("gauge", ("s",))
+
+
+def test_an_alarm_row_shows_the_date_of_an_alarm_raised_on_an_earlier_day():
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from dashboard.templatetags.plant_time import moment
+
+    old = alarm(raise_time=datetime(2026, 11, 23, 6, 15, 2, tzinfo=UTC))
+    row = render_to_string("partials/alarm_row.html", {"alarm": old, "site_name": "Oven"})
+    assert "raised <time" in row and ">2026-11-23 06:15</time>" in row
+    fresh = alarm(raise_time=timezone.now())
+    row = render_to_string("partials/alarm_row.html", {"alarm": fresh, "site_name": "Oven"})
+    assert f">{timezone.now().astimezone(UTC):%Y-%m-%d}" not in row.split("raised")[1]
+    assert moment(NOW - timedelta(hours=3), NOW) == "09:00:00"
+    assert moment(NOW - timedelta(hours=13), NOW) == "2026-11-25 23:00"
+    assert moment(None) == ""
