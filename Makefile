@@ -45,13 +45,14 @@ define ensure_package
 	fi
 endef
 
-.PHONY: help setup run test test-fast test-faults check lint redis-server chromium
+.PHONY: help setup run test test-fast test-faults test-postgres check lint redis-server chromium
 
 help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
 	@echo "make test   run every test (installs Redis and Chromium when missing, as root)"
 	@echo "make test-fast  the unit lane: the tests that start no process (seconds)"
 	@echo "make test-faults  the fault suite alone (docs/reliability.md)"
+	@echo "make test-postgres  the database tests on PostgreSQL (127.0.0.1:5432 by default)"
 	@echo "make check  validate the configuration (WINCC_CONFIG) and the settings"
 	@echo "make lint   ruff and mypy"
 
@@ -101,6 +102,11 @@ run: setup $(if $(REDIS_URL),,redis-server)
 test: setup lint redis-server chromium
 	CI="$(CI)" $(BIN)/pytest $(PYTEST_ARGS) || { status=$$?; \
 	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
+	CI="$(CI)" $(BIN)/python -m tests.postgres $(PYTEST_ARGS)
+
+# The database tests alone, on the PostgreSQL of WDASH_TEST_POSTGRES_URL (tests/postgres.py).
+test-postgres: setup redis-server
+	CI="$(CI)" $(BIN)/python -m tests.postgres $(PYTEST_ARGS)
 
 # The unit lane needs neither Redis nor Chromium; a test in it that starts a process fails.
 test-fast: setup

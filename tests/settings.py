@@ -9,6 +9,10 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 
 from dashboard.settings import *  # noqa: F403
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # A test database of this run's own (tests/postgres.py): runs side by side never meet.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_wdash_{os.getpid()}"}  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
 
 # Static files come from the finders in tests; an existing (empty) root keeps WhiteNoise quiet.

@@ -10,7 +10,9 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.fixtures.lanes import NO_REDIS_URL, UnitLaneViolation, lane_marks
+from tests.dashboard.base import BaseTestCase
+from tests.fixtures.lanes import NO_REDIS_URL, UnitLaneViolation, lane_marks, uses_database
+from tests.postgres import answers
 
 
 @pytest.mark.parametrize(
@@ -71,3 +73,26 @@ def test_a_process_test_reaches_the_session_redis(redis_client, unit_lane_guard)
     assert unit_lane_guard is None
     assert settings.REDIS_URL != NO_REDIS_URL
     assert redis_client.ping()
+
+
+@pytest.mark.parametrize(
+    ("fixtures", "own", "cls", "expected"),
+    [
+        (["tmp_path"], [], None, False),
+        (["client", "settings"], [], None, False),
+        (["db"], [], None, True),
+        (["admin_client", "client"], [], None, True),
+        (["tmp_path"], ["django_db"], None, True),
+        (["tmp_path"], [], BaseTestCase, True),
+        (["tmp_path"], [], object, False),
+    ],
+)
+def test_tests_that_use_the_database_are_marked_to_run_on_postgresql_too(
+    fixtures, own, cls, expected
+):
+    assert uses_database(fixtures, own, cls) is expected
+
+
+def test_a_postgresql_that_does_not_answer_is_told_apart_from_one_that_refuses():
+    # The discard port: nothing listens, so the database tests stay on SQLite.
+    assert answers("postgres://postgres@127.0.0.1:9/postgres") is False
