@@ -30,6 +30,7 @@ from wincc_bridge.client import (
     open_client,
 )
 from wincc_bridge.models import Alarm
+from wincc_bridge.transport import shown_url
 
 OK, ITEMS_FAILED, USAGE, AUTH, CONNECTION, PROTOCOL, NOT_SUPPORTED = range(7)
 DEFAULT_ALARM_FILTER = "ActiveAlarms"
@@ -243,7 +244,7 @@ def _command(client: WinCCClient, args: argparse.Namespace, out: Output) -> int:
     """Carry out the command; the exit code for per-item outcomes (errors raise)."""
     if args.command == "ping":
         client.ping()
-        out({"ok": True, "server": client.settings.url, "dialect": client.dialect})
+        out({"ok": True, "server": shown_url(client.settings.url), "dialect": client.dialect})
         return OK
     if args.command == "read":
         values = client.read_tags(args.tags)
@@ -312,10 +313,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     # These sentences never repeat --url or a *-env value: either may hold the secret itself.
     if not args.url.lower().startswith(("http://", "https://")):
         parser.error("--url needs a scheme, e.g. https://host:34568")
-    if "@" in urlsplit(args.url).netloc:
+    url = urlsplit(args.url)
+    if "@" in url.netloc:
         parser.error(
             "--url must not hold a user name or password; use --user and --password-env"
         )
+    if url.query or url.fragment or args.url.endswith(("?", "#")):
+        parser.error("--url must not have a query or fragment; a token goes in --token-env")
     for option in ("password_env", "token_env"):
         if not _ENV_NAME.fullmatch(getattr(args, option)):
             flag = "--" + option.replace("_", "-")

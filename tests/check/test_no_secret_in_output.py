@@ -154,10 +154,11 @@ def test_wincc_bridge_never_prints_a_secret(sim: Simulator):
         bridge(env, "--dialect", "classic", *tls, "--url",
                sim.url.replace("://", f"://reader:{URL_PASSWORD}@"), "ping"),
         bridge(env, "--dialect", "classic", "--url", f"reader:{URL_PASSWORD}@127.0.0.1", "ping"),
+        bridge(env, *rest_v1[:2], "--url", f"{sim.url}/?token={URL_TOKEN}", "ping"),
     ]
     assert [o.split("\n", 1)[0] for o in outputs] == [
         "exit 0", "exit 0", "exit 0", "exit 0", "exit 3", "exit 1",
-        "exit 2", "exit 2", "exit 2", "exit 2",
+        "exit 2", "exit 2", "exit 2", "exit 2", "exit 2",
     ]
     assert_no_secret(secrets_of(sim), *outputs)
     assert sim.requests_log() == []
