@@ -11,7 +11,13 @@ from unittest import mock
 
 import pytest
 
-from tests.fixtures.simulator import Simulator, start_simulator, write_config
+from tests.fixtures.simulator import (
+    Simulator,
+    acknowledged_or_reset,
+    start_simulator,
+    wait_until,
+    write_config,
+)
 from wincc_ingest.config import Config, load
 from wincc_ingest.online_check import PROBLEM, SiteReport, check_site, check_sites, exit_code
 
@@ -65,7 +71,7 @@ def test_all_good_on_every_dialect_and_nothing_written(sim: Simulator, tmp_path)
     assert texts(classic, "ack_tag") == [f"{ack_tags} acknowledge tag(s) exist"]
     # Read-only: no write, acknowledgement or reset reached the server, by any face.
     assert sim.requests_log() == []
-    assert [h["event"] for h in sim.alarm_history()] == ["raised"]
+    assert acknowledged_or_reset(sim) == []
     assert any(a["instance_id"] == raised["instance_id"] and a["state"] == raised["state"]
                for a in sim.alarms())
 
@@ -133,20 +139,48 @@ def test_an_untrusted_certificate_is_a_tls_problem(sim: Simulator, tmp_path):
     )
 
 
-@pytest.fixture(scope="module")
-def classic_only(tmp_path_factory):
-    """A simulator that speaks Classic alone, as a real WinCC V7/V8 server does."""
-    sim = start_simulator(tmp_path_factory.mktemp("classic-only"), face=["classic"])
-    yield sim
+@pytest.fixture(scope="module", params=["classic", "unified", "rest-v1"])
+def one_face(request, tmp_path_factory):
+    """A simulator that speaks one dialect alone, as a real WinCC server does."""
+    sim = start_simulator(tmp_path_factory.mktemp(request.param), face=[request.param],
+                          log_level="debug")
+    yield request.param, sim
     sim.stop()
 
 
-def test_a_wrong_dialect_says_what_the_server_speaks(classic_only: Simulator, tmp_path):
-    config = configured(classic_only, tmp_path)
-    unified, classic, rest_v1 = run(config, env=classic_only.env)
-    assert classic.ok, classic.lines()
-    for report, configured_as in ((unified, "unified"), (rest_v1, "rest-v1")):
-        assert [f.text for f in report.problems] == [
-            f"this server speaks classic, the configuration says {configured_as}"
-        ]
-    assert classic_only.requests_log() == []
+def test_a_wrong_dialect_says_what_the_server_speaks(one_face, tmp_path):
+    spoken, sim = one_face
+    reports = run(configured(sim, tmp_path), env=sim.env)
+    for report in reports:
+        if report.dialect == spoken:
+            assert report.ok, report.lines()
+        else:
+            assert [f.text for f in report.problems] == [
+                f"this server speaks {spoken}, the configuration says {report.dialect}"
+            ]
+    assert sim.requests_log() == []
+
+
+# The requests a read may make: every GET, and the POSTs that read (Classic reads values and
+# pages its variable list by POST; every Unified call is a POST, its writes and
+# acknowledgements are in the simulator's request log).
+READ_POSTS = ("/WinCCRestService/tagManagement/Values", "/WinCCRestService/tagManagement/variables",
+              "/graphql")
+
+
+def test_the_full_check_only_reads(one_face, tmp_path):
+    spoken, sim = one_face
+    config = configured(sim, tmp_path)
+    sim.raise_alarm("Tank_Level_H")
+    site = next(site for site in config.sites if site.dialect == spoken)
+    before = sim.log().count("wincc_sim.request")
+    report = check_site(site, sim.env)
+    assert report.ok, report.lines()
+    wait_until(lambda: sim.log().count("wincc_sim.request") > before)
+    requests = [line.split("wincc_sim.request: ", 1)[1].split()[:3]
+                for line in sim.log().splitlines() if "wincc_sim.request: " in line]
+    methods = {method for _, method, _ in requests}
+    assert methods <= {"GET", "POST"}, methods
+    assert all(path in READ_POSTS for _, method, path in requests if method == "POST"), requests
+    assert sim.requests_log() == []
+    assert acknowledged_or_reset(sim) == []
