@@ -28,7 +28,7 @@ from wincc_bridge.client import (
     WinCCError,
     open_client,
 )
-from wincc_bridge.models import BrowseItem, TagValue
+from wincc_bridge.models import TagValue
 from wincc_bridge.probe import dialects_spoken
 from wincc_bridge.transport import PermissionRefused, ca_file_problem, shown_url
 from wincc_ingest.config import Config, SiteConfig
@@ -36,6 +36,10 @@ from wincc_ingest.config import Config, SiteConfig
 logger = logging.getLogger("wincc_ingest.online_check")
 
 OK, PROBLEM, INFO = "ok", "problem", "info"
+# Up to this many tags are browsed by name for their data types; more, by one browse of all.
+BROWSE_BY_NAME = 20
+# A browse pattern that matches nothing: proves the browser answers without listing a plant.
+NO_SUCH_TAG = "WinCC_Bridge_Check_No_Such_Tag"
 _MARKS = {OK: "ok", PROBLEM: "PROBLEM", INFO: "info"}
 
 
@@ -224,11 +228,23 @@ class _Check:
 
     def _wrong_dialect(self, exc: WinCCError) -> None:
         configured = self.site.dialect
+        # A Unified site with its own graphql_path may speak Unified at the usual one.
+        own_path = configured == "unified" and self.site.graphql_path != "/graphql"
         try:
-            spoken = dialects_spoken(self.settings, skip=configured)
+            spoken = dialects_spoken(self.settings, skip="" if own_path else configured)
         except ConnectError:
             spoken = []
-        if spoken:
+        if configured in spoken:
+            self.add(
+                Finding(
+                    "dialect",
+                    PROBLEM,
+                    f"this server speaks unified at /graphql, not at the configured "
+                    f"graphql_path {self.site.graphql_path}",
+                    data={"spoken": spoken},
+                )
+            )
+        elif spoken:
             self.add(
                 Finding(
                     "dialect",
@@ -317,16 +333,25 @@ class _Check:
         )
 
     def _data_types(self, client: WinCCClient, names: list[str]) -> dict[str, str]:
-        """Each tag's data type from a browse by its exact name; also the browse finding."""
+        """Each tag's data type from the tag browser; also the browse finding.
+
+        A few tags are browsed by their exact names; many, by one browse of everything,
+        rather than a request per tag.
+        """
         if not self.site.capabilities().browse:
             self.add(Finding("browse", INFO, "not offered by this dialect"))
             return {}
+        # Classic names ignore case; Unified may answer `System::Tag`.
+        wanted = {name.lower(): name for name in names}
+        patterns = names if len(names) <= BROWSE_BY_NAME else ["*"]
         types: dict[str, str] = {}
         try:
-            for name in names or ["WinCC_Bridge_Check_No_Such_Tag"]:
-                for item in client.browse(name):
-                    if _same_tag(item, name) and item.data_type:
-                        types[name] = item.data_type
+            for pattern in patterns or [NO_SUCH_TAG]:
+                for item in client.browse(pattern):
+                    found = item.name.lower()
+                    name = wanted.get(found) or wanted.get(found.split("::", 1)[-1])
+                    if name is not None and item.data_type:
+                        types.setdefault(name, item.data_type)
         except NotSupportedError as exc:
             self.add(Finding("browse", INFO, f"not offered by this server: {exc}"))
             return types
@@ -403,9 +428,3 @@ class _Check:
                 "not read from WinCC: trends show the samples this product records",
             )
         )
-
-
-def _same_tag(item: BrowseItem, name: str) -> bool:
-    """A browse answer for `name`: Classic names ignore case, Unified may add `System::`."""
-    found = item.name.lower()
-    return found == name.lower() or found.split("::", 1)[-1] == name.lower()

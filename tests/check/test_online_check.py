@@ -184,3 +184,29 @@ def test_the_full_check_only_reads(one_face, tmp_path):
     assert all(path in READ_POSTS for _, method, path in requests if method == "POST"), requests
     assert sim.requests_log() == []
     assert acknowledged_or_reset(sim) == []
+
+
+def test_a_unified_path_that_is_not_the_servers_is_said(sim: Simulator, tmp_path):
+    def elsewhere(data):
+        data["sites"][0]["graphql_path"] = "/wincc/graphql"
+
+    (unified,) = run(configured(sim, tmp_path, elsewhere), "oven-unified", env=sim.env)
+    assert [f.text for f in unified.problems] == [
+        "this server speaks unified at /graphql, not at the configured graphql_path "
+        "/wincc/graphql"
+    ]
+
+
+@pytest.mark.parametrize("site", ["line-classic", "oven-unified", "utilities-restv1"])
+def test_many_tags_get_their_data_types_from_one_browse(sim: Simulator, tmp_path, site):
+    names = [f"Aux_Sensor_{n:04d}" for n in range(1, 31)]
+
+    def many(data):
+        for entry in data["sites"]:
+            if entry["id"] == site:
+                entry["tags"] += [{"name": name} for name in names]
+
+    (report,) = run(configured(sim, tmp_path, many), site, env=sim.env)
+    assert report.ok, report.lines()
+    typed = [f.data.get("data_type") for f in report.findings if f.check == "tag"]
+    assert len(typed) > len(names) and all(typed), report.lines()
