@@ -74,13 +74,14 @@ class Transport:
         if origin.lower().endswith(base_path.lower()):
             # Tolerate a --url that already names the dialect's path.
             origin = origin[: len(origin) - len(base_path)]
-        # What every message names: the address without anything that may be a secret.
+        # The address without anything that may be a secret, for messages, logs and requests
+        # alike: credentials travel only in the Authorization header the dialect sets.
         self.server = shown_url(origin)
         # Paths are joined by hand: httpx's base_url would turn "/graphql" into "/graphql/".
         self._base_path = base_path
         self._max_bytes = settings.max_response_bytes
         self._client = httpx.Client(
-            base_url=origin,
+            base_url=self.server,
             headers={"Accept": "application/json", **(headers or {})},
             timeout=httpx.Timeout(settings.timeout),
             verify=tls_context(settings, self.server),
