@@ -198,7 +198,10 @@ class _Check:
             return None
         except AuthError as exc:
             self._answered()
-            self.add(Finding("login", PROBLEM, f"login refused: {exc}"))
+            said = str(exc)
+            # The bridge's sentence usually says it already; the finding always begins so.
+            text = said if said.startswith("login refused") else f"login refused: {said}"
+            self.add(Finding("login", PROBLEM, text))
             return None
         except WinCCError as exc:
             self._answered()

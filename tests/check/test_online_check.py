@@ -100,7 +100,7 @@ def test_a_wrong_password_is_login_refused(sim: Simulator, tmp_path):
     reports = run(config, env=wrong)
     for report in reports:
         assert [f.check for f in report.problems] == ["login"], report.lines()
-        assert report.problems[0].text.startswith("login refused: login refused for ")
+        assert report.problems[0].text.startswith("login refused for ")
         assert texts(report, "reachable")[0].endswith(" answers")
     assert exit_code(reports) == 1
 

@@ -67,7 +67,7 @@ def test_a_server_that_is_down_and_a_wrong_password(sim: Simulator, tmp_path):
     sim.start_listener()
     result = wincc_check(sim, path, "--site", "line-classic", WINCC_SIM_RO_PASSWORD="wrong")
     assert result.returncode == 1
-    assert "  PROBLEM login       login refused: login refused for user " in result.stdout
+    assert "  PROBLEM login       login refused for user " in result.stdout
 
 
 def test_a_ca_file_that_is_not_pem_stops_before_connecting(sim: Simulator, tmp_path):
