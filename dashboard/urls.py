@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dashboard.views import wincc_check
+
 urlpatterns = [
+    # Before the admin's own URLs, whose catch-all would answer 404 for it.
+    path(
+        "admin/wincc-check/", admin.site.admin_view(wincc_check.wincc_check), name="wincc-check"
+    ),
     path("admin/", admin.site.urls),
     # Sign-in, acknowledge, audit log: dashboard/urls_actions.py.
     path("", include("dashboard.urls_actions")),

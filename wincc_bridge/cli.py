@@ -11,10 +11,12 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from wincc_bridge import selftest
 from wincc_bridge.client import (
@@ -28,9 +30,11 @@ from wincc_bridge.client import (
     open_client,
 )
 from wincc_bridge.models import Alarm
+from wincc_bridge.transport import shown_url
 
 OK, ITEMS_FAILED, USAGE, AUTH, CONNECTION, PROTOCOL, NOT_SUPPORTED = range(7)
 DEFAULT_ALARM_FILTER = "ActiveAlarms"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Writes one JSON line of the output.
 Output = Callable[[dict[str, Any]], None]
 
@@ -240,7 +244,7 @@ def _command(client: WinCCClient, args: argparse.Namespace, out: Output) -> int:
     """Carry out the command; the exit code for per-item outcomes (errors raise)."""
     if args.command == "ping":
         client.ping()
-        out({"ok": True, "server": client.settings.url, "dialect": client.dialect})
+        out({"ok": True, "server": shown_url(client.settings.url), "dialect": client.dialect})
         return OK
     if args.command == "read":
         values = client.read_tags(args.tags)
@@ -306,8 +310,20 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     for option in ("dialect", "url"):
         if getattr(args, option) is None:
             parser.error(f"--{option} is required")
+    # These sentences never repeat --url or a *-env value: either may hold the secret itself.
     if not args.url.lower().startswith(("http://", "https://")):
-        parser.error(f"--url {args.url} needs a scheme, e.g. https://host:34568")
+        parser.error("--url needs a scheme, e.g. https://host:34568")
+    url = urlsplit(args.url)
+    if "@" in url.netloc:
+        parser.error(
+            "--url must not hold a user name or password; use --user and --password-env"
+        )
+    if url.query or url.fragment or args.url.endswith(("?", "#")):
+        parser.error("--url must not have a query or fragment; a token goes in --token-env")
+    for option in ("password_env", "token_env"):
+        if not _ENV_NAME.fullmatch(getattr(args, option)):
+            flag = "--" + option.replace("_", "-")
+            parser.error(f"{flag} must name an environment variable (letters, digits, underscore)")
     if args.ca_file and not os.path.isfile(args.ca_file):
         parser.error(f"the certificate file {args.ca_file} does not exist")
     # Warnings (an insecure connection) go to stderr beside the errors, one line each.

@@ -19,6 +19,7 @@ from typing import Any
 
 from wincc_bridge.client import AuthError, ConnectError, WinCCClient, WinCCError
 from wincc_bridge.models import Alarm, TagValue
+from wincc_bridge.transport import shown_url
 
 # Tags read when none are named: the first ones browse found.
 READ_SAMPLE = 10
@@ -133,7 +134,7 @@ def _about(client: WinCCClient) -> dict[str, Any]:
     about: dict[str, Any] = {
         "selftest": "start",
         "dialect": client.dialect,
-        "server": settings.url,
+        "server": shown_url(settings.url),
         "bridge_version": bridge_version,
         "python": platform.python_version(),
         "tls": "insecure" if settings.insecure else ("pinned" if settings.ca_file else "system"),

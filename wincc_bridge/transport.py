@@ -14,7 +14,9 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -66,12 +68,15 @@ class Transport:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
-        self.server = settings.url.rstrip("/")
+        origin = settings.url.rstrip("/")
         self.who = who
         self.check = check
-        if self.server.lower().endswith(base_path.lower()):
+        if origin.lower().endswith(base_path.lower()):
             # Tolerate a --url that already names the dialect's path.
-            self.server = self.server[: len(self.server) - len(base_path)]
+            origin = origin[: len(origin) - len(base_path)]
+        # The address without anything that may be a secret, for messages, logs and requests
+        # alike: credentials travel only in the Authorization header the dialect sets.
+        self.server = shown_url(origin)
         # Paths are joined by hand: httpx's base_url would turn "/graphql" into "/graphql/".
         self._base_path = base_path
         self._max_bytes = settings.max_response_bytes
@@ -337,6 +342,44 @@ class Transport:
             server=self.server,
             sent=sent,
         )
+
+
+def shown_url(url: str) -> str:
+    """`url` as a message may show it: without a user name, password, query or fragment,
+    any of which may carry a secret (and messages end up in logs and on pages)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the configured address"
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+
+
+def ca_file_problem(path: str) -> str | None:
+    """Why the file cannot pin a server's certificate (not readable, not PEM); None if it can.
+
+    Checked on the machine itself, so a DER file or a key in its place is named before any
+    handshake fails with a vaguer sentence.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return f"certificate file {path} cannot be read ({exc.strerror or type(exc).__name__})"
+    if PEM_CERTIFICATE not in data:
+        hint = (
+            " (it looks like DER: convert it with openssl x509 -inform der -in FILE -out FILE.pem)"
+            if data[:1] == b"\x30"
+            else ""
+        )
+        return f"certificate file {path} is not a PEM certificate (no BEGIN CERTIFICATE){hint}"
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError, ValueError):
+        return f"certificate file {path} holds no PEM certificate that TLS can load"
+    return None
 
 
 def tls_context(settings: ConnectionSettings, server: str) -> ssl.SSLContext | bool:

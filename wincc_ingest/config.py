@@ -278,9 +278,24 @@ def _tag(data: Mapping[str, Any]) -> TagConfig:
     )
 
 
+def _site_address(raw: Mapping[str, Any]) -> tuple[str, str]:
+    """(url, graphql_path): a URL written with the dialect's own path loses it; a Unified
+    URL's path becomes the endpoint's path."""
+    from wincc_ingest.config_validation import dialect_path, url_path
+
+    url = raw["url"]
+    graphql_path = raw.get("graphql_path", "/graphql")
+    own = dialect_path(raw, raw["dialect"]) if url_path(url) else None
+    if own is None:
+        return url.rstrip("/"), graphql_path
+    origin = url.rstrip("/")[: len(url.rstrip("/")) - len(own.rstrip("/"))]
+    return origin, own if raw["dialect"] == "unified" else graphql_path
+
+
 def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
     sites = []
     for raw in data["sites"]:
+        url, graphql_path = _site_address(raw)
         tls = raw.get("tls", {})
         ca_file = tls.get("ca_file")
         if ca_file and not os.path.isabs(ca_file):
@@ -290,7 +305,7 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 id=raw["id"],
                 name=raw.get("name", raw["id"]),
                 dialect=raw["dialect"],
-                url=raw["url"].rstrip("/"),
+                url=url,
                 read_user=_user(raw["read_user"]),
                 write_user=_user(raw["write_user"]) if raw.get("write_user") else None,
                 verify_tls=tls.get("verify", True),
@@ -301,7 +316,7 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 batch_size=raw.get("batch_size", 500),
                 alarm_filter=raw.get("alarm_filter"),
                 ping_tag=raw.get("ping_tag", ""),
-                graphql_path=raw.get("graphql_path", "/graphql"),
+                graphql_path=graphql_path,
                 browse_object_types=tuple(raw.get("browse_object_types", ("TAG",))),
                 ack_tags={
                     name: AckTag(tag=v["tag"], value=v.get("value", 1))

@@ -6,7 +6,11 @@ The checks below catch what a schema cannot say: duplicates, references between 
 and sites, the order of limits, TLS settings that contradict each other, and the secrets'
 environment variables. Both passes always run, so one run reports everything.
 
-Pure and fast: no Django, no network; the only I/O is checking that a `ca_file` exists.
+Pure and fast: no Django, no network; the only I/O is reading a `ca_file` to check that it
+is a PEM certificate.
+
+No sentence repeats a value that may be a secret: a `*_env` value that is not a variable
+name, a URL's user name, password or query, or a variable's content.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ import difflib
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeGuard
+from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+
+from wincc_bridge.transport import ca_file_problem
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
 
@@ -38,6 +46,13 @@ _INLINE_SECRETS = {
 }
 
 _LIMIT_ORDER = ("ll", "l", "h", "hh")
+
+# The path each dialect adds to the URL; a URL may already end in it (docs/bridge.md).
+DIALECT_PATHS = {"classic": "/WinCCRestService", "unified": "/graphql", "rest-v1": "/api/v1"}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Names are repeated in sentences only when they look like one: in capitals, as variables are
+# by convention. "Hunter2" is a valid name, and just as likely the password typed in its place.
+_SHOWN_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 # The API user each dialect needs, and why.
 _SECRET_BY_DIALECT = {
@@ -104,6 +119,28 @@ def json_path(parts: Any) -> str:
     return path
 
 
+def url_path(url: str) -> str:
+    """The path of a site's URL without its trailing slash ("" for none)."""
+    return urlsplit(url).path.rstrip("/")
+
+
+def dialect_path(site: Mapping[str, Any], dialect: str | None) -> str | None:
+    """The dialect's own path that the site's URL ends in, as written; None for another path.
+
+    Unified keeps the slash it was given ("/graphql/" on some installations): it is then
+    the endpoint's path, as graphql_path would say.
+    """
+    url = site.get("url")
+    if not isinstance(url, str) or dialect not in DIALECT_PATHS:
+        return None
+    written = urlsplit(url).path
+    own = site.get("graphql_path") if dialect == "unified" else None
+    for candidate in filter(None, (own, DIALECT_PATHS[dialect])):
+        if written.rstrip("/").lower() == candidate.rstrip("/").lower():
+            return written if dialect == "unified" else candidate
+    return None
+
+
 # -- pass 1: the schema ---------------------------------------------------------------
 
 
@@ -166,6 +203,9 @@ def _schema_problems(error: ValidationError) -> list[Problem]:
         return [(path, f"must be one of {choices}, not {json.dumps(instance)}")]
     if kind == "pattern":
         sentence = schema.get("x-message", f"must match the pattern {value}")
+        if schema.get("x-secret"):
+            # What was typed where a name belongs may be the secret itself: never repeat it.
+            return [(path, sentence)]
         return [(path, f"{sentence} (got {json.dumps(instance)})")]
     if kind == "minItems":
         return [(path, f"must list at least {value} item(s)")]
@@ -254,6 +294,7 @@ class _Checker:
             if isinstance(user, dict):
                 self._user(user, dialect, [*path, role])
         self._tls(site, path)
+        self._url(site, dialect, path)
         if dialect != "classic":
             for key in ("ack_tags", "alarm_filter", "ping_tag"):
                 if key in site and dialect in _SECRET_BY_DIALECT:
@@ -276,12 +317,19 @@ class _Checker:
     def _user(self, user: dict[str, Any], dialect: Any, path: list[Any]) -> None:
         for key in ("password_env", "token_env"):
             name = user.get(key)
-            if not isinstance(name, str) or not name:
+            if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+                continue  # the schema pass says it must be a name, without repeating it
+            if self.environ.get(name):
                 continue
-            if name not in self.environ:
-                self.add([*path, key], f"environment variable {name} is not set")
-            elif not self.environ[name]:
-                self.add([*path, key], f"environment variable {name} is set but empty")
+            state = "is not set" if name not in self.environ else "is set but empty"
+            if _SHOWN_ENV_NAME.fullmatch(name):
+                self.add([*path, key], f"environment variable {name} {state}")
+            else:
+                self.add(
+                    [*path, key],
+                    f"the environment variable named here {state} (its name is not repeated: "
+                    "it is not in capitals, so it may be the secret itself)",
+                )
         if dialect not in _SECRET_BY_DIALECT:
             return
         needed, why = _SECRET_BY_DIALECT[dialect]
@@ -291,8 +339,60 @@ class _Checker:
                 f"{why}; add {needed} naming the environment variable that holds the "
                 f"{'token' if needed == 'token_env' else 'password'}",
             )
-        if dialect != "rest-v1" and user.get("username") == "":
-            self.add([*path, "username"], f"must not be empty: {why}")
+        if dialect != "rest-v1" and not user.get("username"):
+            # rest-v1 sends only its token, so it needs no user name.
+            state = "is required" if "username" not in user else "must not be empty"
+            self.add([*path, "username"], f"{state}: {why}")
+
+    def _url(self, site: dict[str, Any], dialect: str | None, path: list[Any]) -> None:
+        url = site.get("url")
+        if not isinstance(url, str) or not url:
+            return  # the schema pass reports it
+        path = [*path, "url"]
+        example = "such as https://wincc01:34568"
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            self.add(path, f"is not a valid address; give scheme, host and port, {example}")
+            return
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.add(path, f"must start with https:// (or http://), {example}")
+            return
+        if "@" in parts.netloc:
+            # Not repeated: what stands before the @ is a user name and likely a password.
+            self.add(
+                path,
+                "must not hold a user name or password (user@ or user:password@); name the "
+                "user in read_user.username and the variable holding the secret in "
+                "password_env or token_env",
+            )
+            return
+        if parts.query or parts.fragment or url.endswith(("?", "#")):
+            self.add(
+                path,
+                "must not have a query (?...) or fragment (#...): a token in a URL ends up in "
+                "logs; name the variable holding it in token_env",
+            )
+            return
+        if any(char.isspace() for char in url) or not parts.hostname:
+            self.add(path, f"is not a valid address; give scheme, host and port, {example}")
+            return
+        if dialect in DIALECT_PATHS and url_path(url) and dialect_path(site, dialect) is None:
+            own = DIALECT_PATHS[dialect]
+            self.add(
+                path,
+                f"must be the server's scheme, host and port, {example}; a path is accepted "
+                f"only if it is the dialect's own ({own} for {dialect}), and is then removed",
+            )
+        graphql_path = site.get("graphql_path")
+        own_path = dialect_path(site, dialect) if dialect == "unified" else None
+        if own_path and isinstance(graphql_path, str) and own_path != graphql_path:
+            self.add(
+                path,
+                f"ends in {own_path} but graphql_path is {graphql_path}; give the path in one "
+                "place",
+            )
 
     def _tls(self, site: dict[str, Any], path: list[Any]) -> None:
         tls = site.get("tls")
@@ -324,6 +424,8 @@ class _Checker:
                     f"certificate file {resolved} does not exist "
                     "(relative paths count from the configuration file's folder)",
                 )
+            elif problem := ca_file_problem(str(resolved)):
+                self.add([*path, "ca_file"], problem)
 
     def _tags(self, tags: Any, path: list[Any]) -> set[str]:
         names: set[str] = set()

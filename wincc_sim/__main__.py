@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from wincc_sim import admin
-from wincc_sim.faults import Faults
+from wincc_sim.faults import FACES, Faults
 from wincc_sim.plant import Plant
 from wincc_sim.server import Listener, main_app
 from wincc_sim.simulation import Simulation
@@ -45,6 +45,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--system-name", default="WinCC_Sim_RT", help="Unified system name")
     p.add_argument("--no-classic-alarms", action="store_true",
                    help="hide the V8.1 alarmLogging endpoints (a V7.5/V8.0 server)")
+    p.add_argument("--face", dest="faces", action="append", choices=FACES, metavar="FACE",
+                   help="serve only this face, as a real server speaks one dialect "
+                        "(repeatable; default all three: classic, unified, rest-v1)")
     p.add_argument("--ready-file", type=Path,
                    help="write {url, admin_url, ca_file} as JSON here once listening")
     p.add_argument("--parent-pid", type=int, metavar="PID",
@@ -101,7 +104,8 @@ def build(args: argparse.Namespace, environ) -> Simulation:
         plant.start_scenario("stuck", tag=args.stuck)
     return Simulation(plant=plant, users=Users.from_env(environ), faults=faults,
                       token_ttl=args.token_ttl, system_name=args.system_name,
-                      classic_alarms=not args.no_classic_alarms)
+                      classic_alarms=not args.no_classic_alarms,
+                      faces=tuple(dict.fromkeys(args.faces or FACES)))
 
 
 async def run(args: argparse.Namespace, sim: Simulation) -> None:

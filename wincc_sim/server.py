@@ -126,22 +126,24 @@ def main_app(sim: Simulation, listener_drop):
     classic = Classic(sim)
 
     async def fallback(scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["path"].lower().startswith(PREFIX):
+        classic_path = scope["type"] == "http" and scope["path"].lower().startswith(PREFIX)
+        if classic_path and "classic" in sim.faces:
             response = await classic(Request(scope, receive))
         else:
             response = JSONResponse({"error": f"no such resource: {scope.get('path')}"}, 404)
         await response(scope, receive, send)
 
-    router = Router(
-        routes=[
+    routes: list = []
+    if "unified" in sim.faces:
+        routes += [
             # Some clients post to /graphql/ (with the slash); both are served.
             Route("/graphql", unified.app(sim), methods=["GET", "POST"]),
             Route("/graphql/", unified.app(sim), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", unified_ws.app(sim)),
             WebSocketRoute("/graphql/", unified_ws.app(sim)),
-            Mount("/api/v1", app=rest_v1.app(sim)),
-        ],
-        default=fallback,
-    )
+        ]
+    if "rest-v1" in sim.faces:
+        routes.append(Mount("/api/v1", app=rest_v1.app(sim)))
+    router = Router(routes=routes, default=fallback)
     faults = FaultMiddleware(router, sim, sim.fault_rng, listener_drop)
     return RequestLog(faults, sim)

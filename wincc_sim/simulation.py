@@ -34,6 +34,8 @@ class Simulation:
     token_ttl: float = 3600.0
     system_name: str = "WinCC_Sim_RT"
     classic_alarms: bool = True  # the V8.1 alarmLogging endpoints
+    # The faces served; a real server speaks one, so a client set to another sees 404.
+    faces: tuple[str, ...] = ("classic", "unified", "rest-v1")
     sessions: dict[str, Session] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)

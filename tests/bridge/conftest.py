@@ -7,8 +7,6 @@ real TLS and real timeouts.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import ssl
 import threading
@@ -16,14 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.fixtures.certificates import Certificate, self_signed
 
 
 @dataclass
@@ -110,51 +105,13 @@ class ScriptedServer:
         self._httpd.server_close()
 
 
-@dataclass(frozen=True)
-class Certificate:
-    cert_file: str
-    key_file: str
-
-
-def _self_signed(directory: Path, name: str, hosts: list[str]) -> Certificate:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    alt = [
-        x509.IPAddress(ipaddress.ip_address(h)) if h[0].isdigit() else x509.DNSName(h)
-        for h in hosts
-    ]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file = directory / f"{name}.pem"
-    key_file = directory / f"{name}.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return Certificate(str(cert_file), str(key_file))
-
-
 @pytest.fixture(scope="session")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Certificate]:
     """A WinCC-style self-signed certificate for 127.0.0.1, and one for another host."""
     directory = tmp_path_factory.mktemp("certs")
     return {
-        "wincc": _self_signed(directory, "wincc", ["127.0.0.1", "localhost"]),
-        "elsewhere": _self_signed(directory, "elsewhere", ["wincc.example"]),
+        "wincc": self_signed(directory, "wincc", ["127.0.0.1", "localhost"]),
+        "elsewhere": self_signed(directory, "elsewhere", ["wincc.example"]),
     }
 
 

@@ -345,6 +345,27 @@ def test_usage_errors_exit_2_with_one_line(argv, capsys) -> None:
     assert captured.err.count("\n") == 1 and captured.err.startswith("wincc-bridge")
 
 
+@pytest.mark.parametrize(
+    ("argv", "sentence"),
+    [
+        (["--url", "https://api_ro:Cli-Secret@wincc"], "--url must not hold a user name or "
+         "password; use --user and --password-env"),
+        (["--url", "https://wincc/?token=Cli-Secret"], "--url must not have a query or "
+         "fragment; a token goes in --token-env"),
+        (["--url", "api_ro:Cli-Secret@wincc"], "--url needs a scheme, e.g. https://host:34568"),
+        (["--url", "https://wincc", "--password-env", "Cli-Secret!"], "--password-env must "
+         "name an environment variable (letters, digits, underscore)"),
+        (["--url", "https://wincc", "--token-env", "Cli.Secret"], "--token-env must name an "
+         "environment variable (letters, digits, underscore)"),
+    ],
+)
+def test_a_secret_where_a_name_belongs_is_refused_without_repeating_it(argv, sentence, capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--dialect", "classic", *argv, "ping"], environ={})
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == f"wincc-bridge: {sentence} (see wincc-bridge --help)\n"
+
+
 def test_options_after_the_command_are_accepted(plain_server, capsys) -> None:
     plain_server.route("GET", "/api/v1/browse", Reply(body={"items": [{"name": "Oven_1"}]}))
     code, lines, _ = bridge(

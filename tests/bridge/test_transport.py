@@ -18,6 +18,7 @@ from wincc_bridge.client import (
     open_client,
 )
 from wincc_bridge.models import Quality
+from wincc_bridge.transport import shown_url
 
 VALUES = "/WinCCRestService/tagManagement/Values"
 ONE = [{"variableName": "T1", "value": 1.5, "qualityCode": 192}]
@@ -248,3 +249,21 @@ def test_redirect_keeps_the_query_unless_it_names_its_own(plain_server: Scripted
         client.browse("A*")
     assert plain_server.seen[1].path.startswith("/v2" + listed + "?variableName=A")
     assert plain_server.seen[1].path.count("itemLimit") == 1
+
+
+def test_messages_name_the_server_without_credentials_or_query(
+    plain_server: ScriptedServer, caplog
+):
+    caplog.set_level(logging.DEBUG, logger="wincc_bridge")
+    plain_server.route("POST", VALUES, Reply(500, "oops"))
+    url = plain_server.url.replace("://", "://api_ro:Url-Secret@")
+    with open_client(classic(url)) as client, pytest.raises(ProtocolError) as caught:
+        client.read_tags(["T1"])
+    assert str(caught.value).startswith(f"{plain_server.url} answered HTTP 500")
+    assert client.server == plain_server.url
+    # Nor are they sent: the dialect's Authorization header is the only credential.
+    assert plain_server.seen[-1].headers["authorization"] == "Basic YXBpX3JvOnB3"
+    assert f"POST {plain_server.url}{VALUES} -> 500" in caplog.text
+    assert "Url-Secret" not in caplog.text
+    assert shown_url("https://u:Url-Secret@h:1/p?token=Url-Secret#x") == "https://h:1/p"
+    assert shown_url("https://[::1") == "the configured address"

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.config.test_validation import ENV, minimal
+from tests.fixtures.certificates import write_pem
 from wincc_ingest.config import ConfigError, load
 
 
@@ -18,7 +19,7 @@ def write(tmp_path, data, name="wincc.json"):
 
 def test_a_good_file_builds_the_configuration(tmp_path):
     (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "line.pem").write_text("pem")
+    write_pem(tmp_path / "certs" / "line.pem")
     data = minimal()
     data["sites"][0]["tls"] = {"ca_file": "certs/line.pem"}
     data["sites"][0]["url"] = "https://wincc01:34568/"
@@ -53,7 +54,7 @@ def test_relative_ca_file_counts_from_the_files_folder_not_the_working_directory
     tmp_path, monkeypatch
 ):
     (tmp_path / "conf").mkdir()
-    (tmp_path / "conf" / "ca.pem").write_text("pem")
+    write_pem(tmp_path / "conf" / "ca.pem")
     data = minimal()
     data["sites"][0]["tls"] = {"ca_file": "ca.pem"}
     path = write(tmp_path / "conf", data)
@@ -141,3 +142,20 @@ def test_a_folder_instead_of_a_file(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, environ=ENV)
     assert caught.value.problems == ["$: cannot read the file (Is a directory)"]
+
+
+def test_a_url_with_the_dialects_path_is_stored_without_it(tmp_path):
+    data = minimal()
+    data["sites"][0]["url"] = "https://wincc01:34568/WinCCRestService/"
+    data["sites"][1]["url"] = "https://utilities:8443/api/v1"
+    data["sites"].append({
+        "id": "hmi", "dialect": "unified", "url": "https://hmi01/graphql/",
+        "read_user": {"username": "reader", "password_env": "RO_PASSWORD"},
+    })
+    config = load(write(tmp_path, data), environ=ENV)
+    assert [(s.url, s.graphql_path) for s in config.sites] == [
+        ("https://wincc01:34568", "/graphql"),
+        ("https://utilities:8443", "/graphql"),
+        # The slash stays: it is the endpoint's path on such installations.
+        ("https://hmi01", "/graphql/"),
+    ]

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.fixtures.certificates import write_pem
 from wincc_ingest.config_validation import json_path, validate
 
 ENV = {"RO_PASSWORD": "ro-secret", "RW_PASSWORD": "rw-secret", "RO_TOKEN": "ro-token"}
@@ -102,7 +103,7 @@ def test_json_path_notation():
             'with a letter or digit (got "Line 1")',
         ),
         (
-            lambda d: d["sites"][0].update(url="https://wincc01:34568/WinCCRestService"),
+            lambda d: d["sites"][0].update(url="https://wincc01:34568/WinCC"),
             "$.sites[0].url: must be the server's scheme, host and port",
         ),
         (lambda d: d.update(sites=[]), "$.sites: must list at least 1 item(s)"),
@@ -237,8 +238,7 @@ def test_tiles_and_trends_need_a_site_and_tags():
 
 
 def test_insecure_contradicts_a_pinned_certificate(tmp_path):
-    cert = tmp_path / "wincc.pem"
-    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    write_pem(tmp_path / "wincc.pem")
     data = minimal()
     data["sites"][0]["tls"] = {"ca_file": "wincc.pem", "insecure": True}
     assert problems_of(data, base_dir=tmp_path) == [
@@ -267,12 +267,12 @@ def test_a_missing_ca_file_is_named_with_its_resolved_path(tmp_path):
         "(relative paths count from the configuration file's folder)"
     ]
     (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "wincc01.pem").write_text("pem")
+    write_pem(tmp_path / "certs" / "wincc01.pem")
     assert problems_of(data, base_dir=tmp_path) == []
 
 
 def test_tls_settings_on_plain_http_are_refused(tmp_path):
-    (tmp_path / "c.pem").write_text("pem")
+    write_pem(tmp_path / "c.pem")
     data = minimal()
     data["sites"][0]["url"] = "http://wincc01:34568"
     data["sites"][0]["tls"] = {"ca_file": "c.pem"}
@@ -349,13 +349,112 @@ def test_options_for_real_servers_belong_to_their_dialect():
     assert any(p.startswith("$.sites[2].browse_object_types[0]") for p in problems), problems
 
 
-def test_an_env_name_that_is_a_secret_itself_is_refused():
+def test_an_env_name_that_is_a_secret_itself_is_refused_without_repeating_it():
     data = minimal()
     data["sites"][0]["read_user"]["password_env"] = "s3cret!pass"
-    problems = problems_of(data)
-    assert problems[0].startswith(
-        "$.sites[0].read_user.password_env: must be the NAME of an environment variable"
-    )
+    data["sites"][0]["write_user"]["token_env"] = "tok-3n=="
+    assert problems_of(data) == [
+        "$.sites[0].read_user.password_env: must name an environment variable (letters, "
+        "digits, underscore), not hold the secret itself",
+        "$.sites[0].write_user.token_env: must name an environment variable (letters, "
+        "digits, underscore), not hold the secret itself",
+    ]
+
+
+def test_an_unset_variable_is_named_only_when_it_looks_like_a_variable_name():
+    data = minimal()
+    data["sites"][0]["read_user"]["password_env"] = "LINE_RO_PASSWORD"
+    # A valid name, but as likely a password typed where the name belongs.
+    data["sites"][0]["write_user"]["password_env"] = "Hunter2"
+    assert problems_of(data) == [
+        "$.sites[0].read_user.password_env: environment variable LINE_RO_PASSWORD is not set",
+        "$.sites[0].write_user.password_env: the environment variable named here is not set "
+        "(its name is not repeated: it is not in capitals, so it may be the secret itself)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://reader:pa55-SECRET@wincc01:34568",
+            "must not hold a user name or password (user@ or user:password@); name the user "
+            "in read_user.username and the variable holding the secret in password_env or "
+            "token_env",
+        ),
+        (
+            "https://wincc01:34568/?token=pa55-SECRET",
+            "must not have a query (?...) or fragment (#...): a token in a URL ends up in "
+            "logs; name the variable holding it in token_env",
+        ),
+        ("reader:pa55-SECRET@wincc01", "must start with https:// (or http://), such as "
+         "https://wincc01:34568"),
+        ("https://wincc01:pa55-SECRET", "is not a valid address; give scheme, host and port, "
+         "such as https://wincc01:34568"),
+        ("https://wincc01:34568/pa55-SECRET", "must be the server's scheme, host and port, such "
+         "as https://wincc01:34568; a path is accepted only if it is the dialect's own "
+         "(/WinCCRestService for classic), and is then removed"),
+    ],
+)
+def test_a_url_that_may_hold_a_secret_is_refused_without_repeating_it(url, expected):
+    data = minimal()
+    data["sites"][0]["url"] = url
+    assert problems_of(data) == [f"$.sites[0].url: {expected}"]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "url"),
+    [
+        ("classic", "https://wincc01:34568/WinCCRestService"),
+        ("classic", "https://wincc01:34568/wincCRestService/"),
+        ("unified", "https://wincc01:34568/graphql"),
+        ("unified", "https://wincc01:34568/graphql/"),
+        ("rest-v1", "https://wincc01:34568/api/v1/"),
+    ],
+)
+def test_a_url_ending_in_the_dialects_own_path_is_accepted(dialect, url):
+    data = minimal()
+    data["sites"][1].update(dialect=dialect, url=url)
+    if dialect != "rest-v1":
+        data["sites"][1]["read_user"] = {"username": "reader", "password_env": "RO_PASSWORD"}
+    assert problems_of(data) == []
+
+
+def test_a_url_path_and_graphql_path_must_agree():
+    data = minimal()
+    data["sites"][1].update(dialect="unified", url="https://hmi01/graphql/",
+                            graphql_path="/graphql",
+                            read_user={"username": "reader", "password_env": "RO_PASSWORD"})
+    assert problems_of(data) == [
+        "$.sites[1].url: ends in /graphql/ but graphql_path is /graphql; give the path in "
+        "one place"
+    ]
+
+
+def test_a_rest_v1_user_needs_no_user_name_and_the_others_do():
+    data = minimal()
+    data["sites"][1]["read_user"] = {"token_env": "RO_TOKEN"}
+    assert problems_of(data) == []
+    del data["sites"][0]["read_user"]["username"]
+    assert problems_of(data) == [
+        "$.sites[0].read_user.username: is required: Classic WinCC signs in with HTTP Basic "
+        "(user name and password)"
+    ]
+
+
+def test_a_ca_file_that_is_not_pem_is_refused(tmp_path):
+    (tmp_path / "wincc.der").write_bytes(b"\x30\x82\x01\x0a" + bytes(64))
+    (tmp_path / "fake.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64\n")
+    data = minimal()
+    data["sites"][0]["tls"] = {"ca_file": "wincc.der"}
+    data["sites"][1]["tls"] = {"ca_file": "fake.pem"}
+    assert problems_of(data, base_dir=tmp_path) == [
+        f"$.sites[0].tls.ca_file: certificate file {tmp_path}/wincc.der is not a PEM "
+        "certificate (no BEGIN CERTIFICATE) (it looks like DER: convert it with openssl x509 "
+        "-inform der -in FILE -out FILE.pem)",
+        f"$.sites[1].tls.ca_file: certificate file {tmp_path}/fake.pem holds no PEM certificate "
+        "that TLS can load",
+    ]
 
 
 @pytest.mark.parametrize(

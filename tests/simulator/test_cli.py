@@ -185,6 +185,22 @@ def test_fault_and_scenario_flags_at_start(tmp_path):
         sim.stop()
 
 
+def test_face_serves_one_dialect_as_a_real_server_does(tmp_path):
+    sim = start_simulator(tmp_path, http=True, tags=20, face=["rest-v1"])
+    try:
+        with sim.client() as client:
+            token = {"Authorization": f"Bearer {sim.users.ro.token}"}
+            assert client.get("/api/v1/tags?names=Tank_Level", headers=token).status_code == 200
+            assert client.post("/graphql", json={"query": "{__typename}"}).status_code == 404
+            answer = client.get("/WinCCRestService/tagManagement/Connections",
+                                auth=(sim.users.ro.username, sim.users.ro.password))
+            assert answer.status_code == 404
+    finally:
+        sim.stop()
+    result = run_script(tmp_path, "--http", "--port", "0", "--admin-port", "0", "--face", "opc")
+    assert result.returncode == 2 and "invalid choice: 'opc'" in result.stderr
+
+
 def test_parent_pid_stops_the_simulator_when_its_parent_ends(tmp_path):
     ready = tmp_path / "ready.json"
     # A parent that starts the simulator and ends at once, leaving it an orphan.
