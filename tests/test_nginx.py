@@ -27,11 +27,8 @@ SITE = ROOT / "deploy" / "nginx" / "wincc-dashboard.conf"
 NGINX = shutil.which("nginx") or next(
     (path for path in ("/usr/sbin/nginx",) if os.access(path, os.X_OK)), None)
 
-pytestmark = [
-    pytest.mark.process,
-    pytest.mark.skipif(NGINX is None, reason="nginx is not installed (as root, `make test` "
-                                             "installs Debian's nginx-light)"),
-]
+needs_nginx = pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (as root, `make test` installs nginx-light)")
 
 
 def site_file(tmp_path: Path, **ports: int) -> Path:
@@ -81,6 +78,23 @@ PLANT_DEFAULTS = ("gzip on; gzip_min_length 1; gzip_types text/event-stream text
                   "proxy_ignore_headers X-Accel-Buffering;")
 
 
+def test_the_example_says_what_the_settings_expect():
+    """The forwarded headers are the proxy's own; the web's address is the units'."""
+    text = SITE.read_text(encoding="utf-8")
+    env = dict(re.findall(r"^([A-Z_]+)=(.*)$", (ROOT / "deploy/systemd/env.example").read_text(),
+                          re.M))
+    assert env["BEHIND_TLS_PROXY"] == "1"
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in text
+    assert env["TRUSTED_PROXIES"] == "127.0.0.1"
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in text
+    web = (ROOT / "deploy/systemd/wincc-dashboard-web.service").read_text()
+    assert re.search(r"--bind 127\.0\.0\.1:8000\b", web)
+    assert "server 127.0.0.1:8000;" in text
+    assert "proxy_http_version 1.1;" in text and 'proxy_set_header Connection "";' in text
+
+
+@pytest.mark.process
+@needs_nginx
 def test_the_example_is_valid_nginx_configuration(tmp_path):
     conf = main_file(tmp_path, site_file(tmp_path))
     result = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf)],
@@ -97,6 +111,7 @@ def test_the_live_stream_location_turns_buffering_off_with_long_timeouts():
 
 
 @pytest.mark.integration
+@needs_nginx
 @pytest.mark.timeout(180)
 def test_a_live_stream_passes_through_nginx_frame_by_frame(tmp_path, sim, redis_url):
     """Signed in over HTTPS through nginx; the stream's snapshot and then its keepalives

@@ -262,3 +262,19 @@ def test_serve_runs_the_product_on_a_plant_configuration_and_stops_cleanly(
     assert "Warm shutdown" in output
     assert "AXES" not in output
     wait_until(lambda: not _processes_with(marker), timeout=15)
+
+
+@pytest.mark.process
+def test_make_serve_runs_wdash_serve_without_the_simulators_variables():
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "serve", "WINCC_CONFIG=/etc/w/wincc.json",
+         "ENV_FILE=/etc/w/env", "PORT=8123"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "MAKEFLAGS"},
+    )
+    assert result.returncode == 0, result.stderr
+    command = result.stdout.replace("\\\n", " ").splitlines()[-1]
+    assert command.startswith("env -u WINCC_SIM_RO_USER ")
+    assert "-u WINCC_SIM_RW_PASSWORD" in command and "-u WINCC_SIM_ADMIN_TOKEN" in command
+    assert command.endswith('/wdash serve   --env-file "/etc/w/env" --bind "127.0.0.1:8123"')
+    assert "demo" not in result.stdout and "wincc_sim" not in result.stdout
