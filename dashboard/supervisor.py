@@ -142,11 +142,12 @@ class Supervisor:
                 code = program.popen.wait()
                 status = 1
             self._reap(program)
-            if code != 0:
+            # As systemd counts it: exit status 0, or the SIGTERM it was sent, is a clean stop.
+            if code in (0, -signal.SIGTERM):
+                self.say("wdash", f"{program.name} stopped")
+            else:
                 self.say("wdash", f"{program.name} {how_it_ended(code)}")
                 status = 1
-            else:
-                self.say("wdash", f"{program.name} stopped")
         return status
 
 
