@@ -53,11 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     load_environment(args.env_file, args.config)
-    if args.command == "check":
-        return run_check(args.deploy)
-    if args.command == "createadmin":
-        return create_admin(args.username, args.email, args.password_env)
-    return serve_all(args.bind, args.stop_timeout)
+    try:
+        if args.command == "check":
+            return run_check(args.deploy)
+        if args.command == "createadmin":
+            return create_admin(args.username, args.email, args.password_env)
+        return serve_all(args.bind, args.stop_timeout)
+    except KeyboardInterrupt:  # Ctrl-C before the processes run (during the migrations)
+        return 130
 
 
 def load_environment(env_file: Path | None, config: str | None) -> None:
@@ -65,7 +68,8 @@ def load_environment(env_file: Path | None, config: str | None) -> None:
         if not env_file.is_file():
             raise SystemExit(f"The environment file {env_file} does not exist.")
         try:
-            values = dotenv_values(env_file)
+            # Literally, as systemd reads it: a "$" in a password is a "$".
+            values = dotenv_values(env_file, interpolate=False)
         except OSError as exc:
             raise SystemExit(f"Cannot read the environment file {env_file}: "
                              f"{exc.strerror}.") from None

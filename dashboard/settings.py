@@ -109,13 +109,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'dashboard.sqlite3'}"),
-        # Persistent connections leak under async servers; see docs/architecture.md.
-        conn_max_age=0,
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'dashboard.sqlite3'}"),
+            # Persistent connections leak under async servers; see docs/architecture.md.
+            conn_max_age=0,
+        )
+    }
+except ValueError as exc:  # the library's sentence names the scheme, never the password
+    raise ImproperlyConfigured(
+        f"DATABASE_URL cannot be read ({exc}); it looks like "
+        "postgres://USER:PASSWORD@HOST:5432/NAME, with @ : / in the password percent-encoded."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A backup or a long write holds SQLite's lock for seconds: wait for it rather than fail
     # the request or the journal run after Python's default 5 s (docs/reliability.md).

@@ -128,6 +128,19 @@ def test_a_setting_that_cannot_be_right_is_one_sentence(tmp_path):
     )
 
 
+@pytest.mark.process
+def test_a_database_url_that_cannot_be_read_is_one_sentence_without_its_password(tmp_path):
+    config = token_config(tmp_path)
+    path = env_file(tmp_path, **installation(
+        tmp_path, WINCC_CONFIG=str(config), LINE_TOKEN="t",
+        DATABASE_URL="postgres://wdash:pass/word@127.0.0.1:5432/wdash"))
+    result = wdash("check", "--env-file", str(path), env=clean_env())
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("DATABASE_URL cannot be read (")
+    assert "pass/word" not in result.stderr
+
+
 # -- check ------------------------------------------------------------------------------
 
 
