@@ -187,20 +187,24 @@ def serve_all(bind: str, stop_timeout: float) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     connections.close_all()
     Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+    programs = processes(bind, Path(settings.VAR_DIR), os.environ.get("LOG_LEVEL", "INFO"))
+    print(f"Serving on http://{bind}/ (put the TLS proxy in front, docs/install.md); "
+          "Ctrl-C or SIGTERM stops every process.", flush=True)
+    return Supervisor(programs, os.environ, stop_timeout=stop_timeout).run()
+
+
+def processes(bind: str, var_dir: Path, level: str) -> dict[str, list[str]]:
+    """web, worker and beat as deploy/systemd/ runs them, with this Python's packages."""
     python = sys.executable
-    level = os.environ.get("LOG_LEVEL", "INFO")
-    programs = {
-        # As deploy/systemd/ runs them; gunicorn's options are in dashboard/gunicorn_conf.py.
+    return {
+        # gunicorn's options are in dashboard/gunicorn_conf.py.
         "web": [python, "-m", "gunicorn", "dashboard.asgi:application",
                 "--config", "python:dashboard.gunicorn_conf", "--bind", bind],
         "worker": [python, "-m", "celery", "-A", "dashboard", "worker", "--loglevel", level,
                    "--hostname", "worker@%h"],
         "beat": [python, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", level,
-                 "--schedule", str(Path(settings.VAR_DIR) / "celerybeat-schedule")],
+                 "--schedule", str(var_dir / "celerybeat-schedule")],
     }
-    print(f"Serving on http://{bind}/ (put the TLS proxy in front, docs/install.md); "
-          "Ctrl-C or SIGTERM stops every process.", flush=True)
-    return Supervisor(programs, os.environ, stop_timeout=stop_timeout).run()
 
 
 if __name__ == "__main__":

@@ -78,6 +78,20 @@ def token_config(tmp_path: Path, variable: str = "LINE_TOKEN") -> Path:
     return path
 
 
+def test_serve_runs_each_process_as_its_systemd_unit_does():
+    from dashboard.cli import processes
+    from tests.test_systemd import UNITS, project_argv, unit
+
+    ours = processes("127.0.0.1:8000", Path("/var/lib/wincc-dashboard"), "INFO")
+    for name, program in ours.items():
+        assert program[:2] == [sys.executable, "-m"]
+        service = unit(UNITS / f"wincc-dashboard-{name}.service")["Service"]
+        theirs = project_argv(service["ExecStart"])
+        # The same program and options; the units write some as --option=value.
+        split = [part for arg in theirs for part in arg.split("=", 1)]
+        assert program[2:] == [arg.replace("worker@%H", "worker@%h") for arg in split], name
+
+
 # -- refusals: one sentence, non-zero, no values -----------------------------------------
 
 
