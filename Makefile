@@ -48,6 +48,23 @@ define ensure_package
 	fi
 endef
 
+# ensure_optional(check, debian package, what it is for): install it when the check fails.
+# Without root its tests are skipped, with a sentence; with CI=true a missing one fails.
+define ensure_optional
+	@if ! { $(1); }; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's $(2) ($(3))..."; \
+	    $(APT_GET) update; \
+	    $(APT_GET) install -y --no-install-recommends $(2); \
+	  elif [ "$(CI)" = true ]; then \
+	    echo "$(2) is missing and cannot be installed (not root); CI needs it for $(3)."; exit 1; \
+	  else \
+	    echo "$(2) is missing: $(3) will be skipped."; \
+	    echo "Install it with: sudo apt-get install $(2)"; \
+	  fi; \
+	fi
+endef
+
 .PHONY: help setup run serve test test-fast test-faults check lint redis-server chromium nginx
 
 help:
@@ -74,33 +91,11 @@ redis-server:
 	$(call ensure_package,redis-server,redis-server,the demo's private Redis (or set REDIS_URL))
 
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium (browser tests)..."; \
-	    $(APT_GET) update; \
-	    $(APT_GET) install -y --no-install-recommends chromium; \
-	  elif [ "$(CI)" = true ]; then \
-	    echo "$(CHROMIUM) is missing and cannot be installed (not root); CI needs it."; exit 1; \
-	  else \
-	    echo "$(CHROMIUM) is missing: browser tests will be skipped."; \
-	    echo "Install it with: sudo apt-get install chromium"; \
-	  fi; \
-	fi
+	$(call ensure_optional,[ -x $(CHROMIUM) ],chromium,the browser tests)
 
 # The reverse proxy example (deploy/nginx/) is tested with a real nginx when there is one.
 nginx:
-	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's nginx-light (the reverse proxy example's tests)..."; \
-	    $(APT_GET) update; \
-	    $(APT_GET) install -y --no-install-recommends nginx-light; \
-	  elif [ "$(CI)" = true ]; then \
-	    echo "nginx is missing and cannot be installed (not root); CI needs it."; exit 1; \
-	  else \
-	    echo "nginx is missing: the reverse proxy example's tests will be skipped."; \
-	    echo "Install it with: sudo apt-get install nginx-light"; \
-	  fi; \
-	fi
+	$(call ensure_optional,command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ],nginx-light,the reverse proxy example's tests)
 
 # A real installation in the foreground, with no demo part: no simulator, no demo users, no
 # private Redis, none of the simulator's variables. wdash reads ENV_FILE (KEY=VALUE lines,

@@ -346,6 +346,19 @@ def _processes_with(marker: str) -> list[str]:
     return [" ".join(argv) for _, argv in _pids_with(marker)]
 
 
+def demo_env(tmp_path: Path, config: Path, **extra: str) -> dict[str, str]:
+    """The environment `make run` gives its processes, with var/ under tmp_path."""
+    return {
+        **{k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "SYSTEMROOT")},
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "WDASH_DEMO": "1",
+        "WDASH_VAR_DIR": str(tmp_path / "var"),
+        "WINCC_CONFIG": str(config),
+        **extra,
+    }
+
+
 def _wait_until(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     last_error = None
@@ -380,19 +393,11 @@ def test_the_demo_serves_live_values_and_ctrl_c_leaves_nothing_running(tmp_path)
     prepare.prepare(tmp_path / "var", environ={})
 
     marker = f"WDASH_DEMO_TEST_MARKER={tmp_path.name}"
-    env = {
-        **{k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "SYSTEMROOT")},
-        **makefile_defaults(),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "PYTHONPATH": str(ROOT),
-        "WDASH_DEMO": "1",
-        "WDASH_VAR_DIR": str(tmp_path / "var"),
-        "WINCC_CONFIG": str(config),
-        "WDASH_WEB_PORT": str(web_port),
-        "DEMO_PASSWORD": "demo-test",
-        "LOG_LEVEL": "WARNING",
-        marker.split("=")[0]: marker.split("=")[1],
-    }
+    env = demo_env(
+        tmp_path, config, **makefile_defaults(),
+        WDASH_WEB_PORT=str(web_port), DEMO_PASSWORD="demo-test", LOG_LEVEL="WARNING",
+        **dict([marker.split("=")]),
+    )
     for step in (["migrate", "--noinput"], ["demo_setup"]):
         done = subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), *step],
@@ -559,17 +564,7 @@ def test_ctrl_c_lets_the_demos_worker_finish_its_polls(tmp_path, sim, redis_clie
     entries = procfile()
     (tmp_path / "Procfile").write_text(
         "".join(f"{name}: {entries[name]}\n" for name in ("worker", "beat")), encoding="utf-8")
-    env = {
-        **{k: v for k, v in os.environ.items() if k in ("HOME", "LANG")},
-        **sim.env,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "PYTHONPATH": str(ROOT),
-        "WDASH_DEMO": "1",
-        "WDASH_VAR_DIR": str(tmp_path / "var"),
-        "WINCC_CONFIG": str(config),
-        "REDIS_URL": redis_url,
-        "LOG_LEVEL": "INFO",
-    }
+    env = demo_env(tmp_path, config, **sim.env, REDIS_URL=redis_url, LOG_LEVEL="INFO")
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput"],
                    cwd=tmp_path, env=env, capture_output=True, check=True, timeout=120)
     sim.set_faults(latency_ms=400)  # every poll takes a while: some run when Ctrl-C comes

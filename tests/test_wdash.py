@@ -117,29 +117,20 @@ def test_serve_refuses_a_missing_environment_file(tmp_path):
 
 
 @pytest.mark.process
-def test_serve_refuses_the_demo_mode(tmp_path):
+@pytest.mark.parametrize(("command", "setting", "sentence"), [
+    ("serve", {"WDASH_DEMO": "1"}, "Cannot start: WDASH_DEMO must be off for a real "
+     "installation (they relax cookie security); the demo is `make run`."),
+    ("check", {"SECURE_COOKIES": "ture"},
+     "SECURE_COOKIES must be one of 1/true/yes/on or 0/false/no/off, not 'ture'."),
+])
+def test_a_setting_that_cannot_be_right_is_one_sentence(tmp_path, command, setting, sentence):
     config = token_config(tmp_path)
     path = env_file(tmp_path, **installation(tmp_path, WINCC_CONFIG=str(config),
-                                             LINE_TOKEN="t", WDASH_DEMO="1"))
-    result = wdash("serve", "--env-file", str(path), env=clean_env())
+                                             LINE_TOKEN="t", **setting))
+    result = wdash(command, "--env-file", str(path), env=clean_env())
     assert result.returncode == 1
-    assert result.stderr.splitlines() == [
-        "Cannot start: WDASH_DEMO must be off for a real installation (they relax cookie "
-        "security); the demo is `make run`."
-    ]
+    assert result.stderr == sentence + "\n"
     assert not (tmp_path / "wdash.sqlite3").exists()
-
-
-@pytest.mark.process
-def test_a_setting_that_cannot_be_right_is_one_sentence(tmp_path):
-    config = token_config(tmp_path)
-    path = env_file(tmp_path, **installation(tmp_path, WINCC_CONFIG=str(config),
-                                             LINE_TOKEN="t", SECURE_COOKIES="ture"))
-    result = wdash("check", "--env-file", str(path), env=clean_env())
-    assert result.returncode == 1
-    assert result.stderr == (
-        "SECURE_COOKIES must be one of 1/true/yes/on or 0/false/no/off, not 'ture'.\n"
-    )
 
 
 @pytest.mark.process
