@@ -99,12 +99,25 @@ def setup_django(what: str) -> None:
     from django.conf import settings
 
     django.setup()
+    require_checkout(Path(settings.BASE_DIR))
     relaxed = [name for name, on in (("DEBUG", settings.DEBUG), ("WDASH_DEMO", settings.DEMO_MODE))
                if on]
     if relaxed:
         raise SystemExit(
             f"Cannot {what}: {' and '.join(relaxed)} must be off for a real installation "
             "(they relax cookie security); the demo is `make run`."
+        )
+
+
+def require_checkout(base_dir: Path) -> None:
+    """The templates and static files live beside the packages, not in them: the code must
+    run from its checkout (an editable install, as the Docker image does)."""
+    missing = [name for name in ("templates", "static") if not (base_dir / name).is_dir()]
+    if missing:
+        raise SystemExit(
+            f"The dashboard's {' and '.join(missing)} are not beside its code in {base_dir}: "
+            "install the checkout editable (pip install -e /opt/wincc-dashboard/app, "
+            "docs/install.md)."
         )
 
 

@@ -92,6 +92,16 @@ def test_serve_runs_each_process_as_its_systemd_unit_does():
         assert program[2:] == [arg.replace("worker@%H", "worker@%h") for arg in split], name
 
 
+def test_serve_refuses_code_installed_away_from_its_templates(tmp_path):
+    from dashboard.cli import require_checkout
+
+    require_checkout(ROOT)
+    (tmp_path / "static").mkdir()
+    with pytest.raises(SystemExit, match=r"^The dashboard's templates are not beside its code "
+                                         rf"in {tmp_path}: install the checkout editable"):
+        require_checkout(tmp_path)
+
+
 # -- refusals: one sentence, non-zero, no values -----------------------------------------
 
 
