@@ -254,7 +254,9 @@ def test_serve_runs_the_product_on_a_plant_configuration_and_stops_cleanly(
     proc = spawn("wdash", [WDASH, "serve", "--env-file", str(path),
                            "--bind", f"127.0.0.1:{port}", "--stop-timeout", "60"],
                  log=tmp_path / "wdash.log",
-                 env=clean_env(**dict([marker.split("=")]), WEB_WORKERS="1"))
+                 # Its own HOME: gunicorn keeps its control socket there.
+                 env=clean_env(**dict([marker.split("=")]), WEB_WORKERS="1",
+                               HOME=str(tmp_path)))
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
 
