@@ -2,6 +2,7 @@
 # `make test` runs every test: unit, integration (real Redis, Celery, simulator) and browser.
 # Both set everything up first, on a fresh Debian machine, with nothing installed by hand.
 # `make test-fast` runs the unit lane alone: no test that starts a process (marker `process`).
+# `make serve WINCC_CONFIG=... ENV_FILE=...` runs a real installation (docs/install.md).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -26,6 +27,8 @@ export WINCC_SIM_RW_USER ?= dashboard-operator
 export WINCC_SIM_RW_PASSWORD ?= rw-simulator-only
 export WINCC_SIM_RW_TOKEN ?= rw-token-simulator-only
 export WINCC_SIM_ADMIN_TOKEN ?= admin-token-simulator-only
+SIM_VARIABLES := WINCC_SIM_RO_USER WINCC_SIM_RO_PASSWORD WINCC_SIM_RO_TOKEN WINCC_SIM_RW_USER \
+  WINCC_SIM_RW_PASSWORD WINCC_SIM_RW_TOKEN WINCC_SIM_ADMIN_TOKEN
 
 # The private redis-server runs only when no REDIS_URL is given.
 RUN_PROCESSES := $(if $(REDIS_URL),,redis) sim-oven sim-line sim-utilities web worker beat
@@ -45,7 +48,24 @@ define ensure_package
 	fi
 endef
 
-.PHONY: help setup run test test-fast test-faults test-postgres check lint redis-server chromium
+# ensure_optional(check, debian package, what it is for): install it when the check fails.
+# Without root its tests are skipped, with a sentence; with CI=true a missing one fails.
+define ensure_optional
+	@if ! { $(1); }; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's $(2) ($(3))..."; \
+	    $(APT_GET) update; \
+	    $(APT_GET) install -y --no-install-recommends $(2); \
+	  elif [ "$(CI)" = true ]; then \
+	    echo "$(2) is missing and cannot be installed (not root); CI needs it for $(3)."; exit 1; \
+	  else \
+	    echo "$(2) is missing: $(3) will be skipped."; \
+	    echo "Install it with: sudo apt-get install $(2)"; \
+	  fi; \
+	fi
+endef
+
+.PHONY: help setup run serve test test-fast test-faults test-postgres check lint redis-server chromium nginx
 
 help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
@@ -53,6 +73,7 @@ help:
 	@echo "make test-fast  the unit lane: the tests that start no process (seconds)"
 	@echo "make test-faults  the fault suite alone (docs/reliability.md)"
 	@echo "make test-postgres  the database tests on PostgreSQL (127.0.0.1:5432 by default)"
+	@echo "make serve WINCC_CONFIG=... ENV_FILE=...  your own plant: web, worker, beat (docs/install.md)"
 	@echo "make check  validate the configuration (WINCC_CONFIG) and the settings"
 	@echo "make lint   ruff and mypy"
 
@@ -71,24 +92,26 @@ redis-server:
 	$(call ensure_package,redis-server,redis-server,the demo's private Redis (or set REDIS_URL))
 
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium (browser tests)..."; \
-	    $(APT_GET) update; \
-	    $(APT_GET) install -y --no-install-recommends chromium; \
-	  elif [ "$(CI)" = true ]; then \
-	    echo "$(CHROMIUM) is missing and cannot be installed (not root); CI needs it."; exit 1; \
-	  else \
-	    echo "$(CHROMIUM) is missing: browser tests will be skipped."; \
-	    echo "Install it with: sudo apt-get install chromium"; \
-	  fi; \
-	fi
+	$(call ensure_optional,[ -x $(CHROMIUM) ],chromium,the browser tests)
+
+# The reverse proxy example (deploy/nginx/) is tested with a real nginx when there is one.
+nginx:
+	$(call ensure_optional,command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ],nginx-light,the reverse proxy example's tests)
+
+# A real installation in the foreground, with no demo part: no simulator, no demo users, no
+# private Redis, none of the simulator's variables. wdash reads ENV_FILE (KEY=VALUE lines,
+# deploy/systemd/env.example); WINCC_CONFIG given here wins over the file's.
+serve: setup
+	env $(foreach name,$(SIM_VARIABLES),-u $(name)) $(BIN)/wdash serve \
+	  $(if $(ENV_FILE),--env-file "$(ENV_FILE)") --bind "127.0.0.1:$(PORT)"
 
 run: export WDASH_DEMO := 1
 run: export DEMO_PASSWORD ?= demo
 run: export WDASH_WEB_PORT := $(PORT)
 run: export LOG_LEVEL ?= WARNING
 run: setup $(if $(REDIS_URL),,redis-server)
+	$(if $(WINCC_CONFIG),@echo "make run is the demo whatever WINCC_CONFIG says: simulators, demo" \
+	  "users with a known password, relaxed cookies. Your own plant: make serve (docs/install.md).")
 	$(BIN)/python -m dashboard.demo.prepare --check-ports
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
@@ -99,7 +122,7 @@ run: setup $(if $(REDIS_URL),,redis-server)
 	  start $(RUN_PROCESSES)
 
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
-test: setup lint redis-server chromium
+test: setup lint redis-server chromium nginx
 	CI="$(CI)" $(BIN)/pytest $(PYTEST_ARGS) || { status=$$?; \
 	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
 	CI="$(CI)" $(BIN)/python -m tests.postgres $(PYTEST_ARGS)

@@ -47,7 +47,12 @@ if not SECRET_KEY:
     if DEBUG or DEMO_MODE:
         SECRET_KEY = "insecure-development-key-only-for-debug-and-demo"
     else:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: a real installation needs its own key in its "
+            "environment (file), e.g. the output of python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))' (docs/install.md); to try the demo instead, "
+            "run `make run` or set WDASH_DEMO=1."
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEBUG or DEMO_MODE) else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -104,13 +109,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'dashboard.sqlite3'}"),
-        # Persistent connections leak under async servers; see docs/architecture.md.
-        conn_max_age=0,
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'dashboard.sqlite3'}"),
+            # Persistent connections leak under async servers; see docs/architecture.md.
+            conn_max_age=0,
+        )
+    }
+except ValueError as exc:  # the library's sentence names the scheme, never the password
+    raise ImproperlyConfigured(
+        f"DATABASE_URL cannot be read ({exc}); it looks like "
+        "postgres://USER:PASSWORD@HOST:5432/NAME, with @ : / in the password percent-encoded."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A backup or a long write holds SQLite's lock for seconds: wait for it rather than fail
     # the request or the journal run after Python's default 5 s (docs/reliability.md).
@@ -184,6 +195,9 @@ AXES_RESET_ON_SUCCESS = True
 # A locked-out person sees the sign-in page with a plain message (HTTP 429).
 AXES_LOCKOUT_CALLABLE = "dashboard.views.auth.locked_out"
 AXES_CLIENT_IP_CALLABLE = "dashboard.views.auth.client_address"
+# Not verbose: no "AXES: BEGIN" line on every command and process start. Lock-outs are still
+# logged as warnings, failed and successful sign-ins at INFO (with user name and address).
+AXES_VERBOSE = False
 # The reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty:
 # the header is ignored, whoever sends it. gunicorn reads the same variable
 # (dashboard/gunicorn_conf.py), so its access log agrees with the audit and the lock-out.

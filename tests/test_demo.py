@@ -346,6 +346,19 @@ def _processes_with(marker: str) -> list[str]:
     return [" ".join(argv) for _, argv in _pids_with(marker)]
 
 
+def demo_env(tmp_path: Path, config: Path, **extra: str) -> dict[str, str]:
+    """The environment `make run` gives its processes, with var/ under tmp_path."""
+    return {
+        **{k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "SYSTEMROOT")},
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "WDASH_DEMO": "1",
+        "WDASH_VAR_DIR": str(tmp_path / "var"),
+        "WINCC_CONFIG": str(config),
+        **extra,
+    }
+
+
 def _wait_until(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     last_error = None
@@ -380,19 +393,11 @@ def test_the_demo_serves_live_values_and_ctrl_c_leaves_nothing_running(tmp_path)
     prepare.prepare(tmp_path / "var", environ={})
 
     marker = f"WDASH_DEMO_TEST_MARKER={tmp_path.name}"
-    env = {
-        **{k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "SYSTEMROOT")},
-        **makefile_defaults(),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "PYTHONPATH": str(ROOT),
-        "WDASH_DEMO": "1",
-        "WDASH_VAR_DIR": str(tmp_path / "var"),
-        "WINCC_CONFIG": str(config),
-        "WDASH_WEB_PORT": str(web_port),
-        "DEMO_PASSWORD": "demo-test",
-        "LOG_LEVEL": "WARNING",
-        marker.split("=")[0]: marker.split("=")[1],
-    }
+    env = demo_env(
+        tmp_path, config, **makefile_defaults(),
+        WDASH_WEB_PORT=str(web_port), DEMO_PASSWORD="demo-test", LOG_LEVEL="WARNING",
+        **dict([marker.split("=")]),
+    )
     for step in (["migrate", "--noinput"], ["demo_setup"]):
         done = subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), *step],
@@ -488,7 +493,8 @@ def test_the_readme_opens_with_the_two_commands():
     assert readme.index("```") < readme.index("## ")
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/configuration.md", "docs/architecture.md"])
+@pytest.mark.parametrize("document", ["README.md", "docs/configuration.md", "docs/architecture.md",
+                                      "docs/install.md", "docs/operations.md"])
 def test_the_documents_link_only_to_files_that_exist(document):
     path = ROOT / document
     links = re.findall(r"\]\(([^)#\s]+)\)", path.read_text(encoding="utf-8"))
@@ -544,3 +550,39 @@ def test_make_refuses_a_python_older_than_3_11(tmp_path):
     )
     assert result.returncode != 0
     assert f"Python 3.11 or newer is needed; '{fake}' is Python 3.9.2." in result.stdout
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(180)
+def test_ctrl_c_lets_the_demos_worker_finish_its_polls(tmp_path, sim, redis_client, redis_url):
+    """honcho signals each entry's whole process group: the worker's pool children must not
+    get that SIGTERM (they would die mid-poll: WorkerLostError), only its main process."""
+    from tests.fixtures.simulator import write_config
+
+    (tmp_path / "var").mkdir()
+    config = write_config(sim, tmp_path / "wincc.json")
+    entries = procfile()
+    (tmp_path / "Procfile").write_text(
+        "".join(f"{name}: {entries[name]}\n" for name in ("worker", "beat")), encoding="utf-8")
+    env = demo_env(tmp_path, config, **sim.env, REDIS_URL=redis_url, LOG_LEVEL="INFO")
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput"],
+                   cwd=tmp_path, env=env, capture_output=True, check=True, timeout=120)
+    sim.set_faults(latency_ms=400)  # every poll takes a while: some run when Ctrl-C comes
+    log_path = tmp_path / "honcho.log"
+    with log_path.open("w") as log:
+        honcho = subprocess.Popen(
+            [str(Path(sys.executable).with_name("honcho")), "start", "worker", "beat"],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_until(lambda: log_path.read_text().count("poll_site") >= 6, 90,
+                        "polls running")
+            os.killpg(honcho.pid, signal.SIGINT)  # Ctrl-C
+            assert honcho.wait(timeout=60) == 130
+        finally:
+            if honcho.poll() is None:
+                os.killpg(honcho.pid, signal.SIGKILL)
+    output = log_path.read_text()
+    assert "Warm shutdown" in output
+    assert "Traceback" not in output and "WorkerLostError" not in output, output[-5000:]

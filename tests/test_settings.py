@@ -73,11 +73,42 @@ def good_config(tmp_path: Path) -> Path:
     return path
 
 
+SECRET_KEY_SENTENCE = (
+    "DJANGO_SECRET_KEY is not set: a real installation needs its own key in its environment "
+    "(file), e.g. the output of python3 -c 'import secrets; print(secrets.token_urlsafe(50))' "
+    "(docs/install.md); to try the demo instead, run `make run` or set WDASH_DEMO=1."
+)
+
+
 @pytest.mark.process
 def test_the_secret_key_is_required_when_debug_is_off():
     result = run([sys.executable, "-c", "import dashboard.settings"])
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set when DEBUG is off." in result.stderr
+    assert SECRET_KEY_SENTENCE in result.stderr
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("command", [["manage.py", "check"], ["manage.py", "migrate"]])
+def test_a_command_without_the_secret_key_says_so_in_one_sentence(tmp_path, command):
+    """No traceback: the sentence alone, and how to set the key or try the demo."""
+    result = run([sys.executable, *command], DEBUG="0",
+                 WINCC_CONFIG=str(good_config(tmp_path)), WDASH_VAR_DIR=str(tmp_path))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == SECRET_KEY_SENTENCE + "\n"
+    assert not (tmp_path / "dashboard.sqlite3").exists()
+
+
+@pytest.mark.process
+def test_make_check_without_the_secret_key_says_so_in_one_sentence(tmp_path):
+    env = {k: v for k, v in clean_env().items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "check", f"WINCC_CONFIG={good_config(tmp_path)}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == SECRET_KEY_SENTENCE
 
 
 @pytest.mark.process

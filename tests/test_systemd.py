@@ -81,7 +81,7 @@ def test_beat_keeps_its_schedule_where_the_service_may_write():
 def test_the_environment_file_names_only_variables_the_app_reads():
     read = "".join(
         (ROOT / "dashboard" / name).read_text(encoding="utf-8")
-        for name in ("settings.py", "gunicorn_conf.py")
+        for name in ("settings.py", "gunicorn_conf.py", "proxies.py")
     )
     example = (UNITS / "env.example").read_text(encoding="utf-8")
     names = re.findall(r"^([A-Z_]+)=", example, re.M)

@@ -12,12 +12,19 @@ crashed process does not end the whole demo: honcho stops everything when any of
 processes exits. SIGTERM and SIGINT go on to the command and end the loop, so Ctrl-C still
 stops all of it. Production uses systemd or the compose file's restart policies instead.
 
+The child runs in its own process group and only its main process is signalled. honcho
+sends SIGTERM to each entry's whole group: Celery's pool children would get it too and die
+in the middle of a poll (WorkerLostError) instead of the worker finishing its polls (a warm
+shutdown). Should this process be killed outright (honcho's SIGKILL after 5 s), the child
+gets SIGKILL too (Linux's parent-death signal), so nothing outlives the demo.
+
 Usage: python -m dashboard.demo.wait [--timeout SECONDS] [--restart] -- COMMAND [ARGS...]
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import ipaddress
 import json
 import os
@@ -102,6 +109,15 @@ def how_it_ended(code: int) -> str:
     return f"exited with status {code}"
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when its parent (this process) dies."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def keep_running(command: list[str], timeout: float) -> int:
     """Run `command` until this process is told to stop; start it again when it dies."""
     stopping = False
@@ -121,7 +137,9 @@ def keep_running(command: list[str], timeout: float) -> int:
         if stopping:
             return 0
         started = time.monotonic()
-        child = subprocess.Popen(command)
+        # Its own group: honcho's group-wide SIGTERM reaches this process alone (above).
+        # preexec_fn is safe here: this process runs no threads.
+        child = subprocess.Popen(command, process_group=0, preexec_fn=_die_with_parent)
         code = child.wait()
         if stopping:
             return code if code >= 0 else 128 - code
