@@ -25,6 +25,13 @@ class Freshness:
     stale: bool
     reason: str  # plain words, "" when current
     status: str  # current | stale | failing | never | unknown
+    # The few words a tile has room for: a failing site's own reason ("login refused"),
+    # the same words /sites/ shows. "" when current.
+    short: str = ""
+
+
+def _stale(reason: str, status: str) -> Freshness:
+    return Freshness(True, reason, status, SHORT_REASONS[status])
 
 
 @dataclass
@@ -37,22 +44,39 @@ class SiteState(codec.SiteData):
         """One signal from the poll's outcome and age; a site that may be dead never looks
         current."""
         if not redis_ok:
-            return Freshness(True, REDIS_LOST, "unknown")
+            return _stale(REDIS_LOST, "unknown")
         health = self.health
         if health is None:
-            return Freshness(True, "never polled yet: no poller has reported on this site", "never")
+            return _stale("never polled yet: no poller has reported on this site", "never")
         if health.is_failing:
             polls = "poll" if health.failures == 1 else "polls"
             error = health.last_error or "no reason given"
-            return Freshness(True, f"{health.failures} failed {polls}: {error}", "failing")
-        if not health.is_current(now):
-            limit = store.CURRENT_INTERVALS * health.interval
             return Freshness(
                 True,
+                f"{health.failures} failed {polls}: {error}",
+                "failing",
+                health.reason or SHORT_REASONS["failing"],
+            )
+        if not health.is_current(now):
+            limit = store.CURRENT_INTERVALS * health.interval
+            return _stale(
                 f"no successful poll for more than {limit:g} s; the poller may be stopped",
                 "stale",
             )
         return Freshness(False, "", "current")
+
+    def alarm_list_note(self) -> str:
+        """Why the site shows no alarm list, in plain words; "" when it has one.
+
+        Such a site's alarm count says nothing and is never shown as a number.
+        """
+        if not self.config.alarms:
+            return "alarms are switched off in this site's configuration (alarms: false)"
+        if not self.config.capabilities().active_alarms:
+            return "no alarm list is configured for this site (alarm_filter)"
+        if self.health is not None and self.health.alarm_list == codec.ALARMS_MISSING:
+            return "this server publishes no alarm list"
+        return ""
 
 
 def read_states(

@@ -191,3 +191,10 @@ def misnamed_tls_server(certificates: dict[str, Certificate]) -> Iterator[Script
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read retries keep their count and order but not their pauses."""
     monkeypatch.setattr("wincc_bridge.transport.BACKOFF_START", 0.01)
+
+
+def fingerprint(cert_file: str) -> str:
+    """The SHA-256 fingerprint of a PEM certificate as the bridge writes it (AB:CD:...),
+    worked out here with `cryptography` on its own."""
+    cert = x509.load_pem_x509_certificate(Path(cert_file).read_bytes())
+    return cert.fingerprint(hashes.SHA256()).hex(":").upper()

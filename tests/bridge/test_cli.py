@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bridge.conftest import Reply
+from tests.bridge.conftest import Reply, fingerprint
 from wincc_bridge import cli
 
 VALUES = "/WinCCRestService/tagManagement/Values"
@@ -90,12 +90,14 @@ def test_read_with_a_failed_item_exits_1(plain_server, capsys) -> None:
     ]
 
 
-def test_unpinned_certificate_exits_4_with_one_sentence(tls_server, capsys) -> None:
+def test_unpinned_certificate_exits_4_with_one_sentence(tls_server, certificates, capsys) -> None:
     code, lines, err = bridge(capsys, "--dialect", "classic", "--url", tls_server.url, "ping")
     assert (code, lines) == (4, [])
     assert err == (
-        f"wincc-bridge: certificate of {tls_server.url} is not trusted "
-        "(pin it with --ca-file or ca_file)\n"
+        f"wincc-bridge: certificate of {tls_server.url} is not trusted: the server showed "
+        f"CN=wincc (SHA-256 {fingerprint(certificates['wincc'].cert_file)}), and no "
+        "certificate is pinned (check the fingerprint with the server's administrator, then "
+        "pin the certificate with --ca-file or ca_file)\n"
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.bridge.conftest import Reply, ScriptedServer
+from tests.bridge.conftest import Reply, ScriptedServer, fingerprint
 from wincc_bridge.client import (
     AuthError,
     ConnectError,
@@ -36,12 +36,33 @@ def test_pinned_certificate_is_trusted(tls_server: ScriptedServer, certificates)
         assert client.read_tags(["T1"])[0].value == 1.5
 
 
-def test_unpinned_self_signed_certificate_is_refused(tls_server: ScriptedServer) -> None:
+def test_unpinned_self_signed_certificate_is_refused(
+    tls_server: ScriptedServer, certificates
+) -> None:
     with open_client(classic(tls_server.url)) as client, pytest.raises(TLSError) as caught:
         client.read_tags(["T1"])
+    shown = fingerprint(certificates["wincc"].cert_file)
     assert str(caught.value) == (
-        f"certificate of {tls_server.url} is not trusted (pin it with --ca-file or ca_file)"
+        f"certificate of {tls_server.url} is not trusted: the server showed CN=wincc "
+        f"(SHA-256 {shown}), and no certificate is pinned (check the fingerprint with the "
+        "server's administrator, then pin the certificate with --ca-file or ca_file)"
     )
+    assert caught.value.reason == "certificate not trusted"
+    assert tls_server.seen == []
+
+
+def test_a_wrong_pin_names_both_certificates(tls_server: ScriptedServer, certificates) -> None:
+    pinned = certificates["elsewhere"].cert_file
+    with open_client(classic(tls_server.url, ca_file=pinned)) as client, \
+            pytest.raises(TLSError) as caught:
+        client.read_tags(["T1"])
+    message = str(caught.value)
+    assert message.startswith(
+        f"certificate of {tls_server.url} does not match the pinned one: {pinned} holds "
+        f"CN=elsewhere (SHA-256 {fingerprint(pinned)}), the server showed CN=wincc "
+        f"(SHA-256 {fingerprint(certificates['wincc'].cert_file)})"
+    )
+    assert "pin it" not in message
     assert tls_server.seen == []
 
 
