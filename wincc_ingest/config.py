@@ -104,14 +104,19 @@ class SiteConfig:
         """What the site's server offers, from its dialect and configuration alone.
 
         Whether the server really publishes an alarm list is only known by asking it: the
-        poller records that in the site's health (codec.SiteHealth.alarms).
+        poller records that in the site's health (codec.SiteHealth.alarm_list).
         """
-        offered = capabilities_of(
-            ConnectionSettings(
-                dialect=self.dialect, url=self.url, alarm_filter=self.alarm_filter,
-                ack_tags=self.ack_tags, site=self.id,
+        return self.restrict(
+            capabilities_of(
+                ConnectionSettings(
+                    dialect=self.dialect, url=self.url, alarm_filter=self.alarm_filter,
+                    ack_tags=self.ack_tags, site=self.id,
+                )
             )
         )
+
+    def restrict(self, offered: Capabilities) -> Capabilities:
+        """What the server `offered`, less what this site's configuration turns off."""
         if self.alarms and self.acknowledge:
             return offered
         off = (

@@ -27,7 +27,7 @@ from wincc_bridge.client import (
     open_client,
     short_reason,
 )
-from wincc_bridge.models import Alarm, Quality, TagValue, utcnow
+from wincc_bridge.models import Alarm, Capabilities, Quality, TagValue, utcnow
 from wincc_ingest import codec, store
 from wincc_ingest.config import SiteConfig
 from wincc_ingest.journal import diff_alarms
@@ -115,6 +115,8 @@ class SitePoller:
     alarm_reprobe: float = 600.0
 
     _client: WinCCClient | None = field(default=None, init=False, repr=False)
+    # What the server offers, less what the site's configuration turns off.
+    _offered: Capabilities = field(default_factory=Capabilities, init=False, repr=False)
     _values: dict[str, codec.Fingerprint] = field(default_factory=dict, init=False, repr=False)
     _alarms: dict[str, Alarm] = field(default_factory=dict, init=False, repr=False)
     # The "writer" stamp of our last write; another stamp in Redis means our snapshot is old.
@@ -179,9 +181,10 @@ class SitePoller:
     ) -> tuple[list[TagValue], AlarmRead]:
         if self._client is None:
             self._client = self.connect(self.site.connection())
+            self._offered = self.site.restrict(self._client.capabilities())
         names = self.names
         tags = self._in_order(names, self._client.read_tags(names)) if names else []
-        if not self.site.capabilities().active_alarms:
+        if not self._offered.active_alarms:
             return tags, AlarmRead(codec.ALARMS_OFF)
         if (
             previous is not None
