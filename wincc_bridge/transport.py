@@ -49,6 +49,8 @@ MAX_REDIRECTS = 3
 class PermissionRefused(AuthError):
     """The credentials are fine but lack the right; logging in again would not help."""
 
+    reason = "permission refused"
+
 
 class Transport:
     """JSON over HTTP(S) to one server under one base path, with translated errors.

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from wincc_bridge.client import ConnectError
 from wincc_ingest import codec, store
 from wincc_ingest.config import Config, SiteConfig
 
-# A tile has room for a few words; the page's status line gives the whole reason.
+# A tile has room for a few words; the page's status line gives the whole reason. A failing
+# site's own words come from its health (wincc_bridge.client.short_reason); these stand in
+# for health written without them.
 SHORT_REASONS = {
-    "failing": "WinCC not answering",
+    "failing": ConnectError.reason,
     "stale": "no recent poll",
     "never": "not polled yet",
     "unknown": "data store lost",

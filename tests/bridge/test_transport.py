@@ -16,6 +16,7 @@ from wincc_bridge.client import (
     TimeoutError,
     TLSError,
     open_client,
+    short_reason,
 )
 from wincc_bridge.models import Quality
 
@@ -269,3 +270,34 @@ def test_redirect_keeps_the_query_unless_it_names_its_own(plain_server: Scripted
         client.browse("A*")
     assert plain_server.seen[1].path.startswith("/v2" + listed + "?variableName=A")
     assert plain_server.seen[1].path.count("itemLimit") == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "reason"),
+    [
+        (Reply(401), AuthError, "login refused"),
+        (Reply(403), AuthError, "permission refused"),
+        (Reply(404, "<html>Not Found</html>"), ProtocolError, "no such endpoint"),
+        (Reply(405), ProtocolError, "no such endpoint"),
+        (Reply(500, "boom"), ProtocolError, "unexpected answer"),
+        (Reply(200, "not json"), ProtocolError, "unexpected answer"),
+        (Reply(503), ConnectError, "WinCC not answering"),
+        (Reply(body=ONE, delay=1.0), TimeoutError, "WinCC not answering"),
+    ],
+)
+def test_each_failure_has_the_short_reason_a_tile_shows(
+    plain_server: ScriptedServer, reply, error, reason
+) -> None:
+    plain_server.route("POST", VALUES, reply)
+    settings = classic(plain_server.url, timeout=0.3, read_retries=0)
+    with open_client(settings) as client, pytest.raises(error) as caught:
+        client.read_tags(["T1"])
+    assert caught.value.reason == short_reason(caught.value) == reason
+
+
+def test_a_refused_connection_reads_not_answering_and_anything_else_poll_error() -> None:
+    settings = classic("http://127.0.0.1:9", read_retries=0)
+    with open_client(settings) as client, pytest.raises(ConnectError) as caught:
+        client.read_tags(["T1"])
+    assert short_reason(caught.value) == "WinCC not answering"
+    assert short_reason(ValueError("a bug")) == "poll error"

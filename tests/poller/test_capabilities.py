@@ -16,6 +16,7 @@ from tests.fixtures.simulator import write_config
 from wincc_ingest import codec
 from wincc_ingest.config import build
 from wincc_ingest.poller import SitePoller, TimeLimits
+from wincc_sim.tls import ensure_certificate
 
 SITES = {"unified": "oven-unified", "classic": "line-classic", "rest-v1": "utilities-restv1"}
 TAG = {"unified": "Oven_Zone1_Temp", "classic": "Conveyor_Speed", "rest-v1": "Tank_Level"}
@@ -108,3 +109,47 @@ def test_alarms_false_asks_nothing_of_the_alarm_endpoint(
     health = codec.read_health(redis_client, site.id)
     assert (health.alarm_list, health.tag_count) == ("off", len(site.tags))
     assert set(codec.read_values(redis_client, site.id)) == {tag.name for tag in site.tags}
+
+
+# --- a certificate the site refuses: the health's short reason, the pin named -----------
+
+
+def tls_site(sim, tmp_path, tls: dict):
+    data = json.loads(write_config(sim, tmp_path / "config.json").read_text())
+    site = next(s for s in data["sites"] if s["id"] == SITES["rest-v1"])
+    site["tls"] = tls
+    return build(data, environ=sim.env).known_site(site["id"])
+
+
+def poll_once(site, redis_client) -> codec.SiteHealth:
+    poller = poller_for(site, redis_client)
+    try:
+        poller.poll()
+    finally:
+        poller.close()
+    return codec.read_health(redis_client, site.id)
+
+
+def test_no_pin_on_a_self_signed_server_reads_certificate_not_trusted(
+    sim, tmp_path, redis_client
+) -> None:
+    health = poll_once(tls_site(sim, tmp_path, {"verify": True}), redis_client)
+    assert (health.failures, health.reason) == (1, "certificate not trusted")
+    assert "is not trusted: the server showed CN=WinCC simulator (SHA-256 " in health.last_error
+    assert "no certificate is pinned" in health.last_error
+
+
+def test_a_wrong_pin_reads_certificate_not_trusted_and_names_the_pin(
+    sim, tmp_path, redis_client
+) -> None:
+    other, _ = ensure_certificate(tmp_path / "other")  # another key, another fingerprint
+    health = poll_once(tls_site(sim, tmp_path, {"ca_file": str(other)}), redis_client)
+    assert (health.failures, health.reason) == (1, "certificate not trusted")
+    assert f"does not match the pinned one: {other} holds CN=WinCC simulator" in (
+        health.last_error)
+    assert "pin the certificate" not in health.last_error
+
+
+def test_the_right_pin_polls(sim, tmp_path, redis_client) -> None:
+    health = poll_once(tls_site(sim, tmp_path, {"ca_file": sim.ca_file}), redis_client)
+    assert (health.failures, health.reason, health.last_error) == (0, "", "")
