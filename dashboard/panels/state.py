@@ -77,9 +77,16 @@ class SiteState(codec.SiteData):
             return "alarms are switched off in this site's configuration (alarms: false)"
         if not self.config.capabilities().active_alarms:
             return "no alarm list is configured for this site (alarm_filter)"
-        if self.health is not None and self.health.alarm_list == codec.ALARMS_MISSING:
-            return "this server publishes no alarm list"
-        return ""
+        if self.health is None or self.health.alarm_list != codec.ALARMS_MISSING:
+            return ""
+        if self.config.dialect == "classic":
+            # Classic lists alarms through a named REST filter: the name may be wrong.
+            return (
+                f"this server publishes no alarm list under the REST filter "
+                f"{self.config.alarm_filter!r} (WinCC V7.5 and V8.0 have none; on V8.1, "
+                "check the filter's name in alarm_filter)"
+            )
+        return "this server publishes no alarm list"
 
 
 def read_states(

@@ -92,6 +92,12 @@ def test_what_a_site_without_alarm_list_says():
         "alarms are switched off in this site's configuration (alarms: false)")
     classic = SiteState(config=replace(site_state().config, dialect="classic"))
     assert classic.alarm_list_note() == "no alarm list is configured for this site (alarm_filter)"
+    missing = site_state(alarm_list="missing")
+    filtered = SiteState(config=replace(missing.config, dialect="classic", alarm_filter="Active"),
+                         health=missing.health)
+    assert filtered.alarm_list_note() == (
+        "this server publishes no alarm list under the REST filter 'Active' (WinCC V7.5 and "
+        "V8.0 have none; on V8.1, check the filter's name in alarm_filter)")
 
 
 def test_counts_leave_shelved_alarms_off_the_main_list():
