@@ -181,7 +181,8 @@ def _render_counts(fragment: Fragment, ctx: RenderContext) -> str:
     unlisted = _unlisted(fragment, ctx)
     return render_to_string(
         "partials/alarm_counts.html",
-        {"counts": alarm_counts(every), "unlisted": unlisted,
+        # The page header has room for a few words; the sentence is its title.
+        {"counts": alarm_counts(every), "unlisted": unlisted, "compact": True,
          "none_listed": len(unlisted) == len(fragment.sites)},
     )
 
