@@ -312,7 +312,7 @@ class Transport:
                     "(connect by the host name the certificate names)",
                     server=self.server,
                 )
-            return untrusted_certificate(self.settings, self.server)
+            return untrusted_certificate(self.settings, self.server, cause.verify_message)
         if isinstance(cause, ssl.SSLError):
             return TLSError(
                 f"TLS handshake with {self.server} failed ({cause.reason or cause}); "
@@ -368,13 +368,24 @@ def tls_context(settings: ConnectionSettings, server: str) -> ssl.SSLContext | b
     return context
 
 
-def untrusted_certificate(settings: ConnectionSettings, server: str) -> TLSError:
+def untrusted_certificate(
+    settings: ConnectionSettings, server: str, why: str | None = None
+) -> TLSError:
     """The error for a certificate that failed verification, naming the one the server
-    showed and, when a certificate is pinned, the pinned one: pinning again would not help."""
+    showed and, when a certificate is pinned, the pinned one: pinning again would not help.
+    `why` is OpenSSL's word for the failure ("certificate has expired")."""
     shown = certificates.shown_by(server, settings.timeout)
     showed = f"the server showed {shown}" if shown else "its certificate could not be fetched"
     if settings.ca_file:
-        pinned = ", ".join(certificates.pinned_in(settings.ca_file)) or "no certificate"
+        pinned_list = certificates.pinned_in(settings.ca_file)
+        if shown and shown in pinned_list:
+            return TLSError(
+                f"certificate of {server} is the pinned one, {shown}, but it does not verify: "
+                f"{why or 'no reason given'} (check its validity dates; a renewed "
+                "certificate must be pinned anew)",
+                server=server,
+            )
+        pinned = ", ".join(pinned_list) or "no certificate"
         return TLSError(
             f"certificate of {server} does not match the pinned one: {settings.ca_file} holds "
             f"{pinned}, {showed} (if the server's certificate was renewed, check the new "

@@ -116,10 +116,12 @@ class Certificate:
     key_file: str
 
 
-def _self_signed(directory: Path, name: str, hosts: list[str]) -> Certificate:
+def _self_signed(
+    directory: Path, name: str, hosts: list[str], expired: bool = False
+) -> Certificate:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=60 if expired else 0)
     alt = [
         x509.IPAddress(ipaddress.ip_address(h)) if h[0].isdigit() else x509.DNSName(h)
         for h in hosts
@@ -155,6 +157,7 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Certific
     return {
         "wincc": _self_signed(directory, "wincc", ["127.0.0.1", "localhost"]),
         "elsewhere": _self_signed(directory, "elsewhere", ["wincc.example"]),
+        "expired": _self_signed(directory, "expired", ["127.0.0.1"], expired=True),
     }
 
 
@@ -180,6 +183,11 @@ def plain_server() -> Iterator[ScriptedServer]:
 @pytest.fixture
 def tls_server(certificates: dict[str, Certificate]) -> Iterator[ScriptedServer]:
     yield from _serve(_tls(certificates["wincc"]))
+
+
+@pytest.fixture
+def expired_tls_server(certificates: dict[str, Certificate]) -> Iterator[ScriptedServer]:
+    yield from _serve(_tls(certificates["expired"]))
 
 
 @pytest.fixture

@@ -67,6 +67,21 @@ def test_a_wrong_pin_names_both_certificates(tls_server: ScriptedServer, certifi
     assert tls_server.seen == []
 
 
+def test_an_expired_pinned_certificate_says_it_is_the_pinned_one(
+    expired_tls_server: ScriptedServer, certificates
+) -> None:
+    pinned = certificates["expired"].cert_file
+    with open_client(classic(expired_tls_server.url, ca_file=pinned)) as client, \
+            pytest.raises(TLSError) as caught:
+        client.read_tags(["T1"])
+    assert str(caught.value) == (
+        f"certificate of {expired_tls_server.url} is the pinned one, CN=expired (SHA-256 "
+        f"{fingerprint(pinned)}), but it does not verify: certificate has expired (check its "
+        "validity dates; a renewed certificate must be pinned anew)"
+    )
+    assert caught.value.reason == "certificate not trusted"
+
+
 def test_certificate_for_another_host_is_refused(misnamed_tls_server, certificates) -> None:
     settings = classic(misnamed_tls_server.url, ca_file=certificates["elsewhere"].cert_file)
     with open_client(settings) as client, pytest.raises(TLSError) as caught:
