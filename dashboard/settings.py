@@ -233,6 +233,9 @@ WINCC_CONFIG = os.environ.get("WINCC_CONFIG", str(BASE_DIR / "dashboard" / "demo
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 # A failing site waits interval x 2^(failures-1) before its next poll, at most this long.
 POLL_BACKOFF_CAP_SECONDS = float(os.environ.get("POLL_BACKOFF_CAP_SECONDS", 30))
+# A server found without an alarm list is asked for it again after this long, so a server
+# upgraded later gains its alarms without a restart (docs/configuration.md).
+ALARM_LIST_REPROBE_SECONDS = float(os.environ.get("ALARM_LIST_REPROBE_SECONDS", 600))
 # Journal entries a dead consumer read but never acknowledged are taken over after this long
 # (longer than any consumer run takes).
 JOURNAL_CLAIM_IDLE_SECONDS = float(os.environ.get("JOURNAL_CLAIM_IDLE_SECONDS", 30))

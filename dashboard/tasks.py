@@ -31,6 +31,7 @@ def pollers() -> Pollers:
             get_config().sites,
             connection(),
             backoff=Backoff(cap=settings.POLL_BACKOFF_CAP_SECONDS),
+            alarm_reprobe=settings.ALARM_LIST_REPROBE_SECONDS,
             overrun=(SoftTimeLimitExceeded,),
         )
     return _pollers

@@ -2,7 +2,8 @@
 
 Prints one JSON object per line on stdout; errors go to stderr as one sentence.
 Exit codes: 0 all good, 1 some items failed, 2 usage, 3 authentication or permission
-refused, 4 connection, TLS or timeout, 5 protocol error, 6 not supported by this dialect.
+refused, 4 connection, TLS or timeout, 5 protocol error, 6 not supported by this dialect or
+this server (a server without an alarm list, for one).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="wincc-bridge",
         description="Test a connection to a WinCC server before configuring a site.",
         epilog="Exit codes: 0 all good, 1 some items failed, 2 usage, 3 login or permission "
-        "refused, 4 connection/TLS/timeout, 5 protocol error, 6 not supported by this dialect.",
+        "refused, 4 connection/TLS/timeout, 5 protocol error, 6 not supported by this dialect "
+        "or this server (e.g. no alarm list).",
     )
     _connection_options(parser, None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

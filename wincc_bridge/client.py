@@ -23,24 +23,41 @@ class WinCCError(Exception):
     """
 
     sent: bool = False
+    # A few words for a tile or a status line ("login refused"); the message says the rest.
+    reason: str = "WinCC error"
 
-    def __init__(self, message: str, *, server: str = "", sent: bool | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        server: str = "",
+        sent: bool | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.server = server
         if sent is not None:
             self.sent = sent
+        if reason is not None:
+            self.reason = reason
 
 
 class AuthError(WinCCError):
     """The server refused the credentials or the user lacks the right (401/403, GraphQL 101)."""
 
+    reason = "login refused"
+
 
 class ConnectError(WinCCError):
     """The server could not be reached: refused, reset, DNS, unreachable."""
 
+    reason = "WinCC not answering"
+
 
 class TLSError(ConnectError):
     """The TLS handshake failed, usually an untrusted or mismatched certificate."""
+
+    reason = "certificate not trusted"
 
 
 class TimeoutError(ConnectError):
@@ -52,14 +69,24 @@ class ProtocolError(WinCCError):
     The server answered, so the request had reached it."""
 
     sent = True
+    reason = "unexpected answer"
 
-    def __init__(self, message: str, *, server: str = "", snippet: str = "") -> None:
-        super().__init__(message, server=server)
+    def __init__(
+        self, message: str, *, server: str = "", snippet: str = "", reason: str | None = None
+    ) -> None:
+        super().__init__(message, server=server, reason=reason)
         self.snippet = snippet
 
 
 class NotSupportedError(WinCCError):
     """The dialect (or this server's configuration) cannot do what was asked."""
+
+    reason = "no such endpoint"
+
+
+def short_reason(exc: BaseException) -> str:
+    """The few words a tile shows for a failed poll; the same words everywhere."""
+    return exc.reason if isinstance(exc, WinCCError) else "poll error"
 
 
 @dataclass(frozen=True)

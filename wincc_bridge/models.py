@@ -230,12 +230,16 @@ class Capabilities:
     # Alarms acknowledged by writing a tag (Classic has no acknowledge call): only these.
     # None: any alarm, when `acknowledge` is true.
     acknowledge_only: frozenset[str] | None = None
+    # Why acknowledging is off when the user of the library turned it off, not the dialect.
+    acknowledge_off: str = ""
 
     def can_acknowledge(self, name: str) -> bool:
         return self.acknowledge and (self.acknowledge_only is None or name in self.acknowledge_only)
 
     def why_not_acknowledge(self, name: str) -> str:
         """A plain sentence for a person whose acknowledgement cannot be sent."""
+        if self.acknowledge_off:
+            return self.acknowledge_off
         if self.acknowledge_only is not None:
             return (
                 "WinCC Classic has no acknowledge call; this site acknowledges only alarms "

@@ -17,7 +17,13 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from wincc_bridge.client import AuthError, ConnectError, WinCCClient, WinCCError
+from wincc_bridge.client import (
+    AuthError,
+    ConnectError,
+    NotSupportedError,
+    WinCCClient,
+    WinCCError,
+)
 from wincc_bridge.models import Alarm, TagValue
 from wincc_bridge.transport import shown_url
 
@@ -58,16 +64,23 @@ def run(client: WinCCClient, tags: Sequence[str], pattern: str, out: Output) -> 
         out(_about(client))
         found: list[str] = []
 
-        def check(name: str, action: Callable[[], dict[str, Any]]) -> WinCCError | None:
+        def check(
+            name: str, action: Callable[[], dict[str, Any]], *, optional: bool = False
+        ) -> WinCCError | None:
             started = time.perf_counter()
             line: dict[str, Any] = {"check": name}
             problem = None
             try:
                 line.update(ok=True, **action())
             except WinCCError as exc:
-                problem = exc
-                line.update(ok=False, error_class=type(exc).__name__, error=str(exc))
-                failed.append(name)
+                if optional and isinstance(exc, NotSupportedError):
+                    # A server without a tag browser or an alarm list still works for the
+                    # product: the report says what it lacks, and the check does not fail.
+                    line.update(ok=None, not_offered=str(exc))
+                else:
+                    problem = exc
+                    line.update(ok=False, error_class=type(exc).__name__, error=str(exc))
+                    failed.append(name)
             line["ms"] = round((time.perf_counter() - started) * 1000, 1)
             line["http"] = exchanges.take()
             out(line)
@@ -105,10 +118,10 @@ def run(client: WinCCClient, tags: Sequence[str], pattern: str, out: Output) -> 
                 out({"check": name, "ok": None, "skipped": "the ping failed"})
                 failed.append(name)
         else:
-            check("browse", browse)
+            check("browse", browse, optional=True)
             check("read", read)
             if client.capabilities().active_alarms:
-                check("alarms", alarms)
+                check("alarms", alarms, optional=True)
             else:
                 out(
                     {

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from wincc_bridge import certificates
 from wincc_bridge.client import (
     AuthError,
     ConnectError,
@@ -49,6 +50,8 @@ MAX_REDIRECTS = 3
 
 class PermissionRefused(AuthError):
     """The credentials are fine but lack the right; logging in again would not help."""
+
+    reason = "permission refused"
 
 
 class Transport:
@@ -216,7 +219,10 @@ class Transport:
                 sent=True,
             )
         text = raw[:SNIPPET_CHARS].decode("utf-8", "replace")
-        raise self.protocol_error(f"HTTP {status} to {method} {request.url.path}", text)
+        error = self.protocol_error(f"HTTP {status} to {method} {request.url.path}", text)
+        if status in _MISSING_STATUSES:
+            error.reason = "no such endpoint"
+        raise error
 
     def _send(
         self,
@@ -311,10 +317,7 @@ class Transport:
                     "(connect by the host name the certificate names)",
                     server=self.server,
                 )
-            return TLSError(
-                f"certificate of {self.server} is not trusted (pin it with --ca-file or ca_file)",
-                server=self.server,
-            )
+            return untrusted_certificate(self.settings, self.server, cause.verify_message)
         if isinstance(cause, ssl.SSLError):
             return TLSError(
                 f"TLS handshake with {self.server} failed ({cause.reason or cause}); "
@@ -406,6 +409,38 @@ def tls_context(settings: ConnectionSettings, server: str) -> ssl.SSLContext | b
         # A pinned WinCC certificate is often a leaf without its issuer; trust it as is.
         context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return context
+
+
+def untrusted_certificate(
+    settings: ConnectionSettings, server: str, why: str | None = None
+) -> TLSError:
+    """The error for a certificate that failed verification, naming the one the server
+    showed and, when a certificate is pinned, the pinned one: pinning again would not help.
+    `why` is OpenSSL's word for the failure ("certificate has expired")."""
+    shown = certificates.shown_by(server, settings.timeout)
+    showed = f"the server showed {shown}" if shown else "its certificate could not be fetched"
+    if settings.ca_file:
+        pinned_list = certificates.pinned_in(settings.ca_file)
+        if shown and shown in pinned_list:
+            return TLSError(
+                f"certificate of {server} is the pinned one, {shown}, but it does not verify: "
+                f"{why or 'no reason given'} (check its validity dates; a renewed "
+                "certificate must be pinned anew)",
+                server=server,
+            )
+        pinned = ", ".join(pinned_list) or "no certificate"
+        return TLSError(
+            f"certificate of {server} does not match the pinned one: {settings.ca_file} holds "
+            f"{pinned}, {showed} (if the server's certificate was renewed, check the new "
+            "fingerprint with the server's administrator before replacing the pinned file)",
+            server=server,
+        )
+    return TLSError(
+        f"certificate of {server} is not trusted: {showed}, and no certificate is pinned "
+        "(check the fingerprint with the server's administrator, then pin the certificate "
+        "with --ca-file or ca_file)",
+        server=server,
+    )
 
 
 def _root_cause(exc: BaseException) -> BaseException:

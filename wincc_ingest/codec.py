@@ -159,6 +159,11 @@ def decode_alarms(site: str, mapping: RawHash) -> dict[str, Alarm]:
 
 # --- a site's health: store.site_health hash of strings -------------------------------------
 
+# Whether a site's server publishes an alarm list: offered, switched off in the site's
+# configuration, or missing (the server answered that it has no such endpoint).
+ALARMS_OFFERED, ALARMS_OFF, ALARMS_MISSING = "offered", "off", "missing"
+ALARM_LIST_STATES = frozenset({ALARMS_OFFERED, ALARMS_OFF, ALARMS_MISSING})
+
 
 @dataclass(frozen=True, slots=True)
 class SiteHealth:
@@ -177,10 +182,20 @@ class SiteHealth:
     alarm_count: int
     # Which poller wrote it last: a poller seeing another's stamp reloads its snapshot.
     writer: str = ""
+    # The few words of last_error a tile shows (wincc_bridge.client.short_reason).
+    reason: str = ""
+    alarm_list: str = ALARMS_OFFERED
+    # When the poller last asked for the alarm list it found missing (it asks again later).
+    alarm_list_checked: datetime | None = None
 
     @property
     def is_failing(self) -> bool:
         return self.failures > 0
+
+    @property
+    def has_alarm_list(self) -> bool:
+        """False when alarm_count and the site's alarms say nothing: no list was read."""
+        return self.alarm_list == ALARMS_OFFERED
 
     def is_current(self, now: datetime) -> bool:
         """True while the last success is recent and no poll has failed since."""
@@ -213,6 +228,9 @@ def encode_health(health: SiteHealth) -> Fields:
         "tag_count": str(health.tag_count),
         "alarm_count": str(health.alarm_count),
         "writer": health.writer,
+        "reason": health.reason,
+        "alarm_list": health.alarm_list,
+        "alarm_list_checked": iso(health.alarm_list_checked),
     }
 
 
@@ -237,9 +255,18 @@ def decode_health(raw: RawHash) -> SiteHealth:
             tag_count=int(mapping.get("tag_count") or 0),
             alarm_count=int(mapping.get("alarm_count") or 0),
             writer=mapping.get("writer", ""),
+            reason=mapping.get("reason", ""),
+            alarm_list=_alarm_list(mapping.get("alarm_list") or ALARMS_OFFERED),
+            alarm_list_checked=parse_iso(mapping.get("alarm_list_checked")),
         )
     except (ValueError, KeyError) as exc:
         raise StoredDataError(f"stored site health is unreadable ({exc!r})") from None
+
+
+def _alarm_list(text: str) -> str:
+    if text not in ALARM_LIST_STATES:
+        raise ValueError(f"alarm_list {text!r} is none of {sorted(ALARM_LIST_STATES)}")
+    return text
 
 
 def unreadable_health(site: str, error: StoredDataError) -> SiteHealth:

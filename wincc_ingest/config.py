@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,9 @@ class SiteConfig:
     browse_object_types: tuple[str, ...] = ("TAG",)
     tags: tuple[TagConfig, ...] = ()
     queue: str | None = None  # Celery queue for scale-out; default queue when None
+    # What the configuration turns off of what the dialect offers (never turns anything on).
+    alarms: bool = True
+    acknowledge: bool = True
 
     def tag(self, name: str) -> TagConfig | None:
         for tag in self.tags:
@@ -98,12 +101,34 @@ class SiteConfig:
         return None
 
     def capabilities(self) -> Capabilities:
-        """What the site's server offers, from its dialect and configuration alone."""
-        return capabilities_of(
-            ConnectionSettings(
-                dialect=self.dialect, url=self.url, alarm_filter=self.alarm_filter,
-                ack_tags=self.ack_tags, site=self.id,
+        """What the site's server offers, from its dialect and configuration alone.
+
+        Whether the server really publishes an alarm list is only known by asking it: the
+        poller records that in the site's health (codec.SiteHealth.alarm_list).
+        """
+        return self.restrict(
+            capabilities_of(
+                ConnectionSettings(
+                    dialect=self.dialect, url=self.url, alarm_filter=self.alarm_filter,
+                    ack_tags=self.ack_tags, site=self.id,
+                )
             )
+        )
+
+    def restrict(self, offered: Capabilities) -> Capabilities:
+        """What the server `offered`, less what this site's configuration turns off."""
+        if self.alarms and self.acknowledge:
+            return offered
+        off = (
+            "This site's configuration reads no alarm list (alarms: false)"
+            if not self.alarms
+            else "This site's configuration turns acknowledging off (acknowledge: false)"
+        )
+        return replace(
+            offered,
+            active_alarms=offered.active_alarms and self.alarms,
+            acknowledge=False,
+            acknowledge_off=f"{off}. Acknowledge it in WinCC.",
         )
 
     def connection(self, *, write: bool = False, environ: Mapping[str, str] | None = None):
@@ -324,6 +349,8 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 },
                 tags=tuple(_tag(t) for t in raw.get("tags", [])),
                 queue=raw.get("queue"),
+                alarms=raw.get("alarms", True),
+                acknowledge=raw.get("acknowledge", True),
             )
         )
     dashboards = tuple(

@@ -306,6 +306,7 @@ class _Checker:
             for key in ("graphql_path", "browse_object_types"):
                 if key in site and dialect in _SECRET_BY_DIALECT:
                     self.add([*path, key], f"applies to unified sites only, not {dialect}")
+        self._capability_switches(site, path)
         ack_tags = site.get("ack_tags")
         if isinstance(ack_tags, dict) and ack_tags and "write_user" not in site:
             self.add(
@@ -313,6 +314,27 @@ class _Checker:
                 "acknowledging writes a tag, which needs a write_user (the read-write API user)",
             )
         return self._tags(site.get("tags"), [*path, "tags"])
+
+    def _capability_switches(self, site: dict[str, Any], path: list[Any]) -> None:
+        """`alarms: false` and `acknowledge: false` contradicted by settings that need them."""
+        if site.get("alarms") is False:
+            for key in ("alarm_filter", "ack_tags"):
+                if key in site:
+                    self.add(
+                        [*path, key],
+                        "has no effect: alarms is false, so the site reads no alarm list; "
+                        f"remove {key} or alarms",
+                    )
+            if site.get("acknowledge") is True:
+                self.add(
+                    [*path, "acknowledge"],
+                    "cannot be true while alarms is false: there is no alarm to acknowledge",
+                )
+        elif site.get("acknowledge") is False and "ack_tags" in site:
+            self.add(
+                [*path, "ack_tags"],
+                "has no effect: acknowledge is false; remove ack_tags or acknowledge",
+            )
 
     def _user(self, user: dict[str, Any], dialect: Any, path: list[Any]) -> None:
         for key in ("password_env", "token_env"):

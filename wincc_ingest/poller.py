@@ -25,8 +25,9 @@ from wincc_bridge.client import (
     WinCCClient,
     WinCCError,
     open_client,
+    short_reason,
 )
-from wincc_bridge.models import Alarm, Quality, TagValue, utcnow
+from wincc_bridge.models import Alarm, Capabilities, Quality, TagValue, utcnow
 from wincc_ingest import codec, store
 from wincc_ingest.config import SiteConfig
 from wincc_ingest.journal import diff_alarms
@@ -61,6 +62,16 @@ class TimeLimits:
         longest = max((site.timeout for site in sites), default=2.0)
         soft = 2 * longest + 1.0
         return cls(soft=soft, hard=soft + 1.0, lock_ttl=soft + 3.0)
+
+
+@dataclass(frozen=True)
+class AlarmRead:
+    """The alarm list of one poll: what the server offered (codec.ALARMS_*) and, when it
+    was read, the active alarms by key."""
+
+    state: str
+    alarms: dict[str, Alarm] | None = None
+    checked: datetime | None = None  # when a missing list was last asked for
 
 
 @dataclass(frozen=True)
@@ -99,8 +110,13 @@ class SitePoller:
     # Exceptions meaning "the poll ran out of time" (Celery's soft time limit), if any.
     overrun: tuple[type[BaseException], ...] = ()
 
+    # Seconds before a server found without an alarm list is asked for it again, so a
+    # server upgraded later gains its alarms without a restart.
+    alarm_reprobe: float = 600.0
+
     _client: WinCCClient | None = field(default=None, init=False, repr=False)
-    _alarms_supported: bool = field(default=True, init=False)
+    # What the server offers, less what the site's configuration turns off.
+    _offered: Capabilities = field(default_factory=Capabilities, init=False, repr=False)
     _values: dict[str, codec.Fingerprint] = field(default_factory=dict, init=False, repr=False)
     _alarms: dict[str, Alarm] = field(default_factory=dict, init=False, repr=False)
     # The "writer" stamp of our last write; another stamp in Redis means our snapshot is old.
@@ -141,7 +157,7 @@ class SitePoller:
 
         started = time.monotonic()
         try:
-            tags, alarms = self._read()
+            tags, alarms = self._read(previous, started_at)
         except Exception as exc:  # any failure of one poll is recorded, never raised
             latency = time.monotonic() - started
             self._drop_client()
@@ -160,20 +176,34 @@ class SitePoller:
 
     # --- talking to WinCC ------------------------------------------------------------------
 
-    def _read(self) -> tuple[list[TagValue], dict[str, Alarm] | None]:
+    def _read(
+        self, previous: codec.SiteHealth | None, now: datetime
+    ) -> tuple[list[TagValue], AlarmRead]:
         if self._client is None:
             self._client = self.connect(self.site.connection())
-            self._alarms_supported = self._client.capabilities().active_alarms
+            self._offered = self.site.restrict(self._client.capabilities())
         names = self.names
         tags = self._in_order(names, self._client.read_tags(names)) if names else []
-        alarms = None
-        if self._alarms_supported:
-            try:
-                alarms = {alarm.key: alarm for alarm in self._client.active_alarms()}
-            except NotSupportedError:
-                self._alarms_supported = False
-                log.info("site %s has no active alarm list; polling tags only", self.site.id)
-        return tags, alarms
+        if not self._offered.active_alarms:
+            return tags, AlarmRead(codec.ALARMS_OFF)
+        if (
+            previous is not None
+            and previous.alarm_list == codec.ALARMS_MISSING
+            and previous.alarm_list_checked is not None
+            and now - previous.alarm_list_checked < timedelta(seconds=self.alarm_reprobe)
+        ):
+            return tags, AlarmRead(codec.ALARMS_MISSING, checked=previous.alarm_list_checked)
+        try:
+            alarms = {alarm.key: alarm for alarm in self._client.active_alarms()}
+        except NotSupportedError as exc:
+            # The server has no alarm list: its tags are still worth showing.
+            if previous is None or previous.alarm_list != codec.ALARMS_MISSING:
+                log.warning(
+                    "site %s: %s; polling tags only, asking again every %g s",
+                    self.site.id, exc, self.alarm_reprobe,
+                )
+            return tags, AlarmRead(codec.ALARMS_MISSING, checked=now)
+        return tags, AlarmRead(codec.ALARMS_OFFERED, alarms)
 
     def _in_order(self, names: Sequence[str], read: Sequence[TagValue]) -> list[TagValue]:
         """One value per configured tag; a tag the server left out is bad, with the reason."""
@@ -216,9 +246,10 @@ class SitePoller:
         started: float,
         latency: float,
         tags: list[TagValue],
-        alarms: dict[str, Alarm] | None,
+        alarm_read: AlarmRead,
     ) -> PollOutcome:
         site = self.site.id
+        alarms = alarm_read.alarms
         if (previous.writer if previous else "") != self._written:
             self._load_snapshot()
         read_at = self.clock()
@@ -244,8 +275,16 @@ class SitePoller:
             pipe.hdel(store.site_values(site), *stale)
 
         events = []
-        alarms_changed = False
-        current_alarms = self._alarms if alarms is None else alarms
+        list_changed = (previous.alarm_list if previous else codec.ALARMS_OFFERED) != (
+            alarm_read.state
+        )
+        alarms_changed = list_changed
+        current_alarms = {} if alarms is None else alarms
+        if alarms is None and self._alarms:
+            # No list to read: alarms read before are not shown as if still active. No
+            # journal entries either: nobody saw them clear.
+            pipe.delete(store.site_alarms(site))
+            alarms_changed = True
         if alarms is not None:
             updated: codec.Fields = {
                 key: codec.encode_alarm(alarm)
@@ -257,7 +296,7 @@ class SitePoller:
                 pipe.hset(store.site_alarms(site), mapping=updated)
             if gone:
                 pipe.hdel(store.site_alarms(site), *gone)
-            alarms_changed = bool(updated or gone)
+            alarms_changed = alarms_changed or bool(updated or gone)
             events = diff_alarms(site, self._alarms, alarms, read_at)
             for event in events:
                 pipe.xadd(
@@ -282,8 +321,10 @@ class SitePoller:
             tag_count=len(tags),
             alarm_count=len(current_alarms),
             writer=stamp,
+            alarm_list=alarm_read.state,
+            alarm_list_checked=alarm_read.checked,
         )
-        health_changed = previous is None or previous.failures > 0
+        health_changed = previous is None or previous.failures > 0 or list_changed
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
         if changed or alarms_changed or health_changed:
             change = codec.Change(site, tuple(fingerprints), alarms_changed, health_changed)
@@ -318,8 +359,9 @@ class SitePoller:
         site = self.site.id
         if self.overrun and isinstance(exc, self.overrun):
             error = f"the poll did not finish within its time limit of {self.limits.soft:g} s"
+            reason = "poll too slow"
         else:
-            error = describe_error(exc)
+            error, reason = describe_error(exc), short_reason(exc)
         failures = (previous.failures if previous else 0) + 1
         now = self.clock()
         backoff_until = now + timedelta(
@@ -338,6 +380,10 @@ class SitePoller:
             tag_count=len(self.site.tags),
             alarm_count=previous.alarm_count if previous else 0,
             writer=previous.writer if previous else "",
+            reason=reason,
+            # What the last good poll learned about the alarm list still holds.
+            alarm_list=previous.alarm_list if previous else codec.ALARMS_OFFERED,
+            alarm_list_checked=previous.alarm_list_checked if previous else None,
         )
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))

@@ -67,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--bad-quality", action="append", default=[], metavar="TAG",
                    help="report this tag with bad quality (repeatable)")
     f.add_argument("--freeze", action="store_true", help="freeze all values")
+    f.add_argument("--no-alarm-list", action="append", default=[], choices=FACES,
+                   metavar="FACE", help="this face publishes no alarm list: it answers 404 "
+                   "(Unified: no activeAlarms query); repeatable, one of " + ", ".join(FACES))
     f.add_argument("--stopped", action="store_true", help="start with the main listener stopped")
     s = p.add_argument_group("scenarios at start")
     s.add_argument("--flood", action="store_true", help="an alarm flood")
@@ -89,7 +92,7 @@ def build(args: argparse.Namespace, environ) -> Simulation:
         "latency_ms": args.latency_ms, "error_rate": args.error_rate,
         "error_status": args.error_status, "drop_rate": args.drop_rate,
         "malformed_rate": args.malformed_rate, "truncated_rate": args.truncated_rate,
-        "expired_tokens": args.expired_tokens,
+        "expired_tokens": args.expired_tokens, "no_alarm_list": args.no_alarm_list,
     })
     for tag in args.bad_quality:
         if plant.spec(tag) is None:

@@ -346,6 +346,10 @@ class Classic:
     # --- alarm logging (V8.1) ---------------------------------------------------------------
 
     async def message_list(self, request, user, name):
+        self.sim.counts["classic alarm list"] += 1
+        if "classic" in self.sim.faults.no_alarm_list:
+            # A V7.5 / V8.0 server: no alarm logging over REST at all.
+            raise HttpError(404, f"no such resource: {request.url.path}")
         if name.lower() != ALARM_FILTER.lower():
             raise HttpError(404, f"unknown REST filter {name!r}; this server has {ALARM_FILTER}")
         numbers = {n: 1001 + i for i, n in enumerate(self.sim.plant.alarm_defs)}

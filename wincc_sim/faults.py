@@ -39,6 +39,8 @@ class Faults:
     unified_canonical_names: bool = False  # tagValues answers `System::Tag` names
     graphql_redirect: bool = False  # /graphql answers 308 to /graphql/
     redu_state: str = "ACTIVE"  # what reduState reports: ACTIVE or PASSIVE
+    # Faces that publish no alarm list: it answers 404 (Unified: no activeAlarms query).
+    no_alarm_list: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +97,10 @@ def _check(key: str, value: Any) -> Any:
         if not isinstance(value, list) or not value or any(f not in FACES for f in value):
             raise ValueError(f"must be a non-empty list of {', '.join(FACES)}")
         return list(value)
+    if key == "no_alarm_list":
+        if not isinstance(value, list) or any(f not in FACES for f in value):
+            raise ValueError(f"must be a list of {', '.join(FACES)} (empty: every face has one)")
+        return list(dict.fromkeys(value))
     raise ValueError("unknown")
 
 

@@ -120,6 +120,10 @@ def app(sim: Simulation) -> Router:
         return JSONResponse({"items": items})
 
     async def active(request: Request, user: ApiUser) -> Response:
+        sim.counts["rest-v1 alarm list"] += 1
+        if "rest-v1" in sim.faults.no_alarm_list:
+            # What a server without an alarm list answers: the path is not there.
+            raise HttpError(404, f"no such resource: {request.url.path}")
         return JSONResponse({"alarms": [alarm_json(a) for a in sim.plant.alarms.visible]})
 
     async def acknowledge(request: Request, user: ApiUser) -> Response:

@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from dashboard.panels.alarm_list import MAX_ALARM_ROWS, alarm_counts, filter_alarms
 from dashboard.panels.drawing import limit_band, sparkline
 from dashboard.panels.fragments import TILE_TREND_MINUTES, Fragment
-from dashboard.panels.state import SHORT_REASONS, Freshness, SiteState
+from dashboard.panels.state import Freshness, SiteState
 from wincc_bridge.models import Alarm, Quality, TagValue
 from wincc_ingest import codec
 from wincc_ingest.config import Config, TagConfig
@@ -96,7 +96,7 @@ def _tile_context(ctx: RenderContext, site_id: str, tag_name: str) -> dict[str, 
         "since": codec.iso(stored.read_at) if stored else "",
         "stale": fresh.stale or stored is None,
         "reason": reason,
-        "short_reason": SHORT_REASONS.get(fresh.status, "no value read yet"),
+        "short_reason": fresh.short or "no value read yet",
         "limit": limit,
         "limit_word": LIMIT_WORDS.get(limit, ""),
         "band": limit_band(value.value, tag),
@@ -140,24 +140,36 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
     chosen = filter_alarms(every, filters)
     ack_url = _ack_url()
+    capabilities = {s: ctx.states[s].config.capabilities() for s in fragment.ack_sites}
     rows = [
         _row_html(
             alarm,
             ctx.states[alarm.site].config.name,
-            alarm.site in fragment.ack_sites and alarm.can_acknowledge,
+            alarm.site in capabilities
+            and alarm.can_acknowledge
+            and capabilities[alarm.site].can_acknowledge(alarm.name),
             ack_url,
         )
         for alarm in chosen[:MAX_ALARM_ROWS]
     ]
+    unlisted = _unlisted(fragment, ctx)
     doubtful = [
         (ctx.states[s].config.name, ctx.fresh(s).reason) for s in fragment.sites
-        if ctx.fresh(s).stale
+        if ctx.fresh(s).stale and not any(s == site for site, _, _ in unlisted)
     ]
     return render_to_string(
         "partials/alarm_list.html",
-        {"rows": rows, "doubtful": doubtful, "filtered": bool(filters), "total": len(chosen),
-         "hidden": len(chosen) - len(rows)},
+        {"rows": rows, "doubtful": doubtful, "unlisted": unlisted, "filtered": bool(filters),
+         "total": len(chosen), "hidden": len(chosen) - len(rows),
+         "none_listed": len(unlisted) == len(fragment.sites)},
     )
+
+
+def _unlisted(fragment: Fragment, ctx: RenderContext) -> list[tuple[str, str, str]]:
+    """(site id, site name, why) of the fragment's sites that have no alarm list."""
+    notes = [(s, ctx.states[s].config.name, ctx.states[s].alarm_list_note())
+             for s in fragment.sites]
+    return [note for note in notes if note[2]]
 
 
 @lru_cache(maxsize=4096)
@@ -178,12 +190,19 @@ def _ack_url() -> str:
 
 def _render_counts(fragment: Fragment, ctx: RenderContext) -> str:
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
-    return render_to_string("partials/alarm_counts.html", {"counts": alarm_counts(every)})
+    unlisted = _unlisted(fragment, ctx)
+    return render_to_string(
+        "partials/alarm_counts.html",
+        # The page header has room for a few words; the sentence is its title.
+        {"counts": alarm_counts(every), "unlisted": unlisted, "compact": True,
+         "none_listed": len(unlisted) == len(fragment.sites)},
+    )
 
 
 def _site_rows(fragment: Fragment, ctx: RenderContext) -> list[dict[str, Any]]:
     return [
-        {"site": ctx.states[s].config, "health": ctx.states[s].health, "fresh": ctx.fresh(s)}
+        {"site": ctx.states[s].config, "health": ctx.states[s].health, "fresh": ctx.fresh(s),
+         "no_alarm_list": ctx.states[s].alarm_list_note()}
         for s in fragment.sites
     ]
 
@@ -209,6 +228,8 @@ def _render_summary(fragment: Fragment, ctx: RenderContext) -> str:
             "site": state.config,
             "fresh": ctx.fresh(site_id),
             "counts": alarm_counts(state.alarms.values()),
+            "unlisted": _unlisted(fragment, ctx),
+            "none_listed": bool(state.alarm_list_note()),
         },
     )
 

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from wincc_bridge.client import ConnectError
 from wincc_ingest import codec, store
 from wincc_ingest.config import Config, SiteConfig
 
-# A tile has room for a few words; the page's status line gives the whole reason.
+# A tile has room for a few words; the page's status line gives the whole reason. A failing
+# site's own words come from its health (wincc_bridge.client.short_reason); these stand in
+# for health written without them.
 SHORT_REASONS = {
-    "failing": "WinCC not answering",
+    "failing": ConnectError.reason,
     "stale": "no recent poll",
     "never": "not polled yet",
     "unknown": "data store lost",
@@ -25,6 +28,13 @@ class Freshness:
     stale: bool
     reason: str  # plain words, "" when current
     status: str  # current | stale | failing | never | unknown
+    # The few words a tile has room for: a failing site's own reason ("login refused"),
+    # the same words /sites/ shows. "" when current.
+    short: str = ""
+
+
+def _stale(reason: str, status: str) -> Freshness:
+    return Freshness(True, reason, status, SHORT_REASONS[status])
 
 
 @dataclass
@@ -37,22 +47,46 @@ class SiteState(codec.SiteData):
         """One signal from the poll's outcome and age; a site that may be dead never looks
         current."""
         if not redis_ok:
-            return Freshness(True, REDIS_LOST, "unknown")
+            return _stale(REDIS_LOST, "unknown")
         health = self.health
         if health is None:
-            return Freshness(True, "never polled yet: no poller has reported on this site", "never")
+            return _stale("never polled yet: no poller has reported on this site", "never")
         if health.is_failing:
             polls = "poll" if health.failures == 1 else "polls"
             error = health.last_error or "no reason given"
-            return Freshness(True, f"{health.failures} failed {polls}: {error}", "failing")
-        if not health.is_current(now):
-            limit = store.CURRENT_INTERVALS * health.interval
             return Freshness(
                 True,
+                f"{health.failures} failed {polls}: {error}",
+                "failing",
+                health.reason or SHORT_REASONS["failing"],
+            )
+        if not health.is_current(now):
+            limit = store.CURRENT_INTERVALS * health.interval
+            return _stale(
                 f"no successful poll for more than {limit:g} s; the poller may be stopped",
                 "stale",
             )
         return Freshness(False, "", "current")
+
+    def alarm_list_note(self) -> str:
+        """Why the site shows no alarm list, in plain words; "" when it has one.
+
+        Such a site's alarm count says nothing and is never shown as a number.
+        """
+        if not self.config.alarms:
+            return "alarms are switched off in this site's configuration (alarms: false)"
+        if not self.config.capabilities().active_alarms:
+            return "no alarm list is configured for this site (alarm_filter)"
+        if self.health is None or self.health.alarm_list != codec.ALARMS_MISSING:
+            return ""
+        if self.config.dialect == "classic":
+            # Classic lists alarms through a named REST filter: the name may be wrong.
+            return (
+                f"this server publishes no alarm list under the REST filter "
+                f"{self.config.alarm_filter!r} (WinCC V7.5 and V8.0 have none; on V8.1, "
+                "check the filter's name in alarm_filter)"
+            )
+        return "this server publishes no alarm list"
 
 
 def read_states(

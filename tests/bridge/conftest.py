@@ -14,9 +14,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from tests.fixtures.certificates import Certificate, self_signed
 
@@ -112,6 +115,7 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Certific
     return {
         "wincc": self_signed(directory, "wincc", ["127.0.0.1", "localhost"]),
         "elsewhere": self_signed(directory, "elsewhere", ["wincc.example"]),
+        "expired": self_signed(directory, "expired", ["127.0.0.1"], expired=True),
     }
 
 
@@ -140,6 +144,11 @@ def tls_server(certificates: dict[str, Certificate]) -> Iterator[ScriptedServer]
 
 
 @pytest.fixture
+def expired_tls_server(certificates: dict[str, Certificate]) -> Iterator[ScriptedServer]:
+    yield from _serve(_tls(certificates["expired"]))
+
+
+@pytest.fixture
 def misnamed_tls_server(certificates: dict[str, Certificate]) -> Iterator[ScriptedServer]:
     yield from _serve(_tls(certificates["elsewhere"]))
 
@@ -148,3 +157,10 @@ def misnamed_tls_server(certificates: dict[str, Certificate]) -> Iterator[Script
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read retries keep their count and order but not their pauses."""
     monkeypatch.setattr("wincc_bridge.transport.BACKOFF_START", 0.01)
+
+
+def fingerprint(cert_file: str) -> str:
+    """The SHA-256 fingerprint of a PEM certificate as the bridge writes it (AB:CD:...),
+    worked out here with `cryptography` on its own."""
+    cert = x509.load_pem_x509_certificate(Path(cert_file).read_bytes())
+    return cert.fingerprint(hashes.SHA256()).hex(":").upper()

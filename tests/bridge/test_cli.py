@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.bridge.conftest import Reply
+from tests.bridge.conftest import Reply, fingerprint
 from wincc_bridge import cli
+from wincc_bridge.client import ConnectionSettings, ProtocolError, open_client
 
 VALUES = "/WinCCRestService/tagManagement/Values"
 ENV = {"WINCC_USER": "api_rw", "WINCC_PASSWORD": "pw", "WINCC_TOKEN": "tok"}
@@ -90,12 +91,14 @@ def test_read_with_a_failed_item_exits_1(plain_server, capsys) -> None:
     ]
 
 
-def test_unpinned_certificate_exits_4_with_one_sentence(tls_server, capsys) -> None:
+def test_unpinned_certificate_exits_4_with_one_sentence(tls_server, certificates, capsys) -> None:
     code, lines, err = bridge(capsys, "--dialect", "classic", "--url", tls_server.url, "ping")
     assert (code, lines) == (4, [])
     assert err == (
-        f"wincc-bridge: certificate of {tls_server.url} is not trusted "
-        "(pin it with --ca-file or ca_file)\n"
+        f"wincc-bridge: certificate of {tls_server.url} is not trusted: the server showed "
+        f"CN=wincc (SHA-256 {fingerprint(certificates['wincc'].cert_file)}), and no "
+        "certificate is pinned (check the fingerprint with the server's administrator, then "
+        "pin the certificate with --ca-file or ca_file)\n"
     )
 
 
@@ -163,6 +166,49 @@ def test_timeout_exits_4(plain_server, capsys) -> None:
     )
     assert code == 4
     assert f"timed out after 0.2 s waiting for {plain_server.url}" in err
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+def test_rest_v1_without_alarm_list_exits_6_not_5(plain_server, capsys, status) -> None:
+    plain_server.route("GET", "/api/v1/alarms/active", Reply(status, {"error": "no route"}))
+    code, lines, err = bridge(capsys, "--dialect", "rest-v1", "--url", plain_server.url, "alarms")
+    assert (code, lines) == (6, [])
+    assert err == (
+        f"wincc-bridge: {plain_server.url} publishes no alarm list (/api/v1/alarms/active)\n"
+    )
+
+
+def test_unified_without_active_alarms_query_exits_6(plain_server, capsys) -> None:
+    unknown = {"errors": [{"message": 'Cannot query field "activeAlarms" on type "Query".'}]}
+    plain_server.route("POST", "/graphql", Reply(400, unknown))
+    # Without a user there is no login: the one request is the alarm list.
+    code, lines, err = bridge(
+        capsys, "--dialect", "unified", "--url", plain_server.url, "alarms", env={}
+    )
+    assert (code, lines) == (6, [])
+    assert err == (
+        f"wincc-bridge: {plain_server.url} has no activeAlarms query in its GraphQL schema\n"
+    )
+
+
+def test_unified_refusing_another_field_is_still_a_protocol_error(plain_server, capsys) -> None:
+    unknown = {"errors": [{"message": "Cannot query field 'area' on type 'ActiveAlarm'."}]}
+    plain_server.route("POST", "/graphql", Reply(200, unknown))
+    code, _, err = bridge(
+        capsys, "--dialect", "unified", "--url", plain_server.url, "alarms", env={}
+    )
+    assert code == 5
+    assert "Cannot query field 'area'" in err
+
+
+def test_a_missing_tag_endpoint_exits_5_and_reads_no_such_endpoint(plain_server, capsys) -> None:
+    code, _, err = bridge(capsys, "--dialect", "rest-v1", "--url", plain_server.url, "read", "A")
+    assert code == 5
+    assert "answered HTTP 404 to GET /api/v1/tags" in err
+    with open_client(ConnectionSettings("rest-v1", plain_server.url)) as client, \
+            pytest.raises(ProtocolError) as caught:
+        client.read_tags(["A"])
+    assert caught.value.reason == "no such endpoint"
 
 
 def test_protocol_error_exits_5(plain_server, capsys) -> None:

@@ -70,3 +70,16 @@ def test_classic_selftest_reports_what_the_server_did(sim, capsys) -> None:
     assert any(" -> 404" in h for h in checks["ping"]["http"])
     assert any(" -> 400" in h for h in checks["ping"]["http"])
     assert len(checks["browse"]["http"]) > 2
+
+
+@pytest.mark.parametrize("dialect", ["classic", "unified", "rest-v1"])
+def test_a_server_without_alarm_list_passes_and_says_so(sim, capsys, dialect) -> None:
+    sim.set_faults(no_alarm_list=[dialect])
+    code, lines, err = selftest(sim, capsys, dialect, "--alarm-filter", "ActiveAlarms")
+    alarms = next(line for line in lines if line.get("check") == "alarms")
+    assert alarms["ok"] is None and "alarm" in alarms["not_offered"].lower()
+    assert "error" not in alarms
+    read = next(line for line in lines if line.get("check") == "read")
+    assert read["ok"] is True and read["count"] > 0
+    assert lines[-1] == {"selftest": "done", "ok": True, "failed": []}
+    assert (code, err) == (cli.OK, "")

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.bridge.conftest import Reply, ScriptedServer
+from tests.bridge.conftest import Reply, ScriptedServer, fingerprint
 from wincc_bridge.client import (
     AuthError,
     ConnectError,
@@ -16,6 +16,7 @@ from wincc_bridge.client import (
     TimeoutError,
     TLSError,
     open_client,
+    short_reason,
 )
 from wincc_bridge.models import Quality
 from wincc_bridge.transport import shown_url
@@ -37,13 +38,49 @@ def test_pinned_certificate_is_trusted(tls_server: ScriptedServer, certificates)
         assert client.read_tags(["T1"])[0].value == 1.5
 
 
-def test_unpinned_self_signed_certificate_is_refused(tls_server: ScriptedServer) -> None:
+def test_unpinned_self_signed_certificate_is_refused(
+    tls_server: ScriptedServer, certificates
+) -> None:
     with open_client(classic(tls_server.url)) as client, pytest.raises(TLSError) as caught:
         client.read_tags(["T1"])
+    shown = fingerprint(certificates["wincc"].cert_file)
     assert str(caught.value) == (
-        f"certificate of {tls_server.url} is not trusted (pin it with --ca-file or ca_file)"
+        f"certificate of {tls_server.url} is not trusted: the server showed CN=wincc "
+        f"(SHA-256 {shown}), and no certificate is pinned (check the fingerprint with the "
+        "server's administrator, then pin the certificate with --ca-file or ca_file)"
     )
+    assert caught.value.reason == "certificate not trusted"
     assert tls_server.seen == []
+
+
+def test_a_wrong_pin_names_both_certificates(tls_server: ScriptedServer, certificates) -> None:
+    pinned = certificates["elsewhere"].cert_file
+    with open_client(classic(tls_server.url, ca_file=pinned)) as client, \
+            pytest.raises(TLSError) as caught:
+        client.read_tags(["T1"])
+    message = str(caught.value)
+    assert message.startswith(
+        f"certificate of {tls_server.url} does not match the pinned one: {pinned} holds "
+        f"CN=elsewhere (SHA-256 {fingerprint(pinned)}), the server showed CN=wincc "
+        f"(SHA-256 {fingerprint(certificates['wincc'].cert_file)})"
+    )
+    assert "pin it" not in message
+    assert tls_server.seen == []
+
+
+def test_an_expired_pinned_certificate_says_it_is_the_pinned_one(
+    expired_tls_server: ScriptedServer, certificates
+) -> None:
+    pinned = certificates["expired"].cert_file
+    with open_client(classic(expired_tls_server.url, ca_file=pinned)) as client, \
+            pytest.raises(TLSError) as caught:
+        client.read_tags(["T1"])
+    assert str(caught.value) == (
+        f"certificate of {expired_tls_server.url} is the pinned one, CN=expired (SHA-256 "
+        f"{fingerprint(pinned)}), but it does not verify: certificate has expired (check its "
+        "validity dates; a renewed certificate must be pinned anew)"
+    )
+    assert caught.value.reason == "certificate not trusted"
 
 
 def test_certificate_for_another_host_is_refused(misnamed_tls_server, certificates) -> None:
@@ -267,3 +304,34 @@ def test_messages_name_the_server_without_credentials_or_query(
     assert "Url-Secret" not in caplog.text
     assert shown_url("https://u:Url-Secret@h:1/p?token=Url-Secret#x") == "https://h:1/p"
     assert shown_url("https://[::1") == "the configured address"
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "reason"),
+    [
+        (Reply(401), AuthError, "login refused"),
+        (Reply(403), AuthError, "permission refused"),
+        (Reply(404, "<html>Not Found</html>"), ProtocolError, "no such endpoint"),
+        (Reply(405), ProtocolError, "no such endpoint"),
+        (Reply(500, "boom"), ProtocolError, "unexpected answer"),
+        (Reply(200, "not json"), ProtocolError, "unexpected answer"),
+        (Reply(503), ConnectError, "WinCC not answering"),
+        (Reply(body=ONE, delay=1.0), TimeoutError, "WinCC not answering"),
+    ],
+)
+def test_each_failure_has_the_short_reason_a_tile_shows(
+    plain_server: ScriptedServer, reply, error, reason
+) -> None:
+    plain_server.route("POST", VALUES, reply)
+    settings = classic(plain_server.url, timeout=0.3, read_retries=0)
+    with open_client(settings) as client, pytest.raises(error) as caught:
+        client.read_tags(["T1"])
+    assert caught.value.reason == short_reason(caught.value) == reason
+
+
+def test_a_refused_connection_reads_not_answering_and_anything_else_poll_error() -> None:
+    settings = classic("http://127.0.0.1:9", read_retries=0)
+    with open_client(settings) as client, pytest.raises(ConnectError) as caught:
+        client.read_tags(["T1"])
+    assert short_reason(caught.value) == "WinCC not answering"
+    assert short_reason(ValueError("a bug")) == "poll error"

@@ -60,8 +60,10 @@ def live_stack(browser, simulator, tmp_path_factory) -> Iterator[LiveStack]:
         server = start_live_server(
             directory / "web", redis_url=redis_server.url, wincc_config=config, env=simulator.env
         )
+        # A server that gets its alarm list back is read at once (tests switch it off).
         celery = start_celery(
-            redis_server.url, config, server.database_url, env=simulator.env,
+            redis_server.url, config, server.database_url,
+            env={**simulator.env, "ALARM_LIST_REPROBE_SECONDS": "1"},
             directory=directory / "celery",
         )
         celery.wait_ready()

@@ -50,6 +50,30 @@ def test_a_good_file_builds_the_configuration(tmp_path):
     assert panels[1].minutes == 5 and panels[3].sites == ("line", "utilities")
 
 
+def test_capability_switches_turn_off_what_the_dialect_offers(tmp_path):
+    data = minimal()
+    data["sites"][1]["alarms"] = False
+    data["sites"].append({
+        "id": "hmi", "dialect": "unified", "url": "https://hmi01", "acknowledge": False,
+        "read_user": {"username": "reader", "password_env": "RO_PASSWORD"},
+    })
+    config = load(write(tmp_path, data), environ=ENV)
+    utilities, hmi = config.site("utilities"), config.site("hmi")
+    assert (utilities.alarms, utilities.acknowledge) == (False, True)
+    assert not utilities.capabilities().active_alarms
+    assert not utilities.capabilities().can_acknowledge("Tank_Level_HH")
+    assert utilities.capabilities().why_not_acknowledge("Tank_Level_HH") == (
+        "This site's configuration reads no alarm list (alarms: false). Acknowledge it in WinCC.")
+    assert hmi.capabilities().active_alarms
+    assert not hmi.capabilities().can_acknowledge("Tank_Level_HH")
+    assert "turns acknowledging off (acknowledge: false)" in (
+        hmi.capabilities().why_not_acknowledge("Tank_Level_HH"))
+    # Left out, they take what the dialect offers.
+    line = config.site("line")
+    assert (line.alarms, line.acknowledge) == (True, True)
+    assert config.site("line").capabilities() == line.restrict(line.capabilities())
+
+
 def test_relative_ca_file_counts_from_the_files_folder_not_the_working_directory(
     tmp_path, monkeypatch
 ):

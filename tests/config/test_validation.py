@@ -330,6 +330,38 @@ def test_ack_tags_belong_to_classic_sites_with_a_write_user():
     ]
 
 
+@pytest.mark.parametrize("key", ["alarms", "acknowledge"])
+@pytest.mark.parametrize(("value", "kind"), [("no", "a string"), (0, "a number"), (None, "null")])
+def test_capability_switches_are_true_or_false(key, value, kind):
+    data = minimal()
+    data["sites"][1][key] = False
+    assert problems_of(data) == []
+    data["sites"][1][key] = value
+    assert problems_of(data) == [f"$.sites[1].{key}: must be true or false, not {kind}"]
+
+
+def test_capability_switches_contradicted_by_settings_that_need_them():
+    data = minimal()
+    line = data["sites"][0]
+    line["alarm_filter"] = "ActiveAlarms"
+    line["ack_tags"] = {"Tank_Level_HH": {"tag": "Ack_Tank_Level_HH"}}
+    line["acknowledge"] = False
+    assert problems_of(data) == [
+        "$.sites[0].ack_tags: has no effect: acknowledge is false; remove ack_tags or "
+        "acknowledge",
+    ]
+    line["alarms"] = False
+    line["acknowledge"] = True
+    assert problems_of(data) == [
+        "$.sites[0].alarm_filter: has no effect: alarms is false, so the site reads no alarm "
+        "list; remove alarm_filter or alarms",
+        "$.sites[0].ack_tags: has no effect: alarms is false, so the site reads no alarm "
+        "list; remove ack_tags or alarms",
+        "$.sites[0].acknowledge: cannot be true while alarms is false: there is no alarm to "
+        "acknowledge",
+    ]
+
+
 def test_options_for_real_servers_belong_to_their_dialect():
     data = minimal()
     data["sites"][0]["ping_tag"] = "Tank_Level"

@@ -28,6 +28,7 @@ SITES = [
          {"name": "Oven_Zone2_Temp", "label": "Zone 2 temperature", "unit": "°C"},
      ]},
     {"id": "line-classic", "name": "Assembly line", "dialect": "classic",
+     "alarm_filter": "ActiveAlarms", "ack_tags": {"Conveyor_Fault": {"tag": "Ack_Conveyor_Fault"}},
      "tags": [{"name": "Conveyor_Speed", "label": "Conveyor speed", "unit": "m/min"},
               {"name": "Conveyor_Running", "label": "Conveyor running"}]},
 ]
@@ -63,6 +64,17 @@ def write_config(directory: Path) -> Path:
     return path
 
 
+def change_site(site_id: str, **changes) -> None:
+    """Change one site's entry in the written configuration and load it again."""
+    path = Path(settings.WINCC_CONFIG)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for site in data["sites"]:
+        if site["id"] == site_id:
+            site.update(changes)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    siteconfig.reload_config()
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -74,13 +86,14 @@ def put_value(r, site, tag, value, *, quality=Quality.GOOD, read_at=None, error=
     r.lpush(store.site_trend(site, tag), f"{read_at.timestamp()} {value}")
 
 
-def put_health(r, site, *, ok=True, age=0.0, error="", interval=1.0):
+def put_health(r, site, *, ok=True, age=0.0, error="", interval=1.0, **fields):
+    """`fields`: any other codec.SiteHealth field (reason, alarm_list, ...)."""
     at = now() - timedelta(seconds=age)
     health = codec.SiteHealth(
         site=site, interval=interval, last_attempt=at,
         last_success=at if ok else at - timedelta(seconds=5),
         duration_ms=12.0, latency_ms=8.0, failures=0 if ok else 3, last_error=error,
-        backoff_until=None, tag_count=2, alarm_count=1,
+        backoff_until=None, tag_count=2, alarm_count=1, **fields,
     )
     r.delete(store.site_health(site))
     r.hset(store.site_health(site), mapping=codec.encode_health(health))

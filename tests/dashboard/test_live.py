@@ -11,6 +11,7 @@ from dashboard.live import RESYNC, LiveHub
 from dashboard.panels.fragments import Fragment
 from tests.dashboard import livedata
 from tests.fixtures.redis_server import start_redis
+from wincc_ingest import store
 
 TILE = Fragment("tile", ("oven-unified",), ("Oven_Zone1_Temp",))
 VIEW_ALARMS = Fragment("alarms", ("oven-unified", "line-classic"))
@@ -101,6 +102,31 @@ def test_tiles_turn_stale_without_any_message(plant, redis_url):
                 b"is STALE" in (await frames_until(client, b"is STALE"))[-1]
             )
             await hub.disconnect(client)
+
+    asyncio.run(main())
+
+
+def test_a_tile_follows_its_sites_reason_and_the_counts_a_lost_alarm_list(plant, redis_url):
+    async def main():
+        hub = LiveHub(redis_url)
+        counts = Fragment("counts", ("oven-unified",))
+        client = await hub.connect([TILE, counts])
+        assert b'data-stale="false"' in hub.snapshot(client)
+        livedata.put_health(plant, "oven-unified", ok=False, reason="login refused",
+                            error="login refused for user reader")
+        livedata.publish(plant, "oven-unified", health=True)
+        await frames_until(client, "STALE · login refused<".encode())
+        livedata.put_health(plant, "oven-unified", ok=False, reason="certificate not trusted",
+                            error="certificate of https://127.0.0.1:1 is not trusted")
+        livedata.publish(plant, "oven-unified", health=True)
+        await frames_until(client, "STALE · certificate not trusted<".encode())
+        # The poller found no alarm list: it says so with the alarms and the health.
+        plant.delete(store.site_alarms("oven-unified"))
+        livedata.put_health(plant, "oven-unified", alarm_list="missing")
+        livedata.publish(plant, "oven-unified", alarms=True, health=True)
+        frames = await frames_until(client, b"this server publishes no alarm list")
+        assert b"data-count-band" not in frames[-1]
+        await hub.disconnect(client)
 
     asyncio.run(main())
 

@@ -2,8 +2,17 @@ import json
 from datetime import timedelta
 
 from dashboard.panels.alarm_list import MAX_ALARM_ROWS
-from tests.dashboard.livedata import PlantTestCase, alarm, healthy_plant, now, put_alarm
+from tests.dashboard.livedata import (
+    PlantTestCase,
+    alarm,
+    change_site,
+    healthy_plant,
+    now,
+    put_alarm,
+    put_health,
+)
 from wincc_bridge.models import AlarmState
+from wincc_ingest import store
 
 
 class AlarmsPageTestCase(PlantTestCase):
@@ -55,6 +64,32 @@ class AlarmsPageTestCase(PlantTestCase):
         vals = json.loads(html.split("hx-vals='")[1].split("'")[0])
         assert vals == {"site": "line-classic", "name": "Conveyor_Fault", "instance": "1",
                         "state": "unacknowledged"}
+
+    def test_no_button_where_the_site_cannot_acknowledge(self):
+        # Classic acknowledges only alarms mapped to an acknowledge tag.
+        put_alarm(self.redis, alarm(site="line-classic", name="Motor_Overload", priority=10))
+        html = self.get_as(self.operator, "/alarms/?site=line-classic").content.decode()
+        rows = html.split('data-alarm="')[1:]
+        assert [r.split('"')[0] for r in rows] == ["line-classic:Conveyor_Fault:1",
+                                                   "line-classic:Motor_Overload:1"]
+        assert 'data-action="ack"' in rows[0] and 'data-action="ack"' not in rows[1]
+        change_site("oven-unified", acknowledge=False)
+        html = self.get_as(self.operator, "/alarms/?site=oven-unified").content.decode()
+        assert "Oven_Zone1_Temp_HH" in html and 'data-action="ack"' not in html
+
+    def test_a_site_without_alarm_list_says_so_instead_of_no_alarms(self):
+        self.redis.delete(store.site_alarms("oven-unified"))
+        put_health(self.redis, "oven-unified", alarm_list="missing")
+        html = self.get_as(self.viewer, "/alarms/?site=oven-unified").content.decode()
+        assert "No alarms shown for <b>Curing oven</b>: this server publishes no alarm list." in (
+            html)
+        assert "No alarms." not in html and 'class="no-alarms"' not in html
+        assert "not counted: <b>Curing oven</b> (no alarm list)" in html  # the header
+        # Across sites, the others' alarms are listed and counted.
+        html = self.get_as(self.viewer, "/alarms/").content.decode()
+        assert "line-classic:Conveyor_Fault:1" in html
+        assert 'data-count-band="highest" data-total="1"' in html
+        assert "No alarms shown for <b>Curing oven</b>" in html
 
     def test_header_counts_by_priority(self):
         html = self.get_as(self.viewer, "/alarms/").content.decode()

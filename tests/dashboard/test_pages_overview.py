@@ -1,4 +1,4 @@
-from tests.dashboard.livedata import PlantTestCase, healthy_plant, put_health
+from tests.dashboard.livedata import PlantTestCase, healthy_plant, put_health, put_value
 
 
 class OverviewPageTestCase(PlantTestCase):
@@ -30,6 +30,41 @@ class OverviewPageTestCase(PlantTestCase):
         html = self.get_as(self.viewer, "/").content.decode()
         assert 'data-site="line-classic" data-site-status="never"' in html
         assert "Assembly line</b> is STALE: never polled yet" in html
+
+    def test_a_failing_sites_tiles_give_its_reason_in_the_words_of_the_sites_page(self):
+        healthy_plant(self.redis)
+        for reason in ("certificate not trusted", "login refused", "no such endpoint"):
+            put_health(self.redis, "oven-unified", ok=False, reason=reason,
+                       error=f"the whole sentence behind {reason}")
+            html = self.get_as(self.viewer, "/").content.decode()
+            tile = html.split('data-tag="oven-unified:Oven_Zone1_Temp"')[1].split("</div>\n")
+            assert f"STALE · {reason}</div>" in "".join(tile)
+            assert html.count(f"STALE · {reason}<") == 2  # both of the oven's tiles
+            assert "WinCC not answering" not in html
+            sites = self.get_as(self.viewer, "/sites/").content.decode()
+            assert f'<small class="short-reason">{reason}</small>' in sites
+
+    def test_a_failing_site_without_a_recorded_reason_reads_not_answering(self):
+        healthy_plant(self.redis)
+        put_health(self.redis, "oven-unified", ok=False, error="timed out")
+        html = self.get_as(self.viewer, "/").content.decode()
+        assert "STALE · WinCC not answering<" in html
+
+    def test_a_site_without_alarm_list_shows_its_tiles_and_no_alarm_count(self):
+        healthy_plant(self.redis)
+        put_health(self.redis, "oven-unified", alarm_list="missing")
+        put_value(self.redis, "oven-unified", "Oven_Zone1_Temp", 190.0)
+        html = self.get_as(self.viewer, "/").content.decode()
+        summary = html.split('class="site-summary site-current" data-site="oven-unified"')[1]
+        summary = summary.split("</div>")[0]
+        assert "No alarm count for <b>Curing oven</b>: this server publishes no alarm list." in (
+            summary)
+        assert "data-count-band" not in summary  # no "0 alarms" as if checked
+        assert 'data-tag="oven-unified:Oven_Zone1_Temp" data-quality="good" data-stale="false"' in (
+            html)
+        assert "190.0" in html
+        line = html.split('data-site="line-classic"')[1].split("</div>")[0]
+        assert "data-count-band" in line and "No alarm count" not in line
 
     def test_poll_transport_swaps_by_polling_instead(self):
         healthy_plant(self.redis)

@@ -1,5 +1,6 @@
 """The pure parts of the panels: limits, value text, trend samples, sparklines, freshness."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -94,6 +95,35 @@ def test_freshness_in_plain_words():
     assert never.status == "never"
     lost = site_state().freshness(NOW, redis_ok=False)
     assert lost.stale and "Redis" in lost.reason
+
+
+def test_the_short_reason_is_the_failing_sites_own():
+    assert site_state().freshness(NOW).short == ""
+    refused = site_state(failures="1", last_error="login refused for the token at https://x",
+                         reason="login refused").freshness(NOW)
+    assert (refused.status, refused.short) == ("failing", "login refused")
+    # Health written before short reasons were recorded.
+    assert site_state(failures="1", last_error="x").freshness(NOW).short == "WinCC not answering"
+    assert site_state().freshness(NOW + timedelta(seconds=9)).short == "no recent poll"
+    assert SiteState(config=site_state().config).freshness(NOW).short == "not polled yet"
+
+
+def test_what_a_site_without_alarm_list_says():
+    assert site_state().alarm_list_note() == ""
+    assert site_state(alarm_list="offered").alarm_list_note() == ""
+    assert site_state(alarm_list="missing").alarm_list_note() == (
+        "this server publishes no alarm list")
+    off = SiteState(config=replace(site_state().config, alarms=False))
+    assert off.alarm_list_note() == (
+        "alarms are switched off in this site's configuration (alarms: false)")
+    classic = SiteState(config=replace(site_state().config, dialect="classic"))
+    assert classic.alarm_list_note() == "no alarm list is configured for this site (alarm_filter)"
+    missing = site_state(alarm_list="missing")
+    filtered = SiteState(config=replace(missing.config, dialect="classic", alarm_filter="Active"),
+                         health=missing.health)
+    assert filtered.alarm_list_note() == (
+        "this server publishes no alarm list under the REST filter 'Active' (WinCC V7.5 and "
+        "V8.0 have none; on V8.1, check the filter's name in alarm_filter)")
 
 
 def test_counts_leave_shelved_alarms_off_the_main_list():

@@ -31,6 +31,7 @@ class StubPlant:
         self.alarms: list[Alarm] = []
         self.error: Exception | None = None
         self.alarm_list = True
+        self.alarm_requests = 0
         self.omit: set[str] = set()
         self.opened = 0
         self.closed = 0
@@ -58,6 +59,7 @@ class StubClient(WinCCClient):
                 for n in names if n not in self.plant.omit]
 
     def active_alarms(self):
+        self.plant.alarm_requests += 1
         if not self.plant.alarm_list:
             raise NotSupportedError("this server has no active alarm list")
         return list(self.plant.alarms)
@@ -76,9 +78,9 @@ class StubClient(WinCCClient):
 
 
 def site_config(site_id: str = "plant-a", names=("Tank_Level", "Conveyor_Running"),
-                interval: float = 1.0) -> SiteConfig:
+                interval: float = 1.0, **options) -> SiteConfig:
     return SiteConfig(
         id=site_id, name=site_id, dialect="stub", url="https://wincc.invalid",
         read_user=ApiUser(username="api_ro"), poll_interval=interval,
-        tags=tuple(TagConfig(name=n, label=n) for n in names),
+        tags=tuple(TagConfig(name=n, label=n) for n in names), **options,
     )

@@ -159,6 +159,31 @@ def test_health_keeps_the_writer_stamp():
     assert codec.decode_health(codec.encode_health(health)).writer == "w:1"
 
 
+def test_health_keeps_the_short_reason_and_what_is_known_of_the_alarm_list():
+    health = codec.SiteHealth("s", 2.0, NOW, None, None, None, 3, "login refused for the token",
+                              None, 1, 0, reason="login refused", alarm_list="missing",
+                              alarm_list_checked=NOW)
+    decoded = codec.decode_health(codec.encode_health(health))
+    assert decoded == health
+    assert not decoded.has_alarm_list
+
+
+def test_health_written_before_the_alarm_list_was_recorded_reads_as_offered():
+    encoded = codec.encode_health(codec.SiteHealth("s", 1.0, NOW, NOW, None, None, 0, "", None,
+                                                   1, 0))
+    for key in ("reason", "alarm_list", "alarm_list_checked"):
+        del encoded[key]
+    decoded = codec.decode_health(encoded)
+    assert (decoded.reason, decoded.alarm_list, decoded.has_alarm_list) == ("", "offered", True)
+
+
+def test_an_unknown_alarm_list_state_is_unreadable_health():
+    encoded = codec.encode_health(codec.SiteHealth("s", 1.0, NOW, NOW, None, None, 0, "", None,
+                                                   1, 0, alarm_list="perhaps"))
+    with pytest.raises(codec.StoredDataError, match="alarm_list 'perhaps'"):
+        codec.decode_health(encoded)
+
+
 def test_site_read_set_round_trip(redis_client):
     tag = TagValue("A", 1.5, Quality.GOOD)
     alarm = Alarm("s1", "Pump_Fault", 7, AlarmState.UNACKNOWLEDGED, priority=3)

@@ -181,6 +181,19 @@ def test_a_stopped_server_is_failing_stale_backing_off_and_recovers(plant):
     assert processes.worker.pid == worker_pid and processes.worker.alive()
 
 
+def test_a_server_without_alarm_list_is_polled_for_its_tags_by_the_worker(plant):
+    plant.sim.set_faults(no_alarm_list=["rest-v1"])
+    plant.start(only=("utilities-restv1",))
+    plant.wait_polled("utilities-restv1")
+    plant.sim.set_tag("Tank_Level", 61.5)
+    plant.wait(lambda: codec.read_values(plant.r, "utilities-restv1")["Tank_Level"].tag.value
+               == 61.5)
+    health = plant.health("utilities-restv1")
+    assert (health.failures, health.last_error, health.alarm_list) == (0, "", "missing")
+    # Asked once for the whole run, not on every poll, by however many worker processes.
+    assert plant.sim.state("Tank_Level")["request_counts"]["rest-v1 alarm list"] == 1
+
+
 def test_malformed_answers_are_recorded_and_the_poller_survives(plant):
     processes = plant.start()
     plant.wait_polled(*SITES)

@@ -42,8 +42,8 @@ def changes(redis_client):
     pubsub.close()
 
 
-def make_poller(redis_client, plant, clock, **options):
-    site = site_config(names=NAMES)
+def make_poller(redis_client, plant, clock, site_options=None, **options):
+    site = site_config(names=NAMES, **(site_options or {}))
     return SitePoller(site, redis_client, TimeLimits.for_sites([site]), connect=plant.connect,
                       clock=clock, **options)
 
@@ -110,6 +110,7 @@ def test_failure_is_recorded_values_kept_but_not_current(redis_client, plant, cl
     health = codec.read_health(redis_client, "plant-a")
     assert health.failures == 1
     assert health.last_error == "login refused for user api_ro"
+    assert health.reason == "login refused"
     assert health.last_success == clock.now - timedelta(seconds=1)
     assert health.is_failing and not health.is_current(clock.now)
     assert health.backoff_until == clock.now + timedelta(seconds=1)
@@ -230,12 +231,86 @@ def test_a_poll_by_another_process_is_noticed(redis_client, plant, clock):
     assert codec.read_values(redis_client, "plant-a")["Tank_Level"].tag.value == 2.0
 
 
-def test_a_site_without_alarm_list_polls_tags_only(redis_client, plant, clock):
+def test_a_site_without_alarm_list_polls_tags_only(redis_client, plant, clock, changes):
     plant.alarm_list = False
+    plant.values["Tank_Level"] = 7.5
     poller = make_poller(redis_client, plant, clock)
     assert poller.poll().status == "ok"
+    clock.advance(1)
     assert poller.poll().status == "ok"
+    assert codec.read_values(redis_client, "plant-a")["Tank_Level"].tag.value == 7.5
     assert codec.read_alarms(redis_client, "plant-a") == {}
+    health = codec.read_health(redis_client, "plant-a")
+    assert health.is_current(clock.now) and not health.has_alarm_list
+    assert (health.alarm_list, health.alarm_list_checked) == (
+        "missing", clock.now - timedelta(seconds=1))
+    # Asked once: the answer is remembered in the health, not asked again every poll.
+    assert plant.alarm_requests == 1
+    assert changes()[0]["alarms"] is True
+
+
+def test_a_missing_alarm_list_is_asked_for_again_later(redis_client, plant, clock, changes):
+    plant.alarm_list = False
+    poller = make_poller(redis_client, plant, clock, alarm_reprobe=600)
+    poller.poll()
+    clock.advance(599)
+    poller.poll()
+    assert plant.alarm_requests == 1
+    changes()
+    # The server was upgraded: the next question after the pause finds the list.
+    plant.alarm_list = True
+    plant.alarms = [alarm(AlarmState.UNACKNOWLEDGED, raise_time=clock.now)]
+    clock.advance(2)
+    outcome = poller.poll()
+    assert plant.alarm_requests == 2
+    assert outcome.alarms_changed and outcome.health_changed
+    health = codec.read_health(redis_client, "plant-a")
+    assert (health.alarm_list, health.alarm_count) == ("offered", 1)
+    assert list(codec.read_alarms(redis_client, "plant-a")) == ["Tank_Level_HH|1"]
+
+
+def test_a_failed_poll_keeps_what_was_learnt_about_the_alarm_list(redis_client, plant, clock):
+    plant.alarm_list = False
+    poller = make_poller(redis_client, plant, clock)
+    poller.poll()
+    checked = clock.now
+    clock.advance(1)
+    plant.error = TimeoutError("timed out after 2.0 s waiting for https://wincc.invalid")
+    poller.poll()
+    health = codec.read_health(redis_client, "plant-a")
+    assert (health.reason, health.alarm_list, health.alarm_list_checked) == (
+        "WinCC not answering", "missing", checked)
+    plant.error = None
+    clock.advance(30)
+    poller.poll()
+    assert plant.alarm_requests == 1  # a new connection is no reason to ask again
+
+
+def test_alarms_read_before_the_list_went_missing_are_removed(redis_client, plant, clock):
+    plant.alarms = [alarm(AlarmState.UNACKNOWLEDGED, raise_time=clock.now)]
+    poller = make_poller(redis_client, plant, clock)
+    poller.poll()
+    assert codec.read_alarms(redis_client, "plant-a")
+    plant.alarm_list = False
+    clock.advance(1)
+    outcome = poller.poll()
+    assert outcome.alarms_changed
+    assert codec.read_alarms(redis_client, "plant-a") == {}
+    # Nobody saw the alarm clear: the journal holds its raise only.
+    assert [e["transition"] for e in journal(redis_client)] == ["raised"]
+    assert codec.read_health(redis_client, "plant-a").alarm_list == "missing"
+
+
+def test_alarms_false_in_the_configuration_never_asks(redis_client, plant, clock):
+    plant.alarms = [alarm(AlarmState.UNACKNOWLEDGED, raise_time=clock.now)]
+    poller = make_poller(redis_client, plant, clock, site_options={"alarms": False})
+    poller.poll()
+    clock.advance(1000)
+    poller.poll()
+    assert plant.alarm_requests == 0
+    assert codec.read_alarms(redis_client, "plant-a") == {}
+    health = codec.read_health(redis_client, "plant-a")
+    assert (health.alarm_list, health.tag_count) == ("off", 2)
 
 
 def test_unknown_site_is_a_clear_error(redis_client):

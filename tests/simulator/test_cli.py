@@ -164,11 +164,13 @@ def test_unified_tokens_expire_after_the_configured_lifetime(plain):
 
 def test_fault_and_scenario_flags_at_start(tmp_path):
     sim = start_simulator(tmp_path, http=True, tags=60, stopped=True, bad_quality=["Tank_Level"],
-                          latency_ms=20, freeze=True, chatter=True, no_classic_alarms=True)
+                          latency_ms=20, freeze=True, chatter=True, no_classic_alarms=True,
+                          no_alarm_list=["rest-v1", "unified"])
     try:
         faults = sim.state("Tank_Level")["faults"]
         assert faults["listener"] == "stopped" and faults["bad_quality"] == ["Tank_Level"]
         assert faults["latency_ms"] == 20 and faults["freeze"] is True
+        assert faults["no_alarm_list"] == ["rest-v1", "unified"]
         assert "chatter" in sim.state("Tank_Level")["scenarios"]
         with sim.client() as client, pytest.raises(httpx.ConnectError):
             client.get("/api/v1/tags?names=Tank_Level")

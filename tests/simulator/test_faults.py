@@ -153,6 +153,31 @@ def test_force_and_release_a_value(sim, client):
     assert sim.value("Aux_Sensor_0004") != 42.5
 
 
+def test_faces_without_an_alarm_list(sim, client):
+    token = {"Authorization": f"Bearer {sim.users.ro.token}"}
+    assert sim.set_faults(no_alarm_list=["rest-v1", "classic"])["no_alarm_list"] == [
+        "rest-v1", "classic"]
+    missing = client.get("/api/v1/alarms/active", headers=token)
+    assert missing.status_code == 404 and "no such resource" in missing.json()["error"]
+    assert client.get("/api/v1/tags?names=Tank_Level", headers=token).status_code == 200
+    messages = client.get("/WinCCRestService/alarmLogging/MessageList/ActiveAlarms",
+                          auth=basic(sim))
+    assert messages.status_code == 404
+    assert read(sim, client).status_code == 200
+    session = login(client, sim.users.ro.username, sim.users.ro.password)
+    # Unified is not in the list: its alarm list still answers.
+    assert isinstance(gql(client, "query{activeAlarms{name}}", None, session)["data"][
+        "activeAlarms"], list)
+    counts = sim.state("Tank_Level")["request_counts"]
+    assert [counts[f"{face} alarm list"] for face in ("rest-v1", "classic", "unified")] == [
+        1, 1, 1]
+    sim.set_faults(no_alarm_list=["unified"])
+    refused = gql(client, "query{activeAlarms{name}}", None, session)
+    assert refused == {"errors": [{"message": "Cannot query field 'activeAlarms' on type "
+                                              "'Query'.", "locations": [{"line": 1, "column": 7}]}]}
+    assert client.get("/api/v1/alarms/active", headers=token).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
@@ -163,6 +188,8 @@ def test_force_and_release_a_value(sim, client):
         ("PUT", "/admin/faults", {"bad_quality": ["Nope"]}),
         ("PUT", "/admin/faults", {"freeze": "yes"}),
         ("PUT", "/admin/faults", {"faces": ["opc-ua"]}),
+        ("PUT", "/admin/faults", {"no_alarm_list": ["opc-ua"]}),
+        ("PUT", "/admin/faults", {"no_alarm_list": "rest-v1"}),
         ("PUT", "/admin/tags/Nope", {"value": 1}),
         ("PUT", "/admin/tags/Tank_Level", {"hold": True}),
         ("PUT", "/admin/tags/Tank_Level", {"value": "full"}),

@@ -103,7 +103,12 @@ class RestV1Client(WinCCClient):
         ]
 
     def active_alarms(self) -> list[Alarm]:
-        body = self._http.request("GET", "/alarms/active", read=True)
+        body = self._http.request(
+            "GET",
+            "/alarms/active",
+            read=True,
+            missing=f"{self.server} publishes no alarm list (/api/v1/alarms/active)",
+        )
         return [self._alarm(item) for item in self._list(body, "alarms")]
 
     def acknowledge(self, alarms: Iterable[tuple[str, int]]) -> list[ItemResult]:

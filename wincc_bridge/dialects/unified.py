@@ -21,6 +21,7 @@ from wincc_bridge.client import (
     AuthError,
     ConnectError,
     ConnectionSettings,
+    NotSupportedError,
     ProtocolError,
     WinCCClient,
     WinCCError,
@@ -345,6 +346,12 @@ class UnifiedClient(WinCCClient):
                 raise self._http.forbidden()
             if any(_is_auth(e) for e in general):
                 raise self._http.auth_refused()
+            if any(_is_unknown_field(e, field) for e in general):
+                # An older or trimmed server: the schema has no such query at all.
+                raise NotSupportedError(
+                    f"{self.server} has no {field} query in its GraphQL schema",
+                    server=self.server,
+                )
             raise _RequestRefused(
                 f"{self.server} refused the {field} request: {_message(general[0])}",
                 server=self.server,
@@ -483,6 +490,14 @@ def _is_auth(error: dict[str, Any]) -> bool:
 def _is_invalid_query(error: dict[str, Any]) -> bool:
     text = _message(error).lower()
     return _code(error) in _INVALID_QUERY_CODES or any(w in text for w in _INVALID_QUERY_WORDS)
+
+
+def _is_unknown_field(error: dict[str, Any], field: str) -> bool:
+    """GraphQL's validation error for a field the schema lacks (graphql-js and graphql-core
+    both say "Cannot query field 'x' on type 'Query'")."""
+    text = _message(error).lower()
+    name = field.lower()
+    return "cannot query field" in text and (f"'{name}'" in text or f'"{name}"' in text)
 
 
 def _is_forbidden(error: dict[str, Any]) -> bool:
