@@ -1,0 +1,274 @@
+// A wall screen runs unattended: it fits the dashboard to the screen it is on, pages through
+// what does not fit at a readable size, turns to the screen's next dashboard, stays put while
+// the dashboard holds an unacknowledged priority-1 alarm, and turns the whole screen "not
+// live" when the data stops. live.js keeps the stream and the ages; this file only reads
+// what live.js and the stream put in the page.
+(function () {
+  "use strict";
+  var body = document.body;
+  var main = document.querySelector("main");
+  if (!body.classList.contains("wall") || !main) return;
+
+  // A tile is never smaller than this (in % of the screen's shorter side): its value, 40 %
+  // of the tile's height, stays above 5 % of a 1080p screen's height.
+  var MIN_TILE_H = 18;
+  var MIN_TILE_W = 30;
+  var WANT_ROWS = {"panel-trend": 2, "panel-alarms": 2, "panel-site_health": 2};
+
+  var settings = {
+    pageSeconds: parseInt(body.dataset.pageSeconds, 10) || 30,
+    next: body.dataset.next || "",
+    url: body.dataset.settings || "",
+    pauseOnAlarm: body.dataset.pauseOnAlarm === "true"
+  };
+  var pageSites = (body.dataset.sites || "").split(" ").filter(Boolean);
+  var panels = Array.prototype.slice.call(main.querySelectorAll(":scope > .panel"));
+  var pages = [];
+  var current = 0;
+  var left = settings.pageSeconds;
+  var turning = false;
+  var dead = false;
+  var paused = false;
+
+  function vmin() { return Math.min(window.innerWidth, window.innerHeight) / 100; }
+  function px(el, prop) { return parseFloat(window.getComputedStyle(el)[prop]) || 0; }
+  function tilesOf(panel) {
+    var grid = panel.querySelector(".panel-body.grid");
+    return grid ? Array.prototype.slice.call(grid.querySelectorAll(":scope > .frag-tile")) : null;
+  }
+  function rowsWanted(panel) {
+    for (var cls in WANT_ROWS) if (panel.classList.contains(cls)) return WANT_ROWS[cls];
+    return 1;
+  }
+
+  // Split the panels into pages: each page holds what fits at the minimum size or larger.
+  function paginate() {
+    panels.forEach(function (panel) {
+      panel.hidden = false;
+      panel.style.flex = "";
+      var tiles = tilesOf(panel);
+      if (tiles) tiles.forEach(function (t) { t.hidden = false; });
+    });
+    var u = vmin();
+    var gap = px(main, "rowGap");
+    var avail = main.clientHeight - px(main, "paddingTop") - px(main, "paddingBottom") + gap;
+    var width = main.clientWidth - px(main, "paddingLeft") - px(main, "paddingRight");
+    var tileH = MIN_TILE_H * u;
+    var gridGap = 0.8 * u;
+    var cols = Math.max(1, Math.floor((width + gridGap) / (MIN_TILE_W * u + gridGap)));
+    var result = [];
+    var page = {items: [], used: 0};
+    function room(overhead) {
+      return Math.floor((avail - page.used - overhead + gridGap) / (tileH + gridGap));
+    }
+    function place(item, overhead) {
+      item.overhead = overhead;
+      page.items.push(item);
+      page.used += overhead + item.rows * tileH + (item.rows - 1) * gridGap;
+    }
+    function newPage() {
+      if (page.items.length) result.push(page);
+      page = {items: [], used: 0};
+    }
+    panels.forEach(function (panel) {
+      var inner = panel.querySelector(".panel-body");
+      var overhead = panel.offsetHeight - inner.offsetHeight + gap;
+      var tiles = tilesOf(panel);
+      if (tiles) {
+        var from = 0;
+        while (from < tiles.length) {
+          if (room(overhead) < 1) newPage();
+          var rows = Math.max(1, room(overhead));
+          var take = Math.min(tiles.length - from, rows * cols);
+          place({panel: panel, from: from, to: from + take, cols: Math.min(cols, take),
+                 rows: Math.ceil(take / cols)}, overhead);
+          from += take;
+        }
+      } else {
+        var want = rowsWanted(panel);
+        if (room(overhead) < want) newPage();
+        place({panel: panel, rows: Math.max(1, Math.min(want, room(overhead)))}, overhead);
+      }
+    });
+    newPage();
+    return result;
+  }
+
+  // Rows of a list that would be cut are left out, and the panel says how many.
+  function clip(panel) {
+    var inner = panel.querySelector(".panel-body");
+    var rows = inner.querySelectorAll("li.alarm, li.no-alarms, tbody tr, .trend-row");
+    var note = panel.querySelector(":scope > .wall-more");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "wall-more";
+      panel.appendChild(note);
+    }
+    rows.forEach(function (r) { r.classList.remove("wall-clipped"); });
+    note.hidden = true;
+    if (inner.scrollHeight <= inner.clientHeight + 1) return;
+    note.hidden = false;
+    var bottom = inner.getBoundingClientRect().bottom;
+    var cut = 0;
+    rows.forEach(function (r) {
+      if (r.getBoundingClientRect().bottom > bottom + 0.5) { r.classList.add("wall-clipped"); cut += 1; }
+    });
+    note.textContent = cut ? "+ " + cut + " more not shown on this screen" : "";
+    note.hidden = cut === 0;
+  }
+
+  // A value wider than its tile (a long count) shrinks to fit rather than being cut.
+  function fitValue(el) {
+    el.style.fontSize = "";
+    if (el.scrollWidth > el.clientWidth + 1) {
+      el.style.fontSize = (px(el, "fontSize") * el.clientWidth / el.scrollWidth * 0.97) + "px";
+    }
+  }
+
+  function refit() {
+    var page = pages[current];
+    if (!page) return;
+    page.items.forEach(function (item) {
+      if (item.cols === undefined) clip(item.panel);
+      else item.panel.querySelectorAll(".frag-tile:not([hidden]) .tile-value").forEach(fitValue);
+    });
+  }
+
+  function show(index) {
+    current = index < pages.length ? index : 0;
+    left = settings.pageSeconds;
+    var page = pages[current];
+    panels.forEach(function (panel) { panel.hidden = true; });
+    page.items.forEach(function (item) {
+      var panel = item.panel;
+      panel.hidden = false;
+      // Its title and padding, then a share of the rest by the rows it holds.
+      panel.style.flex = item.rows + " 1 " + item.overhead + "px";
+      if (item.cols !== undefined) {
+        var grid = panel.querySelector(".panel-body.grid");
+        grid.style.setProperty("--cols", String(item.cols));
+        grid.style.gridTemplateRows = "repeat(" + item.rows + ", minmax(0, 1fr))";
+        tilesOf(panel).forEach(function (t, i) { t.hidden = i < item.from || i >= item.to; });
+      }
+    });
+    body.dataset.wallPage = String(current + 1);
+    body.dataset.wallPages = String(pages.length);
+    drawPager();
+    refit();
+  }
+
+  function drawPager() {
+    var text = document.querySelector("[data-wall-page-text]");
+    var dots = document.querySelector("[data-wall-dots]");
+    if (!text || !dots) return;
+    text.textContent = pages.length > 1 ? "Page " + (current + 1) + "/" + pages.length : "";
+    dots.textContent = "";
+    if (pages.length < 2) return;
+    pages.forEach(function (_, i) {
+      var dot = document.createElement("span");
+      dot.className = "wall-dot" + (i === current ? " current" : "");
+      dots.appendChild(dot);
+    });
+  }
+
+  function layout() {
+    var keep = current;
+    pages = paginate();
+    show(Math.min(keep, pages.length - 1));
+  }
+
+  // The screen's settings as they are now: a change in the admin reaches the screen here.
+  function apply(s) {
+    settings.pageSeconds = s.page_seconds || settings.pageSeconds;
+    settings.pauseOnAlarm = !!s.pause_on_alarm;
+    body.dataset.pauseOnAlarm = String(settings.pauseOnAlarm);
+    body.dataset.sound = String(!!s.sound);
+    ["dark", "light"].forEach(function (theme) {
+      body.classList.toggle("wall-" + theme, s.theme === theme);
+    });
+  }
+
+  function turn() {
+    if (current + 1 < pages.length) { show(current + 1); return; }
+    if (!settings.url) {
+      if (settings.next) window.location.assign(settings.next); else show(0);
+      return;
+    }
+    turning = true;
+    fetch(settings.url, {cache: "no-store", credentials: "same-origin"})
+      .then(function (response) {
+        if (response.status === 403) { window.location.reload(); return null; }
+        return response.ok ? response.json() : null;
+      })
+      .then(function (s) {
+        turning = false;
+        if (!s) { show(0); return; }
+        apply(s);
+        if (s.next && s.next !== window.location.pathname + window.location.search) {
+          window.location.assign(s.next);
+          return;
+        }
+        show(0);
+      })
+      .catch(function () { turning = false; show(0); }); // server away: stay on this page
+  }
+
+  function holds() {
+    var strip = document.querySelector("[data-holding]");
+    var holding = strip ? strip.dataset.holding.split(" ") : [];
+    return pageSites.some(function (s) { return holding.indexOf(s) >= 0; });
+  }
+
+  function everySiteStale() {
+    return pageSites.length > 0 && pageSites.every(function (s) {
+      return document.querySelector('.site-stale[data-site="' + CSS.escape(s) + '"]') !== null;
+    });
+  }
+
+  function watch() {
+    var streamDown = body.classList.contains("stream-down");
+    dead = streamDown || everySiteStale();
+    var notice = document.querySelector("[data-wall-dead]");
+    if (notice) {
+      notice.hidden = !dead;
+      notice.querySelector("[data-wall-dead-reason]").textContent = streamDown
+        ? "The connection to the dashboard server is lost. Nothing on this screen is current."
+        : "No site on this dashboard answers: every value here is stale.";
+    }
+    body.classList.toggle("wall-not-live", dead);
+    body.dataset.live = String(!dead);
+    paused = settings.pauseOnAlarm && holds();
+    body.dataset.paused = String(paused);
+    var mark = document.querySelector("[data-wall-pause]");
+    if (mark) mark.hidden = !paused;
+  }
+
+  function tick() {
+    watch();
+    // Not live: stay (the next page might not load); paused: stay until acknowledged.
+    if (dead || paused || turning) return;
+    left -= 1;
+    if (left <= 0) turn();
+  }
+
+  var pending = false;
+  function later(fn) {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; fn(); });
+  }
+  window.addEventListener("resize", function () { later(layout); });
+  if (window.ResizeObserver) {
+    // The strip and the freshness line change height with their content.
+    var lastHeight = main.clientHeight;
+    new ResizeObserver(function () {
+      if (main.clientHeight !== lastHeight) { lastHeight = main.clientHeight; later(layout); }
+    }).observe(main);
+  }
+  body.addEventListener("htmx:sseMessage", function () { later(refit); });
+  body.addEventListener("htmx:afterSettle", function () { later(refit); });
+
+  layout();
+  watch();
+  window.setInterval(tick, 1000);
+})();
