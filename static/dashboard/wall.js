@@ -80,8 +80,10 @@
           if (room(overhead) < 1) newPage();
           var rows = Math.max(1, room(overhead));
           var take = Math.min(tiles.length - from, rows * cols);
-          place({panel: panel, from: from, to: from + take, cols: Math.min(cols, take),
-                 rows: Math.ceil(take / cols)}, overhead);
+          var used = Math.ceil(take / cols);
+          // Rows filled evenly (3 + 3, not 5 + 1): wider tiles, no empty stretch.
+          place({panel: panel, from: from, to: from + take, cols: Math.ceil(take / used),
+                 rows: used}, overhead);
           from += take;
         }
       } else {
@@ -265,6 +267,11 @@
       if (main.clientHeight !== lastHeight) { lastHeight = main.clientHeight; later(layout); }
     }).observe(main);
   }
+  // Whoever sets the screen up with a keyboard attached can look through the pages.
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === "ArrowRight") show((current + 1) % pages.length);
+    if (evt.key === "ArrowLeft") show((current + pages.length - 1) % pages.length);
+  });
   body.addEventListener("htmx:sseMessage", function () { later(refit); });
   body.addEventListener("htmx:afterSettle", function () { later(refit); });
 
