@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -284,13 +285,18 @@ class WallScreen(models.Model):
         """The address to open once on the screen; the wall page keeps it signed in."""
         return f"{reverse('wall', args=[self.dashboard_id])}?{urlencode({'token': token})}"
 
-    def dashboards(self) -> list[str]:
-        """The dashboards the screen rotates through, in order (never empty)."""
-        return split_ids(self.rotation) or [self.dashboard_id]
+    def dashboards(self, known: Collection[str] | None = None) -> list[str]:
+        """The dashboards the screen rotates through, in order (never empty); with `known`,
+        only those still in the configuration (one removed since is skipped, not shown as
+        an error page on the wall)."""
+        ids = split_ids(self.rotation) or [self.dashboard_id]
+        if known is not None:
+            ids = [i for i in ids if i in known] or [self.dashboard_id]
+        return ids
 
-    def following(self, dashboard_id: str) -> str:
+    def following(self, dashboard_id: str, known: Collection[str] | None = None) -> str:
         """The dashboard after `dashboard_id` in the rotation (the first one if it is not in it)."""
-        ids = self.dashboards()
+        ids = self.dashboards(known)
         if dashboard_id not in ids:
             return ids[0]
         return ids[(ids.index(dashboard_id) + 1) % len(ids)]

@@ -67,7 +67,7 @@ def wall(request, dashboard_id: str) -> HttpResponse:
     config = siteconfig.get_config()
     if screen is not None:
         settings = screen.settings()
-        next_id = screen.following(dashboard_id)
+        next_id = screen.following(dashboard_id, _known(config))
         seconds = rotate or screen.page_seconds
     else:
         # A signed-in viewer previews: `?rotate=` turns through every dashboard.
@@ -88,6 +88,10 @@ def wall(request, dashboard_id: str) -> HttpResponse:
             "settings_url": _wall_url(request, "wall-settings", dashboard_id) if screen else "",
         },
     )
+
+
+def _known(config) -> set[str]:
+    return {board.id for board in config.dashboards}
 
 
 def _rotate(request) -> int:
@@ -111,7 +115,8 @@ def wall_settings(request, dashboard_id: str) -> JsonResponse:
         return JsonResponse({"error": "This wall screen is not signed in."}, status=403)
     rotate = _rotate(request)
     return JsonResponse({
-        "next": _wall_url(request, "wall", screen.following(dashboard_id)),
+        "next": _wall_url(request, "wall",
+                          screen.following(dashboard_id, _known(siteconfig.get_config()))),
         "page_seconds": rotate or screen.page_seconds,
         "theme": screen.theme,
         "pause_on_alarm": screen.pause_on_alarm,

@@ -93,7 +93,7 @@
       }
     });
     newPage();
-    return result;
+    return result.length ? result : [{items: []}];
   }
 
   // Rows of a list that would be cut are left out, and the panel says how many.
@@ -253,18 +253,19 @@
     if (left <= 0) turn();
   }
 
-  var pending = false;
-  function later(fn) {
-    if (pending) return;
-    pending = true;
-    window.requestAnimationFrame(function () { pending = false; fn(); });
+  // Once per frame at most, however many swaps or resizes arrive in it.
+  var pending = {};
+  function later(name, fn) {
+    if (pending[name]) return;
+    pending[name] = true;
+    window.requestAnimationFrame(function () { pending[name] = false; fn(); });
   }
-  window.addEventListener("resize", function () { later(layout); });
+  window.addEventListener("resize", function () { later("layout", layout); });
   if (window.ResizeObserver) {
     // The strip and the freshness line change height with their content.
     var lastHeight = main.clientHeight;
     new ResizeObserver(function () {
-      if (main.clientHeight !== lastHeight) { lastHeight = main.clientHeight; later(layout); }
+      if (main.clientHeight !== lastHeight) { lastHeight = main.clientHeight; later("layout", layout); }
     }).observe(main);
   }
   // Whoever sets the screen up with a keyboard attached can look through the pages.
@@ -272,8 +273,8 @@
     if (evt.key === "ArrowRight") show((current + 1) % pages.length);
     if (evt.key === "ArrowLeft") show((current + pages.length - 1) % pages.length);
   });
-  body.addEventListener("htmx:sseMessage", function () { later(refit); });
-  body.addEventListener("htmx:afterSettle", function () { later(refit); });
+  body.addEventListener("htmx:sseMessage", function () { later("refit", refit); });
+  body.addEventListener("htmx:afterSettle", function () { later("refit", refit); });
 
   layout();
   watch();

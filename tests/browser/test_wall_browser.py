@@ -162,7 +162,14 @@ def test_priority_1_alarm_holds_rotation_and_blinks_until_acknowledged(browser, 
     expect(page.locator("body")).to_have_attribute("data-paused", "true")
     expect(page.locator("[data-wall-pause]")).to_be_visible()
     assert alarm.evaluate("e => getComputedStyle(e).animationName") == "wall-blink"
-    assert alarm.evaluate("e => e.getBoundingClientRect().bottom <= window.innerHeight")
+    # its words and its age are on the screen, not squeezed out of the strip
+    shown = alarm.evaluate("""e => {
+        const box = e.getBoundingClientRect();
+        return [".wall-alarm-text", ".wall-alarm-age"].every(sel => {
+            const r = e.querySelector(sel).getBoundingClientRect();
+            return r.width > 20 && r.right <= box.right + 0.5 && box.bottom <= innerHeight;
+        }); }""")
+    assert shown, "the strip's alarm text or age is cut off"
     screenshot(page, "wall-priority-1-alarm")
     # Longer than two turns of the rotation: the screen stays where the alarm is.
     page.wait_for_timeout(11_000)

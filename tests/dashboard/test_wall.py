@@ -83,6 +83,9 @@ class WallScreenTestCase(PlantTestCase):
         assert changed["page_seconds"] == 7 and changed["sound"] is True
         # a dashboard the rotation does not name turns to the rotation's first
         assert self.client.get("/wall/nothing/settings/").json()["next"] == "/wall/overview/"
+        # one removed from the configuration since is skipped
+        WallScreen.objects.filter(pk=self.screen.pk).update(rotation="overview, gone, line")
+        assert self.client.get("/wall/overview/settings/").json()["next"] == "/wall/line/"
         assert self.client.get("/wall/overview/settings/?rotate=x").status_code == 400
 
     def test_settings_refuse_a_revoked_or_unknown_screen(self):
