@@ -126,7 +126,7 @@ def test_every_dashboard_fits_every_screen_size(browser, stack):
                 smallest[(width, height)] = min(
                     [*values, smallest.get((width, height), float("inf"))])
                 if number == 1:
-                    screenshot(page, f"wall-{board}-{width}x{height}")
+                    screenshot(page, f"wall-fit-{board}-{width}x{height}")
             # paged, never dropped: every tile is on one of the pages
             if shown != every:
                 problems.append(f"{board} at {width}x{height}: never shown {every - shown}")

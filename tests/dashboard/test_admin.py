@@ -120,7 +120,8 @@ class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
             "action": name, "_selected_action": [s.pk for s in screens]})
 
     def test_revoke_and_reissue(self):
-        left, left_token = WallScreen.issue(name="Left", dashboard_id="overview")
+        left, left_token = WallScreen.issue(name="Left", dashboard_id="overview",
+                                            page_seconds=90, theme="light", sound=True)
         right, right_token = WallScreen.issue(name="Right", dashboard_id="overview")
         assert self.action("revoke", left, right).status_code == 302
         assert WallScreen.for_token(left_token) is None
@@ -135,6 +136,7 @@ class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
         token = reissued.context["token"]
         replacement = WallScreen.for_token(token)
         assert (replacement.name, replacement.dashboard_id) == ("Left", "overview")
+        assert replacement.settings() == left.settings()  # the screen keeps its settings
         # A new record: sessions holding the old one stay signed out.
         assert replacement.pk != left.pk
         assert WallScreen.objects.get(pk=left.pk).revoked_at is not None
