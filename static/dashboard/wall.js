@@ -190,12 +190,9 @@
     });
   }
 
-  function turn() {
-    if (current + 1 < pages.length) { show(current + 1); return; }
-    if (!settings.url) {
-      if (settings.next) window.location.assign(settings.next); else show(0);
-      return;
-    }
+  // Ask for the settings, then `then(settings or null)`; a revoked screen reloads and
+  // shows the refusal, a server away leaves everything as it is.
+  function fetchSettings(then) {
     turning = true;
     fetch(settings.url, {cache: "no-store", credentials: "same-origin"})
       .then(function (response) {
@@ -204,15 +201,25 @@
       })
       .then(function (s) {
         turning = false;
-        if (!s) { show(0); return; }
-        apply(s);
-        if (s.next && s.next !== window.location.pathname + window.location.search) {
-          window.location.assign(s.next);
-          return;
-        }
-        show(0);
+        if (s) apply(s);
+        then(s);
       })
-      .catch(function () { turning = false; show(0); }); // server away: stay on this page
+      .catch(function () { turning = false; then(null); });
+  }
+
+  function turn() {
+    if (current + 1 < pages.length) { show(current + 1); return; }
+    if (!settings.url) {
+      if (settings.next) window.location.assign(settings.next); else show(0);
+      return;
+    }
+    fetchSettings(function (s) {
+      if (s && s.next && s.next !== window.location.pathname + window.location.search) {
+        window.location.assign(s.next);
+        return;
+      }
+      show(0);
+    });
   }
 
   function holds() {
@@ -247,10 +254,15 @@
 
   function tick() {
     watch();
-    // Not live: stay (the next page might not load); paused: stay until acknowledged.
-    if (dead || paused || turning) return;
+    // Not live: stay (the next page might not load).
+    if (dead || turning) return;
     left -= 1;
-    if (left <= 0) turn();
+    if (left > 0) return;
+    if (!paused) { turn(); return; }
+    // Paused until the alarm is acknowledged; the settings are still read each period, so
+    // turning "pause on alarm" off in the admin releases the screen too.
+    left = settings.pageSeconds;
+    if (settings.url) fetchSettings(function () { watch(); });
   }
 
   // Once per frame at most, however many swaps or resizes arrive in it.

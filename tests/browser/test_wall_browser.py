@@ -233,3 +233,19 @@ def test_settings_changed_in_the_database_reach_the_screen_at_its_next_turn(brow
     page.wait_for_url(f"{stack.url}/wall/overview/", timeout=30_000)
     expect(page.locator("body")).to_have_class(re.compile(r"\bwall-light\b"))
     page.context.close()
+
+
+def test_pause_on_alarm_is_a_setting_of_the_screen(browser, stack):
+    token = issue_screen(stack, "No hold", SITE, "--rotation", f"{SITE},utilities-restv1",
+                         "--seconds", "5")
+    page = open_screen(browser, stack, token, SITE)
+    stack.sim.raise_alarm(PRIORITY_1)
+    expect(page.locator(".wall-alarm.unack.band-highest")).to_have_count(1, timeout=20_000)
+    expect(page.locator("body")).to_have_attribute("data-paused", "true")
+    # Switched off in the database while the screen holds: it lets go by itself.
+    stack.server.manage("wallscreen", "set", "No hold", "--no-pause-on-alarm")
+    page.wait_for_url(f"{stack.url}/wall/utilities-restv1/", timeout=30_000)
+    expect(page.locator("body")).to_have_attribute("data-pause-on-alarm", "false")
+    expect(page.locator(".wall-alarm.unack.band-highest")).to_have_count(1)
+    expect(page.locator("body")).to_have_attribute("data-paused", "false")
+    page.context.close()
