@@ -10,10 +10,8 @@ from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from dashboard import permissions
+from dashboard import permissions, wallscreens
 from dashboard.models import AuditEntry, JournalEntry, SiteAccess, WallScreen
-from dashboard.siteconfig import get_config
-from wincc_ingest.config import ConfigError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -74,24 +72,27 @@ class GroupAdmin(auth_admin.GroupAdmin):
 class WallScreenForm(forms.ModelForm):
     class Meta:
         model = WallScreen
-        fields = ["name", "dashboard_id"]
+        fields = ["name", "dashboard_id", "rotation", "page_seconds", "theme",
+                  "pause_on_alarm", "sound"]
 
     def clean_dashboard_id(self):
-        dashboard_id = self.cleaned_data["dashboard_id"]
         try:
-            known = get_config().dashboard(dashboard_id) is not None
-        except ConfigError as exc:
-            raise forms.ValidationError(f"The configuration cannot be read: {exc}") from None
-        if not known:
-            raise forms.ValidationError(f"No dashboard {dashboard_id!r} in the configuration.")
-        return dashboard_id
+            return wallscreens.check_dashboards([self.cleaned_data["dashboard_id"]])[0]
+        except wallscreens.UnknownDashboard as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_rotation(self):
+        try:
+            return wallscreens.check_rotation(self.cleaned_data["rotation"])
+        except wallscreens.UnknownDashboard as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 @admin.register(WallScreen)
 class WallScreenAdmin(admin.ModelAdmin):
     form = WallScreenForm
-    list_display = ("name", "dashboard_id", "status", "created_at", "created_by",
-                    "last_seen_at")
+    list_display = ("name", "dashboard_id", "rotation", "page_seconds", "theme",
+                    "pause_on_alarm", "status", "last_seen_at")
     list_filter = ("dashboard_id",)
     readonly_fields = ("created_at", "created_by", "revoked_at", "last_seen_at")
     actions = ["revoke", "issue_new_token"]
@@ -137,6 +138,7 @@ class WallScreenAdmin(admin.ModelAdmin):
             old.revoked_at = timezone.now()
             old.save(update_fields=["revoked_at"])
         screen, token = WallScreen.issue(
-            name=old.name, dashboard_id=old.dashboard_id, created_by=request.user
+            name=old.name, dashboard_id=old.dashboard_id, created_by=request.user,
+            **old.settings(),
         )
         return self._show_token(request, screen, token)

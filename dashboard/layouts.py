@@ -118,6 +118,14 @@ def dashboard(config: Config, viewer: Viewer, dashboard_id: str) -> Layout | Non
     return Layout(board.title, page_sites, sections, _header(viewer, page_sites))
 
 
+def wall(config: Config, viewer: Viewer, dashboard_id: str) -> Layout | None:
+    """A dashboard on a wall screen: its strip names the plant's most pressing alarm."""
+    layout = dashboard(config, viewer, dashboard_id)
+    if layout is not None:
+        layout.header.append(Fragment("strip", viewer.visible))
+    return layout
+
+
 FILTER_CHOICES = {
     "priority": [band.value for band in [*BANDS, PriorityBand.NONE]],
     "state": [state.value for state in AlarmState],
@@ -155,7 +163,9 @@ def for_page(page: str, arg: str, config: Config, viewer: Viewer, query) -> Layo
     """The layout of a page by name; None when the dashboard does not exist."""
     if page == "overview":
         return overview(config, viewer)
-    if page in {"dashboard", "wall"}:
+    if page == "wall":
+        return wall(config, viewer, arg)
+    if page == "dashboard":
         return dashboard(config, viewer, arg)
     if page == "alarms":
         return alarms(config, viewer, alarm_filters(config, viewer, query))

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+
+
+def split_ids(text: str) -> list[str]:
+    """Ids written one after another, separated by commas or white space."""
+    return [part for part in text.replace(",", " ").split() if part]
 
 
 class SiteAccess(models.Model):
@@ -202,8 +209,35 @@ def _hash_token(token: str) -> str:
 class WallScreen(models.Model):
     """A control-room screen signed in by a view-only token (there is no keyboard)."""
 
+    THEMES = [("dark", "Dark (control room)"), ("light", "Light")]
+    MIN_PAGE_SECONDS = 5
+    MAX_PAGE_SECONDS = 24 * 3600
+
     name = models.CharField(max_length=100)
-    dashboard_id = models.CharField(max_length=64)
+    dashboard_id = models.CharField(
+        max_length=64, help_text="The dashboard the screen opens on when it signs in."
+    )
+    # The screen reads these again at each turn of its rotation: changed here, they reach
+    # the screen without anybody touching it.
+    rotation = models.CharField(
+        max_length=500, blank=True, default="",
+        help_text="Dashboard ids to rotate through, in order, separated by commas or spaces; "
+                  "empty shows only the dashboard above.",
+    )
+    page_seconds = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(MIN_PAGE_SECONDS), MaxValueValidator(MAX_PAGE_SECONDS)],
+        help_text="Seconds each page (a dashboard, or a part of one too big for the screen) "
+                  "stays on the screen.",
+    )
+    theme = models.CharField(max_length=10, choices=THEMES, default="dark")
+    pause_on_alarm = models.BooleanField(
+        default=True,
+        help_text="Stay on a dashboard while it holds an unacknowledged priority-1 alarm.",
+    )
+    sound = models.BooleanField(
+        default=False, help_text="Sound new alarms on this screen (where the page supports it)."
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -215,17 +249,31 @@ class WallScreen(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    SETTINGS = ("rotation", "page_seconds", "theme", "pause_on_alarm", "sound")
+
     @classmethod
-    def issue(cls, *, name: str, dashboard_id: str, created_by=None) -> tuple[WallScreen, str]:
-        """Create a screen and return it with its token, shown once and stored only hashed."""
+    def issue(
+        cls, *, name: str, dashboard_id: str, created_by=None, **settings
+    ) -> tuple[WallScreen, str]:
+        """Create a screen and return it with its token, shown once and stored only hashed.
+        `settings` are the fields of SETTINGS."""
+        unknown = set(settings) - set(cls.SETTINGS)
+        if unknown:
+            raise TypeError(f"not a wall screen setting: {', '.join(sorted(unknown))}")
         token = secrets.token_urlsafe(32)
-        screen = cls.objects.create(
+        screen = cls(
             name=name,
             dashboard_id=dashboard_id,
             token_hash=_hash_token(token),
             created_by=created_by,
+            **settings,
         )
+        screen.full_clean(exclude=["created_by"])
+        screen.save()
         return screen, token
+
+    def settings(self) -> dict:
+        return {field: getattr(self, field) for field in self.SETTINGS}
 
     def new_token(self) -> str:
         """Give the screen a fresh token (the old one stops working); save to keep it."""
@@ -236,6 +284,22 @@ class WallScreen(models.Model):
     def sign_in_path(self, token: str) -> str:
         """The address to open once on the screen; the wall page keeps it signed in."""
         return f"{reverse('wall', args=[self.dashboard_id])}?{urlencode({'token': token})}"
+
+    def dashboards(self, known: Collection[str] | None = None) -> list[str]:
+        """The dashboards the screen rotates through, in order (never empty); with `known`,
+        only those still in the configuration (one removed since is skipped, not shown as
+        an error page on the wall)."""
+        ids = split_ids(self.rotation) or [self.dashboard_id]
+        if known is not None:
+            ids = [i for i in ids if i in known] or [self.dashboard_id]
+        return ids
+
+    def following(self, dashboard_id: str, known: Collection[str] | None = None) -> str:
+        """The dashboard after `dashboard_id` in the rotation (the first one if it is not in it)."""
+        ids = self.dashboards(known)
+        if dashboard_id not in ids:
+            return ids[0]
+        return ids[(ids.index(dashboard_id) + 1) % len(ids)]
 
     @classmethod
     def for_token(cls, token: str) -> WallScreen | None:

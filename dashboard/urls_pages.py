@@ -8,6 +8,7 @@ urlpatterns = [
     path("alarms/", pages.alarms, name="alarms"),
     path("sites/", pages.sites, name="sites"),
     path("wall/<str:dashboard_id>/", wall.wall, name="wall"),
+    path("wall/<str:dashboard_id>/settings/", wall.wall_settings, name="wall-settings"),
     path("health/", health.health, name="health"),
     # One stream (or poll) per page: /live/stream/<page>/[<dashboard id>/]
     path("live/stream/<str:page>/", stream.stream, name="live-stream"),

@@ -66,3 +66,23 @@ def alarm_counts(alarms: Iterable[Alarm]) -> list[dict[str, Any]]:
         for band, (total, unack) in counts.items()
         if band is not PriorityBand.NONE or total
     ]
+
+
+def strip_alarm(alarms: Iterable[Alarm]) -> Alarm | None:
+    """The one alarm a wall screen's strip names: the highest-priority alarm awaiting
+    acknowledgement, the newest of equals; with none awaiting, the highest-priority one."""
+
+    def rank(alarm: Alarm) -> tuple[bool, int, float]:
+        raised = alarm.raise_time.timestamp() if alarm.raise_time else 0.0
+        return (alarm.state.needs_acknowledgement, alarm.priority, raised)
+
+    return max(filter_alarms(alarms, {}), key=rank, default=None)
+
+
+def holding_sites(alarms: Iterable[Alarm]) -> list[str]:
+    """Sites with an unacknowledged alarm of the highest band: a wall screen set to pause
+    on alarm stays on a dashboard that shows one of them."""
+    return sorted({
+        a.site for a in filter_alarms(alarms, {})
+        if a.state.needs_acknowledgement and a.priority_band is PriorityBand.HIGHEST
+    })

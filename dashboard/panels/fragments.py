@@ -45,6 +45,7 @@ REACTIONS = {
     "summary": Reactions(alarms=True, health=True),
     "status": Reactions(health=True),
     "health": Reactions(health=True),
+    "strip": Reactions(alarms=True),
 }
 KINDS = frozenset(REACTIONS)
 

@@ -12,7 +12,13 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from dashboard.panels.alarm_list import MAX_ALARM_ROWS, alarm_counts, filter_alarms
+from dashboard.panels.alarm_list import (
+    MAX_ALARM_ROWS,
+    alarm_counts,
+    filter_alarms,
+    holding_sites,
+    strip_alarm,
+)
 from dashboard.panels.drawing import limit_band, sparkline
 from dashboard.panels.fragments import TILE_TREND_MINUTES, Fragment
 from dashboard.panels.state import Freshness, SiteState
@@ -199,6 +205,16 @@ def _render_counts(fragment: Fragment, ctx: RenderContext) -> str:
     )
 
 
+def _render_strip(fragment: Fragment, ctx: RenderContext) -> str:
+    every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
+    alarm = strip_alarm(every)
+    return render_to_string("partials/wall_alarm.html", {
+        "alarm": alarm,
+        "site_name": ctx.states[alarm.site].config.name if alarm else "",
+        "holding": " ".join(holding_sites(every)),
+    })
+
+
 def _site_rows(fragment: Fragment, ctx: RenderContext) -> list[dict[str, Any]]:
     return [
         {"site": ctx.states[s].config, "health": ctx.states[s].health, "fresh": ctx.fresh(s),
@@ -242,6 +258,7 @@ _RENDERERS: dict[str, Callable[[Fragment, RenderContext], str]] = {
     "status": _render_status,
     "health": _render_health,
     "summary": _render_summary,
+    "strip": _render_strip,
 }
 
 

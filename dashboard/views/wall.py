@@ -7,9 +7,11 @@ every page load and stream connect checks that the screen has not been revoked.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from dashboard import layouts, params, permissions, siteconfig
 from dashboard.models import WallScreen
@@ -20,7 +22,9 @@ SESSION_KEY = "wall_screen_id"
 WALL_SESSION_SECONDS = 400 * 24 * 3600
 MIN_ROTATE_SECONDS = 5
 MAX_ROTATE_SECONDS = 24 * 3600
-TOKEN_MAX = 100  # issued tokens are 43 characters
+TOKEN_MAX = 100
+# A dashboard too big for the screen turns its pages this often when nothing else says.
+PREVIEW_PAGE_SECONDS = 30  # issued tokens are 43 characters
 
 
 def current_screen(request) -> WallScreen | None:
@@ -59,15 +63,62 @@ def wall(request, dashboard_id: str) -> HttpResponse:
         return render(request, "pages/wall_denied.html", status=403)
     if screen is not None:
         WallScreen.objects.filter(pk=screen.pk).update(last_seen_at=timezone.now())
-    rotate = params.whole_number(request.GET, "rotate", minimum=MIN_ROTATE_SECONDS,
-                                 maximum=MAX_ROTATE_SECONDS, default=0)
+    rotate = _rotate(request)
     config = siteconfig.get_config()
-    ids = [d.id for d in config.dashboards]
-    next_id = ids[(ids.index(dashboard_id) + 1) % len(ids)] if dashboard_id in ids else ""
+    if screen is not None:
+        settings = screen.settings()
+        next_id = screen.following(dashboard_id, _known(config))
+        seconds = rotate or screen.page_seconds
+    else:
+        # A signed-in viewer previews: `?rotate=` turns through every dashboard.
+        settings = {"theme": "dark", "pause_on_alarm": True, "sound": False}
+        ids = [d.id for d in config.dashboards]
+        known = rotate and dashboard_id in ids
+        next_id = ids[(ids.index(dashboard_id) + 1) % len(ids)] if known else ""
+        seconds = rotate or PREVIEW_PAGE_SECONDS
     return render_page(
         request,
         "wall",
         dashboard_id,
         layouts.Viewer.for_wall(config),
-        extra={"rotate": rotate, "next_dashboard": next_id},
+        extra={
+            **settings,
+            "page_seconds": seconds,
+            "next_url": _wall_url(request, "wall", next_id) if next_id else "",
+            "settings_url": _wall_url(request, "wall-settings", dashboard_id) if screen else "",
+        },
     )
+
+
+def _known(config) -> set[str]:
+    return {board.id for board in config.dashboards}
+
+
+def _rotate(request) -> int:
+    """Seconds per page from `?rotate=` (it overrides the screen's own), 0 when absent."""
+    seconds = params.whole_number(request.GET, "rotate", minimum=MIN_ROTATE_SECONDS,
+                                  maximum=MAX_ROTATE_SECONDS, default=0)
+    return seconds or 0
+
+
+def _wall_url(request, name: str, dashboard_id: str) -> str:
+    """A wall address with the query this page was opened with (rotate, transport)."""
+    query = urlencode({k: request.GET[k] for k in ("rotate", "transport") if k in request.GET})
+    return reverse(name, args=[dashboard_id]) + (f"?{query}" if query else "")
+
+
+def wall_settings(request, dashboard_id: str) -> JsonResponse:
+    """The screen's settings as they are now, asked for at each turn of its rotation: what
+    the admin changed reaches the screen without anybody touching it."""
+    screen = current_screen(request)
+    if screen is None:
+        return JsonResponse({"error": "This wall screen is not signed in."}, status=403)
+    rotate = _rotate(request)
+    return JsonResponse({
+        "next": _wall_url(request, "wall",
+                          screen.following(dashboard_id, _known(siteconfig.get_config()))),
+        "page_seconds": rotate or screen.page_seconds,
+        "theme": screen.theme,
+        "pause_on_alarm": screen.pause_on_alarm,
+        "sound": screen.sound,
+    })

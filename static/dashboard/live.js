@@ -1,5 +1,5 @@
 // The page's freshness in the browser: ages ticking from server timestamps, the stream
-// indicator (connected / reconnecting / lost), and wall-screen reload and rotation.
+// indicator (connected / reconnecting / lost), and a wall screen's reload after an outage.
 (function () {
   "use strict";
   var body = document.body;
@@ -11,6 +11,8 @@
   var LOST_AFTER = 10000;             // reconnecting for this long: call it lost
   var WALL_RELOAD_AFTER = 60000;      // a wall screen back from a long outage reloads fully
   var PROBE_EVERY = 10000;
+  var RELOAD_SPREAD = 15000;
+  var probeEvery = PROBE_EVERY;
   var isWall = body.classList.contains("wall");
 
   var offset = 0; // server clock minus browser clock
@@ -55,6 +57,12 @@
       var t = confirmed[el.dataset.confirmedOf];
       if (t) el.textContent = ageText(now - t);
     });
+    // The newest good poll among the sites listed (a wall screen's "last good data").
+    document.querySelectorAll("[data-last-good]").forEach(function (el) {
+      var newest = 0;
+      el.dataset.lastGood.split(" ").forEach(function (s) { newest = Math.max(newest, confirmed[s] || 0); });
+      el.textContent = newest ? ageText(now - newest) : "never";
+    });
     document.querySelectorAll("[data-latency-of]").forEach(function (el) {
       var ms = latency[el.dataset.latencyOf];
       if (ms !== null && ms !== undefined) el.textContent = Math.round(ms) + " ms";
@@ -80,7 +88,11 @@
     state = next;
     indicator.dataset.stream = next;
     if (next === "connected") {
-      if (isWall && wasDownFor >= WALL_RELOAD_AFTER) { window.location.reload(); return; }
+      // Spread out: after a restart every wall screen comes back at once (no reconnect storm).
+      if (isWall && wasDownFor >= WALL_RELOAD_AFTER) {
+        window.setTimeout(function () { window.location.reload(); }, Math.random() * RELOAD_SPREAD);
+        return;
+      }
       downSince = null;
     } else if (downSince === null) {
       downSince = lastMessage;
@@ -120,7 +132,10 @@
     if (state === "reconnecting" && downSince !== null && Date.now() - downSince > LOST_AFTER) {
       setState("lost");
     }
-    if (state === "lost" && Date.now() - lastProbe > PROBE_EVERY) probe();
+    if (state === "lost" && Date.now() - lastProbe > probeEvery) {
+      probeEvery = PROBE_EVERY * (1 + Math.random()); // jittered, so screens do not ask in step
+      probe();
+    }
     render();
   }
 
@@ -222,11 +237,6 @@
       ackRefused(key, "The dashboard server could not be reached; nothing was acknowledged.");
     });
   });
-
-  if (body.dataset.rotate && body.dataset.next) {
-    window.setTimeout(function () { window.location.assign(body.dataset.next); },
-      parseInt(body.dataset.rotate, 10) * 1000);
-  }
 
   setServerNow(body.dataset.serverNow);
   try { applyPulses(JSON.parse(body.dataset.pulses || "[]")); } catch (e) { /* page without pulses */ }

@@ -60,6 +60,10 @@ class ReadOnlyRecordsTestCase(BaseTestCase):
         assert self.client.get("/admin/dashboard/auditentry/").status_code == 403
 
 
+# What the admin's add form sends with its defaults untouched.
+SCREEN_DEFAULTS = {"rotation": "", "page_seconds": "30", "theme": "dark", "pause_on_alarm": "on"}
+
+
 class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
     def setUp(self):
         super().setUp()
@@ -67,7 +71,8 @@ class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
 
     def test_add_shows_the_token_once(self):
         response = self.client.post("/admin/dashboard/wallscreen/add/",
-                                    {"name": "Control room", "dashboard_id": "overview"})
+                                    {"name": "Control room", "dashboard_id": "overview",
+                                     **SCREEN_DEFAULTS})
         assert response.status_code == 200
         token = response.context["token"]
         screen = WallScreen.objects.get()
@@ -81,17 +86,42 @@ class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
 
     def test_unknown_dashboard_is_refused(self):
         response = self.client.post("/admin/dashboard/wallscreen/add/",
-                                    {"name": "Control room", "dashboard_id": "nope"})
+                                    {"name": "Control room", "dashboard_id": "nope",
+                                     **SCREEN_DEFAULTS})
         assert response.status_code == 200
         assert "No dashboard &#x27;nope&#x27; in the configuration." in response.content.decode()
         assert not WallScreen.objects.exists()
+
+    def test_settings_are_changed_without_a_new_token(self):
+        screen, token = WallScreen.issue(name="Hall", dashboard_id="overview")
+        url = f"/admin/dashboard/wallscreen/{screen.pk}/change/"
+        form = {"name": "Hall", "dashboard_id": "overview", "rotation": "overview",
+                "page_seconds": "45", "theme": "light", "sound": "on"}
+        assert self.client.post(url, form).status_code == 302
+        screen.refresh_from_db()
+        assert (screen.rotation, screen.page_seconds, screen.theme) == ("overview", 45, "light")
+        assert (screen.pause_on_alarm, screen.sound) == (False, True)
+        assert WallScreen.for_token(token) == screen  # still signed in
+
+        for field, value, message in (
+            ("rotation", "overview, nope", "No dashboard &#x27;nope&#x27; in the configuration"),
+            ("page_seconds", "2", "greater than or equal to 5"),
+            ("page_seconds", "99999999", "less than or equal to 86400"),
+            ("theme", "neon", "Select a valid choice"),
+        ):
+            response = self.client.post(url, {**form, field: value})
+            assert response.status_code == 200, field
+            assert message in response.content.decode(), field
+        screen.refresh_from_db()
+        assert screen.page_seconds == 45
 
     def action(self, name: str, *screens: WallScreen):
         return self.client.post("/admin/dashboard/wallscreen/", {
             "action": name, "_selected_action": [s.pk for s in screens]})
 
     def test_revoke_and_reissue(self):
-        left, left_token = WallScreen.issue(name="Left", dashboard_id="overview")
+        left, left_token = WallScreen.issue(name="Left", dashboard_id="overview",
+                                            page_seconds=90, theme="light", sound=True)
         right, right_token = WallScreen.issue(name="Right", dashboard_id="overview")
         assert self.action("revoke", left, right).status_code == 302
         assert WallScreen.for_token(left_token) is None
@@ -106,6 +136,7 @@ class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
         token = reissued.context["token"]
         replacement = WallScreen.for_token(token)
         assert (replacement.name, replacement.dashboard_id) == ("Left", "overview")
+        assert replacement.settings() == left.settings()  # the screen keeps its settings
         # A new record: sessions holding the old one stay signed out.
         assert replacement.pk != left.pk
         assert WallScreen.objects.get(pk=left.pk).revoked_at is not None

@@ -1,7 +1,8 @@
 from django.utils import timezone
 
 from dashboard.models import WallScreen
-from tests.dashboard.livedata import PlantTestCase, healthy_plant
+from tests.dashboard.livedata import PlantTestCase, alarm, healthy_plant, put_alarm
+from wincc_bridge.models import AlarmState
 
 
 class WallScreenTestCase(PlantTestCase):
@@ -17,8 +18,10 @@ class WallScreenTestCase(PlantTestCase):
         page = self.client.get(response["Location"])
         assert page.status_code == 200
         html = page.content.decode()
-        assert 'class="wall"' in html and 'data-rotate="30"' in html
-        assert 'data-next="/wall/line/?rotate=30"' in html
+        assert 'class="wall wall-dark"' in html and 'data-page-seconds="30"' in html
+        # A screen with no rotation of its own stays on its dashboard; ?rotate= keeps going.
+        assert 'data-next="/wall/overview/?rotate=30"' in html
+        assert 'data-settings="/wall/overview/settings/?rotate=30"' in html
         assert 'data-tag="oven-unified:Oven_Zone1_Temp"' in html
         for control in ("<button", "<form", "<nav", 'data-action="ack"', "Sign out"):
             assert control not in html
@@ -54,3 +57,61 @@ class WallScreenTestCase(PlantTestCase):
         html = self.get_as(self.operator, "/wall/overview/").content.decode()
         assert 'data-alarm="oven-unified:Oven_Zone1_Temp_HH:1"' in html
         assert 'data-action="ack"' not in html
+
+    def test_the_screens_own_settings_shape_its_page(self):
+        WallScreen.objects.filter(pk=self.screen.pk).update(
+            rotation="overview, line", page_seconds=12, theme="light", pause_on_alarm=False)
+        self.client.get(f"/wall/overview/?token={self.token}")
+        html = self.client.get("/wall/overview/").content.decode()
+        assert 'class="wall wall-light"' in html
+        assert 'data-page-seconds="12"' in html
+        assert 'data-next="/wall/line/"' in html
+        assert 'data-pause-on-alarm="false"' in html
+        assert 'data-sites="oven-unified line-classic"' in html
+        line = self.client.get("/wall/line/").content.decode()
+        assert 'data-next="/wall/overview/"' in line and 'data-sites="line-classic"' in line
+
+    def test_settings_are_read_again_at_each_turn(self):
+        self.client.get(f"/wall/overview/?token={self.token}")
+        first = self.client.get("/wall/overview/settings/").json()
+        assert first == {"next": "/wall/overview/", "page_seconds": 30, "theme": "dark",
+                         "pause_on_alarm": True, "sound": False}
+        WallScreen.objects.filter(pk=self.screen.pk).update(
+            rotation="overview,line", page_seconds=7, sound=True)
+        changed = self.client.get("/wall/overview/settings/?transport=poll").json()
+        assert changed["next"] == "/wall/line/?transport=poll"
+        assert changed["page_seconds"] == 7 and changed["sound"] is True
+        # a dashboard the rotation does not name turns to the rotation's first
+        assert self.client.get("/wall/nothing/settings/").json()["next"] == "/wall/overview/"
+        # one removed from the configuration since is skipped
+        WallScreen.objects.filter(pk=self.screen.pk).update(rotation="overview, gone, line")
+        assert self.client.get("/wall/overview/settings/").json()["next"] == "/wall/line/"
+        assert self.client.get("/wall/overview/settings/?rotate=x").status_code == 400
+
+    def test_settings_refuse_a_revoked_or_unknown_screen(self):
+        assert self.client.get("/wall/overview/settings/").status_code == 403
+        self.client.get(f"/wall/overview/?token={self.token}")
+        WallScreen.objects.filter(pk=self.screen.pk).update(revoked_at=timezone.now())
+        response = self.client.get("/wall/overview/settings/")
+        assert response.status_code == 403
+        assert "not signed in" in response.json()["error"]
+
+    def test_preview_by_a_viewer_rotates_only_when_asked(self):
+        html = self.get_as(self.viewer, "/wall/overview/").content.decode()
+        assert 'data-next=""' in html and 'data-settings=""' in html
+        html = self.get_as(self.viewer, "/wall/overview/?rotate=10").content.decode()
+        assert 'data-next="/wall/line/?rotate=10"' in html
+        assert self.get_as(self.viewer, "/wall/nothing/?rotate=10").status_code == 404
+
+    def test_strip_names_the_most_pressing_alarm_and_the_sites_that_hold_rotation(self):
+        put_alarm(self.redis, alarm(name="Old_HH", instance=2, priority=16,
+                                    state=AlarmState.ACKNOWLEDGED))
+        put_alarm(self.redis, alarm(site="line-classic", name="Conveyor_Fault", priority=16))
+        html = self.get_as(self.viewer, "/wall/overview/").content.decode()
+        strip = html[html.index('class="wall-alarm'):]
+        strip = strip[:strip.index("</div>")]
+        # unacknowledged before acknowledged, then the highest priority
+        assert 'data-wall-alarm="line-classic:Conveyor_Fault:1"' in strip
+        assert "unack" in strip.split('"')[1] and "band-highest" in strip
+        assert 'data-holding="line-classic"' in strip
+        assert "Assembly line" in strip and "data-since=" in strip

@@ -65,3 +65,32 @@ class WallScreenCommandTestCase(SitesConfigured, BaseTestCase):
 
     def test_list_when_empty(self):
         assert wallscreen("list").strip() == "No wall screens."
+
+    def test_create_with_settings_and_change_them_later(self):
+        wallscreen("create", "Hall", "--dashboard", "overview", "--rotation", "overview",
+                   "--seconds", "20", "--theme", "light", "--no-pause-on-alarm", "--sound")
+        screen = WallScreen.objects.get(name="Hall")
+        assert screen.settings() == {"rotation": "overview", "page_seconds": 20,
+                                     "theme": "light", "pause_on_alarm": False, "sound": True}
+        out = wallscreen("set", "Hall", "--seconds", "60", "--pause-on-alarm")
+        assert "page_seconds=60" in out and "pause_on_alarm=True" in out
+        screen.refresh_from_db()
+        assert (screen.page_seconds, screen.pause_on_alarm, screen.theme) == (60, True, "light")
+        listing = wallscreen("list")
+        assert "rotation overview every 60 s, light, pause on alarm, sound on" in listing
+
+    def test_bad_settings_are_refused_and_nothing_changes(self):
+        with self.assertRaisesMessage(CommandError, "page_seconds: Ensure this value is greater"):
+            wallscreen("create", "Hall", "--dashboard", "overview", "--seconds", "1")
+        assert not WallScreen.objects.exists()
+        screen, _, _ = self.create("Hall")
+        with self.assertRaisesMessage(CommandError, "No dashboard 'nope'"):
+            wallscreen("set", "Hall", "--rotation", "overview nope")
+        with self.assertRaisesMessage(CommandError, "No dashboard 'gone'"):
+            wallscreen("set", "Hall", "--dashboard", "gone")
+        with self.assertRaisesMessage(CommandError, "less than or equal to 86400"):
+            wallscreen("set", "Hall", "--seconds", "86401")
+        with self.assertRaisesMessage(CommandError, "Nothing to change"):
+            wallscreen("set", "Hall")
+        screen.refresh_from_db()
+        assert screen.settings() == WallScreen(name="x").settings()  # the defaults, untouched
