@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
+from django.conf import settings
 from django.utils import timezone
 
-from dashboard import permissions
+from dashboard import alarm_notes, permissions
 from dashboard.celery import request_poll, request_settle
 from dashboard.models import AuditEntry
 from dashboard.redis_client import sync_redis
@@ -235,6 +236,10 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
             alarm.can_acknowledge and after.needs_acknowledgement))
         return AckOutcome(entry, shown, message)
     request_poll(site.id)
+    if req.comment:
+        alarm_notes.add_comment(user, alarm_notes.Occurrence(req.site_id, req.name,
+                                                             req.instance_id),
+                                req.comment, kind="acknowledge")
     shown = dataclasses.replace(
         alarm, state=after, can_acknowledge=False, ack_time=entry.settled_at or entry.completed_at,
         acknowledged_by=user.get_username(),
@@ -316,6 +321,11 @@ def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm) -> tuple[str,
         return Result.DUPLICATE, f"Already acknowledged{by}."
     if not alarm.state.needs_acknowledgement:
         return Result.STALE, f"No longer needs acknowledgement ({alarm.state.label})."
+    ranked = alarm_notes.rank(alarm.priority)
+    if ranked in settings.ALARM_COMMENT_REQUIRED_PRIORITIES and not req.comment.strip():
+        return Result.ERROR, (
+            f"A comment is required to acknowledge a priority {ranked} alarm; nothing was sent."
+        )
     if alarm.state != req.seen_state:
         # Acknowledging means "seen": the person must see the state they acknowledge.
         return Result.STALE, (

@@ -230,6 +230,8 @@ class Capabilities:
     # Alarms acknowledged by writing a tag (Classic has no acknowledge call): only these.
     # None: any alarm, when `acknowledge` is true.
     acknowledge_only: frozenset[str] | None = None
+    # The server shelves alarms itself (Unified shelveAlarms / unshelveAlarms).
+    shelve: bool = False
 
     def can_acknowledge(self, name: str) -> bool:
         return self.acknowledge and (self.acknowledge_only is None or name in self.acknowledge_only)

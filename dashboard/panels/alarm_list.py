@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from wincc_bridge.models import Alarm, AlarmState, PriorityBand
@@ -36,17 +36,23 @@ def alarm_sort_key(alarm: Alarm) -> tuple[int, int, float, str]:
     return (STATE_ORDER.get(alarm.state, 99), -alarm.priority, -raised, alarm.name)
 
 
-def filter_alarms(alarms: Iterable[Alarm], filters: Mapping[str, str]) -> list[Alarm]:
+def filter_alarms(alarms: Iterable[Alarm], filters: Mapping[str, str],
+                  shelved_here: Collection[tuple[str, str]] = ()) -> list[Alarm]:
     """The alarms a list with `filters` (state, priority band) shows, most important first;
-    without a state filter, the main list."""
+    without a state filter, the main list. `shelved_here`: (site, alarm key) of occurrences
+    the dashboard shelved, which leave the main list for the shelved one as WinCC's do."""
     state = filters.get("state")
     priority = filters.get("priority")
     chosen = []
     for alarm in alarms:
-        if state:
+        here = (alarm.site, alarm.key) in shelved_here
+        if state == AlarmState.SHELVED.value:
+            if alarm.state is not AlarmState.SHELVED and not here:
+                continue
+        elif state:
             if alarm.state.value != state:
                 continue
-        elif alarm.state in OFF_MAIN_LIST or alarm.state is AlarmState.NORMAL:
+        elif alarm.state in OFF_MAIN_LIST or alarm.state is AlarmState.NORMAL or here:
             continue
         if priority and alarm.priority_band.value != priority:
             continue

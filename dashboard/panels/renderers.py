@@ -16,7 +16,7 @@ from dashboard.panels.alarm_list import MAX_ALARM_ROWS, alarm_counts, filter_ala
 from dashboard.panels.drawing import limit_band, sparkline
 from dashboard.panels.fragments import TILE_TREND_MINUTES, Fragment
 from dashboard.panels.state import SHORT_REASONS, Freshness, SiteState
-from wincc_bridge.models import Alarm, Quality, TagValue
+from wincc_bridge.models import Alarm, AlarmState, Quality, TagValue
 from wincc_ingest import codec
 from wincc_ingest.config import Config, TagConfig
 
@@ -126,16 +126,25 @@ def _render_trend(fragment: Fragment, ctx: RenderContext) -> str:
 def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
     filters = dict(fragment.filters)
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
-    chosen = filter_alarms(every, filters)
+    notes = {(s, key): note for s in fragment.sites for key, note in ctx.states[s].notes.items()}
+    here = {key for key, note in notes.items() if note.shelf is not None}
+    chosen = filter_alarms(every, filters, here)
     ack_url = _ack_url()
-    rows = [
-        _row_html(
+
+    def row(alarm: Alarm) -> SafeString:
+        return _row_html(
             alarm,
             ctx.states[alarm.site].config.name,
             alarm.site in fragment.ack_sites and alarm.can_acknowledge,
             ack_url,
+            notes.get((alarm.site, alarm.key)),
         )
-        for alarm in chosen[:MAX_ALARM_ROWS]
+
+    rows = [row(alarm) for alarm in chosen[:MAX_ALARM_ROWS]]
+    # Beside the main list, the shelved list: who shelved, why, since and until.
+    shelved = [] if filters.get("state") else [
+        row(alarm) for alarm in filter_alarms(
+            every, {**filters, "state": AlarmState.SHELVED.value}, here)[:MAX_ALARM_ROWS]
     ]
     doubtful = [
         (ctx.states[s].config.name, ctx.fresh(s).reason) for s in fragment.sites
@@ -144,16 +153,17 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
     return render_to_string(
         "partials/alarm_list.html",
         {"rows": rows, "doubtful": doubtful, "filtered": bool(filters), "total": len(chosen),
-         "hidden": len(chosen) - len(rows)},
+         "hidden": len(chosen) - len(rows), "shelved": shelved},
     )
 
 
 @lru_cache(maxsize=4096)
-def _row_html(alarm: Alarm, site_name: str, can_ack: bool, ack_url: str) -> SafeString:
+def _row_html(alarm: Alarm, site_name: str, can_ack: bool, ack_url: str,
+              note: codec.AlarmNote | None = None) -> SafeString:
     """One alarm row, rendered once per distinct alarm and variant: in a flood only the
     rows that changed cost a render."""
     context = {"alarm": alarm, "site_name": site_name, "can_ack": can_ack, "ack_message": "",
-               "ack_ok": None, "ack_url": ack_url}
+               "ack_ok": None, "ack_url": ack_url, "note": note}
     return mark_safe(render_to_string("partials/alarm_row.html", context))  # noqa: S308
 
 

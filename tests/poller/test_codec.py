@@ -184,7 +184,7 @@ def test_site_read_set_round_trip(redis_client):
 
 def test_site_read_refuses_answers_of_another_read():
     read = codec.SiteRead("s1")
-    with pytest.raises(ValueError, match="3 answers expected"):
+    with pytest.raises(ValueError, match="4 answers expected"):
         read.apply([{}], codec.SiteData(), NOW)
 
 
