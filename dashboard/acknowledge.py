@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
-from django.conf import settings
 from django.utils import timezone
 
 from dashboard import alarm_notes, permissions
@@ -321,10 +320,10 @@ def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm) -> tuple[str,
         return Result.DUPLICATE, f"Already acknowledged{by}."
     if not alarm.state.needs_acknowledgement:
         return Result.STALE, f"No longer needs acknowledgement ({alarm.state.label})."
-    ranked = alarm_notes.rank(alarm.priority)
-    if ranked in settings.ALARM_COMMENT_REQUIRED_PRIORITIES and not req.comment.strip():
+    if alarm_notes.comment_required(alarm) and not req.comment.strip():
         return Result.ERROR, (
-            f"A comment is required to acknowledge a priority {ranked} alarm; nothing was sent."
+            f"A comment is required to acknowledge a priority {alarm_notes.rank(alarm.priority)} "
+            "alarm; nothing was sent."
         )
     if alarm.state != req.seen_state:
         # Acknowledging means "seen": the person must see the state they acknowledge.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import redis
+from django.conf import settings
 from django.utils import timezone
 
 from dashboard import permissions
@@ -40,6 +41,11 @@ SYSTEM = "(system)"
 def rank(priority: int) -> int:
     """Priority rank 1-5 of a WinCC priority 0-16."""
     return RANKS[PriorityBand.of(priority)]
+
+
+def comment_required(alarm: Alarm) -> bool:
+    """Acknowledging the alarm needs a comment (ALARM_COMMENT_REQUIRED_PRIORITIES)."""
+    return rank(alarm.priority) in settings.ALARM_COMMENT_REQUIRED_PRIORITIES
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,12 @@ def add_comment(user, occ: Occurrence, text: str, *, kind: str = "comment") -> A
         site_id=occ.site_id, alarm_name=occ.name, instance_id=occ.instance_id, user=user,
         username=user.get_username(), text=text, kind=kind,
     )
+    try:
+        alarm = live_alarm(occ.site_id, occ.name, occ.instance_id)
+    except (redis.RedisError, codec.StoredDataError):
+        alarm = None
+    journal(occ, JournalEntry.Transition.COMMENTED, made.created_at, actor=made.username,
+            comment=text, alarm=alarm, tag=f":comment:{made.pk}")
     publish_note(occ.site_id, occ.name, occ.instance_id)
     return made
 

@@ -162,6 +162,7 @@ class JournalEntry(models.Model):
         UNSHELVED = "unshelved", "Unshelved"
         SUPPRESSED = "suppressed", "Suppressed"
         CHANGED = "changed", "State changed"
+        COMMENTED = "commented", "Commented"
 
     key = models.CharField(max_length=512, unique=True)
     site_id = models.CharField(max_length=64, db_index=True)

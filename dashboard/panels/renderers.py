@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from dashboard.alarm_notes import comment_required
 from dashboard.panels.alarm_list import MAX_ALARM_ROWS, alarm_counts, filter_alarms
 from dashboard.panels.drawing import limit_band, sparkline
 from dashboard.panels.fragments import TILE_TREND_MINUTES, Fragment
@@ -135,7 +136,9 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
         return _row_html(
             alarm,
             ctx.states[alarm.site].config.name,
-            alarm.site in fragment.ack_sites and alarm.can_acknowledge,
+            # An alarm that needs a comment is acknowledged from its page, not the row.
+            alarm.site in fragment.ack_sites and alarm.can_acknowledge
+            and not comment_required(alarm),
             ack_url,
             notes.get((alarm.site, alarm.key)),
         )

@@ -128,6 +128,7 @@ def _context(request: HttpRequest, occ: Occurrence, site) -> dict:
         "can_ack": (alarm is not None and alarm.can_acknowledge
                     and permissions.can_acknowledge(user, occ.site_id)),
         "never_shelve": never,
+        "comment_required": alarm is not None and alarm_notes.comment_required(alarm),
         "presets": [m for m in settings.ALARM_SHELVE_PRESETS_MINUTES
                     if m <= shelving.max_minutes()],
         "max_minutes": shelving.max_minutes(),
