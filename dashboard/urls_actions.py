@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("alarms/ack/", actions.acknowledge_alarm, name="alarm-ack"),
+    path("alarms/ack-all/", actions.acknowledge_all, name="alarm-ack-all"),
     path("alarms/occurrence/", alarm.occurrence, name="alarm-occurrence"),
     path("alarms/shelve/", alarm.shelve_alarm, name="alarm-shelve"),
     path("alarms/unshelve/", alarm.unshelve_alarm, name="alarm-unshelve"),

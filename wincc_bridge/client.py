@@ -134,6 +134,11 @@ class WinCCClient(abc.ABC):
     def acknowledge(self, alarms: Iterable[tuple[str, int]]) -> list[ItemResult]:
         """Acknowledge (name, instance_id) pairs; per-item outcomes, never silent."""
 
+    def acknowledge_many(self, alarms: Sequence[tuple[str, int]]) -> list[ItemResult]:
+        """Acknowledge many alarms in as few calls as the dialect allows (one, where WinCC
+        takes many names); an outcome per pair, in the order asked. By default: acknowledge."""
+        return self.acknowledge(alarms)
+
     @abc.abstractmethod
     def write_tags(self, values: Mapping[str, Any]) -> list[ItemResult]: ...
 

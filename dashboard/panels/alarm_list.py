@@ -60,6 +60,14 @@ def filter_alarms(alarms: Iterable[Alarm], filters: Mapping[str, str],
     return sorted(chosen, key=alarm_sort_key)
 
 
+def due_rows(alarms: Iterable[Alarm], filters: Mapping[str, str],
+             shelved_here: Collection[tuple[str, str]] = ()) -> list[Alarm]:
+    """The rows a list with `filters` shows that await an acknowledgement someone can give:
+    what "acknowledge all shown" acts on, and the number its confirmation states."""
+    shown = filter_alarms(alarms, filters, shelved_here)[:MAX_ALARM_ROWS]
+    return [a for a in shown if a.state.needs_acknowledgement and a.can_acknowledge]
+
+
 def alarm_counts(alarms: Iterable[Alarm]) -> list[dict[str, Any]]:
     """Per priority band: alarms on the main list and how many await acknowledgement."""
     counts = {band: [0, 0] for band in [*BANDS, PriorityBand.NONE]}

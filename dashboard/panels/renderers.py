@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from dashboard.alarm_notes import comment_required
-from dashboard.panels.alarm_list import MAX_ALARM_ROWS, alarm_counts, filter_alarms
+from dashboard.panels.alarm_list import MAX_ALARM_ROWS, alarm_counts, due_rows, filter_alarms
 from dashboard.panels.drawing import limit_band, sparkline
 from dashboard.panels.fragments import TILE_TREND_MINUTES, Fragment
 from dashboard.panels.state import SHORT_REASONS, Freshness, SiteState
@@ -156,8 +156,27 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
     return render_to_string(
         "partials/alarm_list.html",
         {"rows": rows, "doubtful": doubtful, "filtered": bool(filters), "total": len(chosen),
-         "hidden": len(chosen) - len(rows), "shelved": shelved},
+         "hidden": len(chosen) - len(rows), "shelved": shelved,
+         "ack_all": _ack_all(fragment, ctx, every, here)},
     )
+
+
+def _ack_all(fragment: Fragment, ctx: RenderContext, every: list[Alarm],
+             here: set[tuple[str, str]]) -> dict[str, Any] | None:
+    """"Acknowledge all shown": on a list of one site the viewer acknowledges on."""
+    if len(fragment.sites) != 1 or fragment.sites[0] not in fragment.ack_sites:
+        return None
+    filters = dict(fragment.filters)
+    count = len(due_rows(every, filters, here))
+    if not count:
+        return None
+    site = ctx.states[fragment.sites[0]].config
+    try:
+        url = reverse("alarm-ack-all")
+    except NoReverseMatch:
+        return None
+    return {"url": url, "site": site.id, "site_name": site.name, "count": count,
+            "priority": filters.get("priority", ""), "state": filters.get("state", "")}
 
 
 @lru_cache(maxsize=4096)

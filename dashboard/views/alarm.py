@@ -25,21 +25,17 @@ from dashboard import alarm_notes, params, permissions, shelving
 from dashboard.alarm_notes import COMMENT_MAX, Occurrence, Result, audit
 from dashboard.models import AlarmComment, Shelving
 from dashboard.siteconfig import get_config
-from dashboard.views.actions import NAME_MAX, SITE_MAX, refused
+from dashboard.views.actions import NAME_MAX, SITE_MAX, PlainProblem, refused
 from dashboard.views.auth import client_address, client_device
 from wincc_ingest import codec
 
 
-class OccurrenceForm(forms.Form):
+class OccurrenceForm(PlainProblem, forms.Form):
     """Which occurrence: site, alarm name, WinCC instance id."""
 
     site = forms.CharField(max_length=SITE_MAX)
     name = forms.CharField(max_length=NAME_MAX)
     instance = forms.RegexField(regex=r"\A[0-9]{1,18}\Z")
-
-    def problem(self) -> str:
-        field, errors = next(iter(self.errors.items()))
-        return f"the field {field!r}: {errors[0]}"
 
     def occurrence(self, request: HttpRequest) -> Occurrence:
         data = self.cleaned_data

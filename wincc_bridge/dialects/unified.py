@@ -208,6 +208,31 @@ class UnifiedClient(WinCCClient):
         # One alarm per request: alarms that need single acknowledgement reject batches.
         return [self._acknowledge_one(name, instance_id) for name, instance_id in alarms]
 
+    def acknowledge_many(self, alarms: Sequence[tuple[str, int]]) -> list[ItemResult]:
+        """One acknowledgeAlarms for all; an alarm refused in the batch is tried alone once,
+        as alarms that need single acknowledgement refuse batches."""
+        if len(alarms) < 2:
+            return self.acknowledge(alarms)
+        variables = {"i": [{"name": name, "instanceID": inst} for name, inst in alarms]}
+        try:
+            items, item_errors = self._call(ACKNOWLEDGE, variables, "acknowledgeAlarms")
+        except _RequestRefused:
+            return self.acknowledge(alarms)
+        answered: dict[tuple[str, int], str | None] = {}
+        for pos, item in enumerate(self._list(items, "acknowledge results")):
+            name, inst = item.get("alarmName"), item.get("alarmInstanceID")
+            if not isinstance(name, str) and pos < len(alarms):
+                name, inst = alarms[pos]
+            if isinstance(inst, int) and not isinstance(inst, bool):
+                answered[(str(name), inst)] = item_errors.get(pos) or _item_error(item)
+        results = []
+        for name, inst in alarms:
+            if (name, inst) in answered and answered[(name, inst)] is None:
+                results.append(ItemResult(name, True, None, inst))
+            else:
+                results.append(self._acknowledge_one(name, inst))
+        return results
+
     def shelve(self, names: Sequence[str], seconds: float) -> list[ItemResult]:
         # Timespan in milliseconds; 0 would mean the runtime's own default, never asked for.
         millis = max(1, round(seconds * 1000))
