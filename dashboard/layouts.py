@@ -60,6 +60,8 @@ def _header(viewer: Viewer, page_sites: tuple[str, ...]) -> list[Fragment]:
     return [
         Fragment("counts", viewer.visible),
         Fragment("status", page_sites),
+        # The annunciator: every page, every site the viewer sees (templates/base.html).
+        Fragment("banner", viewer.visible),
     ]
 
 

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import actions, alarm, audit, auth
+from dashboard.views import actions, alarm, annunciation, audit, auth
 
 urlpatterns = [
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("alarms/shelve/", alarm.shelve_alarm, name="alarm-shelve"),
     path("alarms/unshelve/", alarm.unshelve_alarm, name="alarm-unshelve"),
     path("alarms/comment/", alarm.comment_alarm, name="alarm-comment"),
+    path("alarms/silence/", annunciation.silence, name="alarm-silence"),
     path("audit/", audit.audit_log, name="audit-log"),
     path("audit.csv", audit.audit_csv, name="audit-csv"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from wincc_bridge.models import Alarm, AlarmState, PriorityBand
@@ -58,6 +59,23 @@ def filter_alarms(alarms: Iterable[Alarm], filters: Mapping[str, str],
             continue
         chosen.append(alarm)
     return sorted(chosen, key=alarm_sort_key)
+
+
+def banner_alarms(alarms: Iterable[Alarm], shelved_here: Collection[tuple[str, str]] = ()
+                  ) -> tuple[Alarm | None, int, datetime | None]:
+    """The annunciator's view: the newest unacknowledged alarm of the highest priority
+    present on the main list, how many others await acknowledgement, and when the newest of
+    them all was raised (a newer one sounds again on a silenced screen)."""
+    unack = [a for a in filter_alarms(alarms, {}, shelved_here) if a.state.needs_acknowledgement]
+    if not unack:
+        return None, 0, None
+    top = max(unack, key=lambda a: (a.priority, _raised(a)))
+    newest = max((a.raise_time for a in unack if a.raise_time), default=None)
+    return top, len(unack) - 1, newest
+
+
+def _raised(alarm: Alarm) -> float:
+    return alarm.raise_time.timestamp() if alarm.raise_time else 0.0
 
 
 def due_rows(alarms: Iterable[Alarm], filters: Mapping[str, str],

@@ -12,8 +12,14 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from dashboard.alarm_notes import comment_required
-from dashboard.panels.alarm_list import MAX_ALARM_ROWS, alarm_counts, due_rows, filter_alarms
+from dashboard.alarm_notes import comment_required, rank
+from dashboard.panels.alarm_list import (
+    MAX_ALARM_ROWS,
+    alarm_counts,
+    banner_alarms,
+    due_rows,
+    filter_alarms,
+)
 from dashboard.panels.drawing import limit_band, sparkline
 from dashboard.panels.fragments import TILE_TREND_MINUTES, Fragment
 from dashboard.panels.state import SHORT_REASONS, Freshness, SiteState
@@ -128,7 +134,7 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
     filters = dict(fragment.filters)
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
     notes = {(s, key): note for s in fragment.sites for key, note in ctx.states[s].notes.items()}
-    here = {key for key, note in notes.items() if note.shelf is not None}
+    here = _shelved_here(fragment, ctx)
     chosen = filter_alarms(every, filters, here)
     ack_url = _ack_url()
 
@@ -196,6 +202,21 @@ def _ack_url() -> str:
         return ""
 
 
+def _shelved_here(fragment: Fragment, ctx: RenderContext) -> set[tuple[str, str]]:
+    return {(s, key) for s in fragment.sites for key, note in ctx.states[s].notes.items()
+            if note.shelf is not None}
+
+
+def _render_banner(fragment: Fragment, ctx: RenderContext) -> str:
+    every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
+    top, others, newest = banner_alarms(every, _shelved_here(fragment, ctx))
+    return render_to_string("partials/alarm_banner.html", {
+        "top": top, "others": others, "newest": codec.iso(newest),
+        "rank": rank(top.priority) if top else 0,
+        "site_name": ctx.states[top.site].config.name if top else "",
+    })
+
+
 def _render_counts(fragment: Fragment, ctx: RenderContext) -> str:
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
     return render_to_string("partials/alarm_counts.html", {"counts": alarm_counts(every)})
@@ -238,6 +259,7 @@ _RENDERERS: dict[str, Callable[[Fragment, RenderContext], str]] = {
     "trend": _render_trend,
     "alarms": _render_alarms,
     "counts": _render_counts,
+    "banner": _render_banner,
     "status": _render_status,
     "health": _render_health,
     "summary": _render_summary,

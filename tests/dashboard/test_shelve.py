@@ -5,8 +5,10 @@ with an explicit clock, never a sleep."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
@@ -222,6 +224,19 @@ class ShelveHereTestCase(ShelveSupport, SitesConfigured, BaseTestCase):
         assert 'data-alarm="line-classic:Tank_Level_LL:1"' in html.partition(
             'class="shelved-list"')[0]
         assert shelving.expire_due(start + timedelta(minutes=3)) == 0
+
+    def test_the_command_ends_them_as_if_at_a_given_time(self):
+        alarm = self.seed_alarm(site="line-classic", name="Tank_Level_LL", priority=12)
+        self.client.force_login(self.operator)
+        self.shelve_post(alarm, minutes="1")
+        out = io.StringIO()
+        call_command("expire_shelving", stdout=out)
+        assert out.getvalue().strip() == "0 shelving(s) ended."
+        later = codec.iso(timezone.now() + timedelta(minutes=2))
+        call_command("expire_shelving", "--at", later, stdout=out)
+        assert out.getvalue().strip().endswith("1 shelving(s) ended.")
+        with self.assertRaises(CommandError):
+            call_command("expire_shelving", "--at", "tomorrow")
 
     def test_the_change_reaches_the_live_hub(self):
         alarm = self.seed_alarm(site="line-classic", name="Tank_Level_LL")
