@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from wincc_bridge.models import Alarm, AlarmState, PriorityBand
+from wincc_bridge.models import Alarm, AlarmState, PriorityBand, utcnow
 
 # The main alarm list leaves out what ISA-18.2 keeps on separate lists.
 OFF_MAIN_LIST = frozenset({AlarmState.SHELVED, AlarmState.SUPPRESSED, AlarmState.OUT_OF_SERVICE})
@@ -32,9 +33,26 @@ BANDS = [PriorityBand.HIGHEST, PriorityBand.HIGH, PriorityBand.MEDIUM, PriorityB
 MAX_ALARM_ROWS = 100
 
 
-def alarm_sort_key(alarm: Alarm) -> tuple[int, int, float, str]:
+# A site is in flood with more than FLOOD_ALARMS alarms raised within FLOOD_WINDOW (ISA-18.2's
+# "more than 10 alarms in 10 minutes per operator"). Counted from the active list: a burst
+# that has already cleared away is not counted, so the flood is never overstated.
+FLOOD_ALARMS = 10
+FLOOD_WINDOW = timedelta(minutes=10)
+
+
+def flooded_sites(alarms: Iterable[Alarm], now: datetime | None = None) -> dict[str, int]:
+    """Site id -> alarms raised within FLOOD_WINDOW, for the sites in flood."""
+    since = (now or utcnow()) - FLOOD_WINDOW
+    raised = Counter(a.site for a in alarms if a.raise_time is not None and a.raise_time >= since)
+    return {site: count for site, count in raised.items() if count > FLOOD_ALARMS}
+
+
+def alarm_sort_key(alarm: Alarm, flood: bool = False) -> tuple[int, int, int, float, str]:
+    """Most important first: by state, then priority, then newest. In a flood the highest
+    priority (rank 1) goes to the top whatever its state, so it is never buried."""
     raised = alarm.raise_time.timestamp() if alarm.raise_time else 0.0
-    return (STATE_ORDER.get(alarm.state, 99), -alarm.priority, -raised, alarm.name)
+    first = 0 if not flood or alarm.priority_band is PriorityBand.HIGHEST else 1
+    return (first, STATE_ORDER.get(alarm.state, 99), -alarm.priority, -raised, alarm.name)
 
 
 def filter_alarms(alarms: Iterable[Alarm], filters: Mapping[str, str],
@@ -58,7 +76,17 @@ def filter_alarms(alarms: Iterable[Alarm], filters: Mapping[str, str],
         if priority and alarm.priority_band.value != priority:
             continue
         chosen.append(alarm)
-    return sorted(chosen, key=alarm_sort_key)
+    flood = bool(flooded_sites(chosen))
+    return sorted(chosen, key=lambda alarm: alarm_sort_key(alarm, flood))
+
+
+def group_by_class(alarms: Iterable[Alarm]) -> list[tuple[str, list[Alarm]]]:
+    """The alarms by alarm class, the class of the most important alarm first, each class in
+    the alarms' order (the grouped view offered in a flood)."""
+    groups: dict[str, list[Alarm]] = {}
+    for alarm in alarms:
+        groups.setdefault(alarm.alarm_class or "(no class)", []).append(alarm)
+    return list(groups.items())
 
 
 def banner_alarms(alarms: Iterable[Alarm], shelved_here: Collection[tuple[str, str]] = ()

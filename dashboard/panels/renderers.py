@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -19,6 +20,8 @@ from dashboard.panels.alarm_list import (
     banner_alarms,
     due_rows,
     filter_alarms,
+    flooded_sites,
+    group_by_class,
 )
 from dashboard.panels.drawing import limit_band, sparkline
 from dashboard.panels.fragments import TILE_TREND_MINUTES, Fragment
@@ -150,6 +153,10 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
         )
 
     rows = [row(alarm) for alarm in chosen[:MAX_ALARM_ROWS]]
+    groups = None
+    if filters.get("group") == "class":
+        groups = [(name, [row(a) for a in members])
+                  for name, members in group_by_class(chosen[:MAX_ALARM_ROWS])]
     # Beside the main list, the shelved list: who shelved, why, since and until.
     shelved = [] if filters.get("state") else [
         row(alarm) for alarm in filter_alarms(
@@ -163,8 +170,27 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
         "partials/alarm_list.html",
         {"rows": rows, "doubtful": doubtful, "filtered": bool(filters), "total": len(chosen),
          "hidden": len(chosen) - len(rows), "shelved": shelved,
-         "ack_all": _ack_all(fragment, ctx, every, here)},
+         "ack_all": _ack_all(fragment, ctx, every, here), "groups": groups,
+         "floods": _floods(ctx, every), "grouped_url": _grouped_url(fragment)},
     )
+
+
+def _floods(ctx: RenderContext, every: list[Alarm]) -> list[tuple[str, int]]:
+    """(site name, alarms raised in the window) of each site in flood."""
+    return [(ctx.states[site].config.name, count)
+            for site, count in flooded_sites(every, ctx.now).items()]
+
+
+def _grouped_url(fragment: Fragment) -> str:
+    """The alarm list grouped by alarm class, with this list's site and filters."""
+    query = dict(fragment.filters)
+    if len(fragment.sites) == 1:
+        query["site"] = fragment.sites[0]
+    query["group"] = "class"
+    try:
+        return f"{reverse('alarms')}?{urlencode(sorted(query.items()))}"
+    except NoReverseMatch:
+        return ""
 
 
 def _ack_all(fragment: Fragment, ctx: RenderContext, every: list[Alarm],
@@ -211,6 +237,7 @@ def _render_banner(fragment: Fragment, ctx: RenderContext) -> str:
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
     top, others, newest = banner_alarms(every, _shelved_here(fragment, ctx))
     return render_to_string("partials/alarm_banner.html", {
+        "floods": _floods(ctx, every),
         "top": top, "others": others, "newest": codec.iso(newest),
         "rank": rank(top.priority) if top else 0,
         "site_name": ctx.states[top.site].config.name if top else "",

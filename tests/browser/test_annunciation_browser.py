@@ -163,3 +163,38 @@ def test_a_wall_screen_link_can_ask_for_sound(browser, stack):
     page.reload()
     expect(page.locator('[data-sound="enable"]')).to_be_hidden()
     page.context.close()
+
+
+def test_acknowledge_all_shown_during_a_flood(browser, stack):
+    page = page_as(browser, stack, "operator", "/alarms/?site=oven-unified")
+    top, _ = raise_alarm(stack, "oven-unified", "Oven_Zone3_Temp_HH")
+    stack.sim.start_scenario("flood", count=15, duration=600, spacing=0.05)
+    client = redis.Redis.from_url(stack.redis.url, decode_responses=True)
+    try:
+        wait_until(lambda: sum(a.name.endswith("_H") and a.area == "Aux"
+                               for a in codec.read_alarms(client, "oven-unified").values()) == 15,
+                   timeout=POLLED / 1000)
+    finally:
+        client.close()
+    expect(page.locator(".flood-notice")).to_contain_text("Alarm flood on", timeout=POLLED)
+    # The simulator's three faces show one plant: each site is in flood; the banner names each.
+    expect(page.locator("[data-banner] .banner-flood")).to_have_count(3)
+    # Priority 1 stays on top of the flood.
+    expect(page.locator(".alarm-list > li").first).to_have_attribute(
+        "data-alarm", top[len('[data-alarm="'):-2])
+    button = page.locator('[data-action="ack-all"]')
+    expect(button).to_have_attribute("data-count", "16", timeout=POLLED)
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    with page.expect_response("**/alarms/ack-all/") as answer:
+        button.click()
+    assert answer.value.status == 200, answer.value.text()
+    assert asked == ["Acknowledge all 16 alarms shown for Oven (WinCC Unified)?"]
+    expect(page.locator(".ack-all-summary")).to_have_attribute("data-acknowledged", "16")
+    screenshot(page, "acknowledge-all-flood-desktop")
+    # One acknowledgeAlarms for all sixteen.
+    [call] = stack.sim.requests_log()
+    assert (call["action"], len(call["items"])) == ("acknowledge", 16)
+    page.goto(f"{stack.url}/alarms/?site=oven-unified&group=class")
+    expect(page.locator('[data-alarm-class="Warning"]')).to_have_count(1)
+    page.context.close()
