@@ -171,3 +171,20 @@ def comment(user, occ: Occurrence, text: str) -> AuditEntry:
         raise NotPermitted(occ.site_id)
     add_comment(user, occ, text)
     return audit(user, occ, "comment", Result.OK, "Comment added.", comment=text)
+
+
+def prune_notes(site_ids: list[str]) -> int:
+    """Drop the notes of occurrences that left WinCC's active list and are not shelved here:
+    no list shows them any more (the database keeps their comments). How many were dropped."""
+    dropped = 0
+    try:
+        r = sync_redis()
+        for site_id in site_ids:
+            notes = codec.decode_notes(r.hgetall(store.site_notes(site_id)))
+            active = set(r.hkeys(store.site_alarms(site_id)))
+            gone = [key for key, note in notes.items() if key not in active and note.shelf is None]
+            if gone:
+                dropped += r.hdel(store.site_notes(site_id), *gone)
+    except redis.RedisError as exc:
+        log.warning("alarm notes not pruned: %s", exc)
+    return dropped

@@ -112,11 +112,13 @@ def shelve(user, occ: Occurrence, minutes: int, reason: str,
     in_wincc = site.capabilities().shelve
     if in_wincc:
         result, message = _call(site, SHELVE, occ.name, minutes * 60)
-        if result == Result.UNKNOWN:
+        lost = result == Result.UNKNOWN
+        if lost:
             result, message = _read_back(site, occ, message, shelved=True)
         if result != Result.OK:
             return refuse(result, message, alarm)
-        message = f"Shelved in WinCC for {minutes} min."
+        message = f"Shelved in WinCC for {minutes} min" + (
+            f" ({LOST}; read back from WinCC)." if lost else ".")
     else:
         message = f"Shelved here for {minutes} min; still active in WinCC."
     until = now + timedelta(minutes=minutes)

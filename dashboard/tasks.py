@@ -66,7 +66,12 @@ def settle_acknowledgement(site_id: str, entry_id: int, attempt: int = 1) -> str
 
 @app.task(name=SHELVE_EXPIRY_TASK, soft_time_limit=20, time_limit=30)
 def expire_shelving() -> int:
-    """End the shelvings whose time is up (dashboard.shelving.expire_due)."""
+    """End the shelvings whose time is up (dashboard.shelving.expire_due), and drop the notes
+    of occurrences no list shows any more."""
+    from dashboard.alarm_notes import prune_notes
     from dashboard.shelving import expire_due
+    from dashboard.siteconfig import get_config
 
-    return expire_due()
+    ended = expire_due()
+    prune_notes([site.id for site in get_config().sites])
+    return ended

@@ -4,6 +4,8 @@ an outcome per row; refusals send nothing."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 from dashboard.models import AuditEntry
 from dashboard.siteconfig import get_config
 from tests.dashboard.acksupport import SimulatorSites, SitesConfigured
@@ -154,3 +156,27 @@ class AcknowledgeAllOnSimulatorTestCase(AckAllSupport, SimulatorSites, BaseTestC
         assert self.ack_all_post(count="1").status_code == 403
         assert self.wincc_writes() == []
         assert "RAISED_ACKNOWLEDGED" not in {a["state"] for a in self.sim.alarms()}
+
+    def test_a_lost_answer_is_read_back_for_each_row(self):
+        from wincc_bridge.transport import Transport
+
+        real = Transport._read_bounded
+
+        def cut(transport, response):  # WinCC acted; its answer arrives cut in half
+            raw = real(transport, response)
+            return raw[: len(raw) // 2] if b"acknowledgeAlarms" in response.request.content \
+                else raw
+
+        first = self.raise_and_poll("oven-unified", "Oven_Zone1_Temp_HH")
+        second = self.raise_and_poll("oven-unified", "Oven_Zone2_Temp_H")
+        self.poll("oven-unified")
+        self.client.force_login(self.operator)
+        with mock.patch.object(Transport, "_read_bounded", cut):
+            html = self.ack_all_post(count="2").content.decode()
+        assert 'data-acknowledged="2" data-of="2"' in html
+        rows = AuditEntry.objects.all()
+        assert {(r.result, r.settled_at is not None) for r in rows} == {(Result.OK, True)}
+        assert all("answer was lost" in r.message for r in rows)
+        for alarm in (first, second):
+            assert self.sim_state(alarm.name, alarm.instance_id) == "RAISED_ACKNOWLEDGED"
+        assert len(self.wincc_writes()) == 1

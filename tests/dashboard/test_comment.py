@@ -107,6 +107,19 @@ class CommentTestCase(CommentSupport, SitesConfigured, BaseTestCase):
         assert self.comment_post(alarm).status_code == 303
         assert JournalEntry.objects.get().event_text == ""
 
+    def test_the_note_of_an_occurrence_that_left_is_dropped_by_beat(self):
+        alarm = self.seed_alarm()
+        kept = self.seed_alarm(name="Oven_Zone2_Temp_HH")
+        self.client.force_login(self.operator)
+        self.comment_post(alarm)
+        self.comment_post(kept)
+        self.redis.hdel(store.site_alarms(alarm.site), alarm.key)  # it left WinCC's list
+        from dashboard.tasks import expire_shelving
+
+        expire_shelving.apply()
+        assert self.redis.hkeys(store.site_notes(alarm.site)) == [kept.key]
+        assert AlarmComment.objects.count() == 2  # the record stays
+
     def test_the_audit_export_carries_the_comment(self):
         alarm = self.seed_alarm()
         self.client.force_login(self.operator)

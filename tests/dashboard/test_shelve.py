@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from unittest import mock
 
 from django.core.management import CommandError, call_command
 from django.test import override_settings
@@ -237,6 +238,10 @@ class ShelveHereTestCase(ShelveSupport, SitesConfigured, BaseTestCase):
         assert out.getvalue().strip().endswith("1 shelving(s) ended.")
         with self.assertRaises(CommandError):
             call_command("expire_shelving", "--at", "tomorrow")
+        # Beat's task runs the same (run in this process: nothing is due any more).
+        from dashboard.tasks import expire_shelving
+
+        assert expire_shelving.apply().get() == 0
 
     def test_the_change_reaches_the_live_hub(self):
         alarm = self.seed_alarm(site="line-classic", name="Tank_Level_LL")
@@ -313,3 +318,52 @@ class ShelveOnUnifiedTestCase(ShelveSupport, SimulatorSites, BaseTestCase):
         assert "WinCC refused" in response.content.decode()
         assert not Shelving.objects.exists()
         assert self.rows("shelve")[0].result == Result.REFUSED
+
+
+def cut_shelve_answers(real_read):
+    """Transport._read_bounded that cuts WinCC's answer to a shelveAlarms in half: WinCC has
+    shelved, its answer never arrives whole."""
+
+    def read(transport, response):
+        raw = real_read(transport, response)
+        if b"shelveAlarms" in response.request.content:
+            return raw[: len(raw) // 2]
+        return raw
+
+    return read
+
+
+class ShelveAnswerLostTestCase(ShelveSupport, SimulatorSites, BaseTestCase):
+    """WinCC had the shelve but its answer was lost: read back, never recorded as failed."""
+
+    def test_cut_off_answer_is_read_back_as_shelved(self):
+        from wincc_bridge.transport import Transport
+
+        alarm = self.raise_and_poll("oven-unified", "Oven_Zone1_Temp_H")
+        self.client.force_login(self.operator)
+        with mock.patch.object(Transport, "_read_bounded",
+                               cut_shelve_answers(Transport._read_bounded)):
+            response = self.shelve_post(alarm)
+        assert response.status_code == 303
+        entry = self.rows("shelve")[0]
+        assert entry.result == Result.OK
+        assert "answer was lost; read back from WinCC" in entry.message
+        assert Shelving.objects.get().in_wincc
+
+    def test_unreadable_wincc_stays_unknown_and_hides_nothing(self):
+        alarm = self.raise_and_poll("oven-unified", "Oven_Zone1_Temp_H")
+        self.sim.set_faults(malformed_rate=1.0)
+        self.client.force_login(self.operator)
+        response = self.shelve_post(alarm)
+        assert response.status_code == 409
+        assert "cannot be read back now" in response.content.decode()
+        [entry] = self.rows("shelve")
+        assert entry.result == Result.UNKNOWN  # not "failed": WinCC may have shelved it
+        assert not Shelving.objects.exists()  # nor hidden on a guess
+        # (Here the broken answer was the login's: WinCC never shelved.) The next poll shows
+        # WinCC's own state, and the list follows it: still on the main list.
+        self.sim.clear_faults()
+        self.poll("oven-unified")
+        html = self.client.get("/alarms/").content.decode()
+        main = html.partition('class="shelved-list"')[0]
+        assert f'data-alarm="oven-unified:Oven_Zone1_Temp_H:{alarm.instance_id}"' in main
