@@ -46,6 +46,8 @@
     } catch (e) { /* private mode: the choice lasts for this page only */ }
   }
   function soundOn() { return stored(KEY_SOUND) !== "off"; }
+  // An ISO time as milliseconds (0 when absent): compared as numbers, never as text.
+  function ms(iso) { var t = Date.parse(iso || ""); return isNaN(t) ? 0 : t; }
 
   function banner() {
     var el = holder.querySelector("[data-banner]");
@@ -64,7 +66,7 @@
   // Silenced while the time runs and no alarm newer than the silenced ones arrived.
   function silenced(now, current) {
     var s = silence();
-    return !!(s && now < s.until && current && current.newest <= (s.newest || ""));
+    return !!(s && now < s.until && current && ms(current.newest) <= ms(s.newest));
   }
 
   function audio() {
@@ -165,8 +167,8 @@
   function tick() {
     var now = Date.now();
     var current = banner();
-    if (current && lastNewest !== null && current.newest > lastNewest) announce(current);
-    lastNewest = current ? current.newest : "";
+    if (current && lastNewest !== null && ms(current.newest) > lastNewest) announce(current);
+    lastNewest = current ? ms(current.newest) : 0;
     render();
     if (!current || !soundOn() || !running() || silenced(now, current)) return;
     var every = (TONES[current.rank] || TONES[5]).every * 1000;
