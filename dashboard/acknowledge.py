@@ -16,15 +16,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
 from django.utils import timezone
 
-from dashboard import permissions
+from dashboard import alarm_notes, permissions
 from dashboard.celery import request_poll, request_settle
 from dashboard.models import AuditEntry
+from dashboard.panels.alarm_list import due_rows
 from dashboard.redis_client import sync_redis
 from dashboard.siteconfig import get_config
 from wincc_bridge.client import AuthError, ConnectError, NotSupportedError, WinCCError, open_client
@@ -54,6 +56,8 @@ SETTLE_ATTEMPTS = 8
 SETTLE_PAUSE_MAX = 60.0
 
 ANONYMOUS = "(anonymous)"
+# The alarm name on the row of a refused "acknowledge all shown" (no one alarm).
+ALL_SHOWN = "(all shown)"
 # Anonymous refusals from one address for one reason within this window share one row.
 SUMMARY_WINDOW = timedelta(minutes=10)
 # Refusals from one address per minute before the answer becomes 429 Too Many Requests.
@@ -192,11 +196,29 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
     if alarm is None:
         message = f"{req.name} is no longer active; nothing was sent."
         return AckOutcome(_record(user, req, Result.STALE, message), None, message)
+    prepared = _prepare(user, site, r, req, alarm)
+    if isinstance(prepared, AckOutcome):
+        return prepared
+    sending = prepared
+    try:
+        result, message = _call_wincc(site, req)
+    except Exception:  # a bug must still complete the row and free the lock
+        log.exception("acknowledge %s failed unexpectedly", req)
+        # It may have failed after the request left: only WinCC can say what happened.
+        result, message = Result.UNKNOWN, f"{CHECKING} (The call failed; see the server log.)"
+    outcome = _complete(user, site, r, sending, result, message)
+    if outcome.ok:
+        request_poll(site.id)
+    return outcome
+
+
+def _prepare(user, site: SiteConfig, r: redis.Redis, req: AckRequest, alarm: Alarm
+             ) -> _Sending | AckOutcome:
+    """Take the alarm's lock and write the pending row; or the answer when nothing is sent."""
     refusal = _not_sendable(site, req, alarm)
     if refusal:
         result, message = refusal
         return AckOutcome(_record(user, req, result, message, alarm), alarm, message)
-
     lock = store.alarm_ack_lock(site.id, req.name, req.instance_id)
     holder = codec.AckHolder(user.get_username())
     ttl = math.ceil(site.timeout * 4) + 5  # above a login plus the call, each up to timeout
@@ -209,14 +231,25 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
         return AckOutcome(_record(user, req, Result.ERROR, message, alarm), alarm, message)
     if not taken:
         return _duplicate(user, req, alarm, current)
+    return _Sending(req, alarm, _record(user, req, Result.PENDING, "", alarm), lock, holder)
 
-    entry = _record(user, req, Result.PENDING, "", alarm)
-    try:
-        result, message = _call_wincc(site, req)
-    except Exception:  # a bug must still complete the row and free the lock
-        log.exception("acknowledge %s failed unexpectedly", req)
-        # It may have failed after the request left: only WinCC can say what happened.
-        result, message = Result.UNKNOWN, f"{CHECKING} (The call failed; see the server log.)"
+
+@dataclass(frozen=True)
+class _Sending:
+    """One alarm whose lock is taken and whose pending row is written: WinCC is next."""
+
+    req: AckRequest
+    alarm: Alarm
+    entry: AuditEntry
+    lock: str
+    holder: codec.AckHolder
+
+
+def _complete(user, site: SiteConfig, r: redis.Redis, sending: _Sending, result: str,
+              message: str) -> AckOutcome:
+    """Record WinCC's answer for one alarm (reading it back when the answer was lost), settle
+    its lock, and say what to show."""
+    req, alarm, entry = sending.req, sending.alarm, sending.entry
     if result == Result.UNKNOWN:
         entry.record_result(Result.UNKNOWN, message=message)
         settlement = read_back(site, entry, final=False)
@@ -229,17 +262,80 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
     else:
         after = ACKNOWLEDGED_STATE[alarm.state] if result == Result.OK else alarm.state
         entry.record_result(result, message=message, state_after=after.value)
-    _settle_lock(r, lock, holder, ok=result == Result.OK, keep=site.poll_interval)
+    _settle_lock(r, sending.lock, sending.holder, ok=result == Result.OK,
+                 keep=site.poll_interval)
     if result != Result.OK:
         shown = dataclasses.replace(alarm, state=after, can_acknowledge=(
             alarm.can_acknowledge and after.needs_acknowledgement))
         return AckOutcome(entry, shown, message)
-    request_poll(site.id)
+    if req.comment:
+        alarm_notes.add_comment(user, alarm_notes.Occurrence(req.site_id, req.name,
+                                                             req.instance_id),
+                                req.comment, kind="acknowledge")
     shown = dataclasses.replace(
         alarm, state=after, can_acknowledge=False, ack_time=entry.settled_at or entry.completed_at,
         acknowledged_by=user.get_username(),
     )
     return AckOutcome(entry, shown, message)
+
+
+class ListChanged(Exception):
+    """The list no longer shows what the person confirmed (recorded); nothing was sent."""
+
+
+def acknowledge_all(user, site_id: str, filters: Mapping[str, str], confirmed: int,
+                    remote_addr: str = "", device: str = "") -> list[AckOutcome]:
+    """Acknowledge every row the site's list shows with `filters`, after the person confirmed
+    `confirmed` of them: one audit row per alarm, one call for all where the dialect takes
+    many. Raises NotPermitted, UnknownSite or ListChanged (each recorded)."""
+    whole = AckRequest(site_id, ALL_SHOWN, 0, AlarmState.NORMAL, remote_addr=remote_addr,
+                       device=device)
+    if not permissions.can_acknowledge(user, site_id):
+        record_refusal(user, whole, Result.DENIED, "No permission to acknowledge on this site.")
+        raise NotPermitted(site_id)
+    site = get_config().site(site_id)
+    if site is None:
+        record_refusal(user, whole, Result.ERROR, f"Unknown site {site_id!r}.")
+        raise UnknownSite(site_id)
+    r = sync_redis()
+    try:
+        data = codec.read_site(r, codec.SiteRead(site_id, values=False, health=False),
+                               timezone.now())
+    except redis.RedisError as exc:
+        log.warning("acknowledge all on %s: alarms unreadable: %s", site_id, exc)
+        message = "The live alarm state cannot be read right now; nothing was sent to WinCC."
+        _record(user, whole, Result.ERROR, message)
+        raise ListChanged(message) from None
+    here = {(site_id, key) for key, note in data.notes.items() if note.shelf is not None}
+    due = due_rows(list(data.alarms.values()), filters, here,
+                   site.capabilities().can_acknowledge)
+    if len(due) != confirmed:
+        message = (f"The list changed: {len(due)} alarms await acknowledgement now, not "
+                   f"{confirmed}. Nothing was sent; look at the list and confirm again.")
+        _record(user, whole, Result.STALE, message)
+        raise ListChanged(message)
+    outcomes: list[AckOutcome] = []
+    sending: list[_Sending] = []
+    for alarm in due:
+        req = AckRequest(site_id, alarm.name, alarm.instance_id, alarm.state,
+                         remote_addr=remote_addr, device=device)
+        prepared = _prepare(user, site, r, req, alarm)
+        if isinstance(prepared, AckOutcome):
+            outcomes.append(prepared)
+        else:
+            sending.append(prepared)
+    if sending:
+        try:
+            answers = _call_wincc_many(site, [s.req for s in sending])
+        except Exception:  # a bug must still complete the rows and free the locks
+            log.exception("acknowledge all on %s failed unexpectedly", site_id)
+            answers = [(Result.UNKNOWN, f"{CHECKING} (The call failed; see the server log.)")
+                       ] * len(sending)
+        outcomes += [_complete(user, site, r, one, result, message)
+                     for one, (result, message) in zip(sending, answers, strict=True)]
+        if any(o.ok for o in outcomes):
+            request_poll(site_id)
+    return outcomes
 
 
 Settlement = tuple[str, str, AlarmState]  # result, message, state after
@@ -316,6 +412,11 @@ def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm) -> tuple[str,
         return Result.DUPLICATE, f"Already acknowledged{by}."
     if not alarm.state.needs_acknowledgement:
         return Result.STALE, f"No longer needs acknowledgement ({alarm.state.label})."
+    if alarm_notes.comment_required(alarm) and not req.comment.strip():
+        return Result.ERROR, (
+            f"A comment is required to acknowledge a priority {alarm_notes.rank(alarm.priority)} "
+            "alarm; nothing was sent."
+        )
     if alarm.state != req.seen_state:
         # Acknowledging means "seen": the person must see the state they acknowledge.
         return Result.STALE, (
@@ -330,25 +431,45 @@ def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm) -> tuple[str,
 
 def _call_wincc(site, req: AckRequest) -> tuple[str, str]:
     """(result, message) of one acknowledge call with the site's read-write API user."""
+    return _call_wincc_many(site, [req])[0]
+
+
+def _call_wincc_many(site, reqs: list[AckRequest]) -> list[tuple[str, str]]:
+    """(result, message) per request, from as few calls as the dialect allows."""
+
+    def every(result: str, message: str) -> list[tuple[str, str]]:
+        return [(str(result), message)] * len(reqs)
+
     try:
         with open_client(site.connection(write=True)) as client:
-            results = client.acknowledge([(req.name, req.instance_id)])
+            results = client.acknowledge_many([(req.name, req.instance_id) for req in reqs])
     except AuthError as exc:
-        return Result.REFUSED, f"WinCC refused the login of the acknowledging API user: {exc}"
+        return every(Result.REFUSED,
+                     f"WinCC refused the login of the acknowledging API user: {exc}")
     except NotSupportedError as exc:
-        return Result.ERROR, f"Not possible on this site: {exc}"
+        return every(Result.ERROR, f"Not possible on this site: {exc}")
     except WinCCError as exc:
         if exc.sent:  # WinCC had the request: it may have acknowledged
-            return Result.UNKNOWN, f"{CHECKING} ({exc})"
+            return every(Result.UNKNOWN, f"{CHECKING} ({exc})")
         if isinstance(exc, ConnectError):
-            return Result.ERROR, f"WinCC could not be reached: {exc}"
-        return Result.ERROR, f"WinCC answered unexpectedly: {exc}"
-    mine = [item for item in results if item.name == req.name] or results
-    if not mine:
-        return Result.ERROR, "WinCC answered without a result for this alarm."
-    if mine[0].ok:
-        return Result.OK, "Acknowledged."
-    return Result.REFUSED, f"WinCC refused: {mine[0].error or 'no reason given'}"
+            return every(Result.ERROR, f"WinCC could not be reached: {exc}")
+        return every(Result.ERROR, f"WinCC answered unexpectedly: {exc}")
+    answers: list[tuple[str, str]] = []
+    for pos, req in enumerate(reqs):
+        # Classic answers with the acknowledge tag's name: then the position tells.
+        mine = [item for item in results if item.name == req.name
+                and item.instance_id in (None, req.instance_id)]
+        if not mine and len(results) == len(reqs):
+            mine = [results[pos]]
+        elif not mine and len(reqs) == 1:
+            mine = results
+        if not mine:
+            answers.append((Result.ERROR, "WinCC answered without a result for this alarm."))
+        elif mine[0].ok:
+            answers.append((Result.OK, "Acknowledged."))
+        else:
+            answers.append((Result.REFUSED, f"WinCC refused: {mine[0].error or 'no reason given'}"))
+    return answers
 
 
 # Set the lock's value only while it is still ours (it may have expired and been retaken).

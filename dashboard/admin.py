@@ -11,7 +11,14 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from dashboard import permissions, wallscreens
-from dashboard.models import AuditEntry, JournalEntry, SiteAccess, WallScreen
+from dashboard.models import (
+    AlarmComment,
+    AuditEntry,
+    JournalEntry,
+    Shelving,
+    SiteAccess,
+    WallScreen,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,10 +49,26 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdmin):
     list_display = ("at", "site_id", "alarm_name", "instance_id", "transition", "state",
-                    "priority", "acknowledged_by")
+                    "priority", "acknowledged_by", "actor", "comment")
     list_filter = ("transition", "site_id", "at")
-    search_fields = ("alarm_name", "event_text", "site_id")
+    search_fields = ("alarm_name", "event_text", "site_id", "comment")
     date_hierarchy = "at"
+
+
+@admin.register(Shelving)
+class ShelvingAdmin(ReadOnlyAdmin):
+    list_display = ("since", "until", "site_id", "alarm_name", "instance_id", "username",
+                    "reason", "in_wincc", "ended_at", "end", "ended_by")
+    list_filter = ("site_id", "end", "in_wincc")
+    search_fields = ("alarm_name", "reason", "username")
+
+
+@admin.register(AlarmComment)
+class AlarmCommentAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "site_id", "alarm_name", "instance_id", "username", "kind",
+                    "text")
+    list_filter = ("site_id", "kind")
+    search_fields = ("alarm_name", "text", "username")
 
 
 @admin.register(SiteAccess)

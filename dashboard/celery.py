@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 POLL_TASK = "dashboard.tasks.poll_site"
 JOURNAL_TASK = "dashboard.tasks.persist_journal"
 SETTLE_TASK = "dashboard.tasks.settle_acknowledgement"
+SHELVE_EXPIRY_TASK = "dashboard.tasks.expire_shelving"
 JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
 HEARTBEAT_EVERY = 5.0  # seconds at most between heartbeats; the keys live store.HEARTBEAT_TTL
 # /health/ calls a worker or the beat gone when it missed this many poll intervals (of the
@@ -107,6 +108,12 @@ def beat_schedule(config: Config) -> dict[str, dict]:
         "task": JOURNAL_TASK,
         "schedule": JOURNAL_EVERY,
         "options": {"expires": JOURNAL_EVERY},
+    }
+    from django.conf import settings
+
+    every = settings.ALARM_SHELVE_EXPIRY_SECONDS
+    schedule["end shelving whose time is up"] = {
+        "task": SHELVE_EXPIRY_TASK, "schedule": every, "options": {"expires": every},
     }
     return schedule
 

@@ -60,6 +60,8 @@ def _header(viewer: Viewer, page_sites: tuple[str, ...]) -> list[Fragment]:
     return [
         Fragment("counts", viewer.visible),
         Fragment("status", page_sites),
+        # The annunciator: every page, every site the viewer sees (templates/base.html).
+        Fragment("banner", viewer.visible),
     ]
 
 
@@ -129,13 +131,15 @@ def wall(config: Config, viewer: Viewer, dashboard_id: str) -> Layout | None:
 FILTER_CHOICES = {
     "priority": [band.value for band in [*BANDS, PriorityBand.NONE]],
     "state": [state.value for state in AlarmState],
+    # The grouped view offered in an alarm flood.
+    "group": ["class"],
 }
 
 
 def alarm_filters(config: Config, viewer: Viewer, query) -> dict[str, str]:
     """The alarm list's filters from the query string; params.BadParameter names a wrong one."""
     filters = {}
-    for key in ("site", "priority", "state"):
+    for key in ("site", "priority", "state", "group"):
         allowed = viewer.visible if key == "site" else FILTER_CHOICES[key]
         if value := params.choice(query, key, allowed):
             filters[key] = value

@@ -39,6 +39,7 @@ class SiteAccess(models.Model):
             ("view_dashboard", "Can view dashboards, values and alarms"),
             ("acknowledge_alarm", "Can acknowledge alarms"),
             ("view_audit", "Can view and export the audit log"),
+            ("shelve_alarm", "Can shelve and unshelve alarms"),
         ]
 
     def __str__(self) -> str:
@@ -168,6 +169,7 @@ class JournalEntry(models.Model):
         UNSHELVED = "unshelved", "Unshelved"
         SUPPRESSED = "suppressed", "Suppressed"
         CHANGED = "changed", "State changed"
+        COMMENTED = "commented", "Commented"
 
     key = models.CharField(max_length=512, unique=True)
     site_id = models.CharField(max_length=64, db_index=True)
@@ -182,6 +184,9 @@ class JournalEntry(models.Model):
     info_text = models.TextField(blank=True)
     area = models.CharField(max_length=256, blank=True)
     acknowledged_by = models.CharField(max_length=150, blank=True)
+    # Steps the dashboard took itself (shelving, comments): who, and the reason or comment.
+    actor = models.CharField(max_length=150, blank=True)
+    comment = models.TextField(blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -200,6 +205,93 @@ class JournalEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("journal entries cannot be deleted")
+
+
+class Shelving(models.Model):
+    """One alarm occurrence shelved through the dashboard (ISA-18.2 shelving): who, why,
+    since, until. It ends once, by hand (`unshelved`) or when its time is up (`expired`);
+    nothing else of a row ever changes, and rows are never deleted."""
+
+    class End(models.TextChoices):
+        UNSHELVED = "unshelved", "Unshelved by hand"
+        EXPIRED = "expired", "Shelving time over"
+
+    site_id = models.CharField(max_length=64, db_index=True)
+    alarm_name = models.CharField(max_length=256)
+    instance_id = models.BigIntegerField(default=0)
+    priority = models.IntegerField(default=0)
+    event_text = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    reason = models.TextField()
+    since = models.DateTimeField()
+    until = models.DateTimeField(db_index=True)
+    # WinCC shelved it too (Unified); otherwise it is shelved here, still active in WinCC.
+    in_wincc = models.BooleanField(default=False)
+    ended_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    ended_by = models.CharField(max_length=150, blank=True)
+    end = models.CharField(max_length=16, choices=End.choices, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-since", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}:{self.alarm_name}#{self.instance_id} shelved by {self.username}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not getattr(self, "_ending", False):
+            raise AppendOnlyError("a shelving only ever ends, once")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("shelvings cannot be deleted")
+
+    def finish(self, end: str, by: str, at) -> None:
+        """End the shelving (unshelved by `by`, or expired); the one change, once."""
+        if self.pk is None or self.ended_at is not None:
+            raise AppendOnlyError("only a saved, running shelving ends, once")
+        self.end, self.ended_by, self.ended_at = end, by, at
+        self._ending = True
+        try:
+            self.save(update_fields=["end", "ended_by", "ended_at"])
+        finally:
+            self._ending = False
+
+
+class AlarmComment(models.Model):
+    """A comment on one alarm occurrence, on its own or with an acknowledgement. Append-only."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    site_id = models.CharField(max_length=64, db_index=True)
+    alarm_name = models.CharField(max_length=256)
+    instance_id = models.BigIntegerField(default=0)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    text = models.TextField()
+    # "comment", or "acknowledge" when it came with an acknowledgement.
+    kind = models.CharField(max_length=16, default="comment")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}:{self.alarm_name}#{self.instance_id} {self.username}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("comments cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("comments cannot be deleted")
 
 
 def _hash_token(token: str) -> str:

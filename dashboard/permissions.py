@@ -13,6 +13,7 @@ from dashboard.models import SiteAccess
 VIEW = "dashboard.view_dashboard"
 ACKNOWLEDGE = "dashboard.acknowledge_alarm"
 VIEW_AUDIT = "dashboard.view_audit"
+SHELVE = "dashboard.shelve_alarm"
 
 
 def granted_sites(user, perm: str) -> set[str]:
@@ -50,6 +51,15 @@ def can_view(user, site_id: str) -> bool:
 
 
 def can_acknowledge(user, site_id: str) -> bool:
+    return _allowed(user, ACKNOWLEDGE, site_id)
+
+
+def can_shelve(user, site_id: str) -> bool:
+    return _allowed(user, SHELVE, site_id)
+
+
+def can_comment(user, site_id: str) -> bool:
+    """Comments are part of operating: whoever may acknowledge on the site may comment."""
     return _allowed(user, ACKNOWLEDGE, site_id)
 
 

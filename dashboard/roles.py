@@ -12,7 +12,7 @@ AUDITORS = "Auditors"
 
 ROLE_PERMISSIONS = {
     VIEWERS: ["view_dashboard"],
-    OPERATORS: ["view_dashboard", "acknowledge_alarm"],
+    OPERATORS: ["view_dashboard", "acknowledge_alarm", "shelve_alarm"],
     AUDITORS: ["view_dashboard", "view_audit"],
 }
 

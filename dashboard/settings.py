@@ -240,6 +240,29 @@ ALARM_LIST_REPROBE_SECONDS = float(os.environ.get("ALARM_LIST_REPROBE_SECONDS", 
 # (longer than any consumer run takes).
 JOURNAL_CLAIM_IDLE_SECONDS = float(os.environ.get("JOURNAL_CLAIM_IDLE_SECONDS", 30))
 
+# Alarm handling (docs/actions.md). Priorities here are the dashboard's priority ranks:
+# 1 is WinCC's highest band (16), 2 high (11-15), 3 medium (6-10), 4 low (1-5), 5 none (0).
+def _ranks(name: str, default: str) -> frozenset[int]:
+    text = os.environ.get(name, default)
+    try:
+        return frozenset(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be priority ranks like 1,2; got {text!r}"
+        ) from None
+
+
+# The longest shelving a person may choose, the choices offered, ranks never shelved.
+ALARM_SHELVE_MAX_MINUTES = int(os.environ.get("ALARM_SHELVE_MAX_MINUTES", 480))
+ALARM_SHELVE_PRESETS_MINUTES = tuple(
+    int(m) for m in os.environ.get("ALARM_SHELVE_PRESETS_MINUTES", "1,15,60,240,480").split(",")
+)
+ALARM_NEVER_SHELVE_PRIORITIES = _ranks("ALARM_NEVER_SHELVE_PRIORITIES", "1")
+# Acknowledging an alarm of these ranks needs a comment (none by default).
+ALARM_COMMENT_REQUIRED_PRIORITIES = _ranks("ALARM_COMMENT_REQUIRED_PRIORITIES", "")
+# How often beat ends shelvings whose time is up.
+ALARM_SHELVE_EXPIRY_SECONDS = float(os.environ.get("ALARM_SHELVE_EXPIRY_SECONDS", 5))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

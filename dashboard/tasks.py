@@ -6,7 +6,14 @@ import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from dashboard.celery import JOURNAL_TASK, POLL_TASK, SETTLE_TASK, app, redis_client
+from dashboard.celery import (
+    JOURNAL_TASK,
+    POLL_TASK,
+    SETTLE_TASK,
+    SHELVE_EXPIRY_TASK,
+    app,
+    redis_client,
+)
 from wincc_ingest.poller import Backoff, Pollers
 
 # Per worker process, made on first use (after the pool forked): one Redis connection pool,
@@ -56,3 +63,16 @@ def settle_acknowledgement(site_id: str, entry_id: int, attempt: int = 1) -> str
     from dashboard.acknowledge import settle
 
     return settle(entry_id, attempt)
+
+
+@app.task(name=SHELVE_EXPIRY_TASK, soft_time_limit=20, time_limit=30)
+def expire_shelving() -> int:
+    """End the shelvings whose time is up (dashboard.shelving.expire_due), and drop the notes
+    of occurrences no list shows any more."""
+    from dashboard.alarm_notes import prune_notes
+    from dashboard.shelving import expire_due
+    from dashboard.siteconfig import get_config
+
+    ended = expire_due()
+    prune_notes([site.id for site in get_config().sites])
+    return ended

@@ -1,14 +1,20 @@
-"""Sign-in, acknowledge, audit log."""
+"""Sign-in, acknowledge, shelve, comment, audit log."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import actions, audit, auth
+from dashboard.views import actions, alarm, annunciation, audit, auth
 
 urlpatterns = [
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("alarms/ack/", actions.acknowledge_alarm, name="alarm-ack"),
+    path("alarms/ack-all/", actions.acknowledge_all, name="alarm-ack-all"),
+    path("alarms/occurrence/", alarm.occurrence, name="alarm-occurrence"),
+    path("alarms/shelve/", alarm.shelve_alarm, name="alarm-shelve"),
+    path("alarms/unshelve/", alarm.unshelve_alarm, name="alarm-unshelve"),
+    path("alarms/comment/", alarm.comment_alarm, name="alarm-comment"),
+    path("alarms/silence/", annunciation.silence, name="alarm-silence"),
     path("audit/", audit.audit_log, name="audit-log"),
     path("audit.csv", audit.audit_csv, name="audit-csv"),
 ]

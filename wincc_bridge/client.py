@@ -161,8 +161,26 @@ class WinCCClient(abc.ABC):
     def acknowledge(self, alarms: Iterable[tuple[str, int]]) -> list[ItemResult]:
         """Acknowledge (name, instance_id) pairs; per-item outcomes, never silent."""
 
+    def acknowledge_many(self, alarms: Sequence[tuple[str, int]]) -> list[ItemResult]:
+        """Acknowledge many alarms in as few calls as the dialect allows (one, where WinCC
+        takes many names); an outcome per pair, in the order asked. By default: acknowledge."""
+        return self.acknowledge(alarms)
+
     @abc.abstractmethod
     def write_tags(self, values: Mapping[str, Any]) -> list[ItemResult]: ...
+
+    def shelve(self, names: Sequence[str], seconds: float) -> list[ItemResult]:
+        """Shelve the named (configured) alarms for `seconds`; per-name outcomes.
+        Only dialects whose capabilities say `shelve` implement it."""
+        raise NotSupportedError(
+            f"a {self.dialect} server has no shelve call", server=self.settings.url
+        )
+
+    def unshelve(self, names: Sequence[str]) -> list[ItemResult]:
+        """Take the named alarms off the shelf; per-name outcomes."""
+        raise NotSupportedError(
+            f"a {self.dialect} server has no unshelve call", server=self.settings.url
+        )
 
     def ping(self) -> None:
         """Prove the server answers and accepts the user; raise otherwise."""

@@ -232,6 +232,8 @@ class Capabilities:
     acknowledge_only: frozenset[str] | None = None
     # Why acknowledging is off when the user of the library turned it off, not the dialect.
     acknowledge_off: str = ""
+    # The server shelves alarms itself (Unified shelveAlarms / unshelveAlarms).
+    shelve: bool = False
 
     def can_acknowledge(self, name: str) -> bool:
         return self.acknowledge and (self.acknowledge_only is None or name in self.acknowledge_only)

@@ -157,6 +157,87 @@ def decode_alarms(site: str, mapping: RawHash) -> dict[str, Alarm]:
     return alarms
 
 
+# --- the dashboard's own notes on an occurrence: store.site_notes hash, field = alarm key ----
+
+
+@dataclass(frozen=True, slots=True)
+class Shelf:
+    """An occurrence shelved through the dashboard: who, why, since and until. `in_wincc`:
+    WinCC shelved it too (Unified); otherwise it is shelved here and still active in WinCC."""
+
+    by: str
+    reason: str
+    since: datetime
+    until: datetime
+    in_wincc: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NoteComment:
+    by: str
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmNote:
+    """`comments`: the newest few (oldest first); `comment_count`: all there are."""
+
+    shelf: Shelf | None = None
+    comments: tuple[NoteComment, ...] = ()
+    comment_count: int = 0
+
+
+def encode_note(note: AlarmNote) -> str:
+    shelf = note.shelf
+    return _compact_json({
+        "shelf": None if shelf is None else {
+            "by": shelf.by, "reason": shelf.reason, "since": iso(shelf.since),
+            "until": iso(shelf.until), "in_wincc": shelf.in_wincc,
+        },
+        "comments": [{"by": c.by, "at": iso(c.at), "text": c.text} for c in note.comments],
+        "comment_count": note.comment_count,
+    })
+
+
+def _stamp(raw: Any) -> datetime:
+    ts = parse_iso(raw) if isinstance(raw, str) else None
+    if ts is None:
+        raise ValueError(f"{raw!r} is not a time")
+    return ts
+
+
+def decode_note(raw: Raw) -> AlarmNote:
+    try:
+        data = _json_object(raw)
+        shelf = data.get("shelf")
+        return AlarmNote(
+            shelf=None if shelf is None else Shelf(
+                by=str(shelf["by"]), reason=str(shelf["reason"]), since=_stamp(shelf["since"]),
+                until=_stamp(shelf["until"]), in_wincc=bool(shelf.get("in_wincc")),
+            ),
+            comments=tuple(
+                NoteComment(by=str(c["by"]), at=_stamp(c["at"]), text=str(c["text"]))
+                for c in data.get("comments") or []
+            ),
+            comment_count=int(data.get("comment_count") or 0),
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise StoredDataError(f"stored alarm note is unreadable ({exc!r})") from None
+
+
+def decode_notes(mapping: RawHash) -> dict[str, AlarmNote]:
+    """alarm key -> AlarmNote; an unreadable note is left out (the database keeps the
+    record; the next change to the occurrence writes the note again)."""
+    notes = {}
+    for key, raw in text_hash(mapping).items():
+        try:
+            notes[key] = decode_note(raw)
+        except StoredDataError:
+            continue
+    return notes
+
+
 # --- a site's health: store.site_health hash of strings -------------------------------------
 
 # Whether a site's server publishes an alarm list: offered, switched off in the site's
@@ -455,6 +536,8 @@ class SiteData:
 
     values: dict[str, StoredValue] = field(default_factory=dict)
     alarms: dict[str, Alarm] = field(default_factory=dict)
+    # The dashboard's notes on its occurrences (shelving here, comments), read with them.
+    notes: dict[str, AlarmNote] = field(default_factory=dict)
     health: SiteHealth | None = None
     trends: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
@@ -481,6 +564,7 @@ class SiteRead:
             pipe.hmget(store.site_values(self.site), list(self.values))
         if self.alarms:
             pipe.hgetall(store.site_alarms(self.site))
+            pipe.hgetall(store.site_notes(self.site))
         if self.health:
             pipe.hgetall(store.site_health(self.site))
         for tag in self.trends:
@@ -489,7 +573,7 @@ class SiteRead:
     @property
     def commands(self) -> int:
         values = 1 if self.values is True or self.values else 0
-        return values + int(self.alarms) + int(self.health) + len(self.trends)
+        return values + 2 * int(self.alarms) + int(self.health) + len(self.trends)
 
     def apply(self, answers: Sequence[Any], data: SiteData, now: datetime) -> None:
         """Decode this read's answers (exactly `commands` of them) into `data`."""
@@ -506,6 +590,7 @@ class SiteRead:
                     data.values.update(decode_values({tag: raw}, now))
         if self.alarms:
             data.alarms = decode_alarms(self.site, next(it))
+            data.notes = decode_notes(next(it))
         if self.health:
             data.health = decode_health_or_failing(self.site, next(it))
         for tag in self.trends:

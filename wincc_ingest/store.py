@@ -48,6 +48,13 @@ def site_alarms(site: str) -> str:
     return f"{PREFIX}:site:{site}:alarms"
 
 
+def site_notes(site: str) -> str:
+    """Hash: models.alarm_key(name, instance) -> codec.encode_note: what the dashboard itself
+    knows of an occurrence (its shelving here, its latest comments). Written by the web and
+    beat (dashboard.alarm_notes); read with the alarms."""
+    return f"{PREFIX}:site:{site}:notes"
+
+
 def site_health(site: str) -> str:
     """Hash of strings: codec.encode_health."""
     return f"{PREFIX}:site:{site}:health"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from wincc_bridge.models import Alarm, AlarmState, PriorityBand
+from wincc_bridge.models import Alarm, AlarmState, PriorityBand, utcnow
 
 # The main alarm list leaves out what ISA-18.2 keeps on separate lists.
 OFF_MAIN_LIST = frozenset({AlarmState.SHELVED, AlarmState.SUPPRESSED, AlarmState.OUT_OF_SERVICE})
@@ -31,27 +33,88 @@ BANDS = [PriorityBand.HIGHEST, PriorityBand.HIGH, PriorityBand.MEDIUM, PriorityB
 MAX_ALARM_ROWS = 100
 
 
-def alarm_sort_key(alarm: Alarm) -> tuple[int, int, float, str]:
+# A site is in flood with more than FLOOD_ALARMS alarms raised within FLOOD_WINDOW (ISA-18.2's
+# "more than 10 alarms in 10 minutes per operator"). Counted from the active list: a burst
+# that has already cleared away is not counted, so the flood is never overstated.
+FLOOD_ALARMS = 10
+FLOOD_WINDOW = timedelta(minutes=10)
+
+
+def flooded_sites(alarms: Iterable[Alarm], now: datetime | None = None) -> dict[str, int]:
+    """Site id -> alarms raised within FLOOD_WINDOW, for the sites in flood."""
+    since = (now or utcnow()) - FLOOD_WINDOW
+    raised = Counter(a.site for a in alarms if a.raise_time is not None and a.raise_time >= since)
+    return {site: count for site, count in raised.items() if count > FLOOD_ALARMS}
+
+
+def alarm_sort_key(alarm: Alarm, flood: bool = False) -> tuple[int, int, int, float, str]:
+    """Most important first: by state, then priority, then newest. In a flood the highest
+    priority (rank 1) goes to the top whatever its state, so it is never buried."""
     raised = alarm.raise_time.timestamp() if alarm.raise_time else 0.0
-    return (STATE_ORDER.get(alarm.state, 99), -alarm.priority, -raised, alarm.name)
+    first = 0 if not flood or alarm.priority_band is PriorityBand.HIGHEST else 1
+    return (first, STATE_ORDER.get(alarm.state, 99), -alarm.priority, -raised, alarm.name)
 
 
-def filter_alarms(alarms: Iterable[Alarm], filters: Mapping[str, str]) -> list[Alarm]:
+def filter_alarms(alarms: Iterable[Alarm], filters: Mapping[str, str],
+                  shelved_here: Collection[tuple[str, str]] = ()) -> list[Alarm]:
     """The alarms a list with `filters` (state, priority band) shows, most important first;
-    without a state filter, the main list."""
+    without a state filter, the main list. `shelved_here`: (site, alarm key) of occurrences
+    the dashboard shelved, which leave the main list for the shelved one as WinCC's do."""
     state = filters.get("state")
     priority = filters.get("priority")
     chosen = []
     for alarm in alarms:
-        if state:
+        here = (alarm.site, alarm.key) in shelved_here
+        if state == AlarmState.SHELVED.value:
+            if alarm.state is not AlarmState.SHELVED and not here:
+                continue
+        elif state:
             if alarm.state.value != state:
                 continue
-        elif alarm.state in OFF_MAIN_LIST or alarm.state is AlarmState.NORMAL:
+        elif alarm.state in OFF_MAIN_LIST or alarm.state is AlarmState.NORMAL or here:
             continue
         if priority and alarm.priority_band.value != priority:
             continue
         chosen.append(alarm)
-    return sorted(chosen, key=alarm_sort_key)
+    flood = bool(flooded_sites(chosen))
+    return sorted(chosen, key=lambda alarm: alarm_sort_key(alarm, flood))
+
+
+def group_by_class(alarms: Iterable[Alarm]) -> list[tuple[str, list[Alarm]]]:
+    """The alarms by alarm class, the class of the most important alarm first, each class in
+    the alarms' order (the grouped view offered in a flood)."""
+    groups: dict[str, list[Alarm]] = {}
+    for alarm in alarms:
+        groups.setdefault(alarm.alarm_class or "(no class)", []).append(alarm)
+    return list(groups.items())
+
+
+def banner_alarms(alarms: Iterable[Alarm], shelved_here: Collection[tuple[str, str]] = ()
+                  ) -> tuple[Alarm | None, int, datetime | None]:
+    """The annunciator's view: the newest unacknowledged alarm of the highest priority
+    present on the main list, how many others await acknowledgement, and when the newest of
+    them all was raised (a newer one sounds again on a silenced screen)."""
+    unack = [a for a in filter_alarms(alarms, {}, shelved_here) if a.state.needs_acknowledgement]
+    if not unack:
+        return None, 0, None
+    top = max(unack, key=lambda a: (a.priority, _raised(a)))
+    newest = max((a.raise_time for a in unack if a.raise_time), default=None)
+    return top, len(unack) - 1, newest
+
+
+def _raised(alarm: Alarm) -> float:
+    return alarm.raise_time.timestamp() if alarm.raise_time else 0.0
+
+
+def due_rows(alarms: Iterable[Alarm], filters: Mapping[str, str],
+             shelved_here: Collection[tuple[str, str]] = (),
+             acknowledgeable: Callable[[str], bool] = lambda name: True) -> list[Alarm]:
+    """The rows a list with `filters` shows that await an acknowledgement someone can give
+    (the site's `Capabilities.can_acknowledge` as `acknowledgeable`): what "acknowledge all
+    shown" acts on, and the number its confirmation states."""
+    shown = filter_alarms(alarms, filters, shelved_here)[:MAX_ALARM_ROWS]
+    return [a for a in shown
+            if a.state.needs_acknowledgement and a.can_acknowledge and acknowledgeable(a.name)]
 
 
 def alarm_counts(alarms: Iterable[Alarm]) -> list[dict[str, Any]]:

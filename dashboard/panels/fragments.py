@@ -42,6 +42,7 @@ REACTIONS = {
     "trend": Reactions(values=True, freshness=True),
     "alarms": Reactions(alarms=True, freshness=True),
     "counts": Reactions(alarms=True),
+    "banner": Reactions(alarms=True),
     "summary": Reactions(alarms=True, health=True),
     "status": Reactions(health=True),
     "health": Reactions(health=True),

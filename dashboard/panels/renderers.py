@@ -7,22 +7,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from dashboard.alarm_notes import comment_required, rank
 from dashboard.panels.alarm_list import (
     MAX_ALARM_ROWS,
     alarm_counts,
+    banner_alarms,
+    due_rows,
     filter_alarms,
+    flooded_sites,
+    group_by_class,
     holding_sites,
     strip_alarm,
 )
 from dashboard.panels.drawing import limit_band, sparkline
 from dashboard.panels.fragments import TILE_TREND_MINUTES, Fragment
 from dashboard.panels.state import Freshness, SiteState
-from wincc_bridge.models import Alarm, Quality, TagValue
+from wincc_bridge.models import Alarm, AlarmState, Quality, TagValue
 from wincc_ingest import codec
 from wincc_ingest.config import Config, TagConfig
 
@@ -144,19 +150,34 @@ def _render_trend(fragment: Fragment, ctx: RenderContext) -> str:
 def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
     filters = dict(fragment.filters)
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
-    chosen = filter_alarms(every, filters)
+    notes = {(s, key): note for s in fragment.sites for key, note in ctx.states[s].notes.items()}
+    here = _shelved_here(fragment, ctx)
+    chosen = filter_alarms(every, filters, here)
     ack_url = _ack_url()
     capabilities = {s: ctx.states[s].config.capabilities() for s in fragment.ack_sites}
-    rows = [
-        _row_html(
+
+    def row(alarm: Alarm) -> SafeString:
+        return _row_html(
             alarm,
             ctx.states[alarm.site].config.name,
             alarm.site in capabilities
             and alarm.can_acknowledge
-            and capabilities[alarm.site].can_acknowledge(alarm.name),
+            and capabilities[alarm.site].can_acknowledge(alarm.name)
+            # An alarm that needs a comment is acknowledged from its page, not the row.
+            and not comment_required(alarm),
             ack_url,
+            notes.get((alarm.site, alarm.key)),
         )
-        for alarm in chosen[:MAX_ALARM_ROWS]
+
+    rows = [row(alarm) for alarm in chosen[:MAX_ALARM_ROWS]]
+    groups = None
+    if filters.get("group") == "class":
+        groups = [(name, [row(a) for a in members])
+                  for name, members in group_by_class(chosen[:MAX_ALARM_ROWS])]
+    # Beside the main list, the shelved list: who shelved, why, since and until.
+    shelved = [] if filters.get("state") else [
+        row(alarm) for alarm in filter_alarms(
+            every, {**filters, "state": AlarmState.SHELVED.value}, here)[:MAX_ALARM_ROWS]
     ]
     unlisted = _unlisted(fragment, ctx)
     doubtful = [
@@ -167,7 +188,9 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
         "partials/alarm_list.html",
         {"rows": rows, "doubtful": doubtful, "unlisted": unlisted, "filtered": bool(filters),
          "total": len(chosen), "hidden": len(chosen) - len(rows),
-         "none_listed": len(unlisted) == len(fragment.sites)},
+         "none_listed": len(unlisted) == len(fragment.sites), "shelved": shelved,
+         "ack_all": _ack_all(fragment, ctx, every, here), "groups": groups,
+         "floods": _floods(ctx, every), "grouped_url": _grouped_url(fragment)},
     )
 
 
@@ -178,12 +201,49 @@ def _unlisted(fragment: Fragment, ctx: RenderContext) -> list[tuple[str, str, st
     return [note for note in notes if note[2]]
 
 
+def _floods(ctx: RenderContext, every: list[Alarm]) -> list[tuple[str, int]]:
+    """(site name, alarms raised in the window) of each site in flood."""
+    return [(ctx.states[site].config.name, count)
+            for site, count in flooded_sites(every, ctx.now).items()]
+
+
+def _grouped_url(fragment: Fragment) -> str:
+    """The alarm list grouped by alarm class, with this list's site and filters."""
+    query = dict(fragment.filters)
+    if len(fragment.sites) == 1:
+        query["site"] = fragment.sites[0]
+    query["group"] = "class"
+    try:
+        return f"{reverse('alarms')}?{urlencode(sorted(query.items()))}"
+    except NoReverseMatch:
+        return ""
+
+
+def _ack_all(fragment: Fragment, ctx: RenderContext, every: list[Alarm],
+             here: set[tuple[str, str]]) -> dict[str, Any] | None:
+    """"Acknowledge all shown": on a list of one site the viewer acknowledges on."""
+    if len(fragment.sites) != 1 or fragment.sites[0] not in fragment.ack_sites:
+        return None
+    filters = dict(fragment.filters)
+    site = ctx.states[fragment.sites[0]].config
+    count = len(due_rows(every, filters, here, site.capabilities().can_acknowledge))
+    if not count:
+        return None
+    try:
+        url = reverse("alarm-ack-all")
+    except NoReverseMatch:
+        return None
+    return {"url": url, "site": site.id, "site_name": site.name, "count": count,
+            "priority": filters.get("priority", ""), "state": filters.get("state", "")}
+
+
 @lru_cache(maxsize=4096)
-def _row_html(alarm: Alarm, site_name: str, can_ack: bool, ack_url: str) -> SafeString:
+def _row_html(alarm: Alarm, site_name: str, can_ack: bool, ack_url: str,
+              note: codec.AlarmNote | None = None) -> SafeString:
     """One alarm row, rendered once per distinct alarm and variant: in a flood only the
     rows that changed cost a render."""
     context = {"alarm": alarm, "site_name": site_name, "can_ack": can_ack, "ack_message": "",
-               "ack_ok": None, "ack_url": ack_url}
+               "ack_ok": None, "ack_url": ack_url, "note": note}
     return mark_safe(render_to_string("partials/alarm_row.html", context))  # noqa: S308
 
 
@@ -192,6 +252,22 @@ def _ack_url() -> str:
         return reverse("alarm-ack")
     except NoReverseMatch:
         return ""
+
+
+def _shelved_here(fragment: Fragment, ctx: RenderContext) -> set[tuple[str, str]]:
+    return {(s, key) for s in fragment.sites for key, note in ctx.states[s].notes.items()
+            if note.shelf is not None}
+
+
+def _render_banner(fragment: Fragment, ctx: RenderContext) -> str:
+    every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
+    top, others, newest = banner_alarms(every, _shelved_here(fragment, ctx))
+    return render_to_string("partials/alarm_banner.html", {
+        "floods": _floods(ctx, every),
+        "top": top, "others": others, "newest": codec.iso(newest),
+        "rank": rank(top.priority) if top else 0,
+        "site_name": ctx.states[top.site].config.name if top else "",
+    })
 
 
 def _render_counts(fragment: Fragment, ctx: RenderContext) -> str:
@@ -255,6 +331,7 @@ _RENDERERS: dict[str, Callable[[Fragment, RenderContext], str]] = {
     "trend": _render_trend,
     "alarms": _render_alarms,
     "counts": _render_counts,
+    "banner": _render_banner,
     "status": _render_status,
     "health": _render_health,
     "summary": _render_summary,

@@ -1,6 +1,9 @@
-"""POST /alarms/ack/: the HTTP side of dashboard.acknowledge (parse, answer, render the row)."""
+"""POST /alarms/ack/ and /alarms/ack-all/: the HTTP side of dashboard.acknowledge (parse,
+answer, render the row or the rows)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -9,6 +12,8 @@ from django.views.decorators.http import require_POST
 
 from dashboard import acknowledge as ack
 from dashboard import params, permissions
+from dashboard.layouts import FILTER_CHOICES
+from dashboard.panels.alarm_list import MAX_ALARM_ROWS
 from dashboard.siteconfig import get_config
 from dashboard.views.auth import client_address, client_device
 from wincc_bridge.models import Alarm, AlarmState
@@ -18,7 +23,17 @@ NAME_MAX = 256
 SITE_MAX = 64
 
 
-class AcknowledgeForm(forms.Form):
+class PlainProblem:
+    """A form's first problem as a plain sentence naming the field."""
+
+    errors: forms.utils.ErrorDict
+
+    def problem(self) -> str:
+        field, errors = next(iter(self.errors.items()))
+        return f"the field {field!r}: {errors[0]}"
+
+
+class AcknowledgeForm(PlainProblem, forms.Form):
     """The acknowledge POST: which alarm, in which state the person saw it, and a comment."""
 
     site = forms.CharField(max_length=SITE_MAX)
@@ -27,11 +42,6 @@ class AcknowledgeForm(forms.Form):
     instance = forms.RegexField(regex=r"\A[0-9]{1,18}\Z")
     state = forms.ChoiceField(choices=[(state.value, state.label) for state in AlarmState])
     comment = forms.CharField(required=False, max_length=COMMENT_MAX)
-
-    def problem(self) -> str:
-        """The first problem in plain words, naming the field."""
-        field, errors = next(iter(self.errors.items()))
-        return f"the field {field!r}: {errors[0]}"
 
     def ack_request(self, request: HttpRequest) -> ack.AckRequest:
         data = self.cleaned_data
@@ -44,6 +54,22 @@ class AcknowledgeForm(forms.Form):
             remote_addr=client_address(request),
             device=client_device(request),
         )
+
+
+class AcknowledgeAllForm(PlainProblem, forms.Form):
+    """Acknowledge all shown: the site, the list's filters, and how many rows the person
+    confirmed (the confirmation states the number; a changed list sends nothing)."""
+
+    site = forms.CharField(max_length=SITE_MAX)
+    priority = forms.ChoiceField(required=False, choices=[
+        ("", "all"), *((p, p) for p in FILTER_CHOICES["priority"])])
+    state = forms.ChoiceField(required=False, choices=[
+        ("", "active list"), *((s, s) for s in FILTER_CHOICES["state"])])
+    count = forms.IntegerField(min_value=1, max_value=MAX_ALARM_ROWS)
+
+    def filters(self) -> dict[str, str]:
+        return {key: self.cleaned_data[key] for key in ("priority", "state")
+                if self.cleaned_data[key]}
 
 
 def _partial_request(request: HttpRequest) -> ack.AckRequest:
@@ -69,7 +95,7 @@ def _forbidden() -> HttpResponse:
     )
 
 
-def _refused(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def refused(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """The refusal's answer, or 429 once this address was refused too often this minute."""
     wait = ack.refusal_limit(client_address(request))
     if wait is None:
@@ -88,19 +114,19 @@ def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
     if not permissions.can_acknowledge_any(user):
         ack.record_refusal(user, _partial_request(request), ack.Result.DENIED,
                            "No permission to acknowledge alarms.")
-        return _refused(request, _forbidden())
+        return refused(request, _forbidden())
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
         message = f"Malformed request: {form.problem()}"
         ack.record_refusal(user, _partial_request(request), ack.Result.ERROR, message)
-        return _refused(request, HttpResponseBadRequest(message, content_type="text/plain"))
+        return refused(request, HttpResponseBadRequest(message, content_type="text/plain"))
     req = form.ack_request(request)
     try:
         outcome = ack.acknowledge(user, req)
     except ack.NotPermitted:
-        return _refused(request, _forbidden())
+        return refused(request, _forbidden())
     except ack.UnknownSite:
-        return _refused(request, HttpResponse(f"Unknown site {req.site_id!r}.", status=404,
+        return refused(request, HttpResponse(f"Unknown site {req.site_id!r}.", status=404,
                                               content_type="text/plain"))
     if outcome.alarm is None and outcome.entry.result == ack.Result.ERROR:
         return HttpResponse(outcome.message, status=503, content_type="text/plain")
@@ -116,3 +142,34 @@ def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
         "ack_checking": outcome.checking,
     }
     return render(request, "partials/alarm_row.html", context)
+
+
+@require_POST
+def acknowledge_all(request: HttpRequest) -> HttpResponse:
+    """Acknowledge every row a site's list shows, after one confirmation stating how many."""
+    user = request.user
+    named = dataclasses.replace(_partial_request(request), name=ack.ALL_SHOWN, comment="")
+    if not permissions.can_acknowledge(user, named.site_id):
+        ack.record_refusal(user, named, ack.Result.DENIED,
+                           "No permission to acknowledge on this site.")
+        return refused(request, _forbidden())
+    form = AcknowledgeAllForm(request.POST)
+    if not form.is_valid():
+        message = f"Malformed request: {form.problem()}"
+        ack.record_refusal(user, named, ack.Result.ERROR, message)
+        return refused(request, HttpResponseBadRequest(message, content_type="text/plain"))
+    site_id = form.cleaned_data["site"]
+    try:
+        outcomes = ack.acknowledge_all(user, site_id, form.filters(), form.cleaned_data["count"],
+                                       client_address(request), client_device(request))
+    except ack.NotPermitted:
+        return refused(request, _forbidden())
+    except ack.UnknownSite:
+        return refused(request, HttpResponse(f"Unknown site {site_id!r}.", status=404,
+                                             content_type="text/plain"))
+    except ack.ListChanged as exc:
+        return HttpResponse(str(exc), status=409, content_type="text/plain")
+    done = sum(1 for o in outcomes if o.ok)
+    return render(request, "partials/ack_all_result.html", {
+        "outcomes": outcomes, "done": done, "site_name": get_config().known_site(site_id).name,
+    })

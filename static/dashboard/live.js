@@ -238,6 +238,16 @@
     });
   });
 
+  // "Acknowledge all shown" refused (the list changed, 403, 400): its plain words, as text.
+  body.addEventListener("htmx:responseError", function (evt) {
+    var form = evt.detail.elt;
+    var outcome = document.getElementById("ack-all-outcome");
+    if (!form || !form.classList.contains("ack-all") || !outcome) return;
+    var text = (evt.detail.xhr.responseText || "").trim().slice(0, 300);
+    outcome.textContent = text || "Refused (HTTP " + evt.detail.xhr.status + ").";
+    outcome.className = "ack-all-outcome ack-result error";
+  });
+
   setServerNow(body.dataset.serverNow);
   try { applyPulses(JSON.parse(body.dataset.pulses || "[]")); } catch (e) { /* page without pulses */ }
   tickAges();

@@ -17,6 +17,7 @@ from wincc_bridge.client import (
     AckTag,
     AuthError,
     ConnectionSettings,
+    NotSupportedError,
     ProtocolError,
     TLSError,
     open_client,
@@ -113,6 +114,36 @@ def test_alarms_and_acknowledge(sim, dialect) -> None:
     assert after.ack_time is not None
     [instance] = [a for a in sim.alarms() if a["name"] == "Conveyor_Fault"]
     assert instance["state"] == "RAISED_ACKNOWLEDGED"
+
+
+def test_unified_shelves_and_unshelves_by_name_for_a_time(sim) -> None:
+    sim.raise_alarm("Conveyor_Fault")
+    config = settings(sim, "unified", write=True)
+    with open_client(config) as client:
+        assert client.capabilities().shelve
+        [shelved] = client.shelve(["Conveyor_Fault"], 60)
+        assert (shelved.name, shelved.ok) == ("Conveyor_Fault", True)
+        fault = {a.name: a for a in client.active_alarms()}["Conveyor_Fault"]
+        assert fault.state is AlarmState.SHELVED
+        [unknown] = client.shelve(["No_Such_Alarm"], 60)
+        assert not unknown.ok and unknown.error
+        [unshelved] = client.unshelve(["Conveyor_Fault"])
+        assert unshelved.ok
+        fault = {a.name: a for a in client.active_alarms()}["Conveyor_Fault"]
+        assert fault.state is AlarmState.UNACKNOWLEDGED
+    assert [(r["action"], r["allowed"]) for r in sim.requests_log()] == [
+        ("shelve", True), ("shelve", True), ("unshelve", True)]
+
+
+@pytest.mark.parametrize("dialect", ["classic", "rest-v1"])
+def test_dialects_without_shelving_say_so_and_send_nothing(sim, dialect) -> None:
+    with open_client(settings(sim, dialect, write=True)) as client:
+        assert not client.capabilities().shelve
+        with pytest.raises(NotSupportedError, match="no shelve call"):
+            client.shelve(["Conveyor_Fault"], 60)
+        with pytest.raises(NotSupportedError, match="no unshelve call"):
+            client.unshelve(["Conveyor_Fault"])
+    assert sim.requests_log() == []
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

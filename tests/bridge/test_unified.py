@@ -431,6 +431,28 @@ def test_acknowledge_one_request_per_alarm_with_item_results(unified) -> None:
     assert "instance 9 does not exist" in results[2].error
 
 
+def test_acknowledge_many_is_one_request_and_a_refused_item_is_tried_alone(unified) -> None:
+    refused = {"alarmName": "B", "alarmInstanceID": 1, "error": {"code": "305"}}
+    unified.on(
+        "acknowledgeAlarms",
+        {"data": {"acknowledgeAlarms": [
+            {"alarmName": "A", "alarmInstanceID": 4, "error": {"code": "0"}}, refused,
+            {"alarmName": "C", "alarmInstanceID": 9, "error": None},
+        ]}},
+        {"data": {"acknowledgeAlarms": [refused]}},
+    )
+    with client() as c:
+        results = c.acknowledge_many([("A", 4), ("B", 1), ("C", 9)])
+    sent = [v["i"] for f, v, _ in unified.requests if f == "acknowledgeAlarms"]
+    assert sent == [
+        [{"name": "A", "instanceID": 4}, {"name": "B", "instanceID": 1},
+         {"name": "C", "instanceID": 9}],
+        [{"name": "B", "instanceID": 1}],
+    ]
+    assert [(r.name, r.ok, r.instance_id) for r in results] == [
+        ("A", True, 4), ("B", False, 1), ("C", True, 9)]
+
+
 def test_acknowledge_by_a_user_without_the_right(unified) -> None:
     unified.on(
         "acknowledgeAlarms",

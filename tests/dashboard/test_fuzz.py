@@ -48,7 +48,7 @@ KNOWN = [
 PARAMETER_NAMES = [
     "transport", "rotate", "token", "site", "priority", "state", "page", "user", "result",
     "since", "until", "name", "instance", "comment", "next", "username", "password", "q", "o",
-    "p", "e", "_changelist_filters", "all",
+    "p", "e", "_changelist_filters", "all", "minutes", "reason", "text", "count",
 ]
 NASTY = [
     "²", "٣", "①", "-1", "1.5", "1e999", "9" * 30, "9" * 5000, "\x00", "a\x00b", "x" * 10_000,
@@ -81,7 +81,8 @@ PRODUCT_URLS = [(name, arguments) for name, arguments in URLS if not name.starts
 GOOD_ARGUMENTS = {"dashboard_id": [DASHBOARDS[0]["id"]], "page": sorted(layouts.PAGES),
                   "arg": [DASHBOARDS[0]["id"]]}
 BAD_KINDS = ["²", "-1", "1e999", "9" * 5000, "a\x00b", "x" * 10_000]
-POSTED = {"alarm-ack", "login"}
+POSTED = {"alarm-ack", "alarm-ack-all", "alarm-shelve", "alarm-unshelve", "alarm-comment",
+          "login"}
 # Who reaches the parameters: the administrator passes every permission check; the sign-in
 # form is read only for someone not signed in.
 SWEEP_ROLE = {"login": "anonymous"}
@@ -147,7 +148,8 @@ class NoServerErrorTestCase(PlantTestCase):
     def test_the_walk_finds_every_kind_of_url(self):
         names = {name for name, _ in URLS}
         assert {"overview", "dashboard", "wall", "live-stream", "live-poll", "alarm-ack",
-                "audit-log", "audit-csv", "login", "admin:index"} <= names
+                "alarm-ack-all", "alarm-shelve", "alarm-unshelve", "alarm-comment",
+                "alarm-occurrence", "audit-log", "audit-csv", "login", "admin:index"} <= names
         assert ("dashboard", ("dashboard_id",)) in URLS
 
     def test_no_url_answers_500(self):

@@ -11,7 +11,7 @@ class DefaultRolesTestCase(TestCase):
         # The test database was built by migrate, so the roles are already there.
         operators = Group.objects.get(name=roles.OPERATORS)
         assert sorted(operators.permissions.values_list("codename", flat=True)) == [
-            "acknowledge_alarm", "view_dashboard"]
+            "acknowledge_alarm", "shelve_alarm", "view_dashboard"]
         assert list(operators.site_access.values_list("site_id", flat=True)) == ["*"]
         assert set(Group.objects.values_list("name", flat=True)) >= {
             roles.VIEWERS, roles.OPERATORS, roles.AUDITORS}

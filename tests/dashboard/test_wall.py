@@ -1,3 +1,5 @@
+import re
+
 from django.utils import timezone
 
 from dashboard.models import WallScreen
@@ -23,6 +25,9 @@ class WallScreenTestCase(PlantTestCase):
         assert 'data-next="/wall/overview/?rotate=30"' in html
         assert 'data-settings="/wall/overview/settings/?rotate=30"' in html
         assert 'data-tag="oven-unified:Oven_Zone1_Temp"' in html
+        # Its only controls are its own sound's (annunciator): nothing acts on the plant.
+        assert 'data-sound="enable"' in html
+        html = re.sub(r'<div class="sound-controls".*?</div>', "", html, flags=re.S)
         for control in ("<button", "<form", "<nav", 'data-action="ack"', "Sign out"):
             assert control not in html
         assert "_auth_user_id" not in self.client.session  # a screen, never a user login

@@ -15,6 +15,7 @@ from dashboard import siteconfig
 from dashboard.celery import (
     JOURNAL_TASK,
     POLL_TASK,
+    SHELVE_EXPIRY_TASK,
     SiteScheduler,
     app,
     beat_schedule,
@@ -56,7 +57,9 @@ def test_one_poll_per_site_that_expires_at_its_interval(configured):
     assert 1.5 < oven["options"]["soft_time_limit"] < oven["options"]["time_limit"]
     assert schedule["poll line"]["options"]["expires"] == 1.0
     assert schedule["persist journal"]["task"] == JOURNAL_TASK
-    assert len(schedule) == 3
+    expiry = schedule["end shelving whose time is up"]
+    assert (expiry["task"], expiry["schedule"]) == (SHELVE_EXPIRY_TASK, 5.0)
+    assert len(schedule) == 4
 
 
 def test_a_site_with_a_queue_is_routed_to_it(configured):

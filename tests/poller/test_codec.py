@@ -209,7 +209,7 @@ def test_site_read_set_round_trip(redis_client):
 
 def test_site_read_refuses_answers_of_another_read():
     read = codec.SiteRead("s1")
-    with pytest.raises(ValueError, match="3 answers expected"):
+    with pytest.raises(ValueError, match="4 answers expected"):
         read.apply([{}], codec.SiteData(), NOW)
 
 
@@ -217,3 +217,26 @@ def test_unreadable_health_reads_as_a_failing_site():
     health = codec.decode_health_or_failing("s1", {"site": "s1", "failures": "many"})
     assert health.is_failing and "unreadable" in health.last_error
     assert codec.decode_health_or_failing("s1", {}) is None
+
+
+def test_alarm_note_round_trip():
+    shelf = codec.Shelf("operator", "sensor swap", NOW, NOW + timedelta(minutes=15), True)
+    comments = (codec.NoteComment("anna", NOW, "checked"), codec.NoteComment("ben", NOW, "ok"))
+    note = codec.AlarmNote(shelf, comments, comment_count=5)
+    assert codec.decode_note(codec.encode_note(note)) == note
+    assert codec.decode_note(codec.encode_note(codec.AlarmNote())) == codec.AlarmNote()
+
+
+def test_unreadable_notes_are_left_out():
+    good = codec.encode_note(codec.AlarmNote(comment_count=1))
+    notes = codec.decode_notes({"A|1": good, "B|1": "{broken", "C|1": '{"shelf": {"by": "x"}}'})
+    assert list(notes) == ["A|1"]
+    with pytest.raises(codec.StoredDataError, match="alarm note is unreadable"):
+        codec.decode_note('{"shelf": {"by": "x", "reason": "", "since": "no", "until": ""}}')
+
+
+def test_site_read_brings_the_notes_with_the_alarms(redis_client):
+    note = codec.AlarmNote(comment_count=2)
+    redis_client.hset(store.site_notes("s1"), "Pump_Fault|7", codec.encode_note(note))
+    data = codec.read_site(redis_client, codec.SiteRead("s1", values=False, health=False), NOW)
+    assert data.notes == {"Pump_Fault|7": note}

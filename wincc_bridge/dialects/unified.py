@@ -74,6 +74,11 @@ ACKNOWLEDGE = (
     "mutation($i:[AlarmIdentifierInput]!){acknowledgeAlarms(input:$i)"
     "{alarmName alarmInstanceID error{code description}}}"
 )
+SHELVE = (
+    "mutation($n:[String]!,$t:Timespan){shelveAlarms(names:$n,shelveTimeout:$t)"
+    "{alarmName error{code description}}}"
+)
+UNSHELVE = "mutation($n:[String]!){unshelveAlarms(names:$n){alarmName error{code description}}}"
 
 _MAIN_QUALITY = {
     "GOOD_CASCADE": Quality.GOOD,
@@ -153,7 +158,7 @@ class UnifiedClient(WinCCClient):
 
     @classmethod
     def capabilities_for(cls, settings: ConnectionSettings) -> Capabilities:
-        return Capabilities(acknowledge=True)
+        return Capabilities(acknowledge=True, shelve=True)
 
     def ping(self) -> None:
         if self.settings.username:
@@ -204,8 +209,55 @@ class UnifiedClient(WinCCClient):
         # One alarm per request: alarms that need single acknowledgement reject batches.
         return [self._acknowledge_one(name, instance_id) for name, instance_id in alarms]
 
+    def acknowledge_many(self, alarms: Sequence[tuple[str, int]]) -> list[ItemResult]:
+        """One acknowledgeAlarms for all; an alarm refused in the batch is tried alone once,
+        as alarms that need single acknowledgement refuse batches."""
+        if len(alarms) < 2:
+            return self.acknowledge(alarms)
+        variables = {"i": [{"name": name, "instanceID": inst} for name, inst in alarms]}
+        try:
+            items, item_errors = self._call(ACKNOWLEDGE, variables, "acknowledgeAlarms")
+        except _RequestRefused:
+            return self.acknowledge(alarms)
+        answered: dict[tuple[str, int], str | None] = {}
+        for pos, item in enumerate(self._list(items, "acknowledge results")):
+            name, inst = item.get("alarmName"), item.get("alarmInstanceID")
+            if not isinstance(name, str) and pos < len(alarms):
+                name, inst = alarms[pos]
+            if isinstance(inst, int) and not isinstance(inst, bool):
+                answered[(str(name), inst)] = item_errors.get(pos) or _item_error(item)
+        results = []
+        for name, inst in alarms:
+            if (name, inst) in answered and answered[(name, inst)] is None:
+                results.append(ItemResult(name, True, None, inst))
+            else:
+                results.append(self._acknowledge_one(name, inst))
+        return results
+
+    def shelve(self, names: Sequence[str], seconds: float) -> list[ItemResult]:
+        # Timespan in milliseconds; 0 would mean the runtime's own default, never asked for.
+        millis = max(1, round(seconds * 1000))
+        return self._by_name(SHELVE, {"n": list(names), "t": millis}, "shelveAlarms", names)
+
+    def unshelve(self, names: Sequence[str]) -> list[ItemResult]:
+        return self._by_name(UNSHELVE, {"n": list(names)}, "unshelveAlarms", names)
+
     def close(self) -> None:
         self._http.close()
+
+    def _by_name(
+        self, query: str, variables: dict[str, Any], field: str, names: Sequence[str]
+    ) -> list[ItemResult]:
+        """One call for many configured alarms; an outcome per name asked, in that order."""
+        try:
+            items, item_errors = self._call(query, variables, field)
+        except _RequestRefused as exc:
+            return [ItemResult(name, False, str(exc)) for name in names]
+        answered = [
+            (_name(item, "alarmName"), item_errors.get(pos) or _item_error(item))
+            for pos, item in enumerate(self._list(items, f"{field} results"))
+        ]
+        return item_results(names, answered, answer_was_empty=not answered)
 
     def _acknowledge_one(self, name: str, instance_id: int) -> ItemResult:
         variables = {"i": [{"name": name, "instanceID": instance_id}]}

@@ -1,0 +1,190 @@
+"""What the dashboard itself records about an alarm occurrence, beside WinCC's own state:
+comments, its shelving here, and the audit and journal rows of those steps.
+
+The database is the record (AlarmComment, Shelving, AuditEntry, JournalEntry). Every screen
+reads the alarms from Redis, so after each change the occurrence's note (codec.AlarmNote:
+the running shelving and the newest comments) is written again from the database to
+store.site_notes and a change is published: the live lists re-render as after a poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from dashboard import permissions
+from dashboard.models import AlarmComment, AuditEntry, JournalEntry, Shelving
+from dashboard.redis_client import sync_redis
+from wincc_bridge.models import Alarm, PriorityBand, alarm_key
+from wincc_ingest import codec, store
+
+log = logging.getLogger(__name__)
+
+Result = AuditEntry.Result
+
+COMMENT_MAX = 1000
+# Comments a live row shows; the occurrence page shows all.
+NOTE_COMMENTS = 3
+# The dashboard's priority ranks: 1 is the most urgent (docs/actions.md).
+RANKS = {
+    PriorityBand.HIGHEST: 1, PriorityBand.HIGH: 2, PriorityBand.MEDIUM: 3, PriorityBand.LOW: 4,
+    PriorityBand.NONE: 5,
+}
+SYSTEM = "(system)"
+
+
+def rank(priority: int) -> int:
+    """Priority rank 1-5 of a WinCC priority 0-16."""
+    return RANKS[PriorityBand.of(priority)]
+
+
+def comment_required(alarm: Alarm) -> bool:
+    """Acknowledging the alarm needs a comment (ALARM_COMMENT_REQUIRED_PRIORITIES)."""
+    return rank(alarm.priority) in settings.ALARM_COMMENT_REQUIRED_PRIORITIES
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One alarm occurrence as a request names it, with who asks and from where."""
+
+    site_id: str
+    name: str
+    instance_id: int
+    remote_addr: str = ""
+    device: str = ""
+
+    @property
+    def key(self) -> str:
+        return alarm_key(self.name, self.instance_id)
+
+
+class NotPermitted(Exception):
+    """The person may not do this on the site (recorded as denied)."""
+
+
+def audit(user, occ: Occurrence, action: str, result: str, message: str, *, comment: str = "",
+          alarm: Alarm | None = None) -> AuditEntry:
+    """One final audit row for a step that is not an acknowledgement."""
+    signed_in = user is not None and user.is_authenticated
+    state = alarm.state.value if alarm else ""
+    return AuditEntry.objects.create(
+        user=user if signed_in else None,
+        username=user.get_username() if signed_in else (SYSTEM if user is None else
+                                                        "(anonymous)"),
+        action=action, remote_addr=occ.remote_addr, device=occ.device, site_id=occ.site_id,
+        alarm_name=occ.name, instance_id=occ.instance_id, state_before=state, state_after=state,
+        result=result, message=message, comment=comment, completed_at=timezone.now(),
+    )
+
+
+def journal(occ: Occurrence, transition: str, at: datetime, *, actor: str, comment: str,
+            alarm: Alarm | None = None, priority: int = 0, event_text: str = "",
+            tag: str = "") -> JournalEntry:
+    """A transition the dashboard made itself (shelved here, unshelved, expired)."""
+    return JournalEntry.objects.create(
+        key=f"{occ.site_id}|{occ.key}|{transition}|{codec.iso(at)}|dashboard{tag}",
+        site_id=occ.site_id, alarm_name=occ.name, instance_id=occ.instance_id,
+        transition=transition, at=at, state=alarm.state.value if alarm else "",
+        priority=alarm.priority if alarm else priority,
+        alarm_class=alarm.alarm_class if alarm else "",
+        event_text=alarm.event_text if alarm else event_text,
+        area=alarm.area if alarm else "", actor=actor, comment=comment,
+    )
+
+
+def live_alarm(site_id: str, name: str, instance_id: int) -> Alarm | None:
+    """The occurrence as the last poll stored it; None when it is not active.
+    Raises redis.RedisError or codec.StoredDataError when that cannot be read."""
+    raw = sync_redis().hget(store.site_alarms(site_id), alarm_key(name, instance_id))
+    return codec.decode_alarm(raw) if raw is not None else None
+
+
+def running_shelving(site_id: str, name: str, instance_id: int) -> Shelving | None:
+    return Shelving.objects.filter(
+        site_id=site_id, alarm_name=name, instance_id=instance_id, ended_at__isnull=True
+    ).first()
+
+
+def note_of(site_id: str, name: str, instance_id: int) -> codec.AlarmNote | None:
+    """The occurrence's note from the database; None when there is nothing to show."""
+    shelving = running_shelving(site_id, name, instance_id)
+    comments = AlarmComment.objects.filter(
+        site_id=site_id, alarm_name=name, instance_id=instance_id)
+    count = comments.count()
+    if shelving is None and not count:
+        return None
+    newest = list(comments.order_by("-created_at", "-id")[:NOTE_COMMENTS])[::-1]
+    shelf = None if shelving is None else codec.Shelf(
+        by=shelving.username, reason=shelving.reason, since=shelving.since,
+        until=shelving.until, in_wincc=shelving.in_wincc)
+    return codec.AlarmNote(
+        shelf=shelf,
+        comments=tuple(codec.NoteComment(c.username, c.created_at, c.text) for c in newest),
+        comment_count=count,
+    )
+
+
+def publish_note(site_id: str, name: str, instance_id: int) -> None:
+    """Write the occurrence's note to Redis and tell the live hub; never fails the caller
+    (the database holds the record; the next change writes the note again)."""
+    note = note_of(site_id, name, instance_id)
+    key = alarm_key(name, instance_id)
+    try:
+        pipe = sync_redis().pipeline(transaction=True)
+        if note is None:
+            pipe.hdel(store.site_notes(site_id), key)
+        else:
+            pipe.hset(store.site_notes(site_id), key, codec.encode_note(note))
+        pipe.publish(store.CHANGES_CHANNEL, codec.encode_change(codec.Change(site_id,
+                                                                            alarms=True)))
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("note of %s on %s not written: %s", key, site_id, exc)
+
+
+def add_comment(user, occ: Occurrence, text: str, *, kind: str = "comment") -> AlarmComment:
+    """Append a comment (checked by the caller, or by `comment`)."""
+    made = AlarmComment.objects.create(
+        site_id=occ.site_id, alarm_name=occ.name, instance_id=occ.instance_id, user=user,
+        username=user.get_username(), text=text, kind=kind,
+    )
+    try:
+        alarm = live_alarm(occ.site_id, occ.name, occ.instance_id)
+    except (redis.RedisError, codec.StoredDataError):
+        alarm = None
+    journal(occ, JournalEntry.Transition.COMMENTED, made.created_at, actor=made.username,
+            comment=text, alarm=alarm, tag=f":comment:{made.pk}")
+    publish_note(occ.site_id, occ.name, occ.instance_id)
+    return made
+
+
+def comment(user, occ: Occurrence, text: str) -> AuditEntry:
+    """A person's comment on an occurrence, at any time (append-only). Raises NotPermitted."""
+    if not permissions.can_comment(user, occ.site_id):
+        audit(user, occ, "comment", Result.DENIED, "No permission to comment on this site.",
+              comment=text[:COMMENT_MAX])
+        raise NotPermitted(occ.site_id)
+    add_comment(user, occ, text)
+    return audit(user, occ, "comment", Result.OK, "Comment added.", comment=text)
+
+
+def prune_notes(site_ids: list[str]) -> int:
+    """Drop the notes of occurrences that left WinCC's active list and are not shelved here:
+    no list shows them any more (the database keeps their comments). How many were dropped."""
+    dropped = 0
+    try:
+        r = sync_redis()
+        for site_id in site_ids:
+            notes = codec.decode_notes(r.hgetall(store.site_notes(site_id)))
+            active = set(r.hkeys(store.site_alarms(site_id)))
+            gone = [key for key, note in notes.items() if key not in active and note.shelf is None]
+            if gone:
+                dropped += r.hdel(store.site_notes(site_id), *gone)
+    except redis.RedisError as exc:
+        log.warning("alarm notes not pruned: %s", exc)
+    return dropped
