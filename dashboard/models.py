@@ -35,6 +35,8 @@ class SiteAccess(models.Model):
 
     class Meta:
         unique_together = [("group", "site_id")]
+        verbose_name = "site access"
+        verbose_name_plural = "site access rights"
         permissions = [
             ("view_dashboard", "Can view dashboards, values and alarms"),
             ("acknowledge_alarm", "Can acknowledge alarms"),

@@ -53,6 +53,11 @@ class ReadOnlyRecordsTestCase(BaseTestCase):
         assert (stored.result, stored.message) == (AuditEntry.Result.DENIED, "No permission.")
         assert JournalEntry.objects.filter(pk=self.journal.pk).exists()
 
+    def test_the_index_names_site_access_in_plain_words(self):
+        html = self.client.get("/admin/").content.decode()
+        assert "Site access rights" in html
+        assert "accesss" not in html.lower()
+
     def test_staff_without_audit_permission_cannot_see_the_log(self):
         self.operator.is_staff = True
         self.operator.save()
