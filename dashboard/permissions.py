@@ -13,6 +13,7 @@ from dashboard.models import SiteAccess
 VIEW = "dashboard.view_dashboard"
 ACKNOWLEDGE = "dashboard.acknowledge_alarm"
 VIEW_AUDIT = "dashboard.view_audit"
+WRITE_TAG = "dashboard.write_tag"
 
 
 def granted_sites(user, perm: str) -> set[str]:
@@ -53,6 +54,18 @@ def can_acknowledge(user, site_id: str) -> bool:
     return _allowed(user, ACKNOWLEDGE, site_id)
 
 
+def can_write_tag(user, site_id: str) -> bool:
+    """Whether the person may write the site's writable tags (setpoints, switches)."""
+    return _allowed(user, WRITE_TAG, site_id)
+
+
+def can_write_any(user) -> bool:
+    """Whether the user may write on at least one site (the cheap first gate)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(granted_sites(user, WRITE_TAG))
+
+
 def can_acknowledge_any(user) -> bool:
     """Whether the user may acknowledge on at least one site (the cheap first gate)."""
     if not user.is_authenticated or not user.is_active:
@@ -76,3 +89,7 @@ def viewable_sites(user, site_ids: Iterable[str]) -> list[str]:
 
 def acknowledgeable_sites(user, site_ids: Iterable[str]) -> list[str]:
     return [s for s in site_ids if can_acknowledge(user, s)]
+
+
+def writable_sites(user, site_ids: Iterable[str]) -> list[str]:
+    return [s for s in site_ids if can_write_tag(user, s)]

@@ -6,7 +6,14 @@ import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from dashboard.celery import JOURNAL_TASK, POLL_TASK, SETTLE_TASK, app, redis_client
+from dashboard.celery import (
+    JOURNAL_TASK,
+    POLL_TASK,
+    SETTLE_TASK,
+    SETTLE_WRITE_TASK,
+    app,
+    redis_client,
+)
 from wincc_ingest.poller import Backoff, Pollers
 
 # Per worker process, made on first use (after the pool forked): one Redis connection pool,
@@ -53,5 +60,13 @@ def persist_journal() -> int:
 def settle_acknowledgement(site_id: str, entry_id: int, attempt: int = 1) -> str:
     """Read back an acknowledgement whose answer was lost (routed by `site_id`'s queue)."""
     from dashboard.acknowledge import settle
+
+    return settle(entry_id, attempt)
+
+
+@app.task(name=SETTLE_WRITE_TASK, soft_time_limit=60, time_limit=90)
+def settle_write(site_id: str, entry_id: int, attempt: int = 1) -> str:
+    """Read back a write whose answer was lost (routed by `site_id`'s queue)."""
+    from dashboard.writes import settle
 
     return settle(entry_id, attempt)

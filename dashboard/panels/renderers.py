@@ -10,6 +10,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 from dashboard.panels.alarm_list import MAX_ALARM_ROWS, alarm_counts, filter_alarms
@@ -106,9 +107,19 @@ def _tile_context(ctx: RenderContext, site_id: str, tag_name: str) -> dict[str, 
 
 
 def _render_tile(fragment: Fragment, ctx: RenderContext) -> str:
-    return render_to_string(
-        "partials/tile.html", _tile_context(ctx, fragment.sites[0], fragment.tags[0])
-    )
+    site_id, tag_name = fragment.sites[0], fragment.tags[0]
+    context = _tile_context(ctx, site_id, tag_name)
+    if fragment.write:
+        context["write_url"] = _write_url(site_id, tag_name)
+    return render_to_string("partials/tile.html", context)
+
+
+def _write_url(site_id: str, tag_name: str) -> str:
+    """The address of the tag's write dialog; "" where the URL is not installed."""
+    try:
+        return f"{reverse('tag-write')}?{urlencode({'site': site_id, 'tag': tag_name})}"
+    except NoReverseMatch:
+        return ""
 
 
 def _render_trend(fragment: Fragment, ctx: RenderContext) -> str:

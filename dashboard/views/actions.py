@@ -69,7 +69,7 @@ def _forbidden() -> HttpResponse:
     )
 
 
-def _refused(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def limit_refusals(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """The refusal's answer, or 429 once this address was refused too often this minute."""
     wait = ack.refusal_limit(client_address(request))
     if wait is None:
@@ -88,19 +88,19 @@ def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
     if not permissions.can_acknowledge_any(user):
         ack.record_refusal(user, _partial_request(request), ack.Result.DENIED,
                            "No permission to acknowledge alarms.")
-        return _refused(request, _forbidden())
+        return limit_refusals(request, _forbidden())
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
         message = f"Malformed request: {form.problem()}"
         ack.record_refusal(user, _partial_request(request), ack.Result.ERROR, message)
-        return _refused(request, HttpResponseBadRequest(message, content_type="text/plain"))
+        return limit_refusals(request, HttpResponseBadRequest(message, content_type="text/plain"))
     req = form.ack_request(request)
     try:
         outcome = ack.acknowledge(user, req)
     except ack.NotPermitted:
-        return _refused(request, _forbidden())
+        return limit_refusals(request, _forbidden())
     except ack.UnknownSite:
-        return _refused(request, HttpResponse(f"Unknown site {req.site_id!r}.", status=404,
+        return limit_refusals(request, HttpResponse(f"Unknown site {req.site_id!r}.", status=404,
                                               content_type="text/plain"))
     if outcome.alarm is None and outcome.entry.result == ack.Result.ERROR:
         return HttpResponse(outcome.message, status=503, content_type="text/plain")

@@ -346,14 +346,16 @@ def test_postgresql_triggers_refuse_update_and_delete(private_postgresql):
         cursor.execute(
             "INSERT INTO dashboard_auditentry (created_at, user_id, username, action, remote_addr,"
             " device, site_id, alarm_name, instance_id, state_before, state_after, result, "
-            "message, comment, repeat_count) VALUES (now(), %s, 'leaver', 'acknowledge', "
+            "message, comment, repeat_count, tag_name, value_before, value_requested, "
+            "value_after) VALUES (now(), %s, 'leaver', 'acknowledge', "
             "'10.0.0.1', '', 'oven-unified', 'Oven_Zone1_Temp_HH', 1, 'unacknowledged', '', "
-            "'pending', '', '', 1) RETURNING id", [user_id])
+            "'pending', '', '', 1, '', '', '', '') RETURNING id", [user_id])
         row = cursor.fetchone()[0]
 
         refused = [
             ("UPDATE dashboard_auditentry SET username = 'mallory' WHERE id = %s", [row]),
             ("UPDATE dashboard_auditentry SET result = 'ok' WHERE id = %s", [row]),
+            ("UPDATE dashboard_auditentry SET value_requested = '999' WHERE id = %s", [row]),
             ("DELETE FROM dashboard_auditentry WHERE id = %s", [row]),
         ]
         for sql, params in refused:
