@@ -192,9 +192,18 @@ def _record(user, req: WriteRequest, result: str, message: str, *, before: Any =
 def record_refusal(user, req: WriteRequest, result: str, message: str) -> AuditEntry:
     """An attempt stopped before the tag was looked at (no permission, a malformed request);
     anonymous ones are summarised as acknowledge's are."""
-    return acknowledge.summarised_refusal(
+    return outcome_recorded(acknowledge.summarised_refusal(
         user, req.remote_addr, result, message, lambda: _record(user, req, result, message)
-    )
+    ))
+
+
+def outcome_recorded(entry: AuditEntry) -> AuditEntry:
+    """Called once for each result a write's row takes (a lost answer first "unknown", then
+    its settlement; a summarised anonymous refusal once per request): the one place to count
+    writes by result."""
+    log.info("write of %s:%s by %s: %s", entry.site_id, entry.tag_name, entry.username,
+             entry.result)
+    return entry
 
 
 def write(user, req: WriteRequest) -> WriteOutcome:
@@ -210,16 +219,17 @@ def write(user, req: WriteRequest) -> WriteOutcome:
         where = f"site {req.site_id!r}" if site is None else f"{req.tag_name!r}"
         message = (f"Unknown {where}." if site is None or tag is None
                    else f"{where} is not writable from the dashboard.")
-        _record(user, req, Result.ERROR, message)
+        outcome_recorded(_record(user, req, Result.ERROR, message))
         raise UnknownTag(message)
     if site.confirm_password_for_writes and not user.check_password(req.password):
         message = "The password is not right; nothing was sent to WinCC."
-        return WriteOutcome(_record(user, req, Result.DENIED, message), message)
+        return WriteOutcome(outcome_recorded(_record(user, req, Result.DENIED, message)), message)
     try:
         value = parse_value(tag, req.value)
     except BadValue as exc:
         message = f"{exc} Nothing was sent to WinCC."
-        return WriteOutcome(_record(user, req, Result.ERROR, message), message, bad_value=True)
+        entry = outcome_recorded(_record(user, req, Result.ERROR, message))
+        return WriteOutcome(entry, message, bad_value=True)
 
     r = sync_redis()
     try:
@@ -228,7 +238,8 @@ def write(user, req: WriteRequest) -> WriteOutcome:
     except (redis.RedisError, codec.StoredDataError) as exc:
         log.warning("write %s: live state unreadable: %s", req, exc)
         message = "The live state of the site cannot be read right now; nothing was sent to WinCC."
-        return WriteOutcome(_record(user, req, Result.ERROR, message, requested=value), message)
+        entry = outcome_recorded(_record(user, req, Result.ERROR, message, requested=value))
+        return WriteOutcome(entry, message)
     stored = state.values.get(tag.name)
     before = stored.tag.value if stored else None
     fresh = state.freshness(timezone.now())
@@ -236,6 +247,7 @@ def write(user, req: WriteRequest) -> WriteOutcome:
         message = (f"{site.name} is not current ({fresh.reason}); nothing was sent to WinCC. "
                    "Write again once the site shows live values.")
         entry = _record(user, req, Result.STALE, message, before=before, requested=value)
+        outcome_recorded(entry)
         return WriteOutcome(entry, message, before)
 
     lock = store.tag_write_lock(site.id, tag.name)
@@ -248,11 +260,13 @@ def write(user, req: WriteRequest) -> WriteOutcome:
         log.warning("write %s: lock unavailable: %s", req, exc)
         message = "The write lock cannot be taken right now; nothing was sent to WinCC."
         entry = _record(user, req, Result.ERROR, message, before=before, requested=value)
+        outcome_recorded(entry)
         return WriteOutcome(entry, message, before)
     if not taken:
         by = codec.decode_ack_holder(current).user
         message = f"{tag.label} is being written by {by}; nothing more was sent."
         entry = _record(user, req, Result.DUPLICATE, message, before=before, requested=value)
+        outcome_recorded(entry)
         return WriteOutcome(entry, message, before)
 
     entry = _record(user, req, Result.PENDING, "", before=before, requested=value)
@@ -272,6 +286,7 @@ def _complete(site: SiteConfig, tag: TagConfig, entry: AuditEntry, value: Any, b
     """Record WinCC's answer and what reading the value back shows."""
     if result == Result.UNKNOWN:
         entry.record_result(Result.UNKNOWN, message=message)
+        outcome_recorded(entry)
         settlement = read_back(site, entry, final=False)
         if settlement is None:
             request_settle(site.id, entry.pk, countdown=acknowledge.settle_pause(site, 1),
@@ -279,10 +294,12 @@ def _complete(site: SiteConfig, tag: TagConfig, entry: AuditEntry, value: Any, b
             return WriteOutcome(entry, message, before)
         result, message, after = settlement
         entry.settle(result, message=message, value_after=value_text(after))
+        outcome_recorded(entry)
         request_poll(site.id)
         return WriteOutcome(entry, message, before, after, result == Result.OK)
     if result != Result.OK:
         entry.record_result(result, message=message)
+        outcome_recorded(entry)
         return WriteOutcome(entry, message, before, taken=False)
     after, problem = _read(site, tag.name)
     if problem:
@@ -293,6 +310,7 @@ def _complete(site: SiteConfig, tag: TagConfig, entry: AuditEntry, value: Any, b
         message = (f"WinCC accepted the write, but {tag.label} reads {_shown(after, tag)}, "
                    f"not {_shown(value, tag)}: the plant may have changed or limited it.")
     entry.record_result(Result.OK, message=message, value_after=value_text(after))
+    outcome_recorded(entry)
     request_poll(site.id)
     taken = None if problem else same_value(after, value)
     return WriteOutcome(entry, message, before, after, taken)
@@ -387,6 +405,7 @@ def settle(entry_id: int, attempt: int) -> str:
         return entry.result
     result, message, after = settlement
     entry.settle(result, message=message, value_after=value_text(after))
+    outcome_recorded(entry)
     request_poll(site.id)
     return result
 

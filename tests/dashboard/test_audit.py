@@ -199,6 +199,16 @@ class AuditPageTestCase(BaseTestCase):
         assert 'data-repeats="20"' in html and "20 times from this address" in html
         assert "Settled from WinCC at" in html
 
+    def test_shows_a_write_with_its_values(self):
+        write = AuditEntry.objects.create(
+            username="writer", action="write", site_id="oven-unified",
+            tag_name="Oven_Zone1_Setpoint", value_before="180.0", value_requested="185.5")
+        write.record_result(Result.OK, message="WinCC took it.", value_after="185.5")
+        self.client.force_login(self.auditor)
+        html = self.client.get("/audit/").content.decode()
+        assert "<td>Oven_Zone1_Setpoint</td>" in html
+        assert "180.0 → 185.5 (write), reads 185.5" in html
+
     def test_filters(self):
         self.client.force_login(self.auditor)
         cases = {
@@ -281,6 +291,21 @@ class AuditCsvTestCase(BaseTestCase):
         instances = [int(r[7]) for r in rows[1:] if r[11] == "error"]
         assert instances == sorted(instances, reverse=True)  # newest first, none twice
         assert len(set(instances)) == 1200
+
+    async def test_a_write_exports_its_tag_and_values(self):
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(AuditEntry.objects.create)(
+            username="writer", action="write", site_id="oven-unified", result=Result.ERROR,
+            tag_name="Oven_Zone1_Setpoint", value_before="180.0", value_requested="-5",
+            message="Out of range.")
+        await self.async_client.aforce_login(self.auditor)
+        _, (header, row) = await self.read_csv()
+        written = {column: row[header.index(column)] for column in (
+            "action", "tag", "value before", "value written", "value read back")}
+        assert written == {"action": "write", "tag": "Oven_Zone1_Setpoint",
+                           "value before": "180.0", "value written": "'-5",
+                           "value read back": ""}
 
 
 def _postgresql_bin() -> Path | None:

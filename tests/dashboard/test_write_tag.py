@@ -268,6 +268,12 @@ class WriteValueRefusedTestCase(WriteSites, BaseTestCase):
         for value in ("1", "0", "true", "yes", "", "2.5"):
             assert "Inlet pump takes on or off only" in self.refusal(value, **site), value
 
+    def test_each_result_passes_the_one_counting_place(self):
+        with self.assertLogs("dashboard.writes", "INFO") as logs:
+            self.refusal("401")
+        assert logs.output == [
+            "INFO:dashboard.writes:write of oven-unified:Oven_Zone1_Setpoint by writer: error"]
+
     def test_every_refusal_is_an_audit_row(self):
         self.refusal("NaN")
         self.refusal("401")
