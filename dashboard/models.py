@@ -65,12 +65,12 @@ class AuditEntry(models.Model):
     class Result(models.TextChoices):
         PENDING = "pending", "Pending"
         UNKNOWN = "unknown", "Unknown: WinCC's answer was lost"
-        OK = "ok", "Acknowledged"
+        OK = "ok", "Done (acknowledged or written)"
         REFUSED = "refused", "Refused by WinCC"
         DENIED = "denied", "Denied (no permission)"
         ERROR = "error", "Error"
         DUPLICATE = "duplicate", "Already in progress or done"
-        STALE = "stale", "Not sent: alarm gone or changed"
+        STALE = "stale", "Not sent: stale or changed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)

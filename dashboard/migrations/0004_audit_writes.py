@@ -1,5 +1,8 @@
 """Setpoint writes: the permission `dashboard.write_tag`, and a write's audit columns.
 
+"ok" and "stale" now also name a write (done; refused because its site is not current), so
+their labels no longer speak of alarms alone.
+
 A write's row names the tag, the value before and the value asked for (fixed like the rest
 of the row) and the value read back after (written with the outcome, like state_after).
 Adding the columns rebuilds the table on SQLite, which drops its triggers: this migration
@@ -58,6 +61,24 @@ class Migration(migrations.Migration):
             model_name="auditentry",
             name="value_after",
             field=models.CharField(blank=True, max_length=64),
+        ),
+        migrations.AlterField(
+            model_name="auditentry",
+            name="result",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("unknown", "Unknown: WinCC's answer was lost"),
+                    ("ok", "Done (acknowledged or written)"),
+                    ("refused", "Refused by WinCC"),
+                    ("denied", "Denied (no permission)"),
+                    ("error", "Error"),
+                    ("duplicate", "Already in progress or done"),
+                    ("stale", "Not sent: stale or changed"),
+                ],
+                default="pending",
+                max_length=16,
+            ),
         ),
         migrations.RunPython(run(INSTALL), run(UNINSTALL)),
     ]

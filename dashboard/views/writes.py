@@ -133,7 +133,10 @@ def tag_write(request: HttpRequest) -> HttpResponse:
         message=outcome.message,
         outcome=_outcome_word(outcome),
     )
-    return render(request, "partials/write_form.html", context, status=_status(outcome))
+    response = render(request, "partials/write_form.html", context, status=_status(outcome))
+    if outcome.entry.result == w.Result.DENIED:  # a wrong password: guessing is limited too
+        return limit_refusals(request, response)
+    return response
 
 
 def _outcome_word(outcome: w.WriteOutcome) -> str:

@@ -17,7 +17,7 @@ from dashboard.celery import SETTLE_WRITE_TASK
 from dashboard.models import AuditEntry, WallScreen
 from dashboard.views.wall import SESSION_KEY as WALL_SESSION_KEY
 from tests.dashboard.acksupport import SimulatorSites, SitesConfigured
-from tests.dashboard.base import BaseTestCase
+from tests.dashboard.base import PASSWORD, BaseTestCase
 from wincc_bridge.models import Quality, TagValue
 from wincc_ingest import codec, store
 
@@ -297,6 +297,32 @@ class WritePasswordConfirmationTestCase(WriteSites, BaseTestCase):
             response.content.decode())
         assert AuditEntry.objects.get().result == Result.DENIED
         self.assert_nothing_sent()
+
+
+    def test_guessing_the_password_is_limited(self):
+        self.seed_current()
+        self.login(self.writer)
+        statuses = [self.write_post(password=f"guess {n}").status_code for n in range(11)]
+        assert statuses == [403] * 10 + [429]
+        self.assert_nothing_sent()
+
+
+class WritePasswordOnSimulatorTestCase(SimulatorSites, BaseTestCase):
+    def write_site_config(self, path: Path) -> None:
+        super().write_site_config(path)
+        config = json.loads(path.read_text())
+        for site in config["sites"]:
+            site["confirm_password_for_writes"] = True
+        path.write_text(json.dumps(config))
+
+    def test_the_right_password_writes(self):
+        self.poll("line-classic")
+        self.client.force_login(self.writer)
+        response = self.client.post(URL, {"site": "line-classic", "tag": "Conveyor_Speed_Setpoint",
+                                          "value": "20", "password": PASSWORD})
+        assert "WinCC took it" in response.content.decode()
+        assert self.sim.value("Conveyor_Speed_Setpoint") == 20
+        assert len(self.wincc_writes()) == 1
 
 
 class WriteDialogTestCase(WriteSites, BaseTestCase):
