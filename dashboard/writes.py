@@ -19,7 +19,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import redis
@@ -100,34 +100,31 @@ def parse_value(tag: TagConfig, text: str) -> float | int | bool:
     if tag.on_off:
         if typed.lower() in ON_OFF:
             return ON_OFF[typed.lower()]
-        return _refuse(f"{label} takes on or off only, not {_quoted(typed)}.")
+        raise BadValue(f"{label} takes on or off only, not {_quoted(typed)}.")
     if not typed:
-        return _refuse(f"Enter the new value of {label}: a number.")
+        raise BadValue(f"Enter the new value of {label}: a number.")
     if typed.lower() in ("true", "false", "yes", "no", *ON_OFF):
-        return _refuse(f"{label} takes a number, not {_quoted(typed)}.")
+        raise BadValue(f"{label} takes a number, not {_quoted(typed)}.")
     if not _NUMBER.match(typed):
-        return _refuse(
+        raise BadValue(
             f"{_quoted(typed)} is not a number; write it with digits and a decimal point, "
             "such as 182.5."
         )
-    try:
-        number = Decimal(typed)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only what Decimal reads
-        return _refuse(f"{_quoted(typed)} is not a number.")
+    number = Decimal(typed)  # the pattern admits only what Decimal reads
     value = float(number)
     if not math.isfinite(value):
-        return _refuse(f"{_quoted(typed)} is too large to be a value of {label}.")
+        raise BadValue(f"{_quoted(typed)} is too large to be a value of {label}.")
     low, high = Decimal(str(tag.write_min)), Decimal(str(tag.write_max))
     unit = f" {tag.unit}" if tag.unit else ""
     if not low <= number <= high:
-        return _refuse(
+        raise BadValue(
             f"{typed}{unit} is outside the range of {label}, "
             f"{number_text(tag.write_min)} to {number_text(tag.write_max)}{unit}."
         )
     if tag.write_step is not None:
         step = Decimal(str(tag.write_step))
         if (number - low) % step != 0:
-            return _refuse(
+            raise BadValue(
                 f"{label} moves in steps of {number_text(tag.write_step)}{unit} from "
                 f"{number_text(tag.write_min)}; {typed} is not on a step."
             )
@@ -135,10 +132,6 @@ def parse_value(tag: TagConfig, text: str) -> float | int | bool:
     if number == number.to_integral_value() and all(float(v).is_integer() for v in grid):
         return int(number)
     return value
-
-
-def _refuse(sentence: str) -> Any:
-    raise BadValue(sentence)
 
 
 def _quoted(text: str) -> str:
@@ -174,6 +167,13 @@ def same_value(read: Any, wanted: Any) -> bool:
 
 def _record(user, req: WriteRequest, result: str, message: str, *, before: Any = None,
             requested: Any = None) -> AuditEntry:
+    """A new row; one with a result from the start is counted at once."""
+    entry = _new_row(user, req, result, message, before, requested)
+    return entry if result == Result.PENDING else outcome_recorded(entry)
+
+
+def _new_row(user, req: WriteRequest, result: str, message: str, before: Any,
+             requested: Any) -> AuditEntry:
     return AuditEntry.objects.create(
         user=user if user.is_authenticated else None,
         username=user.get_username() if user.is_authenticated else acknowledge.ANONYMOUS,
@@ -193,7 +193,8 @@ def record_refusal(user, req: WriteRequest, result: str, message: str) -> AuditE
     """An attempt stopped before the tag was looked at (no permission, a malformed request);
     anonymous ones are summarised as acknowledge's are."""
     return outcome_recorded(acknowledge.summarised_refusal(
-        user, req.remote_addr, result, message, lambda: _record(user, req, result, message)
+        user, req.remote_addr, result, message,
+        lambda: _new_row(user, req, result, message, None, None),
     ))
 
 
@@ -219,17 +220,16 @@ def write(user, req: WriteRequest) -> WriteOutcome:
         where = f"site {req.site_id!r}" if site is None else f"{req.tag_name!r}"
         message = (f"Unknown {where}." if site is None or tag is None
                    else f"{where} is not writable from the dashboard.")
-        outcome_recorded(_record(user, req, Result.ERROR, message))
+        _record(user, req, Result.ERROR, message)
         raise UnknownTag(message)
     if site.confirm_password_for_writes and not user.check_password(req.password):
         message = "The password is not right; nothing was sent to WinCC."
-        return WriteOutcome(outcome_recorded(_record(user, req, Result.DENIED, message)), message)
+        return WriteOutcome(_record(user, req, Result.DENIED, message), message)
     try:
         value = parse_value(tag, req.value)
     except BadValue as exc:
         message = f"{exc} Nothing was sent to WinCC."
-        entry = outcome_recorded(_record(user, req, Result.ERROR, message))
-        return WriteOutcome(entry, message, bad_value=True)
+        return WriteOutcome(_record(user, req, Result.ERROR, message), message, bad_value=True)
 
     r = sync_redis()
     try:
@@ -238,7 +238,7 @@ def write(user, req: WriteRequest) -> WriteOutcome:
     except (redis.RedisError, codec.StoredDataError) as exc:
         log.warning("write %s: live state unreadable: %s", req, exc)
         message = "The live state of the site cannot be read right now; nothing was sent to WinCC."
-        entry = outcome_recorded(_record(user, req, Result.ERROR, message, requested=value))
+        entry = _record(user, req, Result.ERROR, message, requested=value)
         return WriteOutcome(entry, message)
     stored = state.values.get(tag.name)
     before = stored.tag.value if stored else None
@@ -247,7 +247,6 @@ def write(user, req: WriteRequest) -> WriteOutcome:
         message = (f"{site.name} is not current ({fresh.reason}); nothing was sent to WinCC. "
                    "Write again once the site shows live values.")
         entry = _record(user, req, Result.STALE, message, before=before, requested=value)
-        outcome_recorded(entry)
         return WriteOutcome(entry, message, before)
 
     lock = store.tag_write_lock(site.id, tag.name)
@@ -260,13 +259,11 @@ def write(user, req: WriteRequest) -> WriteOutcome:
         log.warning("write %s: lock unavailable: %s", req, exc)
         message = "The write lock cannot be taken right now; nothing was sent to WinCC."
         entry = _record(user, req, Result.ERROR, message, before=before, requested=value)
-        outcome_recorded(entry)
         return WriteOutcome(entry, message, before)
     if not taken:
         by = codec.decode_ack_holder(current).user
         message = f"{tag.label} is being written by {by}; nothing more was sent."
         entry = _record(user, req, Result.DUPLICATE, message, before=before, requested=value)
-        outcome_recorded(entry)
         return WriteOutcome(entry, message, before)
 
     entry = _record(user, req, Result.PENDING, "", before=before, requested=value)
