@@ -391,6 +391,17 @@ class WriteOnSimulatorTestCase(SimulatorSites, BaseTestCase):
     """The real path: the real poller fills Redis from the simulator, the real client writes
     with the read-write user and reads the value back with the read-only one."""
 
+    def write_site_config(self, path: Path) -> None:
+        # The simulated plant's only REST v1 writable tag is a switch; one of its setpoints,
+        # served on every face, gives that dialect a number to write too.
+        super().write_site_config(path)
+        config = json.loads(path.read_text())
+        utilities = next(s for s in config["sites"] if s["id"] == "utilities-restv1")
+        utilities["tags"].append({"name": "Conveyor_Speed_Setpoint", "label": "Line speed",
+                                  "unit": "m/min", "writable": True,
+                                  "write": {"min": 0, "max": 60, "step": 0.5}})
+        path.write_text(json.dumps(config))
+
     def write_and_read_back(self, site: str, tag: str, value: str, expected):
         self.poll(site)
         before = self.sim.value(tag)
@@ -417,6 +428,9 @@ class WriteOnSimulatorTestCase(SimulatorSites, BaseTestCase):
         self.write_and_read_back("line-classic", "Conveyor_Speed_Setpoint", "12.5", 12.5)
 
     def test_rest_v1(self):
+        self.write_and_read_back("utilities-restv1", "Conveyor_Speed_Setpoint", "30.5", 30.5)
+
+    def test_rest_v1_switch(self):
         self.write_and_read_back("utilities-restv1", "Tank_InletPump_On", "on", True)
 
     def test_refused_people_and_values_never_reach_wincc(self):
@@ -431,10 +445,12 @@ class WriteOnSimulatorTestCase(SimulatorSites, BaseTestCase):
         wall.get(screen.sign_in_path(token))
         assert wall.post(URL, data).status_code == 403
         self.client.force_login(self.writer)
+        assert self.client.post(URL, data, HTTP_AUTHORIZATION="Bearer an-api-token"
+                                ).status_code == 403
         for value in ("400.5", "NaN", "1e999", "", "true"):
             assert self.client.post(URL, {**data, "value": value}).status_code == 400
         assert self.wincc_writes() == []
-        assert len(AuditEntry.objects.all()) == 8
+        assert len(AuditEntry.objects.all()) == 9
 
     def test_wincc_refusing_is_shown_as_is(self):
         self.poll("oven-unified")
