@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import SESSION_KEY as USER_SESSION_KEY
+
 from dashboard.models import SiteAccess
 
 VIEW = "dashboard.view_dashboard"
@@ -55,8 +57,24 @@ def can_acknowledge(user, site_id: str) -> bool:
 
 
 def can_write_tag(user, site_id: str) -> bool:
-    """Whether the person may write the site's writable tags (setpoints, switches)."""
+    """Whether the person may write the site's writable tags (setpoints, switches). The
+    view also asks `signed_in_person`: only a person writes, never a screen or a token."""
     return _allowed(user, WRITE_TAG, site_id)
+
+
+def signed_in_person(request) -> bool:
+    """A person signed in through the sign-in page in this browser session: not a wall
+    screen (its session carries the screen), not a request with an Authorization header
+    (an API token), not an anonymous one."""
+    from dashboard.views.wall import SESSION_KEY as WALL_SESSION_KEY
+
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and "HTTP_AUTHORIZATION" not in request.META
+        and request.session.get(USER_SESSION_KEY) == str(user.pk)
+        and request.session.get(WALL_SESSION_KEY) is None
+    )
 
 
 def can_write_any(user) -> bool:

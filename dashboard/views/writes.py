@@ -1,9 +1,9 @@
 """/tags/write/: a tag's write dialog (GET) and one write (POST), the HTTP side of
 dashboard.writes.
 
-Only a person signed in with their password in this browser writes: not a wall screen
-(its session carries the screen), not a request with an Authorization header (an API
-token), not an anonymous one. Everyone else gets 403, an audit row, and WinCC hears nothing.
+Only a person signed in with their password in this browser writes
+(`permissions.signed_in_person`): not a wall screen, not an API token, not an anonymous
+request. Everyone else gets 403, an audit row, and WinCC hears nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 
 import redis
 from django import forms
-from django.contrib.auth import SESSION_KEY as USER_SESSION_KEY
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
@@ -26,7 +25,6 @@ from dashboard.redis_client import sync_redis
 from dashboard.siteconfig import get_config
 from dashboard.views.actions import limit_refusals
 from dashboard.views.auth import client_address, client_device
-from dashboard.views.wall import SESSION_KEY as WALL_SESSION_KEY
 from wincc_ingest import codec
 from wincc_ingest.config import SiteConfig, TagConfig
 
@@ -64,17 +62,6 @@ class WriteForm(TagForm):
         )
 
 
-def signed_in_person(request: HttpRequest) -> bool:
-    """A person signed in through the sign-in page in this browser session."""
-    user = request.user
-    return bool(
-        user.is_authenticated
-        and "HTTP_AUTHORIZATION" not in request.META
-        and request.session.get(USER_SESSION_KEY) == str(user.pk)
-        and request.session.get(WALL_SESSION_KEY) is None
-    )
-
-
 def _forbidden() -> HttpResponse:
     return HttpResponse("You may not write tags on this site.", status=403,
                         content_type="text/plain")
@@ -108,7 +95,7 @@ def tag_write(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _dialog(request)
     user = request.user
-    if not signed_in_person(request) or not permissions.can_write_any(user):
+    if not permissions.signed_in_person(request) or not permissions.can_write_any(user):
         w.record_refusal(user, _partial_request(request), w.Result.DENIED,
                          "No permission to write tags.")
         return limit_refusals(request, _forbidden())
@@ -173,7 +160,8 @@ def _dialog(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(f"Malformed request: {form.problem()}",
                                       content_type="text/plain")
     site_id, tag_name = form.cleaned_data["site"], form.cleaned_data["tag"]
-    if not signed_in_person(request) or not permissions.can_write_tag(request.user, site_id):
+    if not (permissions.signed_in_person(request)
+            and permissions.can_write_tag(request.user, site_id)):
         return _forbidden()
     found = _writable(site_id, tag_name)
     if found is None:
