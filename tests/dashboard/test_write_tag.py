@@ -380,9 +380,9 @@ class WriteAuditRowTestCase(WriteSites, BaseTestCase):
         # The ORM refuses; the database's triggers refuse a hand-written UPDATE too.
         for column, value in (("value_requested", "999"), ("value_before", "1"),
                               ("tag_name", "Other"), ("value_after", "0")):
-            with self.subTest(column=column), transaction.atomic(), \
+            with self.subTest(column=column), \
                     self.assertRaisesRegex(DatabaseError, "append-only"), \
-                    connection.cursor() as cursor:
+                    transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"UPDATE dashboard_auditentry SET {column} = %s WHERE id = %s",
                                [value, entry.pk])
 
