@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -138,18 +138,27 @@ def record_refusal(user, req: AckRequest, result: str, message: str) -> AuditEnt
     is the first request's; repeat_count and last_at tell the rest), so a flood of POSTs
     cannot flood the audit log.
     """
+    return summarised_refusal(
+        user, req.remote_addr, result, message, lambda: _record(user, req, result, message)
+    )
+
+
+def summarised_refusal(user, address: str, result: str, message: str,
+                       create: Callable[[], AuditEntry]) -> AuditEntry:
+    """A person's refusal is `create()`d; an anonymous one from `address` is counted on the
+    summary row of the same refusal within SUMMARY_WINDOW, if there is one."""
     if user.is_authenticated:
-        return _record(user, req, result, message)
+        return create()
     now = timezone.now()
     summary = (
         AuditEntry.objects.filter(
-            username=ANONYMOUS, remote_addr=req.remote_addr, result=result, message=message,
+            username=ANONYMOUS, remote_addr=address, result=result, message=message,
             created_at__gte=now - SUMMARY_WINDOW,
         ).order_by("-created_at", "-id").first()
     )
     if summary is not None and AuditEntry.count_repeat(summary.pk, now):
         return summary
-    return _record(user, req, result, message)
+    return create()
 
 
 def refusal_limit(address: str) -> int | None:
@@ -473,7 +482,7 @@ def _call_wincc_many(site, reqs: list[AckRequest]) -> list[tuple[str, str]]:
 
 
 # Set the lock's value only while it is still ours (it may have expired and been retaken).
-_RELEASE = """
+RELEASE_LOCK = """
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then return redis.call('del', KEYS[1]) end
 return redis.call('set', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
@@ -488,7 +497,7 @@ def _settle_lock(
     done = codec.encode_ack_holder(dataclasses.replace(holder, phase="done")) if ok else ""
     seconds = max(2, math.ceil(keep * DONE_INTERVALS))
     try:
-        r.eval(_RELEASE, 1, lock, codec.encode_ack_holder(holder), done, seconds)
+        r.eval(RELEASE_LOCK, 1, lock, codec.encode_ack_holder(holder), done, seconds)
     except redis.RedisError as exc:
         log.warning("acknowledge lock %s not settled (expires by itself): %s", lock, exc)
 

@@ -36,10 +36,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "username", "site_id", "alarm_name", "instance_id",
-                    "state_before", "state_after", "result", "remote_addr", "repeat_count")
-    list_filter = ("result", "site_id", "created_at")
-    search_fields = ("username", "alarm_name", "site_id", "message", "comment")
+    list_display = ("created_at", "username", "action", "site_id", "alarm_name", "instance_id",
+                    "state_before", "state_after", "tag_name", "value_requested", "value_after",
+                    "result", "remote_addr", "repeat_count")
+    list_filter = ("action", "result", "site_id", "created_at")
+    search_fields = ("username", "alarm_name", "tag_name", "site_id", "message", "comment")
     date_hierarchy = "created_at"
 
     def has_view_permission(self, request, obj=None):

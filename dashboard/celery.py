@@ -30,6 +30,7 @@ POLL_TASK = "dashboard.tasks.poll_site"
 JOURNAL_TASK = "dashboard.tasks.persist_journal"
 SETTLE_TASK = "dashboard.tasks.settle_acknowledgement"
 SHELVE_EXPIRY_TASK = "dashboard.tasks.expire_shelving"
+SETTLE_WRITE_TASK = "dashboard.tasks.settle_write"
 JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
 HEARTBEAT_EVERY = 5.0  # seconds at most between heartbeats; the keys live store.HEARTBEAT_TTL
 # /health/ calls a worker or the beat gone when it missed this many poll intervals (of the
@@ -72,7 +73,7 @@ def load_config() -> Config:
 def route_task(name, args, kwargs, options, task=None, **extra):
     """A site with a `queue` in the configuration is polled (and read back after a lost
     acknowledge answer) only by workers of that queue."""
-    if name not in (POLL_TASK, SETTLE_TASK) or not args:
+    if name not in (POLL_TASK, SETTLE_TASK, SETTLE_WRITE_TASK) or not args:
         return None
     from dashboard.siteconfig import get_config
 
@@ -133,11 +134,13 @@ def request_poll(site_id: str) -> None:
         log.warning("immediate poll of %s not requested", site_id, exc_info=True)
 
 
-def request_settle(site_id: str, entry_id: int, *, countdown: float, attempt: int = 1) -> None:
-    """Read back an acknowledgement whose answer was lost, in `countdown` seconds; never fails
-    the caller (without a broker the row stays "unknown", which is true)."""
+def request_settle(site_id: str, entry_id: int, *, countdown: float, attempt: int = 1,
+                   task: str = SETTLE_TASK) -> None:
+    """Read back an acknowledgement (or, with SETTLE_WRITE_TASK, a write) whose answer was
+    lost, in `countdown` seconds; never fails the caller (without a broker the row stays
+    "unknown", which is true)."""
     try:
-        app.send_task(SETTLE_TASK, args=[site_id, entry_id, attempt], countdown=countdown,
+        app.send_task(task, args=[site_id, entry_id, attempt], countdown=countdown,
                       retry=False)
     except Exception:
         log.warning("read-back of audit entry %s not requested", entry_id, exc_info=True)

@@ -21,6 +21,7 @@ KEY_VALUES_PER_SITE = 4
 class Viewer:
     visible: tuple[str, ...]  # site ids, in configuration order
     ack: frozenset[str] = frozenset()
+    write: frozenset[str] = frozenset()  # sites whose writable tags the viewer may write
     wall: bool = False
 
     @classmethod
@@ -29,11 +30,13 @@ class Viewer:
         return cls(
             visible=tuple(permissions.viewable_sites(user, ids)),
             ack=frozenset(permissions.acknowledgeable_sites(user, ids)),
+            write=frozenset(permissions.writable_sites(user, ids)),
         )
 
     @classmethod
     def for_wall(cls, config: Config) -> Viewer:
-        # A wall screen's token is view-only for the whole plant; it never acknowledges.
+        # A wall screen's token is view-only for the whole plant; it never acknowledges
+        # nor writes.
         return cls(visible=tuple(site.id for site in config.sites), wall=True)
 
 
@@ -65,6 +68,12 @@ def _header(viewer: Viewer, page_sites: tuple[str, ...]) -> list[Fragment]:
     ]
 
 
+def _tile(config: Config, viewer: Viewer, site_id: str, tag_name: str) -> Fragment:
+    tag = config.known_site(site_id).tag(tag_name)
+    write = not viewer.wall and site_id in viewer.write and tag is not None and tag.writable
+    return Fragment("tile", (site_id,), (tag_name,), write=write)
+
+
 def _alarms(viewer: Viewer, sites, filters=()) -> Fragment:
     ack = frozenset() if viewer.wall else viewer.ack & set(sites)
     return Fragment("alarms", tuple(sites), filters=tuple(filters), ack_sites=ack)
@@ -83,7 +92,7 @@ def overview(config: Config, viewer: Viewer) -> Layout:
     layout = Layout("Overview", viewer.visible, header=_header(viewer, viewer.visible))
     for site_id in viewer.visible:
         site = config.known_site(site_id)
-        tiles = [Fragment("tile", (site_id,), (tag,)) for tag in key_tags(config, site_id)]
+        tiles = [_tile(config, viewer, site_id, tag) for tag in key_tags(config, site_id)]
         layout.sections.append(
             Section(site.name, "site", [Fragment("summary", (site_id,)), *tiles])
         )
@@ -102,7 +111,7 @@ def dashboard(config: Config, viewer: Viewer, dashboard_id: str) -> Layout | Non
                 continue
             seen.append(panel.site)
             if panel.kind == "tiles":
-                frags = [Fragment("tile", (panel.site,), (tag,)) for tag in panel.tags]
+                frags = [_tile(config, viewer, panel.site, tag) for tag in panel.tags]
             else:
                 frags = [Fragment("trend", (panel.site,), panel.tags, minutes=panel.minutes)]
         else:

@@ -42,6 +42,7 @@ class SiteAccess(models.Model):
             ("acknowledge_alarm", "Can acknowledge alarms"),
             ("view_audit", "Can view and export the audit log"),
             ("shelve_alarm", "Can shelve and unshelve alarms"),
+            ("write_tag", "Can write setpoints and switches of writable tags"),
         ]
 
     def __str__(self) -> str:
@@ -61,7 +62,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """One acknowledge attempt, allowed or refused. Append-only, administrators included.
+    """One acknowledge or write attempt, allowed or refused. Append-only, administrators
+    included. `action` tells which: an acknowledgement names the alarm, a write ("write")
+    names the tag, the value before, the value asked for and the value read back after.
 
     Three updates are allowed, each checked by database triggers too: the outcome of a
     pending row (`record_result`), once; the settled outcome of an "unknown" row, read back
@@ -72,12 +75,12 @@ class AuditEntry(models.Model):
     class Result(models.TextChoices):
         PENDING = "pending", "Pending"
         UNKNOWN = "unknown", "Unknown: WinCC's answer was lost"
-        OK = "ok", "Acknowledged"
+        OK = "ok", "Done (acknowledged or written)"
         REFUSED = "refused", "Refused by WinCC"
         DENIED = "denied", "Denied (no permission)"
         ERROR = "error", "Error"
         DUPLICATE = "duplicate", "Already in progress or done"
-        STALE = "stale", "Not sent: alarm gone or changed"
+        STALE = "stale", "Not sent: stale or changed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -91,6 +94,10 @@ class AuditEntry(models.Model):
     site_id = models.CharField(max_length=64, db_index=True)
     alarm_name = models.CharField(max_length=256)
     instance_id = models.BigIntegerField(default=0)
+    tag_name = models.CharField(max_length=256, blank=True)
+    value_before = models.CharField(max_length=64, blank=True)
+    value_requested = models.CharField(max_length=64, blank=True)
+    value_after = models.CharField(max_length=64, blank=True)
     state_before = models.CharField(max_length=32, blank=True)
     state_after = models.CharField(max_length=32, blank=True)
     result = models.CharField(max_length=16, choices=Result.choices, default=Result.PENDING)
@@ -119,29 +126,33 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit entries cannot be deleted")
 
-    def record_result(self, result: str, *, message: str = "", state_after: str = "") -> None:
+    def record_result(self, result: str, *, message: str = "", state_after: str = "",
+                      value_after: str = "") -> None:
         """Complete a pending entry with its outcome; the one change ever made, once."""
         if self.pk is None or self.result != self.Result.PENDING:
             raise AppendOnlyError("only a saved, pending audit entry takes a result, once")
-        self._save_outcome(result, message, state_after, "completed_at")
+        self._save_outcome(result, message, state_after, value_after, "completed_at")
 
-    def settle(self, result: str, *, message: str, state_after: str) -> None:
+    def settle(self, result: str, *, message: str, state_after: str = "",
+               value_after: str = "") -> None:
         """Give an "unknown" entry the outcome read back from WinCC; once."""
         if self.pk is None or self.result != self.Result.UNKNOWN or self.settled_at is not None:
             raise AppendOnlyError("only a saved, unknown audit entry is settled, once")
         if result in (self.Result.PENDING, self.Result.UNKNOWN):
             raise AppendOnlyError("an unknown audit entry settles to a final result")
-        self._save_outcome(result, message, state_after, "settled_at")
+        self._save_outcome(result, message, state_after, value_after, "settled_at")
 
-    def _save_outcome(self, result: str, message: str, state_after: str, stamp: str) -> None:
+    def _save_outcome(self, result: str, message: str, state_after: str, value_after: str,
+                      stamp: str) -> None:
         """Write the outcome columns and the time column `stamp` (the triggers check which)."""
         self.result = result
         self.message = message
         self.state_after = state_after
+        self.value_after = value_after
         setattr(self, stamp, timezone.now())
         self._completing = True
         try:
-            self.save(update_fields=["result", "message", "state_after", stamp])
+            self.save(update_fields=["result", "message", "state_after", "value_after", stamp])
         finally:
             self._completing = False
 

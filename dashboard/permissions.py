@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import SESSION_KEY as USER_SESSION_KEY
+
 from dashboard.models import SiteAccess
 
 VIEW = "dashboard.view_dashboard"
 ACKNOWLEDGE = "dashboard.acknowledge_alarm"
 VIEW_AUDIT = "dashboard.view_audit"
 SHELVE = "dashboard.shelve_alarm"
+WRITE_TAG = "dashboard.write_tag"
 
 
 def granted_sites(user, perm: str) -> set[str]:
@@ -63,6 +66,34 @@ def can_comment(user, site_id: str) -> bool:
     return _allowed(user, ACKNOWLEDGE, site_id)
 
 
+def can_write_tag(user, site_id: str) -> bool:
+    """Whether the person may write the site's writable tags (setpoints, switches). The
+    view also asks `signed_in_person`: only a person writes, never a screen or a token."""
+    return _allowed(user, WRITE_TAG, site_id)
+
+
+def signed_in_person(request) -> bool:
+    """A person signed in through the sign-in page in this browser session: not a wall
+    screen (its session carries the screen), not a request with an Authorization header
+    (an API token), not an anonymous one."""
+    from dashboard.views.wall import SESSION_KEY as WALL_SESSION_KEY
+
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and "HTTP_AUTHORIZATION" not in request.META
+        and request.session.get(USER_SESSION_KEY) == str(user.pk)
+        and request.session.get(WALL_SESSION_KEY) is None
+    )
+
+
+def can_write_any(user) -> bool:
+    """Whether the user may write on at least one site (the cheap first gate)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(granted_sites(user, WRITE_TAG))
+
+
 def can_acknowledge_any(user) -> bool:
     """Whether the user may acknowledge on at least one site (the cheap first gate)."""
     if not user.is_authenticated or not user.is_active:
@@ -86,3 +117,7 @@ def viewable_sites(user, site_ids: Iterable[str]) -> list[str]:
 
 def acknowledgeable_sites(user, site_ids: Iterable[str]) -> list[str]:
     return [s for s in site_ids if can_acknowledge(user, s)]
+
+
+def writable_sites(user, site_ids: Iterable[str]) -> list[str]:
+    return [s for s in site_ids if can_write_tag(user, s)]

@@ -9,11 +9,14 @@ from dashboard.models import SiteAccess
 VIEWERS = "Viewers"
 OPERATORS = "Operators"
 AUDITORS = "Auditors"
+# Writes setpoints; not part of Operators: acknowledging an alarm changes no process value.
+SETPOINT_WRITERS = "Setpoint writers"
 
 ROLE_PERMISSIONS = {
     VIEWERS: ["view_dashboard"],
     OPERATORS: ["view_dashboard", "acknowledge_alarm", "shelve_alarm"],
     AUDITORS: ["view_dashboard", "view_audit"],
+    SETPOINT_WRITERS: ["view_dashboard", "write_tag"],
 }
 
 
@@ -30,7 +33,7 @@ def ensure_role(name: str, sites: list[str] | None = None) -> Group:
 
 
 def create_missing_roles(**kwargs) -> None:
-    """After `migrate`: the three roles exist on every install, granted every site.
+    """After `migrate`: the roles exist on every install, granted every site.
 
     Only groups that do not exist yet are made; a role an administrator has narrowed to
     some sites, or given other permissions, is left as it is.

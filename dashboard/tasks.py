@@ -10,6 +10,7 @@ from dashboard.celery import (
     JOURNAL_TASK,
     POLL_TASK,
     SETTLE_TASK,
+    SETTLE_WRITE_TASK,
     SHELVE_EXPIRY_TASK,
     app,
     redis_client,
@@ -76,3 +77,9 @@ def expire_shelving() -> int:
     ended = expire_due()
     prune_notes([site.id for site in get_config().sites])
     return ended
+@app.task(name=SETTLE_WRITE_TASK, soft_time_limit=60, time_limit=90)
+def settle_write(site_id: str, entry_id: int, attempt: int = 1) -> str:
+    """Read back a write whose answer was lost (routed by `site_id`'s queue)."""
+    from dashboard.writes import settle
+
+    return settle(entry_id, attempt)

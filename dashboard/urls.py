@@ -9,7 +9,7 @@ urlpatterns = [
         "admin/wincc-check/", admin.site.admin_view(wincc_check.wincc_check), name="wincc-check"
     ),
     path("admin/", admin.site.urls),
-    # Sign-in, acknowledge, audit log: dashboard/urls_actions.py.
+    # Sign-in, acknowledge, tag writes, audit log: dashboard/urls_actions.py.
     path("", include("dashboard.urls_actions")),
     # Pages, live streams, wall screens, health: dashboard/urls_pages.py.
     path("", include("dashboard.urls_pages")),

@@ -1,9 +1,9 @@
-"""Sign-in, acknowledge, shelve, comment, audit log."""
+"""Sign-in, acknowledge, shelve, comment, tag writes, audit log."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import actions, alarm, annunciation, audit, auth
+from dashboard.views import actions, alarm, annunciation, audit, auth, writes
 
 urlpatterns = [
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("alarms/unshelve/", alarm.unshelve_alarm, name="alarm-unshelve"),
     path("alarms/comment/", alarm.comment_alarm, name="alarm-comment"),
     path("alarms/silence/", annunciation.silence, name="alarm-silence"),
+    path("tags/write/", writes.tag_write, name="tag-write"),
     path("audit/", audit.audit_log, name="audit-log"),
     path("audit.csv", audit.audit_csv, name="audit-csv"),
 ]

@@ -268,12 +268,12 @@ def test_wait_restarts_a_command_that_dies_and_stops_with_it(tmp_path):
 
 
 @pytest.mark.django_db
-def test_demo_setup_creates_the_three_users_with_the_demo_password(monkeypatch, capsys):
+def test_demo_setup_creates_the_four_users_with_the_demo_password(monkeypatch, capsys):
     monkeypatch.setenv("DEMO_PASSWORD", "plant-demo")
     with override_settings(DEMO_MODE=True):
         call_command("demo_setup")
     output = capsys.readouterr().out
-    for name in ("viewer", "operator", "admin"):
+    for name in ("viewer", "operator", "writer", "admin"):
         assert re.search(rf"^  {name} ", output, re.M)
     assert "'plant-demo'" in output
 
@@ -285,6 +285,11 @@ def test_demo_setup_creates_the_three_users_with_the_demo_password(monkeypatch, 
     assert not permissions.can_acknowledge(viewer, "line-classic")
     assert permissions.can_acknowledge(operator, "oven-unified")
     assert not operator.is_staff
+    assert not permissions.can_write_tag(operator, "oven-unified")
+    writer = User.objects.get(username="writer")
+    assert writer.check_password("plant-demo")
+    assert permissions.can_write_tag(writer, "oven-unified")
+    assert not permissions.can_acknowledge(writer, "oven-unified")
     assert admin.is_superuser and admin.is_staff
 
 

@@ -51,7 +51,13 @@ class TagConfig:
     writable: bool = False
     write_min: float | None = None
     write_max: float | None = None
+    write_step: float | None = None
     decimals: int = 1
+
+    @property
+    def on_off(self) -> bool:
+        """A writable tag without a write range takes on/off only (a switch, not a setpoint)."""
+        return self.writable and self.write_min is None
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,8 @@ class SiteConfig:
     # What the configuration turns off of what the dialect offers (never turns anything on).
     alarms: bool = True
     acknowledge: bool = True
+    # A person types their password again before each write to a tag of this site.
+    confirm_password_for_writes: bool = False
 
     def tag(self, name: str) -> TagConfig | None:
         for tag in self.tags:
@@ -299,6 +307,7 @@ def _tag(data: Mapping[str, Any]) -> TagConfig:
         writable=bool(data.get("writable", False)),
         write_min=write.get("min"),
         write_max=write.get("max"),
+        write_step=write.get("step"),
         decimals=data.get("decimals", 1),
     )
 
@@ -351,6 +360,7 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 queue=raw.get("queue"),
                 alarms=raw.get("alarms", True),
                 acknowledge=raw.get("acknowledge", True),
+                confirm_password_for_writes=raw.get("confirm_password_for_writes", False),
             )
         )
     dashboards = tuple(

@@ -313,7 +313,16 @@ class _Checker:
                 [*path, "ack_tags"],
                 "acknowledging writes a tag, which needs a write_user (the read-write API user)",
             )
-        return self._tags(site.get("tags"), [*path, "tags"])
+        tags = site.get("tags")
+        if isinstance(tags, list) and "write_user" not in site:
+            for index, tag in enumerate(tags):
+                if isinstance(tag, dict) and tag.get("writable") is True:
+                    self.add(
+                        [*path, "tags", index, "writable"],
+                        "a writable tag is written with the site's write_user (the read-write "
+                        "API user), which is missing",
+                    )
+        return self._tags(tags, [*path, "tags"])
 
     def _capability_switches(self, site: dict[str, Any], path: list[Any]) -> None:
         """`alarms: false` and `acknowledge: false` contradicted by settings that need them."""
@@ -488,6 +497,15 @@ class _Checker:
             low, high = bounds.get("min"), bounds.get("max")
             if _is_number(low) and _is_number(high) and not low < high:
                 self.add([*path, key], f"{sentence} needs min ({low}) below max ({high})")
+        write = tag.get("write")
+        if isinstance(write, dict):
+            low, high, step = write.get("min"), write.get("max"), write.get("step")
+            if (_is_number(low) and _is_number(high) and _is_number(step)
+                    and low < high < step + low):
+                self.add(
+                    [*path, "write", "step"],
+                    f"the step ({step}) is larger than the write range from {low} to {high}",
+                )
         if "write" in tag and tag.get("writable") is not True:
             self.add(
                 [*path, "write"], "a write range is given but the tag is not writable: true"

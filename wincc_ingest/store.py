@@ -113,3 +113,9 @@ def ack_refusals(address: str) -> str:
     """Integer counter with a TTL: acknowledge requests refused from one address in the
     current minute; beyond the limit the web answers 429 (dashboard.acknowledge)."""
     return f"{PREFIX}:ack-refusals:{address or 'unknown'}"
+
+
+def tag_write_lock(site: str, tag: str) -> str:
+    """String with a TTL: codec.encode_ack_holder (who writes) while one write of the tag runs,
+    so a double click or two people make one call (dashboard.writes)."""
+    return f"{PREFIX}:site:{site}:write:{tag}"

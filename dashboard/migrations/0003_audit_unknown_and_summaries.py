@@ -25,15 +25,15 @@ def _same(columns, *, null_safe: str) -> str:
     return " AND ".join(null_safe.format(c=c) for c in columns)
 
 
-def _conditions(same: str) -> str:
+def _conditions(same: str, fixed=FIXED, outcome=OUTCOME) -> str:
     """The one boolean expression every allowed UPDATE satisfies; `same` formats
-    "column unchanged" for the database."""
-    fixed = _same(FIXED, null_safe=same)
-    outcome = _same(OUTCOME, null_safe=same)
+    "column unchanged" for the database. Later migrations pass longer column lists."""
+    fixed_same = _same(fixed, null_safe=same)
+    outcome_same = _same(outcome, null_safe=same)
     summary = _same(SUMMARY, null_safe=same)
     user = same.format(c="user_id")
     return f"""
-        {fixed}
+        {fixed_same}
         AND (
             (OLD.result = 'pending' AND NEW.result <> 'pending'
              AND OLD.completed_at IS NULL AND NEW.completed_at IS NOT NULL
@@ -44,54 +44,56 @@ def _conditions(same: str) -> str:
             OR (OLD.username = '(anonymous)' AND NEW.user_id IS NULL
                 AND OLD.result NOT IN ('pending', 'unknown')
                 AND NEW.repeat_count > OLD.repeat_count AND NEW.last_at IS NOT NULL
-                AND {outcome})
-            OR (NEW.user_id IS NULL AND {outcome} AND {summary})
+                AND {outcome_same})
+            OR (NEW.user_id IS NULL AND {outcome_same} AND {summary})
         )
     """
 
 
-SQLITE_ALLOWED = _conditions("NEW.{c} IS OLD.{c}")
-PG_ALLOWED = _conditions("NEW.{c} IS NOT DISTINCT FROM OLD.{c}")
+def triggers(fixed=FIXED, outcome=OUTCOME) -> dict[str, list[str]]:
+    """The statements that install the triggers, per database, for these column lists."""
+    sqlite_allowed = _conditions("NEW.{c} IS OLD.{c}", fixed, outcome)
+    pg_allowed = _conditions("NEW.{c} IS NOT DISTINCT FROM OLD.{c}", fixed, outcome)
+    sqlite = [
+        *previous.SQLITE_UNINSTALL,
+        f"""
+        CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE}
+        BEGIN
+            SELECT RAISE(ABORT, 'audit entries are append-only: DELETE refused');
+        END
+        """,
+        f"""
+        CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE}
+        WHEN NOT ({sqlite_allowed})
+        BEGIN
+            SELECT RAISE(ABORT, 'audit entries are append-only: UPDATE refused');
+        END
+        """,
+    ]
+    postgresql = [
+        f"""
+        CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                RAISE EXCEPTION 'audit entries are append-only: DELETE refused';
+            END IF;
+            IF {pg_allowed} THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'audit entries are append-only: UPDATE refused';
+        END
+        $$ LANGUAGE plpgsql
+        """,
+        f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+        f"""
+        CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
+        FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()
+        """,
+    ]
+    return {"sqlite": sqlite, "postgresql": postgresql}
 
-SQLITE_INSTALL = [
-    *previous.SQLITE_UNINSTALL,
-    f"""
-    CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE}
-    BEGIN
-        SELECT RAISE(ABORT, 'audit entries are append-only: DELETE refused');
-    END
-    """,
-    f"""
-    CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE}
-    WHEN NOT ({SQLITE_ALLOWED})
-    BEGIN
-        SELECT RAISE(ABORT, 'audit entries are append-only: UPDATE refused');
-    END
-    """,
-]
 
-POSTGRESQL_INSTALL = [
-    f"""
-    CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP = 'DELETE' THEN
-            RAISE EXCEPTION 'audit entries are append-only: DELETE refused';
-        END IF;
-        IF {PG_ALLOWED} THEN
-            RETURN NEW;
-        END IF;
-        RAISE EXCEPTION 'audit entries are append-only: UPDATE refused';
-    END
-    $$ LANGUAGE plpgsql
-    """,
-    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
-    f"""
-    CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()
-    """,
-]
-
-INSTALL = {"sqlite": SQLITE_INSTALL, "postgresql": POSTGRESQL_INSTALL}
+INSTALL = triggers()
 UNINSTALL = previous.UNINSTALL
 run = previous.run
 

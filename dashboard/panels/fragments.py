@@ -1,7 +1,8 @@
 """The Fragment: one swappable part of a page, and what makes it render again.
 
 A page is a list of Fragments. A Fragment is hashable: it names one swappable part of a
-page and, with its variant (the sites whose alarms get an acknowledge button), the exact
+page and, with its variant (the sites whose alarms get an acknowledge button, a tile's edit
+control), the exact
 bytes every client watching it receives. What each kind reacts to is decided here alone;
 the live hub asks `reacts_to` and renders what says yes.
 """
@@ -63,6 +64,9 @@ class Fragment:
     title: str = ""
     # The variant: sites whose unacknowledged alarms get a button. Not part of `name`.
     ack_sites: frozenset[str] = frozenset()
+    # The variant of a tile: it offers the edit control (a writable tag, a person who may
+    # write it). Not part of `name`.
+    write: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

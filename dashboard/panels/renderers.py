@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 from dashboard.alarm_notes import comment_required, rank
@@ -118,9 +118,19 @@ def _tile_context(ctx: RenderContext, site_id: str, tag_name: str) -> dict[str, 
 
 
 def _render_tile(fragment: Fragment, ctx: RenderContext) -> str:
-    return render_to_string(
-        "partials/tile.html", _tile_context(ctx, fragment.sites[0], fragment.tags[0])
-    )
+    site_id, tag_name = fragment.sites[0], fragment.tags[0]
+    context = _tile_context(ctx, site_id, tag_name)
+    if fragment.write:
+        context["write_url"] = _write_url(site_id, tag_name)
+    return render_to_string("partials/tile.html", context)
+
+
+def _write_url(site_id: str, tag_name: str) -> str:
+    """The address of the tag's write dialog; "" where the URL is not installed."""
+    try:
+        return f"{reverse('tag-write')}?{urlencode({'site': site_id, 'tag': tag_name})}"
+    except NoReverseMatch:
+        return ""
 
 
 def _render_trend(fragment: Fragment, ctx: RenderContext) -> str:

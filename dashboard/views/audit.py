@@ -37,6 +37,11 @@ CSV_COLUMNS = [
     ("settled_at", "settled from WinCC (UTC)"),
     ("repeat_count", "times"),
     ("last_at", "last time (UTC)"),
+    # A write's row (action "write"): the tag and its values.
+    ("tag_name", "tag"),
+    ("value_before", "value before"),
+    ("value_requested", "value written"),
+    ("value_after", "value read back"),
 ]
 
 

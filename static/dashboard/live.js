@@ -248,6 +248,40 @@
     outcome.className = "ack-all-outcome ack-result error";
   });
 
+  // The write dialog (partials/write_dialog.html): shown as a modal when htmx adds it,
+  // removed when closed. A refusal that is a form (a bad value, a stale site) replaces the
+  // form; one in plain text (403, 404, 429) is shown in the form's result line.
+  body.addEventListener("htmx:load", function (evt) {
+    var dialog = evt.detail.elt;
+    if (!dialog.matches || !dialog.matches("dialog.write-dialog")) return;
+    document.querySelectorAll("dialog.write-dialog").forEach(function (other) {
+      if (other !== dialog) other.remove();
+    });
+    dialog.addEventListener("close", function () { dialog.remove(); });
+    dialog.showModal();
+  });
+  body.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-action=close-write]");
+    if (button) button.closest("dialog").close();
+  });
+  body.addEventListener("htmx:beforeSwap", function (evt) {
+    var form = evt.detail.elt;
+    var xhr = evt.detail.xhr;
+    if (!form.matches || !form.matches("form.write-form") || xhr.status < 400) return;
+    if ((xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") === 0) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+      return;
+    }
+    var line = form.querySelector(".write-result") || document.createElement("p");
+    line.className = "write-result refused";
+    line.setAttribute("role", "status");
+    line.textContent = (xhr.responseText || "").trim().slice(0, 300) ||
+      "The write was refused (HTTP " + xhr.status + ").";
+    if (!line.parentNode) form.insertBefore(line, form.querySelector(".write-buttons"));
+  });
+
+
   setServerNow(body.dataset.serverNow);
   try { applyPulses(JSON.parse(body.dataset.pulses || "[]")); } catch (e) { /* page without pulses */ }
   tickAges();

@@ -211,6 +211,42 @@ def test_ranges_and_write_ranges():
     ]
 
 
+def test_write_step_and_range_problems_name_their_path():
+    data = minimal()
+    tags = data["sites"][0]["tags"]
+    tags[1]["write"] = {"min": 0, "max": 60, "step": 0}
+    tags.append({"name": "Speed", "writable": True, "write": {"min": 0, "max": 10, "step": 20}})
+    tags.append({"name": "Flow", "writable": True, "write": {"min": 0}})
+    tags.append({"name": "Valve", "writable": True, "write": {"min": 0, "max": 1, "step": -1}})
+    assert problems_of(data) == [
+        "$.sites[0].tags[1].write.step: must be greater than 0, not 0",
+        "$.sites[0].tags[2].write.step: the step (20) is larger than the write range from 0 "
+        "to 10",
+        "$.sites[0].tags[3].write.max: is required but missing",
+        "$.sites[0].tags[4].write.step: must be greater than 0, not -1",
+    ]
+
+
+def test_a_valid_step_and_the_password_confirmation_flag_pass():
+    data = minimal()
+    data["sites"][0]["tags"][1]["write"] = {"min": 0, "max": 60, "step": 0.5}
+    data["sites"][0]["confirm_password_for_writes"] = True
+    assert problems_of(data) == []
+    data["sites"][0]["confirm_password_for_writes"] = "yes"
+    assert problems_of(data) == [
+        "$.sites[0].confirm_password_for_writes: must be true or false, not a string"
+    ]
+
+
+def test_a_writable_tag_needs_the_sites_write_user():
+    data = minimal()
+    del data["sites"][0]["write_user"]
+    assert problems_of(data) == [
+        "$.sites[0].tags[1].writable: a writable tag is written with the site's write_user "
+        "(the read-write API user), which is missing",
+    ]
+
+
 def test_dashboards_may_reference_only_known_sites_and_their_tags():
     data = minimal()
     panels = data["dashboards"][0]["panels"]
@@ -321,6 +357,8 @@ def test_ack_tags_belong_to_classic_sites_with_a_write_user():
     data["sites"][0]["alarm_filter"] = "ActiveAlarms"
     assert problems_of(data) == []
     del data["sites"][0]["write_user"]
+    data["sites"][0]["tags"][1]["writable"] = False  # a writable tag needs it too
+    del data["sites"][0]["tags"][1]["write"]
     data["sites"][1]["alarm_filter"] = "ActiveAlarms"
     assert problems_of(data) == [
         "$.sites[0].ack_tags: acknowledging writes a tag, which needs a write_user "

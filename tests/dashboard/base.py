@@ -13,13 +13,15 @@ PASSWORD = "test-password-only-for-tests"
 
 class BaseTestCase(TestCase):
     """Users: viewer (all sites), operator (all sites), line_operator (acknowledge on
-    "line-classic" only, view everywhere), auditor, admin (superuser), outsider (no rights)."""
+    "line-classic" only, view everywhere), writer (setpoint writer, all sites), auditor,
+    admin (superuser), outsider (no rights)."""
 
     @classmethod
     def setUpTestData(cls):
         viewers = roles.ensure_role(roles.VIEWERS)
         operators = roles.ensure_role(roles.OPERATORS)
         auditors = roles.ensure_role(roles.AUDITORS)
+        writers = roles.ensure_role(roles.SETPOINT_WRITERS)
         line_ops = Group.objects.create(name="Operators:line-classic")
         line_ops.permissions.set(
             Permission.objects.filter(codename__in=["view_dashboard", "acknowledge_alarm"])
@@ -32,6 +34,8 @@ class BaseTestCase(TestCase):
         cls.operator.groups.add(operators)
         cls.line_operator = User.objects.create_user("line_operator", password=PASSWORD)
         cls.line_operator.groups.add(line_ops, viewers)
+        cls.writer = User.objects.create_user("writer", password=PASSWORD)
+        cls.writer.groups.add(writers)
         cls.auditor = User.objects.create_user("auditor", password=PASSWORD)
         cls.auditor.groups.add(auditors)
         cls.admin = User.objects.create_superuser("admin", password=PASSWORD)

@@ -199,6 +199,16 @@ class AuditPageTestCase(BaseTestCase):
         assert 'data-repeats="20"' in html and "20 times from this address" in html
         assert "Settled from WinCC at" in html
 
+    def test_shows_a_write_with_its_values(self):
+        write = AuditEntry.objects.create(
+            username="writer", action="write", site_id="oven-unified",
+            tag_name="Oven_Zone1_Setpoint", value_before="180.0", value_requested="185.5")
+        write.record_result(Result.OK, message="WinCC took it.", value_after="185.5")
+        self.client.force_login(self.auditor)
+        html = self.client.get("/audit/").content.decode()
+        assert "<td>Oven_Zone1_Setpoint</td>" in html
+        assert "180.0 → 185.5 (write), reads 185.5" in html
+
     def test_filters(self):
         self.client.force_login(self.auditor)
         cases = {
@@ -282,6 +292,21 @@ class AuditCsvTestCase(BaseTestCase):
         assert instances == sorted(instances, reverse=True)  # newest first, none twice
         assert len(set(instances)) == 1200
 
+    async def test_a_write_exports_its_tag_and_values(self):
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(AuditEntry.objects.create)(
+            username="writer", action="write", site_id="oven-unified", result=Result.ERROR,
+            tag_name="Oven_Zone1_Setpoint", value_before="180.0", value_requested="-5",
+            message="Out of range.")
+        await self.async_client.aforce_login(self.auditor)
+        _, (header, row) = await self.read_csv()
+        written = {column: row[header.index(column)] for column in (
+            "action", "tag", "value before", "value written", "value read back")}
+        assert written == {"action": "write", "tag": "Oven_Zone1_Setpoint",
+                           "value before": "180.0", "value written": "'-5",
+                           "value read back": ""}
+
 
 def _postgresql_bin() -> Path | None:
     found = shutil.which("initdb")
@@ -346,14 +371,16 @@ def test_postgresql_triggers_refuse_update_and_delete(private_postgresql):
         cursor.execute(
             "INSERT INTO dashboard_auditentry (created_at, user_id, username, action, remote_addr,"
             " device, site_id, alarm_name, instance_id, state_before, state_after, result, "
-            "message, comment, repeat_count) VALUES (now(), %s, 'leaver', 'acknowledge', "
+            "message, comment, repeat_count, tag_name, value_before, value_requested, "
+            "value_after) VALUES (now(), %s, 'leaver', 'acknowledge', "
             "'10.0.0.1', '', 'oven-unified', 'Oven_Zone1_Temp_HH', 1, 'unacknowledged', '', "
-            "'pending', '', '', 1) RETURNING id", [user_id])
+            "'pending', '', '', 1, '', '', '', '') RETURNING id", [user_id])
         row = cursor.fetchone()[0]
 
         refused = [
             ("UPDATE dashboard_auditentry SET username = 'mallory' WHERE id = %s", [row]),
             ("UPDATE dashboard_auditentry SET result = 'ok' WHERE id = %s", [row]),
+            ("UPDATE dashboard_auditentry SET value_requested = '999' WHERE id = %s", [row]),
             ("DELETE FROM dashboard_auditentry WHERE id = %s", [row]),
         ]
         for sql, params in refused:

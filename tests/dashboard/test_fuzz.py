@@ -1,7 +1,8 @@
 """No URL answers 500, whatever its parameters: every URL pattern (walked from the URL
 resolver, so a new view is covered without editing this file), with random path arguments,
 query strings and form fields (unicode digits like "²", huge numbers, NUL bytes, very long
-text), as an anonymous visitor, a viewer, an operator and an administrator (hypothesis);
+text), as an anonymous visitor, a viewer, an operator, a setpoint writer and an
+administrator (hypothesis);
 and, since a random walk may miss one parameter's one bad value, every parameter the
 product reads with every kind of bad value, one at a time, on every URL of the product.
 
@@ -33,7 +34,7 @@ from tests.dashboard.livedata import DASHBOARDS, SITES, PlantTestCase, healthy_p
 from wincc_bridge.models import AlarmState
 
 STREAMS = {"live-stream"}
-ROLES = ("anonymous", "viewer", "operator", "admin")
+ROLES = ("anonymous", "viewer", "operator", "writer", "admin")
 # Django's admin is Django's own, tried more lightly than the product's views.
 EXAMPLES = {"admin": 6, "product": 30}
 # /health/ answers 503 on purpose when the plant is not ready (load balancers read it).
@@ -48,7 +49,8 @@ KNOWN = [
 PARAMETER_NAMES = [
     "transport", "rotate", "token", "site", "priority", "state", "page", "user", "result",
     "since", "until", "name", "instance", "comment", "next", "username", "password", "q", "o",
-    "p", "e", "_changelist_filters", "all", "minutes", "reason", "text", "count",
+    "p", "e", "_changelist_filters", "all", "minutes", "reason", "text", "count", "tag",
+    "value",
 ]
 NASTY = [
     "²", "٣", "①", "-1", "1.5", "1e999", "9" * 30, "9" * 5000, "\x00", "a\x00b", "x" * 10_000,
@@ -82,7 +84,7 @@ GOOD_ARGUMENTS = {"dashboard_id": [DASHBOARDS[0]["id"]], "page": sorted(layouts.
                   "arg": [DASHBOARDS[0]["id"]]}
 BAD_KINDS = ["²", "-1", "1e999", "9" * 5000, "a\x00b", "x" * 10_000]
 POSTED = {"alarm-ack", "alarm-ack-all", "alarm-shelve", "alarm-unshelve", "alarm-comment",
-          "login"}
+          "login", "tag-write"}
 # Who reaches the parameters: the administrator passes every permission check; the sign-in
 # form is read only for someone not signed in.
 SWEEP_ROLE = {"login": "anonymous"}
@@ -122,7 +124,7 @@ class NoServerErrorTestCase(PlantTestCase):
         super().setUp()
         healthy_plant(self.redis)
         self.users = {"anonymous": None, "viewer": self.viewer, "operator": self.operator,
-                      "admin": self.admin}
+                      "writer": self.writer, "admin": self.admin}
 
     def answer(self, name: str, url: str, method: str, role: str, query: dict) -> int:
         user = self.users[role]
@@ -149,7 +151,8 @@ class NoServerErrorTestCase(PlantTestCase):
         names = {name for name, _ in URLS}
         assert {"overview", "dashboard", "wall", "live-stream", "live-poll", "alarm-ack",
                 "alarm-ack-all", "alarm-shelve", "alarm-unshelve", "alarm-comment",
-                "alarm-occurrence", "audit-log", "audit-csv", "login", "admin:index"} <= names
+                "alarm-occurrence", "tag-write", "audit-log", "audit-csv", "login",
+                "admin:index"} <= names
         assert ("dashboard", ("dashboard_id",)) in URLS
 
     def test_no_url_answers_500(self):
@@ -175,7 +178,7 @@ class NoServerErrorTestCase(PlantTestCase):
         assert {("wall", "rotate"), ("wall", "token"), ("overview", "transport"),
                 ("alarms", "priority"), ("live-poll", "state"), ("live-stream", "site"),
                 ("audit-log", "page"), ("audit-log", "since"), ("alarm-ack", "instance"),
-                ("login", "username")} <= swept
+                ("tag-write", "value"), ("login", "username")} <= swept
 
     def check_url(self, name: str, arguments: tuple[str, ...]) -> None:
         examples = EXAMPLES["admin" if name.startswith("admin:") else "product"]

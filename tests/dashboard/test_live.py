@@ -63,6 +63,30 @@ def test_one_render_per_change_and_variant_shared_bytes(plant, redis_url):
     asyncio.run(main())
 
 
+def test_a_tile_with_the_edit_control_is_its_own_variant(plant, redis_url):
+    writable = Fragment("tile", ("oven-unified",), ("Oven_Zone1_Temp",), write=True)
+    assert writable.name == TILE.name  # the same place on the page
+
+    async def main():
+        hub = LiveHub(redis_url)
+        viewers = [await hub.connect([TILE]) for _ in range(3)]
+        writers = [await hub.connect([writable]) for _ in range(2)]
+        for c in viewers + writers:
+            hub.snapshot(c)
+        before = hub.renders
+        livedata.put_value(plant, "oven-unified", "Oven_Zone1_Temp", 171.5)
+        livedata.publish(plant, "oven-unified", tags=["Oven_Zone1_Temp"])
+        got = [await frames_until(c, b"171.5") for c in viewers + writers]
+        assert hub.renders - before == 2
+        assert all(b'data-action="write"' not in g[-1] for g in got[:3])
+        assert all(b'data-action="write"' in g[-1] for g in got[3:])
+        assert b"tag=Oven_Zone1_Temp" in got[3][-1]
+        for c in viewers + writers:
+            await hub.disconnect(c)
+
+    asyncio.run(main())
+
+
 def test_a_client_that_falls_behind_gets_a_snapshot_not_a_backlog(plant, redis_url):
     async def main():
         with override_settings(LIVE_TICK_SECONDS=60):

@@ -22,3 +22,12 @@ class DefaultRolesTestCase(TestCase):
         SiteAccess.objects.create(group=operators, site_id="line-classic")
         call_command("migrate", verbosity=0)
         assert list(operators.site_access.values_list("site_id", flat=True)) == ["line-classic"]
+
+
+class SetpointWritersRoleTestCase(TestCase):
+    def test_writing_is_its_own_role_not_the_operators(self):
+        writers = Group.objects.get(name=roles.SETPOINT_WRITERS)
+        assert sorted(writers.permissions.values_list("codename", flat=True)) == [
+            "view_dashboard", "write_tag"]
+        operators = Group.objects.get(name=roles.OPERATORS)
+        assert "write_tag" not in operators.permissions.values_list("codename", flat=True)

@@ -1,4 +1,4 @@
-"""Create the demo's users: viewer, operator and admin, all with DEMO_PASSWORD.
+"""Create the demo's users: viewer, operator, writer and admin, all with DEMO_PASSWORD.
 
 Runs only in demo mode (WDASH_DEMO=1, as `make run` sets): a known shared password
 has no place on a production server.
@@ -21,12 +21,13 @@ DEFAULT_PASSWORD = "demo"  # the documented demo password; demo mode only
 DEMO_USERS = [
     ("viewer", roles.VIEWERS, "may view every site"),
     ("operator", roles.OPERATORS, "may view and acknowledge alarms on every site"),
+    ("writer", roles.SETPOINT_WRITERS, "may view and write setpoints on every site"),
     ("admin", None, "superuser: everything, including the admin pages"),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create the demo users viewer, operator and admin (only with WDASH_DEMO=1)."
+    help = "Create the demo users viewer, operator, writer and admin (only with WDASH_DEMO=1)."
 
     def handle(self, *args, **options) -> None:
         if not settings.DEMO_MODE:
