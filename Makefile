@@ -110,8 +110,9 @@ run: export DEMO_PASSWORD ?= demo
 run: export WDASH_WEB_PORT := $(PORT)
 run: export LOG_LEVEL ?= WARNING
 run: setup $(if $(REDIS_URL),,redis-server)
-	$(if $(WINCC_CONFIG),@echo "make run is the demo whatever WINCC_CONFIG says: simulators, demo" \
-	  "users with a known password, relaxed cookies. Your own plant: make serve (docs/install.md).")
+	@if [ -n "$(WINCC_CONFIG)" ]; then echo "make run is the demo whatever WINCC_CONFIG says:" \
+	  "simulators, demo users with a known password, relaxed cookies." \
+	  "Your own plant: make serve (docs/install.md)."; fi
 	$(BIN)/python -m dashboard.demo.prepare --check-ports
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0

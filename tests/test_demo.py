@@ -591,3 +591,25 @@ def test_ctrl_c_lets_the_demos_worker_finish_its_polls(tmp_path, sim, redis_clie
     output = log_path.read_text()
     assert "Warm shutdown" in output
     assert "Traceback" not in output and "WorkerLostError" not in output, output[-5000:]
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("config", ["", "/etc/wincc-dashboard/wincc.json"])
+def test_every_line_make_run_would_run_is_valid_shell(config):
+    # A comma inside $(if ...) once split a message into a shell syntax error on every
+    # fresh `make run`; the dry run prints each recipe line as the shell will get it.
+    env = {k: v for k, v in os.environ.items() if k != "WINCC_CONFIG"}
+    base = {k: v for k, v in env.items() if k not in ("REDIS_URL", "MAKEFLAGS")}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run",
+         *([f"WINCC_CONFIG={config}"] if config else [])],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env=base,
+    )
+    assert result.returncode == 0, result.stderr
+    # A recipe line continued with a backslash is printed as it is written: join it again.
+    joined = result.stdout.replace("\\\n", " ")
+    lines = [line for line in joined.splitlines() if line.strip()]
+    assert any("honcho" in line for line in lines)
+    for line in lines:
+        check = subprocess.run(["bash", "-n", "-c", line], capture_output=True, text=True)
+        assert check.returncode == 0, f"{line!r}: {check.stderr}"
