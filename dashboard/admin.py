@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from dashboard import permissions
-from dashboard.models import AuditEntry, JournalEntry, SiteAccess, WallScreen
+from dashboard.models import AuditEntry, Delivery, JournalEntry, SiteAccess, WallScreen
 from dashboard.siteconfig import get_config
 from wincc_ingest.config import ConfigError
 
@@ -140,3 +140,31 @@ class WallScreenAdmin(admin.ModelAdmin):
             name=old.name, dashboard_id=old.dashboard_id, created_by=request.user
         )
         return self._show_token(request, screen, token)
+
+
+# --- integrations: deliveries (docs/integrations.md) -----------------------------------------
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """Deliveries are written by the delivery task; an administrator may send dead letters
+    again (the action below), nothing else."""
+
+    list_display = ("created_at", "trigger_id", "event_name", "subject", "kind", "target",
+                    "status", "attempts", "last_error")
+    list_filter = ("status", "trigger_id", "kind")
+    search_fields = ("trigger_id", "subject", "event_id")
+    actions = ["send_again"]
+
+    @admin.action(description="Send the selected dead letters again",
+                  permissions=["retry"])
+    def send_again(self, request, queryset):
+        from dashboard.deliveries import retry
+
+        sent = sum(retry(record) for record in queryset)
+        skipped = queryset.count() - sent
+        messages.success(request, f"{sent} queued again"
+                         + (f"; {skipped} skipped (not a dead letter)" if skipped else ""))
+
+    def has_retry_permission(self, request):
+        return permissions.can_retry_deliveries(request.user)

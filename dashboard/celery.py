@@ -16,6 +16,7 @@ import redis
 from celery import Celery, bootsteps
 from celery.beat import PersistentScheduler
 from celery.signals import worker_init
+from kombu import Queue
 
 from wincc_bridge.models import utcnow
 from wincc_ingest import codec, store
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 POLL_TASK = "dashboard.tasks.poll_site"
 JOURNAL_TASK = "dashboard.tasks.persist_journal"
 SETTLE_TASK = "dashboard.tasks.settle_acknowledgement"
+DELIVER_TASK = "dashboard.tasks.deliver"
+# Integration deliveries have their own queue, so a slow receiver never delays a poll.
+DELIVERIES_QUEUE = "deliveries"
 JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
 HEARTBEAT_EVERY = 5.0  # seconds at most between heartbeats; the keys live store.HEARTBEAT_TTL
 # /health/ calls a worker or the beat gone when it missed this many poll intervals (of the
@@ -50,6 +54,9 @@ app.conf.update(
     beat_scheduler="dashboard.celery:SiteScheduler",
     beat_max_loop_interval=HEARTBEAT_EVERY,
     task_routes=("dashboard.celery.route_task",),
+    # A worker started without --queues consumes both; site queues are made when named.
+    task_default_queue="celery",
+    task_queues=(Queue("celery"), Queue(DELIVERIES_QUEUE)),
 )
 celery_app = app
 
@@ -71,6 +78,8 @@ def load_config() -> Config:
 def route_task(name, args, kwargs, options, task=None, **extra):
     """A site with a `queue` in the configuration is polled (and read back after a lost
     acknowledge answer) only by workers of that queue."""
+    if name == DELIVER_TASK:
+        return {"queue": DELIVERIES_QUEUE}
     if name not in (POLL_TASK, SETTLE_TASK) or not args:
         return None
     from dashboard.siteconfig import get_config

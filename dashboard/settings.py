@@ -223,6 +223,13 @@ POLL_BACKOFF_CAP_SECONDS = float(os.environ.get("POLL_BACKOFF_CAP_SECONDS", 30))
 # (longer than any consumer run takes).
 JOURNAL_CLAIM_IDLE_SECONDS = float(os.environ.get("JOURNAL_CLAIM_IDLE_SECONDS", 30))
 
+# Integrations (docs/integrations.md): a failed delivery waits BACKOFF x 2^(attempt-1),
+# at most BACKOFF_MAX (kept below the Redis broker's one-hour visibility timeout), and
+# becomes a dead letter after MAX_ATTEMPTS attempts.
+DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", 8))
+DELIVERY_BACKOFF_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_SECONDS", 5))
+DELIVERY_BACKOFF_MAX_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_MAX_SECONDS", 600))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,7 +6,7 @@ import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from dashboard.celery import JOURNAL_TASK, POLL_TASK, SETTLE_TASK, app, redis_client
+from dashboard.celery import DELIVER_TASK, JOURNAL_TASK, POLL_TASK, SETTLE_TASK, app, redis_client
 from wincc_ingest.poller import Backoff, Pollers
 
 # Per worker process, made on first use (after the pool forked): one Redis connection pool,
@@ -25,13 +25,17 @@ def connection() -> redis.Redis:
 def pollers() -> Pollers:
     global _pollers
     if _pollers is None:
+        from dashboard.deliveries import dispatch
         from dashboard.siteconfig import get_config
 
+        config = get_config()
         _pollers = Pollers(
-            get_config().sites,
+            config.sites,
             connection(),
             backoff=Backoff(cap=settings.POLL_BACKOFF_CAP_SECONDS),
             overrun=(SoftTimeLimitExceeded,),
+            triggers=config.triggers,
+            dispatch=dispatch,
         )
     return _pollers
 
@@ -55,3 +59,16 @@ def settle_acknowledgement(site_id: str, entry_id: int, attempt: int = 1) -> str
     from dashboard.acknowledge import settle
 
     return settle(entry_id, attempt)
+
+
+# At least once: acknowledged only after it ran, so a killed worker's delivery runs again.
+@app.task(name=DELIVER_TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
+          max_retries=None, soft_time_limit=150, time_limit=180)
+def deliver(self, trigger_id: str, action_index: int, event: dict) -> str:
+    """Send one trigger event to one action; retried with backoff (dashboard.deliveries)."""
+    from dashboard.deliveries import attempt
+
+    status, delay = attempt(trigger_id, action_index, event)
+    if delay is not None:
+        raise self.retry(countdown=delay)
+    return status

@@ -422,12 +422,12 @@ class SiteTriggers:
                         trigger, states.get(slot, TriggerState()),
                         _alarm_event(trigger, journal_event), epoch, result)
         for slot, state in list(states.items()):
-            trigger = self._by_id.get(slot.partition("|")[0])
-            if trigger is None:
+            owner = self._by_id.get(slot.partition("|")[0])
+            if owner is None:
                 continue
-            if state.pending is not None and self._due(trigger, state, epoch):
-                states[slot] = state = self._send(trigger, state, state.pending, epoch, result)
-            if "|" in slot and state.pending is None and self._due(trigger, state, epoch):
+            if state.pending is not None and self._due(owner, state, epoch):
+                states[slot] = state = self._send(owner, state, state.pending, epoch, result)
+            if "|" in slot and state.pending is None and self._due(owner, state, epoch):
                 states.pop(slot)  # an alarm slot is needed only while its interval runs
         for slot, state in states.items():
             if self.states.get(slot) != state:
