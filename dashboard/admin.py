@@ -159,12 +159,19 @@ class DeliveryAdmin(ReadOnlyAdmin):
     @admin.action(description="Send the selected dead letters again",
                   permissions=["retry"])
     def send_again(self, request, queryset):
-        from dashboard.deliveries import retry
+        from dashboard.deliveries import NotQueued, retry
 
-        sent = sum(retry(record) for record in queryset)
-        skipped = queryset.count() - sent
-        messages.success(request, f"{sent} queued again"
-                         + (f"; {skipped} skipped (not a dead letter)" if skipped else ""))
+        sent, problems = 0, []
+        for record in queryset:
+            try:
+                retry(record)
+                sent += 1
+            except NotQueued as exc:
+                problems.append(f"#{record.pk}: {exc}")
+        if sent:
+            messages.success(request, f"{sent} queued again")
+        for problem in problems:
+            messages.warning(request, problem)
 
     def has_retry_permission(self, request):
         return permissions.can_retry_deliveries(request.user)

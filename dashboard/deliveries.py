@@ -123,14 +123,31 @@ def attempt(trigger_id: str, index: int, event: dict) -> tuple[str, float | None
     return record.status, delay
 
 
-def retry(record: Delivery) -> bool:
+class NotQueued(Exception):
+    """The delivery could not be queued again; the message says why, `status` as HTTP."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def retry(record: Delivery) -> None:
     """An administrator sends a dead letter again, with a fresh budget of attempts."""
     if record.status != Delivery.Status.DEAD:
-        return False
+        raise NotQueued(f"only a dead letter can be sent again; this one is "
+                        f"{record.get_status_display()}", 409)
+    before = (record.allowed_attempts, record.updated_at)
     record.status = Delivery.Status.PENDING
     record.allowed_attempts = record.attempts + settings.DELIVERY_MAX_ATTEMPTS
     record.updated_at = timezone.now()
     record.save()
-    app.send_task(DELIVER_TASK, args=[record.trigger_id, record.action_index, record.event],
-                  queue=DELIVERIES_QUEUE)
-    return True
+    try:
+        app.send_task(DELIVER_TASK, args=[record.trigger_id, record.action_index, record.event],
+                      queue=DELIVERIES_QUEUE, retry=False)
+    except Exception as exc:
+        record.status = Delivery.Status.DEAD
+        record.allowed_attempts, record.updated_at = before
+        record.save()
+        log.warning("delivery %s not queued again", record.pk, exc_info=True)
+        raise NotQueued(f"the task queue is not reachable ({type(exc).__name__}); "
+                        "try again when it is", 503) from None

@@ -126,8 +126,10 @@ def retry_delivery(request: HttpRequest) -> HttpResponse:
     if record is None:
         return render(request, "pages/bad_request.html",
                       {"message": "There is no such delivery."}, status=404)
-    if not deliveries.retry(record):
+    try:
+        deliveries.retry(record)
+    except deliveries.NotQueued as exc:
+        message = str(exc)
         return render(request, "pages/bad_request.html",
-                      {"message": "Only a dead letter can be sent again; this one is "
-                                  f"{record.get_status_display()}."}, status=409)
+                      {"message": message[0].upper() + message[1:] + "."}, status=exc.status)
     return redirect(f"{request.path.rsplit('retry/', 1)[0]}?trigger={record.trigger_id}")
