@@ -44,11 +44,12 @@ KNOWN = [
     *layouts.PAGES, *(d["id"] for d in DASHBOARDS), *(s["id"] for s in SITES),
     *layouts.FILTER_CHOICES["priority"], *(state.value for state in AlarmState),
     "sse", "poll", "auth", "user", "dashboard", "auditentry", "wallscreen", "1", "0",
+    "delivery", "oven-hot", "dead", "delivered", "retrying",
 ]
 PARAMETER_NAMES = [
     "transport", "rotate", "token", "site", "priority", "state", "page", "user", "result",
     "since", "until", "name", "instance", "comment", "next", "username", "password", "q", "o",
-    "p", "e", "_changelist_filters", "all",
+    "p", "e", "_changelist_filters", "all", "trigger", "status", "delivery",
 ]
 NASTY = [
     "²", "٣", "①", "-1", "1.5", "1e999", "9" * 30, "9" * 5000, "\x00", "a\x00b", "x" * 10_000,
@@ -81,7 +82,7 @@ PRODUCT_URLS = [(name, arguments) for name, arguments in URLS if not name.starts
 GOOD_ARGUMENTS = {"dashboard_id": [DASHBOARDS[0]["id"]], "page": sorted(layouts.PAGES),
                   "arg": [DASHBOARDS[0]["id"]]}
 BAD_KINDS = ["²", "-1", "1e999", "9" * 5000, "a\x00b", "x" * 10_000]
-POSTED = {"alarm-ack", "login"}
+POSTED = {"alarm-ack", "login", "integrations-retry"}
 # Who reaches the parameters: the administrator passes every permission check; the sign-in
 # form is read only for someone not signed in.
 SWEEP_ROLE = {"login": "anonymous"}
@@ -147,7 +148,8 @@ class NoServerErrorTestCase(PlantTestCase):
     def test_the_walk_finds_every_kind_of_url(self):
         names = {name for name, _ in URLS}
         assert {"overview", "dashboard", "wall", "live-stream", "live-poll", "alarm-ack",
-                "audit-log", "audit-csv", "login", "admin:index"} <= names
+                "audit-log", "audit-csv", "login", "admin:index", "integrations",
+                "integrations-retry"} <= names
         assert ("dashboard", ("dashboard_id",)) in URLS
 
     def test_no_url_answers_500(self):
@@ -173,7 +175,8 @@ class NoServerErrorTestCase(PlantTestCase):
         assert {("wall", "rotate"), ("wall", "token"), ("overview", "transport"),
                 ("alarms", "priority"), ("live-poll", "state"), ("live-stream", "site"),
                 ("audit-log", "page"), ("audit-log", "since"), ("alarm-ack", "instance"),
-                ("login", "username")} <= swept
+                ("login", "username"), ("integrations", "trigger"), ("integrations", "status"),
+                ("integrations-retry", "delivery")} <= swept
 
     def check_url(self, name: str, arguments: tuple[str, ...]) -> None:
         examples = EXAMPLES["admin" if name.startswith("admin:") else "product"]
