@@ -55,8 +55,10 @@ app.conf.update(
     beat_max_loop_interval=HEARTBEAT_EVERY,
     task_routes=("dashboard.celery.route_task",),
     # A worker started without --queues consumes both; site queues are made when named.
+    # Each queue has its own routing key: a shared one would copy every message to both.
     task_default_queue="celery",
-    task_queues=(Queue("celery"), Queue(DELIVERIES_QUEUE)),
+    task_queues=(Queue("celery", routing_key="celery"),
+                 Queue(DELIVERIES_QUEUE, routing_key=DELIVERIES_QUEUE)),
 )
 celery_app = app
 

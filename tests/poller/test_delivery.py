@@ -112,5 +112,5 @@ def test_mqtt_publishes_the_body_to_the_rendered_topic(mosquitto):
 
 def test_mqtt_to_a_broker_that_is_not_there_is_a_plain_error():
     action = MqttAction(broker=f"mqtt://127.0.0.1:{free_port()}", topic="x", timeout=2)
-    with pytest.raises(DeliveryError, match="cannot reach the MQTT broker mqtt://127.0.0.1:"):
+    with pytest.raises(DeliveryError, match=r"cannot reach the MQTT broker mqtt://127\.0\.0\.1:"):
         send(action, EVENT, ENV)
