@@ -192,3 +192,16 @@ def test_unreadable_health_reads_as_a_failing_site():
     health = codec.decode_health_or_failing("s1", {"site": "s1", "failures": "many"})
     assert health.is_failing and "unreadable" in health.last_error
     assert codec.decode_health_or_failing("s1", {}) is None
+
+
+def test_trigger_state_round_trip_and_an_unreadable_one():
+    from wincc_ingest.triggers import TriggerState
+
+    state = TriggerState(active=True, reference=41.5, seen=True, last_sent=1796120000.25,
+                         pending={"event_id": "x", "value": 43.0}, pending_count=3)
+    raw = codec.encode_trigger_state(state)
+    assert codec.decode_trigger_state(raw) == state
+    assert set(json.loads(raw)) == {"active", "reference", "seen", "last_sent", "pending",
+                                    "pending_count"}
+    with pytest.raises(codec.StoredDataError, match="trigger state is unreadable"):
+        codec.decode_trigger_state('{"pending": 5}')
