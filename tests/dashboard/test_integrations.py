@@ -136,3 +136,17 @@ class RetryQueueTestCase(ConfiguredTestCase):
         assert "The task queue is not reachable" in answer.content.decode()
         record.refresh_from_db()
         assert (record.status, record.allowed_attempts) == (Delivery.Status.DEAD, 8)
+
+    def test_the_admin_action_sends_dead_letters_again_and_skips_the_others(self):
+        dead, delivered = delivery(), delivery(event_id="e2", status=Delivery.Status.DELIVERED)
+        changelist = reverse("admin:dashboard_delivery_changelist")
+        self.client.force_login(self.admin)
+        answer = self.client.post(changelist, {"action": "send_again",
+                                               "_selected_action": [dead.pk, delivered.pk]},
+                                  follow=True)
+        page = answer.content.decode()
+        assert "1 queued again" in page
+        assert f"#{delivered.pk}: only a dead letter can be sent again" in page
+        dead.refresh_from_db()
+        assert dead.status == Delivery.Status.PENDING
+        assert self.redis.llen("deliveries") == 1
