@@ -77,3 +77,20 @@ def test_an_action_no_longer_configured_is_a_dead_letter_that_says_so(receiver):
     assert set(Delivery.objects.values_list("last_error", flat=True)) == {
         "the trigger or its action is no longer in the configuration"}
     assert receiver.answered() == []
+
+
+def test_the_metrics_count_deliveries_per_trigger_and_status_and_their_attempts(
+        receiver, settings):
+    from dashboard.delivery_metrics import samples
+
+    settings.DELIVERY_MAX_ATTEMPTS = 2
+    deliveries.attempt("erp", 0, EVENT)
+    receiver.status = 500
+    other = {**EVENT, "event_id": "second"}
+    deliveries.attempt("erp", 0, other)
+    deliveries.attempt("erp", 0, other)
+    assert samples() == [
+        ("wdash_deliveries", {"trigger": "erp", "status": "dead"}, 1.0),
+        ("wdash_deliveries", {"trigger": "erp", "status": "delivered"}, 1.0),
+        ("wdash_delivery_attempts", {"trigger": "erp"}, 3.0),
+    ]
