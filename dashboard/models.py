@@ -254,9 +254,10 @@ class Delivery(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "waiting to be sent"
-        RETRYING = "retrying", "failed, trying again"
+        # Not "failed": an attempt that timed out may have arrived all the same.
+        RETRYING = "retrying", "not confirmed yet, trying again"
         DELIVERED = "delivered", "delivered"
-        DEAD = "dead", "given up (dead letter)"
+        DEAD = "dead", "not confirmed, given up (dead letter)"
 
     event_id = models.CharField(max_length=64)
     trigger_id = models.CharField(max_length=64)

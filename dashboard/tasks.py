@@ -63,7 +63,7 @@ def settle_acknowledgement(site_id: str, entry_id: int, attempt: int = 1) -> str
 
 # At least once: acknowledged only after it ran, so a killed worker's delivery runs again.
 @app.task(name=DELIVER_TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
-          max_retries=None, soft_time_limit=150, time_limit=180)
+          max_retries=None, soft_time_limit=300, time_limit=330)
 def deliver(self, trigger_id: str, action_index: int, event: dict) -> str:
     """Send one trigger event to one action; retried with backoff (dashboard.deliveries)."""
     from dashboard.deliveries import attempt

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import os
 import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from wincc_bridge.models import Quality, TagValue
@@ -146,17 +148,16 @@ class Trigger:
 # --- building from the configuration (validated before: wincc_ingest.config_validation) ----
 
 
-def _tls(raw: Mapping[str, Any], base_dir: Any) -> TLSOptions:
-    import os
-
+def _tls(raw: Mapping[str, Any], base_dir: Path | None) -> TLSOptions:
+    """Relative ca_file paths count from the configuration file's folder, as for sites."""
     tls = raw.get("tls", {})
     ca_file = tls.get("ca_file")
     if ca_file and not os.path.isabs(ca_file):
-        ca_file = os.path.normpath(base_dir / ca_file)
+        ca_file = os.path.normpath((base_dir or Path.cwd()) / ca_file)
     return TLSOptions(tls.get("verify", True), ca_file, tls.get("insecure", False))
 
 
-def _action(raw: Mapping[str, Any], base_dir: Any) -> Action:
+def _action(raw: Mapping[str, Any], base_dir: Path | None) -> Action:
     if "mqtt" in raw:
         mqtt = raw["mqtt"]
         return MqttAction(
@@ -217,7 +218,7 @@ def _condition(when: Mapping[str, Any], tag_limits: Mapping[tuple[str, str], Any
 
 
 def build_triggers(raw: Sequence[Mapping[str, Any]], tag_limits: Mapping[tuple[str, str], Any],
-                   base_dir: Any) -> tuple[Trigger, ...]:
+                   base_dir: Path | None) -> tuple[Trigger, ...]:
     """Triggers from the validated `triggers` list; `tag_limits`: (site, tag) -> Limits."""
     return tuple(
         Trigger(
