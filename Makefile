@@ -65,7 +65,8 @@ define ensure_optional
 	fi
 endef
 
-.PHONY: help setup run serve test test-fast test-faults test-postgres check lint redis-server chromium nginx
+.PHONY: help setup run serve test test-fast test-faults test-postgres check lint redis-server chromium \
+  nginx mosquitto
 
 help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
@@ -90,6 +91,10 @@ $(STAMP): pyproject.toml
 
 redis-server:
 	$(call ensure_package,redis-server,redis-server,the demo's private Redis (or set REDIS_URL))
+
+# The integration tests start their own broker on a free port (tests/harness/mosquitto.py).
+mosquitto:
+	$(call ensure_package,mosquitto,mosquitto,the MQTT tests' private broker)
 
 chromium:
 	$(call ensure_optional,[ -x $(CHROMIUM) ],chromium,the browser tests)
@@ -123,7 +128,7 @@ run: setup $(if $(REDIS_URL),,redis-server)
 	  start $(RUN_PROCESSES)
 
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
-test: setup lint redis-server chromium nginx
+test: setup lint redis-server mosquitto chromium nginx
 	CI="$(CI)" $(BIN)/pytest $(PYTEST_ARGS) || { status=$$?; \
 	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
 	CI="$(CI)" $(BIN)/python -m tests.postgres $(PYTEST_ARGS)

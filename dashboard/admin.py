@@ -14,6 +14,7 @@ from dashboard import permissions, wallscreens
 from dashboard.models import (
     AlarmComment,
     AuditEntry,
+    Delivery,
     JournalEntry,
     Shelving,
     SiteAccess,
@@ -166,3 +167,38 @@ class WallScreenAdmin(admin.ModelAdmin):
             **old.settings(),
         )
         return self._show_token(request, screen, token)
+
+
+# --- integrations: deliveries (docs/integrations.md) -----------------------------------------
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """Deliveries are written by the delivery task; an administrator may send dead letters
+    again (the action below), nothing else."""
+
+    list_display = ("created_at", "trigger_id", "event_name", "subject", "kind", "target",
+                    "status", "attempts", "last_error")
+    list_filter = ("status", "trigger_id", "kind")
+    search_fields = ("trigger_id", "subject", "event_id")
+    actions = ["send_again"]
+
+    @admin.action(description="Send the selected dead letters again",
+                  permissions=["retry"])
+    def send_again(self, request, queryset):
+        from dashboard.deliveries import NotQueued, retry
+
+        sent, problems = 0, []
+        for record in queryset:
+            try:
+                retry(record)
+                sent += 1
+            except NotQueued as exc:
+                problems.append(f"#{record.pk}: {exc}")
+        if sent:
+            messages.success(request, f"{sent} queued again")
+        for problem in problems:
+            messages.warning(request, problem)
+
+    def has_retry_permission(self, request):
+        return permissions.can_retry_deliveries(request.user)

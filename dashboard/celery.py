@@ -16,6 +16,7 @@ import redis
 from celery import Celery, bootsteps
 from celery.beat import PersistentScheduler
 from celery.signals import worker_init
+from kombu import Queue
 
 from wincc_bridge.models import utcnow
 from wincc_ingest import codec, store
@@ -31,6 +32,9 @@ JOURNAL_TASK = "dashboard.tasks.persist_journal"
 SETTLE_TASK = "dashboard.tasks.settle_acknowledgement"
 SHELVE_EXPIRY_TASK = "dashboard.tasks.expire_shelving"
 SETTLE_WRITE_TASK = "dashboard.tasks.settle_write"
+DELIVER_TASK = "dashboard.tasks.deliver"
+# Integration deliveries have their own queue, so a slow receiver never delays a poll.
+DELIVERIES_QUEUE = "deliveries"
 JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
 HEARTBEAT_EVERY = 5.0  # seconds at most between heartbeats; the keys live store.HEARTBEAT_TTL
 # /health/ calls a worker or the beat gone when it missed this many poll intervals (of the
@@ -52,6 +56,11 @@ app.conf.update(
     beat_scheduler="dashboard.celery:SiteScheduler",
     beat_max_loop_interval=HEARTBEAT_EVERY,
     task_routes=("dashboard.celery.route_task",),
+    # A worker started without --queues consumes both; site queues are made when named.
+    # Each queue has its own routing key: a shared one would copy every message to both.
+    task_default_queue="celery",
+    task_queues=(Queue("celery", routing_key="celery"),
+                 Queue(DELIVERIES_QUEUE, routing_key=DELIVERIES_QUEUE)),
 )
 celery_app = app
 
@@ -73,6 +82,8 @@ def load_config() -> Config:
 def route_task(name, args, kwargs, options, task=None, **extra):
     """A site with a `queue` in the configuration is polled (and read back after a lost
     acknowledge answer) only by workers of that queue."""
+    if name == DELIVER_TASK:
+        return {"queue": DELIVERIES_QUEUE}
     if name not in (POLL_TASK, SETTLE_TASK, SETTLE_WRITE_TASK) or not args:
         return None
     from dashboard.siteconfig import get_config

@@ -228,7 +228,8 @@ def processes(bind: str, var_dir: Path, level: str) -> dict[str, list[str]]:
         # gunicorn's options are in dashboard/gunicorn_conf.py.
         "web": [python, "-m", "gunicorn", "dashboard.asgi:application",
                 "--config", "python:dashboard.gunicorn_conf", "--bind", bind],
-        "worker": [python, "-m", "celery", "-A", "dashboard", "worker", "--loglevel", level,
+        "worker": [python, "-m", "celery", "-A", "dashboard", "worker",
+                   "--queues", "celery,deliveries", "--loglevel", level,
                    "--hostname", "worker@%h"],
         "beat": [python, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", level,
                  "--schedule", str(var_dir / "celerybeat-schedule")],

@@ -409,3 +409,54 @@ class WallScreen(models.Model):
     @classmethod
     def for_token(cls, token: str) -> WallScreen | None:
         return cls.objects.filter(token_hash=_hash_token(token), revoked_at__isnull=True).first()
+
+
+# --- integrations: deliveries of trigger events (docs/integrations.md) ----------------------
+
+
+class Delivery(models.Model):
+    """One trigger event sent to one action, with every attempt's outcome counted.
+
+    Written by the delivery task (dashboard.deliveries); `event` is the event document the
+    body is made from, which holds plant data only, never a header or a secret.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "waiting to be sent"
+        # Not "failed": an attempt that timed out may have arrived all the same.
+        RETRYING = "retrying", "not confirmed yet, trying again"
+        DELIVERED = "delivered", "delivered"
+        DEAD = "dead", "not confirmed, given up (dead letter)"
+
+    event_id = models.CharField(max_length=64)
+    trigger_id = models.CharField(max_length=64)
+    action_index = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16)  # "webhook" | "mqtt"
+    target = models.CharField(max_length=300, help_text="Where it goes, without secrets.")
+    site_id = models.CharField(max_length=64)
+    event_name = models.CharField(max_length=32)
+    subject = models.CharField(max_length=300, help_text="The tag or alarm it is about.")
+    event = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # Attempts allowed before it becomes a dead letter; a retry by an admin adds a budget.
+    allowed_attempts = models.PositiveIntegerField(default=1)
+    last_error = models.TextField(blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_id", "trigger_id", "action_index"], name="one_delivery_per_event"
+            )
+        ]
+        indexes = [models.Index(fields=["trigger_id", "-id"], name="delivery_by_trigger")]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id} {self.event_name} {self.subject} → {self.kind}"

@@ -107,6 +107,16 @@ def can_view_audit(user) -> bool:
     )
 
 
+def can_view_integrations(user) -> bool:
+    """The integrations page: administrators, and auditors (who see what left the plant)."""
+    return can_view_audit(user)
+
+
+def can_retry_deliveries(user) -> bool:
+    """Sending a dead letter again: administrators only."""
+    return user.is_authenticated and user.is_active and user.is_superuser
+
+
 def can_view_any(user) -> bool:
     return user.is_authenticated and (user.is_superuser or user.has_perm(VIEW))
 

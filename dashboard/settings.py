@@ -263,6 +263,13 @@ ALARM_COMMENT_REQUIRED_PRIORITIES = _ranks("ALARM_COMMENT_REQUIRED_PRIORITIES", 
 # How often beat ends shelvings whose time is up.
 ALARM_SHELVE_EXPIRY_SECONDS = float(os.environ.get("ALARM_SHELVE_EXPIRY_SECONDS", 5))
 
+# Integrations (docs/integrations.md): a failed delivery waits BACKOFF x 2^(attempt-1),
+# at most BACKOFF_MAX (kept below the Redis broker's one-hour visibility timeout), and
+# becomes a dead letter after MAX_ATTEMPTS attempts.
+DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", 8))
+DELIVERY_BACKOFF_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_SECONDS", 5))
+DELIVERY_BACKOFF_MAX_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_MAX_SECONDS", 600))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

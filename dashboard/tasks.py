@@ -7,6 +7,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from dashboard.celery import (
+    DELIVER_TASK,
     JOURNAL_TASK,
     POLL_TASK,
     SETTLE_TASK,
@@ -33,14 +34,18 @@ def connection() -> redis.Redis:
 def pollers() -> Pollers:
     global _pollers
     if _pollers is None:
+        from dashboard.deliveries import dispatch
         from dashboard.siteconfig import get_config
 
+        config = get_config()
         _pollers = Pollers(
-            get_config().sites,
+            config.sites,
             connection(),
             backoff=Backoff(cap=settings.POLL_BACKOFF_CAP_SECONDS),
             alarm_reprobe=settings.ALARM_LIST_REPROBE_SECONDS,
             overrun=(SoftTimeLimitExceeded,),
+            triggers=config.triggers,
+            dispatch=dispatch,
         )
     return _pollers
 
@@ -77,9 +82,24 @@ def expire_shelving() -> int:
     ended = expire_due()
     prune_notes([site.id for site in get_config().sites])
     return ended
+
+
 @app.task(name=SETTLE_WRITE_TASK, soft_time_limit=60, time_limit=90)
 def settle_write(site_id: str, entry_id: int, attempt: int = 1) -> str:
     """Read back a write whose answer was lost (routed by `site_id`'s queue)."""
     from dashboard.writes import settle
 
     return settle(entry_id, attempt)
+
+
+# At least once: acknowledged only after it ran, so a killed worker's delivery runs again.
+@app.task(name=DELIVER_TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
+          max_retries=None, soft_time_limit=300, time_limit=330)
+def deliver(self, trigger_id: str, action_index: int, event: dict) -> str:
+    """Send one trigger event to one action; retried with backoff (dashboard.deliveries)."""
+    from dashboard.deliveries import attempt
+
+    status, delay = attempt(trigger_id, action_index, event)
+    if delay is not None:
+        raise self.retry(countdown=delay)
+    return status

@@ -1,9 +1,9 @@
-"""Sign-in, acknowledge, shelve, comment, tag writes, audit log."""
+"""Sign-in, acknowledge, shelve, comment, tag writes, audit log, integrations."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import actions, alarm, annunciation, audit, auth, writes
+from dashboard.views import actions, alarm, annunciation, audit, auth, integrations, writes
 
 urlpatterns = [
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
@@ -18,4 +18,7 @@ urlpatterns = [
     path("tags/write/", writes.tag_write, name="tag-write"),
     path("audit/", audit.audit_log, name="audit-log"),
     path("audit.csv", audit.audit_csv, name="audit-csv"),
+    # Integrations: triggers and their deliveries (docs/integrations.md).
+    path("integrations/", integrations.integrations, name="integrations"),
+    path("integrations/retry/", integrations.retry_delivery, name="integrations-retry"),
 ]

@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.lanes",
     "tests.fixtures.redis_server",
     "tests.fixtures.celery_worker",
+    "tests.fixtures.mosquitto",
     "tests.fixtures.simulator",
     "tests.fixtures.live_server",
     "tests.fixtures.browser",

@@ -15,7 +15,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -385,9 +385,20 @@ def ca_file_problem(path: str) -> str | None:
     return None
 
 
-def tls_context(settings: ConnectionSettings, server: str) -> ssl.SSLContext | bool:
+class TLSSettings(Protocol):
+    """What tls_context reads: ConnectionSettings, or another outbound connection's own."""
+
+    @property
+    def verify_tls(self) -> bool: ...
+    @property
+    def ca_file(self) -> str | None: ...
+    @property
+    def insecure(self) -> bool: ...
+
+
+def tls_context(settings: TLSSettings, server: str) -> ssl.SSLContext | bool:
     """Verification by default; a pinned certificate with `ca_file`; none when `insecure`."""
-    if not server.lower().startswith("https:"):
+    if not server.lower().startswith(("https:", "mqtts:")):
         # Plain HTTP has no certificate to check; skip building a trust store for nothing.
         return False
     if settings.insecure or not settings.verify_tls:

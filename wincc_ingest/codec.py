@@ -6,13 +6,15 @@ live hub, /health/, the journal consumer) use only this module, so a message's f
 decided here alone and a round-trip test per message (tests/poller/test_codec.py) holds it.
 
 Contracts: a tag's stored value, an active alarm, a site's health, the change message,
-trend samples, the journal stream entry, the acknowledgement lock's holder, a heartbeat;
+trend samples, the journal stream entry, the acknowledgement lock's holder, a heartbeat,
+an integration trigger's state;
 and the per-site read set (SiteRead), which keys of a site a reader fetches in one
 pipeline and how the answers become a SiteData.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from redis.typing import EncodableT, FieldT
 from wincc_bridge.models import Alarm, AlarmState, Quality, TagValue, parse_iso, utcnow
 from wincc_ingest import store
 from wincc_ingest.journal import JournalEvent, Transition
+from wincc_ingest.triggers import TriggerState
 
 
 class StoredDataError(ValueError):
@@ -632,3 +635,29 @@ def read_alarms(r: Any, site: str) -> dict[str, Alarm]:
 def read_health(r: Any, site: str) -> SiteHealth | None:
     """None while the site has never been polled."""
     return read_site(r, SiteRead(site, values=False, alarms=False), utcnow()).health
+
+
+# --- integration trigger state: store.site_triggers hash, field = slot ----------------------
+
+
+def encode_trigger_state(state: TriggerState) -> str:
+    return _compact_json(dataclasses.asdict(state))
+
+
+def decode_trigger_state(raw: Raw) -> TriggerState:
+    try:
+        data = _json_object(raw)
+        pending = data.get("pending")
+        if pending is not None and not isinstance(pending, dict):
+            raise TypeError("pending is not an object")
+        return TriggerState(
+            active=bool(data.get("active", False)), reference=data.get("reference"),
+            seen=bool(data.get("seen", False)), last_sent=_optional_float(data.get("last_sent")),
+            pending=pending, pending_count=int(data.get("pending_count", 0)),
+        )
+    except (ValueError, TypeError) as exc:
+        raise StoredDataError(f"stored trigger state is unreadable ({exc!r})") from None
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -17,6 +17,7 @@ from typing import Any
 
 from wincc_bridge.client import AckTag, ConnectionSettings, capabilities_of
 from wincc_bridge.models import Capabilities
+from wincc_ingest.triggers import Trigger, build_triggers
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
 
@@ -192,6 +193,8 @@ class Config:
     sites: tuple[SiteConfig, ...]
     dashboards: tuple[DashboardConfig, ...] = ()
     source: str = ""
+    # Integrations: what to send to other systems when (docs/integrations.md).
+    triggers: tuple[Trigger, ...] = ()
 
     def site(self, site_id: str) -> SiteConfig | None:
         for site in self.sites:
@@ -381,4 +384,6 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
         )
         for d in data.get("dashboards", [])
     )
-    return Config(sites=tuple(sites), dashboards=dashboards, source=source)
+    tag_limits = {(site.id, tag.name): tag.limits for site in sites for tag in site.tags}
+    triggers = build_triggers(data.get("triggers", []), tag_limits, base_dir)
+    return Config(sites=tuple(sites), dashboards=dashboards, source=source, triggers=triggers)

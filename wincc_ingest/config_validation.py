@@ -207,6 +207,8 @@ def _schema_problems(error: ValidationError) -> list[Problem]:
             # What was typed where a name belongs may be the secret itself: never repeat it.
             return [(path, sentence)]
         return [(path, f"{sentence} (got {json.dumps(instance)})")]
+    if kind == "oneOf" and "x-message" in schema:
+        return [(path, schema["x-message"])]
     if kind == "minItems":
         return [(path, f"must list at least {value} item(s)")]
     if kind == "minLength":
@@ -265,6 +267,11 @@ class _Checker:
         dashboards = data.get("dashboards")
         if isinstance(dashboards, list):
             self._dashboards(dashboards, site_tags)
+        triggers = data.get("triggers")
+        if isinstance(triggers, list):
+            from wincc_ingest.trigger_validation import check_triggers
+
+            check_triggers(self, triggers, sites)
         return self.problems
 
     def _inline_secrets(self, node: Any, path: list[Any]) -> None:
@@ -293,7 +300,7 @@ class _Checker:
             user = site.get(role)
             if isinstance(user, dict):
                 self._user(user, dialect, [*path, role])
-        self._tls(site, path)
+        self.tls(site, path)
         self._url(site, dialect, path)
         if dialect != "classic":
             for key in ("ack_tags", "alarm_filter", "ping_tag"):
@@ -347,20 +354,7 @@ class _Checker:
 
     def _user(self, user: dict[str, Any], dialect: Any, path: list[Any]) -> None:
         for key in ("password_env", "token_env"):
-            name = user.get(key)
-            if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
-                continue  # the schema pass says it must be a name, without repeating it
-            if self.environ.get(name):
-                continue
-            state = "is not set" if name not in self.environ else "is set but empty"
-            if _SHOWN_ENV_NAME.fullmatch(name):
-                self.add([*path, key], f"environment variable {name} {state}")
-            else:
-                self.add(
-                    [*path, key],
-                    f"the environment variable named here {state} (its name is not repeated: "
-                    "it is not in capitals, so it may be the secret itself)",
-                )
+            self.env_variable(user.get(key), [*path, key])
         if dialect not in _SECRET_BY_DIALECT:
             return
         needed, why = _SECRET_BY_DIALECT[dialect]
@@ -374,6 +368,22 @@ class _Checker:
             # rest-v1 sends only its token, so it needs no user name.
             state = "is required" if "username" not in user else "must not be empty"
             self.add([*path, "username"], f"{state}: {why}")
+
+    def env_variable(self, name: Any, path: list[Any]) -> None:
+        """The variable a `*_env` key names must be set and not empty."""
+        if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+            return  # the schema pass says it must be a name, without repeating it
+        if self.environ.get(name):
+            return
+        state = "is not set" if name not in self.environ else "is set but empty"
+        if _SHOWN_ENV_NAME.fullmatch(name):
+            self.add(path, f"environment variable {name} {state}")
+        else:
+            self.add(
+                path,
+                f"the environment variable named here {state} (its name is not repeated: "
+                "it is not in capitals, so it may be the secret itself)",
+            )
 
     def _url(self, site: dict[str, Any], dialect: str | None, path: list[Any]) -> None:
         url = site.get("url")
@@ -425,7 +435,7 @@ class _Checker:
                 "place",
             )
 
-    def _tls(self, site: dict[str, Any], path: list[Any]) -> None:
+    def tls(self, site: dict[str, Any], path: list[Any]) -> None:
         tls = site.get("tls")
         if not isinstance(tls, dict):
             return

@@ -31,6 +31,7 @@ from wincc_bridge.models import Alarm, Capabilities, Quality, TagValue, utcnow
 from wincc_ingest import codec, store
 from wincc_ingest.config import SiteConfig
 from wincc_ingest.journal import diff_alarms
+from wincc_ingest.triggers import Firing, SiteTriggers, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,11 @@ class SitePoller:
     clock: Callable[[], datetime] = utcnow
     # Exceptions meaning "the poll ran out of time" (Celery's soft time limit), if any.
     overrun: tuple[type[BaseException], ...] = ()
+    # Integration triggers (wincc_ingest.triggers), and what queues their deliveries; a
+    # failing `dispatch` fails the poll before anything is written, so the next poll fires
+    # again (at least once; the receiver deduplicates by the event's id).
+    triggers: Sequence[Trigger] = ()
+    dispatch: Callable[[Sequence[Firing]], None] | None = None
 
     # Seconds before a server found without an alarm list is asked for it again, so a
     # server upgraded later gains its alarms without a restart.
@@ -122,6 +128,10 @@ class SitePoller:
     # The "writer" stamp of our last write; another stamp in Redis means our snapshot is old.
     _written: str | None = field(default=None, init=False)
     _writes: int = field(default=0, init=False)
+    _triggers: SiteTriggers = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._triggers = SiteTriggers(self.site.id, self.triggers)
 
     @property
     def names(self) -> list[str]:
@@ -238,6 +248,20 @@ class SitePoller:
                 self._alarms[key] = codec.decode_alarm(raw)
             except codec.StoredDataError:
                 log.warning("site %s: unreadable alarm %s in Redis is replaced", site, key)
+        if self._triggers:
+            self._load_trigger_states()
+
+    def _load_trigger_states(self) -> None:
+        states = {}
+        raw_states = self.redis.hgetall(store.site_triggers(self.site.id))
+        for slot, raw in codec.text_hash(raw_states).items():
+            if not self._triggers.known(slot):
+                continue  # a trigger no longer configured
+            try:
+                states[slot] = codec.decode_trigger_state(raw)
+            except codec.StoredDataError:
+                log.warning("site %s: unreadable trigger state %s is reset", self.site.id, slot)
+        self._triggers.states = states
 
     def _record_success(
         self,
@@ -306,6 +330,8 @@ class SitePoller:
                     approximate=True,
                 )
 
+        evaluation = self._fire_triggers(pipe, tags, events, read_at)
+
         self._writes += 1
         stamp = f"{_process_id()}:{id(self)}:{self._writes}"
         health = codec.SiteHealth(
@@ -336,6 +362,8 @@ class SitePoller:
             self._values.pop(name, None)
         self._values.update(fingerprints)
         self._alarms = dict(current_alarms)
+        if evaluation is not None:
+            self._triggers.commit(evaluation)
         self._written = stamp
         if previous is not None and previous.failures:
             log.info("site %s answers again after %d failed polls", site, previous.failures)
@@ -347,6 +375,25 @@ class SitePoller:
             health_changed=health_changed,
             journal_events=len(events),
         )
+
+    def _fire_triggers(self, pipe: Any, tags: Sequence[TagValue], events: Sequence[Any],
+                       now: datetime) -> Any:
+        """Evaluate the triggers on this poll's values and transitions; queue what fires and
+        add the changed trigger state to the pipeline."""
+        if not self._triggers:
+            return None
+        evaluation = self._triggers.evaluate(tags, events, now)
+        if evaluation.firings and self.dispatch is not None:
+            self.dispatch(evaluation.firings)
+        key = store.site_triggers(self.site.id)
+        if evaluation.changed:
+            pipe.hset(key, mapping={
+                slot: codec.encode_trigger_state(state)
+                for slot, state in evaluation.changed.items()
+            })
+        if evaluation.removed:
+            pipe.hdel(key, *evaluation.removed)
+        return evaluation
 
     def _record_failure(
         self,

@@ -60,6 +60,12 @@ def site_health(site: str) -> str:
     return f"{PREFIX}:site:{site}:health"
 
 
+def site_triggers(site: str) -> str:
+    """Hash: integration trigger state of one site, field = trigger id (alarm triggers:
+    "trigger id|alarm name"); codec.encode_trigger_state."""
+    return f"{PREFIX}:site:{site}:triggers"
+
+
 def site_lock(site: str) -> str:
     """String with a TTL: held while one poll of the site runs, so polls never overlap."""
     return f"{PREFIX}:site:{site}:lock"

@@ -48,9 +48,29 @@ DASHBOARDS = [
     ]},
 ]
 
+# Integration triggers (docs/integrations.md); the page tests never run a poller, so nothing
+# is sent: the addresses are the discard port.
+TRIGGER_SECRET_ENV = "WDASH_TEST_TRIGGER_SECRET"
+TRIGGERS = [
+    {"id": "oven-hot", "description": "Zone 1 too hot",
+     "when": {"site": "oven-unified", "tag": "Oven_Zone1_Temp", "condition": "above",
+              "value": "h", "hysteresis": 2},
+     "min_interval": 30,
+     "then": [{"webhook": {"url": "http://127.0.0.1:9/erp/hook",
+                           "headers": {"Authorization": {"env": TRIGGER_SECRET_ENV,
+                                                         "prefix": "Bearer "},
+                                       "X-Plant": "north-plant-header"},
+                           "signature_env": TRIGGER_SECRET_ENV}},
+              {"mqtt": {"broker": "mqtt://127.0.0.1:9", "topic": "plant/{site}/{tag}"}}]},
+    {"id": "line-alarms", "when": {"alarm": ["raised"], "sites": ["line-classic"],
+                                   "priority": {"min": 5}},
+     "then": [{"webhook": {"url_env": TRIGGER_SECRET_ENV}}]},
+]
+
 
 def write_config(directory: Path) -> Path:
     os.environ[SECRET_ENV] = "not-a-real-secret"
+    os.environ[TRIGGER_SECRET_ENV] = "http://127.0.0.1:9/trigger-secret-value"
     sites = []
     for site in SITES:
         user = {"username": "reader", "password_env": SECRET_ENV}
@@ -58,7 +78,8 @@ def write_config(directory: Path) -> Path:
         sites.append({**site, "url": "https://127.0.0.1:1", "tls": tls, "poll_interval": 1.0,
                       "read_user": user, "write_user": user})
     path = directory / "config.json"
-    path.write_text(json.dumps({"sites": sites, "dashboards": DASHBOARDS}), encoding="utf-8")
+    path.write_text(json.dumps({"sites": sites, "dashboards": DASHBOARDS, "triggers": TRIGGERS}),
+                    encoding="utf-8")
     settings.WINCC_CONFIG = str(path)
     siteconfig.reload_config()
     return path

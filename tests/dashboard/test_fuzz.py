@@ -45,12 +45,13 @@ KNOWN = [
     *layouts.PAGES, *(d["id"] for d in DASHBOARDS), *(s["id"] for s in SITES),
     *layouts.FILTER_CHOICES["priority"], *(state.value for state in AlarmState),
     "sse", "poll", "auth", "user", "dashboard", "auditentry", "wallscreen", "1", "0",
+    "delivery", "oven-hot", "dead", "delivered", "retrying",
 ]
 PARAMETER_NAMES = [
     "transport", "rotate", "token", "site", "priority", "state", "page", "user", "result",
     "since", "until", "name", "instance", "comment", "next", "username", "password", "q", "o",
     "p", "e", "_changelist_filters", "all", "minutes", "reason", "text", "count", "tag",
-    "value",
+    "value", "trigger", "status", "delivery",
 ]
 NASTY = [
     "²", "٣", "①", "-1", "1.5", "1e999", "9" * 30, "9" * 5000, "\x00", "a\x00b", "x" * 10_000,
@@ -84,7 +85,7 @@ GOOD_ARGUMENTS = {"dashboard_id": [DASHBOARDS[0]["id"]], "page": sorted(layouts.
                   "arg": [DASHBOARDS[0]["id"]]}
 BAD_KINDS = ["²", "-1", "1e999", "9" * 5000, "a\x00b", "x" * 10_000]
 POSTED = {"alarm-ack", "alarm-ack-all", "alarm-shelve", "alarm-unshelve", "alarm-comment",
-          "login", "tag-write"}
+          "login", "tag-write", "integrations-retry"}
 # Who reaches the parameters: the administrator passes every permission check; the sign-in
 # form is read only for someone not signed in.
 SWEEP_ROLE = {"login": "anonymous"}
@@ -152,7 +153,7 @@ class NoServerErrorTestCase(PlantTestCase):
         assert {"overview", "dashboard", "wall", "live-stream", "live-poll", "alarm-ack",
                 "alarm-ack-all", "alarm-shelve", "alarm-unshelve", "alarm-comment",
                 "alarm-occurrence", "tag-write", "audit-log", "audit-csv", "login",
-                "admin:index"} <= names
+                "admin:index", "integrations", "integrations-retry"} <= names
         assert ("dashboard", ("dashboard_id",)) in URLS
 
     def test_no_url_answers_500(self):
@@ -178,7 +179,8 @@ class NoServerErrorTestCase(PlantTestCase):
         assert {("wall", "rotate"), ("wall", "token"), ("overview", "transport"),
                 ("alarms", "priority"), ("live-poll", "state"), ("live-stream", "site"),
                 ("audit-log", "page"), ("audit-log", "since"), ("alarm-ack", "instance"),
-                ("tag-write", "value"), ("login", "username")} <= swept
+                ("tag-write", "value"), ("login", "username"), ("integrations", "trigger"),
+                ("integrations", "status"), ("integrations-retry", "delivery")} <= swept
 
     def check_url(self, name: str, arguments: tuple[str, ...]) -> None:
         examples = EXAMPLES["admin" if name.startswith("admin:") else "product"]

@@ -240,3 +240,16 @@ def test_site_read_brings_the_notes_with_the_alarms(redis_client):
     redis_client.hset(store.site_notes("s1"), "Pump_Fault|7", codec.encode_note(note))
     data = codec.read_site(redis_client, codec.SiteRead("s1", values=False, health=False), NOW)
     assert data.notes == {"Pump_Fault|7": note}
+
+
+def test_trigger_state_round_trip_and_an_unreadable_one():
+    from wincc_ingest.triggers import TriggerState
+
+    state = TriggerState(active=True, reference=41.5, seen=True, last_sent=1796120000.25,
+                         pending={"event_id": "x", "value": 43.0}, pending_count=3)
+    raw = codec.encode_trigger_state(state)
+    assert codec.decode_trigger_state(raw) == state
+    assert set(json.loads(raw)) == {"active", "reference", "seen", "last_sent", "pending",
+                                    "pending_count"}
+    with pytest.raises(codec.StoredDataError, match="trigger state is unreadable"):
+        codec.decode_trigger_state('{"pending": 5}')
