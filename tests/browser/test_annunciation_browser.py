@@ -189,7 +189,7 @@ def test_acknowledge_all_shown_during_a_flood(browser, stack):
     with page.expect_response("**/alarms/ack-all/") as answer:
         button.click()
     assert answer.value.status == 200, answer.value.text()
-    assert asked == ["Acknowledge all 16 alarms shown for Oven (WinCC Unified)?"]
+    assert asked == ["Acknowledge 16 alarms on Oven (WinCC Unified)?"]
     expect(page.locator(".ack-all-summary")).to_have_attribute("data-acknowledged", "16")
     screenshot(page, "acknowledge-all-flood-desktop")
     # One acknowledgeAlarms for all sixteen.

@@ -73,7 +73,7 @@ class AcknowledgeAllRefusedTestCase(AckAllSupport, SitesConfigured, BaseTestCase
         self.client.force_login(self.operator)
         html = self.client.get("/alarms/?site=oven-unified").content.decode()
         assert 'data-action="ack-all" data-count="2"' in html
-        assert 'hx-confirm="Acknowledge all 2 alarms shown for Test oven-unified?"' in html
+        assert 'hx-confirm="Acknowledge 2 alarms on Test oven-unified?"' in html
         # Not for all sites at once, and not for a viewer.
         assert 'data-action="ack-all"' not in self.client.get("/alarms/").content.decode()
         self.client.force_login(self.viewer)
@@ -133,6 +133,9 @@ class AcknowledgeAllOnSimulatorTestCase(AckAllSupport, SimulatorSites, BaseTestC
         html = self.ack_all_post(count="2").content.decode()
         assert 'data-acknowledged="1" data-of="2"' in html
         assert f'data-ack-row="{first.name}:{first.instance_id}" data-result="refused"' in html
+        assert "1 of 2 acknowledged on Oven (WinCC Unified)." in html
+        # The failure says why, in WinCC's words.
+        assert f"{first.name} #{first.instance_id}</b>: not acknowledged: WinCC refused" in html
         assert f'data-ack-row="{second.name}:{second.instance_id}" data-result="ok"' in html
         # The one refused in the batch was tried once alone before it was reported.
         assert [len(w["items"]) for w in self.wincc_writes()] == [1, 2, 1]
