@@ -3,6 +3,10 @@ from django.urls import include, path
 
 from dashboard.views import wincc_check
 
+# The site's own 404 and 403 pages (templates/404.html, 403.html).
+handler404 = "dashboard.views.errors.not_found"
+handler403 = "dashboard.views.errors.forbidden"
+
 urlpatterns = [
     # Before the admin's own URLs, whose catch-all would answer 404 for it.
     path(

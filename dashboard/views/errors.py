@@ -1,0 +1,29 @@
+"""The 404 and 403 pages: the site's layout, one plain sentence and a way home, never
+Django's bare defaults (settings.DEBUG is off in production, so these are what people see)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+NOT_FOUND = "There is no page at this address."
+FORBIDDEN = "You may not see this page. An administrator can give you the right."
+
+
+def _sentence(exception: Exception | None, default: str) -> str:
+    """The view's own sentence when it raised one (Http404("...") / PermissionDenied("...")),
+    else `default`; the URL resolver's 404 carries a dict of patterns, never shown."""
+    if isinstance(exception, (Http404, PermissionDenied)) and exception.args:
+        first = exception.args[0]
+        if isinstance(first, str) and first.strip():
+            return first
+    return default
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", {"message": _sentence(exception, NOT_FOUND)}, status=404)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", {"message": _sentence(exception, FORBIDDEN)}, status=403)
