@@ -16,9 +16,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 
 import redis
 from django.utils import timezone
@@ -28,6 +27,7 @@ from dashboard.celery import request_poll, request_settle
 from dashboard.models import AuditEntry
 from dashboard.panels.alarm_list import due_rows
 from dashboard.redis_client import sync_redis
+from dashboard.refusals import ANONYMOUS, summarised_refusal
 from dashboard.siteconfig import get_config
 from wincc_bridge.client import AuthError, ConnectError, NotSupportedError, WinCCError, open_client
 from wincc_bridge.models import Alarm, AlarmState, alarm_key
@@ -55,11 +55,8 @@ CHECKING = "WinCC's answer was lost; checking the alarm in WinCC..."
 SETTLE_ATTEMPTS = 8
 SETTLE_PAUSE_MAX = 60.0
 
-ANONYMOUS = "(anonymous)"
 # The alarm name on the row of a refused "acknowledge all shown" (no one alarm).
 ALL_SHOWN = "(all shown)"
-# Anonymous refusals from one address for one reason within this window share one row.
-SUMMARY_WINDOW = timedelta(minutes=10)
 # Refusals from one address per minute before the answer becomes 429 Too Many Requests.
 REFUSALS_PER_MINUTE = 10
 
@@ -131,34 +128,10 @@ def _record(user, req: AckRequest, result: str, message: str, alarm: Alarm | Non
 
 def record_refusal(user, req: AckRequest, result: str, message: str) -> AuditEntry:
     """An attempt stopped before any alarm was looked at: no permission, a malformed
-    request, an unknown site.
-
-    A signed-in person's refusals are one row each. Anonymous ones from the same address
-    for the same reason within SUMMARY_WINDOW are counted on the first one's row (its text
-    is the first request's; repeat_count and last_at tell the rest), so a flood of POSTs
-    cannot flood the audit log.
-    """
+    request, an unknown site; summarised in a burst (dashboard.refusals)."""
     return summarised_refusal(
         user, req.remote_addr, result, message, lambda: _record(user, req, result, message)
     )
-
-
-def summarised_refusal(user, address: str, result: str, message: str,
-                       create: Callable[[], AuditEntry]) -> AuditEntry:
-    """A person's refusal is `create()`d; an anonymous one from `address` is counted on the
-    summary row of the same refusal within SUMMARY_WINDOW, if there is one."""
-    if user.is_authenticated:
-        return create()
-    now = timezone.now()
-    summary = (
-        AuditEntry.objects.filter(
-            username=ANONYMOUS, remote_addr=address, result=result, message=message,
-            created_at__gte=now - SUMMARY_WINDOW,
-        ).order_by("-created_at", "-id").first()
-    )
-    if summary is not None and AuditEntry.count_repeat(summary.pk, now):
-        return summary
-    return create()
 
 
 def refusal_limit(address: str) -> int | None:

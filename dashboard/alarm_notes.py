@@ -20,6 +20,7 @@ from django.utils import timezone
 from dashboard import permissions
 from dashboard.models import AlarmComment, AuditEntry, JournalEntry, Shelving
 from dashboard.redis_client import sync_redis
+from dashboard.refusals import ANONYMOUS, summarised_refusal
 from wincc_bridge.models import Alarm, PriorityBand, alarm_key
 from wincc_ingest import codec, store
 
@@ -75,11 +76,19 @@ def audit(user, occ: Occurrence, action: str, result: str, message: str, *, comm
     return AuditEntry.objects.create(
         user=user if signed_in else None,
         username=user.get_username() if signed_in else (SYSTEM if user is None else
-                                                        "(anonymous)"),
+                                                        ANONYMOUS),
         action=action, remote_addr=occ.remote_addr, device=occ.device, site_id=occ.site_id,
         alarm_name=occ.name, instance_id=occ.instance_id, state_before=state, state_after=state,
         result=result, message=message, comment=comment, completed_at=timezone.now(),
     )
+
+
+def refusal(user, occ: Occurrence, action: str, result: str, message: str, *,
+            comment: str = "") -> AuditEntry:
+    """A refused step (no permission, a malformed request, an unknown site): an audit row,
+    or counted on a summary row in a burst (dashboard.refusals)."""
+    return summarised_refusal(user, occ.remote_addr, result, message,
+                              lambda: audit(user, occ, action, result, message, comment=comment))
 
 
 def journal(occ: Occurrence, transition: str, at: datetime, *, actor: str, comment: str,
@@ -166,8 +175,8 @@ def add_comment(user, occ: Occurrence, text: str, *, kind: str = "comment") -> A
 def comment(user, occ: Occurrence, text: str) -> AuditEntry:
     """A person's comment on an occurrence, at any time (append-only). Raises NotPermitted."""
     if not permissions.can_comment(user, occ.site_id):
-        audit(user, occ, "comment", Result.DENIED, "No permission to comment on this site.",
-              comment=text[:COMMENT_MAX])
+        refusal(user, occ, "comment", Result.DENIED, "No permission to comment on this site.",
+                comment=text[:COMMENT_MAX])
         raise NotPermitted(occ.site_id)
     add_comment(user, occ, text)
     return audit(user, occ, "comment", Result.OK, "Comment added.", comment=text)

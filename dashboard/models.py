@@ -68,8 +68,8 @@ class AuditEntry(models.Model):
 
     Three updates are allowed, each checked by database triggers too: the outcome of a
     pending row (`record_result`), once; the settled outcome of an "unknown" row, read back
-    from WinCC (`settle`), once; and the count of a summary of repeated anonymous refusals
-    (`count_repeat`), which only grows.
+    from WinCC (`settle`), once; and the count of a summary of repeated refusals, anonymous
+    or beyond a person's budget (`count_repeat`, dashboard.refusals), which only grows.
     """
 
     class Result(models.TextChoices):

@@ -32,6 +32,7 @@ from dashboard.alarm_notes import (
     live_alarm,
     publish_note,
     rank,
+    refusal,
     running_shelving,
 )
 from dashboard.models import AuditEntry, JournalEntry, Shelving
@@ -75,11 +76,11 @@ def why_not_shelvable(alarm: Alarm) -> str:
 
 def _site(user, occ: Occurrence, action: str) -> SiteConfig:
     if not permissions.can_shelve(user, occ.site_id):
-        audit(user, occ, action, Result.DENIED, "No permission to shelve alarms on this site.")
+        refusal(user, occ, action, Result.DENIED, "No permission to shelve alarms on this site.")
         raise NotPermitted(occ.site_id)
     site = get_config().site(occ.site_id)
     if site is None:
-        audit(user, occ, action, Result.ERROR, f"Unknown site {occ.site_id!r}.")
+        refusal(user, occ, action, Result.ERROR, f"Unknown site {occ.site_id!r}.")
         raise UnknownSite(occ.site_id)
     return site
 

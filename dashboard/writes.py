@@ -25,7 +25,7 @@ from typing import Any
 import redis
 from django.utils import timezone
 
-from dashboard import acknowledge, permissions
+from dashboard import acknowledge, permissions, refusals
 from dashboard.celery import SETTLE_WRITE_TASK, request_poll, request_settle
 from dashboard.models import AuditEntry
 from dashboard.panels.state import read_states
@@ -176,7 +176,7 @@ def _new_row(user, req: WriteRequest, result: str, message: str, before: Any,
              requested: Any) -> AuditEntry:
     return AuditEntry.objects.create(
         user=user if user.is_authenticated else None,
-        username=user.get_username() if user.is_authenticated else acknowledge.ANONYMOUS,
+        username=user.get_username() if user.is_authenticated else refusals.ANONYMOUS,
         action=ACTION,
         remote_addr=req.remote_addr,
         device=req.device,
@@ -192,7 +192,7 @@ def _new_row(user, req: WriteRequest, result: str, message: str, before: Any,
 def record_refusal(user, req: WriteRequest, result: str, message: str) -> AuditEntry:
     """An attempt stopped before the tag was looked at (no permission, a malformed request);
     anonymous ones are summarised as acknowledge's are."""
-    return outcome_recorded(acknowledge.summarised_refusal(
+    return outcome_recorded(refusals.summarised_refusal(
         user, req.remote_addr, result, message,
         lambda: _new_row(user, req, result, message, None, None),
     ))

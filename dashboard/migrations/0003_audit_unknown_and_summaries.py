@@ -19,13 +19,16 @@ TABLE = previous.TABLE
 FIXED = previous.FIXED
 OUTCOME = ("result", "state_after", "message", "completed_at", "settled_at")
 SUMMARY = ("repeat_count", "last_at")
+# Which rows may count repeats: here anonymous refusals; 0009 adds a person's refusals.
+# "{user}" stands for "user_id unchanged".
+ANONYMOUS_SUMMARIES = "OLD.username = '(anonymous)' AND NEW.user_id IS NULL"
 
 
 def _same(columns, *, null_safe: str) -> str:
     return " AND ".join(null_safe.format(c=c) for c in columns)
 
 
-def _conditions(same: str, fixed=FIXED, outcome=OUTCOME) -> str:
+def _conditions(same: str, fixed=FIXED, outcome=OUTCOME, summaries=ANONYMOUS_SUMMARIES) -> str:
     """The one boolean expression every allowed UPDATE satisfies; `same` formats
     "column unchanged" for the database. Later migrations pass longer column lists."""
     fixed_same = _same(fixed, null_safe=same)
@@ -41,7 +44,7 @@ def _conditions(same: str, fixed=FIXED, outcome=OUTCOME) -> str:
             OR (OLD.result = 'unknown' AND NEW.result NOT IN ('pending', 'unknown')
                 AND OLD.settled_at IS NULL AND NEW.settled_at IS NOT NULL
                 AND {same.format(c="completed_at")} AND {user} AND {summary})
-            OR (OLD.username = '(anonymous)' AND NEW.user_id IS NULL
+            OR (({summaries.replace("{user}", user)})
                 AND OLD.result NOT IN ('pending', 'unknown')
                 AND NEW.repeat_count > OLD.repeat_count AND NEW.last_at IS NOT NULL
                 AND {outcome_same})
@@ -50,10 +53,12 @@ def _conditions(same: str, fixed=FIXED, outcome=OUTCOME) -> str:
     """
 
 
-def triggers(fixed=FIXED, outcome=OUTCOME) -> dict[str, list[str]]:
-    """The statements that install the triggers, per database, for these column lists."""
-    sqlite_allowed = _conditions("NEW.{c} IS OLD.{c}", fixed, outcome)
-    pg_allowed = _conditions("NEW.{c} IS NOT DISTINCT FROM OLD.{c}", fixed, outcome)
+def triggers(fixed=FIXED, outcome=OUTCOME, summaries=ANONYMOUS_SUMMARIES
+             ) -> dict[str, list[str]]:
+    """The statements that install the triggers, per database, for these column lists and
+    the rows that may count repeats."""
+    sqlite_allowed = _conditions("NEW.{c} IS OLD.{c}", fixed, outcome, summaries)
+    pg_allowed = _conditions("NEW.{c} IS NOT DISTINCT FROM OLD.{c}", fixed, outcome, summaries)
     sqlite = [
         *previous.SQLITE_UNINSTALL,
         f"""

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dashboard import alarm_notes, params, permissions, shelving
-from dashboard.alarm_notes import COMMENT_MAX, Occurrence, Result, audit
+from dashboard.alarm_notes import COMMENT_MAX, Occurrence, Result, refusal
 from dashboard.models import AlarmComment, Shelving
 from dashboard.siteconfig import get_config
 from dashboard.views.actions import NAME_MAX, SITE_MAX, PlainProblem, refused
@@ -150,17 +150,17 @@ def _step(request: HttpRequest, action: str, form: OccurrenceForm, allowed, act)
     user = request.user
     named = _posted(request)
     if not allowed(user, named.site_id):
-        audit(user, named, action, Result.DENIED, "No permission to do this on this site.",
-              comment=params.clipped(request.POST, "reason", COMMENT_MAX)
-              or params.clipped(request.POST, "text", COMMENT_MAX))
+        refusal(user, named, action, Result.DENIED, "No permission to do this on this site.",
+                comment=params.clipped(request.POST, "reason", COMMENT_MAX)
+                or params.clipped(request.POST, "text", COMMENT_MAX))
         return refused(request, _plain("You may not do this on this site.", 403))
     if not form.is_valid():
         message = form.problem()
-        audit(user, named, action, Result.ERROR, f"Refused: {message}")
+        refusal(user, named, action, Result.ERROR, f"Refused: {message}")
         return refused(request, _plain(message, 400))
     occ = form.occurrence(request)
     if get_config().site(occ.site_id) is None:
-        audit(user, occ, action, Result.ERROR, f"Unknown site {occ.site_id!r}.")
+        refusal(user, occ, action, Result.ERROR, f"Unknown site {occ.site_id!r}.")
         return refused(request, _plain(f"Unknown site {occ.site_id!r}.", 404))
     ok, message = act(user, occ, form.cleaned_data)
     if not ok:

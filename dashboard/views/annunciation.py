@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
 from dashboard import permissions
-from dashboard.alarm_notes import Occurrence, Result, audit
+from dashboard.alarm_notes import Occurrence, Result, audit, refusal
 from dashboard.views.actions import PlainProblem, refused
 from dashboard.views.auth import client_address, client_device
 from dashboard.views.wall import current_screen
@@ -28,13 +28,13 @@ def silence(request: HttpRequest) -> HttpResponse:
     screen = current_screen(request)
     where = Occurrence("", SILENCED, 0, client_address(request), client_device(request))
     if screen is None and not permissions.can_view_any(user):
-        audit(user, where, "silence", Result.DENIED, "No permission to silence this screen.")
+        refusal(user, where, "silence", Result.DENIED, "No permission to silence this screen.")
         return refused(request, HttpResponse("Sign in first.", status=403,
                                              content_type="text/plain"))
     form = SilenceForm(request.POST)
     if not form.is_valid():
         message = f"Malformed request: {form.problem()}"
-        audit(user, where, "silence", Result.ERROR, message)
+        refusal(user, where, "silence", Result.ERROR, message)
         return refused(request, HttpResponse(message, status=400, content_type="text/plain"))
     minutes = form.cleaned_data["minutes"]
     who = "" if user.is_authenticated else f" (wall screen {screen.name})" if screen else ""

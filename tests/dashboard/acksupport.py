@@ -108,7 +108,7 @@ class SitesConfigured:
         return self.client.post("/alarms/ack/", data, HTTP_USER_AGENT="TestTablet/1.0")
 
 
-_TRIGGERS = importlib.import_module("dashboard.migrations.0007_audit_writes")
+_TRIGGERS = importlib.import_module("dashboard.migrations.0009_audit_person_refusal_summaries")
 
 
 def clear_audit_log() -> None:

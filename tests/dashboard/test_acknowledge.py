@@ -7,16 +7,18 @@ import json
 import os
 import ssl
 import threading
+from datetime import timedelta
 from unittest import mock
 
 import httpx
 from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client, TransactionTestCase
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from dashboard import acknowledge as ack
-from dashboard import roles
+from dashboard import refusals, roles
 from dashboard.celery import SETTLE_TASK
 from dashboard.models import AuditEntry
 from tests.dashboard.acksupport import SimulatorSites, SitesConfigured, clear_audit_log
@@ -87,14 +89,40 @@ class AcknowledgeRefusedTestCase(SitesConfigured, BaseTestCase):
         counts = dict(AuditEntry.objects.values_list("remote_addr", "repeat_count"))
         assert counts == {"10.0.0.1": 2, "10.0.0.2": 1}
 
-    def test_a_persons_own_refusals_are_one_row_each(self):
+    def test_a_persons_refusals_beyond_the_budget_are_counted_on_one_row(self):
         alarm = self.seed_alarm()
         self.client.force_login(self.viewer)
-        statuses = [self.ack_post(alarm).status_code for _ in range(12)]
-        assert statuses[-1] == 429 and statuses[0] == 403
-        rows = AuditEntry.objects.all()
-        assert len(rows) == 12
-        assert {(row.username, row.repeat_count) for row in rows} == {("viewer", 1)}
+        budget = refusals.PERSON_REFUSALS_PER_MINUTE
+        statuses = [self.ack_post(alarm).status_code for _ in range(budget + 15)]
+        assert statuses[0] == 403 and statuses[-1] == 429
+        rows = AuditEntry.objects.order_by("created_at", "id")
+        # The budget's rows one each, then one row counts the rest: every attempt is counted.
+        assert [row.repeat_count for row in rows] == [1] * (budget - 1) + [16]
+        assert sum(row.repeat_count for row in rows) == budget + 15
+        assert {(row.username, row.result) for row in rows} == {("viewer", Result.DENIED)}
+        self.assert_nothing_sent(alarm)
+
+    def test_the_budget_is_per_person(self):
+        alarm = self.seed_alarm()
+        self.client.force_login(self.viewer)
+        for _ in range(refusals.PERSON_REFUSALS_PER_MINUTE + 5):
+            self.ack_post(alarm)
+        self.client.force_login(self.line_operator)
+        self.ack_post(self.seed_alarm(site="oven-unified"))
+        rows = dict(AuditEntry.objects.filter(username="line_operator")
+                    .values_list("username", "repeat_count"))
+        assert rows == {"line_operator": 1}
+
+    def test_after_a_minute_the_budget_starts_again(self):
+        alarm = self.seed_alarm()
+        self.client.force_login(self.viewer)
+        start = timezone.now()
+        for _ in range(refusals.PERSON_REFUSALS_PER_MINUTE + 3):
+            self.ack_post(alarm)
+        later = start + timedelta(seconds=61)
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            self.ack_post(alarm)
+        assert AuditEntry.objects.filter(created_at__gte=later, repeat_count=1).count() == 1
 
     def test_get_is_not_allowed(self):
         self.client.force_login(self.operator)

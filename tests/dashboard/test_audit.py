@@ -139,10 +139,17 @@ class AppendOnlyTestCase(BaseTestCase):
                      "WHERE id = %s", [row.pk])
         assert AuditEntry.count_repeat(row.pk, datetime.now(UTC))
         person = User.objects.create_user("someone")
+        # A person's refusal counts the refusals beyond their budget (dashboard.refusals)...
         own = entry(user=person, username="someone", result=Result.DENIED)
-        with self.assertRaises(DatabaseError):  # a person's refusals are one row each
-            self.raw(count, [1, datetime.now(UTC), own.pk])
+        self.raw(count, [1, datetime.now(UTC), own.pk])
+        with self.assertRaises(DatabaseError):  # ...and stays theirs
+            self.raw("UPDATE dashboard_auditentry SET repeat_count = 5, last_at = %s, "
+                     "user_id = NULL WHERE id = %s", [datetime.now(UTC), own.pk])
+        done = entry(user=person, username="someone", result=Result.OK)
+        with self.assertRaises(DatabaseError):  # an acknowledgement is one row, never counted
+            self.raw(count, [1, datetime.now(UTC), done.pk])
         assert AuditEntry.objects.get(pk=row.pk).repeat_count == 3
+        assert AuditEntry.objects.get(pk=own.pk).repeat_count == 2
 
     def test_deleting_a_user_keeps_their_rows_by_name(self):
         person = User.objects.create_user("leaver")

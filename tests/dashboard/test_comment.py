@@ -6,6 +6,7 @@ from __future__ import annotations
 from asgiref.sync import async_to_sync
 from django.test import override_settings
 
+from dashboard import refusals
 from dashboard.models import AlarmComment, AppendOnlyError, AuditEntry, JournalEntry
 from tests.dashboard.acksupport import SimulatorSites, SitesConfigured
 from tests.dashboard.base import BaseTestCase
@@ -45,6 +46,22 @@ class CommentTestCase(CommentSupport, SitesConfigured, BaseTestCase):
         page = self.client.get(response["Location"]).content.decode()
         assert "Valve V12 checked on site, no leak" in page
         assert 'data-action="comment"' not in page
+
+    def test_a_viewers_burst_of_comments_and_shelves_is_counted_not_flooded(self):
+        alarm = self.seed_alarm()
+        self.client.force_login(self.viewer)
+        budget = refusals.PERSON_REFUSALS_PER_MINUTE
+        for n in range(budget + 10):
+            assert self.comment_post(alarm, f"attempt {n}").status_code in (403, 429)
+            self.client.post("/alarms/shelve/", {
+                "site": alarm.site, "name": alarm.name, "instance": str(alarm.instance_id),
+                "minutes": "15", "reason": "nuisance"})
+        rows = AuditEntry.objects.filter(username="viewer")
+        # At most the budget's rows plus one summary per kind of refusal; the counts are exact.
+        assert rows.count() <= budget + 1
+        assert sum(row.repeat_count for row in rows) == 2 * (budget + 10)
+        assert {row.result for row in rows} == {Result.DENIED}
+        assert not AlarmComment.objects.exists()
 
     def test_comments_append_and_the_row_shows_the_newest(self):
         alarm = self.seed_alarm()
