@@ -58,12 +58,16 @@ def _text(message: str, status: int) -> HttpResponse:
 
 def live_layout(request, page: str, arg: str) -> layouts.Layout | HttpResponse:
     """The layout a stream or a poll serves, or the refusal to answer (sync: reads rights)."""
+    # A stream or a poll answers a script, not a person: its refusals are plain text.
     if page not in layouts.PAGES:
-        raise Http404("There is no such page.")
+        return _text("There is no such page.", 404)
     viewer = viewer_for(request, page)
     if viewer is None:
         return _text("You may not watch this page.", 403)
-    return pages.page_layout(request, page, arg, viewer)  # a bad filter: BadParameter, 400
+    try:
+        return pages.page_layout(request, page, arg, viewer)  # a bad filter: BadParameter, 400
+    except Http404 as exc:
+        return _text(str(exc), 404)
 
 
 async def stream(request, page: str, arg: str = "") -> HttpResponse | StreamingHttpResponse:
