@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,16 +91,16 @@ def group_by_class(alarms: Iterable[Alarm]) -> list[tuple[str, list[Alarm]]]:
 
 
 def banner_alarms(alarms: Iterable[Alarm], shelved_here: Collection[tuple[str, str]] = ()
-                  ) -> tuple[Alarm | None, int, datetime | None]:
+                  ) -> tuple[Alarm | None, datetime | None]:
     """The annunciator's view: the newest unacknowledged alarm of the highest priority
-    present on the main list, how many others await acknowledgement, and when the newest of
-    them all was raised (a newer one sounds again on a silenced screen)."""
+    present on the main list, and when the newest of those awaiting acknowledgement was raised
+    (a newer one sounds again on a silenced screen). How many others: `alarm_counts`."""
     unack = [a for a in filter_alarms(alarms, {}, shelved_here) if a.state.needs_acknowledgement]
     if not unack:
-        return None, 0, None
+        return None, None
     top = max(unack, key=lambda a: (a.priority, _raised(a)))
     newest = max((a.raise_time for a in unack if a.raise_time), default=None)
-    return top, len(unack) - 1, newest
+    return top, newest
 
 
 def _raised(alarm: Alarm) -> float:
@@ -117,21 +118,40 @@ def due_rows(alarms: Iterable[Alarm], filters: Mapping[str, str],
             if a.state.needs_acknowledgement and a.can_acknowledge and acknowledgeable(a.name)]
 
 
-def alarm_counts(alarms: Iterable[Alarm]) -> list[dict[str, Any]]:
-    """Per priority band: alarms on the main list and how many await acknowledgement."""
+@dataclass(frozen=True)
+class AlarmCounts:
+    """The one count of alarms every place shows (banner, page header, wall strip, site
+    summary and the sites table): the main list by priority band, and beside it the shelved
+    occurrences, which are not active alarms to the operator but are never hidden."""
+
+    bands: list[dict[str, Any]]  # per band: "band", "total" (on the main list), "unack"
+    active: int
+    unack: int
+    shelved: int
+
+
+def alarm_counts(alarms: Iterable[Alarm], shelved_here: Collection[tuple[str, str]] = ()
+                 ) -> AlarmCounts:
+    """Count `alarms`: the main list (shelved ones, in WinCC or here, left out) per priority
+    band, and the shelved list."""
+    alarms = list(alarms)
     counts = {band: [0, 0] for band in [*BANDS, PriorityBand.NONE]}
-    for alarm in filter_alarms(alarms, {}):
+    for alarm in filter_alarms(alarms, {}, shelved_here):
         entry = counts[alarm.priority_band]
         entry[0] += 1
         entry[1] += alarm.state.needs_acknowledgement
-    return [
+    bands = [
         {"band": band.value, "total": total, "unack": unack}
         for band, (total, unack) in counts.items()
         if band is not PriorityBand.NONE or total
     ]
+    shelved = len(filter_alarms(alarms, {"state": AlarmState.SHELVED.value}, shelved_here))
+    return AlarmCounts(bands, active=sum(b["total"] for b in bands),
+                       unack=sum(b["unack"] for b in bands), shelved=shelved)
 
 
-def strip_alarm(alarms: Iterable[Alarm]) -> Alarm | None:
+def strip_alarm(alarms: Iterable[Alarm], shelved_here: Collection[tuple[str, str]] = ()
+                ) -> Alarm | None:
     """The one alarm a wall screen's strip names: the highest-priority alarm awaiting
     acknowledgement, the newest of equals; with none awaiting, the highest-priority one."""
 
@@ -139,13 +159,14 @@ def strip_alarm(alarms: Iterable[Alarm]) -> Alarm | None:
         raised = alarm.raise_time.timestamp() if alarm.raise_time else 0.0
         return (alarm.state.needs_acknowledgement, alarm.priority, raised)
 
-    return max(filter_alarms(alarms, {}), key=rank, default=None)
+    return max(filter_alarms(alarms, {}, shelved_here), key=rank, default=None)
 
 
-def holding_sites(alarms: Iterable[Alarm]) -> list[str]:
+def holding_sites(alarms: Iterable[Alarm], shelved_here: Collection[tuple[str, str]] = ()
+                  ) -> list[str]:
     """Sites with an unacknowledged alarm of the highest band: a wall screen set to pause
     on alarm stays on a dashboard that shows one of them."""
     return sorted({
-        a.site for a in filter_alarms(alarms, {})
+        a.site for a in filter_alarms(alarms, {}, shelved_here)
         if a.state.needs_acknowledgement and a.priority_band is PriorityBand.HIGHEST
     })

@@ -46,7 +46,7 @@ REACTIONS = {
     "banner": Reactions(alarms=True),
     "summary": Reactions(alarms=True, health=True),
     "status": Reactions(health=True),
-    "health": Reactions(health=True),
+    "health": Reactions(alarms=True, health=True),  # its alarm counts too
     "strip": Reactions(alarms=True),
 }
 KINDS = frozenset(REACTIONS)

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from dashboard.alarm_notes import comment_required, rank
 from dashboard.panels.alarm_list import (
     MAX_ALARM_ROWS,
+    AlarmCounts,
     alarm_counts,
     banner_alarms,
     due_rows,
@@ -161,7 +162,7 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
     filters = dict(fragment.filters)
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
     notes = {(s, key): note for s in fragment.sites for key, note in ctx.states[s].notes.items()}
-    here = _shelved_here(fragment, ctx)
+    here = _shelved_here(fragment.sites, ctx)
     chosen = filter_alarms(every, filters, here)
     ack_url = _ack_url()
     capabilities = {s: ctx.states[s].config.capabilities() for s in fragment.ack_sites}
@@ -264,47 +265,69 @@ def _ack_url() -> str:
         return ""
 
 
-def _shelved_here(fragment: Fragment, ctx: RenderContext) -> set[tuple[str, str]]:
-    return {(s, key) for s in fragment.sites for key, note in ctx.states[s].notes.items()
+def _shelved_here(sites: tuple[str, ...], ctx: RenderContext) -> set[tuple[str, str]]:
+    """(site, alarm key) of the occurrences the dashboard shelved on its own side."""
+    return {(s, key) for s in sites for key, note in ctx.states[s].notes.items()
             if note.shelf is not None}
+
+
+def _counts(sites: tuple[str, ...], ctx: RenderContext) -> AlarmCounts:
+    """The alarm counts of `sites` (alarm_list.alarm_counts: the one rule every place shows)."""
+    every = [a for s in sites for a in ctx.states[s].alarms.values()]
+    return alarm_counts(every, _shelved_here(sites, ctx))
+
+
+def _shelved_url(sites: tuple[str, ...]) -> str:
+    """The Shelved list of `sites` (one site: that site's)."""
+    query = {"state": AlarmState.SHELVED.value}
+    if len(sites) == 1:
+        query["site"] = sites[0]
+    try:
+        return f"{reverse('alarms')}?{urlencode(sorted(query.items()))}"
+    except NoReverseMatch:
+        return ""
 
 
 def _render_banner(fragment: Fragment, ctx: RenderContext) -> str:
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
-    top, others, newest = banner_alarms(every, _shelved_here(fragment, ctx))
+    top, newest = banner_alarms(every, _shelved_here(fragment.sites, ctx))
     return render_to_string("partials/alarm_banner.html", {
         "floods": _floods(ctx, every),
-        "top": top, "others": others, "newest": codec.iso(newest),
+        "top": top, "others": _counts(fragment.sites, ctx).unack - 1 if top else 0,
+        "newest": codec.iso(newest),
         "rank": rank(top.priority) if top else 0,
         "site_name": ctx.states[top.site].config.name if top else "",
     })
 
 
 def _render_counts(fragment: Fragment, ctx: RenderContext) -> str:
-    every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
     unlisted = _unlisted(fragment, ctx)
     return render_to_string(
         "partials/alarm_counts.html",
         # The page header has room for a few words; the sentence is its title.
-        {"counts": alarm_counts(every), "unlisted": unlisted, "compact": True,
-         "none_listed": len(unlisted) == len(fragment.sites)},
+        {"counts": _counts(fragment.sites, ctx), "unlisted": unlisted, "compact": True,
+         "none_listed": len(unlisted) == len(fragment.sites),
+         "shelved_url": _shelved_url(fragment.sites)},
     )
 
 
 def _render_strip(fragment: Fragment, ctx: RenderContext) -> str:
     every = [a for s in fragment.sites for a in ctx.states[s].alarms.values()]
-    alarm = strip_alarm(every)
+    here = _shelved_here(fragment.sites, ctx)
+    alarm = strip_alarm(every, here)
     return render_to_string("partials/wall_alarm.html", {
         "alarm": alarm,
         "site_name": ctx.states[alarm.site].config.name if alarm else "",
-        "holding": " ".join(holding_sites(every)),
+        "holding": " ".join(holding_sites(every, here)),
+        "counts": alarm_counts(every, here),
     })
 
 
 def _site_rows(fragment: Fragment, ctx: RenderContext) -> list[dict[str, Any]]:
     return [
         {"site": ctx.states[s].config, "health": ctx.states[s].health, "fresh": ctx.fresh(s),
-         "no_alarm_list": ctx.states[s].alarm_list_note()}
+         "no_alarm_list": ctx.states[s].alarm_list_note(), "counts": _counts((s,), ctx),
+         "shelved_url": _shelved_url((s,))}
         for s in fragment.sites
     ]
 
@@ -329,7 +352,8 @@ def _render_summary(fragment: Fragment, ctx: RenderContext) -> str:
         {
             "site": state.config,
             "fresh": ctx.fresh(site_id),
-            "counts": alarm_counts(state.alarms.values()),
+            "counts": _counts((site_id,), ctx),
+            "shelved_url": _shelved_url((site_id,)),
             "unlisted": _unlisted(fragment, ctx),
             "none_listed": bool(state.alarm_list_note()),
         },

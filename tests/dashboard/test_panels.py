@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard.panels.alarm_list import alarm_counts, filter_alarms
+from dashboard.panels.alarm_list import alarm_counts, filter_alarms, holding_sites, strip_alarm
 from dashboard.panels.drawing import limit_band, sparkline
 from dashboard.panels.fragments import Fragment, SiteEvent
 from dashboard.panels.renderers import format_value, limit_state
@@ -127,12 +127,22 @@ def test_what_a_site_without_alarm_list_says():
 
 
 def test_counts_leave_shelved_alarms_off_the_main_list():
-    alarms = [alarm(priority=12), alarm(name="B", priority=12, state=AlarmState.ACKNOWLEDGED),
-              alarm(name="C", priority=2, state=AlarmState.SHELVED)]
-    counts = {c["band"]: (c["total"], c["unack"]) for c in alarm_counts(alarms)}
+    alarms = [alarm(name="A", priority=12),
+              alarm(name="B", priority=12, state=AlarmState.ACKNOWLEDGED),
+              alarm(name="C", priority=2, state=AlarmState.SHELVED),
+              alarm(name="D", priority=16)]
+    here = {(alarms[3].site, alarms[3].key)}  # D is shelved by the dashboard itself
+    counted = alarm_counts(alarms, here)
+    counts = {c["band"]: (c["total"], c["unack"]) for c in counted.bands}
     assert counts["high"] == (2, 1)
     assert counts["low"] == (0, 0)
-    assert [a.name for a in filter_alarms(alarms, {"state": "shelved"})] == ["C"]
+    assert counts["highest"] == (0, 0)
+    assert (counted.active, counted.unack, counted.shelved) == (2, 1, 2)
+    assert [a.name for a in filter_alarms(alarms, {"state": "shelved"}, here)] == ["D", "C"]
+    # The wall strip and its hold follow the same rule: D is not the plant's most pressing.
+    assert strip_alarm(alarms, here).name == "A"
+    assert holding_sites(alarms, here) == []
+    assert strip_alarm(alarms).name == "D" and holding_sites(alarms) == [alarms[0].site]
 
 
 def test_each_fragment_kind_says_what_makes_it_render_again():

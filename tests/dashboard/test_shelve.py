@@ -6,6 +6,7 @@ with an explicit clock, never a sleep."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -170,6 +171,36 @@ class ShelveHereTestCase(ShelveSupport, SitesConfigured, BaseTestCase):
         assert "sensor being replaced" in shelved
         html = self.client.get("/alarms/?state=shelved").content.decode()
         assert 'data-alarm="line-classic:Tank_Level_LL:1"' in html
+
+    def test_a_shelved_alarm_is_counted_as_shelved_not_active_everywhere(self):
+        alarm = self.seed_alarm(site="line-classic", name="Tank_Level_LL", priority=12)
+        self.client.force_login(self.operator)
+        assert self.shelve_post(alarm, minutes="15").status_code == 303
+        self.client.force_login(self.viewer)
+        link = '<a href="/alarms/?site=line-classic&amp;state=shelved" data-shelved="1">1 shelved'
+        # The page header (all sites), the overview's site summary, the sites table.
+        alarms_page = self.client.get("/alarms/").content.decode()
+        header = alarms_page.partition('class="frag counts"')[2].partition("</div>")[0]
+        assert 'data-count-band="high" data-total="0" data-unack="0"' in header
+        assert '<a href="/alarms/?state=shelved" data-shelved="1">1 shelved</a>' in header
+        # The banner does not announce it.
+        assert 'data-banner="off"' in alarms_page
+        overview = self.client.get("/").content.decode()
+        summary = re.search(r'<div class="site-summary[^"]*" data-site="line-classic".*?</div>',
+                            overview, re.DOTALL).group(0)
+        assert link in summary and 'data-total="0"' in summary
+        sites = self.client.get("/sites/").content.decode()
+        row = re.search(r'<tr class="site-[^"]*" data-site="line-classic".*?</tr>', sites,
+                        re.DOTALL).group(0)
+        assert 'data-active="0"' in row and link in row
+        # Unshelved, it is active again in every count.
+        self.client.force_login(self.operator)
+        self.unshelve_post(alarm)
+        self.client.force_login(self.viewer)
+        header = self.client.get("/alarms/").content.decode().partition(
+            'class="frag counts"')[2].partition("</div>")[0]
+        assert 'data-count-band="high" data-total="1" data-unack="1"' in header
+        assert "shelved" not in header
 
     def test_a_shelved_alarm_can_still_be_acknowledged(self):
         alarm = self.seed_alarm(site="line-classic", name="Conveyor_Fault")
