@@ -146,8 +146,8 @@ def alarm_counts(alarms: Iterable[Alarm], shelved_here: Collection[tuple[str, st
         if band is not PriorityBand.NONE or total
     ]
     shelved = len(filter_alarms(alarms, {"state": AlarmState.SHELVED.value}, shelved_here))
-    return AlarmCounts(bands, active=sum(b["total"] for b in bands),
-                       unack=sum(b["unack"] for b in bands), shelved=shelved)
+    return AlarmCounts(bands, active=sum(total for total, _ in counts.values()),
+                       unack=sum(unack for _, unack in counts.values()), shelved=shelved)
 
 
 def strip_alarm(alarms: Iterable[Alarm], shelved_here: Collection[tuple[str, str]] = ()
