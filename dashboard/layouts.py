@@ -168,8 +168,14 @@ def sites(config: Config, viewer: Viewer) -> Layout:
     return Layout("Sites", viewer.visible, sections, _header(viewer, viewer.visible))
 
 
+def banner(viewer: Viewer) -> Layout:
+    """A page without fragments of its own (audit log, integrations, an alarm occurrence, an
+    error page) still shows the annunciation banner, kept live over its own stream."""
+    return Layout("", viewer.visible, header=[Fragment("banner", viewer.visible)])
+
+
 # The pages that have a layout (and so a stream and a poll).
-PAGES = frozenset({"overview", "alarms", "sites", "dashboard", "wall"})
+PAGES = frozenset({"overview", "alarms", "sites", "dashboard", "wall", "banner"})
 
 
 def for_page(page: str, arg: str, config: Config, viewer: Viewer, query) -> Layout | None:
@@ -184,4 +190,6 @@ def for_page(page: str, arg: str, config: Config, viewer: Viewer, query) -> Layo
         return alarms(config, viewer, alarm_filters(config, viewer, query))
     if page == "sites":
         return sites(config, viewer)
+    if page == "banner":
+        return banner(viewer)
     raise ValueError(f"unknown page {page!r}")

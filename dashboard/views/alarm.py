@@ -25,6 +25,7 @@ from dashboard import alarm_notes, params, permissions, shelving
 from dashboard.alarm_notes import COMMENT_MAX, Occurrence, Result, refusal
 from dashboard.models import AlarmComment, Shelving
 from dashboard.siteconfig import get_config
+from dashboard.views import pages
 from dashboard.views.actions import NAME_MAX, SITE_MAX, PlainProblem, refused
 from dashboard.views.auth import client_address, client_device
 from wincc_ingest import codec
@@ -98,7 +99,8 @@ def occurrence(request: HttpRequest) -> HttpResponse:
     if site is None:
         return render(request, "pages/bad_request.html",
                       {"message": f"There is no site {occ.site_id!r}."}, status=404)
-    return render(request, "pages/alarm.html", _context(request, occ, site))
+    return render(request, "pages/alarm.html",
+                  pages.with_banner(request, _context(request, occ, site)))
 
 
 def _context(request: HttpRequest, occ: Occurrence, site) -> dict:

@@ -16,6 +16,7 @@ from django.shortcuts import render
 
 from dashboard import params, permissions
 from dashboard.models import AuditEntry
+from dashboard.views import pages
 
 PAGE_SIZE = 50
 CSV_CHUNK = 500
@@ -100,7 +101,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "sites": AuditEntry.objects.order_by("site_id").values_list("site_id", flat=True)
         .distinct(),
     }
-    return render(request, "audit/log.html", context, status=200 if valid else 400)
+    return render(request, "audit/log.html", pages.with_banner(request, context),
+                  status=200 if valid else 400)
 
 
 # A cell starting with one of these is a formula to a spreadsheet; comments and alarm names

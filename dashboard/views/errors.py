@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dashboard.views import pages
+
 NOT_FOUND = "There is no page at this address."
 FORBIDDEN = "You may not see this page. An administrator can give you the right."
 
@@ -22,8 +24,10 @@ def _sentence(exception: Exception | None, default: str) -> str:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", {"message": _sentence(exception, NOT_FOUND)}, status=404)
+    context = pages.with_banner(request, {"message": _sentence(exception, NOT_FOUND)})
+    return render(request, "404.html", context, status=404)
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", {"message": _sentence(exception, FORBIDDEN)}, status=403)
+    context = pages.with_banner(request, {"message": _sentence(exception, FORBIDDEN)})
+    return render(request, "403.html", context, status=403)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard import deliveries, permissions, siteconfig
 from dashboard.models import Delivery
+from dashboard.views import pages
 from wincc_ingest import delivery
 from wincc_ingest.triggers import AlarmCondition, MqttAction, TagCondition, Trigger
 
@@ -110,7 +111,8 @@ def integrations(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "can_retry": permissions.can_retry_deliveries(request.user),
     }
-    return render(request, "integrations/page.html", context, status=200 if valid else 400)
+    return render(request, "integrations/page.html", pages.with_banner(request, context),
+                  status=200 if valid else 400)
 
 
 @login_required

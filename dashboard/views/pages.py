@@ -8,12 +8,13 @@ proxies break SSE.
 from __future__ import annotations
 
 import json
+import logging
 
 import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -24,7 +25,9 @@ from dashboard.panels.state import SiteState, read_states
 from dashboard.redis_client import sync_redis
 from wincc_bridge.models import utcnow
 from wincc_ingest import codec
-from wincc_ingest.config import Config
+from wincc_ingest.config import Config, ConfigError
+
+log = logging.getLogger(__name__)
 
 TRANSPORTS = ("sse", "poll")
 
@@ -68,11 +71,18 @@ def page_layout(request, page: str, arg: str, viewer: layouts.Viewer) -> layouts
     return layout
 
 
-def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None):
+def page_context(request, page: str, arg: str, layout: layouts.Layout, viewer: layouts.Viewer,
+                 query: QueryDict) -> dict:
+    """What base.html needs to show a page's fragments and keep them live over its stream
+    (`query`: the filters the stream's layout reads)."""
     config = siteconfig.get_config()
-    layout = page_layout(request, page, arg, viewer)
-    transport = params.choice(request.GET, "transport", TRANSPORTS, default="sse")
-    query = request.GET.copy()
+    query = query.copy()
+    try:
+        transport = params.choice(request.GET, "transport", TRANSPORTS, default="sse")
+    except params.BadParameter:
+        if page != "banner":
+            raise
+        transport = "sse"  # the page's own parameters are not the banner's to refuse
     query.pop("transport", None)
     query.pop("rotate", None)
     stream_url, poll_url = _live_urls(page, arg, query.urlencode())
@@ -81,7 +91,7 @@ def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None
         {"title": s.title, "kind": s.kind, "parts": [(f, html[f.name]) for f in s.fragments]}
         for s in layout.sections
     ]
-    context = {
+    return {
         "page": page,
         "layout": layout,
         "sections": sections,
@@ -98,9 +108,32 @@ def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None
         "choices": layouts.FILTER_CHOICES,
         "site_choices": [(s, config.known_site(s).name) for s in viewer.visible],
     }
+
+
+def render_page(request, page: str, arg: str, viewer: layouts.Viewer, extra=None):
+    layout = page_layout(request, page, arg, viewer)
+    context = page_context(request, page, arg, layout, viewer, request.GET)
     context.update(extra or {})
     template = "pages/wall.html" if page == "wall" else f"pages/{page}.html"
     return render(request, template, context)
+
+
+def with_banner(request, context: dict) -> dict:
+    """`context` with the live annunciation banner of every site the person sees, for a page
+    that has no layout of its own (audit log, integrations, an alarm occurrence, 404, 403):
+    the banner is on every page. Nothing is added for a person who sees no site."""
+    user = getattr(request, "user", None)
+    if user is None or not permissions.can_view_any(user):
+        return context
+    try:
+        config = siteconfig.get_config()
+    except ConfigError as exc:
+        # The audit log stays readable while the plant's configuration is being mended.
+        log.warning("no annunciation banner on %s: %s", request.path, exc)
+        return context
+    viewer = layouts.Viewer.for_user(user, config)
+    layout = layouts.banner(viewer)
+    return {**page_context(request, "banner", "", layout, viewer, QueryDict()), **context}
 
 
 def _viewer(request) -> layouts.Viewer:

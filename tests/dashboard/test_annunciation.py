@@ -34,10 +34,32 @@ class BannerTestCase(SitesConfigured, BaseTestCase):
         assert 'href="/alarms/"' in banner
 
     def test_on_every_page(self):
-        self.seed_alarm(priority=12)
-        for path in ("/", "/alarms/", "/sites/", "/alarms/?site=line-classic"):
+        alarm = self.seed_alarm(priority=12)
+        occurrence = f"/alarms/occurrence/?site={alarm.site}&name={alarm.name}&instance=1"
+        for path in ("/", "/alarms/", "/sites/", "/alarms/?site=line-classic", occurrence,
+                     "/no/such/page/"):
             with self.subTest(path=path):
                 assert 'data-rank="2"' in self.banner(self.viewer, path)
+        # The audit log and the integrations, for a person who may see them.
+        for path in ("/audit/", "/integrations/", "/audit/?result=denied"):
+            with self.subTest(path=path):
+                assert 'data-rank="2"' in self.banner(self.admin, path)
+
+    def test_a_page_without_fragments_keeps_its_banner_live(self):
+        self.seed_alarm(priority=12)
+        self.client.force_login(self.admin)
+        html = self.client.get("/audit/").content.decode()
+        assert 'sse-connect="/live/stream/banner/"' in html
+        # Its poll (the fallback transport) answers the banner alone.
+        self.seed_alarm(name="Burner_Flame", priority=16)
+        polled = self.client.get("/live/poll/banner/").content.decode()
+        assert 'data-rank="1"' in polled and "data-count-band" not in polled
+
+    def test_no_banner_for_a_person_who_sees_no_site(self):
+        self.seed_alarm(priority=16)
+        self.client.force_login(self.outsider)
+        html = self.client.get("/no/such/page/").content.decode()
+        assert "data-annunciator" not in html and "sse-connect" not in html
 
     def test_quiet_without_unacknowledged_alarms(self):
         self.seed_alarm(state=AlarmState.ACKNOWLEDGED)

@@ -31,7 +31,8 @@ class ConfiguredTestCase(BaseTestCase):
     """With the small plant's configuration, which has two triggers."""
 
     @pytest.fixture(autouse=True)
-    def _config(self, tmp_path):
+    def _config(self, tmp_path, redis_server):
+        # The page's annunciation banner reads the alarms from the tests' own Redis.
         write_config(tmp_path)
         yield
         settings.WINCC_CONFIG = ORIGINAL_CONFIG
