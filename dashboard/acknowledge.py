@@ -254,6 +254,8 @@ def _complete(user, site: SiteConfig, r: redis.Redis, sending: _Sending, result:
         alarm_notes.add_comment(user, alarm_notes.Occurrence(req.site_id, req.name,
                                                              req.instance_id),
                                 req.comment, kind="acknowledge")
+    else:  # the rows say who acknowledged it here (the comment's note says it too)
+        alarm_notes.publish_note(req.site_id, req.name, req.instance_id)
     shown = dataclasses.replace(
         alarm, state=after, can_acknowledge=False, ack_time=entry.settled_at or entry.completed_at,
         acknowledged_by=user.get_username(),
@@ -349,7 +351,9 @@ def read_back(site: SiteConfig, entry: AuditEntry, *, final: bool) -> Settlement
     writer = site.write_user.username if site.write_user else ""
     by = found.acknowledged_by or ""
     if by and writer and by != writer:
-        return Result.DUPLICATE, f"Acknowledged by {by} in WinCC, not by this request.", found.state
+        return Result.DUPLICATE, (
+            f"Acknowledged {alarm_notes.acknowledged_by(wincc_user=by, writer=writer)}, "
+            "not by this request."), found.state
     return Result.OK, f"Acknowledged ({lost}).", found.state
 
 
@@ -380,6 +384,8 @@ def settle(entry_id: int, attempt: int) -> str:
         return entry.result
     result, message, after = settlement
     entry.settle(result, message=message, state_after=after.value)
+    if result == Result.OK:
+        alarm_notes.publish_note(site.id, entry.alarm_name, entry.instance_id)
     lock = store.alarm_ack_lock(site.id, entry.alarm_name, entry.instance_id)
     _settle_lock(sync_redis(), lock, codec.AckHolder(entry.username), ok=result == Result.OK,
                  keep=site.poll_interval)
@@ -390,8 +396,9 @@ def settle(entry_id: int, attempt: int) -> str:
 def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm) -> tuple[str, str] | None:
     """(result, message) when there is nothing to send, else None."""
     if alarm.state in _ALREADY_ACKNOWLEDGED:
-        by = f" by {alarm.acknowledged_by}" if alarm.acknowledged_by else ""
-        return Result.DUPLICATE, f"Already acknowledged{by}."
+        writer = site.write_user.username if site.write_user else ""
+        how = alarm_notes.acknowledged_by(wincc_user=alarm.acknowledged_by or "", writer=writer)
+        return Result.DUPLICATE, f"Already acknowledged {how}." if how else "Already acknowledged."
     if not alarm.state.needs_acknowledgement:
         return Result.STALE, f"No longer needs acknowledgement ({alarm.state.label})."
     if alarm_notes.comment_required(alarm) and not req.comment.strip():
@@ -481,7 +488,7 @@ def _duplicate(user, req: AckRequest, alarm: Alarm, raw_holder: codec.Raw | None
     by = holder.user
     shown = dataclasses.replace(alarm, can_acknowledge=False)
     if holder.phase == "done":
-        message = f"Already acknowledged by {by}."
+        message = f"Already acknowledged {alarm_notes.acknowledged_by(person=by)}."
         shown = dataclasses.replace(shown, state=ACKNOWLEDGED_STATE[alarm.state])
     else:
         message = f"Being acknowledged by {by}; nothing more was sent."

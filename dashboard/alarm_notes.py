@@ -44,6 +44,33 @@ def rank(priority: int) -> int:
     return RANKS[PriorityBand.of(priority)]
 
 
+# How an acknowledgement came about, worded once for every place that shows it (alarm list,
+# occurrence page, its history, the audit export and the acknowledge answers).
+VIA_DASHBOARD, IN_WINCC = "dashboard", "WinCC"
+_IN_WINCC_WORDS = "in WinCC"
+
+
+def acknowledged_by(person: str = "", wincc_user: str = "", writer: str = "") -> str:
+    """"by alice via the dashboard" (`person`: who acknowledged through the dashboard), or
+    "by op1 in WinCC" (`wincc_user`: the user WinCC names, at the WinCC station); WinCC naming
+    the site's read-write API user (`writer`) means the dashboard did it, for someone."""
+    if person:
+        return f"by {person} via the dashboard"
+    if wincc_user and wincc_user == writer:
+        return "via the dashboard"
+    if wincc_user:
+        return f"by {wincc_user} {_IN_WINCC_WORDS}"
+    return ""
+
+
+def via(entry: AuditEntry) -> str:
+    """The audit export's "via" of a row: WinCC when the row reports an acknowledgement
+    someone made at the WinCC station (found already acknowledged there), else the dashboard
+    (the row's step was made, or tried, through it)."""
+    elsewhere = entry.result == Result.DUPLICATE and f" {_IN_WINCC_WORDS}" in entry.message
+    return IN_WINCC if elsewhere else VIA_DASHBOARD
+
+
 def comment_required(alarm: Alarm) -> bool:
     """Acknowledging the alarm needs a comment (ALARM_COMMENT_REQUIRED_PRIORITIES)."""
     return rank(alarm.priority) in settings.ALARM_COMMENT_REQUIRED_PRIORITIES
@@ -119,13 +146,21 @@ def running_shelving(site_id: str, name: str, instance_id: int) -> Shelving | No
     ).first()
 
 
+def acknowledged_here(site_id: str, name: str, instance_id: int) -> str:
+    """Who last acknowledged the occurrence through the dashboard ("" if nobody did)."""
+    return AuditEntry.objects.filter(
+        action="acknowledge", result=Result.OK, site_id=site_id, alarm_name=name,
+        instance_id=instance_id).values_list("username", flat=True).first() or ""
+
+
 def note_of(site_id: str, name: str, instance_id: int) -> codec.AlarmNote | None:
     """The occurrence's note from the database; None when there is nothing to show."""
     shelving = running_shelving(site_id, name, instance_id)
     comments = AlarmComment.objects.filter(
         site_id=site_id, alarm_name=name, instance_id=instance_id)
     count = comments.count()
-    if shelving is None and not count:
+    acknowledged = acknowledged_here(site_id, name, instance_id)
+    if shelving is None and not count and not acknowledged:
         return None
     newest = list(comments.order_by("-created_at", "-id")[:NOTE_COMMENTS])[::-1]
     shelf = None if shelving is None else codec.Shelf(
@@ -135,6 +170,7 @@ def note_of(site_id: str, name: str, instance_id: int) -> codec.AlarmNote | None
         shelf=shelf,
         comments=tuple(codec.NoteComment(c.username, c.created_at, c.text) for c in newest),
         comment_count=count,
+        acknowledged_by=acknowledged,
     )
 
 

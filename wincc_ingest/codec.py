@@ -184,11 +184,13 @@ class NoteComment:
 
 @dataclass(frozen=True, slots=True)
 class AlarmNote:
-    """`comments`: the newest few (oldest first); `comment_count`: all there are."""
+    """`comments`: the newest few (oldest first); `comment_count`: all there are;
+    `acknowledged_by`: the person who acknowledged it through the dashboard, if one did."""
 
     shelf: Shelf | None = None
     comments: tuple[NoteComment, ...] = ()
     comment_count: int = 0
+    acknowledged_by: str = ""
 
 
 def encode_note(note: AlarmNote) -> str:
@@ -200,6 +202,7 @@ def encode_note(note: AlarmNote) -> str:
         },
         "comments": [{"by": c.by, "at": iso(c.at), "text": c.text} for c in note.comments],
         "comment_count": note.comment_count,
+        "acknowledged_by": note.acknowledged_by,
     })
 
 
@@ -224,6 +227,7 @@ def decode_note(raw: Raw) -> AlarmNote:
                 for c in data.get("comments") or []
             ),
             comment_count=int(data.get("comment_count") or 0),
+            acknowledged_by=str(data.get("acknowledged_by") or ""),
         )
     except (ValueError, TypeError, KeyError) as exc:
         raise StoredDataError(f"stored alarm note is unreadable ({exc!r})") from None

@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
-from dashboard.alarm_notes import comment_required, rank
+from dashboard.alarm_notes import acknowledged_by, comment_required, rank
 from dashboard.panels.alarm_list import (
     MAX_ALARM_ROWS,
     AlarmCounts,
@@ -31,7 +31,7 @@ from dashboard.panels.fragments import TILE_TREND_MINUTES, Fragment
 from dashboard.panels.state import Freshness, SiteState
 from wincc_bridge.models import Alarm, AlarmState, Quality, TagValue
 from wincc_ingest import codec
-from wincc_ingest.config import Config, TagConfig
+from wincc_ingest.config import Config, SiteConfig, TagConfig
 
 LIMIT_WORDS = {"hh": "HIHI", "h": "HI", "l": "LO", "ll": "LOLO"}
 
@@ -178,6 +178,7 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
             and not comment_required(alarm),
             ack_url,
             notes.get((alarm.site, alarm.key)),
+            _writer(ctx.states[alarm.site].config),
         )
 
     rows = [row(alarm) for alarm in chosen[:MAX_ALARM_ROWS]]
@@ -250,12 +251,18 @@ def _ack_all(fragment: Fragment, ctx: RenderContext, every: list[Alarm],
 
 @lru_cache(maxsize=4096)
 def _row_html(alarm: Alarm, site_name: str, can_ack: bool, ack_url: str,
-              note: codec.AlarmNote | None = None) -> SafeString:
+              note: codec.AlarmNote | None = None, writer: str = "") -> SafeString:
     """One alarm row, rendered once per distinct alarm and variant: in a flood only the
-    rows that changed cost a render."""
+    rows that changed cost a render. `writer`: the site's read-write API user's name."""
     context = {"alarm": alarm, "site_name": site_name, "can_ack": can_ack, "ack_message": "",
-               "ack_ok": None, "ack_url": ack_url, "note": note}
+               "ack_ok": None, "ack_url": ack_url, "note": note,
+               "acknowledged": acknowledged_by(note.acknowledged_by if note else "",
+                                               alarm.acknowledged_by or "", writer)}
     return mark_safe(render_to_string("partials/alarm_row.html", context))  # noqa: S308
+
+
+def _writer(site: SiteConfig) -> str:
+    return site.write_user.username if site.write_user else ""
 
 
 def _ack_url() -> str:

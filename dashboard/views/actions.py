@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from dashboard import acknowledge as ack
-from dashboard import params, permissions
+from dashboard import alarm_notes, params, permissions
 from dashboard.layouts import FILTER_CHOICES
 from dashboard.panels.alarm_list import MAX_ALARM_ROWS
 from dashboard.siteconfig import get_config
@@ -140,6 +140,9 @@ def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
         "ack_message": outcome.message,
         "ack_ok": outcome.ok,
         "ack_checking": outcome.checking,
+        "acknowledged": alarm_notes.acknowledged_by(
+            user.get_username() if outcome.ok else "", alarm.acknowledged_by or "",
+            site.write_user.username if site.write_user else ""),
     }
     return render(request, "partials/alarm_row.html", context)
 

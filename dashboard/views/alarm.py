@@ -133,6 +133,10 @@ def _context(request: HttpRequest, occ: Occurrence, site) -> dict:
         "in_wincc": site.capabilities().shelve,
         "comment_max": COMMENT_MAX,
         "back": occurrence_url(occ),
+        "acknowledged": alarm_notes.acknowledged_by(
+            alarm_notes.acknowledged_here(occ.site_id, occ.name, occ.instance_id),
+            alarm.acknowledged_by or "" if alarm else "",
+            site.write_user.username if site.write_user else ""),
     }
 
 

@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from dashboard import params, permissions
+from dashboard import alarm_notes, params, permissions
 from dashboard.models import AuditEntry
 from dashboard.views import pages
 
@@ -43,6 +43,8 @@ CSV_COLUMNS = [
     ("value_before", "value before"),
     ("value_requested", "value written"),
     ("value_after", "value read back"),
+    # Added last, so the columns before keep their positions: dashboard or WinCC.
+    ("via", "via"),
 ]
 
 
@@ -111,7 +113,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(entry: AuditEntry, field: str) -> str:
-    value = getattr(entry, field)
+    value = alarm_notes.via(entry) if field == "via" else getattr(entry, field)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     text = "" if value is None else str(value)

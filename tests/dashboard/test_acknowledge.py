@@ -21,9 +21,11 @@ from dashboard import acknowledge as ack
 from dashboard import refusals, roles
 from dashboard.celery import SETTLE_TASK
 from dashboard.models import AuditEntry
+from dashboard.siteconfig import get_config
 from tests.dashboard.acksupport import SimulatorSites, SitesConfigured, clear_audit_log
 from tests.dashboard.base import BaseTestCase
 from tests.fixtures.simulator import wait_until
+from wincc_bridge.client import open_client
 from wincc_bridge.models import AlarmState
 from wincc_ingest import store
 
@@ -180,12 +182,19 @@ class AcknowledgeRefusedTestCase(SitesConfigured, BaseTestCase):
         assert 'data-action="ack"' not in html
         assert AuditEntry.objects.get().result == Result.STALE
 
+    def test_an_acknowledgement_at_the_wincc_station_says_in_wincc(self):
+        self.seed_alarm(state=AlarmState.ACKNOWLEDGED, acknowledged_by="hmi-user",
+                        ack_time=timezone.now())
+        self.client.force_login(self.viewer)
+        html = self.client.get("/alarms/").content.decode()
+        assert "by hmi-user in WinCC" in html and "via the dashboard" not in html
+
     def test_already_acknowledged_names_who(self):
         self.client.force_login(self.operator)
         alarm = self.seed_alarm(state=AlarmState.ACKNOWLEDGED, acknowledged_by="hmi-user")
         response = self.ack_post(alarm, state="unacknowledged")
         assert response.status_code == 200
-        assert "Already acknowledged by hmi-user." in response.content.decode()
+        assert "Already acknowledged by hmi-user in WinCC." in response.content.decode()
         assert 'data-state="acknowledged"' in response.content.decode()
         entry = AuditEntry.objects.get()
         assert (entry.result, entry.state_before, entry.state_after) == (
@@ -231,7 +240,7 @@ class AcknowledgeRefusedTestCase(SitesConfigured, BaseTestCase):
         lock = store.alarm_ack_lock(alarm.site, alarm.name, alarm.instance_id)
         self.redis.set(lock, json.dumps({"user": "anna", "phase": "done"}), ex=30)
         html = self.ack_post(alarm).content.decode()
-        assert "Already acknowledged by anna." in html
+        assert "Already acknowledged by anna via the dashboard." in html
         assert 'data-state="acknowledged"' in html
 
     def test_unreadable_alarm_state_answers_503(self):
@@ -293,6 +302,24 @@ class AcknowledgeOnSimulatorTestCase(SimulatorSites, BaseTestCase):
     def test_unified(self):
         self.assert_acknowledged("oven-unified", "Oven_Zone1_Temp_HH", "RAISED_ACKNOWLEDGED")
 
+    def test_the_list_says_by_whom_and_via_the_dashboard_or_in_wincc(self):
+        mine = self.assert_acknowledged("oven-unified", "Oven_Zone1_Temp_HH",
+                                        "RAISED_ACKNOWLEDGED")
+        # Another alarm acknowledged with the dashboard's API user, but not through this
+        # dashboard's pages (no audit row names a person).
+        theirs = self.raise_and_poll("oven-unified", "Oven_Zone2_Temp_H")
+        with open_client(get_config().known_site("oven-unified").connection(write=True)) as c:
+            assert c.acknowledge([(theirs.name, theirs.instance_id)])[0].ok
+        self.poll("oven-unified")
+        html = self.client.get("/alarms/?site=oven-unified").content.decode()
+        row = html.partition(f'data-alarm="oven-unified:{mine.name}:')[2].partition("</li>")[0]
+        assert "by operator via the dashboard" in row
+        # WinCC names the dashboard's read-write API user for both; only the audit log knows
+        # the person, and an acknowledgement the dashboard did not make is not claimed.
+        row = html.partition(f'data-alarm="oven-unified:{theirs.name}:')[2].partition(
+            "</li>")[0]
+        assert "via the dashboard" in row and "by operator" not in row
+
     def test_rest_v1(self):
         self.assert_acknowledged("utilities-restv1", "Tank_Level_HH", "RAISED_ACKNOWLEDGED")
 
@@ -324,7 +351,7 @@ class AcknowledgeOnSimulatorTestCase(SimulatorSites, BaseTestCase):
                                          "RAISED_ACKNOWLEDGED")
         # Redis still shows the alarm unacknowledged until the next poll.
         response = self.ack_post(alarm)
-        assert "Already acknowledged by operator." in response.content.decode()
+        assert "Already acknowledged by operator via the dashboard." in response.content.decode()
         assert len(self.wincc_writes()) == 1
         assert AuditEntry.objects.first().result == Result.DUPLICATE
 

@@ -299,6 +299,20 @@ class AuditCsvTestCase(BaseTestCase):
         assert instances == sorted(instances, reverse=True)  # newest first, none twice
         assert len(set(instances)) == 1200
 
+    async def test_via_is_the_last_column_dashboard_or_wincc(self):
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(entry)(result=Result.OK, message="Acknowledged.")
+        await sync_to_async(entry)(alarm_name="Tank_Level_LL", result=Result.DUPLICATE,
+                                   message="Already acknowledged by hmi-user in WinCC.")
+        await self.async_client.aforce_login(self.auditor)
+        _, (header, *data) = await self.read_csv()
+        # The earlier columns keep their positions; "via" comes after them all.
+        assert header[:3] == ["time (UTC)", "completed (UTC)", "user"]
+        assert header[-2:] == ["value read back", "via"]
+        assert {row[header.index("alarm")]: row[-1] for row in data} == {
+            "Oven_Zone1_Temp_HH": "dashboard", "Tank_Level_LL": "WinCC"}
+
     async def test_a_write_exports_its_tag_and_values(self):
         from asgiref.sync import sync_to_async
 

@@ -222,8 +222,11 @@ def test_unreadable_health_reads_as_a_failing_site():
 def test_alarm_note_round_trip():
     shelf = codec.Shelf("operator", "sensor swap", NOW, NOW + timedelta(minutes=15), True)
     comments = (codec.NoteComment("anna", NOW, "checked"), codec.NoteComment("ben", NOW, "ok"))
-    note = codec.AlarmNote(shelf, comments, comment_count=5)
+    note = codec.AlarmNote(shelf, comments, comment_count=5, acknowledged_by="anna")
     assert codec.decode_note(codec.encode_note(note)) == note
+    # A note written before it named who acknowledged: nobody here did.
+    assert codec.decode_note('{"shelf": null, "comments": [], "comment_count": 1}') == (
+        codec.AlarmNote(comment_count=1))
     assert codec.decode_note(codec.encode_note(codec.AlarmNote())) == codec.AlarmNote()
 
 
