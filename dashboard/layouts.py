@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from dashboard import params, permissions
 from dashboard.panels.alarm_list import BANDS
 from dashboard.panels.fragments import Fragment
-from wincc_bridge.models import AlarmState, PriorityBand
+from wincc_bridge.models import AlarmState, PriorityBand, alarm_key
 from wincc_ingest.config import Config
 
 KEY_VALUES_PER_SITE = 4
@@ -168,6 +168,18 @@ def sites(config: Config, viewer: Viewer) -> Layout:
     return Layout("Sites", viewer.visible, sections, _header(viewer, viewer.visible))
 
 
+def occurrence(viewer: Viewer, query) -> Layout:
+    """One alarm occurrence's page: its live state (the `occurrence` fragment) under the
+    usual header. params.BadParameter names a site the viewer does not see."""
+    site = params.choice(query, "site", viewer.visible)
+    if not site:
+        raise params.BadParameter("Name the alarm's site (site=...).")
+    name = query.get("name", "").strip()
+    instance = params.whole_number(query, "instance", default=0) or 0
+    frag = Fragment("occurrence", (site,), (alarm_key(name, instance),))
+    return Layout(name, (site,), [Section("", "occurrence", [frag])], _header(viewer, (site,)))
+
+
 def banner(viewer: Viewer) -> Layout:
     """A page without fragments of its own (audit log, integrations, an alarm occurrence, an
     error page) still shows the annunciation banner, kept live over its own stream."""
@@ -175,7 +187,7 @@ def banner(viewer: Viewer) -> Layout:
 
 
 # The pages that have a layout (and so a stream and a poll).
-PAGES = frozenset({"overview", "alarms", "sites", "dashboard", "wall", "banner"})
+PAGES = frozenset({"overview", "alarms", "sites", "dashboard", "wall", "banner", "occurrence"})
 
 
 def for_page(page: str, arg: str, config: Config, viewer: Viewer, query) -> Layout | None:
@@ -192,4 +204,6 @@ def for_page(page: str, arg: str, config: Config, viewer: Viewer, query) -> Layo
         return sites(config, viewer)
     if page == "banner":
         return banner(viewer)
+    if page == "occurrence":
+        return occurrence(viewer, query)
     raise ValueError(f"unknown page {page!r}")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("alarms/ack/", actions.acknowledge_alarm, name="alarm-ack"),
     path("alarms/ack-all/", actions.acknowledge_all, name="alarm-ack-all"),
     path("alarms/occurrence/", alarm.occurrence, name="alarm-occurrence"),
+    path("alarms/occurrence/history/", alarm.history, name="alarm-history"),
     path("alarms/shelve/", alarm.shelve_alarm, name="alarm-shelve"),
     path("alarms/unshelve/", alarm.unshelve_alarm, name="alarm-unshelve"),
     path("alarms/comment/", alarm.comment_alarm, name="alarm-comment"),

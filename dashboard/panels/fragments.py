@@ -48,6 +48,8 @@ REACTIONS = {
     "status": Reactions(health=True),
     "health": Reactions(alarms=True, health=True),  # its alarm counts too
     "strip": Reactions(alarms=True),
+    # One alarm occurrence (its key in `tags`): its state, shelving and newest comments.
+    "occurrence": Reactions(alarms=True, freshness=True),
 }
 KINDS = frozenset(REACTIONS)
 

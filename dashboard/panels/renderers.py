@@ -367,6 +367,18 @@ def _render_summary(fragment: Fragment, ctx: RenderContext) -> str:
     )
 
 
+def _render_occurrence(fragment: Fragment, ctx: RenderContext) -> str:
+    site_id, key = fragment.sites[0], fragment.tags[0]
+    state = ctx.states[site_id]
+    alarm = state.alarms.get(key)
+    name, _, instance = key.rpartition("|")
+    return render_to_string("partials/occurrence_live.html", {
+        "row": _row_html(alarm, state.config.name, False, "", state.notes.get(key),
+                         _writer(state.config)) if alarm else "",
+        "name": name, "instance": instance, "fresh": ctx.fresh(site_id),
+    })
+
+
 _RENDERERS: dict[str, Callable[[Fragment, RenderContext], str]] = {
     "tile": _render_tile,
     "trend": _render_trend,
@@ -377,6 +389,7 @@ _RENDERERS: dict[str, Callable[[Fragment, RenderContext], str]] = {
     "health": _render_health,
     "summary": _render_summary,
     "strip": _render_strip,
+    "occurrence": _render_occurrence,
 }
 
 

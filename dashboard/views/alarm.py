@@ -16,12 +16,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from dashboard import alarm_notes, params, permissions, shelving
+from dashboard import alarm_history, alarm_notes, layouts, params, permissions, shelving
 from dashboard.alarm_notes import COMMENT_MAX, Occurrence, Result, refusal
 from dashboard.models import AlarmComment, Shelving
 from dashboard.siteconfig import get_config
@@ -99,8 +99,40 @@ def occurrence(request: HttpRequest) -> HttpResponse:
     if site is None:
         return render(request, "pages/bad_request.html",
                       {"message": f"There is no site {occ.site_id!r}."}, status=404)
-    return render(request, "pages/alarm.html",
-                  pages.with_banner(request, _context(request, occ, site)))
+    return render(request, "pages/alarm.html", {**_live(request, occ),
+                                                **_context(request, occ, site)})
+
+
+def _live(request: HttpRequest, occ: Occurrence) -> dict:
+    """The page's live parts (the occurrence's state, the header, the banner) over its one
+    stream, which names the occurrence as the page does."""
+    config = get_config()
+    viewer = layouts.Viewer.for_user(request.user, config)
+    query = QueryDict(mutable=True)
+    query.update({"site": occ.site_id, "name": occ.name, "instance": str(occ.instance_id)})
+    layout = layouts.occurrence(viewer, query)
+    return pages.page_context(request, "occurrence", "", layout, viewer, query)
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    """The occurrence's History section alone; the page fetches it again as it changes."""
+    form = OccurrenceForm(request.GET)
+    if not form.is_valid():
+        return _plain(f"Malformed request: {form.problem()}", 400)
+    occ = form.occurrence(request)
+    if not permissions.can_view(request.user, occ.site_id):
+        return _plain("You may not see this site's alarms.", 403)
+    site = get_config().site(occ.site_id)
+    if site is None:
+        return _plain(f"There is no site {occ.site_id!r}.", 404)
+    return render(request, "partials/alarm_history.html",
+                  {"steps": _history(occ, site)})
+
+
+def _history(occ: Occurrence, site) -> list[alarm_history.Step]:
+    writer = site.write_user.username if site.write_user else ""
+    return alarm_history.history(occ.site_id, occ.name, occ.instance_id, writer)
 
 
 def _context(request: HttpRequest, occ: Occurrence, site) -> dict:
@@ -133,6 +165,8 @@ def _context(request: HttpRequest, occ: Occurrence, site) -> dict:
         "in_wincc": site.capabilities().shelve,
         "comment_max": COMMENT_MAX,
         "back": occurrence_url(occ),
+        "steps": _history(occ, site),
+        "history_url": f"{reverse('alarm-history')}?{occurrence_url(occ).partition('?')[2]}",
         "acknowledged": alarm_notes.acknowledged_by(
             alarm_notes.acknowledged_here(occ.site_id, occ.name, occ.instance_id),
             alarm.acknowledged_by or "" if alarm else "",
