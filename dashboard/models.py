@@ -341,7 +341,14 @@ class WallScreen(models.Model):
         help_text="Stay on a dashboard while it holds an unacknowledged priority-1 alarm.",
     )
     sound = models.BooleanField(
-        default=False, help_text="Sound new alarms on this screen (where the page supports it)."
+        default=False, help_text="Sound unacknowledged alarms on this screen (the annunciator's "
+                                 "tones; the browser needs one touch of Enable sound)."
+    )
+    SOUND_PRIORITIES = [(1, "Priority 1 only"), (2, "Priorities 1-2"), (3, "Priorities 1-3"),
+                        (4, "Priorities 1-4"), (5, "Every priority")]
+    sound_priority = models.PositiveSmallIntegerField(
+        choices=SOUND_PRIORITIES, default=5,
+        help_text="With sound on, the least urgent priority rank (1-5) that still sounds.",
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -354,7 +361,8 @@ class WallScreen(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    SETTINGS = ("rotation", "page_seconds", "theme", "pause_on_alarm", "sound")
+    SETTINGS = ("rotation", "page_seconds", "theme", "pause_on_alarm", "sound",
+                "sound_priority")
 
     @classmethod
     def issue(

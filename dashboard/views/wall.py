@@ -6,6 +6,8 @@ every page load and stream connect checks that the screen has not been revoked.
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -69,13 +71,18 @@ def wall(request, dashboard_id: str) -> HttpResponse:
         settings = screen.settings()
         next_id = screen.following(dashboard_id, _known(config))
         seconds = rotate or screen.page_seconds
+        rotation = screen.dashboards(_known(config))
     else:
         # A signed-in viewer previews: `?rotate=` turns through every dashboard.
-        settings = {"theme": "dark", "pause_on_alarm": True, "sound": False}
+        # `?sound=1` asks for sound on a preview (a screen's record decides its own).
+        settings = {"theme": "dark", "pause_on_alarm": True,
+                    "sound": params.choice(request.GET, "sound", ["0", "1"]) == "1",
+                    "sound_priority": 5}
         ids = [d.id for d in config.dashboards]
         known = rotate and dashboard_id in ids
         next_id = ids[(ids.index(dashboard_id) + 1) % len(ids)] if known else ""
         seconds = rotate or PREVIEW_PAGE_SECONDS
+        rotation = ids if rotate else []
     return render_page(
         request,
         "wall",
@@ -86,6 +93,7 @@ def wall(request, dashboard_id: str) -> HttpResponse:
             "page_seconds": seconds,
             "next_url": _wall_url(request, "wall", next_id) if next_id else "",
             "settings_url": _wall_url(request, "wall-settings", dashboard_id) if screen else "",
+            "dashboards_json": json.dumps(_dashboards(request, config, rotation)),
         },
     )
 
@@ -101,9 +109,23 @@ def _rotate(request) -> int:
     return seconds or 0
 
 
+def _dashboards(request, config, ids: list[str]) -> list[dict]:
+    """The screen's dashboards with the sites each shows: where to go when a priority-1
+    alarm holds the rotation (wall.js)."""
+    viewer = layouts.Viewer.for_wall(config)
+    found = []
+    for board_id in ids:
+        layout = layouts.dashboard(config, viewer, board_id)
+        if layout is not None:
+            found.append({"id": board_id, "url": _wall_url(request, "wall", board_id),
+                          "sites": list(layout.sites)})
+    return found
+
+
 def _wall_url(request, name: str, dashboard_id: str) -> str:
-    """A wall address with the query this page was opened with (rotate, transport)."""
-    query = urlencode({k: request.GET[k] for k in ("rotate", "transport") if k in request.GET})
+    """A wall address with the query this page was opened with (rotate, transport, sound)."""
+    kept = ("rotate", "transport", "sound")
+    query = urlencode({k: request.GET[k] for k in kept if k in request.GET})
     return reverse(name, args=[dashboard_id]) + (f"?{query}" if query else "")
 
 
@@ -114,11 +136,13 @@ def wall_settings(request, dashboard_id: str) -> JsonResponse:
     if screen is None:
         return JsonResponse({"error": "This wall screen is not signed in."}, status=403)
     rotate = _rotate(request)
+    config = siteconfig.get_config()
     return JsonResponse({
-        "next": _wall_url(request, "wall",
-                          screen.following(dashboard_id, _known(siteconfig.get_config()))),
+        "next": _wall_url(request, "wall", screen.following(dashboard_id, _known(config))),
         "page_seconds": rotate or screen.page_seconds,
         "theme": screen.theme,
         "pause_on_alarm": screen.pause_on_alarm,
         "sound": screen.sound,
+        "sound_priority": screen.sound_priority,
+        "dashboards": _dashboards(request, config, screen.dashboards(_known(config))),
     })

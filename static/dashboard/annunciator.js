@@ -45,7 +45,16 @@
       else window.localStorage.setItem(key, value);
     } catch (e) { /* private mode: the choice lasts for this page only */ }
   }
-  function soundOn() { return stored(KEY_SOUND) !== "off"; }
+  // A wall screen's sound is a setting of its record (body data, refreshed by wall.js at
+  // each turn of the rotation); anywhere else it is this person's choice.
+  var body = document.body;
+  var wall = body.classList.contains("wall");
+  function soundOn() { return wall ? body.dataset.sound === "true" : stored(KEY_SOUND) !== "off"; }
+  // The least urgent rank that sounds: every rank, unless the wall screen's record says less.
+  function audible(current) {
+    var least = wall ? parseInt(body.dataset.soundPriority || "5", 10) || 5 : 5;
+    return !!current && current.rank <= least;
+  }
   // An ISO time as milliseconds (0 when absent): compared as numbers, never as text.
   function ms(iso) { var t = Date.parse(iso || ""); return isNaN(t) ? 0 : t; }
 
@@ -149,19 +158,28 @@
     var current = banner();
     var asked = /[?&]sound=1(&|$)/.test(window.location.search);
     var quiet = silenced(now, current);
+    var sounding = audible(current) && soundOn() && running() && !quiet;
     buttons.toggle.textContent = soundOn() ? "Sound on" : "Sound off";
     buttons.toggle.setAttribute("aria-pressed", soundOn() ? "true" : "false");
-    buttons.enable.hidden = !soundOn() || running() || !(current || asked || stored(KEY_ENABLED));
-    buttons.silence.hidden = !soundOn() || !current || quiet;
+    if (wall) {
+      // Unattended: the record decides on/off, so no toggle; "Enable sound" whenever the
+      // browser still blocks a sound the record asks for; "Silence" only while a tone plays.
+      buttons.toggle.hidden = true;
+      buttons.enable.hidden = !soundOn() || running();
+      buttons.silence.hidden = !sounding;
+    } else {
+      buttons.enable.hidden = !soundOn() || running() || !(current || asked || stored(KEY_ENABLED));
+      buttons.silence.hidden = !soundOn() || !current || quiet;
+    }
     var s = silence();
     if (quiet && s) {
       stateLine.textContent = "Silenced until " + new Date(s.until).toLocaleTimeString();
-    } else if (soundOn() && current && !running()) {
+    } else if (soundOn() && audible(current) && !running()) {
       stateLine.textContent = "Sound is blocked until enabled";
     } else {
       stateLine.textContent = "";
     }
-    controls.dataset.sounding = current && soundOn() && running() && !quiet ? "yes" : "no";
+    controls.dataset.sounding = sounding ? "yes" : "no";
   }
 
   function tick() {
@@ -170,7 +188,7 @@
     if (current && lastNewest !== null && ms(current.newest) > lastNewest) announce(current);
     lastNewest = current ? ms(current.newest) : 0;
     render();
-    if (!current || !soundOn() || !running() || silenced(now, current)) return;
+    if (!audible(current) || !soundOn() || !running() || silenced(now, current)) return;
     var every = (TONES[current.rank] || TONES[5]).every * 1000;
     if (now - lastTone >= every) {
       lastTone = now;
@@ -185,7 +203,7 @@
   new MutationObserver(function () { tick(); }).observe(holder, {childList: true, subtree: true});
 
   // Enabled before on this screen: try again without a click (the browser may still refuse).
-  if (soundOn() && stored(KEY_ENABLED)) {
+  if (soundOn() && (stored(KEY_ENABLED) || wall)) {
     var ctx = audio();
     if (ctx && ctx.resume) ctx.resume().then(render, render);
   }

@@ -19,7 +19,9 @@
     pageSeconds: parseInt(body.dataset.pageSeconds, 10) || 30,
     next: body.dataset.next || "",
     url: body.dataset.settings || "",
-    pauseOnAlarm: body.dataset.pauseOnAlarm === "true"
+    pauseOnAlarm: body.dataset.pauseOnAlarm === "true",
+    // The screen's dashboards and the sites each shows: where a priority-1 alarm is held.
+    dashboards: parseJSON(body.dataset.dashboards) || []
   };
   var pageSites = (body.dataset.sites || "").split(" ").filter(Boolean);
   var panels = Array.prototype.slice.call(main.querySelectorAll(":scope > .panel"));
@@ -29,7 +31,11 @@
   var turning = false;
   var dead = false;
   var paused = false;
+  var leaving = false;
 
+  function parseJSON(text) {
+    try { return JSON.parse(text || "null"); } catch (e) { return null; }
+  }
   function vmin() { return Math.min(window.innerWidth, window.innerHeight) / 100; }
   function px(el, prop) { return parseFloat(window.getComputedStyle(el)[prop]) || 0; }
   function tilesOf(panel) {
@@ -115,7 +121,8 @@
     rows.forEach(function (r) {
       if (r.getBoundingClientRect().bottom > bottom + 0.5) { r.classList.add("wall-clipped"); cut += 1; }
     });
-    note.textContent = cut ? "+ " + cut + " more not shown on this screen" : "";
+    var text = cut ? "+ " + cut + " more not shown on this screen" : "";
+    if (note.textContent !== text) note.textContent = text;  // no change, no mutation
     note.hidden = cut === 0;
   }
 
@@ -127,19 +134,90 @@
     }
   }
 
+  // A label on two lines takes room from the value: the value gives way, nothing is cut.
+  function fitTile(tile) {
+    var value = tile.querySelector(".tile-value");
+    if (!value) return;
+    fitValue(value);
+    var over = tile.scrollHeight - tile.clientHeight;
+    if (over > 1) {
+      var size = px(value, "fontSize");
+      value.style.fontSize = Math.max(size - over / 1.05, size * 0.6) + "px";
+    }
+  }
+
   function refit() {
     var page = pages[current];
     if (!page) return;
     page.items.forEach(function (item) {
-      if (item.cols === undefined) clip(item.panel);
-      else item.panel.querySelectorAll(".frag-tile:not([hidden]) .tile-value").forEach(fitValue);
+      if (item.cols === undefined) {
+        showLines(item);  // a swapped table comes back whole
+        clip(item.panel);
+      } else {
+        item.panel.querySelectorAll(".frag-tile:not([hidden]) .tile").forEach(fitTile);
+      }
     });
+  }
+
+  // A table's rows (the sites) are paged like tiles: `item.lines` is the part on this page.
+  function tableRows(panel) {
+    return Array.prototype.slice.call(panel.querySelectorAll(".panel-body tbody > tr"));
+  }
+  function showLines(item) {
+    if (!item.lines) return;
+    tableRows(item.panel).forEach(function (tr, i) {
+      tr.hidden = i < item.lines[0] || i >= item.lines[1];
+    });
+  }
+
+  // Pages whose tables have more rows than their panel holds become as many pages as the
+  // rows need, each with the next rows (the header stays); never a scrolled or cut table.
+  function splitTables(list) {
+    var out = [];
+    list.forEach(function (page) {
+      paint(page);
+      var parts = 1;
+      var per = [];
+      page.items.forEach(function (item, i) {
+        var rows = item.cols === undefined ? tableRows(item.panel) : [];
+        if (!rows.length) return;
+        rows.forEach(function (tr) { tr.hidden = false; });
+        var bottom = item.panel.querySelector(".panel-body").getBoundingClientRect().bottom + 0.5;
+        var fit = rows.filter(function (tr) {
+          return tr.getBoundingClientRect().bottom <= bottom;
+        }).length;
+        if (fit >= rows.length) return;
+        per[i] = Math.max(1, fit);
+        parts = Math.max(parts, Math.ceil(rows.length / per[i]));
+      });
+      for (var part = 0; part < parts; part++) {
+        out.push({items: page.items.map(function (item, i) {
+          if (!per[i]) return item;
+          var copy = {};
+          for (var key in item) copy[key] = item[key];
+          // A shorter table keeps its last part while a longer one turns on.
+          var own = Math.ceil(tableRows(item.panel).length / per[i]);
+          var from = Math.min(part, own - 1) * per[i];
+          copy.lines = [from, from + per[i]];
+          return copy;
+        })});
+      }
+    });
+    return out;
   }
 
   function show(index) {
     current = index < pages.length ? index : 0;
     left = settings.pageSeconds;
-    var page = pages[current];
+    paint(pages[current]);
+    body.dataset.wallPage = String(current + 1);
+    body.dataset.wallPages = String(pages.length);
+    drawPager();
+    refit();
+  }
+
+  // Apply a page: its panels, the share of the stage each gets, its tiles and table rows.
+  function paint(page) {
     panels.forEach(function (panel) { panel.hidden = true; });
     page.items.forEach(function (item) {
       var panel = item.panel;
@@ -152,11 +230,8 @@
         grid.style.gridTemplateRows = "repeat(" + item.rows + ", minmax(0, 1fr))";
         tilesOf(panel).forEach(function (t, i) { t.hidden = i < item.from || i >= item.to; });
       }
+      showLines(item);
     });
-    body.dataset.wallPage = String(current + 1);
-    body.dataset.wallPages = String(pages.length);
-    drawPager();
-    refit();
   }
 
   function drawPager() {
@@ -175,7 +250,7 @@
 
   function layout() {
     var keep = current;
-    pages = paginate();
+    pages = splitTables(paginate());
     show(Math.min(keep, pages.length - 1));
   }
 
@@ -184,7 +259,10 @@
     settings.pageSeconds = s.page_seconds || settings.pageSeconds;
     settings.pauseOnAlarm = !!s.pause_on_alarm;
     body.dataset.pauseOnAlarm = String(settings.pauseOnAlarm);
+    if (s.dashboards) settings.dashboards = s.dashboards;
+    // The annunciator reads these at each tick: sound follows the screen's record.
     body.dataset.sound = String(!!s.sound);
+    body.dataset.soundPriority = String(s.sound_priority || 5);
     ["dark", "light"].forEach(function (theme) {
       body.classList.toggle("wall-" + theme, s.theme === theme);
     });
@@ -214,6 +292,9 @@
       return;
     }
     fetchSettings(function (s) {
+      // An alarm that arrived while the settings were asked for holds the screen here.
+      watch();
+      if (paused || dead) { left = settings.pageSeconds; return; }
       if (s && s.next && s.next !== window.location.pathname + window.location.search) {
         window.location.assign(s.next);
         return;
@@ -222,10 +303,42 @@
     });
   }
 
-  function holds() {
+  function words(text) { return (text || "").split(" ").filter(Boolean); }
+  function heldSites() {
     var strip = document.querySelector("[data-holding]");
-    var holding = strip ? strip.dataset.holding.split(" ") : [];
-    return pageSites.some(function (s) { return holding.indexOf(s) >= 0; });
+    return strip ? words(strip.dataset.holding) : [];
+  }
+  function meets(a, b) { return a.some(function (x) { return b.indexOf(x) >= 0; }); }
+
+  // Does page `index` show one of `sites`: a tile of it, or a list or table that has it?
+  function pageShows(index, sites) {
+    return pages[index].items.some(function (item) {
+      var frags = item.cols !== undefined
+        ? tilesOf(item.panel).slice(item.from, item.to)
+        : Array.prototype.slice.call(item.panel.querySelectorAll(".frag[data-sites]"));
+      return frags.some(function (f) { return meets(words(f.dataset.sites), sites); });
+    });
+  }
+
+  // A held priority-1 alarm is shown, not only paused on: this dashboard's page with its
+  // site, else the screen's dashboard that shows the site (the one with the fewest sites,
+  // the most specific), else the rotation goes on (the strip still names the alarm).
+  function showAlarm(held) {
+    var here = held.filter(function (s) { return pageSites.indexOf(s) >= 0; });
+    if (here.length) {
+      if (!pageShows(current, here)) {
+        for (var i = 0; i < pages.length; i++) if (pageShows(i, here)) { show(i); break; }
+      }
+      return true;
+    }
+    var best = null;
+    settings.dashboards.forEach(function (board) {
+      if (!meets(board.sites, held)) return;
+      if (!best || board.sites.length < best.sites.length) best = board;
+    });
+    if (!best) return false;
+    if (!leaving) { leaving = true; window.location.assign(best.url); }
+    return true;
   }
 
   function everySiteStale() {
@@ -237,6 +350,8 @@
   function watch() {
     var streamDown = body.classList.contains("stream-down");
     dead = streamDown || everySiteStale();
+    var stripMark = document.querySelector("[data-wall-strip-dead]");
+    if (stripMark) stripMark.hidden = !dead;
     var notice = document.querySelector("[data-wall-dead]");
     if (notice) {
       notice.hidden = !dead;
@@ -246,7 +361,9 @@
     }
     body.classList.toggle("wall-not-live", dead);
     body.dataset.live = String(!dead);
-    paused = settings.pauseOnAlarm && holds();
+    // A stale dashboard may still lead to the alarm; a lost stream would load an error page.
+    var held = settings.pauseOnAlarm && !streamDown ? heldSites() : [];
+    paused = held.length > 0 && showAlarm(held);
     body.dataset.paused = String(paused);
     var mark = document.querySelector("[data-wall-pause]");
     if (mark) mark.hidden = !paused;
@@ -265,6 +382,28 @@
     if (settings.url) fetchSettings(function () { watch(); });
   }
 
+  // Unattended: a stray touch must not take the screen away. Links stop being links and
+  // nothing is focusable, whatever the stream swaps in; the sound controls alone stay (the
+  // browser lets sound start only after a touch, and a tone that plays can be silenced).
+  var KEEP = '[data-sound="enable"], [data-sound="silence"]';
+  var ACTIVE = "a[href], button, input, select, textarea, summary, [tabindex], [hx-get], [hx-post]";
+  function disarm() {
+    document.querySelectorAll(ACTIVE).forEach(function (el) {
+      if (el.matches(KEEP)) return;
+      if (el.tagName === "A") el.removeAttribute("href");
+      if (el.tagName === "BUTTON" || el.tagName === "INPUT" || el.tagName === "SELECT") {
+        el.disabled = true;
+      }
+      el.setAttribute("tabindex", "-1");
+    });
+  }
+  document.addEventListener("click", function (evt) {
+    if (!evt.target.closest || !evt.target.closest(KEEP)) {
+      evt.preventDefault();
+      evt.stopPropagation();
+    }
+  }, true);
+
   // Once per frame at most, however many swaps or resizes arrive in it.
   var pending = {};
   function later(name, fn) {
@@ -272,6 +411,9 @@
     pending[name] = true;
     window.requestAnimationFrame(function () { pending[name] = false; fn(); });
   }
+  // What the stream swaps in is disarmed and fitted (the click guard covers the frame between).
+  new MutationObserver(function () { later("disarm", disarm); later("refit", refit); })
+    .observe(body, {childList: true, subtree: true});
   window.addEventListener("resize", function () { later("layout", layout); });
   if (window.ResizeObserver) {
     // The strip and the freshness line change height with their content.
@@ -288,6 +430,7 @@
   body.addEventListener("htmx:sseMessage", function () { later("refit", refit); });
   body.addEventListener("htmx:afterSettle", function () { later("refit", refit); });
 
+  disarm();
   layout();
   watch();
   window.setInterval(tick, 1000);

@@ -17,7 +17,7 @@ import redis
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_page, sign_in
-from tests.fixtures.browser import TABLET, screenshot
+from tests.fixtures.browser import TABLET, screenshot, stub_audio
 from tests.fixtures.simulator import wait_until
 from wincc_bridge.models import alarm_key, utcnow
 from wincc_ingest import codec
@@ -25,22 +25,7 @@ from wincc_ingest import codec
 pytestmark = pytest.mark.browser
 
 POLLED = 20_000
-STUB_AUDIO = """
-window.__tones = [];
-window.__vibrations = 0;
-class StubAudioContext {
-  constructor() { this.state = "suspended"; this.currentTime = 0; this.destination = {}; }
-  resume() { this.state = "running"; return Promise.resolve(); }
-  createOscillator() {
-    const osc = {type: "", frequency: {value: 0}, connect() {}, stop() {},
-                 start() { window.__tones.push(osc.frequency.value); }};
-    return osc;
-  }
-  createGain() { return {gain: {value: 0}, connect() {}}; }
-}
-window.AudioContext = StubAudioContext;
-navigator.vibrate = () => { window.__vibrations += 1; return true; };
-"""
+STUB_AUDIO = stub_audio()
 
 
 def raise_alarm(stack, site: str, name: str) -> tuple[str, int]:
@@ -155,12 +140,18 @@ def test_shelved_for_a_minute_it_comes_back_when_the_clock_passes(browser, stack
     page.context.close()
 
 
-def test_a_wall_screen_link_can_ask_for_sound(browser, stack):
-    page = page_as(browser, stack, "viewer", "/wall/overview/?sound=1")
+def test_a_wall_preview_link_can_ask_for_sound(browser, stack):
+    page = new_page(browser)
+    page.add_init_script(stub_audio(touch_first=True))  # a browser meeting the site afresh
+    sign_in(page, stack.url, "viewer")
+    page.goto(f"{stack.url}/wall/overview/?sound=1")
+    expect(page.locator("body")).to_have_attribute("data-sound", "true")
     expect(page.locator('[data-sound="enable"]')).to_be_visible()
     page.locator('[data-sound="enable"]').click()
     expect(page.locator('[data-sound="enable"]')).to_be_hidden()
-    page.reload()
+    # Without the ask, a preview is silent (a wall screen's own record decides for it).
+    page.goto(f"{stack.url}/wall/overview/")
+    expect(page.locator("body")).to_have_attribute("data-sound", "false")
     expect(page.locator('[data-sound="enable"]')).to_be_hidden()
     page.context.close()
 

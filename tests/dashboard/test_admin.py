@@ -66,7 +66,8 @@ class ReadOnlyRecordsTestCase(BaseTestCase):
 
 
 # What the admin's add form sends with its defaults untouched.
-SCREEN_DEFAULTS = {"rotation": "", "page_seconds": "30", "theme": "dark", "pause_on_alarm": "on"}
+SCREEN_DEFAULTS = {"rotation": "", "page_seconds": "30", "theme": "dark", "pause_on_alarm": "on",
+                   "sound_priority": "5"}
 
 
 class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
@@ -101,11 +102,11 @@ class WallScreenAdminTestCase(SitesConfigured, BaseTestCase):
         screen, token = WallScreen.issue(name="Hall", dashboard_id="overview")
         url = f"/admin/dashboard/wallscreen/{screen.pk}/change/"
         form = {"name": "Hall", "dashboard_id": "overview", "rotation": "overview",
-                "page_seconds": "45", "theme": "light", "sound": "on"}
+                "page_seconds": "45", "theme": "light", "sound": "on", "sound_priority": "1"}
         assert self.client.post(url, form).status_code == 302
         screen.refresh_from_db()
         assert (screen.rotation, screen.page_seconds, screen.theme) == ("overview", 45, "light")
-        assert (screen.pause_on_alarm, screen.sound) == (False, True)
+        assert (screen.pause_on_alarm, screen.sound, screen.sound_priority) == (False, True, 1)
         assert WallScreen.for_token(token) == screen  # still signed in
 
         for field, value, message in (

@@ -72,6 +72,7 @@ class WallScreenTestCase(PlantTestCase):
         assert 'data-page-seconds="12"' in html
         assert 'data-next="/wall/line/"' in html
         assert 'data-pause-on-alarm="false"' in html
+        assert 'data-sound="false"' in html and 'data-sound-priority="5"' in html
         assert 'data-sites="oven-unified line-classic"' in html
         line = self.client.get("/wall/line/").content.decode()
         assert 'data-next="/wall/overview/"' in line and 'data-sites="line-classic"' in line
@@ -79,13 +80,21 @@ class WallScreenTestCase(PlantTestCase):
     def test_settings_are_read_again_at_each_turn(self):
         self.client.get(f"/wall/overview/?token={self.token}")
         first = self.client.get("/wall/overview/settings/").json()
+        overview = {"id": "overview", "url": "/wall/overview/",
+                    "sites": ["oven-unified", "line-classic"]}
         assert first == {"next": "/wall/overview/", "page_seconds": 30, "theme": "dark",
-                         "pause_on_alarm": True, "sound": False}
+                         "pause_on_alarm": True, "sound": False, "sound_priority": 5,
+                         "dashboards": [overview]}
         WallScreen.objects.filter(pk=self.screen.pk).update(
-            rotation="overview,line", page_seconds=7, sound=True)
+            rotation="overview,line", page_seconds=7, sound=True, sound_priority=2)
         changed = self.client.get("/wall/overview/settings/?transport=poll").json()
         assert changed["next"] == "/wall/line/?transport=poll"
         assert changed["page_seconds"] == 7 and changed["sound"] is True
+        assert changed["sound_priority"] == 2
+        # where a held priority-1 alarm takes the screen: its dashboards and their sites
+        assert [(d["url"], d["sites"]) for d in changed["dashboards"]] == [
+            ("/wall/overview/?transport=poll", ["oven-unified", "line-classic"]),
+            ("/wall/line/?transport=poll", ["line-classic"])]
         # a dashboard the rotation does not name turns to the rotation's first
         assert self.client.get("/wall/nothing/settings/").json()["next"] == "/wall/overview/"
         # one removed from the configuration since is skipped

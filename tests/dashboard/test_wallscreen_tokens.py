@@ -68,16 +68,19 @@ class WallScreenCommandTestCase(SitesConfigured, BaseTestCase):
 
     def test_create_with_settings_and_change_them_later(self):
         wallscreen("create", "Hall", "--dashboard", "overview", "--rotation", "overview",
-                   "--seconds", "20", "--theme", "light", "--no-pause-on-alarm", "--sound")
+                   "--seconds", "20", "--theme", "light", "--no-pause-on-alarm", "--sound",
+                   "--sound-priority", "2")
         screen = WallScreen.objects.get(name="Hall")
         assert screen.settings() == {"rotation": "overview", "page_seconds": 20,
-                                     "theme": "light", "pause_on_alarm": False, "sound": True}
+                                     "theme": "light", "pause_on_alarm": False, "sound": True,
+                                     "sound_priority": 2}
         out = wallscreen("set", "Hall", "--seconds", "60", "--pause-on-alarm")
         assert "page_seconds=60" in out and "pause_on_alarm=True" in out
         screen.refresh_from_db()
         assert (screen.page_seconds, screen.pause_on_alarm, screen.theme) == (60, True, "light")
         listing = wallscreen("list")
-        assert "rotation overview every 60 s, light, pause on alarm, sound on" in listing
+        assert ("rotation overview every 60 s, light, pause on alarm, sound on to priority 2"
+                in listing)
 
     def test_bad_settings_are_refused_and_nothing_changes(self):
         with self.assertRaisesMessage(CommandError, "page_seconds: Ensure this value is greater"):

@@ -28,7 +28,13 @@ def _add_settings(parser) -> None:
         help="stay on a dashboard while it holds an unacknowledged priority-1 alarm (default on)",
     )
     parser.add_argument(
-        "--sound", action=argparse.BooleanOptionalAction, help="sound new alarms on this screen"
+        "--sound", action=argparse.BooleanOptionalAction,
+        help="sound unacknowledged alarms on this screen (default off)",
+    )
+    parser.add_argument(
+        "--sound-priority", type=int, dest="sound_priority",
+        choices=[rank for rank, _ in WallScreen.SOUND_PRIORITIES],
+        help="the least urgent priority rank that sounds (1 = priority 1 only, default 5: all)",
     )
 
 
@@ -133,7 +139,7 @@ class Command(BaseCommand):
                 f"{screen.pk:>4}  {screen.name:<24} {screen.dashboard_id:<16} {status:<8} "
                 f"last seen {seen}  rotation {', '.join(screen.dashboards())} "
                 f"every {screen.page_seconds} s, {screen.theme}, {pause}, "
-                f"sound {'on' if screen.sound else 'off'}"
+                f"sound {f'on to priority {screen.sound_priority}' if screen.sound else 'off'}"
             )
 
 
