@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0008_deliveries'),
+        ('dashboard', '0009_audit_person_refusal_summaries'),
     ]
 
     operations = [
