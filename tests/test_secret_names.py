@@ -2,8 +2,8 @@
 
 Secrets of several shapes (mixed case, capitals and digits, one capital word, words with
 underscores and digits, a token) are put into every place that takes a variable's name: the
-configuration's password_env / token_env, a trigger's secret variables and `wincc-bridge
---password-env`. Every output is searched for each secret.
+configuration's password_env / token_env, a trigger's secret variables, `wdash createadmin
+--password-env` and `wincc-bridge --password-env`. Every output is searched for each secret.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_a_delivery_never_repeats_the_secret(secret):
 
 @pytest.mark.process
 def test_wdash_never_prints_a_secret_typed_as_a_variable_name(tmp_path):
-    """check (the configuration), every secret at once."""
+    """check (the configuration) and createadmin (--password-env), every secret at once."""
     outputs = []
     for index, secret in enumerate(SECRETS):
         config = tmp_path / f"wincc{index}.json"
@@ -82,10 +82,24 @@ def test_wdash_never_prints_a_secret_typed_as_a_variable_name(tmp_path):
         path = env_file(tmp_path, **installation(tmp_path, WINCC_CONFIG=str(config)))
         checked = wdash("check", "--env-file", str(path), env=clean_env())
         assert checked.returncode != 0
-        outputs.append((secret, checked.stdout + checked.stderr))
+        created = wdash("createadmin", "--env-file", str(path), "--username", "anna",
+                        "--password-env", secret, env=clean_env())
+        assert created.returncode != 0
+        assert "The variable named by --password-env is not set or empty" in created.stderr
+        outputs.append((secret, checked.stdout + checked.stderr + created.stdout
+                        + created.stderr))
     assert "the environment variable named here is not set" in outputs[0][1]
     for secret, output in outputs:
         assert not leaks(secret, output), (secret, output)
+
+
+@pytest.mark.process
+def test_wdash_names_a_variable_that_looks_like_one(tmp_path):
+    path = env_file(tmp_path, **installation(tmp_path))
+    created = wdash("createadmin", "--env-file", str(path), "--username", "anna",
+                    "--password-env", "ADMIN_PASSWORD", env=clean_env())
+    assert created.stderr.strip() == ("ADMIN_PASSWORD is not set or empty; it must hold the "
+                                      "administrator's password.")
 
 
 @pytest.mark.process
