@@ -175,21 +175,29 @@ def serve_all(bind: str, stop_timeout: float) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     connections.close_all()
     Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
-    programs = processes(bind, Path(settings.VAR_DIR), os.environ.get("LOG_LEVEL", "INFO"))
+    from dashboard.siteconfig import get_config
+
+    site_queues = [site.queue for site in get_config().sites if site.queue]
+    programs = processes(bind, Path(settings.VAR_DIR), os.environ.get("LOG_LEVEL", "INFO"),
+                         site_queues)
     print(f"Serving on http://{bind}/ (put the TLS proxy in front, docs/install.md); "
           "Ctrl-C or SIGTERM stops every process.", flush=True)
     return Supervisor(programs, os.environ, stop_timeout=stop_timeout).run()
 
 
-def processes(bind: str, var_dir: Path, level: str) -> dict[str, list[str]]:
-    """web, worker and beat as deploy/systemd/ runs them, with this Python's packages."""
+def processes(bind: str, var_dir: Path, level: str,
+              site_queues: list[str] | tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """web, worker and beat as deploy/systemd/ runs them, with this Python's packages.
+    The one worker also consumes the queue of every site that names one (a `queue` in the
+    configuration), since no other worker is there to poll those sites."""
     python = sys.executable
+    queues = ",".join(dict.fromkeys(["celery", "deliveries", *site_queues]))
     return {
         # gunicorn's options are in dashboard/gunicorn_conf.py.
         "web": [python, "-m", "gunicorn", "dashboard.asgi:application",
                 "--config", "python:dashboard.gunicorn_conf", "--bind", bind],
         "worker": [python, "-m", "celery", "-A", "dashboard", "worker",
-                   "--queues", "celery,deliveries", "--loglevel", level,
+                   "--queues", queues, "--loglevel", level,
                    "--hostname", "worker@%h"],
         "beat": [python, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", level,
                  "--schedule", str(var_dir / "celerybeat-schedule")],

@@ -92,6 +92,15 @@ def test_serve_runs_each_process_as_its_systemd_unit_does():
         assert program[2:] == [arg.replace("worker@%H", "worker@%h") for arg in split], name
 
 
+def test_serve_s_worker_also_consumes_every_site_queue():
+    """A site with a `queue` is routed there; under `wdash serve` no other worker would poll it."""
+    from dashboard.cli import processes
+
+    worker = processes("127.0.0.1:8000", Path("/var/lib/w"), "INFO", ["hall-b", "hall-a", "hall-b"])
+    queues = worker["worker"][worker["worker"].index("--queues") + 1]
+    assert queues == "celery,deliveries,hall-b,hall-a"
+
+
 def test_serve_refuses_code_installed_away_from_its_templates(tmp_path):
     from dashboard.cli import require_checkout
 
@@ -244,9 +253,12 @@ def test_createadmin_refuses_without_a_good_password(tmp_path, args, extra, sent
 def test_serve_runs_the_product_on_a_plant_configuration_and_stops_cleanly(
     tmp_path, sim, redis_client, redis_url
 ):
-    """web, worker and beat poll a (simulated) plant; SIGTERM stops them with no traceback,
-    even while polls are running."""
+    """web, worker and beat poll a (simulated) plant, a site on a queue of its own too;
+    SIGTERM stops them with no traceback, even while polls are running."""
     config = write_config(sim, tmp_path / "wincc.json")
+    plant = json.loads(config.read_text())
+    plant["sites"][1]["queue"] = "hall-b"
+    config.write_text(json.dumps(plant))
     port = free_port()
     marker = f"WDASH_SERVE_TEST={tmp_path.name}"
     path = env_file(tmp_path, **installation(tmp_path, REDIS_URL=redis_url,
