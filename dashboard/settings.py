@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from dashboard import proxies
 from dashboard.environment import env_bool, env_list
+from dashboard.log_filters import LOGGERS as LOG_FILTERED
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WDASH_VAR_DIR", BASE_DIR / "var"))
@@ -252,6 +253,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"routine_tasks": {"()": "dashboard.log_filters.RoutineTasksAtDebug"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -259,5 +261,7 @@ LOGGING = {
         # httpx logs every request at INFO; a poll a second per site would flood the log.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # Celery's three lines per poll become DEBUG lines (dashboard/log_filters.py).
+        **{name: {"filters": ["routine_tasks"]} for name in LOG_FILTERED},
     },
 }
