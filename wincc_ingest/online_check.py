@@ -29,7 +29,7 @@ from wincc_bridge.client import (
     open_client,
 )
 from wincc_bridge.models import TagValue
-from wincc_bridge.probe import dialects_spoken
+from wincc_bridge.probe import dialects_spoken, wrong_dialect
 from wincc_bridge.transport import PermissionRefused, ca_file_problem, shown_url
 from wincc_ingest.config import Config, SiteConfig
 
@@ -252,8 +252,7 @@ class _Check:
                 Finding(
                     "dialect",
                     PROBLEM,
-                    f"this server speaks {' and '.join(spoken)}, the configuration says "
-                    f"{configured}",
+                    wrong_dialect(spoken, configured),
                     data={"spoken": spoken},
                 )
             )
