@@ -377,6 +377,16 @@ class _Check:
             return
         try:
             active = client.active_alarms()
+        except NotSupportedError as exc:
+            if self.site.dialect == "classic":
+                # The alarm_filter is configured: a misspelt one looks the same to the server.
+                self.add(Finding("alarms", PROBLEM, f"the alarm list cannot be read: {exc}"))
+            else:
+                # The dashboard works without one (docs/configuration.md, "What a site offers").
+                self.add(Finding(
+                    "alarms", INFO, f"no alarm list ({exc}): the site shows its tags, no alarms "
+                    "(\"alarms\": false in the configuration says so and skips asking)"))
+            return
         except WinCCError as exc:
             self.add(Finding("alarms", PROBLEM, f"the alarm list cannot be read: {exc}"))
             return
