@@ -4,10 +4,10 @@
     wdash createadmin --env-file ... --username anna --password-env ADMIN_PASSWORD
     wdash serve       --env-file ... [--bind 127.0.0.1:8000]  web, worker and beat
 
-Every subcommand reads the environment file (KEY=VALUE lines, as systemd's EnvironmentFile
-and deploy/systemd/env.example), then the process environment, which wins. Nothing of the
-demo runs here: no simulator, no demo users, no private Redis. Problems end the command with
-one sentence that names the variables concerned and never prints their values.
+Every subcommand reads the environment file, then the process environment, which wins
+(dashboard/environment.py, which also checks what they hold). Nothing of the demo runs here:
+no simulator, no demo users, no private Redis. Problems end the command with one sentence that
+names the variables concerned and never prints their values.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from dotenv import dotenv_values
-
-from dashboard.startup import settings_or_exit
+from dashboard import environment
 
 # What a real installation cannot run without; each is explained in docs/install.md.
 SERVE_NEEDS = ("DJANGO_SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "WINCC_CONFIG")
@@ -57,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="seconds each process has to stop before it is killed")
     args = parser.parse_args(argv)
 
-    load_environment(args.env_file, args.config)
+    environment.load_file(args.env_file, args.config)
     try:
         if args.command == "check":
             return run_check(args.deploy, args.online, args.site)
@@ -68,50 +66,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def load_environment(env_file: Path | None, config: str | None) -> None:
-    if env_file is not None:
-        if not env_file.is_file():
-            raise SystemExit(f"The environment file {env_file} does not exist.")
-        try:
-            # Literally, as systemd reads it: a "$" in a password is a "$".
-            values = dotenv_values(env_file, interpolate=False)
-        except OSError as exc:
-            raise SystemExit(f"Cannot read the environment file {env_file}: "
-                             f"{exc.strerror}.") from None
-        for name, value in values.items():
-            if value is not None:
-                os.environ.setdefault(name, value)
-    if config:
-        os.environ["WINCC_CONFIG"] = str(Path(config).resolve())
-
-
-def require(names: tuple[str, ...], what: str) -> None:
-    missing = [name for name in names if not os.environ.get(name, "").strip()]
-    if missing:
-        listed = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
-        verb = "is" if len(missing) == 1 else "are"
-        raise SystemExit(
-            f"Cannot {what}: {listed} {verb} not set; put {'it' if len(missing) == 1 else 'them'}"
-            " in the environment file (--env-file, see deploy/systemd/env.example and "
-            "docs/install.md) or the environment."
-        )
-
-
 def setup_django(what: str) -> None:
     """Settings loaded (or one sentence), Django set up; refuses the demo's relaxed modes."""
-    settings_or_exit()
+    environment.settings_or_exit()
     import django
     from django.conf import settings
 
     django.setup()
     require_checkout(Path(settings.BASE_DIR))
-    relaxed = [name for name, on in (("DEBUG", settings.DEBUG), ("WDASH_DEMO", settings.DEMO_MODE))
-               if on]
-    if relaxed:
-        raise SystemExit(
-            f"Cannot {what}: {' and '.join(relaxed)} must be off for a real installation "
-            "(they relax cookie security); the demo is `make run`."
-        )
+    environment.refuse_relaxed(what)
 
 
 def require_checkout(base_dir: Path) -> None:
@@ -138,7 +101,7 @@ def system_checks(deploy: bool = False) -> None:
 
 
 def run_check(deploy: bool, online: bool = False, only: list[str] | None = None) -> int:
-    require(SERVE_NEEDS, "check")
+    environment.require(SERVE_NEEDS, "check")
     setup_django("check")
     system_checks(deploy)
     from dashboard.siteconfig import get_config
@@ -161,7 +124,7 @@ def run_check(deploy: bool, online: bool = False, only: list[str] | None = None)
 
 
 def create_admin(username: str, email: str, password_env: str | None) -> int:
-    require(ADMIN_NEEDS, "create the administrator")
+    environment.require(ADMIN_NEEDS, "create the administrator")
     password = read_password(password_env)
     setup_django("create the administrator")
     from django.contrib.auth import get_user_model
@@ -187,11 +150,8 @@ def create_admin(username: str, email: str, password_env: str | None) -> int:
 def read_password(password_env: str | None) -> str:
     """From the named variable, or asked twice at a terminal; never from the command line."""
     if password_env:
-        password = os.environ.get(password_env, "")
-        if not password:
-            raise SystemExit(f"{password_env} is not set or empty; it must hold the "
-                             "administrator's password.")
-        return password
+        return environment.named_value(password_env, "--password-env",
+                                       "the administrator's password")
     if not sys.stdin.isatty():
         raise SystemExit("No password: name the variable that holds it with --password-env, "
                          "or run this at a terminal to be asked for it.")
@@ -202,7 +162,7 @@ def read_password(password_env: str | None) -> str:
 
 
 def serve_all(bind: str, stop_timeout: float) -> int:
-    require(SERVE_NEEDS, "start")
+    environment.require(SERVE_NEEDS, "start")
     setup_django("start")
     system_checks()
     from django.conf import settings
@@ -215,21 +175,29 @@ def serve_all(bind: str, stop_timeout: float) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     connections.close_all()
     Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
-    programs = processes(bind, Path(settings.VAR_DIR), os.environ.get("LOG_LEVEL", "INFO"))
+    from dashboard.siteconfig import get_config
+
+    site_queues = [site.queue for site in get_config().sites if site.queue]
+    programs = processes(bind, Path(settings.VAR_DIR), os.environ.get("LOG_LEVEL", "INFO"),
+                         site_queues)
     print(f"Serving on http://{bind}/ (put the TLS proxy in front, docs/install.md); "
           "Ctrl-C or SIGTERM stops every process.", flush=True)
     return Supervisor(programs, os.environ, stop_timeout=stop_timeout).run()
 
 
-def processes(bind: str, var_dir: Path, level: str) -> dict[str, list[str]]:
-    """web, worker and beat as deploy/systemd/ runs them, with this Python's packages."""
+def processes(bind: str, var_dir: Path, level: str,
+              site_queues: list[str] | tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """web, worker and beat as deploy/systemd/ runs them, with this Python's packages.
+    The one worker also consumes the queue of every site that names one (a `queue` in the
+    configuration), since no other worker is there to poll those sites."""
     python = sys.executable
+    queues = ",".join(dict.fromkeys(["celery", "deliveries", *site_queues]))
     return {
         # gunicorn's options are in dashboard/gunicorn_conf.py.
         "web": [python, "-m", "gunicorn", "dashboard.asgi:application",
                 "--config", "python:dashboard.gunicorn_conf", "--bind", bind],
         "worker": [python, "-m", "celery", "-A", "dashboard", "worker",
-                   "--queues", "celery,deliveries", "--loglevel", level,
+                   "--queues", queues, "--loglevel", level,
                    "--hostname", "worker@%h"],
         "beat": [python, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", level,
                  "--schedule", str(var_dir / "celerybeat-schedule")],

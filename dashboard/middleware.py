@@ -1,7 +1,8 @@
 """Two answers every view shares, each in one place:
 
 - BadParameter (dashboard.params) raised by a view is HTTP 400 with its sentence, never 500:
-  the page with the sentence, or the sentence alone for the live transports.
+  the page with the sentence, or the sentence alone for the live transports. A NUL
+  character anywhere in the address, query or form is answered so before any view runs.
 - What a signed-in person (or a wall screen) is shown is theirs: `Cache-Control: private,
   no-store`, so no shared cache keeps it and the browser's back button does not show it
   after sign-out. Static files never get here (WhiteNoise answers them first), so they stay
@@ -17,7 +18,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
-from dashboard.params import BadParameter
+from dashboard.params import BadParameter, nul_problem
 from dashboard.sessions import LIVE_PREFIX
 from dashboard.views.wall import SESSION_KEY as WALL_SESSION_KEY
 
@@ -69,6 +70,10 @@ class PrivatePagesMiddleware(_EitherWay):
 class BadParameterMiddleware(_EitherWay):
     def __call__(self, request):
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        problem = nul_problem(request)
+        return None if problem is None else self.process_exception(request, BadParameter(problem))
 
     def process_exception(self, request, exception):
         if not isinstance(exception, BadParameter):

@@ -3,14 +3,19 @@
 Every view that reads request.GET or request.POST without a Django Form goes through
 these. A value that does not fit raises BadParameter with a plain sentence naming the
 parameter; the view answers it with HTTP 400. Only ASCII digits count as digits ("²" and
-"٣" are refused, though str.isdigit() accepts them), and no text may hold a NUL (PostgreSQL
-refuses to store one).
+"٣" are refused, though str.isdigit() accepts them).
+
+No request reaches a view with a NUL character in its address, query or form (PostgreSQL
+refuses NUL in text, in a search as in a stored row): nul_problem() finds it and
+dashboard.middleware.BadParameterMiddleware answers 400 before any view, the admin's too.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+
+from django.http import HttpRequest
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
@@ -22,11 +27,22 @@ class BadParameter(ValueError):
 def text(query: Mapping[str, str], name: str, *, max_length: int, default: str = "") -> str:
     """A text parameter, stripped; at most max_length characters."""
     value = query.get(name, default).strip()
-    if "\x00" in value:
-        raise BadParameter(f"{name} may not contain a NUL character.")
     if len(value) > max_length:
         raise BadParameter(f"{name} may be at most {max_length} characters long.")
     return value
+
+
+def nul_problem(request: HttpRequest) -> str | None:
+    """The sentence for a NUL character in the request's path, query or form; else None."""
+    if "\x00" in request.path:
+        return "The address may not contain a NUL character."
+    form = request.POST if request.method == "POST" else None
+    for query in (request.GET, form):
+        for key, values in (query.lists() if query is not None else ()):
+            if "\x00" in key or any("\x00" in value for value in values):
+                shown = key.replace("\x00", "")[:40] or "A parameter"
+                return f"{shown} may not contain a NUL character."
+    return None
 
 
 def clipped(query: Mapping[str, str], name: str, max_length: int) -> str:

@@ -10,32 +10,11 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from dashboard import proxies
+from dashboard.environment import env_bool, env_list
+from dashboard.log_filters import LOGGERS as LOG_FILTERED
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WDASH_VAR_DIR", BASE_DIR / "var"))
-
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    """A yes/no variable; a value it does not know stops the start (a typo is not "no")."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    word = value.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise ImproperlyConfigured(
-        f"{name} must be one of 1/true/yes/on or 0/false/no/off, not {value!r}."
-    )
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -274,6 +253,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"routine_tasks": {"()": "dashboard.log_filters.RoutineTasksAtDebug"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -281,5 +261,7 @@ LOGGING = {
         # httpx logs every request at INFO; a poll a second per site would flood the log.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # Celery's three lines per poll become DEBUG lines (dashboard/log_filters.py).
+        **{name: {"filters": ["routine_tasks"]} for name in LOG_FILTERED},
     },
 }

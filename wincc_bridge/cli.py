@@ -12,7 +12,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -31,11 +30,11 @@ from wincc_bridge.client import (
     open_client,
 )
 from wincc_bridge.models import Alarm
+from wincc_bridge.secrets import VARIABLE_NAME
 from wincc_bridge.transport import shown_url
 
 OK, ITEMS_FAILED, USAGE, AUTH, CONNECTION, PROTOCOL, NOT_SUPPORTED = range(7)
 DEFAULT_ALARM_FILTER = "ActiveAlarms"
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Writes one JSON line of the output.
 Output = Callable[[dict[str, Any]], None]
 
@@ -323,7 +322,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if url.query or url.fragment or args.url.endswith(("?", "#")):
         parser.error("--url must not have a query or fragment; a token goes in --token-env")
     for option in ("password_env", "token_env"):
-        if not _ENV_NAME.fullmatch(getattr(args, option)):
+        if not VARIABLE_NAME.fullmatch(getattr(args, option)):
             flag = "--" + option.replace("_", "-")
             parser.error(f"{flag} must name an environment variable (letters, digits, underscore)")
     if args.ca_file and not os.path.isfile(args.ca_file):

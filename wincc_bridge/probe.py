@@ -71,3 +71,14 @@ def dialects_spoken(settings: ConnectionSettings, *, skip: str = "") -> list[str
         finally:
             http.close()
     return spoken
+
+
+def wrong_dialect(spoken: list[str], configured: str) -> str:
+    """The sentence for a server that answers another dialect than the configured one; the
+    same words in the online check, on /sites/ and on the tiles."""
+    return f"this server speaks {' and '.join(spoken)}, the configuration says {configured}"
+
+
+def wrong_dialect_reason(spoken: list[str]) -> str:
+    """The few words a tile shows for it."""
+    return f"wrong dialect: server speaks {' and '.join(spoken)}"

@@ -19,7 +19,6 @@ import difflib
 import itertools
 import json
 import os
-import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +28,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from wincc_bridge.secrets import VARIABLE_NAME, shown_name
 from wincc_bridge.transport import ca_file_problem
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
@@ -49,10 +49,6 @@ _LIMIT_ORDER = ("ll", "l", "h", "hh")
 
 # The path each dialect adds to the URL; a URL may already end in it (docs/bridge.md).
 DIALECT_PATHS = {"classic": "/WinCCRestService", "unified": "/graphql", "rest-v1": "/api/v1"}
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Names are repeated in sentences only when they look like one: in capitals, as variables are
-# by convention. "Hunter2" is a valid name, and just as likely the password typed in its place.
-_SHOWN_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 # The API user each dialect needs, and why.
 _SECRET_BY_DIALECT = {
@@ -371,18 +367,20 @@ class _Checker:
 
     def env_variable(self, name: Any, path: list[Any]) -> None:
         """The variable a `*_env` key names must be set and not empty."""
-        if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+        if not isinstance(name, str) or not VARIABLE_NAME.fullmatch(name):
             return  # the schema pass says it must be a name, without repeating it
         if self.environ.get(name):
             return
         state = "is not set" if name not in self.environ else "is set but empty"
-        if _SHOWN_ENV_NAME.fullmatch(name):
+        # Repeated only when it cannot be the secret typed in its place (wincc_bridge.secrets).
+        if shown_name(name):
             self.add(path, f"environment variable {name} {state}")
         else:
             self.add(
                 path,
                 f"the environment variable named here {state} (its name is not repeated: "
-                "it is not in capitals, so it may be the secret itself)",
+                "it does not look like a variable name, such as LINE1_RO_PASSWORD, so it may be "
+                "the secret itself)",
             )
 
     def _url(self, site: dict[str, Any], dialect: str | None, path: list[Any]) -> None:

@@ -27,6 +27,7 @@ import httpx
 import paho.mqtt.client as mqtt
 
 from wincc_bridge.client import TLSError
+from wincc_bridge.secrets import shown_name
 from wincc_bridge.transport import shown_url, tls_context
 from wincc_ingest.triggers import Action, MqttAction, WebhookAction, render, render_text
 
@@ -57,7 +58,9 @@ def signature(secret: str, body: bytes) -> str:
 def _env(name: str, environ: Mapping[str, str], what: str) -> str:
     value = environ.get(name, "")
     if not value:
-        raise DeliveryError(f"the environment variable {name} ({what}) is not set on the worker")
+        named = f"the environment variable {name}" if shown_name(name) else (
+            "the environment variable named for it")
+        raise DeliveryError(f"{named} ({what}) is not set on the worker")
     return value
 
 

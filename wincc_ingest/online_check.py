@@ -29,7 +29,7 @@ from wincc_bridge.client import (
     open_client,
 )
 from wincc_bridge.models import TagValue
-from wincc_bridge.probe import dialects_spoken
+from wincc_bridge.probe import dialects_spoken, wrong_dialect
 from wincc_bridge.transport import PermissionRefused, ca_file_problem, shown_url
 from wincc_ingest.config import Config, SiteConfig
 
@@ -252,8 +252,7 @@ class _Check:
                 Finding(
                     "dialect",
                     PROBLEM,
-                    f"this server speaks {' and '.join(spoken)}, the configuration says "
-                    f"{configured}",
+                    wrong_dialect(spoken, configured),
                     data={"spoken": spoken},
                 )
             )
@@ -378,6 +377,16 @@ class _Check:
             return
         try:
             active = client.active_alarms()
+        except NotSupportedError as exc:
+            if self.site.dialect == "classic":
+                # The alarm_filter is configured: a misspelt one looks the same to the server.
+                self.add(Finding("alarms", PROBLEM, f"the alarm list cannot be read: {exc}"))
+            else:
+                # The dashboard works without one (docs/configuration.md, "What a site offers").
+                self.add(Finding(
+                    "alarms", INFO, f"no alarm list ({exc}): the site shows its tags, no alarms "
+                    "(\"alarms\": false in the configuration says so and skips asking)"))
+            return
         except WinCCError as exc:
             self.add(Finding("alarms", PROBLEM, f"the alarm list cannot be read: {exc}"))
             return

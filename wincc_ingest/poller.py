@@ -22,12 +22,14 @@ import redis
 from wincc_bridge.client import (
     ConnectionSettings,
     NotSupportedError,
+    ProtocolError,
     WinCCClient,
     WinCCError,
     open_client,
     short_reason,
 )
 from wincc_bridge.models import Alarm, Capabilities, Quality, TagValue, utcnow
+from wincc_bridge.probe import dialects_spoken, wrong_dialect, wrong_dialect_reason
 from wincc_ingest import codec, store
 from wincc_ingest.config import SiteConfig
 from wincc_ingest.journal import diff_alarms
@@ -119,6 +121,10 @@ class SitePoller:
     # Seconds before a server found without an alarm list is asked for it again, so a
     # server upgraded later gains its alarms without a restart.
     alarm_reprobe: float = 600.0
+    # Which other dialects a server answers (asked without credentials), for a site whose
+    # requests find no such endpoint or an answer of another kind.
+    probe: Callable[[ConnectionSettings, str], list[str]] = field(
+        default=lambda settings, configured: dialects_spoken(settings, skip=configured))
 
     _client: WinCCClient | None = field(default=None, init=False, repr=False)
     # What the server offers, less what the site's configuration turns off.
@@ -409,6 +415,7 @@ class SitePoller:
             reason = "poll too slow"
         else:
             error, reason = describe_error(exc), short_reason(exc)
+            error, reason = self._dialect_hint(exc, error, reason, previous)
         failures = (previous.failures if previous else 0) + 1
         now = self.clock()
         backoff_until = now + timedelta(
@@ -442,6 +449,25 @@ class SitePoller:
             else:
                 log.exception("site %s: poll failed: %s", site, error, exc_info=exc)
         return PollOutcome(site, "failed", health_changed=True, error=error)
+
+
+    def _dialect_hint(self, exc: BaseException, error: str, reason: str,
+                      previous: codec.SiteHealth | None) -> tuple[str, str]:
+        """A wrong dialect in the words the eye reads (tile and /sites/), not only "no such
+        endpoint". The server is asked once per failure: while the same failure repeats,
+        the previous poll's answer holds."""
+        if not isinstance(exc, NotSupportedError | ProtocolError):
+            return error, reason
+        if previous is not None and previous.failures and previous.last_error.startswith(error):
+            return previous.last_error, previous.reason
+        try:
+            spoken = self.probe(self.site.connection(), self.site.dialect)
+        except WinCCError:
+            return error, reason
+        if not spoken or self.site.dialect in spoken:
+            return error, reason
+        return (f"{error}; {wrong_dialect(spoken, self.site.dialect)}",
+                wrong_dialect_reason(spoken))
 
 
 class Pollers:

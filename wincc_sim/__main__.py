@@ -111,6 +111,16 @@ def build(args: argparse.Namespace, environ) -> Simulation:
                       faces=tuple(dict.fromkeys(args.faces or FACES)))
 
 
+_FACE_PATHS = {"classic": "Classic /WinCCRestService", "unified": "Unified /graphql",
+               "rest-v1": "REST v1 /api/v1"}
+
+
+def served_faces(sim: Simulation, without_alarm_list: list[str]) -> str:
+    """The faces this simulator answers, as its start line names them."""
+    return ", ".join(_FACE_PATHS[face] + (" without alarm list" if face in without_alarm_list
+                                          else "") for face in sim.faces)
+
+
 async def run(args: argparse.Namespace, sim: Simulation) -> None:
     certfile = keyfile = None
     if not args.http:
@@ -129,9 +139,9 @@ async def run(args: argparse.Namespace, sim: Simulation) -> None:
         "admin_url": f"http://127.0.0.1:{control.port}",
         "ca_file": str(certfile.resolve()) if certfile else None,
     }
-    log.info("WinCC simulator: %s (Classic /WinCCRestService, Unified /graphql, REST v1 "
-             "/api/v1), admin %s, %d tags, seed %d", ready["url"], ready["admin_url"],
-             sim.plant.tag_count, args.seed)
+    log.info("WinCC simulator: %s (%s), admin %s, %d tags, seed %d", ready["url"],
+             served_faces(sim, args.no_alarm_list), ready["admin_url"], sim.plant.tag_count,
+             args.seed)
     if args.ready_file:
         temporary = args.ready_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(ready))

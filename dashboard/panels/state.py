@@ -50,7 +50,11 @@ class SiteState(codec.SiteData):
             return _stale(REDIS_LOST, "unknown")
         health = self.health
         if health is None:
-            return _stale("never polled yet: no poller has reported on this site", "never")
+            # A site on a queue of its own is polled only by workers started for that queue.
+            queue = (f" (is a worker consuming its queue {self.config.queue}?)"
+                     if self.config.queue else "")
+            return _stale(f"never polled yet: no poller has reported on this site{queue}",
+                          "never")
         if health.is_failing:
             polls = "poll" if health.failures == 1 else "polls"
             error = health.last_error or "no reason given"

@@ -62,3 +62,18 @@ def test_no_page_breaks_the_policy(browser, stack):
     page.wait_for_timeout(300)
     assert any("style-src" in text for text in violations), violations
     page.context.close()
+
+
+def test_a_page_asks_for_nothing_that_is_not_there(browser, stack):
+    """No 404 in the browser's console on the way in (the favicon was one)."""
+    missing: list[str] = []
+    page = new_page(browser)
+    page.on("response", lambda r: missing.append(f"{r.status} {r.url}") if r.status >= 400
+            else None)
+    page.goto(f"{stack.url}/accounts/login/")
+    sign_in(page, stack.url, "viewer")
+    page.goto(f"{stack.url}/")
+    expect(page.locator("[data-stream]")).to_have_attribute("data-stream", "connected")
+    page.wait_for_timeout(1000)
+    page.context.close()
+    assert missing == []

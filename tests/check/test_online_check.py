@@ -210,3 +210,30 @@ def test_many_tags_get_their_data_types_from_one_browse(sim: Simulator, tmp_path
     assert report.ok, report.lines()
     typed = [f.data.get("data_type") for f in report.findings if f.check == "tag"]
     assert len(typed) > len(names) and all(typed), report.lines()
+
+
+@pytest.mark.parametrize("site", ["oven-unified", "utilities-restv1"])
+def test_a_server_without_alarm_list_is_said_and_is_no_problem(sim: Simulator, tmp_path, site):
+    """The product shows such a site's tags and says it has no alarms: nothing is missing
+    that the configuration asked for, so the check passes."""
+    face = "unified" if site == "oven-unified" else "rest-v1"
+    sim.set_faults(no_alarm_list=[face])
+    try:
+        (report,) = run(configured(sim, tmp_path), site, env=sim.env)
+    finally:
+        sim.set_faults(no_alarm_list=[])
+    assert report.ok, report.lines()
+    (said,) = texts(report, "alarms")
+    assert said.startswith("no alarm list (https://127.0.0.1:")
+    assert said.endswith("): the site shows its tags, no alarms (\"alarms\": false in the "
+                         "configuration says so and skips asking)")
+    assert exit_code([report]) == 0
+
+
+def test_a_classic_alarm_filter_the_server_lacks_is_a_problem(sim: Simulator, tmp_path):
+    sim.set_faults(no_alarm_list=["classic"])
+    try:
+        (report,) = run(configured(sim, tmp_path), "line-classic", env=sim.env)
+    finally:
+        sim.set_faults(no_alarm_list=[])
+    assert [f.check for f in report.problems] == ["alarms"]

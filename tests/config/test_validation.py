@@ -439,7 +439,8 @@ def test_an_unset_variable_is_named_only_when_it_looks_like_a_variable_name():
     assert problems_of(data) == [
         "$.sites[0].read_user.password_env: environment variable LINE_RO_PASSWORD is not set",
         "$.sites[0].write_user.password_env: the environment variable named here is not set "
-        "(its name is not repeated: it is not in capitals, so it may be the secret itself)",
+        "(its name is not repeated: it does not look like a variable name, such as "
+        "LINE1_RO_PASSWORD, so it may be the secret itself)",
     ]
 
 

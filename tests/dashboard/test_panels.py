@@ -108,6 +108,14 @@ def test_the_short_reason_is_the_failing_sites_own():
     assert SiteState(config=site_state().config).freshness(NOW).short == "not polled yet"
 
 
+def test_a_site_never_polled_on_its_own_queue_asks_for_that_queues_worker():
+    queued = SiteState(config=replace(site_state().config, queue="hall-b")).freshness(NOW)
+    assert queued.reason == ("never polled yet: no poller has reported on this site (is a "
+                             "worker consuming its queue hall-b?)")
+    assert SiteState(config=site_state().config).freshness(NOW).reason == (
+        "never polled yet: no poller has reported on this site")
+
+
 def test_what_a_site_without_alarm_list_says():
     assert site_state().alarm_list_note() == ""
     assert site_state(alarm_list="offered").alarm_list_note() == ""

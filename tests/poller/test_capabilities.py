@@ -13,9 +13,10 @@ import json
 import pytest
 
 from tests.fixtures.simulator import write_config
+from tests.harness.simulator import start_simulator
 from wincc_ingest import codec
 from wincc_ingest.config import build
-from wincc_ingest.poller import SitePoller, TimeLimits
+from wincc_ingest.poller import Backoff, SitePoller, TimeLimits
 from wincc_sim.tls import ensure_certificate
 
 SITES = {"unified": "oven-unified", "classic": "line-classic", "rest-v1": "utilities-restv1"}
@@ -153,3 +154,56 @@ def test_a_wrong_pin_reads_certificate_not_trusted_and_names_the_pin(
 def test_the_right_pin_polls(sim, tmp_path, redis_client) -> None:
     health = poll_once(tls_site(sim, tmp_path, {"ca_file": sim.ca_file}), redis_client)
     assert (health.failures, health.reason, health.last_error) == (0, "", "")
+
+
+
+@pytest.fixture
+def classic_only(tmp_path, monkeypatch):
+    """A server that speaks Classic alone, as a real one does: the other paths answer 404."""
+    server = start_simulator(tmp_path / "classic-only", face=["classic"])
+    for name, value in server.env.items():
+        monkeypatch.setenv(name, value)
+    yield server
+    server.stop()
+
+
+def test_a_site_set_to_the_wrong_dialect_says_which_one_the_server_speaks(
+    classic_only, tmp_path, redis_client
+) -> None:
+    """The reason a tile and /sites/ show names the dialect; the server is asked once."""
+    site = site_of(classic_only, tmp_path, "rest-v1")
+    asked = []
+
+    def probe(settings, configured):
+        asked.append(configured)
+        return SitePoller.probe(settings, configured)  # the real probe, counted
+
+    # No waiting between the failed polls (the backoff's cap is 0).
+    poller = SitePoller(site, redis_client, TimeLimits.for_sites([site]), probe=probe,
+                        backoff=Backoff(cap=0))
+    try:
+        for _ in range(3):
+            assert poller.poll().status == "failed"
+    finally:
+        poller.close()
+    health = codec.read_health(redis_client, site.id)
+    assert (health.failures, health.reason) == (3, "wrong dialect: server speaks classic")
+    assert health.last_error.endswith(
+        "(check the URL and the dialect): {\"error\":\"no such resource: /api/v1/tags\"}; "
+        "this server speaks classic, the configuration says rest-v1")
+    assert asked == ["rest-v1"]
+
+
+def test_a_server_that_speaks_no_other_dialect_keeps_the_reason(
+    classic_only, tmp_path, redis_client
+) -> None:
+    site = site_of(classic_only, tmp_path, "rest-v1")
+    poller = SitePoller(site, redis_client, TimeLimits.for_sites([site]),
+                        probe=lambda settings, configured: [])
+    try:
+        assert poller.poll().status == "failed"
+    finally:
+        poller.close()
+    health = codec.read_health(redis_client, site.id)
+    assert health.reason == "no such endpoint"
+    assert "speaks" not in health.last_error
