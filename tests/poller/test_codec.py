@@ -101,6 +101,26 @@ def test_trends_are_newest_first_and_capped(redis_client):
         "2000.000 3"]
 
 
+def test_poll_counters_add_up_into_cumulative_buckets(redis_client):
+    pipe = redis_client.pipeline()
+    for seconds, failed in [(0.01, False), (0.3, False), (0.3, True), (99.0, True)]:
+        codec.count_poll(pipe, "s1", failed=failed, seconds=seconds)
+    pipe.execute()
+    counts = codec.decode_poll_counts(redis_client.hgetall(store.site_polls("s1")))
+    assert (counts.polls, counts.failures) == (4, 2)
+    assert counts.seconds == pytest.approx(99.61)
+    buckets = dict(counts.buckets)
+    assert list(buckets) == [*store.POLL_SECONDS_BUCKETS, float("inf")]
+    assert (buckets[0.025], buckets[0.25], buckets[0.5], buckets[10.0]) == (1, 1, 3, 3)
+    assert buckets[float("inf")] == 4
+
+
+def test_no_poll_counters_read_as_zero_and_unreadable_ones_say_so():
+    assert codec.decode_poll_counts({}).polls == 0
+    with pytest.raises(codec.StoredDataError, match="poll counters"):
+        codec.decode_poll_counts({"polls": "many"})
+
+
 def test_change_message_round_trip():
     change = codec.Change("oven", ("Oven_Zone1_Temp", "Oven_Zone2_Temp"), alarms=True)
     assert codec.decode_change(codec.encode_change(change)) == change

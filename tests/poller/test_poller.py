@@ -144,6 +144,21 @@ def test_backoff_grows_is_capped_and_recovers(redis_client, plant, clock, change
     assert changes()[-1]["health"] is True
 
 
+def test_every_attempt_is_counted_backing_off_and_busy_are_not(redis_client, plant, clock):
+    poller = make_poller(redis_client, plant, clock)
+    poller.poll()
+    clock.advance(1)
+    plant.error = TimeoutError("timed out after 2.0 s")
+    poller.poll()
+    assert poller.poll().status == "backing off"
+    redis_client.set(store.site_lock("plant-a"), "someone else", ex=10)
+    assert poller.poll().status == "busy"
+    counts = codec.decode_poll_counts(redis_client.hgetall(store.site_polls("plant-a")))
+    assert (counts.polls, counts.failures) == (2, 1)
+    assert counts.buckets[-1] == (float("inf"), 2)
+    assert 0 < counts.seconds < 5
+
+
 def test_malformed_answer_is_an_error_and_the_poller_survives(redis_client, plant, clock):
     poller = make_poller(redis_client, plant, clock)
     plant.error = KeyError("variableName")
