@@ -12,10 +12,21 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import REGISTRY, CollectorRegistry, Gauge, Histogram, multiprocess
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    multiprocess,
+)
 from prometheus_client.registry import Collector
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+# No "_created" series beside each histogram: in the text format they are figures of their
+# own, and a process's start time says nothing the process figures do not.
+disable_created_metrics()
 
 LIVE_STREAMS = Gauge(
     "wdash_live_streams", "Live (SSE) streams open now.",

@@ -5,6 +5,7 @@ tried and a delivery fails."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from django.db import OperationalError
@@ -15,7 +16,8 @@ from dashboard.live import LiveHub
 from dashboard.metrics import records
 from dashboard.metrics.access import MetricsAccess, MetricsConfigError, Scrapers, from_environ
 from dashboard.panels.fragments import Fragment
-from tests.dashboard.livedata import PlantTestCase, alarm, healthy_plant, put_alarm
+from tests.dashboard.livedata import PlantTestCase, alarm, healthy_plant, now, put_alarm
+from tests.test_prometheus import documented_metrics
 from wincc_bridge.models import AlarmState
 from wincc_ingest import codec, store
 from wincc_ingest.poller import Pollers
@@ -230,6 +232,16 @@ class MetricsFiguresTestCase(PlantTestCase):
         assert figure(during, "wdash_live_streams") == streams + 1
         assert figure(after, "wdash_live_streams") == streams
         assert figure(during, "wdash_live_render_seconds_count") > renders
+
+    def test_every_figure_is_documented_and_every_documented_one_is_served(self):
+        healthy_plant(self.redis)
+        self.redis.set(store.BEAT_HEARTBEAT, codec.encode_heartbeat(now()), ex=60)
+        with self.settings(METRICS_ACCESS=BY_TOKEN):
+            text = self.client.get("/metrics", **AUTH).content.decode()
+        served = {family.name for family in text_string_to_metric_families(text)
+                  if family.name.startswith("wdash_")}
+        documented = {re.sub(r"_total$", "", name) for name in documented_metrics()}
+        assert served == documented
 
     def test_unreadable_poll_counters_leave_only_that_site_s_counters_out(self):
         healthy_plant(self.redis)
