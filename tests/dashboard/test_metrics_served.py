@@ -6,16 +6,14 @@ figures of all of them (prometheus-client's multiprocess mode)."""
 from __future__ import annotations
 
 import functools
-import json
 import threading
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fixtures.live_server import LIVE_PASSWORD, start_live_server
+from tests.fixtures.live_server import LIVE_PASSWORD, start_live_server, unpolled_plant
 from tests.fixtures.simulator import write_config
 from tests.harness.processes import wait_until
 from tests.harness.web import WebServer, gunicorn_argv
@@ -83,19 +81,6 @@ def test_a_site_s_figures_move_when_its_server_stops_and_come_back(
         server.stop()
 
 
-def one_site(tmp_path: Path) -> Path:
-    """A plant of one site that nobody polls: the streams need a page, not values."""
-    config = tmp_path / "wincc.json"
-    config.write_text(json.dumps({"sites": [{
-        "id": "line", "dialect": "rest-v1", "url": "https://wincc01.invalid:8443",
-        "read_user": {"username": "", "token_env": "LINE_TOKEN"},
-        "tags": [{"name": "Tank_Level"}],
-    }], "dashboards": [{"id": "hall", "title": "Hall", "panels": [
-        {"kind": "site_health", "title": "Sites", "sites": ["line"]},
-    ]}]}))
-    return config
-
-
 def open_stream(url: str, opened: threading.Event, stop: threading.Event) -> None:
     """Sign in as the viewer and hold the overview's live stream open until `stop`."""
     with httpx.Client(base_url=url, timeout=10) as client:
@@ -116,7 +101,7 @@ def test_under_gunicorn_every_worker_answers_with_all_workers_streams(tmp_path, 
     figures.mkdir()
     (figures / "counter_12345.db").write_bytes(b"left from an earlier run")
     server = start_live_server(
-        tmp_path, redis_url=redis_url, wincc_config=one_site(tmp_path),
+        tmp_path, redis_url=redis_url, wincc_config=unpolled_plant(tmp_path),
         env={"LINE_TOKEN": "unused", "METRICS_TOKEN": TOKEN,
              "PROMETHEUS_MULTIPROC_DIR": str(figures), "LIVE_KEEPALIVE_SECONDS": "0.5"},
         argv=functools.partial(gunicorn_argv, workers=2))
