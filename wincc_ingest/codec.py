@@ -272,6 +272,10 @@ class SiteHealth:
     alarm_list: str = ALARMS_OFFERED
     # When the poller last asked for the alarm list it found missing (it asks again later).
     alarm_list_checked: datetime | None = None
+    # Of tag_count, how many values the last successful poll read as uncertain and as bad
+    # (the rest good): the metrics' tag quality without reading every value.
+    tags_uncertain: int = 0
+    tags_bad: int = 0
 
     @property
     def is_failing(self) -> bool:
@@ -316,6 +320,8 @@ def encode_health(health: SiteHealth) -> Fields:
         "reason": health.reason,
         "alarm_list": health.alarm_list,
         "alarm_list_checked": iso(health.alarm_list_checked),
+        "tags_uncertain": str(health.tags_uncertain),
+        "tags_bad": str(health.tags_bad),
     }
 
 
@@ -343,6 +349,8 @@ def decode_health(raw: RawHash) -> SiteHealth:
             reason=mapping.get("reason", ""),
             alarm_list=_alarm_list(mapping.get("alarm_list") or ALARMS_OFFERED),
             alarm_list_checked=parse_iso(mapping.get("alarm_list_checked")),
+            tags_uncertain=int(mapping.get("tags_uncertain") or 0),
+            tags_bad=int(mapping.get("tags_bad") or 0),
         )
     except (ValueError, KeyError) as exc:
         raise StoredDataError(f"stored site health is unreadable ({exc!r})") from None

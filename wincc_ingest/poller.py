@@ -350,6 +350,8 @@ class SitePoller:
             writer=stamp,
             alarm_list=alarm_read.state,
             alarm_list_checked=alarm_read.checked,
+            tags_uncertain=sum(tag.quality is Quality.UNCERTAIN for tag in tags),
+            tags_bad=sum(tag.quality is Quality.BAD for tag in tags),
         )
         health_changed = previous is None or previous.failures > 0 or list_changed
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
@@ -434,6 +436,9 @@ class SitePoller:
             # What the last good poll learned about the alarm list still holds.
             alarm_list=previous.alarm_list if previous else codec.ALARMS_OFFERED,
             alarm_list_checked=previous.alarm_list_checked if previous else None,
+            # The values shown are still those of the last good poll.
+            tags_uncertain=previous.tags_uncertain if previous else 0,
+            tags_bad=previous.tags_bad if previous else 0,
         )
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))

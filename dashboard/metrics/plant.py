@@ -29,14 +29,15 @@ from wincc_ingest.config import Config
 
 log = logging.getLogger(__name__)
 
-# Every band and quality is reported, zeros included, so a series does not vanish at zero.
+# Every band is reported, zeros included, so a series does not vanish at zero.
 BANDS = tuple(PriorityBand)
-QUALITIES = tuple(Quality)
 
 
 async def families(client: aioredis.Redis, config: Config, now: datetime) -> list[Metric]:
     """Raises what the Redis client raises: then none of these figures is reported."""
-    reads = [codec.SiteRead(site.id) for site in config.sites]
+    # Not the values: the health counts them by quality (a plant's thousands of values would
+    # take seconds to decode at every scrape).
+    reads = [codec.SiteRead(site.id, values=False) for site in config.sites]
     pipe = client.pipeline(transaction=False)
     for read in reads:
         read.queue(pipe)
@@ -121,9 +122,10 @@ class Sites:
         if health.last_success is not None and age is not None:
             self.last_success.add_metric([site], health.last_success.timestamp())
             self.age.add_metric([site], max(0.0, age))
-        qualities = Counter(stored.tag.quality for stored in data.values.values())
-        for quality in QUALITIES:
-            self.tags.add_metric([site, quality.value], qualities[quality])
+        good = health.tag_count - health.tags_uncertain - health.tags_bad
+        for quality, count in ((Quality.GOOD, good), (Quality.UNCERTAIN, health.tags_uncertain),
+                               (Quality.BAD, health.tags_bad)):
+            self.tags.add_metric([site, quality.value], count)
         if health.has_alarm_list:  # otherwise the site's alarm counts say nothing
             self._alarms(site, data)
 

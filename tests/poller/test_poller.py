@@ -99,6 +99,20 @@ def test_a_missing_value_is_bad_and_says_why(redis_client, plant, clock):
     assert tag.error == "the server returned no value for it"
 
 
+def test_health_counts_the_tags_by_quality_and_a_failure_keeps_them(
+        redis_client, plant, clock):
+    poller = make_poller(redis_client, plant, clock)
+    plant.omit = {"Tank_Level"}  # the server leaves it out: a bad value
+    poller.poll()
+    health = codec.read_health(redis_client, "plant-a")
+    assert (health.tag_count, health.tags_uncertain, health.tags_bad) == (2, 0, 1)
+    clock.advance(1)
+    plant.error = TimeoutError("timed out after 2.0 s")
+    poller.poll()
+    health = codec.read_health(redis_client, "plant-a")
+    assert (health.failures, health.tags_bad) == (1, 1)
+
+
 def test_failure_is_recorded_values_kept_but_not_current(redis_client, plant, clock, changes):
     poller = make_poller(redis_client, plant, clock)
     poller.poll()
