@@ -66,7 +66,7 @@ define ensure_optional
 endef
 
 .PHONY: help setup run serve test test-fast test-faults test-postgres check lint redis-server chromium \
-  nginx mosquitto
+  nginx mosquitto promtool
 
 help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
@@ -103,6 +103,11 @@ chromium:
 nginx:
 	$(call ensure_optional,command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ],nginx-light,the reverse proxy example's tests)
 
+# The Prometheus examples (deploy/prometheus/) are checked with promtool when there is one
+# (Debian's prometheus package brings it; its server is not started).
+promtool:
+	$(call ensure_optional,command -v promtool >/dev/null 2>&1,prometheus,the Prometheus examples' checks)
+
 # A real installation in the foreground, with no demo part: no simulator, no demo users, no
 # private Redis, none of the simulator's variables. wdash reads ENV_FILE (KEY=VALUE lines,
 # deploy/systemd/env.example); WINCC_CONFIG given here wins over the file's.
@@ -128,7 +133,7 @@ run: setup $(if $(REDIS_URL),,redis-server)
 	  start $(RUN_PROCESSES)
 
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
-test: setup lint redis-server mosquitto chromium nginx
+test: setup lint redis-server mosquitto chromium nginx promtool
 	CI="$(CI)" $(BIN)/pytest $(PYTEST_ARGS) || { status=$$?; \
 	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
 	CI="$(CI)" $(BIN)/python -m tests.postgres $(PYTEST_ARGS)

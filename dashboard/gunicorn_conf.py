@@ -8,9 +8,13 @@ them can forget:
   empty, none. gunicorn's own default would believe 127.0.0.1, and uvicorn_worker hands this
   list to uvicorn, which rewrites the client's address for the access log and for Django.
 - secrets in query strings are scrubbed from the access log (dashboard.access_log).
+- /metrics adds up the figures of every worker (dashboard/metrics/web.py).
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from dashboard import access_log, proxies
 
@@ -33,3 +37,36 @@ forwarded_allow_ips = proxies.from_environ(os.environ).gunicorn_value()
 def post_worker_init(worker) -> None:
     # uvicorn_worker points "uvicorn.access" at gunicorn's access handlers in each worker.
     access_log.install()
+
+
+# prometheus-client's multiprocess mode: each worker writes its figures (live streams, render
+# time) into one folder, and the worker answering /metrics reads them all. The folder is set
+# before any worker starts (and so before one imports prometheus-client), and holds nothing
+# from an earlier run: PROMETHEUS_MULTIPROC_DIR names one, emptied of figures here;
+# otherwise gunicorn makes a folder of its own and removes it when it stops.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+_own_metrics_folder: list[str] = []
+
+
+def on_starting(server) -> None:
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for figures in folder.glob("*.db"):
+            figures.unlink()
+    else:
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="wdash-metrics-")
+        _own_metrics_folder.append(os.environ[MULTIPROCESS_DIR])
+
+
+def child_exit(server, worker) -> None:
+    # A worker's open streams stop counting; what it counted (renders) still does.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    for folder in _own_metrics_folder:
+        shutil.rmtree(folder, ignore_errors=True)

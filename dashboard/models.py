@@ -114,6 +114,10 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
+        # /metrics counts the rows by action and result at every scrape: from this index
+        # alone, not the whole table (dashboard/metrics/records.py).
+        indexes = [models.Index(fields=["action", "result", "repeat_count"],
+                                name="audit_counts")]
 
     def __str__(self) -> str:
         return f"{self.username} {self.action} {self.site_id}:{self.alarm_name} → {self.result}"
@@ -464,7 +468,12 @@ class Delivery(models.Model):
                 fields=["event_id", "trigger_id", "action_index"], name="one_delivery_per_event"
             )
         ]
-        indexes = [models.Index(fields=["trigger_id", "-id"], name="delivery_by_trigger")]
+        indexes = [
+            models.Index(fields=["trigger_id", "-id"], name="delivery_by_trigger"),
+            # /metrics counts them by trigger, kind and status (dashboard.delivery_metrics).
+            models.Index(fields=["trigger_id", "kind", "status", "attempts"],
+                         name="delivery_counts"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.trigger_id} {self.event_name} {self.subject} → {self.kind}"

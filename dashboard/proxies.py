@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar, Self
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -19,7 +20,8 @@ ADDRESS_MAX = 64  # the audit column's width
 
 
 class ProxyConfigError(ValueError):
-    """TRUSTED_PROXIES names something that is not an address or a network."""
+    """A list of networks (TRUSTED_PROXIES, METRICS_ALLOW_FROM) names something that is not
+    an address or a network."""
 
 
 def _host(hop: str) -> str:
@@ -33,11 +35,18 @@ def _host(hop: str) -> str:
 
 
 @dataclass(frozen=True)
-class TrustedProxies:
+class Networks:
+    """Addresses and networks from a comma-separated setting; `address in networks`."""
+
+    # The setting, and whose addresses it lists: for the sentence on a bad entry.
+    SETTING: ClassVar[str] = "the setting"
+    WHOSE: ClassVar[str] = "the"
+
     networks: tuple[Network, ...] = ()
 
     @classmethod
-    def parse(cls, text: str, name: str = "TRUSTED_PROXIES") -> TrustedProxies:
+    def parse(cls, text: str, name: str = "") -> Self:
+        name, whose = name or cls.SETTING, cls.WHOSE
         networks = []
         for item in (part.strip() for part in text.split(",")):
             if not item:
@@ -46,7 +55,7 @@ class TrustedProxies:
                 networks.append(ipaddress.ip_network(item, strict=True))
             except ValueError:
                 raise ProxyConfigError(
-                    f"{name} must list the reverse proxies' addresses or networks, comma "
+                    f"{name} must list {whose} addresses or networks, comma "
                     f"separated (e.g. 127.0.0.1,10.0.0.0/24); {item!r} is neither."
                 ) from None
         return cls(tuple(networks))
@@ -62,6 +71,12 @@ class TrustedProxies:
         except ValueError:
             return False
         return any(address in network for network in self.networks)
+
+
+@dataclass(frozen=True)
+class TrustedProxies(Networks):
+    SETTING = "TRUSTED_PROXIES"
+    WHOSE = "the reverse proxies'"
 
     def client(self, peer: str, forwarded_for: str = "") -> str:
         """The client's address: the peer itself, unless the peer is a trusted proxy."""

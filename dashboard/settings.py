@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dashboard import proxies
 from dashboard.environment import env_bool, env_list
 from dashboard.log_filters import LOGGERS as LOG_FILTERED
+from dashboard.metrics import access as metrics_access
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WDASH_VAR_DIR", BASE_DIR / "var"))
@@ -183,6 +184,12 @@ AXES_VERBOSE = False
 try:
     TRUSTED_PROXIES = proxies.from_environ(os.environ)
 except proxies.ProxyConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# Who may read /metrics (docs/metrics.md): a bearer token, an address allow-list, or both;
+# neither: /metrics answers 404.
+try:
+    METRICS_ACCESS = metrics_access.from_environ(os.environ)
+except metrics_access.MetricsConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
 # Live streams (dashboard.live): the keepalive interval, how long one stream lives before the

@@ -15,6 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Sign-in, acknowledge, tag writes, audit log: dashboard/urls_actions.py.
     path("", include("dashboard.urls_actions")),
-    # Pages, live streams, wall screens, health: dashboard/urls_pages.py.
+    # Pages, live streams, wall screens, health, metrics: dashboard/urls_pages.py.
     path("", include("dashboard.urls_pages")),
 ]

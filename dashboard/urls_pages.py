@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import health, pages, stream, wall
+from dashboard.views import health, metrics, pages, stream, wall
 
 urlpatterns = [
     path("", pages.overview, name="overview"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("wall/<str:dashboard_id>/", wall.wall, name="wall"),
     path("wall/<str:dashboard_id>/settings/", wall.wall_settings, name="wall-settings"),
     path("health/", health.health, name="health"),
+    # Prometheus' default path, without a slash (docs/metrics.md).
+    path("metrics", metrics.metrics, name="metrics"),
     # One stream (or poll) per page: /live/stream/<page>/[<dashboard id>/]
     path("live/stream/<str:page>/", stream.stream, name="live-stream"),
     path("live/stream/<str:page>/<str:arg>/", stream.stream, name="live-stream"),

@@ -146,6 +146,19 @@ def test_proxy_settings_that_cannot_be_right_stop_the_start(env, sentence):
 
 
 @pytest.mark.process
+@pytest.mark.parametrize(("env", "sentence"), [
+    ({"METRICS_TOKEN": "too-short"}, "METRICS_TOKEN is 9 characters long; it needs at least 16"),
+    ({"METRICS_ALLOW_FROM": "prometheus.plant"}, "METRICS_ALLOW_FROM must list the Prometheus"),
+])
+def test_metrics_access_that_cannot_be_right_stops_the_start(env, sentence):
+    result = run([sys.executable, "-c", "import dashboard.settings"],
+                 DJANGO_SECRET_KEY="k" * 50, **env)
+    assert result.returncode != 0
+    assert sentence in result.stderr
+    assert "too-short" not in result.stderr  # the sentence never repeats the token
+
+
+@pytest.mark.process
 def test_production_defaults_are_the_safe_ones():
     settings = settings_with(DJANGO_SECRET_KEY="production-secret")
     assert settings["DEBUG"] is False

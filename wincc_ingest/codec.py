@@ -5,7 +5,8 @@ Writers (the poller, the acknowledgement, beat and workers) and readers (the web
 live hub, /health/, the journal consumer) use only this module, so a message's form is
 decided here alone and a round-trip test per message (tests/poller/test_codec.py) holds it.
 
-Contracts: a tag's stored value, an active alarm, a site's health, the change message,
+Contracts: a tag's stored value, an active alarm, a site's health and poll counters, the
+change message,
 trend samples, the journal stream entry, the acknowledgement lock's holder, a heartbeat,
 an integration trigger's state;
 and the per-site read set (SiteRead), which keys of a site a reader fetches in one
@@ -275,6 +276,10 @@ class SiteHealth:
     alarm_list: str = ALARMS_OFFERED
     # When the poller last asked for the alarm list it found missing (it asks again later).
     alarm_list_checked: datetime | None = None
+    # Of tag_count, how many values the last successful poll read as uncertain and as bad
+    # (the rest good): the metrics' tag quality without reading every value.
+    tags_uncertain: int = 0
+    tags_bad: int = 0
 
     @property
     def is_failing(self) -> bool:
@@ -319,6 +324,8 @@ def encode_health(health: SiteHealth) -> Fields:
         "reason": health.reason,
         "alarm_list": health.alarm_list,
         "alarm_list_checked": iso(health.alarm_list_checked),
+        "tags_uncertain": str(health.tags_uncertain),
+        "tags_bad": str(health.tags_bad),
     }
 
 
@@ -346,6 +353,8 @@ def decode_health(raw: RawHash) -> SiteHealth:
             reason=mapping.get("reason", ""),
             alarm_list=_alarm_list(mapping.get("alarm_list") or ALARMS_OFFERED),
             alarm_list_checked=parse_iso(mapping.get("alarm_list_checked")),
+            tags_uncertain=int(mapping.get("tags_uncertain") or 0),
+            tags_bad=int(mapping.get("tags_bad") or 0),
         )
     except (ValueError, KeyError) as exc:
         raise StoredDataError(f"stored site health is unreadable ({exc!r})") from None
@@ -370,6 +379,54 @@ def decode_health_or_failing(site: str, mapping: RawHash) -> SiteHealth | None:
         return decode_health(mapping)
     except StoredDataError as exc:
         return unreadable_health(site, exc)
+
+
+# --- a site's poll counters: store.site_polls hash, only ever incremented -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PollCounts:
+    """A site's polls added up since its counters began (Prometheus counters: they only
+    grow, and start again from zero only when Redis loses them)."""
+
+    polls: int = 0
+    failures: int = 0
+    seconds: float = 0.0  # the durations added up
+    # (upper bound in seconds, polls that took at most that long), cumulative, ending with
+    # (inf, polls): a Prometheus histogram's buckets.
+    buckets: tuple[tuple[float, int], ...] = ()
+
+
+def _bucket_field(bound: float) -> str:
+    return f"le:{bound!r}"
+
+
+def count_poll(pipe: Any, site: str, *, failed: bool, seconds: float) -> None:
+    """Queue on `pipe` the counting of one poll attempt that took `seconds`."""
+    key = store.site_polls(site)
+    bucket = next((b for b in store.POLL_SECONDS_BUCKETS if seconds <= b), float("inf"))
+    pipe.hincrby(key, "polls", 1)
+    if failed:
+        pipe.hincrby(key, "failures", 1)
+    pipe.hincrbyfloat(key, "seconds", seconds)
+    pipe.hincrby(key, _bucket_field(bucket), 1)
+
+
+def decode_poll_counts(raw: RawHash) -> PollCounts:
+    mapping = text_hash(raw)
+    try:
+        buckets, running = [], 0
+        for bound in (*store.POLL_SECONDS_BUCKETS, float("inf")):
+            running += int(mapping.get(_bucket_field(bound)) or 0)
+            buckets.append((bound, running))
+        return PollCounts(
+            polls=int(mapping.get("polls") or 0),
+            failures=int(mapping.get("failures") or 0),
+            seconds=float(mapping.get("seconds") or 0.0),
+            buckets=tuple(buckets),
+        )
+    except ValueError as exc:
+        raise StoredDataError(f"stored poll counters are unreadable ({exc!r})") from None
 
 
 # --- the change message: PUBLISH on store.CHANGES_CHANNEL ---------------------------------

@@ -340,12 +340,13 @@ class SitePoller:
 
         self._writes += 1
         stamp = f"{_process_id()}:{id(self)}:{self._writes}"
+        seconds = time.monotonic() - started
         health = codec.SiteHealth(
             site=site,
             interval=self.site.poll_interval,
             last_attempt=started_at,
             last_success=read_at,
-            duration_ms=(time.monotonic() - started) * 1000,
+            duration_ms=seconds * 1000,
             latency_ms=latency * 1000,
             failures=0,
             last_error="",
@@ -355,9 +356,12 @@ class SitePoller:
             writer=stamp,
             alarm_list=alarm_read.state,
             alarm_list_checked=alarm_read.checked,
+            tags_uncertain=sum(tag.quality is Quality.UNCERTAIN for tag in tags),
+            tags_bad=sum(tag.quality is Quality.BAD for tag in tags),
         )
         health_changed = previous is None or previous.failures > 0 or list_changed
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
+        codec.count_poll(pipe, site, failed=False, seconds=seconds)
         if changed or alarms_changed or health_changed:
             change = codec.Change(site, tuple(fingerprints), alarms_changed, health_changed)
             pipe.publish(store.CHANGES_CHANNEL, codec.encode_change(change))
@@ -421,12 +425,13 @@ class SitePoller:
         backoff_until = now + timedelta(
             seconds=self.backoff.delay(self.site.poll_interval, failures)
         )
+        seconds = time.monotonic() - started
         health = codec.SiteHealth(
             site=site,
             interval=self.site.poll_interval,
             last_attempt=started_at,
             last_success=previous.last_success if previous else None,
-            duration_ms=(time.monotonic() - started) * 1000,
+            duration_ms=seconds * 1000,
             latency_ms=latency * 1000,
             failures=failures,
             last_error=error,
@@ -438,9 +443,13 @@ class SitePoller:
             # What the last good poll learned about the alarm list still holds.
             alarm_list=previous.alarm_list if previous else codec.ALARMS_OFFERED,
             alarm_list_checked=previous.alarm_list_checked if previous else None,
+            # The values shown are still those of the last good poll.
+            tags_uncertain=previous.tags_uncertain if previous else 0,
+            tags_bad=previous.tags_bad if previous else 0,
         )
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
+        codec.count_poll(pipe, site, failed=True, seconds=seconds)
         pipe.publish(store.CHANGES_CHANNEL, codec.encode_change(codec.Change(site, health=True)))
         pipe.execute()
         if previous is None or previous.last_error != error:

@@ -60,6 +60,17 @@ def site_health(site: str) -> str:
     return f"{PREFIX}:site:{site}:health"
 
 
+def site_polls(site: str) -> str:
+    """Hash of counters, only growing: the site's poll attempts, failures and durations
+    (codec.count_poll), for the metrics endpoint."""
+    return f"{PREFIX}:site:{site}:polls"
+
+
+# The poll duration histogram's upper bounds, in seconds (codec.count_poll): from a fast
+# local server to a poll that ran into two WinCC timeouts.
+POLL_SECONDS_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
 def site_triggers(site: str) -> str:
     """Hash: integration trigger state of one site, field = trigger id (alarm triggers:
     "trigger id|alarm name"); codec.encode_trigger_state."""

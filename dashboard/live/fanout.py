@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Iterable
 
 from dashboard.live.frames import pulse_frame, sse_frame
+from dashboard.metrics.web import RENDER_SECONDS
 from dashboard.panels.fragments import Fragment
 from dashboard.panels.renderers import RenderContext, pulse, render
 from dashboard.panels.state import SiteState
@@ -88,7 +89,8 @@ class FanOut:
         for fragment in fragments:
             if any(s not in ctx.states for s in fragment.sites):
                 continue
-            frame = sse_frame(fragment.name, render(fragment, ctx))
+            with RENDER_SECONDS.time():
+                frame = sse_frame(fragment.name, render(fragment, ctx))
             self.renders += 1
             if self.frames.get(fragment) == frame:
                 continue

@@ -23,6 +23,7 @@ from dashboard.live.admission import Admission
 from dashboard.live.cache import SiteCache
 from dashboard.live.fanout import Client, FanOut
 from dashboard.live.subscriber import Subscriber
+from dashboard.metrics.web import LIVE_STREAMS
 from dashboard.panels.fragments import Fragment, SiteEvent, site_reads
 from dashboard.panels.renderers import RenderContext
 from dashboard.redis_client import async_redis
@@ -67,6 +68,7 @@ class LiveHub:
         client = Client(fragments, self.queue_size)
         # Counted at once, so another stream leaving meanwhile does not stop the hub.
         self.fanout.clients.add(client)
+        LIVE_STREAMS.inc()
         try:
             if not self.subscriber.running:
                 self._redis = async_redis(self.redis_url)
@@ -92,6 +94,8 @@ class LiveHub:
         return client
 
     async def disconnect(self, client: Client) -> None:
+        if client in self.fanout.clients:
+            LIVE_STREAMS.dec()
         for site in self.fanout.forget(client):
             self.cache.drop(site)
         if not self.fanout.clients:

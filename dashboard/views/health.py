@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
 from django.http import JsonResponse
 
-from dashboard import siteconfig
-from dashboard.celery import seen_within
+from dashboard import liveness, siteconfig
 from dashboard.redis_client import async_redis
 from wincc_bridge.models import utcnow
 from wincc_ingest import codec, store
@@ -21,20 +19,14 @@ async def health(request) -> JsonResponse:
     answer: dict[str, Any] = {
         "status": "down", "redis": False, "beat": None, "workers": 0, "sites": sites,
     }
-    # A worker or the beat is gone once it missed the heartbeats of 3 poll intervals.
-    recent = timedelta(seconds=seen_within(config))
     client = async_redis()
     try:
         await client.ping()
         answer["redis"] = True
         now = utcnow()
-        beat = codec.decode_heartbeat(await client.get(store.BEAT_HEARTBEAT))
-        answer["beat"] = codec.iso(beat) or None
-        workers = 0
-        async for key in client.scan_iter(match=store.worker_heartbeat_pattern(), count=100):
-            seen = codec.decode_heartbeat(await client.get(key))
-            workers += seen is not None and now - seen <= recent
-        answer["workers"] = workers
+        alive = await liveness.read(client, config, now)
+        answer["beat"] = codec.iso(alive.beat) or None
+        answer["workers"] = alive.workers
         for site in config.sites:
             mapping = await client.hgetall(store.site_health(site.id))
             health = codec.decode_health(mapping) if mapping else None
@@ -43,8 +35,7 @@ async def health(request) -> JsonResponse:
                 "failures": health.failures if health else None,
                 "last_success": codec.iso(health.last_success) if health else None,
             }
-        beat_seen = beat is not None and now - beat <= recent
-        if beat_seen and workers:
+        if alive.beat_running and alive.workers:
             ready = all(s["current"] for s in sites.values())
             answer["status"] = "ok" if ready else "degraded"
     except (aioredis.RedisError, OSError, codec.StoredDataError):

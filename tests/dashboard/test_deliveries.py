@@ -90,7 +90,7 @@ def test_the_metrics_count_deliveries_per_trigger_and_status_and_their_attempts(
     deliveries.attempt("erp", 0, other)
     deliveries.attempt("erp", 0, other)
     assert samples() == [
-        ("wdash_deliveries", {"trigger": "erp", "status": "dead"}, 1.0),
-        ("wdash_deliveries", {"trigger": "erp", "status": "delivered"}, 1.0),
-        ("wdash_delivery_attempts", {"trigger": "erp"}, 3.0),
+        ("wdash_deliveries", {"trigger": "erp", "kind": "webhook", "status": "dead"}, 1.0),
+        ("wdash_deliveries", {"trigger": "erp", "kind": "webhook", "status": "delivered"}, 1.0),
+        ("wdash_delivery_attempts", {"trigger": "erp", "kind": "webhook"}, 3.0),
     ]

@@ -5,14 +5,13 @@ no wall-screen token in the access log."""
 from __future__ import annotations
 
 import functools
-import json
 import re
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.fixtures.live_server import LIVE_PASSWORD, start_live_server
+from tests.fixtures.live_server import LIVE_PASSWORD, start_live_server, unpolled_plant
 from tests.harness.processes import wait_until
 from tests.harness.web import WebServer, gunicorn_argv
 
@@ -24,15 +23,7 @@ pytestmark = pytest.mark.process
 
 def serve(tmp_path: Path, redis_url: str, **env: str) -> WebServer:
     """One gunicorn worker; a plant of one site that nobody polls (no request here needs it)."""
-    config = tmp_path / "wincc.json"
-    config.write_text(json.dumps({"sites": [{
-        "id": "line", "dialect": "rest-v1", "url": "https://wincc01.invalid:8443",
-        "read_user": {"username": "", "token_env": "LINE_TOKEN"},
-        "tags": [{"name": "Tank_Level"}],
-    }], "dashboards": [{"id": "hall", "title": "Hall", "panels": [
-        {"kind": "site_health", "title": "Sites", "sites": ["line"]},
-    ]}]}))
-    return start_live_server(tmp_path, redis_url=redis_url, wincc_config=config,
+    return start_live_server(tmp_path, redis_url=redis_url, wincc_config=unpolled_plant(tmp_path),
                              env={"LINE_TOKEN": "unused", **env},
                              argv=functools.partial(gunicorn_argv, workers=1))
 

@@ -49,7 +49,7 @@ def test_health_round_trip_and_freshness():
     health = codec.SiteHealth(
         site="oven", interval=1.0, last_attempt=NOW, last_success=NOW, duration_ms=12.3,
         latency_ms=10.0, failures=0, last_error="", backoff_until=None, tag_count=5,
-        alarm_count=1)
+        alarm_count=1, tags_uncertain=1, tags_bad=2)
     encoded = codec.encode_health(health)
     assert all(isinstance(v, str) for v in encoded.values())
     decoded = codec.decode_health(encoded)
@@ -99,6 +99,26 @@ def test_trends_are_newest_first_and_capped(redis_client):
     assert trend[:2] == ["2000.000 42.5", "1000 0"]
     assert redis_client.lrange(store.site_trend("s1", "Motor1_Current"), 0, -1) == [
         "2000.000 3"]
+
+
+def test_poll_counters_add_up_into_cumulative_buckets(redis_client):
+    pipe = redis_client.pipeline()
+    for seconds, failed in [(0.01, False), (0.3, False), (0.3, True), (99.0, True)]:
+        codec.count_poll(pipe, "s1", failed=failed, seconds=seconds)
+    pipe.execute()
+    counts = codec.decode_poll_counts(redis_client.hgetall(store.site_polls("s1")))
+    assert (counts.polls, counts.failures) == (4, 2)
+    assert counts.seconds == pytest.approx(99.61)
+    buckets = dict(counts.buckets)
+    assert list(buckets) == [*store.POLL_SECONDS_BUCKETS, float("inf")]
+    assert (buckets[0.025], buckets[0.25], buckets[0.5], buckets[10.0]) == (1, 1, 3, 3)
+    assert buckets[float("inf")] == 4
+
+
+def test_no_poll_counters_read_as_zero_and_unreadable_ones_say_so():
+    assert codec.decode_poll_counts({}).polls == 0
+    with pytest.raises(codec.StoredDataError, match="poll counters"):
+        codec.decode_poll_counts({"polls": "many"})
 
 
 def test_change_message_round_trip():

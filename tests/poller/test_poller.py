@@ -99,6 +99,20 @@ def test_a_missing_value_is_bad_and_says_why(redis_client, plant, clock):
     assert tag.error == "the server returned no value for it"
 
 
+def test_health_counts_the_tags_by_quality_and_a_failure_keeps_them(
+        redis_client, plant, clock):
+    poller = make_poller(redis_client, plant, clock)
+    plant.omit = {"Tank_Level"}  # the server leaves it out: a bad value
+    poller.poll()
+    health = codec.read_health(redis_client, "plant-a")
+    assert (health.tag_count, health.tags_uncertain, health.tags_bad) == (2, 0, 1)
+    clock.advance(1)
+    plant.error = TimeoutError("timed out after 2.0 s")
+    poller.poll()
+    health = codec.read_health(redis_client, "plant-a")
+    assert (health.failures, health.tags_bad) == (1, 1)
+
+
 def test_failure_is_recorded_values_kept_but_not_current(redis_client, plant, clock, changes):
     poller = make_poller(redis_client, plant, clock)
     poller.poll()
@@ -142,6 +156,21 @@ def test_backoff_grows_is_capped_and_recovers(redis_client, plant, clock, change
     assert (health.failures, health.last_error, health.backoff_until) == (0, "", None)
     assert health.is_current(clock.now)
     assert changes()[-1]["health"] is True
+
+
+def test_every_attempt_is_counted_backing_off_and_busy_are_not(redis_client, plant, clock):
+    poller = make_poller(redis_client, plant, clock)
+    poller.poll()
+    clock.advance(1)
+    plant.error = TimeoutError("timed out after 2.0 s")
+    poller.poll()
+    assert poller.poll().status == "backing off"
+    redis_client.set(store.site_lock("plant-a"), "someone else", ex=10)
+    assert poller.poll().status == "busy"
+    counts = codec.decode_poll_counts(redis_client.hgetall(store.site_polls("plant-a")))
+    assert (counts.polls, counts.failures) == (2, 1)
+    assert counts.buckets[-1] == (float("inf"), 2)
+    assert 0 < counts.seconds < 5
 
 
 def test_malformed_answer_is_an_error_and_the_poller_survives(redis_client, plant, clock):
