@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dashboard.api.app import api
 from dashboard.views import wincc_check
 
 urlpatterns = [
@@ -9,6 +10,8 @@ urlpatterns = [
         "admin/wincc-check/", admin.site.admin_view(wincc_check.wincc_check), name="wincc-check"
     ),
     path("admin/", admin.site.urls),
+    # The read-only API for ERP/MES and scripts (docs/api.md).
+    path("api/v1/", api.urls),
     # Sign-in, acknowledge, tag writes, audit log: dashboard/urls_actions.py.
     path("", include("dashboard.urls_actions")),
     # Pages, live streams, wall screens, health: dashboard/urls_pages.py.
