@@ -3,9 +3,11 @@ each role (tests/dashboard/base.py), and tokens issued for them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from dashboard.models import ApiToken
+from django.db.models import QuerySet
+
+from dashboard.models import ApiToken, JournalEntry
 from tests.dashboard.acksupport import SitesConfigured
 from tests.dashboard.base import BaseTestCase
 from wincc_bridge.models import Quality, TagValue
@@ -23,6 +25,19 @@ def health(site: str, *, failures: int = 0, age: float = 0.0, error: str = "") -
         last_success=success, duration_ms=5.0, latency_ms=3.0, failures=failures,
         last_error=error, backoff_until=None, tag_count=1, alarm_count=0,
         reason="login refused" if failures else ""))
+
+
+def journal_row(n: int, site: str = "oven-unified") -> JournalEntry:
+    return JournalEntry.objects.create(
+        key=f"{site}|{n}", site_id=site, alarm_name=f"Alarm_{n}", instance_id=n,
+        transition=JournalEntry.Transition.RAISED, at=datetime.now(UTC), state="unacknowledged",
+        priority=12, event_text=f"event {n}")
+
+
+def age_journal(seconds: float = 10.0) -> None:
+    """The journal's rows as if recorded `seconds` ago, past the API's settle time (the
+    append-only manager refuses updates; the plain queryset is the test's own way in)."""
+    QuerySet(JournalEntry).update(recorded_at=datetime.now(UTC) - timedelta(seconds=seconds))
 
 
 class ApiTestCase(SitesConfigured, BaseTestCase):
