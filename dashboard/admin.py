@@ -1,5 +1,5 @@
 """The admin: read-only audit log and alarm journal (superusers included), site access per
-group, and wall screens whose token is shown once."""
+group, and wall screens and API tokens whose token is shown once."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from dashboard import permissions, wallscreens
+from dashboard import apitokens, permissions, wallscreens
 from dashboard.models import (
     AlarmComment,
+    ApiToken,
     AuditEntry,
     Delivery,
     JournalEntry,
@@ -202,3 +203,58 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     def has_retry_permission(self, request):
         return permissions.can_retry_deliveries(request.user)
+
+
+# --- the read-only API's tokens (docs/api.md) -------------------------------------------------
+
+
+class ApiTokenForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["name", "owner", "sites"]
+
+    def clean_sites(self):
+        try:
+            return apitokens.check_sites(self.cleaned_data["sites"])
+        except apitokens.UnknownSite as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    form = ApiTokenForm
+    list_display = ("name", "shown_prefix", "owner", "sites", "status", "created_at",
+                    "last_used_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "owner__username")
+    readonly_fields = ("shown_prefix", "created_at", "created_by", "revoked_at", "last_used_at")
+    actions = ["revoke"]
+
+    @admin.display(description="Token")
+    def shown_prefix(self, token: ApiToken) -> str:
+        return f"{ApiToken.SCHEME}_{token.prefix}_…" if token.prefix else ""
+
+    @admin.display(description="Status")
+    def status(self, token: ApiToken) -> str:
+        return "revoked" if token.revoked_at else "active"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            request.api_token_text = obj.new_secret()
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"API token {obj.name}",
+            "api_token": obj,
+            "token": request.api_token_text,
+        }
+        return TemplateResponse(request, "admin/dashboard/apitoken/token.html", context)
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} API token(s); they are refused from now on.")
