@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # Every answer an operation may give besides its own, for the OpenAPI document.
 ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut}
-NOT_READ = ("POST", "PUT", "PATCH", "DELETE")
+NOT_READ = ("POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 
 
 def only_known_parameters(view: Callable[..., Any], path: str) -> Callable[..., Any]:
