@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from dashboard.api.app import api
+from dashboard.api.app import api, unknown_address
 from dashboard.views import wincc_check
 
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The read-only API for ERP/MES and scripts (docs/api.md).
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", unknown_address),
     # Sign-in, acknowledge, tag writes, audit log: dashboard/urls_actions.py.
     path("", include("dashboard.urls_actions")),
     # Pages, live streams, wall screens, health: dashboard/urls_pages.py.

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -138,6 +138,12 @@ def _errors(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return answer(request, exc.status_code, str(exc))
+
+
+def unknown_address(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other address under /api/: a JSON 404 too, never an HTML page."""
+    return JsonResponse({"detail": "There is no such address in the API; the addresses are "
+                                   "listed at /api/v1/docs."}, status=404)
 
 
 def validation_sentence(errors: list[dict[str, Any]]) -> str:
