@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from dashboard import roles
@@ -52,7 +54,14 @@ def api_token(redis_client, db, tmp_path, monkeypatch, django_user_model):
     owner = django_user_model.objects.create_user("mes-owner")
     owner.groups.add(roles.ensure_role(roles.VIEWERS))
     _, secret = ApiToken.issue(name="Contract", owner=owner)
+    # The WSGI handler closes the database connection after each request, as it should in
+    # production; here that connection holds the test's transaction (Django's test client
+    # makes the same exception).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     yield secret
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
     get_config.cache_clear()
 
 
