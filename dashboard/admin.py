@@ -114,8 +114,23 @@ class WallScreenForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from None
 
 
+class IssuedTokenAdmin(admin.ModelAdmin):
+    """A record whose token is made when it is added and shown once, on the page after
+    saving (response_add reads request.issued_token); only its hash is stored."""
+
+    @admin.display(description="Status")
+    def status(self, obj) -> str:
+        return "revoked" if obj.revoked_at else "active"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            request.issued_token = obj.new_token()
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(WallScreen)
-class WallScreenAdmin(admin.ModelAdmin):
+class WallScreenAdmin(IssuedTokenAdmin):
     form = WallScreenForm
     list_display = ("name", "dashboard_id", "rotation", "page_seconds", "theme",
                     "pause_on_alarm", "status", "last_seen_at")
@@ -123,18 +138,8 @@ class WallScreenAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "created_by", "revoked_at", "last_seen_at")
     actions = ["revoke", "issue_new_token"]
 
-    @admin.display(description="Status")
-    def status(self, screen: WallScreen) -> str:
-        return "revoked" if screen.revoked_at else "active"
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-            request.wall_token = obj.new_token()
-        super().save_model(request, obj, form, change)
-
     def response_add(self, request, obj, post_url_continue=None):
-        return self._show_token(request, obj, request.wall_token)
+        return self._show_token(request, obj, request.issued_token)
 
     def _show_token(self, request, screen: WallScreen, token: str) -> TemplateResponse:
         context = {
@@ -221,7 +226,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(IssuedTokenAdmin):
     form = ApiTokenForm
     list_display = ("name", "shown_prefix", "owner", "sites", "status", "created_at",
                     "last_used_at")
@@ -234,23 +239,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def shown_prefix(self, token: ApiToken) -> str:
         return f"{ApiToken.SCHEME}_{token.prefix}_…" if token.prefix else ""
 
-    @admin.display(description="Status")
-    def status(self, token: ApiToken) -> str:
-        return "revoked" if token.revoked_at else "active"
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-            request.api_token_text = obj.new_secret()
-        super().save_model(request, obj, form, change)
-
     def response_add(self, request, obj, post_url_continue=None):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"API token {obj.name}",
             "api_token": obj,
-            "token": request.api_token_text,
+            "token": request.issued_token,
         }
         return TemplateResponse(request, "admin/dashboard/apitoken/token.html", context)
 

@@ -503,7 +503,7 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.SCHEME}_{self.prefix}_…)"
 
-    def new_secret(self) -> str:
+    def new_token(self) -> str:
         """Give the token a fresh prefix and secret and return the whole token (save to keep
         it); only its hash is stored."""
         self.prefix = secrets.token_hex(6)
@@ -516,7 +516,7 @@ class ApiToken(models.Model):
               created_by=None) -> tuple[ApiToken, str]:
         """Create a token and return it with its text, shown once."""
         token = cls(name=name, owner=owner, sites=sites, created_by=created_by)
-        text = token.new_secret()
+        text = token.new_token()
         token.full_clean(exclude=["created_by"])
         token.save()
         return token, text
