@@ -15,6 +15,9 @@ from tests.browser.test_csp_browser import record_violations
 pytestmark = pytest.mark.browser
 
 
+# It may be the session's first browser test, paying the live stack's start, and it runs
+# manage.py once: on a loaded machine that takes longer than the suite's 120 s.
+@pytest.mark.timeout(240)
 def test_the_docs_run_under_the_policy_and_try_a_request(browser, stack):
     text = stack.server.manage("apitoken", "create", "Docs check", "--owner", "viewer")
     token = text.strip().splitlines()[-1]
