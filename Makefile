@@ -65,8 +65,8 @@ define ensure_optional
 	fi
 endef
 
-.PHONY: help setup run serve test test-fast test-faults test-postgres check lint redis-server chromium \
-  nginx mosquitto promtool
+.PHONY: help setup run serve demo-api-token test test-fast test-faults test-postgres check lint redis-server \
+  chromium nginx mosquitto promtool
 
 help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
@@ -129,8 +129,14 @@ run: setup $(if $(REDIS_URL),,redis-server)
 	$(BIN)/python manage.py demo_setup
 	@echo "Serving the demo at http://127.0.0.1:$(PORT)/ - Ctrl-C stops every process."
 	@echo "(LOG_LEVEL=INFO make run shows every poll.)"
+	@echo "An API token for /api/v1/ (viewer's rights, docs/api.md): make demo-api-token"
 	PATH="$(BIN):$$PATH" exec $(BIN)/honcho --procfile Procfile --env var/run.env \
 	  start $(RUN_PROCESSES)
+
+# A token of the read-only API for the running demo, printed once (docs/api.md).
+demo-api-token: export WDASH_DEMO := 1
+demo-api-token: setup
+	$(BIN)/python manage.py apitoken create "Demo script" --owner viewer
 
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
 test: setup lint redis-server mosquitto chromium nginx promtool

@@ -1,5 +1,5 @@
 """The admin: read-only audit log and alarm journal (superusers included), site access per
-group, and wall screens whose token is shown once."""
+group, and wall screens and API tokens whose token is shown once."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from dashboard import permissions, wallscreens
+from dashboard import apitokens, permissions, wallscreens
 from dashboard.models import (
     AlarmComment,
+    ApiToken,
     AuditEntry,
     Delivery,
     JournalEntry,
@@ -113,8 +114,23 @@ class WallScreenForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from None
 
 
+class IssuedTokenAdmin(admin.ModelAdmin):
+    """A record whose token is made when it is added and shown once, on the page after
+    saving (response_add reads request.issued_token); only its hash is stored."""
+
+    @admin.display(description="Status")
+    def status(self, obj) -> str:
+        return "revoked" if obj.revoked_at else "active"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            request.issued_token = obj.new_token()
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(WallScreen)
-class WallScreenAdmin(admin.ModelAdmin):
+class WallScreenAdmin(IssuedTokenAdmin):
     form = WallScreenForm
     list_display = ("name", "dashboard_id", "rotation", "page_seconds", "theme",
                     "pause_on_alarm", "status", "last_seen_at")
@@ -122,18 +138,8 @@ class WallScreenAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "created_by", "revoked_at", "last_seen_at")
     actions = ["revoke", "issue_new_token"]
 
-    @admin.display(description="Status")
-    def status(self, screen: WallScreen) -> str:
-        return "revoked" if screen.revoked_at else "active"
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-            request.wall_token = obj.new_token()
-        super().save_model(request, obj, form, change)
-
     def response_add(self, request, obj, post_url_continue=None):
-        return self._show_token(request, obj, request.wall_token)
+        return self._show_token(request, obj, request.issued_token)
 
     def _show_token(self, request, screen: WallScreen, token: str) -> TemplateResponse:
         context = {
@@ -202,3 +208,48 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     def has_retry_permission(self, request):
         return permissions.can_retry_deliveries(request.user)
+
+
+# --- the read-only API's tokens (docs/api.md) -------------------------------------------------
+
+
+class ApiTokenForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["name", "owner", "sites"]
+
+    def clean_sites(self):
+        try:
+            return apitokens.check_sites(self.cleaned_data["sites"])
+        except apitokens.UnknownSite as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(IssuedTokenAdmin):
+    form = ApiTokenForm
+    list_display = ("name", "shown_prefix", "owner", "sites", "status", "created_at",
+                    "last_used_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "owner__username")
+    readonly_fields = ("shown_prefix", "created_at", "created_by", "revoked_at", "last_used_at")
+    actions = ["revoke"]
+
+    @admin.display(description="Token")
+    def shown_prefix(self, token: ApiToken) -> str:
+        return f"{ApiToken.SCHEME}_{token.prefix}_…" if token.prefix else ""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"API token {obj.name}",
+            "api_token": obj,
+            "token": request.issued_token,
+        }
+        return TemplateResponse(request, "admin/dashboard/apitoken/token.html", context)
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} API token(s); they are refused from now on.")

@@ -1,4 +1,4 @@
-"""Two answers every view shares, each in one place:
+"""Three answers every view shares, each in one place:
 
 - BadParameter (dashboard.params) raised by a view is HTTP 400 with its sentence, never 500:
   the page with the sentence, or the sentence alone for the live transports. A NUL
@@ -7,20 +7,27 @@
   no-store`, so no shared cache keeps it and the browser's back button does not show it
   after sign-out. Static files never get here (WhiteNoise answers them first), so they stay
   cacheable.
+- A request carrying an API token (an Authorization header) to an action (acknowledge,
+  shelve, comment, write) is refused with 403 and an audit row (dashboard.api.guard), before
+  Django's CSRF check could refuse it without one.
 
 Both work under ASGI without a thread per request (Django's async-capable middleware).
 """
 
 from __future__ import annotations
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpResponse
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
+from dashboard.api import guard
 from dashboard.params import BadParameter, nul_problem
 from dashboard.sessions import LIVE_PREFIX
 from dashboard.views.wall import SESSION_KEY as WALL_SESSION_KEY
+
+# The read-only API answers every error as JSON.
+API_PREFIX = "/api/"
 
 
 def _signed_in(user, session) -> bool:
@@ -80,4 +87,23 @@ class BadParameterMiddleware(_EitherWay):
             return None
         if request.path.startswith(LIVE_PREFIX):
             return HttpResponse(str(exception), status=400, content_type="text/plain")
+        if request.path.startswith(API_PREFIX):
+            # 422, as the API answers any other parameter it cannot take (docs/api.md).
+            return JsonResponse({"detail": str(exception)}, status=422)
         return render(request, "pages/bad_request.html", {"message": str(exception)}, status=400)
+
+
+class TokenActionGuardMiddleware(_EitherWay):
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        action = guard.token_action(request)
+        if action is not None:
+            return guard.refuse(request, action)
+        return self.get_response(request)
+
+    async def __acall__(self, request):
+        action = guard.token_action(request)
+        if action is not None:
+            return await sync_to_async(guard.refuse)(request, action)
+        return await self.get_response(request)

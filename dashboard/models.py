@@ -1,9 +1,10 @@
 """The dashboard's own records: who may see and acknowledge which site, the audit log,
-the alarm journal, and the wall screens' tokens."""
+the alarm journal, and the tokens of the wall screens and of the read-only API."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Collection
 
@@ -477,3 +478,98 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger_id} {self.event_name} {self.subject} → {self.kind}"
+
+
+# --- the read-only API's tokens (docs/api.md) --------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A token for the read-only API (/api/v1/): `wdash_<prefix>_<secret>`, shown once.
+
+    Only the SHA-256 of the secret is stored; the prefix finds the row and is safe to show.
+    A token reads what its owner may view, and of that only the sites in `sites` ("*" for
+    all): it never has more rights than the person it belongs to, and it never writes.
+    """
+
+    SCHEME = "wdash"
+
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. “MES line 2”.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+        help_text="The token sees at most what this person may view.",
+    )
+    sites = models.CharField(
+        max_length=500, default=SiteAccess.ALL_SITES,
+        help_text='Site ids it may read, separated by commas or spaces, or "*" for every site.',
+    )
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Written at most every API_TOKEN_LAST_USED_SECONDS, so reading does not write each time.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.SCHEME}_{self.prefix}_…)"
+
+    def new_token(self) -> str:
+        """Give the token a fresh prefix and secret and return the whole token (save to keep
+        it); only its hash is stored."""
+        self.prefix = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        self.secret_hash = _hash_token(secret)
+        return f"{self.SCHEME}_{self.prefix}_{secret}"
+
+    @classmethod
+    def issue(cls, *, name: str, owner, sites: str = SiteAccess.ALL_SITES,
+              created_by=None) -> tuple[ApiToken, str]:
+        """Create a token and return it with its text, shown once."""
+        token = cls(name=name, owner=owner, sites=sites, created_by=created_by)
+        text = token.new_token()
+        token.full_clean(exclude=["created_by"])
+        token.save()
+        return token, text
+
+    @classmethod
+    def for_text(cls, text: str) -> ApiToken | None:
+        """The token `text` names, if it exists and is not revoked (owner loaded)."""
+        scheme, _, rest = text.partition("_")
+        prefix, _, secret = rest.partition("_")
+        if scheme != cls.SCHEME or not prefix or not secret:
+            return None
+        token = (cls.objects.select_related("owner")
+                 .filter(prefix=prefix, revoked_at__isnull=True).first())
+        if token is None or not hmac.compare_digest(token.secret_hash, _hash_token(secret)):
+            return None
+        return token
+
+    def site_ids(self) -> list[str]:
+        return split_ids(self.sites)
+
+    def covers(self, site_id: str) -> bool:
+        ids = self.site_ids()
+        return SiteAccess.ALL_SITES in ids or site_id in ids
+
+    def note_use(self, now, every_seconds: float) -> None:
+        """Record the use at `now`, unless it was recorded less than `every_seconds` ago."""
+        last = self.last_used_at
+        if last is not None and (now - last).total_seconds() < every_seconds:
+            return
+        ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now
+
+    def revoke(self, now) -> bool:
+        """Revoke it (once); False when it already was."""
+        if self.revoked_at is not None:
+            return False
+        self.revoked_at = now
+        self.save(update_fields=["revoked_at"])
+        return True

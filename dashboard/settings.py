@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    # The read-only API; its app ships the interactive docs' files (no CDN).
+    "ninja",
     "dashboard",
 ]
 
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dashboard.middleware.PrivatePagesMiddleware",
+    "dashboard.middleware.TokenActionGuardMiddleware",
     "dashboard.middleware.BadParameterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -255,6 +258,10 @@ ALARM_SHELVE_EXPIRY_SECONDS = float(os.environ.get("ALARM_SHELVE_EXPIRY_SECONDS"
 DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", 8))
 DELIVERY_BACKOFF_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_SECONDS", 5))
 DELIVERY_BACKOFF_MAX_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_MAX_SECONDS", 600))
+
+# The read-only API (docs/api.md): a token's last use is written at most this often, so
+# reading does not write to the database on every request.
+API_TOKEN_LAST_USED_SECONDS = float(os.environ.get("API_TOKEN_LAST_USED_SECONDS", 60))
 
 LOGGING = {
     "version": 1,

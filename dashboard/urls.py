@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from dashboard.api.app import api, unknown_address
 from dashboard.views import wincc_check
 
 # The site's own 404 and 403 pages (templates/404.html, 403.html).
@@ -13,6 +14,9 @@ urlpatterns = [
         "admin/wincc-check/", admin.site.admin_view(wincc_check.wincc_check), name="wincc-check"
     ),
     path("admin/", admin.site.urls),
+    # The read-only API for ERP/MES and scripts (docs/api.md).
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", unknown_address),
     # Sign-in, acknowledge, tag writes, audit log: dashboard/urls_actions.py.
     path("", include("dashboard.urls_actions")),
     # Pages, live streams, wall screens, health, metrics: dashboard/urls_pages.py.

@@ -499,7 +499,7 @@ def test_the_readme_opens_with_the_two_commands():
 
 
 @pytest.mark.parametrize("document", ["README.md", "docs/configuration.md", "docs/architecture.md",
-                                      "docs/install.md", "docs/operations.md"])
+                                      "docs/install.md", "docs/operations.md", "docs/api.md"])
 def test_the_documents_link_only_to_files_that_exist(document):
     path = ROOT / document
     links = re.findall(r"\]\(([^)#\s]+)\)", path.read_text(encoding="utf-8"))
