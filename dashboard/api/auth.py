@@ -16,8 +16,8 @@ from dashboard.models import ApiToken
 
 
 class TokenAuth(HttpBearer):
-    """Sets request.api_token; None (answered 401 by app.py) for a missing, unknown or
-    revoked token, or one whose owner was switched off."""
+    """The token (ninja keeps it as request.auth); None, answered 401 by app.py, for a
+    missing, unknown or revoked token, or one whose owner was switched off."""
 
     openapi_description = "An API token, `wdash_<prefix>_<secret>` (docs/api.md)."
 
@@ -26,7 +26,6 @@ class TokenAuth(HttpBearer):
         if found is None or not found.owner.is_active:
             return None
         found.note_use(timezone.now(), settings.API_TOKEN_LAST_USED_SECONDS)
-        request.api_token = found  # type: ignore[attr-defined]
         return found
 
 
