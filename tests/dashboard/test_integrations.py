@@ -65,6 +65,17 @@ class IntegrationsPageTestCase(ConfiguredTestCase):
             assert 'data-status="delivered"' in page and 'data-status="dead"' in page
             assert "at most one delivery every 30 s" in page
 
+    def test_times_are_utc_as_the_page_says_whatever_the_time_zone(self):
+        from datetime import UTC, datetime
+
+        made = delivery()
+        Delivery.objects.filter(pk=made.pk).update(
+            created_at=datetime(2026, 3, 1, 23, 30, 5, tzinfo=UTC))
+        with self.settings(TIME_ZONE="Europe/Berlin"):
+            page = self.get_as(self.auditor).content.decode()
+        assert "2026-03-01 23:30:05" in page
+        assert "2026-03-02 00:30:05" not in page
+
     def test_no_secret_and_no_header_value_is_ever_shown(self):
         page = self.get_as(self.admin).content.decode()
         assert "Authorization (from $WDASH_TEST_TRIGGER_SECRET)" in page
