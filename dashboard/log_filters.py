@@ -2,10 +2,12 @@
 
 At INFO, Celery writes three lines for every task: beat's "Sending due task", the worker's
 "received" and "succeeded". For the polls, the journal run and the end of shelvings, which
-come every few seconds, that is millions of lines a day saying nothing. This filter, on
-those three loggers, turns such lines into DEBUG lines: shown with LOG_LEVEL=DEBUG, dropped
-otherwise. Other tasks (acknowledgement read-backs, deliveries) and every warning and error
-stay as they are; a failed poll is logged by the poller, a site answering again too.
+come every few seconds, that is millions of lines a day saying nothing; and at every start
+the worker writes "Discarding revoked task" for each poll that expired while it was away.
+This filter, on those loggers, turns such lines into DEBUG lines: shown with
+LOG_LEVEL=DEBUG, dropped otherwise. Other tasks (acknowledgement read-backs, deliveries)
+and every warning and error stay as they are; a failed poll is logged by the poller, a
+site answering again too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 
-LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace", "celery.worker.request")
 
 
 @cache

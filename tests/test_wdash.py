@@ -317,8 +317,7 @@ def test_serve_runs_the_product_on_a_plant_configuration_and_stops_cleanly(
     assert "AXES" not in output
     # At INFO a poll writes no line of its own (dashboard/log_filters.py); beat's start does.
     assert "beat: Starting..." in output
-    # (A poll dropped because the next one was due still says so: that is worth a line.)
-    for routine in ("Sending due task", "] received", "] succeeded in"):
+    for routine in ("Sending due task", "] received", "] succeeded in", "Discarding revoked"):
         assert routine not in output, routine
     wait_until(lambda: not _processes_with(marker), timeout=15)
 

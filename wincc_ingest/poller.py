@@ -135,6 +135,8 @@ class SitePoller:
     _written: str | None = field(default=None, init=False)
     _writes: int = field(default=0, init=False)
     _triggers: SiteTriggers = field(init=False, repr=False)
+    # The failure the server was last asked about (which dialects it speaks).
+    _dialect_asked: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._triggers = SiteTriggers(self.site.id, self.triggers)
@@ -463,12 +465,15 @@ class SitePoller:
     def _dialect_hint(self, exc: BaseException, error: str, reason: str,
                       previous: codec.SiteHealth | None) -> tuple[str, str]:
         """A wrong dialect in the words the eye reads (tile and /sites/), not only "no such
-        endpoint". The server is asked once per failure: while the same failure repeats,
-        the previous poll's answer holds."""
+        endpoint". The server is asked once per failure and worker process: while the same
+        failure repeats, the previous poll's answer holds."""
         if not isinstance(exc, NotSupportedError | ProtocolError):
             return error, reason
-        if previous is not None and previous.failures and previous.last_error.startswith(error):
-            return previous.last_error, previous.reason
+        if error == self._dialect_asked:
+            if previous is not None and previous.last_error.startswith(error):
+                return previous.last_error, previous.reason
+            return error, reason
+        self._dialect_asked = error
         try:
             spoken = self.probe(self.site.connection(), self.site.dialect)
         except WinCCError:

@@ -38,6 +38,7 @@ def test_at_info_a_poll_writes_no_line_and_a_delivery_does(celery_log):
     received(logger, "dashboard.tasks.poll_site")
     logger.info("Scheduler: Sending due task %s (%s)", "persist journal",
                 "dashboard.tasks.persist_journal")
+    logger.info("Discarding revoked task: %s[%s]", "dashboard.tasks.poll_site", "2")
     received(logger, "dashboard.tasks.deliver")
     received(logger, "dashboard.tasks.poll_site", logging.ERROR)
     assert [(r.levelname, r.getMessage()) for r in records] == [
@@ -59,4 +60,5 @@ def test_the_settings_put_the_filter_on_celerys_three_loggers():
 
     for name in LOGGERS:
         assert settings.LOGGING["loggers"][name] == {"filters": ["routine_tasks"]}
-    assert set(LOGGERS) == {"celery.beat", "celery.worker.strategy", "celery.app.trace"}
+    assert set(LOGGERS) == {"celery.beat", "celery.worker.strategy", "celery.app.trace",
+                            "celery.worker.request"}

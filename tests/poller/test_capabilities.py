@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixtures.simulator import write_config
 from tests.harness.simulator import start_simulator
-from wincc_ingest import codec
+from wincc_ingest import codec, store
 from wincc_ingest.config import build
 from wincc_ingest.poller import Backoff, SitePoller, TimeLimits
 from wincc_sim.tls import ensure_certificate
@@ -192,6 +192,18 @@ def test_a_site_set_to_the_wrong_dialect_says_which_one_the_server_speaks(
         "(check the URL and the dialect): {\"error\":\"no such resource: /api/v1/tags\"}; "
         "this server speaks classic, the configuration says rest-v1")
     assert asked == ["rest-v1"]
+
+    # A worker started later (health written by one that never asked) asks once again.
+    redis_client.hset(store.site_health(site.id), "reason", "no such endpoint")
+    later = SitePoller(site, redis_client, TimeLimits.for_sites([site]), probe=probe,
+                       backoff=Backoff(cap=0))
+    try:
+        later.poll()
+    finally:
+        later.close()
+    assert asked == ["rest-v1", "rest-v1"]
+    assert codec.read_health(redis_client, site.id).reason == (
+        "wrong dialect: server speaks classic")
 
 
 def test_a_server_that_speaks_no_other_dialect_keeps_the_reason(
