@@ -412,7 +412,12 @@
     window.requestAnimationFrame(function () { pending[name] = false; fn(); });
   }
   // What the stream swaps in is disarmed and fitted (the click guard covers the frame between).
-  new MutationObserver(function () { later("disarm", disarm); later("refit", refit); })
+  // A swapped-in table gets its page's rows back before it is ever drawn whole.
+  new MutationObserver(function () {
+    if (pages[current]) pages[current].items.forEach(showLines);
+    later("disarm", disarm);
+    later("refit", refit);
+  })
     .observe(body, {childList: true, subtree: true});
   window.addEventListener("resize", function () { later("layout", layout); });
   if (window.ResizeObserver) {
