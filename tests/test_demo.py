@@ -569,7 +569,8 @@ def test_ctrl_c_lets_the_demos_worker_finish_its_polls(tmp_path, sim, redis_clie
     entries = procfile()
     (tmp_path / "Procfile").write_text(
         "".join(f"{name}: {entries[name]}\n" for name in ("worker", "beat")), encoding="utf-8")
-    env = demo_env(tmp_path, config, **sim.env, REDIS_URL=redis_url, LOG_LEVEL="INFO")
+    # DEBUG: a successful poll writes its Celery lines only there.
+    env = demo_env(tmp_path, config, **sim.env, REDIS_URL=redis_url, LOG_LEVEL="DEBUG")
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput"],
                    cwd=tmp_path, env=env, capture_output=True, check=True, timeout=120)
     sim.set_faults(latency_ms=400)  # every poll takes a while: some run when Ctrl-C comes
@@ -587,7 +588,13 @@ def test_ctrl_c_lets_the_demos_worker_finish_its_polls(tmp_path, sim, redis_clie
             assert honcho.wait(timeout=60) == 130
         finally:
             if honcho.poll() is None:
-                os.killpg(honcho.pid, signal.SIGKILL)
+                # honcho starts each entry in a group of its own: stopped through honcho,
+                # or those groups would outlive the test and load every test after it.
+                os.killpg(honcho.pid, signal.SIGTERM)
+                try:
+                    honcho.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(honcho.pid, signal.SIGKILL)
     output = log_path.read_text()
     assert "Warm shutdown" in output
     assert "Traceback" not in output and "WorkerLostError" not in output, output[-5000:]
