@@ -109,6 +109,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A backup or a long write holds SQLite's lock for seconds: wait for it rather than fail
     # the request or the journal run after Python's default 5 s (docs/reliability.md).
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Transactions take the write lock when they begin: a deferred one that reads, then
+    # writes, gets "database is locked" at once when another process writes (the wait above
+    # does not apply to that upgrade), as two deliveries of one event did.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from dashboard.celery import (
     DELIVER_TASK,
@@ -97,9 +98,14 @@ def settle_write(site_id: str, entry_id: int, attempt: int = 1) -> str:
           max_retries=None, soft_time_limit=300, time_limit=330)
 def deliver(self, trigger_id: str, action_index: int, event: dict) -> str:
     """Send one trigger event to one action; retried with backoff (dashboard.deliveries)."""
-    from dashboard.deliveries import attempt
+    from dashboard.deliveries import attempt, backoff
 
-    status, delay = attempt(trigger_id, action_index, event)
+    try:
+        status, delay = attempt(trigger_id, action_index, event)
+    except (OperationalError, InterfaceError) as exc:
+        # The delivery's record could not be read or written (the database locked or away):
+        # the event is not lost, it is tried again, as a failed send is.
+        raise self.retry(countdown=backoff(self.request.retries + 1), exc=exc) from exc
     if delay is not None:
         raise self.retry(countdown=delay)
     return status

@@ -94,3 +94,28 @@ def test_the_metrics_count_deliveries_per_trigger_and_status_and_their_attempts(
         ("wdash_deliveries", {"trigger": "erp", "kind": "webhook", "status": "delivered"}, 1.0),
         ("wdash_delivery_attempts", {"trigger": "erp", "kind": "webhook"}, 3.0),
     ]
+
+
+def test_a_database_that_cannot_record_the_attempt_is_tried_again_not_lost(
+        receiver, monkeypatch):
+    # SQLite answers "database is locked" at once when two processes upgrade to a write
+    # together; the task must come again rather than drop the event.
+    from django.db import OperationalError
+
+    from dashboard.tasks import deliver
+
+    real = deliveries.attempt
+    calls = []
+
+    def locked_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real(*args)
+
+    monkeypatch.setattr(deliveries, "attempt", locked_once)
+    result = deliver.apply(args=("erp", 0, EVENT))
+    assert (result.state, result.result) == ("SUCCESS", "delivered")
+    assert len(calls) == 2
+    assert len(receiver.delivered()) == 1
+    assert Delivery.objects.get().attempts == 1
