@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dashboard.models import SiteAccess, split_ids
-from dashboard.siteconfig import get_config
-from wincc_ingest.config import ConfigError
+from dashboard.siteconfig import missing_ids
 
 
 class UnknownSite(ValueError):
@@ -21,12 +20,7 @@ def check_sites(text: str) -> str:
         if len(ids) > 1:
             raise UnknownSite('"*" already means every site: give it alone.')
         return SiteAccess.ALL_SITES
-    try:
-        config = get_config()
-    except ConfigError as exc:
-        raise UnknownSite(f"The configuration cannot be read: {exc}") from None
-    for site_id in ids:
-        if config.site(site_id) is None:
-            known = ", ".join(s.id for s in config.sites)
-            raise UnknownSite(f"No site {site_id!r} in the configuration. It has: {known}.")
+    problem = missing_ids(ids, "site")
+    if problem:
+        raise UnknownSite(problem)
     return ", ".join(dict.fromkeys(ids))

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dashboard.models import split_ids
-from dashboard.siteconfig import get_config
-from wincc_ingest.config import ConfigError
+from dashboard.siteconfig import missing_ids
 
 
 class UnknownDashboard(ValueError):
@@ -13,16 +12,9 @@ class UnknownDashboard(ValueError):
 
 def check_dashboards(ids: list[str]) -> list[str]:
     """`ids` unchanged when the configuration has every one; UnknownDashboard otherwise."""
-    try:
-        config = get_config()
-    except ConfigError as exc:
-        raise UnknownDashboard(f"The configuration cannot be read: {exc}") from None
-    for dashboard_id in ids:
-        if config.dashboard(dashboard_id) is None:
-            known = ", ".join(d.id for d in config.dashboards)
-            raise UnknownDashboard(
-                f"No dashboard {dashboard_id!r} in the configuration. It has: {known}."
-            )
+    problem = missing_ids(ids, "dashboard")
+    if problem:
+        raise UnknownDashboard(problem)
     return ids
 
 
