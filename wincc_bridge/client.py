@@ -9,9 +9,17 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from wincc_bridge.models import Alarm, BrowseItem, Capabilities, ItemResult, TagValue
+from wincc_bridge.models import (
+    Alarm,
+    BrowseItem,
+    Capabilities,
+    ItemResult,
+    TagHistory,
+    TagValue,
+)
 
 
 class WinCCError(Exception):
@@ -180,6 +188,16 @@ class WinCCClient(abc.ABC):
         """Take the named alarms off the shelf; per-name outcomes."""
         raise NotSupportedError(
             f"a {self.dialect} server has no unshelve call", server=self.settings.url
+        )
+
+    def history(
+        self, names: Sequence[str], start: datetime, end: datetime, max_points: int = 1000
+    ) -> list[TagHistory]:
+        """Archived values of each tag from `start` to `end` (aware datetimes), at most
+        `max_points` per tag, with bounding values where the dialect has them; in the order
+        asked. Only dialects whose capabilities say `history` implement it."""
+        raise NotSupportedError(
+            f"a {self.dialect} server has no history call", server=self.settings.url
         )
 
     def ping(self) -> None:

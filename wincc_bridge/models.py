@@ -146,6 +146,29 @@ class TagValue:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryPoint:
+    """One archived value. `bounding`: the last value before the window or the first after
+    it (Unified's bounding values), so a chart's line reaches the window's edges."""
+
+    timestamp: datetime
+    value: Any
+    quality: Quality
+    bounding: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TagHistory:
+    """A tag's archived values in a window, oldest first. `error`: the archive's own sentence
+    for this tag (not logged, unknown), with no points; `truncated`: the server stopped at
+    the number of values asked for, so the window holds more than these."""
+
+    name: str
+    points: list[HistoryPoint] = field(default_factory=list)
+    error: str | None = None
+    truncated: bool = False
+
+
 def alarm_key(name: str, instance_id: int) -> str:
     """One occurrence of an alarm: its name and WinCC's instance id."""
     return f"{name}|{instance_id}"
@@ -234,6 +257,8 @@ class Capabilities:
     acknowledge_off: str = ""
     # The server shelves alarms itself (Unified shelveAlarms / unshelveAlarms).
     shelve: bool = False
+    # The server answers `history` from its archives (tag logging, logged tag values).
+    history: bool = False
 
     def can_acknowledge(self, name: str) -> bool:
         return self.acknowledge and (self.acknowledge_only is None or name in self.acknowledge_only)
