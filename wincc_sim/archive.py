@@ -154,6 +154,10 @@ class Archive:
         s = t - self.origin
         return 60 + 10 * math.sin(2 * math.pi * s / 240) + self.noise("Tank_Outflow", t, 0.5)
 
+    def speed(self, t: float) -> float:
+        """The belt at its set speed, with its noise (m/min)."""
+        return CONVEYOR_SPEED + self.noise("Conveyor_Speed", t, 0.05)
+
     def produced(self, t: float) -> int:
         return max(0, math.floor(PARTS_PER_S * (t - COUNTER_EPOCH)))
 
@@ -184,7 +188,7 @@ class Archive:
             bump = self.drift(s) if zone == 2 else 0.0
             return round(sp + bump + self.noise(name, t, 0.2), 2)
         level, pump, since = self.tank(s)
-        speed = CONVEYOR_SPEED + self.noise("Conveyor_Speed", t, 0.05)
+        speed = self.speed(t)
         simple: dict[str, Any] = {
             "Conveyor_Speed_Setpoint": CONVEYOR_SPEED,
             "Conveyor_Running": True,

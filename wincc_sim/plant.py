@@ -338,7 +338,7 @@ class Plant:
         running = v["Conveyor_Running"]
         target = (v["Conveyor_Speed_Setpoint"] if running else 0.0) - CONVEYOR_SPEED
         self._speed_offset += (target - self._speed_offset) * min(1.0, dt / 3.0)
-        base = model.value("Conveyor_Speed", ts) if running else CONVEYOR_SPEED
+        base = model.speed(ts) if running else CONVEYOR_SPEED
         speed = max(0.0, base + self._speed_offset)
         self._set("Conveyor_Speed", round(speed, 2), now)
         self._set("Conveyor_Fault", self._conveyor_fault(s), now)

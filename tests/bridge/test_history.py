@@ -6,11 +6,13 @@ so the test computes where a gap or a bad stretch lies and asks for a window aro
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.bridge.test_simulator import settings
+from wincc_bridge import cli
 from wincc_bridge.client import NotSupportedError, open_client
 from wincc_bridge.models import Quality
 from wincc_sim.archive import BLOCK_S, Archive, Stretch
@@ -180,3 +182,37 @@ def test_a_window_the_caller_got_wrong_is_a_plain_value_error(sim, dialect) -> N
             client.history([TAG], datetime(2026, 1, 1), datetime(2026, 1, 2))
         with pytest.raises(ValueError, match="max_points"):
             client.history([TAG], end - timedelta(seconds=1), end, max_points=0)
+
+
+def test_the_command_prints_one_line_per_tag(sim, capsys) -> None:
+    user = sim.users.ro
+    env = {"WINCC_USER": user.username, "WINCC_PASSWORD": user.password, "WINCC_TOKEN": ""}
+    end = datetime.now(UTC).replace(microsecond=0)
+    argv = ["--dialect", "unified", "--url", sim.url, "--ca-file", sim.ca_file, "history",
+            TAG, "No_Such_Tag", "--start", (end - timedelta(seconds=30)).isoformat(),
+            "--end", end.isoformat().replace("+00:00", "Z"), "--max", "10"]
+    code = cli.main(argv, environ=env)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1  # one tag failed
+    known, unknown = lines
+    assert (known["name"], known["error"], known["truncated"]) == (TAG, None, True)
+    assert len([p for p in known["points"] if not p["bounding"]]) == 10
+    assert known["points"][0]["bounding"] and known["points"][0]["timestamp"].endswith("Z")
+    assert {p["quality"] for p in known["points"]} == {"good"}
+    assert unknown["name"] == "No_Such_Tag" and unknown["error"] and unknown["points"] == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--start", "yesterday"], "not an ISO-8601 time"),
+        (["--max", "0"], "--max must be at least 1"),
+        (["--start", "2026-01-02T00:00:00Z", "--end", "2026-01-01T00:00:00Z"], "after --end"),
+    ],
+)
+def test_the_command_refuses_a_bad_window_in_one_line(extra, words, capsys) -> None:
+    argv = ["--dialect", "unified", "--url", "https://wincc.test", "history", TAG, *extra]
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv, environ={})
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and words in err and len(err.splitlines()) == 1
