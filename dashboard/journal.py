@@ -94,7 +94,7 @@ def _persist(r: redis.Redis, entries: Sequence[tuple[str, codec.RawHash]]) -> in
     rows, rejected = [], []
     for entry_id, fields in entries:
         try:
-            rows.append(_row(codec.decode_journal_event(fields)))
+            rows.append(journal_row(codec.decode_journal_event(fields)))
         except ValueError as exc:  # unreadable (codec.StoredDataError) or too long for a column
             rejected.append((entry_id, fields, str(exc)))
     with transaction.atomic():
@@ -117,7 +117,7 @@ def _persist(r: redis.Redis, entries: Sequence[tuple[str, codec.RawHash]]) -> in
     return len(fresh)
 
 
-def _row(event: JournalEvent) -> JournalEntry:
+def journal_row(event: JournalEvent) -> JournalEntry:
     row = JournalEntry(
         key=event.key,
         site_id=event.site,

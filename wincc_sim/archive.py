@@ -13,7 +13,8 @@ drifts, conveyor faults) and the tank's phase are counted from the plant's last 
 freshly reset plant is calm for its first minutes, as the tests expect.
 
 Gaps (no data) and uncertain or bad stretches are drawn per tag and per three-hour block from
-the same hash, and only before the reset: since then the archive matches the live plant.
+the same hash, and only until an hour before the reset: since then the archive matches the
+live plant.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from wincc_sim import dayscript
 from wincc_sim.tags import ACK_PREFIX, Fillers
 
 GOOD = 0xC0
@@ -53,6 +56,9 @@ REJECT_EVERY = 50  # one part in fifty is rejected
 COUNTER_EPOCH = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
 # Quality stretches and gaps: one draw per tag and block.
 BLOCK_S = 3 * 3600
+# The last hour before a reset is clean too, so "the last minutes" read alike whenever the
+# simulator was reset (a test's window reaches back over the reset).
+CLEAN_BEFORE_RESET = 3600
 RETENTION_DAYS = 10  # the archive begins this long before the plant's reset
 MAX_VALUES = 10_000  # the most values one answer holds when the client sets no limit
 
@@ -90,8 +96,11 @@ class Stretch:
 class Archive:
     """The archive of one plant run: seed and reset time decide every value."""
 
-    def __init__(self, seed: int, started: datetime, fillers: Fillers) -> None:
+    def __init__(self, seed: int, started: datetime, fillers: Fillers,
+                 day_script: bool = False) -> None:
         self.seed = seed
+        # The demo's day script lifts its filler sensors (dayscript.py), in the past too.
+        self.day_script = day_script
         self.started = started
         self.origin = started.timestamp()
         self.fillers = fillers
@@ -177,7 +186,10 @@ class Archive:
         s = t - self.origin
         index = self.fillers.index(name)
         if index is not None:
-            return self.fillers.value(index, s)
+            lift = 0.0
+            if self.day_script and _lifted(self.seed, index, math.floor(t)):
+                lift = dayscript.LIFT * self.fillers.amplitude(index)
+            return self.fillers.value(index, s, lift)
         if name.startswith(ACK_PREFIX):
             return 0
         if name.startswith("Oven_Zone"):
@@ -221,7 +233,8 @@ class Archive:
     # --- what the archive holds -------------------------------------------------------------
 
     def stretches(self, name: str, block: int) -> list[Stretch]:
-        """The gap and the quality stretches of one tag in one block, before the reset."""
+        """The gap and the quality stretches of one tag in one block, ending an hour before
+        the reset at the latest."""
         key, found = self._key(name), []
         for salt, chance, code in ((21, 0.5, None), (22, 0.3, UNCERTAIN_LAST_USABLE),
                                    (23, 0.15, BAD_COMM_FAILURE)):
@@ -230,7 +243,7 @@ class Archive:
             length = 60 + int(540 * unit(self.seed, key, block, salt + 10))
             start = block * BLOCK_S + int((BLOCK_S - length) * unit(self.seed, key, block,
                                                                     salt + 20))
-            end = min(start + length, math.floor(self.origin))
+            end = min(start + length, math.floor(self.origin) - CLEAN_BEFORE_RESET)
             if start < end:
                 found.append(Stretch(start, end, code))
         return found
@@ -326,6 +339,20 @@ class Archive:
 
     def first_second(self) -> datetime:
         return datetime.fromtimestamp(self.begins, UTC)
+
+
+@lru_cache(maxsize=512)
+def _hour_of_script(seed: int, hour: int) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Sensor index -> the [start, end) the day script lifts it within one hour."""
+    found: dict[int, list[tuple[int, int]]] = {}
+    for o in dayscript.occurrences(seed, hour * 3600, (hour + 1) * 3600):
+        found.setdefault(o.index, []).append((o.start, o.end))
+    return {index: tuple(spans) for index, spans in found.items()}
+
+
+def _lifted(seed: int, index: int, sec: int) -> bool:
+    spans = _hour_of_script(seed, sec // 3600).get(index, ())
+    return any(start <= sec < end for start, end in spans)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import respx
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wincc_bridge.client import AckTag, ConnectionSettings, WinCCError, open_client
-from wincc_bridge.models import Alarm, ItemResult, TagValue
+from wincc_bridge.models import Alarm, ItemResult, TagHistory, TagValue
 
 URL = "http://any.test"
 
@@ -47,6 +48,17 @@ keys = st.sampled_from(
         "userResponse",
         "suppressionState",
         "instance_id",
+        "loggedTagValues",
+        "loggingTagName",
+        "values",
+        "flags",
+        "history",
+        "points",
+        "truncated",
+        "bounding",
+        "t",
+        "v",
+        "q",
         "x",
     ]
 )
@@ -57,7 +69,8 @@ json_bodies = st.recursive(
     ),
     max_leaves=25,
 )
-OPERATIONS = ["read", "write", "browse", "alarms", "ack", "ping"]
+OPERATIONS = ["read", "write", "browse", "alarms", "ack", "ping", "history"]
+END = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def run(dialect: str, operation: str) -> list:
@@ -82,6 +95,8 @@ def run(dialect: str, operation: str) -> list:
             return client.active_alarms()
         if operation == "ack":
             return client.acknowledge([("A", 0), ("B", 2)])
+        if operation == "history":
+            return client.history(["A", "B"], END - timedelta(hours=1), END, 10)
         client.ping()
         return []
 
@@ -112,13 +127,24 @@ def test_any_json_answer_gives_results_or_a_documented_error(
         except WinCCError as exc:
             assert str(exc)
             return
-    expected = {"read": TagValue, "write": ItemResult, "ack": ItemResult, "alarms": Alarm}
+    expected = {
+        "read": TagValue,
+        "write": ItemResult,
+        "ack": ItemResult,
+        "alarms": Alarm,
+        "history": TagHistory,
+    }
     for result in results:
         assert isinstance(result, expected.get(operation, object))
     if operation == "read":
         assert [r.name for r in results] == ["A", "B"]
         for result in results:
             json.dumps(result.to_json(), allow_nan=True)
+    if operation == "history":
+        assert [r.name for r in results] == ["A", "B"]
+        for history in results:
+            assert all(p.timestamp.tzinfo is UTC for p in history.points)
+            assert history.error is None or not history.points
     if operation == "alarms":
         for alarm in results:
             json.dumps(alarm.to_json(), allow_nan=True, default=str)

@@ -31,12 +31,15 @@ def archive_of(sim) -> Archive:
 
 
 def stretch(archive: Archive, name: str, code: int | None) -> Stretch:
-    """The newest stretch of that kind (None: a gap) that ended at least a minute before
-    the reset."""
+    """The newest stretch of that kind (None: a gap) with no other stretch within a minute
+    of it, so the window around it shows it alone."""
     block = int(archive.origin // BLOCK_S) - 1
     for _ in range(200):
+        near = [s for b in (block - 1, block, block + 1) for s in archive.stretches(name, b)]
         for found in archive.stretches(name, block):
-            if found.code == code and found.end < archive.origin - 60:
+            alone = all(other == found or other.end + 60 <= found.start
+                        or other.start >= found.end + 60 for other in near)
+            if found.code == code and alone:
                 return found
         block -= 1
     raise AssertionError(f"no stretch with code {code} in 200 blocks")

@@ -10,8 +10,9 @@ import pytest
 
 from tests.simulator.conftest import basic, bearer, gql, login
 from tests.simulator.test_plant import plant, run
+from wincc_sim import dayscript
 from wincc_sim.archive import BLOCK_S, GOOD, MAX_VALUES, Archive
-from wincc_sim.tags import Fillers
+from wincc_sim.tags import Fillers, filler_name
 
 ORIGIN = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 NAMED = ["Oven_Zone1_Temp", "Oven_Zone2_Temp", "Conveyor_Speed", "Conveyor_Fault",
@@ -53,12 +54,12 @@ def test_seven_days_back_hold_values_with_occasional_gaps_and_bad_stretches() ->
     assert a.sample("Tank_Level", a.begins) is not None or a.stretch_at("Tank_Level", a.begins)
 
 
-def test_the_archive_since_the_reset_is_all_good() -> None:
+def test_the_archive_from_an_hour_before_the_reset_is_all_good() -> None:
     a = archive()
     for name in NAMED:
-        block = int(ORIGIN.timestamp()) // BLOCK_S
-        assert all(s.end <= ORIGIN.timestamp() for s in a.stretches(name, block))
-        later = [a.sample(name, int(ORIGIN.timestamp()) + k) for k in range(0, 7200, 61)]
+        for block in (int(ORIGIN.timestamp()) // BLOCK_S - 1, int(ORIGIN.timestamp()) // BLOCK_S):
+            assert all(s.end <= ORIGIN.timestamp() - 3600 for s in a.stretches(name, block))
+        later = [a.sample(name, int(ORIGIN.timestamp()) + k) for k in range(-3600, 7200, 61)]
         assert all(sample is not None and sample[1] == GOOD for sample in later)
 
 
@@ -112,6 +113,24 @@ def test_an_operator_write_changes_the_live_plant_and_not_the_archive() -> None:
     live = p.read("Oven_Zone1_Temp").value
     assert live > 240
     assert abs(p.archive.value("Oven_Zone1_Temp", clock.now.timestamp()) - 180) < 3
+
+
+def test_the_day_script_lifts_its_sensors_in_the_archive_as_in_the_live_plant() -> None:
+    p, clock = plant(day_script=True)
+    origin = int(clock.now.timestamp())
+    past = [o for o in dayscript.occurrences(p.seed, origin - 86400, origin - 3600)
+            if o.index in dayscript.ROUTINE and o.end - o.start > 60]
+    assert past
+    for occurrence in past[:10]:
+        name = filler_name(occurrence.index)
+        limit = p.fillers.high_limit(occurrence.index)
+        during = p.archive.value(name, occurrence.start + 30)
+        assert during > limit, (occurrence, during, limit)  # the trend shows the alarm's cause
+    run(p, clock, 120)
+    now = clock.now.timestamp()
+    for index in [*dayscript.ROUTINE, *dayscript.STANDING]:
+        name = filler_name(index)
+        assert p.read(name).value == p.archive.value(name, now)
 
 
 # --- the faces -------------------------------------------------------------------------------

@@ -385,6 +385,9 @@ class UnifiedClient(WinCCClient):
             raise self._refused(str(code), wire_text(error.get("description")))
         token = session.get("token")
         if isinstance(token, str) and token:
+            if not (token.isascii() and token.isprintable()):
+                # It goes out in a header, which takes printable ASCII only.
+                raise self._http.protocol_error(f"a {field} token that is not plain text", body)
             return token, session.get("expires")
         # Without a token, any error but a malformed query means the login was refused.
         refusals = [e for e in errors if not _is_invalid_query(e)]
