@@ -63,6 +63,7 @@ RETENTION_DAYS = 10  # the archive begins this long before the plant's reset
 MAX_VALUES = 10_000  # the most values one answer holds when the client sets no limit
 
 _MASK = (1 << 64) - 1
+_SQRT6 = math.sqrt(6)  # scales the sum of two uniform draws to a standard deviation of 1
 
 
 def _mix(x: int) -> int:
@@ -73,11 +74,14 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
+def _hash(seed: int, key: int, n: int, salt: int) -> int:
+    return _mix(_mix(seed * 0x9E3779B97F4A7C15 + key) + n * 0xD1B54A32D192ED03
+                + salt * 0x8CB92BA72F3D8DD7)
+
+
 def unit(seed: int, key: int, n: int, salt: int = 0) -> float:
     """A uniform draw in [0, 1) that depends only on its arguments."""
-    h = _mix(seed * 0x9E3779B97F4A7C15 + key)
-    h = _mix(h + n * 0xD1B54A32D192ED03 + salt * 0x8CB92BA72F3D8DD7)
-    return h / 2.0**64
+    return _hash(seed, key, n, salt) / 2.0**64
 
 
 def tag_key(name: str) -> int:
@@ -106,6 +110,8 @@ class Archive:
         self.fillers = fillers
         self.begins = math.ceil(self.origin - RETENTION_DAYS * 86400)
         self._keys: dict[str, int] = {}
+        # Stretches per (tag, block), computed once: a week of one tag is 56 blocks.
+        self._stretches: dict[tuple[str, int], list[Stretch]] = {}
 
     # --- the plant model's course -----------------------------------------------------------
 
@@ -117,9 +123,10 @@ class Archive:
 
     def noise(self, name: str, t: float, sigma: float) -> float:
         """Zero-mean noise of about `sigma`, the same for a tag within one second."""
-        key, sec = self._key(name), math.floor(t)
-        a, b = unit(self.seed, key, sec, 1), unit(self.seed, key, sec, 2)
-        return (a + b - 1.0) * sigma * math.sqrt(6)  # triangular, standard deviation sigma
+        h = _hash(self.seed, self._key(name), math.floor(t), 1)
+        # Two uniform draws from the hash's halves; their sum is triangular.
+        a, b = (h >> 32) / 2.0**32, (h & 0xFFFFFFFF) / 2.0**32
+        return (a + b - 1.0) * sigma * _SQRT6
 
     def _windows(self, s: float, first: float, every: float, jitter: float,
                  length: float, salt: int) -> Iterator[tuple[float, float, int]]:
@@ -235,6 +242,14 @@ class Archive:
     def stretches(self, name: str, block: int) -> list[Stretch]:
         """The gap and the quality stretches of one tag in one block, ending an hour before
         the reset at the latest."""
+        cached = self._stretches.get((name, block))
+        if cached is None:
+            if len(self._stretches) > 100_000:
+                self._stretches.clear()
+            cached = self._stretches[(name, block)] = self._draw_stretches(name, block)
+        return cached
+
+    def _draw_stretches(self, name: str, block: int) -> list[Stretch]:
         key, found = self._key(name), []
         for salt, chance, code in ((21, 0.5, None), (22, 0.3, UNCERTAIN_LAST_USABLE),
                                    (23, 0.15, BAD_COMM_FAILURE)):
