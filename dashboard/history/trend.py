@@ -65,16 +65,21 @@ def site_series(site: SiteConfig, names: Sequence[str], start: float, end: float
 def _raw(site: SiteConfig, names: Sequence[str], start: float, end: float, width: int,
          now: float, r: redis.Redis | None, prefer: str) -> dict[str, Series]:
     if prefer == sources.STORE:
-        return sources.from_store(site.id, names, start, end, r, now)
-    try:
-        found = sources.from_archive(site, names, start, end, POINTS_PER_PIXEL * width)
-    except sources.ArchiveUnavailable as exc:
-        stored = sources.from_store(site.id, names, start, end, r, now)
-        return {name: _with_note(series, str(exc)) for name, series in stored.items()}
+        return sources.from_store(site.id, names, start, end, r, now, width)
+    failure = cache.archive_down(r, site.id)
+    if failure is None:
+        try:
+            found = sources.from_archive(site, names, start, end, POINTS_PER_PIXEL * width)
+        except sources.ArchiveUnavailable as exc:
+            failure = str(exc)
+            cache.note_archive_down(r, site.id, failure)
+    if failure is not None:
+        stored = sources.from_store(site.id, names, start, end, r, now, width)
+        return {name: _with_note(series, failure) for name, series in stored.items()}
     # A tag the archive has nothing of (not logged) may still be in the store.
     missing = [name for name, series in found.items() if not series.points]
     if missing:
-        stored = sources.from_store(site.id, missing, start, end, r, now)
+        stored = sources.from_store(site.id, missing, start, end, r, now, width)
         for name in missing:
             if stored[name].points:
                 found[name] = _with_note(stored[name], found[name].note)

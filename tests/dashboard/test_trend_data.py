@@ -65,9 +65,15 @@ class TrendDataTestCase(PlantTestCase):
         gap = points["v"].index(None)
         assert points["t"][gap] == minute_ago(50) + 60 or points["t"][gap] > minute_ago(51)
 
-    def test_size_is_bounded_by_the_width(self):
+    def test_a_window_of_more_minutes_than_pixels_is_reduced_in_the_database(self):
         body = self.get(url(SPEED, start="now-3h", end="now", width=100)).json()
-        assert len(body["pens"][0]["points"]["t"]) <= 4 * 100 + 2
+        points = body["pens"][0]["points"]
+        assert len(points["t"]) <= 4 * 100 + 2
+        assert points["t"] == sorted(points["t"])
+        assert 96.0 in points["v"] and 19.0 in points["v"]  # the spike and the floor
+        assert None in points["v"]  # the ten missing minutes are still a gap
+        gap = points["v"].index(None)
+        assert minute_ago(50) <= points["t"][gap] <= minute_ago(40)
 
     def test_compare_overlays_the_window_a_day_earlier(self):
         body = self.get(url(SPEED, start="now-1h", end="now", compare="1d")).json()
