@@ -110,17 +110,31 @@ def from_archive(site: SiteConfig, names: Sequence[str], start: float, end: floa
     with no points. Raises ArchiveUnavailable."""
     found = {}
     for history in archive_histories(site, names, start, end, max_points):
-        note = ""
-        if history.error:
-            note = f"The WinCC archive has no values for it: {history.error}"
-        elif history.truncated:
-            note = (f"The WinCC archive sent at most {max_points} values for this window; "
-                    "later values are missing. Choose a shorter range.")
-        found[history.name] = Series(archive_points(history.points), ARCHIVE, note)
+        points = archive_points(history.points)
+        found[history.name] = Series(points, ARCHIVE, _archive_note(history, points, start,
+                                                                     end, max_points))
     for name in names:
         found.setdefault(name, Series(Points(), ARCHIVE,
                                       "The WinCC archive sent no answer for this tag."))
     return found
+
+
+def _archive_note(history: TagHistory, points: Points, start: float, end: float,
+                  max_points: int) -> str:
+    if history.error:
+        return f"The WinCC archive has no values of this tag here: {history.error}"
+    inside = [t for t in points.t if start <= t <= end]
+    # Nearly as many values as asked: the window holds more, whether the archive says so
+    # or not (Classic leaves a gap's seconds out, so its count falls short of the limit).
+    if not history.truncated and len(inside) < 0.9 * max_points:
+        return ""
+    # An archive that stops at the count asked for ends early; one that thins the window
+    # spreads the values over all of it.
+    if inside and inside[-1] < end - (end - start) / 100:
+        return (f"The WinCC archive sent at most {max_points} values; values after "
+                f"{_at(inside[-1]):%Y-%m-%d %H:%M:%S} UTC are missing. Choose a shorter range.")
+    return (f"The WinCC archive thinned this window to {max_points} values; a short spike "
+            "between them may not show. Zoom in to see every value.")
 
 
 def _at(epoch: float) -> datetime:
@@ -147,35 +161,43 @@ def store_rows(site_id: str, name: str, start: float, end: float) -> Iterator[tu
         after = rows[-1][0]
 
 
-# Values asked of the archive per call of an export; a longer window takes more calls.
+# An export asks the archive an hour at a time, for at most this many values: a tag logged
+# every second fits, so the archive neither cuts nor thins the hour.
+EXPORT_HOUR = 3600
 EXPORT_CHUNK = 10_000
 
 
 def archive_export(site: SiteConfig, name: str, start: float,
                    end: float) -> Iterator[tuple[float, float | None, str]]:
     """Every archived value of one tag in the window, (epoch, value or None, quality code),
-    EXPORT_CHUNK at a time: each call starts after the last value the previous one sent.
-    Raises ArchiveUnavailable when the first call fails; a later failure ends the export
-    there (the rows sent are already on their way)."""
-    cursor, sent_any = start, False
-    while cursor <= end:
-        try:
-            (history,) = archive_histories(site, [name], cursor, end, EXPORT_CHUNK)
-        except ArchiveUnavailable:
-            if not sent_any:
-                raise
-            log.warning("trend export of %s:%s ended early: the archive failed", site.id, name)
+    an hour per call; an hour that still comes back cut at EXPORT_CHUNK values is asked
+    again from its last value. Raises ArchiveUnavailable when the first call fails; a later
+    failure ends the export there (the rows sent are already on their way)."""
+    sent_any, last = False, -math.inf
+    hour = start
+    while True:
+        cursor, hour_end = hour, min(end, hour + EXPORT_HOUR)
+        while True:
+            try:
+                (history,) = archive_histories(site, [name], cursor, hour_end, EXPORT_CHUNK)
+            except ArchiveUnavailable:
+                if not sent_any:
+                    raise
+                log.warning("trend export of %s:%s ended early: the archive failed",
+                            site.id, name)
+                return
+            points = archive_points([p for p in history.points if not p.bounding])
+            progressed = False
+            for t, v, q in zip(points.t, points.v, points.q, strict=True):
+                if cursor <= t <= hour_end and t > last:
+                    sent_any, progressed, last = True, True, t
+                    yield t, v, q
+            if not history.truncated or not progressed:
+                break
+            cursor = last
+        if hour_end >= end:
             return
-        points = archive_points([p for p in history.points if not p.bounding])
-        last = None
-        for t, v, q in zip(points.t, points.v, points.q, strict=True):
-            if start <= t <= end and (not sent_any or t > cursor):
-                sent_any = True
-                last = t
-                yield t, v, q
-        if not history.truncated or last is None:
-            return
-        cursor = last
+        hour = hour_end
 
 
 class Epoch(Func):

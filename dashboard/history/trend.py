@@ -82,7 +82,9 @@ def _raw(site: SiteConfig, names: Sequence[str], start: float, end: float, width
         stored = sources.from_store(site.id, missing, start, end, r, now, width)
         for name in missing:
             if stored[name].points:
-                found[name] = _with_note(stored[name], found[name].note)
+                reason = found[name].note.rstrip(".")
+                found[name] = _with_note(
+                    stored[name], f"{reason}; showing the dashboard's own store instead.")
     return found
 
 
