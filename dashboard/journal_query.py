@@ -266,41 +266,51 @@ def duration(start: datetime | None, end: datetime | None) -> str:
     return f"{days} d {hours} h"
 
 
+def _shown(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> tuple[str, str]:
+    """(as shown, ISO for <time datetime>) in UTC; ("", "") for no time."""
+    if at is None:
+        return "", ""
+    at = at.astimezone(UTC)
+    return at.strftime(fmt), at.isoformat()
+
+
 @dataclass(frozen=True)
 class Line:
-    """One occurrence as the page and the exports word it."""
+    """One occurrence as the page and the exports word it, worked out once per row (the
+    page lists 50: plain values render fast)."""
 
     occ: AlarmOccurrence
+    band: str
+    acknowledged: str  # "by alice via the dashboard", "by op1 in WinCC"; "" when not
+    ack_after: str
+    ended_at: datetime | None  # the condition went (returned), or it left the list (cleared)
+    lasted: str
+    url: str
+    started: tuple[str, str]
+    acknowledged_time: tuple[str, str]
+    ended_time: tuple[str, str]
 
-    @property
-    def band(self) -> str:
-        return PriorityBand.of(self.occ.priority).value
+    @classmethod
+    def of(cls, occ: AlarmOccurrence, page: str = "") -> Line:
+        """`page`: the occurrence page's path (reversed once for many lines)."""
+        ended = occ.returned_at or occ.cleared_at
+        query = urlencode({"site": occ.site_id, "name": occ.alarm_name,
+                           "instance": occ.instance_id})
+        return cls(
+            occ=occ, band=PriorityBand.of(occ.priority).value,
+            acknowledged=_acknowledged(occ), ack_after=duration(occ.raised_at,
+                                                                occ.acknowledged_at),
+            ended_at=ended, lasted=duration(occ.raised_at, ended),
+            url=f"{page or reverse('alarm-occurrence')}?{query}",
+            started=_shown(occ.started_at),
+            acknowledged_time=_shown(occ.acknowledged_at, "%H:%M:%S"),
+            ended_time=_shown(ended, "%H:%M:%S"),
+        )
 
-    @property
-    def acknowledged(self) -> str:
-        """"by alice via the dashboard", "by op1 in WinCC"; "" when not acknowledged."""
-        occ = self.occ
-        if occ.acknowledged_at is None:
-            return ""
-        if occ.acknowledged_via == occurrences.VIA_DASHBOARD:
-            return alarm_notes.acknowledged_by(occ.acknowledged_by) or "via the dashboard"
-        return alarm_notes.acknowledged_by("", occ.acknowledged_by) or "in WinCC"
 
-    @property
-    def ended_at(self) -> datetime | None:
-        """When the alarm's condition went (returned), or it left the list (cleared)."""
-        return self.occ.returned_at or self.occ.cleared_at
-
-    @property
-    def ack_after(self) -> str:
-        return duration(self.occ.raised_at, self.occ.acknowledged_at)
-
-    @property
-    def lasted(self) -> str:
-        return duration(self.occ.raised_at, self.ended_at)
-
-    @property
-    def url(self) -> str:
-        query = urlencode({"site": self.occ.site_id, "name": self.occ.alarm_name,
-                           "instance": self.occ.instance_id})
-        return f"{reverse('alarm-occurrence')}?{query}"
+def _acknowledged(occ: AlarmOccurrence) -> str:
+    if occ.acknowledged_at is None:
+        return ""
+    if occ.acknowledged_via == occurrences.VIA_DASHBOARD:
+        return alarm_notes.acknowledged_by(occ.acknowledged_by) or "via the dashboard"
+    return alarm_notes.acknowledged_by("", occ.acknowledged_by) or "in WinCC"

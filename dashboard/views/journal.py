@@ -7,9 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from dashboard import journal_query, permissions
-from dashboard.journal_query import TRANSITIONS, JournalFilter, Line
+from dashboard.journal_query import BANDS, TRANSITIONS, JournalFilter, Line
 from dashboard.views import pages
 
 
@@ -31,7 +34,12 @@ def journal(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         found = journal_query.page(rows, field, after=data.get("after") or "",
                                    before=data.get("before") or "")
-        shown = found.rows if form.mode == TRANSITIONS else [Line(o) for o in found.rows]
+        if form.mode == TRANSITIONS:
+            shown = found.rows
+        else:
+            page_url, badges = reverse("alarm-occurrence"), _badges()
+            lines = [Line.of(o, page_url) for o in found.rows]
+            shown = [(line, badges[line.band]) for line in lines]
         query = request.GET.copy()
         for name in ("after", "before"):
             query.pop(name, None)
@@ -52,3 +60,9 @@ def _with(query, name: str, value: str) -> str:
     changed = query.copy()
     changed[name] = value
     return changed.urlencode()
+
+
+def _badges() -> dict[str, SafeString]:
+    """The priority badge of each band, drawn once per page, not once per line."""
+    return {str(band): mark_safe(render_to_string(  # noqa: S308 - our own template
+        "partials/priority_badge.html", {"band": str(band)})) for band in BANDS}

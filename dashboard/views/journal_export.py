@@ -19,6 +19,7 @@ from typing import IO, Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -68,8 +69,9 @@ def _comments(occurrences: list[AlarmOccurrence]) -> dict[tuple[str, str, int], 
 
 def occurrence_records(chunk: list[AlarmOccurrence]) -> Iterator[list[Any]]:
     comments = _comments(chunk)
+    page = reverse("alarm-occurrence")
     for occ in chunk:
-        line = Line(occ)
+        line = Line.of(occ, page)
         yield [
             occ.started_at, occ.site_id, occ.alarm_name, occ.instance_id, occ.priority,
             line.band, occ.alarm_class, occ.area, occ.event_text, occ.acknowledged_at,
