@@ -212,6 +212,13 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "journal entries"
+        indexes = [
+            # The alarm KPIs (dashboard.kpi): raises of some sites in a range, and one
+            # occurrence's (or alarm's) steps in time order.
+            models.Index(fields=["transition", "site_id", "at"], name="journal_kpi_by_transition"),
+            models.Index(fields=["site_id", "alarm_name", "instance_id", "at"],
+                         name="journal_kpi_occurrence"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.site_id}:{self.alarm_name}#{self.instance_id} {self.transition}"

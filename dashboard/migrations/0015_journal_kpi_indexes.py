@@ -1,0 +1,22 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    """Indexes for the alarm KPIs (dashboard.kpi, docs/kpi.md)."""
+
+    dependencies = [
+        ("dashboard", "0012_api_tokens"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="journalentry",
+            index=models.Index(fields=["transition", "site_id", "at"],
+                               name="journal_kpi_by_transition"),
+        ),
+        migrations.AddIndex(
+            model_name="journalentry",
+            index=models.Index(fields=["site_id", "alarm_name", "instance_id", "at"],
+                               name="journal_kpi_occurrence"),
+        ),
+    ]
