@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, Max, QuerySet, Window
+from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import Lag
 
 from dashboard.kpi import sql
@@ -94,10 +94,9 @@ def compute(scope: Scope, now: datetime | None = None) -> Figures:
     if not scope.sites:
         return figures
     _rates(figures)
-    _top(figures)
+    _top_and_priorities(figures)
     _chattering(figures)
     _standing(figures, now)
-    _priorities(figures)
     _ack_times(figures)
     _shelved(figures, now)
     return figures
@@ -128,17 +127,42 @@ def _rates(figures: Figures) -> None:
     figures.flood_periods = sum(1 for n in counted.values() if n > FLOOD)
 
 
-def _top(figures: Figures) -> None:
-    rows = (
-        _journal(figures.scope, Transition.RAISED).values("site_id", "alarm_name")
-        .annotate(raises=Count("id"), text=Max("event_text"))
-        .order_by("-raises", "site_id", "alarm_name")[:TOP]
-    )
+def _top_and_priorities(figures: Figures) -> None:
+    """The bad actors and the priority mix from one GROUP BY (site, alarm, priority): a
+    few thousand groups at most, summed here."""
+    per_alarm: dict[tuple[str, str], int] = {}
+    per_priority = dict.fromkeys(PRIORITY_TARGET, 0)
+    highest = 0
+    for site, name, priority, n in (
+        _journal(figures.scope, Transition.RAISED).values("site_id", "alarm_name", "priority")
+        .annotate(n=Count("id")).values_list("site_id", "alarm_name", "priority", "n")
+    ):
+        per_alarm[(site, name)] = per_alarm.get((site, name), 0) + n
+        band = PriorityBand.of(priority)
+        per_priority[PRIORITY_OF_BAND[band]] += n
+        highest += n if band is PriorityBand.HIGHEST else 0
+    total = figures.total
+    top = sorted(per_alarm.items(), key=lambda item: (-item[1], item[0]))[:TOP]
     figures.top = [
-        {**row, "share": 100.0 * row["raises"] / figures.total if figures.total else 0.0}
-        for row in rows
+        {"site_id": site, "alarm_name": name, "raises": n, "text": _text(site, name),
+         "share": 100.0 * n / total if total else 0.0}
+        for (site, name), n in top
     ]
     figures.top_share = sum(row["share"] for row in figures.top)
+    figures.priorities = [
+        {"priority": name, "raises": n, "share": 100.0 * n / total if total else 0.0,
+         "target": PRIORITY_TARGET[name]}
+        for name, n in per_priority.items()
+    ]
+    figures.highest_share = 100.0 * highest / total if total else 0.0
+
+
+def _text(site: str, name: str) -> str:
+    """The alarm's latest text (one index lookup)."""
+    return (
+        JournalEntry.objects.filter(site_id=site, alarm_name=name)
+        .order_by("-at").values_list("event_text", flat=True).first()
+    ) or ""
 
 
 def _chattering(figures: Figures) -> None:
@@ -204,23 +228,6 @@ def _standing(figures: Figures, now: datetime) -> None:
     for row in rows:
         row["active_for"] = (row["ended"] or now) - row["at"]
     figures.standing = rows
-
-
-def _priorities(figures: Figures) -> None:
-    counts = dict.fromkeys(PRIORITY_TARGET, 0)
-    highest = 0
-    for priority, n in (_journal(figures.scope, Transition.RAISED).values("priority")
-                        .annotate(n=Count("id")).values_list("priority", "n")):
-        band = PriorityBand.of(priority)
-        counts[PRIORITY_OF_BAND[band]] += n
-        highest += n if band is PriorityBand.HIGHEST else 0
-    total = sum(counts.values())
-    figures.priorities = [
-        {"priority": name, "raises": n, "share": 100.0 * n / total if total else 0.0,
-         "target": PRIORITY_TARGET[name]}
-        for name, n in counts.items()
-    ]
-    figures.highest_share = 100.0 * highest / total if total else 0.0
 
 
 def _ack_times(figures: Figures) -> None:

@@ -11,12 +11,14 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="journalentry",
-            index=models.Index(fields=["transition", "site_id", "at"],
+            index=models.Index(fields=["transition", "at", "site_id", "alarm_name",
+                                       "instance_id", "priority"],
                                name="journal_kpi_by_transition"),
         ),
         migrations.AddIndex(
             model_name="journalentry",
-            index=models.Index(fields=["site_id", "alarm_name", "instance_id", "at"],
+            index=models.Index(fields=["site_id", "alarm_name", "instance_id", "at",
+                                       "transition"],
                                name="journal_kpi_occurrence"),
         ),
     ]
