@@ -110,7 +110,7 @@ def _limits() -> dict[str, Any]:
     return {"acceptable": kpi.VERY_LIKELY_ACCEPTABLE, "manageable": kpi.MANAGEABLE,
             "flood": kpi.FLOOD, "chatter_raises": kpi.CHATTER_RAISES,
             "chatter_seconds": kpi.CHATTER_SECONDS,
-            "standing_hours": int(kpi.STANDING.total_seconds() // 3600)}
+            "standing_hours": int(kpi.STANDING.total_seconds() // 3600), "listed": kpi.LISTED}
 
 
 def _chart(figures: kpi.Figures) -> dict[str, Any]:
