@@ -1,12 +1,13 @@
 from django.urls import path
 
-from dashboard.views import health, metrics, pages, stream, wall
+from dashboard.views import health, metrics, pages, stream, trend, wall
 
 urlpatterns = [
     path("", pages.overview, name="overview"),
     path("d/<str:dashboard_id>/", pages.dashboard, name="dashboard"),
     path("alarms/", pages.alarms, name="alarms"),
     path("sites/", pages.sites, name="sites"),
+    path("trend/", trend.trend, name="trend"),
     path("wall/<str:dashboard_id>/", wall.wall, name="wall"),
     path("wall/<str:dashboard_id>/settings/", wall.wall_settings, name="wall-settings"),
     path("health/", health.health, name="health"),
