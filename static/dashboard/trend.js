@@ -11,7 +11,8 @@
 
   // Muted, distinct pen colours (ISA-101: no alarm colours for ordinary lines).
   var PALETTE = ["#1f4e79", "#7a5200", "#2e6b30", "#6b2d5c", "#335c81", "#8a3b12", "#40535e", "#5b4b8a"];
-  var BAND_FILL = {hh: "rgba(200, 16, 46, 0.10)", h: "rgba(242, 197, 0, 0.16)"};
+  // Limit zones in greys, as the tile's band: colour is kept for what is abnormal now.
+  var BAND_FILL = {hh: "rgba(0, 0, 0, 0.09)", h: "rgba(0, 0, 0, 0.045)"};
   var MIN_SPAN = 10; // seconds: the narrowest zoom
   var LIVE_SLACK = 5; // a window ending within this of now is live (as the server says)
   var UNITS = [["d", 86400], ["h", 3600], ["min", 60], ["s", 1]];
@@ -349,11 +350,8 @@
   TrendChart.prototype.draw = function () {
     var cols = this.columns();
     if (this.plot) { this.plot.destroy(); this.plot = null; }
-    this.programmatic = true;
     this.plot = new uPlot(this.options(), cols, this.area);
-    var w = this.window();
-    this.plot.setScale("x", {min: w[0], max: w[1]});
-    this.programmatic = false;
+    this.setX(this.window());
     var drawn = 0;
     for (var i = 1; i < cols.length; i++) {
       if (cols[i].some(function (v) { return v !== null && v !== undefined; })) drawn++;
@@ -432,8 +430,9 @@
   // The person zoomed (drag, pinch) or moved the window: it is no longer live unless it
   // still reaches now; fetch that window at full resolution.
   TrendChart.prototype.scaled = function (u) {
-    if (this.programmatic) return;
-    var min = u.scales.x.min, max = u.scales.x.max;
+    var min = u.scales.x.min, max = u.scales.x.max, x = this.expected;
+    // uPlot reports every change of scale, a microtask later: ours are told by their value.
+    if (!this.plot || (x && Math.abs(min - x[0]) < 1e-6 && Math.abs(max - x[1]) < 1e-6)) return;
     this.setWindow(min, max, !this.gesture);
   };
 
@@ -541,11 +540,13 @@
 
   TrendChart.prototype.redraw = function () {
     if (!this.plot) return;
-    this.programmatic = true;
     this.plot.setData(this.columns(), false);
-    var w = this.window();
+    this.setX(this.window());
+  };
+
+  TrendChart.prototype.setX = function (w) {
+    this.expected = [w[0], w[1]];
     this.plot.setScale("x", {min: w[0], max: w[1]});
-    this.programmatic = false;
   };
 
   TrendChart.prototype.tick = function () {
