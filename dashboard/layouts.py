@@ -188,8 +188,8 @@ def banner(viewer: Viewer) -> Layout:
 
 def trend(config: Config, viewer: Viewer, query) -> Layout:
     """The trend page: its pens' tiles, whose frames on the page's stream extend the chart's
-    live edge. params.BadParameter names a pen the viewer may not draw."""
-    pens = trend_query.pens(config, viewer.visible, query.getlist("pen"))
+    live edge."""
+    pens = trend_query.live_pens(config, viewer.visible, query.getlist("pen"))
     sites = tuple(dict.fromkeys(p.site.id for p in pens))
     tiles = [_tile(config, viewer, p.site.id, p.tag.name) for p in pens]
     sections = [Section("Now", "tiles", tiles)] if tiles else []

@@ -573,3 +573,41 @@ class ApiToken(models.Model):
         self.revoked_at = now
         self.save(update_fields=["revoked_at"])
         return True
+
+
+class TagMinute(models.Model):
+    """One configured tag's values within one minute, as the poller read them: the trend's
+    own history where a site has no archive (dashboard/history, docs/trend.md).
+
+    Written in batches by the worker (dashboard.history.minutes.flush) from the minute the
+    poller accumulates in Redis; (site, tag, minute) is unique, so a flush repeated after a
+    restart adds nothing twice.
+    """
+
+    class Quality(models.TextChoices):
+        GOOD = "g", "good"
+        UNCERTAIN = "u", "uncertain"
+        BAD = "b", "bad"
+
+    site_id = models.CharField(max_length=64)
+    tag = models.CharField(max_length=255)
+    minute = models.DateTimeField(help_text="Start of the minute (UTC).")
+    # Over the numeric good or uncertain values read in the minute; null when there was none.
+    minimum = models.FloatField(null=True)
+    maximum = models.FloatField(null=True)
+    average = models.FloatField(null=True)
+    last = models.FloatField(null=True)
+    count = models.PositiveIntegerField(default=0, help_text="Numeric values read.")
+    quality = models.CharField(max_length=1, choices=Quality.choices,
+                               help_text="The worst quality read in the minute.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site_id", "tag", "minute"],
+                                    name="tag_minute_once"),
+        ]
+        # The unique constraint's index serves a pen's window; this one the pruning.
+        indexes = [models.Index(fields=["minute"], name="tag_minute_age")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}:{self.tag} {self.minute:%Y-%m-%d %H:%M}"

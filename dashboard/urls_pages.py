@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import health, metrics, pages, stream, trend, wall
+from dashboard.views import health, metrics, pages, stream, trend, trend_data, wall
 
 urlpatterns = [
     path("", pages.overview, name="overview"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("wall/<str:dashboard_id>/", wall.wall, name="wall"),
     path("wall/<str:dashboard_id>/settings/", wall.wall_settings, name="wall-settings"),
     path("health/", health.health, name="health"),
+    # The trend's data (docs/trend.md); the page /trend/ draws it.
+    path("trend/data/", trend_data.data, name="trend-data"),
+    path("trend/export.csv", trend_data.export_csv, name="trend-export"),
     # Prometheus' default path, without a slash (docs/metrics.md).
     path("metrics", metrics.metrics, name="metrics"),
     # One stream (or poll) per page: /live/stream/<page>/[<dashboard id>/]

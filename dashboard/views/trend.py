@@ -1,73 +1,37 @@
 """The trend page: pick pens and a window; static/dashboard/trend.js draws them from
-/trend/data/ and keeps the live edge moving from the page's stream (docs/trends.md).
+/trend/data/ and keeps the live edge moving from the page's stream (docs/trend.md).
 
-The page itself holds no history: it validates the request (a bad pen or range is a plain
-sentence and HTTP 400, never a 500), offers only the pens of sites the person may see, and
-hands the chart its parameters.
+The page holds no history. It checks the request with the trend's one form (the data's
+and the export's: a bad pen or range is a plain sentence and HTTP 400, never a 500), offers
+only the pens of sites the person may see, and hands the chart its parameters.
 """
 
 from __future__ import annotations
 
 import json
+import time
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import QueryDict
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from dashboard import layouts, siteconfig, trend_query
-from dashboard.params import BadParameter
+from dashboard.history.trend import MAX_PENS
 from dashboard.views import pages
-from wincc_bridge.models import utcnow
+from dashboard.views.trend_data import TrendForm
 
-# (label, span) of the ready-made windows, all ending now.
+# (label, start) of the ready-made windows, all ending now.
 PRESETS = [("15 min", "now-15min"), ("1 h", "now-1h"), ("8 h (shift)", "now-8h"),
            ("24 h", "now-24h"), ("7 days", "now-7d")]
-DEFAULT_START, DEFAULT_END = trend_query.DEFAULT_START, trend_query.DEFAULT_END
 COMPARE_CHOICES = [("", "No comparison"), ("1d", "1 day earlier"), ("7d", "1 week earlier")]
-_TIME_HELP = "now, now-8h (s, min, h, d) or a date and time with its zone (2026-12-01T22:00Z)"
+# The form's fields as the page names them, before each sentence about one.
+FIELD_WORDS = {"start": "From", "end": "To", "compare": "Compare", "pen": "Pens"}
 
 
-class TrendForm(forms.Form):
-    pen = forms.Field(required=False, widget=forms.MultipleHiddenInput)
-    start = forms.CharField(required=False, max_length=40, help_text=_TIME_HELP, error_messages={
-        "max_length": "The start time may be at most 40 characters long."})
-    end = forms.CharField(required=False, max_length=40, help_text=_TIME_HELP, error_messages={
-        "max_length": "The end time may be at most 40 characters long."})
-    compare = forms.ChoiceField(required=False, choices=COMPARE_CHOICES, error_messages={
-        "invalid_choice": "Compare with 1d (a day earlier) or 7d (a week earlier), "
-                          "or leave it empty."})
-
-    def __init__(self, data, *, viewer: layouts.Viewer):
-        super().__init__(data)
-        self.viewer = viewer
-
-    def clean_pen(self) -> list[trend_query.Pen]:
-        try:
-            return trend_query.pens(siteconfig.get_config(), self.viewer.visible,
-                                    self.cleaned_data["pen"] or [])
-        except BadParameter as exc:
-            raise forms.ValidationError(str(exc)) from None
-
-    def clean(self) -> dict:
-        data = super().clean() or {}
-        data["start"] = data.get("start") or DEFAULT_START
-        data["end"] = data.get("end") or DEFAULT_END
-        if "start" not in self.errors and "end" not in self.errors:
-            try:
-                trend_query.window(data["start"], data["end"], utcnow())
-            except BadParameter as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return data
-
-
-def _url(name: str) -> str:
-    """The address of a named URL; "" where it is not installed."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return ""
+def _errors(form: TrendForm) -> list[str]:
+    return [f"{FIELD_WORDS[field]}: {error}" if field in FIELD_WORDS else str(error)
+            for field, errors in form.errors.items() for error in errors]
 
 
 def _picker(config, viewer: layouts.Viewer, chosen: set[str]) -> list[dict]:
@@ -84,32 +48,30 @@ def _picker(config, viewer: layouts.Viewer, chosen: set[str]) -> list[dict]:
 def trend(request):
     viewer = pages._viewer(request)
     config = siteconfig.get_config()
-    form = TrendForm(request.GET, viewer=viewer)
-    valid = form.is_valid()
-    chosen = form.cleaned_data.get("pen", []) if valid else []
-    pen_ids = [p.id for p in chosen]
+    asked = request.GET.getlist("pen")
+    form = TrendForm(request.GET, request.user, time.time())
+    # Without a pen the page offers the picker; that is no error.
+    valid = form.is_valid() if asked else False
+    errors = _errors(form) if asked else []
+    pen_ids = [pen.id for pen in form.pens] if valid else []
+    start = request.GET.get("start", "").strip() or trend_query.DEFAULT_START
+    end = request.GET.get("end", "").strip() or trend_query.DEFAULT_END
+    compare = form.cleaned_data.get("compare", "") if valid else ""
     query = QueryDict(mutable=True)
     query.setlist("pen", pen_ids)
     layout = layouts.trend(config, viewer, query)
     context = pages.page_context(request, "trend", "", layout, viewer, query)
-    start = form.cleaned_data["start"] if valid else DEFAULT_START
-    end = form.cleaned_data["end"] if valid else DEFAULT_END
-    compare = form.cleaned_data.get("compare", "") if valid else ""
     context.update({
-        "form": form,
-        "errors": [e for errors in form.errors.values() for e in errors],
-        "picker": _picker(config, viewer, set(pen_ids) if valid else
-                          set(request.GET.getlist("pen"))),
-        "pens": chosen,
-        "max_pens": trend_query.MAX_PENS,
-        "start": start, "end": end, "compare": compare,
+        "errors": errors,
+        "picker": _picker(config, viewer, set(asked)),
+        "pens": form.pens if valid else [],
+        "max_pens": MAX_PENS,
+        # What was typed, shown back as typed; the chart gets it only once valid.
+        "start": start[:64], "end": end[:64], "compare": compare,
         "compare_choices": COMPARE_CHOICES,
         "presets": [(label, span, trend_query.page_url(pen_ids, span, "now"))
                     for label, span in PRESETS],
-        "chart": json.dumps({
-            "pens": pen_ids, "start": start, "end": end, "compare": compare,
-            "dataUrl": _url("trend-data"), "exportUrl": _url("trend-export"),
-            "pageUrl": _url("trend"),
-        }),
+        "chart": json.dumps({"pens": pen_ids, "start": start, "end": end, "compare": compare,
+                             "pageUrl": reverse("trend")}),
     })
-    return render(request, "pages/trend.html", context, status=200 if valid else 400)
+    return render(request, "pages/trend.html", context, status=400 if errors else 200)
