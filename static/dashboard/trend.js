@@ -215,8 +215,15 @@
 
   TrendChart.prototype.load = function (body) {
     this.offset = body.now - Date.now() / 1000;
+    // The store stamps a minute's last value at the minute's end, also for the minute still
+    // open: such a point is drawn at now, so the stream's newer values follow it.
+    body.pens.forEach(function (pen) {
+      var t = pen.points.t;
+      for (var i = t.length - 1; i >= 0 && t[i] > body.now; i--) t[i] = body.now;
+    });
     this.data = body;
     this.extra = {};
+    this.root.dataset.livePoints = 0;
     if (!this.live) this.fixed = [body.start, body.end];
     this.showSources();
     this.draw();
@@ -535,7 +542,11 @@
       extra.t.push(t); extra.v.push(v); extra.q.push(q);
       added = true;
     });
-    if (added) this.redraw();
+    if (!added) return;
+    this.root.dataset.livePoints = Object.keys(this.extra).reduce(function (n, k) {
+      return n + self.extra[k].t.length;
+    }, 0);
+    this.redraw();
   };
 
   TrendChart.prototype.redraw = function () {
