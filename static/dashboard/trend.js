@@ -228,6 +228,7 @@
     this.showSources();
     this.draw();
     this.root.dataset.drawMs = Math.round(performance.now() - this.requestedAt);
+    this.root.dataset.drawnAt = Math.round(performance.now()); // since the page's start
     this.root.dataset.state = "drawn";
     this.tick();
   };
@@ -359,11 +360,15 @@
     if (this.plot) { this.plot.destroy(); this.plot = null; }
     this.plot = new uPlot(this.options(), cols, this.area);
     this.setX(this.window());
-    var drawn = 0;
+    var drawn = 0, points = 0;
     for (var i = 1; i < cols.length; i++) {
-      if (cols[i].some(function (v) { return v !== null && v !== undefined; })) drawn++;
+      var n = 0;
+      for (var k = 0; k < cols[i].length; k++) if (cols[i][k] != null) n++;
+      if (n) drawn++;
+      points += n;
     }
     this.root.dataset.series = drawn;
+    this.root.dataset.points = points;
     this.root.dataset.pens = this.data.pens.length;
     this.root.dataset.compareSeries = this.data.pens.filter(function (p) { return p.compare; }).length;
     this.after();
