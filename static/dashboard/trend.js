@@ -199,6 +199,7 @@
       })
       .then(function (answer) {
         if (id !== self.request) return; // a newer window was asked for meanwhile
+        self.root.dataset.answerMs = Math.round(performance.now() - self.requestedAt);
         if (!answer.ok) {
           self.root.dataset.state = "error";
           self.say(answer.body.detail || ("The history could not be read (HTTP " + answer.status + ")."), "error");
