@@ -8,6 +8,7 @@ from dashboard.views import (
     metrics,
     pages,
     stream,
+    trend,
     trend_data,
     wall,
 )
@@ -21,6 +22,7 @@ urlpatterns = [
     path("journal.csv", journal_export.journal_csv, name="journal-csv"),
     path("journal.xlsx", journal_export.journal_xlsx, name="journal-xlsx"),
     path("kpi/", kpi.kpi_page, name="kpi"),
+    path("trend/", trend.trend, name="trend"),
     path("wall/<str:dashboard_id>/", wall.wall, name="wall"),
     path("wall/<str:dashboard_id>/settings/", wall.wall_settings, name="wall-settings"),
     path("health/", health.health, name="health"),
