@@ -33,6 +33,10 @@ SETTLE_TASK = "dashboard.tasks.settle_acknowledgement"
 SHELVE_EXPIRY_TASK = "dashboard.tasks.expire_shelving"
 SETTLE_WRITE_TASK = "dashboard.tasks.settle_write"
 DELIVER_TASK = "dashboard.tasks.deliver"
+TREND_FLUSH_TASK = "dashboard.tasks.flush_trend_minutes"
+TREND_PRUNE_TASK = "dashboard.tasks.prune_trend_minutes"
+TREND_FLUSH_EVERY = 10.0  # seconds between writes of closed minutes to the trend store
+TREND_PRUNE_EVERY = 3600.0  # seconds between prunings of minutes beyond the retention
 # Integration deliveries have their own queue, so a slow receiver never delays a poll.
 DELIVERIES_QUEUE = "deliveries"
 JOURNAL_EVERY = 1.0  # seconds between journal consumer runs
@@ -126,6 +130,14 @@ def beat_schedule(config: Config) -> dict[str, dict]:
     every = settings.ALARM_SHELVE_EXPIRY_SECONDS
     schedule["end shelving whose time is up"] = {
         "task": SHELVE_EXPIRY_TASK, "schedule": every, "options": {"expires": every},
+    }
+    schedule["write closed minutes to the trend store"] = {
+        "task": TREND_FLUSH_TASK, "schedule": TREND_FLUSH_EVERY,
+        "options": {"expires": TREND_FLUSH_EVERY},
+    }
+    schedule["prune the trend store"] = {
+        "task": TREND_PRUNE_TASK, "schedule": TREND_PRUNE_EVERY,
+        "options": {"expires": TREND_PRUNE_EVERY},
     }
     return schedule
 

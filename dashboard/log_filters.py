@@ -20,9 +20,9 @@ LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace", "celery.
 
 @cache
 def _routine() -> tuple[str, ...]:
-    from dashboard.celery import JOURNAL_TASK, POLL_TASK, SHELVE_EXPIRY_TASK
+    from dashboard.celery import JOURNAL_TASK, POLL_TASK, SHELVE_EXPIRY_TASK, TREND_FLUSH_TASK
 
-    return POLL_TASK, JOURNAL_TASK, SHELVE_EXPIRY_TASK
+    return POLL_TASK, JOURNAL_TASK, SHELVE_EXPIRY_TASK, TREND_FLUSH_TASK
 
 
 class RoutineTasksAtDebug(logging.Filter):

@@ -14,6 +14,8 @@ from dashboard.celery import (
     SETTLE_TASK,
     SETTLE_WRITE_TASK,
     SHELVE_EXPIRY_TASK,
+    TREND_FLUSH_TASK,
+    TREND_PRUNE_TASK,
     app,
     redis_client,
 )
@@ -109,3 +111,20 @@ def deliver(self, trigger_id: str, action_index: int, event: dict) -> str:
     if delay is not None:
         raise self.retry(countdown=delay)
     return status
+
+
+@app.task(name=TREND_FLUSH_TASK, soft_time_limit=20, time_limit=30)
+def flush_trend_minutes() -> int:
+    """Write the closed minutes of every site to the trend store (dashboard.history.minutes)."""
+    from dashboard.history.minutes import flush
+    from dashboard.siteconfig import get_config
+
+    return flush(connection(), [site.id for site in get_config().sites])
+
+
+@app.task(name=TREND_PRUNE_TASK, soft_time_limit=60, time_limit=90)
+def prune_trend_minutes() -> int:
+    """Delete the trend store's minutes beyond TREND_STORE_RETENTION_DAYS, in batches."""
+    from dashboard.history.minutes import prune
+
+    return prune(settings.TREND_STORE_RETENTION_DAYS, budget_seconds=40)

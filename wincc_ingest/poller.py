@@ -30,7 +30,7 @@ from wincc_bridge.client import (
 )
 from wincc_bridge.models import Alarm, Capabilities, Quality, TagValue, utcnow
 from wincc_bridge.probe import dialects_spoken, wrong_dialect, wrong_dialect_reason
-from wincc_ingest import codec, store
+from wincc_ingest import codec, minutes, store
 from wincc_ingest.config import SiteConfig
 from wincc_ingest.journal import diff_alarms
 from wincc_ingest.triggers import Firing, SiteTriggers, Trigger
@@ -302,6 +302,8 @@ class SitePoller:
         if changed:
             pipe.hset(store.site_values(site), mapping=changed)
         store.push_trends(pipe, site, samples)
+        # Every value, changed or not, counts towards its minute in the trend store.
+        minutes.add_poll(pipe, site, epoch, tags)
         stale = self._values.keys() - {tag.name for tag in tags}
         if stale:  # tags no longer configured
             pipe.hdel(store.site_values(site), *stale)

@@ -136,3 +136,22 @@ def tag_write_lock(site: str, tag: str) -> str:
     """String with a TTL: codec.encode_ack_holder (who writes) while one write of the tag runs,
     so a double click or two people make one call (dashboard.writes)."""
     return f"{PREFIX}:site:{site}:write:{tag}"
+
+
+# The minute being read, per site, for the dashboard's trend store (wincc_ingest.minutes):
+# the poller adds every poll's values; the worker flushes closed minutes to the database.
+MINUTE_SECONDS = 60
+# An open minute nobody flushed (no beat for a day) expires rather than filling Redis.
+MINUTE_TTL = 24 * 3600
+
+
+def site_minute(site: str, minute: int) -> str:
+    """Hash: tag name -> minutes.encode (min, max, sum, count, last, worst quality) of the
+    minute starting at epoch second `minute`."""
+    return f"{PREFIX}:site:{site}:minute:{minute}"
+
+
+def site_minutes(site: str) -> str:
+    """Sorted set of the site's minutes (epoch seconds, as score and member) held in Redis
+    and not yet flushed."""
+    return f"{PREFIX}:site:{site}:minutes"

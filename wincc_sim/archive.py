@@ -24,7 +24,6 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from wincc_sim import dayscript
@@ -100,10 +99,11 @@ class Stretch:
 class Archive:
     """The archive of one plant run: seed and reset time decide every value."""
 
-    def __init__(self, seed: int, started: datetime, fillers: Fillers,
-                 day_script: bool = False) -> None:
+    def __init__(
+        self, seed: int, started: datetime, fillers: Fillers, day_script: bool = False
+    ) -> None:
         self.seed = seed
-        # The demo's day script lifts its filler sensors (dayscript.py), in the past too.
+        # The demo's day script lifts filler sensors on its schedule, past and present alike.
         self.day_script = day_script
         self.started = started
         self.origin = started.timestamp()
@@ -194,7 +194,9 @@ class Archive:
         index = self.fillers.index(name)
         if index is not None:
             lift = 0.0
-            if self.day_script and _lifted(self.seed, index, math.floor(t)):
+            if self.day_script and index <= dayscript.NEEDS_FILLERS and dayscript.lifted(
+                self.seed, index, t
+            ):
                 lift = dayscript.LIFT * self.fillers.amplitude(index)
             return self.fillers.value(index, s, lift)
         if name.startswith(ACK_PREFIX):
@@ -354,20 +356,6 @@ class Archive:
 
     def first_second(self) -> datetime:
         return datetime.fromtimestamp(self.begins, UTC)
-
-
-@lru_cache(maxsize=512)
-def _hour_of_script(seed: int, hour: int) -> dict[int, tuple[tuple[int, int], ...]]:
-    """Sensor index -> the [start, end) the day script lifts it within one hour."""
-    found: dict[int, list[tuple[int, int]]] = {}
-    for o in dayscript.occurrences(seed, hour * 3600, (hour + 1) * 3600):
-        found.setdefault(o.index, []).append((o.start, o.end))
-    return {index: tuple(spans) for index, spans in found.items()}
-
-
-def _lifted(seed: int, index: int, sec: int) -> bool:
-    spans = _hour_of_script(seed, sec // 3600).get(index, ())
-    return any(start <= sec < end for start, end in spans)
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,3 +140,19 @@ def active_at(seed: int, at: float) -> dict[int, Occurrence]:
     """Sensor index -> the occurrence that lifts it at `at`."""
     second = int(at)
     return {o.index: o for o in occurrences(seed, second, second + 1) if o.start <= second}
+
+
+@lru_cache(maxsize=512)
+def _hour_lifts(seed: int, hour: int) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Sensor index -> the (start, end) of its occurrences that touch one hour."""
+    lifts: dict[int, list[tuple[int, int]]] = {}
+    for o in occurrences(seed, hour * HOUR, (hour + 1) * HOUR):
+        lifts.setdefault(o.index, []).append((o.start, o.end))
+    return {index: tuple(spans) for index, spans in lifts.items()}
+
+
+def lifted(seed: int, index: int, at: float) -> bool:
+    """Whether the script lifts sensor `index` at `at` (cheap: the archive asks per sample)."""
+    second = int(at)
+    spans = _hour_lifts(seed, second // HOUR).get(index, ())
+    return any(start <= second < end for start, end in spans)

@@ -442,6 +442,7 @@ class Plant:
                 del self._scheduled[key]
 
 
+
 def _convert(spec: TagSpec, value: Any, *, check_range: bool = True) -> Any:
     """The value as the tag's type, or WriteError('convert'/'range') saying why not."""
     if spec.kind == "bool":

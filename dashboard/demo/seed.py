@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from dashboard import occurrences
 from dashboard.journal import journal_row
 from dashboard.models import JournalEntry
 from wincc_bridge.models import Alarm, AlarmState
@@ -119,6 +120,8 @@ def seed_journal(now: datetime | None = None, days: int = DAYS) -> dict[str, int
             written[site] = 0
             continue
         rows = [journal_row(event) for event in site_events(site, seed, begin, until)]
-        JournalEntry.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+        # As the poller writes them: with their occurrences' summaries (the journal page's lines).
+        for first in range(0, len(rows), BATCH):
+            occurrences.insert(rows[first:first + BATCH])
         written[site] = len(rows)
     return written

@@ -8,7 +8,7 @@ import pytest
 from django.test import TestCase
 
 from dashboard.demo.seed import DEMO_SEEDS, seed_journal, site_events
-from dashboard.models import JournalEntry
+from dashboard.models import AlarmOccurrence, JournalEntry
 from tests.fixtures.simulator import start_simulator, wait_until
 from wincc_bridge.client import ConnectionSettings, open_client
 from wincc_ingest.journal import alarm_events
@@ -19,16 +19,18 @@ NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 class SeedJournalTestCase(TestCase):
     def test_an_empty_journal_gets_each_demo_site_s_week_once(self):
-        written = seed_journal(NOW)
+        written = seed_journal(NOW, days=2)
         assert set(written) == set(DEMO_SEEDS) and all(n > 500 for n in written.values())
         assert JournalEntry.objects.count() == sum(written.values())
         oldest = JournalEntry.objects.order_by("at").first()
-        assert oldest is not None and oldest.at >= NOW - timedelta(days=7)
+        assert oldest is not None and oldest.at >= NOW - timedelta(days=2)
         assert not JournalEntry.objects.filter(at__gt=NOW).exists()
         # Every acknowledgement by the simulated operator, and every raise answered.
         raised = JournalEntry.objects.filter(transition="raised").count()
         assert JournalEntry.objects.filter(transition="returned").count() > raised * 0.9
         assert JournalEntry.objects.filter(acknowledged_by=dayscript.OPERATOR).exists()
+        # The journal page's lines: one summary per occurrence, as the poller keeps them.
+        assert AlarmOccurrence.objects.count() == raised
         assert seed_journal(NOW + timedelta(hours=1)) == dict.fromkeys(DEMO_SEEDS, 0)
 
     def test_a_site_that_has_a_journal_is_left_as_it_is(self):
@@ -36,7 +38,7 @@ class SeedJournalTestCase(TestCase):
             key="seen-by-the-dashboard", site_id="oven-unified", alarm_name="Tank_Level_L",
             transition="raised", at=NOW - timedelta(hours=2), state="unacknowledged",
         )
-        written = seed_journal(NOW)
+        written = seed_journal(NOW, days=1)
         assert written["oven-unified"] == 0 and written["line-classic"] > 0
         assert JournalEntry.objects.filter(site_id="oven-unified").count() == 1
 

@@ -16,6 +16,9 @@ from dashboard.celery import (
     JOURNAL_TASK,
     POLL_TASK,
     SHELVE_EXPIRY_TASK,
+    TREND_FLUSH_EVERY,
+    TREND_FLUSH_TASK,
+    TREND_PRUNE_TASK,
     SiteScheduler,
     app,
     beat_schedule,
@@ -59,7 +62,10 @@ def test_one_poll_per_site_that_expires_at_its_interval(configured):
     assert schedule["persist journal"]["task"] == JOURNAL_TASK
     expiry = schedule["end shelving whose time is up"]
     assert (expiry["task"], expiry["schedule"]) == (SHELVE_EXPIRY_TASK, 5.0)
-    assert len(schedule) == 4
+    flush = schedule["write closed minutes to the trend store"]
+    assert (flush["task"], flush["options"]["expires"]) == (TREND_FLUSH_TASK, TREND_FLUSH_EVERY)
+    assert schedule["prune the trend store"]["task"] == TREND_PRUNE_TASK
+    assert len(schedule) == 6
 
 
 def test_a_site_with_a_queue_is_routed_to_it(configured):

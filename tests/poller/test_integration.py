@@ -334,3 +334,27 @@ def test_a_poll_past_its_time_limit_is_stopped_and_recorded(plant):
                          timeout=30)
     assert failing.last_error == "the poll did not finish within its time limit of 5 s"
     assert processes.worker.alive()
+
+
+def test_the_worker_writes_each_closed_minute_to_the_trend_store_once(plant):
+    """Polls through the real worker fill the minute in Redis; beat's flush writes it to the
+    database when it has closed (up to a minute and a half of waiting)."""
+    plant.start(interval=INTERVAL, only=("utilities-restv1",))
+    plant.wait_polled("utilities-restv1")
+    started = time.time()
+    first_full = (int(started) // 60 + 1) * 60  # the first minute polled from its start
+    plant.sim.set_tag("Tank_Level", 42.0)
+
+    def stored():
+        with sqlite3.connect(plant.database) as db:
+            return db.execute(
+                "SELECT minimum, maximum, last, count, quality FROM dashboard_tagminute "
+                "WHERE site_id = 'utilities-restv1' AND tag = 'Tank_Level' AND minute = ?",
+                (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(first_full)),)).fetchall()
+
+    rows = plant.wait(stored, timeout=first_full + 60 + 40 - started)
+    ((low, high, last, count, quality),) = rows
+    assert low == high == last == 42.0
+    assert quality == "g"
+    assert 60 / INTERVAL * 0.8 <= count <= 60 / INTERVAL + 1  # every poll of the minute
+    assert not plant.r.exists(store.site_minute("utilities-restv1", first_full))

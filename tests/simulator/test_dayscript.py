@@ -105,3 +105,19 @@ def test_without_the_day_script_the_plant_stays_quiet():
     p = Plant(seed=1, clock=clock)
     play(p, clock, NOW + 600)
     assert Counter(a.name for a in p.alarms.visible if a.name.startswith("Aux_")) == Counter()
+
+
+def test_the_archive_shows_the_scheduled_alarms_of_the_past_as_the_live_plant_does():
+    clock = Clock(NOW)
+    p = Plant(seed=1, day_script=True, clock=clock)
+    past = [o for o in dayscript.occurrences(1, NOW - 86400, NOW - 3600)
+            if o.index in dayscript.ROUTINE]
+    assert past
+    for occurrence in past[:5]:
+        sensor = filler_name(occurrence.index)
+        limit = p.alarm_defs[f"{sensor}_H"].limit
+        assert p.archive.value(sensor, occurrence.start + 1) > limit
+        assert p.archive.value(sensor, occurrence.end + 1) < limit
+    quiet = Plant(seed=1, clock=clock)
+    sensor = filler_name(past[0].index)
+    assert quiet.archive.value(sensor, past[0].start + 1) < p.alarm_defs[f"{sensor}_H"].limit

@@ -44,6 +44,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo users (password {password!r}, from DEMO_PASSWORD):")
         for username, _, rights in DEMO_USERS:
             self.stdout.write(f"  {username:<9} {rights}")
+        self.stdout.write("Alarm journal: seeding the plant day's last week where it is empty...")
+        self.stdout.flush()
         written = seed_journal()
         if any(written.values()):
             total = sum(written.values())

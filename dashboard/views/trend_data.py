@@ -1,0 +1,222 @@
+"""The trend's data: /trend/data/ (JSON for the chart) and /trend/export.csv (the same pens
+and window, every value, streamed). The contract is docs/trend.md."""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from asgiref.sync import sync_to_async
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from dashboard.history import sources, trend
+from dashboard.history.trend import MAX_PENS, Pen
+from dashboard.redis_client import sync_redis
+from dashboard.siteconfig import get_config
+from wincc_ingest.config import ConfigError
+
+_RELATIVE = re.compile(r"now(?:-([0-9]{1,9})(s|min|h|d))?")
+_UNIT_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
+COMPARE_SECONDS = {"1d": 86400, "7d": 7 * 86400}
+NO_SUCH_PEN = ("There is no pen {pen!r} that you may see. A pen is SITE:TAG, a configured "
+               "tag of a site you may view.")
+
+
+def moment(text: str, now: float) -> float:
+    """Epoch seconds of "now", "now-8h" (s, min, h, d) or an ISO 8601 time with its zone."""
+    text = text.strip()
+    relative = _RELATIVE.fullmatch(text)
+    if relative:
+        amount, unit = relative.groups()
+        return now - (int(amount) * _UNIT_SECONDS[unit] if amount else 0)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise forms.ValidationError(
+            f"{text[:40]!r} is not a time: use ISO 8601 with a zone "
+            "(2026-03-01T06:00:00Z), now, or now-8h (s, min, h, d).") from None
+    if when.tzinfo is None:
+        raise forms.ValidationError(
+            f"{text[:40]!r} has no time zone: add Z or an offset such as +01:00.")
+    return when.timestamp()
+
+
+class TrendForm(forms.Form):
+    """The pens and the window of a trend, checked; `pens` and `start`/`end` (epoch
+    seconds) once valid."""
+
+    pen = forms.CharField(required=False, max_length=300)
+    start = forms.CharField(required=False, max_length=64)
+    end = forms.CharField(required=False, max_length=64)
+    width = forms.IntegerField(
+        required=False, min_value=100, max_value=4000,
+        error_messages={k: "width must be a whole number of pixels from 100 to 4000."
+                        for k in ("invalid", "min_value", "max_value")})
+    compare = forms.ChoiceField(
+        required=False, choices=[("", "none"), ("1d", "one day earlier"),
+                                 ("7d", "one week earlier")],
+        error_messages={"invalid_choice": "compare must be 1d or 7d."})
+
+    def __init__(self, query, user, now: float) -> None:
+        super().__init__(query)
+        self.query = query
+        self.user = user
+        self.now = now
+        self.pens: list[Pen] = []
+
+    def clean_start(self) -> float:
+        return moment(self.cleaned_data.get("start") or "now-1h", self.now)
+
+    def clean_end(self) -> float:
+        return moment(self.cleaned_data.get("end") or "now", self.now)
+
+    def clean_width(self) -> int:
+        return self.cleaned_data.get("width") or 1000
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        ids = [pen.strip() for pen in self.query.getlist("pen") if pen.strip()]
+        if not ids:
+            raise forms.ValidationError("Choose at least one pen: pen=SITE:TAG.")
+        if len(ids) > MAX_PENS:
+            raise forms.ValidationError(
+                f"A trend shows at most {MAX_PENS} pens; {len(ids)} were asked for.")
+        try:
+            config = get_config()
+        except ConfigError as exc:
+            raise forms.ValidationError(f"The configuration cannot be read: {exc}") from None
+        for pen_id in dict.fromkeys(ids):
+            pen = trend.find_pen(config, self.user, pen_id)
+            if pen is None:
+                raise forms.ValidationError(NO_SUCH_PEN.format(pen=pen_id[:80]))
+            self.pens.append(pen)
+        start, end = data["start"], data["end"]
+        if start >= end:
+            raise forms.ValidationError("The range's start must be before its end.")
+        compare = COMPARE_SECONDS.get(data.get("compare") or "")
+        if sources.beyond_retention(end, self.now) and not any(
+                sources.has_archive(pen.site) for pen in self.pens):
+            raise forms.ValidationError(
+                "The range ends before the oldest values the dashboard keeps "
+                f"({sources.retention_days():g} days); choose a later range.")
+        data["compare_s"] = compare
+        return data
+
+    def sentence(self) -> str:
+        """The first problem, as one plain sentence."""
+        for errors in self.errors.values():
+            for error in errors:
+                return str(error)
+        return "The trend's parameters are not valid."
+
+
+def _form(request: HttpRequest) -> TrendForm:
+    form = TrendForm(request.GET, request.user, time.time())
+    form.is_valid()
+    return form
+
+
+def _redis() -> redis.Redis | None:
+    try:
+        return sync_redis()
+    except (redis.RedisError, ValueError):
+        return None
+
+
+def _refused(form: TrendForm) -> JsonResponse:
+    return JsonResponse({"detail": form.sentence()}, status=400)
+
+
+@require_GET
+@login_required
+def data(request: HttpRequest) -> HttpResponse:
+    form = _form(request)
+    if form.errors:
+        return _refused(form)
+    d = form.cleaned_data
+    body = trend.answer(form.pens, d["start"], d["end"], d["width"], form.now,
+                        d["compare_s"], _redis())
+    response = JsonResponse(body)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+CSV_HEADER = ["time", "site", "tag", "label", "unit", "value", "quality", "source",
+              "minimum", "maximum"]
+QUALITY_WORDS = {"g": "good", "u": "uncertain", "b": "bad"}
+
+
+class _Line:
+    """A file-like target that hands back what csv.writer wrote."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _cell(text: str) -> str:
+    # Labels come from people: a leading formula sign is written as text in a spreadsheet.
+    return f"'{text}" if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def pen_rows(pen: Pen, start: float, end: float) -> Iterator[list[str]]:
+    """Every value of one pen in the window, from the archive when the site has one and it
+    answers, else from the store, a chunk at a time."""
+    head = [pen.site.id, _cell(pen.tag.name), _cell(pen.tag.label), pen.tag.unit]
+    if sources.has_archive(pen.site):
+        try:
+            for t, v, q in sources.archive_export(pen.site, pen.tag.name, start, end):
+                yield [_iso(t), *head, "" if v is None else repr(v), QUALITY_WORDS[q],
+                       sources.ARCHIVE, "", ""]
+            return
+        except sources.ArchiveUnavailable:
+            pass  # the store's rows follow; their source column says so
+    for minute, low, high, _last, quality, average, _count in sources.store_rows(
+            pen.site.id, pen.tag.name, start, end):
+        yield [_iso(minute), *head, "" if average is None else repr(average),
+               QUALITY_WORDS[quality], sources.STORE,
+               "" if low is None else repr(low), "" if high is None else repr(high)]
+
+
+@require_GET
+@login_required
+def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form = _form(request)
+    if form.errors:
+        return HttpResponse(form.sentence(), status=400, content_type="text/plain")
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    writer = csv.writer(_Line())
+    chunk = 1000
+
+    def take(rows: Iterator[list[str]]) -> list[list[str]]:
+        return [row for _, row in zip(range(chunk), rows, strict=False)]
+
+    async def lines() -> AsyncIterator[str]:
+        # Async, so the ASGI server sends while the next chunk is read.
+        yield writer.writerow(CSV_HEADER)
+        for pen in form.pens:
+            rows = pen_rows(pen, start, end)
+            while batch := await sync_to_async(take)(rows):
+                yield "".join(writer.writerow(row) for row in batch)
+
+    stamp = f"{_stamp(start)}-{_stamp(end)}"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="trend-{stamp}.csv"'
+    return response
+
+
+def _stamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -1,0 +1,37 @@
+"""Stored minutes for the trend tests, and a person who may view one site only."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from django.contrib.auth.models import Group, Permission, User
+
+from dashboard.models import SiteAccess, TagMinute
+from tests.dashboard.base import PASSWORD
+
+
+def minute_ago(minutes: int, now: float | None = None) -> float:
+    now = time.time() if now is None else now
+    return (int(now // 60) - minutes) * 60.0
+
+
+def store_minutes(site: str, tag: str, values: dict[float, float | None],
+                  quality: str = "g") -> None:
+    """One stored minute per epoch in `values` (value None: a minute with no number)."""
+    TagMinute.objects.bulk_create(
+        TagMinute(site_id=site, tag=tag, minute=datetime.fromtimestamp(epoch, UTC),
+                  minimum=None if v is None else v - 1, maximum=None if v is None else v + 1,
+                  average=v, last=v, count=0 if v is None else 60, quality=quality)
+        for epoch, v in values.items())
+
+
+def site_viewer(site: str, username: str) -> User:
+    """A person who may view `site` and no other."""
+    group = Group.objects.create(name=f"Viewers:{site}")
+    group.permissions.set(Permission.objects.filter(codename="view_dashboard"))
+    SiteAccess.objects.create(group=group, site_id=site)
+    user = User.objects.create_user(username, password=PASSWORD)
+    user.groups.add(group)
+    return user
+
