@@ -160,6 +160,10 @@ class TrendDataTestCase(PlantTestCase):
             url(SPEED, compare="2d"): "compare must be",
             url(SPEED, start="now-100d", end="now-90d"): "oldest values the dashboard keeps",
             url(SPEED, start="now-99999999999d"): "is not a time",
+            url(SPEED, start="now-999999999d"): "outside the years 1970 to 9999",
+            url(SPEED, start="0001-01-01T00:00:00Z"): "outside the years",
+            url(SPEED, start="2026-13-01T00:00:00Z"): "is not a time",
+            url("line-classic:" + "x" * 5000): "no pen",
         }
         for address, sentence in cases.items():
             response = self.get(address)
