@@ -47,6 +47,7 @@ def _measure(http: httpx.Client, pens: list[str], span: int, width: int,
              requests: int) -> tuple[list[float], list[int], int, list[str]]:
     seconds, sizes, most = [], [], 0
     sources: set[str] = set()
+    notes: set[str] = set()
     end = time.time() - 3600
     for i in range(requests):
         window_end = end - i * 7
@@ -63,7 +64,8 @@ def _measure(http: httpx.Client, pens: list[str], span: int, width: int,
         answer = response.json()
         most = max(most, *(len(pen["points"]["t"]) for pen in answer["pens"]))
         sources |= {pen["source"] for pen in answer["pens"]}
-    return seconds, sizes, most, sorted(sources)
+        notes |= {pen["note"] for pen in answer["pens"] if pen["note"]}
+    return seconds, sizes, most, sorted(sources), sorted(notes)
 
 
 def run(quick: bool = False) -> Result:
@@ -93,13 +95,19 @@ def run(quick: bool = False) -> Result:
         rows = []
         with httpx.Client(base_url=st.web_url, cookies={"sessionid": session},
                           timeout=60) as http:
-            _measure(http, cases["store"], 3600, 1000, 2)  # warm the workers
+            for pens in cases.values():
+                _measure(http, pens, 3600, 1000, 2)  # warm the workers and the archives
             for case, pens in cases.items():
                 sizes_by = {}
                 for width in WIDTHS:
                     for label, span in RANGES.items():
-                        seconds, sizes, most, sources = _measure(http, pens, span, width,
-                                                                 requests)
+                        seconds, sizes, most, sources, notes = _measure(http, pens, span,
+                                                                        width, requests)
+                        expected = "store" if case == "store" else "archive"
+                        if sources != [expected]:
+                            result.status = "error"
+                            result.reason = (f"{case}: the pens came from {sources}, not "
+                                             f"{expected}: {'; '.join(notes)[:300]}")
                         stats = summary(seconds)
                         target = TARGET_SECONDS[label]
                         result.figures.append(Figure(
