@@ -29,6 +29,9 @@ BENCHMARKS = {
     "p3": ("bench.p3_poll_vs_sse", "P3", "Server cost, polling fallback against SSE"),
     "p4": ("bench.p4_poll_throughput", "P4", "Poll throughput"),
     "p5-trend": ("bench.p5_trend", "P5-trend", "Trend data, 8 pens, 24 h and 7 days"),
+    "p5-journal": ("bench.p5_journal", "P5 journal", "Alarm journal at 1,000,000 rows"),
+    "p5-kpi": ("bench.p5_kpi", "P5-kpi", "Alarm KPI page over 30 days of journal"),
+    "p5-browser": ("bench.p5_trend_browser", "P5-browser", "Trend drawn in Chromium"),
 }
 
 
@@ -48,7 +51,7 @@ def _terminate(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
-    parser.add_argument("--only", default="", help="comma-separated: p1,p2,p2-storm,p3,p4,p5-trend")
+    parser.add_argument("--only", default="", help="comma-separated: " + ",".join(BENCHMARKS))
     parser.add_argument("--no-report", action="store_true", help="do not write the docs")
     parser.add_argument("--doc", default=str(report.DOC), help="the Markdown file to append to")
     parser.add_argument("--max-minutes", type=float, default=50.0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dashboard import params, permissions
+from dashboard import params, permissions, trend_query
 from dashboard.panels.alarm_list import BANDS
 from dashboard.panels.fragments import Fragment
 from wincc_bridge.models import AlarmState, PriorityBand, alarm_key
@@ -186,8 +186,19 @@ def banner(viewer: Viewer) -> Layout:
     return Layout("", viewer.visible, header=[Fragment("banner", viewer.visible)])
 
 
+def trend(config: Config, viewer: Viewer, query) -> Layout:
+    """The trend page: its pens' tiles, whose frames on the page's stream extend the chart's
+    live edge."""
+    pens = trend_query.live_pens(config, viewer.visible, query.getlist("pen"))
+    sites = tuple(dict.fromkeys(p.site.id for p in pens))
+    tiles = [_tile(config, viewer, p.site.id, p.tag.name) for p in pens]
+    sections = [Section("Now", "tiles", tiles)] if tiles else []
+    return Layout("Trend", sites, sections, _header(viewer, sites))
+
+
 # The pages that have a layout (and so a stream and a poll).
-PAGES = frozenset({"overview", "alarms", "sites", "dashboard", "wall", "banner", "occurrence"})
+PAGES = frozenset({"overview", "alarms", "sites", "dashboard", "wall", "banner", "occurrence",
+                   "trend"})
 
 
 def for_page(page: str, arg: str, config: Config, viewer: Viewer, query) -> Layout | None:
@@ -206,4 +217,6 @@ def for_page(page: str, arg: str, config: Config, viewer: Viewer, query) -> Layo
         return banner(viewer)
     if page == "occurrence":
         return occurrence(viewer, query)
+    if page == "trend":
+        return trend(config, viewer, query)
     raise ValueError(f"unknown page {page!r}")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from wincc_sim import dayscript
 from wincc_sim.tags import ACK_PREFIX, Fillers
 
 GOOD = 0xC0
@@ -90,8 +91,12 @@ class Stretch:
 class Archive:
     """The archive of one plant run: seed and reset time decide every value."""
 
-    def __init__(self, seed: int, started: datetime, fillers: Fillers) -> None:
+    def __init__(
+        self, seed: int, started: datetime, fillers: Fillers, day_script: bool = False
+    ) -> None:
         self.seed = seed
+        # The demo's day script lifts filler sensors on its schedule, past and present alike.
+        self.day_script = day_script
         self.started = started
         self.origin = started.timestamp()
         self.fillers = fillers
@@ -177,7 +182,12 @@ class Archive:
         s = t - self.origin
         index = self.fillers.index(name)
         if index is not None:
-            return self.fillers.value(index, s)
+            lift = 0.0
+            if self.day_script and index <= dayscript.NEEDS_FILLERS and dayscript.lifted(
+                self.seed, index, t
+            ):
+                lift = dayscript.LIFT * self.fillers.amplitude(index)
+            return self.fillers.value(index, s, lift)
         if name.startswith(ACK_PREFIX):
             return 0
         if name.startswith("Oven_Zone"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from wincc_sim import dayscript
 from wincc_sim.alarms import AlarmBook, AlarmDef
 from wincc_sim.archive import (
     BAD_COMM_FAILURE,
@@ -32,6 +33,7 @@ from wincc_sim.tags import (
     Fillers,
     TagSpec,
     ack_tag,
+    filler_name,
     named_tags,
 )
 
@@ -116,6 +118,7 @@ class Plant:
         tags: int = 200,
         tick: float = 0.5,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        day_script: bool = False,
     ) -> None:
         self.seed = seed
         self.dt = tick
@@ -123,6 +126,12 @@ class Plant:
         self.named = {spec.name: spec for spec in named_tags()}
         self.fillers = Fillers(max(0, tags - len(self.named)), seed)
         self.alarm_defs = {d.name: d for d in _alarm_defs(self.fillers)}
+        # The demo's day script drives these alarms (dayscript.py); none without enough fillers.
+        self.day_alarms: dict[str, int] = {}
+        if day_script and self.fillers.count >= dayscript.NEEDS_FILLERS:
+            self.day_alarms = {
+                f"{filler_name(i)}_H": i for i in range(1, dayscript.NEEDS_FILLERS + 1)
+            }
         self.ack_tags = {
             spec.name: spec
             for spec in (ack_tag(d.name) for d in self.alarm_defs.values() if d.ack_required)
@@ -144,7 +153,7 @@ class Plant:
         self.started = now
         self.tick_time = now
         # The model's undisturbed course, which is also the archive (archive.py).
-        self.archive = Archive(self.seed, now, self.fillers)
+        self.archive = Archive(self.seed, now, self.fillers, day_script=bool(self.day_alarms))
         self.frozen = False
         self.values: dict[str, Any] = {}
         self.changed: dict[str, datetime] = {}
@@ -167,6 +176,9 @@ class Plant:
         self.quality_codes: dict[str, int] = {}
         self.overrides: dict[str, bool] = {}
         self.scenarios: dict[str, dict[str, Any]] = {}
+        # The day script's occurrences now (sensor index ->) and those of visible instances.
+        self.lifted: dict[int, dayscript.Occurrence] = {}
+        self._scheduled: dict[tuple[str, int], dayscript.Occurrence] = {}
 
     def _set(self, name: str, value: Any, now: datetime) -> None:
         if self.values.get(name) != value or name not in self.values:
@@ -210,7 +222,7 @@ class Plant:
             # Wall seconds since the reset, as in the archive; a frozen plant's tick time
             # stands still, and so do the fillers.
             s = (self.tick_time - self.started).total_seconds()
-            value = self.fillers.value(index, s, self._flood_offset(index))
+            value = self.fillers.value(index, s, self._offset(index))
             return Reading(name, value, quality, self.tick_time, spec)
         return Reading(name, self.values[name], quality, self.changed[name], spec)
 
@@ -220,6 +232,11 @@ class Plant:
         if reading is None:
             raise KeyError(f"the plant has no tag {name!r}")
         return reading
+
+    def _offset(self, index: int) -> float:
+        """How far a scenario or the day script lifts filler sensor `index` now."""
+        lift = dayscript.LIFT * self.fillers.amplitude(index) if index in self.lifted else 0.0
+        return self._flood_offset(index) + lift
 
     def _flood_offset(self, index: int) -> float:
         flood = self.scenarios.get("flood")
@@ -384,7 +401,11 @@ class Plant:
     def evaluate_alarms(self, now: datetime | None = None) -> None:
         now = now or self.clock()
         self.alarms.expire_shelving(now)
+        if self.day_alarms:
+            self._play_day_script(now)
         for name, d in self.alarm_defs.items():
+            if name in self.day_alarms:
+                continue
             if name in self.overrides:
                 condition = self.overrides[name]
                 value = None
@@ -393,6 +414,30 @@ class Plant:
                 condition = d.condition(value, self.alarms.is_active(name))
             self.alarms.update(name, condition, now, value)
 
+    def _play_day_script(self, now: datetime) -> None:
+        """Raise, clear and acknowledge the scripted alarms at their scheduled times."""
+        self.lifted = dayscript.active_at(self.seed, now.timestamp())
+        for name, index in self.day_alarms.items():
+            occurrence = self.lifted.get(index)
+            for inst in self.alarms.instances(name):
+                known = self._scheduled.get((name, inst.instance_id))
+                if inst.active and (occurrence is None or inst.instance_id != occurrence.start):
+                    end = known.end if known else now.timestamp()
+                    self.alarms.clear_instance(inst, _at(min(end, now.timestamp())))
+                if known and inst.can_acknowledge and known.ack_at <= now.timestamp():
+                    self.alarms.acknowledge(name, inst.instance_id, dayscript.OPERATOR,
+                                            "script", _at(known.ack_at))
+            if occurrence is not None and not any(
+                inst.instance_id == occurrence.start for inst in self.alarms.instances(name)
+            ) and (name, occurrence.start) not in self._scheduled:
+                self._scheduled[(name, occurrence.start)] = occurrence
+                value = self.fillers.value(index, self.t, self._offset(index))
+                self.alarms.raise_instance(name, occurrence.start, _at(occurrence.start), value)
+        visible = {(inst.name, inst.instance_id) for inst in self.alarms.visible}
+        for key in [key for key in self._scheduled if key not in visible]:
+            occurrence = self._scheduled[key]
+            if occurrence.end <= now.timestamp():
+                del self._scheduled[key]
 
 def _convert(spec: TagSpec, value: Any, *, check_range: bool = True) -> Any:
     """The value as the tag's type, or WriteError('convert'/'range') saying why not."""
@@ -424,3 +469,7 @@ def _convert(spec: TagSpec, value: Any, *, check_range: bool = True) -> Any:
         raise WriteError("range", f"{value!r} is outside {spec.write_min}..{spec.write_max} "
                                   f"for {spec.name!r}")
     return number
+
+
+def _at(unix: float) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)

@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
+from dashboard import trend_query
 from dashboard.alarm_notes import acknowledged_by, comment_required, rank
 from dashboard.panels.alarm_list import (
     MAX_ALARM_ROWS,
@@ -60,6 +61,13 @@ def format_value(value: Any, tag: TagConfig | None) -> str:
         decimals = tag.decimals if tag else 1
         return f"{value:.0f}" if isinstance(value, int) else f"{value:.{decimals}f}"
     return str(value)
+
+
+def _number(value: Any) -> str:
+    """A value as the number a chart draws (on/off as 1/0); "" when it is not one."""
+    if isinstance(value, bool):
+        return str(int(value))
+    return repr(float(value)) if isinstance(value, int | float) else ""
 
 
 def limit_state(value: Any, tag: TagConfig | None) -> str:
@@ -112,6 +120,10 @@ def _tile_context(ctx: RenderContext, site_id: str, tag_name: str) -> dict[str, 
         "short_reason": fresh.short or "no value read yet",
         "limit": limit,
         "limit_word": LIMIT_WORDS.get(limit, ""),
+        # The chart's live edge (static/dashboard/trend.js) reads the raw number; the value
+        # and its sparkline open the tag's trend.
+        "raw": _number(value.value),
+        "trend_url": trend_query.page_url([f"{site_id}:{tag_name}"]),
         "band": limit_band(value.value, tag),
         "spark": sparkline(state.trends.get(tag_name, []), tag, ctx.now, TILE_TREND_MINUTES,
                            held_until=_held_until(ctx, site_id, stored)),
