@@ -116,6 +116,22 @@ def window(pens: Sequence[Pen], start: float, end: float, width: int, now: float
     return found
 
 
+# Digits kept beyond the tag's display decimals: more than a chart can show, far fewer than
+# the 17 of a float average (the answer is half as large; the export keeps every digit).
+EXTRA_DECIMALS = 3
+
+
+def _compact(points: Points, tag: TagConfig) -> dict[str, list]:
+    """A pen's points for JSON: times to the millisecond (whole seconds as integers), values
+    to the tag's decimals plus EXTRA_DECIMALS."""
+    digits = max(0, tag.decimals) + EXTRA_DECIMALS
+    return {
+        "t": [int(t) if t == int(t) else round(t, 3) for t in points.t],
+        "v": [None if v is None else round(v, digits) for v in points.v],
+        "q": points.q,
+    }
+
+
 def answer(pens: Sequence[Pen], start: float, end: float, width: int, now: float,
            compare_s: int | None, r: redis.Redis | None) -> dict:
     """The JSON answer of /trend/data/ (docs/trend.md)."""
@@ -129,7 +145,7 @@ def answer(pens: Sequence[Pen], start: float, end: float, width: int, now: float
         compare = None
         if compare_s:
             compare = {"offset_s": compare_s,
-                       "points": earlier[pen.id].points.shifted(compare_s).to_json()}
+                       "points": _compact(earlier[pen.id].points.shifted(compare_s), tag)}
         result.append({
             "id": pen.id,
             "site": pen.site.id,
@@ -145,7 +161,7 @@ def answer(pens: Sequence[Pen], start: float, end: float, width: int, now: float
             "source": series.source,
             "source_label": sources.LABELS[series.source],
             "note": series.note,
-            "points": series.points.to_json(),
+            "points": _compact(series.points, tag),
             "compare": compare,
         })
     return {"start": start, "end": end, "now": now, "live": is_live(end, now),
