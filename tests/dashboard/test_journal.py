@@ -3,11 +3,16 @@ stable under inserts, the sites a person may see, every bad parameter a sentence
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import TransactionTestCase
 from django.utils import timezone
 
 from dashboard import alarm_notes, occurrences
@@ -102,7 +107,9 @@ class OccurrenceSummaryTestCase(SitesConfigured, BaseTestCase):
         before = sorted(AlarmOccurrence.objects.values_list(
             "site_id", "alarm_name", "raised_at", "acknowledged_at", "returned_at",
             "transitions"))
-        assert occurrences.rebuild() == 2
+        out = io.StringIO()
+        call_command("rebuild_occurrences", stdout=out)
+        assert out.getvalue() == "2 occurrence(s) built from the journal.\n"
         assert sorted(AlarmOccurrence.objects.values_list(
             "site_id", "alarm_name", "raised_at", "acknowledged_at", "returned_at",
             "transitions")) == before
@@ -282,3 +289,33 @@ class JournalPermissionTestCase(SitesConfigured, BaseTestCase):
         self.client.logout()
         response = self.client.get("/journal/")
         assert response.status_code == 302 and "/login" in response["Location"]
+
+
+class OccurrenceMigrationTestCase(TransactionTestCase):
+    """The migration that adds the occurrence lines fills them from the journal so far."""
+
+    def test_the_migration_fills_occurrences_from_existing_entries(self):
+        executor = MigrationExecutor(connection)
+        adding = next(key for key in executor.loader.disk_migrations
+                      if key[0] == "dashboard" and key[1].endswith("_alarm_occurrences"))
+        before = executor.loader.get_migration(*adding).dependencies[0]
+        latest = executor.loader.graph.leaf_nodes("dashboard")
+        try:
+            executor.migrate([before])
+            old = MigrationExecutor(connection).loader.project_state([before]).apps
+            entries = old.get_model("dashboard", "JournalEntry")
+            for step, seconds, by in (("raised", 0, ""), ("acknowledged", 40, "op3"),
+                                      ("returned", 300, "")):
+                entries.objects.create(
+                    key=f"line-classic|Oil_Low|4|{step}", site_id="line-classic",
+                    alarm_name="Oil_Low", instance_id=4, transition=step,
+                    at=T0 + timedelta(seconds=seconds), state="", priority=9,
+                    event_text="Oil level low", acknowledged_by=by)
+            MigrationExecutor(connection).migrate([adding])
+            new = MigrationExecutor(connection).loader.project_state([adding]).apps
+            occ = new.get_model("dashboard", "AlarmOccurrence").objects.get()
+            assert (occ.alarm_name, occ.raised_at, occ.acknowledged_by, occ.returned_at,
+                    occ.event_text) == ("Oil_Low", T0, "op3", T0 + timedelta(seconds=300),
+                                        "Oil level low")
+        finally:
+            MigrationExecutor(connection).migrate(latest)
