@@ -78,10 +78,13 @@ def _sign_in(page, base: str, password: str) -> None:
 def _sample(page, base: str, start: str) -> dict:
     query = urlencode([("pen", f"{SITE}:{p}") for p in PENS] + [("start", start), ("end", "now")])
     sizes: list[int] = []
+    notes: list[str] = []
 
     def on_response(response) -> None:
         if "/trend/data/" in response.url:
             sizes.append(len(response.body()))
+            pens = response.json().get("pens", [])
+            notes.extend(sorted({f"{p['source']}: {p['note']}" for p in pens}))
 
     page.on("response", on_response)
     try:
@@ -107,6 +110,7 @@ def _sample(page, base: str, start: str) -> dict:
         "bytes": sizes[-1] if sizes else None,
         "series": int(data["series"]),
         "points": int(data.get("points", 0)),
+        "sources": notes,
     }
 
 
@@ -128,6 +132,8 @@ def _result(result: Result, measured: dict[str, list[dict]]) -> Result:
         points = [s["points"] for s in samples]
         rows.append([label, max(sizes) if sizes else "-", max(points) if points else "-",
                      "yes" if drawn_all else "no"])
+        for note in sorted({n for s in samples for n in s["sources"]}):
+            result.notes.append(f"{label}: source {note}")
     result.tables.append(Table(
         "The answer stays bounded by the chart's width (1280 px page), not by the range",
         ["window", "largest answer (bytes)", "points drawn", "all 8 pens drawn"], rows))
