@@ -15,9 +15,10 @@ from datetime import datetime
 
 import redis
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from dashboard import permissions
+from dashboard import occurrences, permissions
 from dashboard.models import AlarmComment, AuditEntry, JournalEntry, Shelving
 from dashboard.redis_client import sync_redis
 from dashboard.refusals import ANONYMOUS, summarised_refusal
@@ -121,16 +122,20 @@ def refusal(user, occ: Occurrence, action: str, result: str, message: str, *,
 def journal(occ: Occurrence, transition: str, at: datetime, *, actor: str, comment: str,
             alarm: Alarm | None = None, priority: int = 0, event_text: str = "",
             tag: str = "") -> JournalEntry:
-    """A transition the dashboard made itself (shelved here, unshelved, expired)."""
-    return JournalEntry.objects.create(
-        key=f"{occ.site_id}|{occ.key}|{transition}|{codec.iso(at)}|dashboard{tag}",
-        site_id=occ.site_id, alarm_name=occ.name, instance_id=occ.instance_id,
-        transition=transition, at=at, state=alarm.state.value if alarm else "",
-        priority=alarm.priority if alarm else priority,
-        alarm_class=alarm.alarm_class if alarm else "",
-        event_text=alarm.event_text if alarm else event_text,
-        area=alarm.area if alarm else "", actor=actor, comment=comment,
-    )
+    """A transition the dashboard made itself (shelved here, unshelved, expired, commented),
+    and its occurrence's summary with it."""
+    with transaction.atomic():
+        entry = JournalEntry.objects.create(
+            key=f"{occ.site_id}|{occ.key}|{transition}|{codec.iso(at)}|dashboard{tag}",
+            site_id=occ.site_id, alarm_name=occ.name, instance_id=occ.instance_id,
+            transition=transition, at=at, state=alarm.state.value if alarm else "",
+            priority=alarm.priority if alarm else priority,
+            alarm_class=alarm.alarm_class if alarm else "",
+            event_text=alarm.event_text if alarm else event_text,
+            area=alarm.area if alarm else "", actor=actor, comment=comment,
+        )
+        occurrences.apply([entry])
+    return entry
 
 
 def live_alarm(site_id: str, name: str, instance_id: int) -> Alarm | None:

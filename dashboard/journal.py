@@ -18,6 +18,7 @@ from typing import Any
 import redis
 from django.db import models, transaction
 
+from dashboard import occurrences
 from dashboard.models import JournalEntry
 from wincc_ingest import codec, store
 from wincc_ingest.journal import JournalEvent
@@ -94,7 +95,7 @@ def _persist(r: redis.Redis, entries: Sequence[tuple[str, codec.RawHash]]) -> in
     rows, rejected = [], []
     for entry_id, fields in entries:
         try:
-            rows.append(_row(codec.decode_journal_event(fields)))
+            rows.append(journal_row(codec.decode_journal_event(fields)))
         except ValueError as exc:  # unreadable (codec.StoredDataError) or too long for a column
             rejected.append((entry_id, fields, str(exc)))
     with transaction.atomic():
@@ -105,7 +106,7 @@ def _persist(r: redis.Redis, entries: Sequence[tuple[str, codec.RawHash]]) -> in
         )
         fresh = list({row.key: row for row in rows if row.key not in known}.values())
         # A concurrent consumer may insert the same key meanwhile: the conflict is ignored.
-        JournalEntry.objects.bulk_create(fresh, ignore_conflicts=True)
+        occurrences.insert(fresh)
     pipe = r.pipeline(transaction=True)
     for entry_id, fields, error in rejected:
         kept = codec.encode_rejected_entry(fields, entry_id, error)
@@ -117,7 +118,7 @@ def _persist(r: redis.Redis, entries: Sequence[tuple[str, codec.RawHash]]) -> in
     return len(fresh)
 
 
-def _row(event: JournalEvent) -> JournalEntry:
+def journal_row(event: JournalEvent) -> JournalEntry:
     row = JournalEntry(
         key=event.key,
         site_id=event.site,

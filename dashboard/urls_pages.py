@@ -1,12 +1,27 @@
 from django.urls import path
 
-from dashboard.views import health, metrics, pages, stream, trend, trend_data, wall
+from dashboard.views import (
+    health,
+    journal,
+    journal_export,
+    kpi,
+    metrics,
+    pages,
+    stream,
+    trend,
+    trend_data,
+    wall,
+)
 
 urlpatterns = [
     path("", pages.overview, name="overview"),
     path("d/<str:dashboard_id>/", pages.dashboard, name="dashboard"),
     path("alarms/", pages.alarms, name="alarms"),
     path("sites/", pages.sites, name="sites"),
+    path("journal/", journal.journal, name="journal"),
+    path("journal.csv", journal_export.journal_csv, name="journal-csv"),
+    path("journal.xlsx", journal_export.journal_xlsx, name="journal-xlsx"),
+    path("kpi/", kpi.kpi_page, name="kpi"),
     path("trend/", trend.trend, name="trend"),
     path("wall/<str:dashboard_id>/", wall.wall, name="wall"),
     path("wall/<str:dashboard_id>/settings/", wall.wall_settings, name="wall-settings"),

@@ -620,3 +620,13 @@ def test_every_line_make_run_would_run_is_valid_shell(config):
     for line in lines:
         check = subprocess.run(["bash", "-n", "-c", line], capture_output=True, text=True)
         assert check.returncode == 0, f"{line!r}: {check.stderr}"
+
+
+def test_the_demo_s_simulators_play_the_plant_day_and_the_tests_do_not():
+    """A newcomer sees alarms come and go (wincc_sim/dayscript.py); the simulators the tests
+    start stay quiet unless a test asks for the day script."""
+    sims = [line for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+            if line.startswith("sim-")]
+    assert len(sims) == 3 and all("--day-script" in line for line in sims)
+    harness = (ROOT / "tests" / "harness" / "simulator.py").read_text(encoding="utf-8")
+    assert "day_script" not in harness and "--day-script" not in harness

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -29,7 +29,7 @@ from wincc_bridge.client import (
     WinCCError,
     open_client,
 )
-from wincc_bridge.models import Alarm
+from wincc_bridge.models import Alarm, TagHistory
 from wincc_bridge.secrets import VARIABLE_NAME
 from wincc_bridge.transport import shown_url
 
@@ -94,6 +94,27 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_ack_tag,
         metavar="TAG[=VALUE]",
         help="classic: the tag whose write acknowledges NAME, and the value (default 1)",
+    )
+    history = add("history", "read tags' archived values (tag logging, logged tag values)")
+    history.add_argument("tags", nargs="+", metavar="TAG")
+    history.add_argument(
+        "--start",
+        type=_when,
+        default=None,
+        metavar="TIME",
+        help="ISO-8601, e.g. 2026-01-01T10:00:00Z; no zone means UTC (default: an hour "
+        "before --end)",
+    )
+    history.add_argument(
+        "--end", type=_when, default=None, metavar="TIME", help="ISO-8601 (default: now)"
+    )
+    history.add_argument(
+        "--max",
+        dest="max_points",
+        type=_count,
+        default=1000,
+        metavar="N",
+        help="at most N values per tag (default 1000)",
     )
     write = add("write", "write tag values")
     write.add_argument("assignments", nargs="+", type=_assignment, metavar="TAG=VALUE")
@@ -171,6 +192,12 @@ def _connection_options(parser: argparse.ArgumentParser, default: str | None) ->
         help="classic: the tag ping reads when the server refuses an empty request",
     )
     parser.add_argument(
+        "--archive",
+        default=given(""),
+        metavar="NAME",
+        help="classic: the tag logging archive history reads (default: looked up per tag)",
+    )
+    parser.add_argument(
         "--alarm-filter",
         default=given(None),
         metavar="NAME",
@@ -195,6 +222,26 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"the timeout must be above 0 seconds, not {text}")
+    return value
+
+
+def _when(text: str) -> datetime:
+    try:
+        stamp = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 time, e.g. 2026-01-01T10:00:00Z"
+        ) from None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--max must be at least 1, not {text}")
     return value
 
 
@@ -238,6 +285,7 @@ def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Connectio
         graphql_path=args.graphql_path,
         browse_object_types=tuple(args.object_types or ("TAG",)),
         ping_tag=args.ping_tag,
+        tag_archive=args.archive,
     )
 
 
@@ -267,6 +315,11 @@ def _command(client: WinCCClient, args: argparse.Namespace, out: Output) -> int:
         for alarm in client.active_alarms():
             out(_alarm_line(alarm))
         return OK
+    if args.command == "history":
+        histories = client.history(args.tags, args.start, args.end, args.max_points)
+        for history in histories:
+            out(_history_line(history))
+        return ITEMS_FAILED if any(h.error is not None for h in histories) else OK
     if args.command == "selftest":
         return OK if selftest.run(client, args.tags, args.pattern, out) else ITEMS_FAILED
     if args.command == "ack":
@@ -283,6 +336,23 @@ def _alarm_line(alarm: Alarm) -> dict[str, Any]:
     for key in ("raise_time", "ack_time", "clear_time"):
         data[key] = _time(getattr(alarm, key))
     return {key: data[key] for key in ALARM_FIELDS}
+
+
+def _history_line(history: TagHistory) -> dict[str, Any]:
+    return {
+        "name": history.name,
+        "error": history.error,
+        "truncated": history.truncated,
+        "points": [
+            {
+                "timestamp": _time(point.timestamp),
+                "value": point.value,
+                "quality": point.quality.value,
+                "bounding": point.bounding,
+            }
+            for point in history.points
+        ],
+    }
 
 
 def _time(stamp: datetime | None) -> str | None:
@@ -325,6 +395,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         if not VARIABLE_NAME.fullmatch(getattr(args, option)):
             flag = "--" + option.replace("_", "-")
             parser.error(f"{flag} must name an environment variable (letters, digits, underscore)")
+    if args.command == "history":
+        args.end = args.end or datetime.now(UTC)
+        args.start = args.start or args.end - timedelta(hours=1)
+        if args.start > args.end:
+            parser.error("--start is after --end")
     if args.ca_file and not os.path.isfile(args.ca_file):
         parser.error(f"the certificate file {args.ca_file} does not exist")
     # Warnings (an insecure connection) go to stderr beside the errors, one line each.

@@ -137,6 +137,9 @@ class ConnectionSettings:
     # Classic: a tag the ping reads when the server refuses an empty value request;
     # empty: the first tag of the variable list.
     ping_tag: str = ""
+    # Classic: the tag logging archive `history` reads (e.g. "ProcessValueArchive");
+    # empty: the client looks each tag up in the archives' variable lists.
+    tag_archive: str = ""
 
 
 class WinCCClient(abc.ABC):

@@ -100,6 +100,9 @@ class SiteConfig:
     # What the configuration turns off of what the dialect offers (never turns anything on).
     alarms: bool = True
     acknowledge: bool = True
+    # False: the trend never asks the server's archive (tag logging not set up for these
+    # tags); the dashboard's own store answers (docs/trend.md).
+    archive: bool = True
     # A person types their password again before each write to a tag of this site.
     confirm_password_for_writes: bool = False
 
@@ -126,6 +129,8 @@ class SiteConfig:
 
     def restrict(self, offered: Capabilities) -> Capabilities:
         """What the server `offered`, less what this site's configuration turns off."""
+        if not self.archive:
+            offered = replace(offered, history=False)
         if self.alarms and self.acknowledge:
             return offered
         off = (
@@ -363,6 +368,7 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 queue=raw.get("queue"),
                 alarms=raw.get("alarms", True),
                 acknowledge=raw.get("acknowledge", True),
+                archive=raw.get("archive", True),
                 confirm_password_for_writes=raw.get("confirm_password_for_writes", False),
             )
         )

@@ -40,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tags", type=int, default=200,
                    help=f"process tags incl. Aux_Sensor fillers, up to {MAX_TAGS} (default 200)")
     p.add_argument("--tick", type=float, default=0.5, help="plant step in seconds (default 0.5)")
+    p.add_argument("--day-script", action="store_true",
+                   help="play the demo's plant day: alarms that come and go on a schedule "
+                        "(docs/simulator.md); without it the plant is steady")
     p.add_argument("--token-ttl", type=float, default=3600,
                    help="lifetime of Unified login tokens in seconds (default 3600)")
     p.add_argument("--system-name", default="WinCC_Sim_RT", help="Unified system name")
@@ -86,7 +89,7 @@ def build(args: argparse.Namespace, environ) -> Simulation:
         raise ValueError("--tick must be from 0.05 to 10 seconds")
     if args.token_ttl <= 0:
         raise ValueError("--token-ttl must be positive")
-    plant = Plant(seed=args.seed, tags=args.tags, tick=args.tick)
+    plant = Plant(seed=args.seed, tags=args.tags, tick=args.tick, day_script=args.day_script)
     faults = Faults()
     faults.update({
         "latency_ms": args.latency_ms, "error_rate": args.error_rate,

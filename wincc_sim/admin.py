@@ -83,6 +83,11 @@ def app(sim: Simulation, listener) -> Router:
                           "timestamp": iso_ms(reading.timestamp), "held": name in plant.held}
         return JSONResponse({
             "plant_time": plant.t,
+            # The archive is a function of seed and reset time (archive.py): a test can
+            # compute where its gaps and bad stretches lie.
+            "seed": plant.seed,
+            "archive_origin": plant.started.isoformat(),
+            "archive_begins": iso_ms(plant.archive.first_second()),
             "tag_count": plant.tag_count,
             "tags": tags,
             "alarms": [a.to_json() for a in plant.alarms.visible],

@@ -156,9 +156,25 @@ class AlarmBook:
             for inst in current:
                 self._clear(inst, now)
 
-    def _raise(self, d: AlarmDef, now: datetime, value: Any) -> None:
-        instance_id = self._next_instance.get(d.name, 0) + 1
-        self._next_instance[d.name] = instance_id
+    def raise_instance(self, name: str, instance_id: int, at: datetime, value: Any) -> None:
+        """Raise a scheduled occurrence (the demo's day script) with its own id and time."""
+        if name in self.disabled:
+            return
+        for old in self.instances(name):
+            if old.active:
+                self._clear(old, at)
+        for old in self.instances(name):
+            self._remove(old, at, "re-raised")
+        self._raise(self.definitions[name], at, value, instance_id)
+
+    def clear_instance(self, inst: AlarmInstance, at: datetime) -> None:
+        if inst.active:
+            self._clear(inst, at)
+
+    def _raise(self, d: AlarmDef, now: datetime, value: Any, instance_id: int = 0) -> None:
+        if not instance_id:
+            instance_id = self._next_instance.get(d.name, 0) + 1
+            self._next_instance[d.name] = instance_id
         inst = AlarmInstance(d, instance_id, RAISED, now, now, value=value)
         self.visible.append(inst)
         self._record(inst, "raised", NORMAL, now)

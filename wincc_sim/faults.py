@@ -41,6 +41,8 @@ class Faults:
     redu_state: str = "ACTIVE"  # what reduState reports: ACTIVE or PASSIVE
     # Faces that publish no alarm list: it answers 404 (Unified: no activeAlarms query).
     no_alarm_list: list[str] = field(default_factory=list)
+    # Faces whose tag logging archive answers an error for every tag asked.
+    archive_error: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,9 +99,9 @@ def _check(key: str, value: Any) -> Any:
         if not isinstance(value, list) or not value or any(f not in FACES for f in value):
             raise ValueError(f"must be a non-empty list of {', '.join(FACES)}")
         return list(value)
-    if key == "no_alarm_list":
+    if key in ("no_alarm_list", "archive_error"):
         if not isinstance(value, list) or any(f not in FACES for f in value):
-            raise ValueError(f"must be a list of {', '.join(FACES)} (empty: every face has one)")
+            raise ValueError(f"must be a list of {', '.join(FACES)} (empty: none)")
         return list(dict.fromkeys(value))
     raise ValueError("unknown")
 

@@ -8,36 +8,42 @@ same values. Timestamps are the wall-clock time of the tick that produced a valu
 from __future__ import annotations
 
 import math
-import random
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from wincc_sim import dayscript
 from wincc_sim.alarms import AlarmBook, AlarmDef
+from wincc_sim.archive import (
+    BAD_COMM_FAILURE,
+    CONVEYOR_SPEED,
+    GOOD,
+    PUMP_LPM,
+    REJECT_EVERY,
+    TANK_HIGH,
+    TANK_LITRES,
+    TANK_LOW,
+    ZONE_LAG_S,
+    ZONE_SETPOINTS,
+    Archive,
+)
 from wincc_sim.tags import (
     ACK_PREFIX,
     Fillers,
     TagSpec,
     ack_tag,
+    filler_name,
     named_tags,
 )
-
-GOOD = 0xC0
 
 
 def quality_word(code: int) -> str:
     """The REST v1 face's quality word for an OPC/Siemens quality byte: its two high bits,
     0b11 and 0b10 good (cascade and non-cascade), 0b01 uncertain, 0b00 bad."""
     return ("bad", "uncertain", "good", "good")[(code >> 6) & 0b11]
-BAD_COMM_FAILURE = 0x18
-ZONE_SETPOINTS = {1: 180.0, 2: 200.0, 3: 220.0}
-ZONE_LAG_S = 30.0  # oven zones follow their setpoint with this first-order lag
+
 FLOOD_ALARMS = 50  # filler sensors that carry an H alarm, for the flood scenario
-HISTORY_SECONDS = 3600  # tag logging keeps one sample per second for this long
-TANK_LITRES = 400.0
-PUMP_LPM = 180.0
 
 
 class WriteError(Exception):
@@ -55,10 +61,6 @@ class Reading:
     quality_code: int
     timestamp: datetime
     spec: TagSpec
-
-
-# One tag logging sample: (timestamp, value, quality code).
-Sample = tuple[datetime, Any, int]
 
 
 def _alarm_defs(fillers: Fillers) -> list[AlarmDef]:
@@ -116,6 +118,7 @@ class Plant:
         tags: int = 200,
         tick: float = 0.5,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        day_script: bool = False,
     ) -> None:
         self.seed = seed
         self.dt = tick
@@ -123,11 +126,19 @@ class Plant:
         self.named = {spec.name: spec for spec in named_tags()}
         self.fillers = Fillers(max(0, tags - len(self.named)), seed)
         self.alarm_defs = {d.name: d for d in _alarm_defs(self.fillers)}
+        # The demo's day script drives these alarms (dayscript.py); none without enough fillers.
+        self.day_alarms: dict[str, int] = {}
+        if day_script and self.fillers.count >= dayscript.NEEDS_FILLERS:
+            self.day_alarms = {
+                f"{filler_name(i)}_H": i for i in range(1, dayscript.NEEDS_FILLERS + 1)
+            }
         self.ack_tags = {
             spec.name: spec
             for spec in (ack_tag(d.name) for d in self.alarm_defs.values() if d.ack_required)
         }
         self._ack_alarm = {f"{ACK_PREFIX}{d.name}": d.name for d in self.alarm_defs.values()}
+        # The tags the archive lists as logging tags; it answers for every tag.
+        self.logged = tuple(self.named)
         self._alarms_by_tag: dict[str, list[AlarmDef]] = {}
         for d in self.alarm_defs.values():
             self._alarms_by_tag.setdefault(d.tag, []).append(d)
@@ -138,33 +149,26 @@ class Plant:
     def reset(self) -> None:
         """Back to the seed's initial state: steady plant, no alarms, no scenarios, no holds."""
         now = self.clock()
-        self.rng = random.Random(self.seed)
-        self.events = random.Random(self.seed + 101)
         self.t = 0.0
         self.started = now
         self.tick_time = now
+        # The model's undisturbed course, which is also the archive (archive.py).
+        self.archive = Archive(self.seed, now, self.fillers, day_script=bool(self.day_alarms))
         self.frozen = False
         self.values: dict[str, Any] = {}
         self.changed: dict[str, datetime] = {}
-        for zone, sp in ZONE_SETPOINTS.items():
-            self._set(f"Oven_Zone{zone}_Setpoint", sp, now)
-            self._set(f"Oven_Zone{zone}_Temp", sp, now)
-        for name, value in (
-            ("Conveyor_Speed_Setpoint", 12.0), ("Conveyor_Speed", 12.0),
-            ("Conveyor_Running", True), ("Conveyor_Fault", False), ("Tank_Level", 60.0),
-            ("Tank_InletPump_On", False), ("Tank_Outflow", 60.0), ("Pump_Fault", False),
-            ("Motor1_Current", 10.0), ("Motor2_Current", 0.0), ("Motor3_Current", 7.5),
-            ("Motor4_Current", 7.5), ("Line_Produced_Count", 0), ("Line_Reject_Count", 0),
-        ):
-            self._set(name, value, now)
+        for name in self.named:
+            self._set(name, self.archive.value(name, now.timestamp()), now)
         for name in self.ack_tags:
             self._set(name, 0, now)
-        self._parts = 0.0
-        self._pump_started = -1e9
-        # Zone 2 drifts over its H limit now and then: (start, end, amplitude) in plant time.
-        drift_start = 150 + self.events.uniform(0, 60)
-        self._drift = (drift_start, drift_start + 60, self.events.uniform(18, 24))
-        self._fault_at = 600 + self.events.uniform(0, 600)
+        # What operators changed, as deviations from the model: zone temperatures follow a
+        # setpoint change through their lag, the belt a speed change or a stop.
+        self._zone_offset = dict.fromkeys(ZONE_SETPOINTS, 0.0)
+        self._speed_offset = 0.0
+        self._parts_offset = 0.0
+        # The tank once an operator took it over: (level, pump on, plant second the pump
+        # started); None while it follows the model.
+        self._tank: tuple[float, bool, float] | None = None
         self.alarms = AlarmBook(self.alarm_defs)
         self.held: dict[str, tuple[Any, datetime]] = {}
         self.bad_quality: set[str] = set()
@@ -172,12 +176,9 @@ class Plant:
         self.quality_codes: dict[str, int] = {}
         self.overrides: dict[str, bool] = {}
         self.scenarios: dict[str, dict[str, Any]] = {}
-        self.logged: dict[str, deque[Sample]] = {
-            name: deque(maxlen=HISTORY_SECONDS) for name in self.named
-        }
-        self._log_every = max(1, round(1.0 / self.dt))
-        self._ticks = 0
-        self._log_history(now)
+        # The day script's occurrences now (sensor index ->) and those of visible instances.
+        self.lifted: dict[int, dayscript.Occurrence] = {}
+        self._scheduled: dict[tuple[str, int], dayscript.Occurrence] = {}
 
     def _set(self, name: str, value: Any, now: datetime) -> None:
         if self.values.get(name) != value or name not in self.values:
@@ -218,7 +219,10 @@ class Plant:
             value, ts = self.held[name]
             return Reading(name, value, quality, ts, spec)
         if index is not None:
-            value = self.fillers.value(index, self.t, self._flood_offset(index))
+            # Wall seconds since the reset, as in the archive; a frozen plant's tick time
+            # stands still, and so do the fillers.
+            s = (self.tick_time - self.started).total_seconds()
+            value = self.fillers.value(index, s, self._offset(index))
             return Reading(name, value, quality, self.tick_time, spec)
         return Reading(name, self.values[name], quality, self.changed[name], spec)
 
@@ -228,6 +232,11 @@ class Plant:
         if reading is None:
             raise KeyError(f"the plant has no tag {name!r}")
         return reading
+
+    def _offset(self, index: int) -> float:
+        """How far a scenario or the day script lifts filler sensor `index` now."""
+        lift = dayscript.LIFT * self.fillers.amplitude(index) if index in self.lifted else 0.0
+        return self._flood_offset(index) + lift
 
     def _flood_offset(self, index: int) -> float:
         flood = self.scenarios.get("flood")
@@ -239,22 +248,9 @@ class Plant:
             return 3 * self.fillers.amplitude(index)
         return 0.0
 
-    def history(self, name: str, start: datetime, end: datetime) -> list[Sample]:
-        """(timestamp, value, quality code) samples between start and end, oldest first."""
-        if name in self.logged:
-            return [s for s in self.logged[name] if start <= s[0] <= end]
-        index = self.fillers.index(name)
-        if index is None:
-            return []
-        first = max(start, self.started)
-        last = min(end, self.tick_time)
-        samples: list[Sample] = []
-        ts = first.replace(microsecond=0) + timedelta(seconds=1 if first.microsecond else 0)
-        while ts <= last and len(samples) < HISTORY_SECONDS:
-            t = (ts - self.started).total_seconds()
-            samples.append((ts, self.fillers.value(index, t), GOOD))
-            ts += timedelta(seconds=1)
-        return samples
+    def in_archive(self, name: str, start: datetime, end: datetime, limit: int = 0):
+        """The archive of a tag between start and end (archive.Archive.window)."""
+        return self.archive.window(name, start, end, self.clock(), limit)
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -273,8 +269,8 @@ class Plant:
                 self.alarms.acknowledge(self._ack_alarm[name], 0, user, face, now)
             self._set(name, 0, now)
             return
-        if name == "Tank_InletPump_On" and converted and not self.values[name]:
-            self._pump_started = self.t
+        if name == "Tank_InletPump_On":
+            self._take_over_tank(pump=converted)
         self._set(name, converted, now)
 
     def force(self, name: str, value: Any, *, hold: bool = True) -> None:
@@ -288,8 +284,26 @@ class Plant:
             self.held[name] = (converted, now)
         else:
             self.held.pop(name, None)
+            if name == "Tank_Level":
+                self._take_over_tank(level=converted)
+            elif name == "Tank_InletPump_On":
+                self._take_over_tank(pump=converted)
             self._set(name, converted, now)
         self.evaluate_alarms(now)
+
+    def _take_over_tank(self, *, level: float | None = None, pump: bool | None = None) -> None:
+        """From now on the tank runs on its own state: an operator changed its course."""
+        s = self._plant_second()
+        old_level, old_pump, started = self._tank or (
+            self.values["Tank_Level"], self.values["Tank_InletPump_On"],
+            s - self.archive.tank(s)[2])
+        pump = old_pump if pump is None else pump
+        if pump and not old_pump:
+            started = s
+        self._tank = (old_level if level is None else level, pump, started)
+
+    def _plant_second(self) -> float:
+        return self.clock().timestamp() - self.archive.origin
 
     def release(self, name: str) -> None:
         self.held.pop(name, None)
@@ -329,76 +343,69 @@ class Plant:
         now = self.clock()
         self.t += self.dt
         self.tick_time = now
-        dt, t, r, v = self.dt, self.t, self.rng, self.values
-        start, end, amplitude = self._drift
-        if t >= end:
-            start = end + self.events.uniform(240, 420)
-            self._drift = (start, start + 60, self.events.uniform(18, 24))
-        bump = amplitude if start <= t < end else 0.0
-        for zone in (1, 2, 3):
-            target = v[f"Oven_Zone{zone}_Setpoint"] + (bump if zone == 2 else 0.0)
-            temp = v[f"Oven_Zone{zone}_Temp"]
-            temp += (target - temp) * dt / ZONE_LAG_S + r.gauss(0, 0.15)
-            self._set(f"Oven_Zone{zone}_Temp", round(temp, 2), now)
+        dt, v, model = self.dt, self.values, self.archive
+        ts = now.timestamp()
+        s = ts - model.origin
+        for zone, sp in ZONE_SETPOINTS.items():
+            name = f"Oven_Zone{zone}_Temp"
+            target = v[f"Oven_Zone{zone}_Setpoint"] - sp
+            self._zone_offset[zone] += (target - self._zone_offset[zone]) * dt / ZONE_LAG_S
+            self._set(name, round(model.value(name, ts) + self._zone_offset[zone], 2), now)
 
         running = v["Conveyor_Running"]
-        speed = v["Conveyor_Speed"]
-        target = v["Conveyor_Speed_Setpoint"] if running else 0.0
-        speed += (target - speed) * min(1.0, dt / 3.0) + (r.gauss(0, 0.05) if running else 0.0)
-        speed = max(0.0, speed)
+        target = (v["Conveyor_Speed_Setpoint"] if running else 0.0) - CONVEYOR_SPEED
+        self._speed_offset += (target - self._speed_offset) * min(1.0, dt / 3.0)
+        base = model.speed(ts) if running else CONVEYOR_SPEED
+        speed = max(0.0, base + self._speed_offset)
         self._set("Conveyor_Speed", round(speed, 2), now)
-        self._set("Conveyor_Fault", self._conveyor_fault(t), now)
+        self._set("Conveyor_Fault", self._conveyor_fault(s), now)
 
-        outflow = 60 + 10 * math.sin(2 * math.pi * t / 240) + r.gauss(0, 0.5)
-        pump = v["Tank_InletPump_On"]
-        litres_per_s = ((PUMP_LPM if pump else 0.0) - outflow) / 60
-        level = v["Tank_Level"] + litres_per_s * dt / TANK_LITRES * 100
-        level = min(100.0, max(0.0, level))
-        # The tank's own two-point control; an operator's write holds until the next switch.
-        if level < 10 and not pump:
-            pump = True
-            self._pump_started = t
-        elif level > 85 and pump:
-            pump = False
+        outflow = model.outflow(ts)
+        if self._tank is None:
+            level, pump, since = model.tank(s)
+        else:
+            level, pump, started = self._tank
+            level += ((PUMP_LPM if pump else 0.0) - outflow) / 60 * dt / TANK_LITRES * 100
+            level = min(100.0, max(0.0, level))
+            # The tank's own two-point control; an operator's write holds until the next switch.
+            if level < TANK_LOW and not pump:
+                pump, started = True, s
+            elif level > TANK_HIGH and pump:
+                pump = False
+            self._tank = (level, pump, started)
+            since = s - started
         self._set("Tank_Outflow", round(outflow, 2), now)
         self._set("Tank_Level", round(level, 2), now)
         self._set("Tank_InletPump_On", pump, now)
 
-        motor1 = 4 + 0.5 * speed + r.gauss(0, 0.1) if running else abs(r.gauss(0.2, 0.05))
-        inrush = 1 + 2 * math.exp(-(t - self._pump_started))
-        motor2 = 11 * inrush + r.gauss(0, 0.1) if pump else 0.0
-        self._set("Motor1_Current", round(motor1, 2), now)
-        self._set("Motor2_Current", round(motor2, 2), now)
-        self._set("Motor3_Current", round(7.5 + r.gauss(0, 0.08), 2), now)
-        self._set("Motor4_Current", round(7.5 + r.gauss(0, 0.08), 2), now)
+        self._set("Motor1_Current", round(model.motor1(ts, speed, running), 2), now)
+        self._set("Motor2_Current", round(model.motor2(ts, pump, since), 2), now)
+        for name in ("Motor3_Current", "Motor4_Current"):
+            self._set(name, model.value(name, ts), now)
 
-        self._parts += speed * dt / 60 * 2  # two parts per metre of belt
-        produced, rejected = v["Line_Produced_Count"], v["Line_Reject_Count"]
-        while self._parts >= 1:
-            self._parts -= 1
-            produced += 1
-            if r.random() < 0.02:
-                rejected += 1
+        # The model counts at the set speed; a slower or stopped belt counts the difference.
+        self._parts_offset += (speed - CONVEYOR_SPEED) * dt / 60 * 2
+        produced = max(v["Line_Produced_Count"],
+                       model.produced(ts) + math.floor(self._parts_offset))
         self._set("Line_Produced_Count", produced, now)
-        self._set("Line_Reject_Count", rejected, now)
+        self._set("Line_Reject_Count", produced // REJECT_EVERY, now)
 
         self.evaluate_alarms(now)
-        self._ticks += 1
-        if self._ticks % self._log_every == 0:
-            self._log_history(now)
 
-    def _conveyor_fault(self, t: float) -> bool:
+    def _conveyor_fault(self, s: float) -> bool:
         chatter = self.scenarios.get("chatter")
         if chatter:
-            return int((t - chatter["start"]) / (chatter["period"] / 2)) % 2 == 0
-        if t >= self._fault_at + 15:
-            self._fault_at += self.events.uniform(900, 1500)
-        return self._fault_at <= t < self._fault_at + 15
+            return int((self.t - chatter["start"]) / (chatter["period"] / 2)) % 2 == 0
+        return self.archive.conveyor_fault(s)
 
     def evaluate_alarms(self, now: datetime | None = None) -> None:
         now = now or self.clock()
         self.alarms.expire_shelving(now)
+        if self.day_alarms:
+            self._play_day_script(now)
         for name, d in self.alarm_defs.items():
+            if name in self.day_alarms:
+                continue
             if name in self.overrides:
                 condition = self.overrides[name]
                 value = None
@@ -407,11 +414,30 @@ class Plant:
                 condition = d.condition(value, self.alarms.is_active(name))
             self.alarms.update(name, condition, now, value)
 
-    def _log_history(self, now: datetime) -> None:
-        for name, samples in self.logged.items():
-            reading = self.read_known(name)
-            samples.append((now, reading.value, reading.quality_code))
-
+    def _play_day_script(self, now: datetime) -> None:
+        """Raise, clear and acknowledge the scripted alarms at their scheduled times."""
+        self.lifted = dayscript.active_at(self.seed, now.timestamp())
+        for name, index in self.day_alarms.items():
+            occurrence = self.lifted.get(index)
+            for inst in self.alarms.instances(name):
+                known = self._scheduled.get((name, inst.instance_id))
+                if inst.active and (occurrence is None or inst.instance_id != occurrence.start):
+                    end = known.end if known else now.timestamp()
+                    self.alarms.clear_instance(inst, _at(min(end, now.timestamp())))
+                if known and inst.can_acknowledge and known.ack_at <= now.timestamp():
+                    self.alarms.acknowledge(name, inst.instance_id, dayscript.OPERATOR,
+                                            "script", _at(known.ack_at))
+            if occurrence is not None and not any(
+                inst.instance_id == occurrence.start for inst in self.alarms.instances(name)
+            ) and (name, occurrence.start) not in self._scheduled:
+                self._scheduled[(name, occurrence.start)] = occurrence
+                value = self.fillers.value(index, self.t, self._offset(index))
+                self.alarms.raise_instance(name, occurrence.start, _at(occurrence.start), value)
+        visible = {(inst.name, inst.instance_id) for inst in self.alarms.visible}
+        for key in [key for key in self._scheduled if key not in visible]:
+            occurrence = self._scheduled[key]
+            if occurrence.end <= now.timestamp():
+                del self._scheduled[key]
 
 def _convert(spec: TagSpec, value: Any, *, check_range: bool = True) -> Any:
     """The value as the tag's type, or WriteError('convert'/'range') saying why not."""
@@ -443,3 +469,7 @@ def _convert(spec: TagSpec, value: Any, *, check_range: bool = True) -> Any:
         raise WriteError("range", f"{value!r} is outside {spec.write_min}..{spec.write_max} "
                                   f"for {spec.name!r}")
     return number
+
+
+def _at(unix: float) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)

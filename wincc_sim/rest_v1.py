@@ -10,13 +10,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
 from wincc_sim.alarms import AlarmInstance
+from wincc_sim.archive import MAX_VALUES, Point
 from wincc_sim.plant import WriteError, quality_word
 from wincc_sim.simulation import Simulation
-from wincc_sim.timefmt import iso_ms
+from wincc_sim.timefmt import iso_ms, parse_ts
 from wincc_sim.users import ApiUser, bearer
-from wincc_sim.web import HttpError, json_body
+from wincc_sim.web import HttpError, int_param, json_body
 
 FACE = "rest-v1"
+MAX_HISTORY_TAGS = 100
 ACK_ERRORS = {
     "2": "unknown alarm",
     "305": "not acknowledgeable in its current state",
@@ -53,6 +55,13 @@ def alarm_json(alarm: AlarmInstance) -> dict[str, Any]:
         "acknowledgeable": alarm.can_acknowledge,
         "acknowledged_by": alarm.acknowledged_by or None,
     }
+
+
+def _point(point: Point, *, bounding: bool = False) -> dict[str, Any]:
+    data = {"t": iso_ms(point.timestamp), "v": point.value, "q": quality_word(point.code or 0)}
+    if bounding:
+        data["bounding"] = True
+    return data
 
 
 def app(sim: Simulation) -> Router:
@@ -151,6 +160,41 @@ def app(sim: Simulation) -> Router:
         sim.record(FACE, user.username, "acknowledge", logged, True, results)
         return JSONResponse({"results": results})
 
+    async def history(request: Request, user: ApiUser) -> Response:
+        query = request.query_params
+        names = [n.strip() for n in (query.get("tags") or "").split(",") if n.strip()]
+        if not names:
+            raise HttpError(400, "query parameter tags is required, e.g. ?tags=A,B")
+        if len(names) > MAX_HISTORY_TAGS:
+            raise HttpError(400, f"ask for at most {MAX_HISTORY_TAGS} tags at once")
+        try:
+            start, end = parse_ts(query["start"]), parse_ts(query["end"])
+        except KeyError:
+            raise HttpError(400, "query parameters start and end are required") from None
+        except ValueError:
+            raise HttpError(400, "start and end must be ISO-8601 times, "
+                                 "e.g. 2026-01-01T10:00:00Z") from None
+        if start > end:
+            raise HttpError(400, "start is after end")
+        limit = int_param(request, "max", 1000, minimum=1) or 1000
+        if limit > MAX_VALUES:
+            raise HttpError(400, f"query parameter max must be at most {MAX_VALUES}")
+        return JSONResponse({"history": [_history(name, start, end, limit) for name in names]})
+
+    def _history(name: str, start, end, limit: int) -> dict[str, Any]:
+        if sim.plant.spec(name) is None:
+            return {"name": name, "points": [], "truncated": False, "error": "unknown tag"}
+        if FACE in sim.faults.archive_error:
+            return {"name": name, "points": [], "truncated": False,
+                    "error": "the archive is not available"}
+        window = sim.plant.in_archive(name, start, end, limit)
+        points = [_point(p) for p in window.values if p.code is not None]
+        if window.before and window.before.code is not None:
+            points.insert(0, _point(window.before, bounding=True))
+        if window.after and window.after.code is not None:
+            points.append(_point(window.after, bounding=True))
+        return {"name": name, "points": points, "truncated": window.thinned, "error": None}
+
     async def not_found(scope, receive, send) -> None:
         response = JSONResponse({"error": f"no such resource: {scope['path']}"}, 404)
         await response(scope, receive, send)
@@ -161,6 +205,7 @@ def app(sim: Simulation) -> Router:
             Route("/tags", guarded(write), methods=["PUT"]),
             Route("/browse", guarded(browse), methods=["GET"]),
             Route("/alarms/active", guarded(active), methods=["GET"]),
+            Route("/history", guarded(history), methods=["GET"]),
             Route("/alarms/acknowledge", guarded(acknowledge), methods=["POST"]),
         ],
         default=not_found,

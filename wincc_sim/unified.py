@@ -31,7 +31,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from wincc_sim.alarm_filter import FilterError, compile_filter
 from wincc_sim.alarms import ALARM_CLASSES, AlarmInstance
-from wincc_sim.plant import GOOD, Sample, WriteError
+from wincc_sim.archive import Point
+from wincc_sim.plant import GOOD, WriteError
 from wincc_sim.simulation import Session, Simulation
 from wincc_sim.tags import UNIFIED_DATA_TYPES
 from wincc_sim.timefmt import iso_ms, parse_ts
@@ -278,28 +279,31 @@ class Resolvers:
                                    f"sortingMode {needed}")
         if limit < 0:
             return failed("3", "maxNumberOfValues must not be negative")
-        everything = self.sim.plant.history(tag, EPOCH, self.sim.now())
-        low, high = start, (self.sim.now() if end == EPOCH else end)
-        inside = [s for s in everything if low <= s[0] <= high]
-        values: list[tuple[Sample, list[str]]] = [(s, []) for s in inside]
-        if bounding in ("LEFT_BOUNDING_VALUES", "LEFTRIGHT_BOUNDING_VALUES"):
-            before = [s for s in everything if s[0] < low]
-            if before:
-                values.insert(0, (before[-1], ["BOUNDING"]))
-        if bounding in ("RIGHT_BOUNDING_VALUES", "LEFTRIGHT_BOUNDING_VALUES"):
-            after = [s for s in everything if s[0] > high]
-            if after:
-                values.append((after[0], ["BOUNDING"]))
-        if sorting == "TIME_DESC":
-            values.reverse()
-        if limit:
-            values = values[:limit]
+        if FACE in self.sim.faults.archive_error:
+            return failed("1", "The tag logging archive is not available")
+        plant, now = self.sim.plant, self.sim.now()
+        values: list[tuple[Point, list[str]]]
+        if start == EPOCH or end == EPOCH:
+            # One bound: that many stored values from it, as the schema describes.
+            run = plant.archive.run(tag, end if start == EPOCH else start, now, limit,
+                                    newest_first=start == EPOCH)
+            values = [(point, []) for point in run]
+        else:
+            window = plant.in_archive(tag, start, end, limit)
+            values = [(p, [] if p.code is not None else ["NO_DATA"]) for p in window.values]
+            if bounding in ("LEFT_BOUNDING_VALUES", "LEFTRIGHT_BOUNDING_VALUES") and window.before:
+                values.insert(0, (window.before, ["BOUNDING"]))
+            if bounding in ("RIGHT_BOUNDING_VALUES", "LEFTRIGHT_BOUNDING_VALUES") and window.after:
+                values.append((window.after, ["BOUNDING"]))
+            if sorting == "TIME_DESC":
+                values.reverse()
         return {
             "loggingTagName": name,
             "error": None,
-            "values": [{"value": {"value": v, "timestamp": iso_ms(ts),
-                                  "quality": quality_json(q)}, "flags": flags}
-                       for (ts, v, q), flags in values],
+            "values": [{"value": {"value": p.value, "timestamp": iso_ms(p.timestamp),
+                                  "quality": quality_json(0 if p.code is None else p.code)},
+                        "flags": flags}
+                       for p, flags in values],
         }
 
     # --- alarms -----------------------------------------------------------------------------

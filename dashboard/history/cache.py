@@ -49,3 +49,32 @@ def cached(r: redis.Redis | None, cache_key: str, live: bool,
         except redis.RedisError:
             log.warning("trend cache %s not written", cache_key, exc_info=True)
     return series
+
+
+# An archive that failed is not asked again for this long: each trend request would
+# otherwise wait out its timeout before the store answers.
+ARCHIVE_DOWN_SECONDS = 30
+
+
+def _archive_down_key(site: str) -> str:
+    return f"{PREFIX}:trend:archive-down:{site}"
+
+
+def archive_down(r: redis.Redis | None, site: str) -> str | None:
+    """The sentence of the site's archive's recent failure, while it is remembered."""
+    if r is None:
+        return None
+    try:
+        reason = r.get(_archive_down_key(site))
+    except redis.RedisError:
+        return None
+    return reason if isinstance(reason, str) else None
+
+
+def note_archive_down(r: redis.Redis | None, site: str, reason: str) -> None:
+    if r is None:
+        return
+    try:
+        r.set(_archive_down_key(site), reason, ex=ARCHIVE_DOWN_SECONDS)
+    except redis.RedisError:
+        log.warning("the failure of %s's archive is not remembered", site, exc_info=True)

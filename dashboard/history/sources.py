@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import redis
 from django.conf import settings
+from django.db.models import Case, Count, F, Func, IntegerField, Max, Min, Value, When
 
 from dashboard.history import minutes as store_minutes
 from dashboard.history.downsample import Points
@@ -108,37 +110,35 @@ def from_archive(site: SiteConfig, names: Sequence[str], start: float, end: floa
     with no points. Raises ArchiveUnavailable."""
     found = {}
     for history in archive_histories(site, names, start, end, max_points):
-        note = ""
-        if history.error:
-            note = f"The WinCC archive has no values for it: {history.error}"
-        elif history.truncated:
-            note = (f"The WinCC archive sent at most {max_points} values for this window; "
-                    "later values are missing. Choose a shorter range.")
-        found[history.name] = Series(archive_points(history.points), ARCHIVE, note)
+        points = archive_points(history.points)
+        found[history.name] = Series(points, ARCHIVE, _archive_note(history, points, start,
+                                                                     end, max_points))
     for name in names:
         found.setdefault(name, Series(Points(), ARCHIVE,
                                       "The WinCC archive sent no answer for this tag."))
     return found
 
 
+def _archive_note(history: TagHistory, points: Points, start: float, end: float,
+                  max_points: int) -> str:
+    if history.error:
+        return f"The WinCC archive has no values of this tag here: {history.error}"
+    inside = [t for t in points.t if start <= t <= end]
+    # Nearly as many values as asked: the window holds more, whether the archive says so
+    # or not (Classic leaves a gap's seconds out, so its count falls short of the limit).
+    if not history.truncated and len(inside) < 0.9 * max_points:
+        return ""
+    # An archive that stops at the count asked for ends early; one that thins the window
+    # spreads the values over all of it.
+    if inside and inside[-1] < end - (end - start) / 100:
+        return (f"The WinCC archive sent at most {max_points} values; values after "
+                f"{_at(inside[-1]):%Y-%m-%d %H:%M:%S} UTC are missing. Choose a shorter range.")
+    return (f"The WinCC archive thinned this window to {max_points} values; a short spike "
+            "between them may not show. Zoom in to see every value.")
+
+
 def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
-
-
-def minute_points(points: Points, minute: float, minimum: float | None,
-                  maximum: float | None, last: float | None, quality: str) -> None:
-    """Add one stored minute to `points`: its lowest and highest value (the one nearer the
-    last value second, as the line most likely went), then its last value at the minute's
-    end. A minute with no value is a gap."""
-    if minimum is None or maximum is None or last is None:
-        points.add(minute, None, quality)
-        return
-    first, second = (minimum, maximum) if maximum - last <= last - minimum else (maximum,
-                                                                                  minimum)
-    points.add(minute, first, quality)
-    if second != first:
-        points.add(minute + 30, second, quality)
-    points.add(minute + store.MINUTE_SECONDS - 1, last, quality)
 
 
 STORE_CHUNK = 2000
@@ -161,41 +161,123 @@ def store_rows(site_id: str, name: str, start: float, end: float) -> Iterator[tu
         after = rows[-1][0]
 
 
-# Values asked of the archive per call of an export; a longer window takes more calls.
+# An export asks the archive an hour at a time, for at most this many values: a tag logged
+# every second fits, so the archive neither cuts nor thins the hour.
+EXPORT_HOUR = 3600
 EXPORT_CHUNK = 10_000
 
 
 def archive_export(site: SiteConfig, name: str, start: float,
                    end: float) -> Iterator[tuple[float, float | None, str]]:
     """Every archived value of one tag in the window, (epoch, value or None, quality code),
-    EXPORT_CHUNK at a time: each call starts after the last value the previous one sent.
-    Raises ArchiveUnavailable when the first call fails; a later failure ends the export
-    there (the rows sent are already on their way)."""
-    cursor, sent_any = start, False
-    while cursor <= end:
-        try:
-            (history,) = archive_histories(site, [name], cursor, end, EXPORT_CHUNK)
-        except ArchiveUnavailable:
-            if not sent_any:
-                raise
-            log.warning("trend export of %s:%s ended early: the archive failed", site.id, name)
+    an hour per call; an hour that still comes back cut at EXPORT_CHUNK values is asked
+    again from its last value. Raises ArchiveUnavailable when the first call fails; a later
+    failure ends the export there (the rows sent are already on their way)."""
+    sent_any, last = False, -math.inf
+    hour = start
+    while True:
+        cursor, hour_end = hour, min(end, hour + EXPORT_HOUR)
+        while True:
+            try:
+                (history,) = archive_histories(site, [name], cursor, hour_end, EXPORT_CHUNK)
+            except ArchiveUnavailable:
+                if not sent_any:
+                    raise
+                log.warning("trend export of %s:%s ended early: the archive failed",
+                            site.id, name)
+                return
+            points = archive_points([p for p in history.points if not p.bounding])
+            progressed = False
+            for t, v, q in zip(points.t, points.v, points.q, strict=True):
+                if cursor <= t <= hour_end and t > last:
+                    sent_any, progressed, last = True, True, t
+                    yield t, v, q
+            if not history.truncated or not progressed:
+                break
+            cursor = last
+        if hour_end >= end:
             return
-        points = archive_points([p for p in history.points if not p.bounding])
-        last = None
-        for t, v, q in zip(points.t, points.v, points.q, strict=True):
-            if start <= t <= end and (not sent_any or t > cursor):
-                sent_any = True
-                last = t
-                yield t, v, q
-        if not history.truncated or last is None:
-            return
-        cursor = last
+        hour = hour_end
+
+
+class Epoch(Func):
+    """Seconds since 1970 of a datetime column, as an integer, in SQLite and PostgreSQL."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection,
+                           template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)",
+                           **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection,
+                           template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS BIGINT)",
+                           **extra)
+
+
+_RANK_OF = Case(When(quality="b", then=Value(2)), When(quality="u", then=Value(1)),
+                default=Value(0), output_field=IntegerField())
+_QUALITY_OF_RANK = ("g", "u", "b")
+
+# A stored span: first and last minute (epoch), lowest, highest and last value (None: not
+# known, for a span of several minutes), worst quality code, numeric values read.
+Span = tuple[float, float, float | None, float | None, float | None, str, int]
+_Bucket = tuple[int, int, float | None, float | None, int, int]
+
+
+def store_spans(site_id: str, name: str, start: float, end: float,
+                width: int | None) -> list[Span]:
+    """One tag's stored minutes in the window, oldest first: a span per minute, or, when
+    the window holds more minutes than `width` pixels, a span per pixel column, reduced in
+    the database (min, max, worst quality), so a week is a thousand rows, not ten thousand."""
+    first = minutes.minute_of(start)
+    span = int(end) - first
+    if width is None or span <= width * store.MINUTE_SECONDS:
+        return [(minute, minute, low, high, last, quality, count)
+                for minute, low, high, last, quality, _average, count
+                in store_rows(site_id, name, start, end)]
+    rows = (TagMinute.objects
+            .filter(site_id=site_id, tag=name, minute__gte=_at(first), minute__lte=_at(end))
+            .annotate(epoch=Epoch("minute"))
+            .annotate(bucket=(F("epoch") - Value(first)) * Value(width) / Value(span))
+            .values("bucket")
+            .annotate(first=Min("epoch"), last=Max("epoch"), low=Min("minimum"),
+                      high=Max("maximum"), worst=Max(_RANK_OF), count=Count("minimum"))
+            .order_by("bucket")
+            .values_list("first", "last", "low", "high", "worst", "count"))
+    return [(float(a), float(b), low, high, None, _QUALITY_OF_RANK[worst], count)
+            for a, b, low, high, worst, count in cast(Iterable[_Bucket], rows)]
+
+
+def span_points(points: Points, spans: Sequence[Span]) -> None:
+    """Add stored spans to `points`: each span's lowest and highest value (the one nearer
+    the value before it first, as the line most likely went), a minute's last value at its
+    end; a span with no value, or a missing minute between two spans, is a gap."""
+    previous_end = None
+    for first, last_minute, low, high, last, quality, _count in spans:
+        if previous_end is not None and first - previous_end > store.MINUTE_SECONDS:
+            points.add(previous_end + store.MINUTE_SECONDS, None, "b")  # no minute stored
+        previous_end = last_minute
+        if low is None or high is None:
+            points.add(first, None, quality)
+            continue
+        before = last if last is not None else next(
+            (v for v in reversed(points.v) if v is not None), low)
+        pair = (low, high) if high - before <= before - low else (high, low)
+        end = last_minute + store.MINUTE_SECONDS - 1
+        points.add(first, pair[0], quality)
+        if pair[1] != pair[0]:
+            points.add((first + end) / 2 if last is not None else end, pair[1], quality)
+        if last is not None:
+            points.add(end, last, quality)
 
 
 def from_store(site_id: str, names: Sequence[str], start: float, end: float,
-               r: redis.Redis | None, now: float) -> dict[str, Series]:
-    """Each tag's stored minutes in the window, gaps where minutes are missing, and the
-    minutes still in Redis at the live edge."""
+               r: redis.Redis | None, now: float, width: int | None = None) -> dict[str, Series]:
+    """Each tag's stored minutes in the window (per pixel column when `width` is smaller
+    than the window's minutes), gaps where minutes are missing, and the minutes still in
+    Redis at the live edge."""
     retention = retention_days()
     oldest = now - retention * 86400
     open_rows: dict[str, list] = {}
@@ -206,24 +288,19 @@ def from_store(site_id: str, names: Sequence[str], start: float, end: float,
             log.warning("the open minutes of %s could not be read", site_id, exc_info=True)
     found = {}
     for name in names:
+        spans = store_spans(site_id, name, start, end, width)
+        stored_until = spans[-1][1] if spans else -math.inf
+        spans += [(float(minute), float(minute), v.minimum, v.maximum, v.last, v.quality,
+                   v.count)
+                  for minute, v in open_rows.get(name, [])
+                  if stored_until < minute <= end]
         points = Points()
-        previous = None
-        rows = list(store_rows(site_id, name, start, end))
-        held = {row[0] for row in rows}
-        rows += [(float(minute), v.minimum, v.maximum, v.last, v.quality, v.average, v.count)
-                 for minute, v in open_rows.get(name, [])
-                 if minute not in held and minute <= end]
-        rows.sort(key=lambda row: row[0])
-        for minute, low, high, last, quality, _average, _count in rows:
-            if previous is not None and minute - previous > store.MINUTE_SECONDS:
-                points.add(previous + store.MINUTE_SECONDS, None, "b")  # no minute stored
-            minute_points(points, minute, low, high, last, quality)
-            previous = minute
+        span_points(points, spans)
         note = ""
         if start < oldest:
             note = (f"The dashboard's store keeps {retention:g} days; values before "
                     f"{_at(oldest):%Y-%m-%d %H:%M} UTC are gone.")
-        elif not rows:
+        elif not spans:
             note = "The dashboard's store holds no values of this tag in this range."
         found[name] = Series(points, STORE, note)
     return found

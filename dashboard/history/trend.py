@@ -65,19 +65,26 @@ def site_series(site: SiteConfig, names: Sequence[str], start: float, end: float
 def _raw(site: SiteConfig, names: Sequence[str], start: float, end: float, width: int,
          now: float, r: redis.Redis | None, prefer: str) -> dict[str, Series]:
     if prefer == sources.STORE:
-        return sources.from_store(site.id, names, start, end, r, now)
-    try:
-        found = sources.from_archive(site, names, start, end, POINTS_PER_PIXEL * width)
-    except sources.ArchiveUnavailable as exc:
-        stored = sources.from_store(site.id, names, start, end, r, now)
-        return {name: _with_note(series, str(exc)) for name, series in stored.items()}
+        return sources.from_store(site.id, names, start, end, r, now, width)
+    failure = cache.archive_down(r, site.id)
+    if failure is None:
+        try:
+            found = sources.from_archive(site, names, start, end, POINTS_PER_PIXEL * width)
+        except sources.ArchiveUnavailable as exc:
+            failure = str(exc)
+            cache.note_archive_down(r, site.id, failure)
+    if failure is not None:
+        stored = sources.from_store(site.id, names, start, end, r, now, width)
+        return {name: _with_note(series, failure) for name, series in stored.items()}
     # A tag the archive has nothing of (not logged) may still be in the store.
     missing = [name for name, series in found.items() if not series.points]
     if missing:
-        stored = sources.from_store(site.id, missing, start, end, r, now)
+        stored = sources.from_store(site.id, missing, start, end, r, now, width)
         for name in missing:
             if stored[name].points:
-                found[name] = _with_note(stored[name], found[name].note)
+                reason = found[name].note.rstrip(".")
+                found[name] = _with_note(
+                    stored[name], f"{reason}; showing the dashboard's own store instead.")
     return found
 
 
@@ -109,6 +116,22 @@ def window(pens: Sequence[Pen], start: float, end: float, width: int, now: float
     return found
 
 
+# Digits kept beyond the tag's display decimals: more than a chart can show, far fewer than
+# the 17 of a float average (the answer is half as large; the export keeps every digit).
+EXTRA_DECIMALS = 3
+
+
+def _compact(points: Points, tag: TagConfig) -> dict[str, list]:
+    """A pen's points for JSON: times to the millisecond (whole seconds as integers), values
+    to the tag's decimals plus EXTRA_DECIMALS."""
+    digits = max(0, tag.decimals) + EXTRA_DECIMALS
+    return {
+        "t": [int(t) if t == int(t) else round(t, 3) for t in points.t],
+        "v": [None if v is None else round(v, digits) for v in points.v],
+        "q": points.q,
+    }
+
+
 def answer(pens: Sequence[Pen], start: float, end: float, width: int, now: float,
            compare_s: int | None, r: redis.Redis | None) -> dict:
     """The JSON answer of /trend/data/ (docs/trend.md)."""
@@ -122,7 +145,7 @@ def answer(pens: Sequence[Pen], start: float, end: float, width: int, now: float
         compare = None
         if compare_s:
             compare = {"offset_s": compare_s,
-                       "points": earlier[pen.id].points.shifted(compare_s).to_json()}
+                       "points": _compact(earlier[pen.id].points.shifted(compare_s), tag)}
         result.append({
             "id": pen.id,
             "site": pen.site.id,
@@ -138,7 +161,7 @@ def answer(pens: Sequence[Pen], start: float, end: float, width: int, now: float
             "source": series.source,
             "source_label": sources.LABELS[series.source],
             "note": series.note,
-            "points": series.points.to_json(),
+            "points": _compact(series.points, tag),
             "compare": compare,
         })
     return {"start": start, "end": end, "now": now, "live": is_live(end, now),

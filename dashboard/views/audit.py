@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from dashboard import alarm_notes, params, permissions
+from dashboard import alarm_notes, exports, params, permissions
 from dashboard.models import AuditEntry
 from dashboard.views import pages
 
@@ -107,24 +107,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
                   status=200 if valid else 400)
 
 
-# A cell starting with one of these is a formula to a spreadsheet; comments and alarm names
-# come from people, so such a cell is written as text (a leading apostrophe).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(entry: AuditEntry, field: str) -> str:
     value = alarm_notes.via(entry) if field == "via" else getattr(entry, field)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
-class _Line:
-    """A file-like target that hands back what csv.writer wrote."""
-
-    def write(self, text: str) -> str:
-        return text
+    return exports.safe_text(text)
 
 
 @login_required
@@ -134,7 +122,7 @@ def audit_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         return HttpResponse(f"Bad filter: {errors}", status=400, content_type="text/plain")
     entries = form.entries().order_by("-id")
-    writer = csv.writer(_Line())
+    writer = csv.writer(exports.Echo())
 
     def chunk(before: int | None) -> list[AuditEntry]:
         rows = entries if before is None else entries.filter(id__lt=before)

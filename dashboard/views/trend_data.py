@@ -26,6 +26,7 @@ from wincc_ingest.config import ConfigError
 _RELATIVE = re.compile(r"now(?:-([0-9]{1,9})(s|min|h|d))?")
 _UNIT_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
 COMPARE_SECONDS = {"1d": 86400, "7d": 7 * 86400}
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
 NO_SUCH_PEN = ("There is no pen {pen!r} that you may see. A pen is SITE:TAG, a configured "
                "tag of a site you may view.")
 
@@ -49,11 +50,16 @@ def moment(text: str, now: float) -> float:
     return when.timestamp()
 
 
+def _within_calendar(epoch: float, text: str) -> float:
+    if not 0 <= epoch <= _LATEST:
+        raise forms.ValidationError(f"{text[:40]!r} is outside the years 1970 to 9999.")
+    return epoch
+
+
 class TrendForm(forms.Form):
     """The pens and the window of a trend, checked; `pens` and `start`/`end` (epoch
-    seconds) once valid."""
+    seconds) once valid. Pens are repeated `pen` parameters, read in clean()."""
 
-    pen = forms.CharField(required=False, max_length=300)
     start = forms.CharField(required=False, max_length=64)
     end = forms.CharField(required=False, max_length=64)
     width = forms.IntegerField(
@@ -73,10 +79,12 @@ class TrendForm(forms.Form):
         self.pens: list[Pen] = []
 
     def clean_start(self) -> float:
-        return moment(self.cleaned_data.get("start") or "now-1h", self.now)
+        text = self.cleaned_data.get("start") or "now-1h"
+        return _within_calendar(moment(text, self.now), text)
 
     def clean_end(self) -> float:
-        return moment(self.cleaned_data.get("end") or "now", self.now)
+        text = self.cleaned_data.get("end") or "now"
+        return _within_calendar(moment(text, self.now), text)
 
     def clean_width(self) -> int:
         return self.cleaned_data.get("width") or 1000

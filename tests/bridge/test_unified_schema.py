@@ -19,8 +19,10 @@ DOCUMENTS = {
 
 
 def test_the_client_documents_are_found() -> None:
-    # login, extendSession, session, tagValues, writeTagValues, browse, activeAlarms, ack
-    assert len(DOCUMENTS) >= 8, sorted(DOCUMENTS)
+    # login, extendSession, session, tagValues, writeTagValues, browse, activeAlarms, ack,
+    # shelve, unshelve, loggedTagValues
+    assert len(DOCUMENTS) >= 11, sorted(DOCUMENTS)
+    assert "LOGGED_TAG_VALUES" in DOCUMENTS
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))

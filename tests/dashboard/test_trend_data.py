@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+import pytest
+
+from dashboard import siteconfig
 from dashboard.views.trend_data import NO_SUCH_PEN
-from tests.dashboard.livedata import PlantTestCase
+from tests.dashboard.base import BaseTestCase
+from tests.dashboard.livedata import PlantTestCase, change_site
 from tests.dashboard.trenddata import minute_ago, site_viewer, store_minutes
+from tests.fixtures.simulator import write_config
 
 SPEED = "line-classic:Conveyor_Speed"
 OVEN = "oven-unified:Oven_Zone1_Temp"
@@ -19,7 +25,12 @@ def url(*pens: str, **params) -> str:
 
 class TrendDataTestCase(PlantTestCase):
     """The small plant (tests.dashboard.livedata), whose servers do not answer, and a
-    private Redis (the cache, the open minutes)."""
+    private Redis (the cache, the open minutes). The line's archive is turned off in the
+    configuration (the store answers for it); the oven's is asked and does not answer."""
+
+    def setUp(self):
+        super().setUp()
+        change_site("line-classic", archive=False)
 
     @classmethod
     def setUpTestData(cls):
@@ -65,9 +76,15 @@ class TrendDataTestCase(PlantTestCase):
         gap = points["v"].index(None)
         assert points["t"][gap] == minute_ago(50) + 60 or points["t"][gap] > minute_ago(51)
 
-    def test_size_is_bounded_by_the_width(self):
+    def test_a_window_of_more_minutes_than_pixels_is_reduced_in_the_database(self):
         body = self.get(url(SPEED, start="now-3h", end="now", width=100)).json()
-        assert len(body["pens"][0]["points"]["t"]) <= 4 * 100 + 2
+        points = body["pens"][0]["points"]
+        assert len(points["t"]) <= 4 * 100 + 2
+        assert points["t"] == sorted(points["t"])
+        assert 96.0 in points["v"] and 19.0 in points["v"]  # the spike and the floor
+        assert None in points["v"]  # the ten missing minutes are still a gap
+        gap = points["v"].index(None)
+        assert minute_ago(50) <= points["t"][gap] <= minute_ago(40)
 
     def test_compare_overlays_the_window_a_day_earlier(self):
         body = self.get(url(SPEED, start="now-1h", end="now", compare="1d")).json()
@@ -85,6 +102,15 @@ class TrendDataTestCase(PlantTestCase):
         pen = body["pens"][0]
         assert pen["source"] == "none" and pen["source_label"] == "no history"
         assert "holds no values" in pen["note"]
+
+    def test_an_archive_that_does_not_answer_leaves_the_store_to_answer_and_says_so(self):
+        response = self.get(url(OVEN, start="now-1h"))
+        assert response.status_code == 200
+        (pen,) = response.json()["pens"]
+        assert pen["source"] == "store"
+        assert pen["note"].startswith("The WinCC archive of Curing oven did not answer")
+        assert "showing the dashboard's own store instead" in pen["note"]
+        assert pen["points"]["v"].count(50.0) == 1
 
     def test_pens_of_several_sites_in_the_order_asked(self):
         body = self.get(url(OVEN, SPEED, start="now-1h")).json()
@@ -134,6 +160,10 @@ class TrendDataTestCase(PlantTestCase):
             url(SPEED, compare="2d"): "compare must be",
             url(SPEED, start="now-100d", end="now-90d"): "oldest values the dashboard keeps",
             url(SPEED, start="now-99999999999d"): "is not a time",
+            url(SPEED, start="now-999999999d"): "outside the years 1970 to 9999",
+            url(SPEED, start="0001-01-01T00:00:00Z"): "outside the years",
+            url(SPEED, start="2026-13-01T00:00:00Z"): "is not a time",
+            url("line-classic:" + "x" * 5000): "no pen",
         }
         for address, sentence in cases.items():
             response = self.get(address)
@@ -145,3 +175,94 @@ class TrendDataTestCase(PlantTestCase):
     def test_only_get(self):
         self.client.force_login(self.viewer)
         assert self.client.post(url(SPEED)).status_code == 405
+
+
+class TrendFromArchiveTestCase(BaseTestCase):
+    """The three sites on the simulator, whose archives hold 1-second history computed from
+    its plant model (with gaps and bad stretches before its reset)."""
+
+    @pytest.fixture(autouse=True)
+    def _simulator(self, sim, redis_client, tmp_path, monkeypatch):
+        from django.conf import settings
+
+        for name, value in sim.env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(settings, "WINCC_CONFIG", str(write_config(sim, tmp_path / "c.json")))
+        siteconfig.reload_config()
+        self.sim, self.redis = sim, redis_client
+        yield
+        siteconfig.get_config.cache_clear()
+
+    def get(self, address: str):
+        self.client.force_login(self.viewer)
+        return self.client.get(address)
+
+    def test_eight_pens_over_a_week_come_from_the_archives_bounded_by_the_width(self):
+        pens = ["oven-unified:Oven_Zone1_Temp", "oven-unified:Oven_Zone2_Temp",
+                "oven-unified:Oven_Zone3_Temp", "line-classic:Conveyor_Speed",
+                "line-classic:Motor1_Current", "utilities-restv1:Tank_Level",
+                "utilities-restv1:Tank_Outflow", "utilities-restv1:Motor2_Current"]
+        response = self.get(url(*pens, start="now-7d", end="now-1h", width=400))
+        assert response.status_code == 200
+        body = response.json()
+        assert [pen["id"] for pen in body["pens"]] == pens
+        for pen in body["pens"]:
+            assert pen["source"] == "archive", pen["note"]
+            assert pen["source_label"] == "WinCC archive"
+            points = pen["points"]
+            assert 100 < len(points["t"]) <= 4 * 400 + 2
+            assert points["t"] == sorted(points["t"])
+            inside = [t for t in points["t"] if body["start"] <= t <= body["end"]]
+            assert inside[0] - body["start"] < 7 * 86400 / 400 * 2
+            assert "thinned" in pen["note"]  # a week at 1 s is more than 1,600 values
+        zone1 = body["pens"][0]
+        temps = [v for v in zone1["points"]["v"] if v is not None]
+        assert min(temps) > 150 and max(temps) < 250  # zone 1 holds about 180 °C
+        everything = [p for pen in body["pens"] for p in zip(pen["points"]["v"],
+                                                             pen["points"]["q"], strict=True)]
+        # The archive's gaps and bad stretches come through as gaps, marked bad.
+        assert any(v is None and q == "b" for v, q in everything)
+        assert all(q in "gub" for _, q in everything)
+
+    def test_a_short_window_has_every_second(self):
+        body = self.get(url("oven-unified:Oven_Zone1_Temp", start="now-5min", end="now-4min",
+                            width=1000)).json()
+        (pen,) = body["pens"]
+        assert pen["source"] == "archive" and pen["note"] == ""
+        points = list(zip(pen["points"]["t"], pen["points"]["v"], strict=True))
+        inside = [(t, v) for t, v in points if body["start"] <= t <= body["end"]]
+        assert inside
+        # A second apart, but across a gap of the archive (one null marks it).
+        for (t0, v0), (t1, _) in zip(inside, inside[1:], strict=False):
+            assert t1 - t0 == 1 or v0 is None, (t0, t1)
+
+    def test_an_archive_that_errs_leaves_the_store_to_answer_and_says_so(self):
+        from tests.dashboard.trenddata import minute_ago, store_minutes
+
+        store_minutes("line-classic", "Conveyor_Speed", {minute_ago(3): 12.0})
+        store_minutes("utilities-restv1", "Tank_Level", {minute_ago(3): 40.0})
+        self.sim.set_faults(archive_error=["classic", "rest-v1"])
+        body = self.get(url("line-classic:Conveyor_Speed", "utilities-restv1:Tank_Level",
+                            "utilities-restv1:Tank_Outflow", start="now-1h")).json()
+        speed, level, outflow = body["pens"]
+        for pen in (speed, level):
+            assert pen["source"] == "store"
+            assert pen["note"].startswith("The WinCC archive has no values of this tag here")
+            assert pen["note"].endswith("showing the dashboard's own store instead.")
+        assert 12.0 in speed["points"]["v"] and 40.0 in level["points"]["v"]
+        # Nothing in either: an empty pen that says why.
+        assert outflow["source"] == "none" and outflow["points"]["t"] == []
+        assert "not available" in outflow["note"]
+
+    def test_a_repeated_window_is_answered_from_the_cache(self):
+        end = int(time.time()) // 3600 * 3600 - 3600
+        address = url("oven-unified:Oven_Zone1_Temp",
+                      start=datetime.fromtimestamp(end - 3600, UTC).isoformat(),
+                      end=datetime.fromtimestamp(end, UTC).isoformat())
+        first = self.get(address)
+        assert first.json()["pens"][0]["source"] == "archive"
+        requests = len(self.sim.requests_log())
+        second = self.get(address)
+        assert second.json()["pens"] == first.json()["pens"]
+        assert len(self.sim.requests_log()) == requests  # the archive was not asked again
+        assert self.redis.keys("wdash:trend:oven-unified:*")

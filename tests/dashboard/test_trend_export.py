@@ -5,15 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+import pytest
 from asgiref.sync import sync_to_async
 
-from tests.dashboard.livedata import PlantTestCase
+from dashboard import siteconfig
+from tests.dashboard.livedata import PlantTestCase, change_site
 from tests.dashboard.trenddata import minute_ago, site_viewer, store_minutes
+from tests.fixtures.simulator import write_config
 
 SPEED = "line-classic:Conveyor_Speed"
 OVEN = "oven-unified:Oven_Zone1_Temp"
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
 def url(*pens: str, **params) -> str:
@@ -21,6 +29,12 @@ def url(*pens: str, **params) -> str:
 
 
 class TrendExportTestCase(PlantTestCase):
+    """The small plant, whose servers do not answer: the store answers."""
+
+    def setUp(self):
+        super().setUp()
+        change_site("line-classic", archive=False)
+
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
@@ -86,3 +100,34 @@ class TrendExportTestCase(PlantTestCase):
     async def test_anonymous_is_sent_to_sign_in(self):
         response = await self.async_client.get(url(SPEED))
         assert response.status_code == 302
+
+
+class TrendExportFromArchiveTestCase(PlantTestCase):
+    """The three sites on the simulator, whose archives hold every second."""
+
+    @pytest.fixture(autouse=True)
+    def _simulator(self, sim, _plant, tmp_path, monkeypatch):
+        from django.conf import settings
+
+        for name, value in sim.env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(settings, "WINCC_CONFIG", str(write_config(sim, tmp_path / "s.json")))
+        siteconfig.reload_config()
+        self.sim = sim
+
+    async def test_every_second_of_two_hours_an_hour_per_call(self):
+        await self.async_client.aforce_login(self.viewer)
+        end = int(time.time()) // 60 * 60 - 3600
+        start = end - 7200
+        response = await self.async_client.get(url(
+            "utilities-restv1:Tank_Level", start=iso(start), end=iso(end)))
+        assert response.status_code == 200
+        body = b"".join([chunk async for chunk in response.streaming_content])
+        header, *rows = list(csv.reader(io.StringIO(body.decode())))
+        times = [row[0] for row in rows]
+        assert times == sorted(times) and len(set(times)) == len(times)  # none twice
+        assert times[0] == iso(start) and times[-1] == iso(end)
+        # Every second but the archive's gaps (left out or sent as bad values).
+        assert 3600 <= len(rows) <= 7201
+        assert {row[header.index("source")] for row in rows} == {"archive"}
+        assert {row[header.index("quality")] for row in rows} <= {"good", "uncertain", "bad"}

@@ -334,3 +334,28 @@ def test_a_poll_past_its_time_limit_is_stopped_and_recorded(plant):
                          timeout=30)
     assert failing.last_error == "the poll did not finish within its time limit of 5 s"
     assert processes.worker.alive()
+
+
+@pytest.mark.timeout(200)  # a minute has to close, and beat to flush it
+def test_the_worker_writes_each_closed_minute_to_the_trend_store_once(plant):
+    """Polls through the real worker fill the minute in Redis; beat's flush writes it to the
+    database once it has closed, and removes it from Redis."""
+    plant.sim.set_tag("Tank_Level", 42.0)
+    plant.start(interval=INTERVAL, only=("utilities-restv1",))
+    plant.wait_polled("utilities-restv1")
+    first = int(time.time()) // 60 * 60  # the minute the first polls fell in
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(first))
+
+    def stored():
+        with sqlite3.connect(plant.database) as db:
+            return db.execute(
+                "SELECT minimum, maximum, last, count, quality FROM dashboard_tagminute "
+                "WHERE site_id = 'utilities-restv1' AND tag = 'Tank_Level' AND minute = ?",
+                (stamp,)).fetchall()
+
+    rows = plant.wait(stored, timeout=first + 60 + 40 - time.time())
+    ((low, high, last, count, quality),) = rows
+    assert low == high == last == 42.0
+    assert quality == "g"
+    assert 1 <= count <= 60 / INTERVAL + 1  # the polls of the minute, at most one each
+    assert not plant.r.exists(store.site_minute("utilities-restv1", first))

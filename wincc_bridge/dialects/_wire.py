@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from wincc_bridge.models import ItemResult
+from wincc_bridge.models import HistoryPoint, ItemResult, TagHistory
 
 _EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 # .NET's JSON date, `/Date(1714557600000)/` or `/Date(1714557600000+0200)/`: milliseconds
@@ -135,3 +135,28 @@ def item_results(
             error = lowered[name.lower()]
         results.append(ItemResult(name, error is None, error))
     return results
+
+
+def check_window(start: datetime, end: datetime, max_points: int) -> None:
+    """A history window the caller got wrong: a ValueError with a plain sentence."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end need a time zone (aware datetimes)")
+    if start > end:
+        raise ValueError("the start of the window is after its end")
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+        raise ValueError("max_points must be a whole number of at least 1")
+
+
+def wire_iso(ts: datetime) -> str:
+    """A time as WinCC writes it: ISO-8601 in UTC with milliseconds and `Z`."""
+    ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def tag_history(
+    name: str, points: Iterable[HistoryPoint], returned: int, max_points: int
+) -> TagHistory:
+    """A tag's history, oldest first. `returned`: the values the server counted against
+    the limit (inside the window, gaps included); as many as asked means there are more."""
+    ordered = sorted(points, key=lambda point: point.timestamp)
+    return TagHistory(name, ordered, truncated=returned >= max_points)

@@ -13,6 +13,7 @@ import base64
 import fnmatch
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -25,9 +26,12 @@ from wincc_bridge.client import (
 )
 from wincc_bridge.dialects._wire import (
     batches,
+    check_window,
     item_results,
     priority,
+    tag_history,
     wire_int,
+    wire_iso,
     wire_text,
     wire_time,
 )
@@ -35,8 +39,10 @@ from wincc_bridge.models import (
     Alarm,
     BrowseItem,
     Capabilities,
+    HistoryPoint,
     ItemResult,
     Quality,
+    TagHistory,
     TagValue,
     quality_from_opc,
 )
@@ -68,6 +74,17 @@ _TAG_FIELDS = {
     "type": "objectType",
 }
 _CANONICAL = frozenset(_TAG_FIELDS.values())
+# An archived value's fields: which names the time and the quality have is not published,
+# so the plausible spellings are all read (docs/conformance.md).
+_ARCHIVE_FIELDS = {
+    **_TAG_FIELDS,
+    "time": "timestamp",
+    "timestamputc": "timestamp",
+    "datetime": "timestamp",
+    "date": "timestamp",
+    "quality_code": "qualityCode",
+    "qc": "qualityCode",
+}
 _LIST_KEYS = ("values", "variables", "items", "data", "messages", "result")
 # The OPC quality of every low byte, so a read looks it up instead of computing it.
 _OPC_QUALITY = tuple(quality_from_opc(code) for code in range(256))
@@ -91,6 +108,8 @@ class ClassicClient(WinCCClient):
             who, check = "a request without a user", "the user name: none was given"
         self._http = Transport(settings, base_path=BASE_PATH, who=who, check=check, headers=headers)
         self.server = self._http.server
+        # Tag (lower case) -> its tag logging archive, read once when no archive is set.
+        self._archive_of: dict[str, str] | None = None
 
     @classmethod
     def capabilities_for(cls, settings: ConnectionSettings) -> Capabilities:
@@ -98,6 +117,7 @@ class ClassicClient(WinCCClient):
             active_alarms=bool(settings.alarm_filter),
             acknowledge=bool(settings.ack_tags),
             acknowledge_only=frozenset(settings.ack_tags),
+            history=True,
         )
 
     def ping(self) -> None:
@@ -268,8 +288,122 @@ class ClassicClient(WinCCClient):
             results.append(ItemResult(name, outcome.ok, outcome.error, instance_id))
         return results
 
+    def history(
+        self, names: Sequence[str], start: datetime, end: datetime, max_points: int = 1000
+    ) -> list[TagHistory]:
+        """Tag logging's `POST /tagLogging/Archive/{a}/values?begin=&end=&maxValues=`, the
+        form seen working against a real site; one request per archive and batch."""
+        check_window(start, end, max_points)
+        found: dict[str, TagHistory] = {}
+        groups: dict[str, list[str]] = {}
+        for name in dict.fromkeys(names):
+            archive = self._archive(name)
+            if archive is None:
+                found[name] = TagHistory(
+                    name, error=f"{name} is not logged in any tag logging archive of "
+                    f"{self.server}"
+                )
+            else:
+                groups.setdefault(archive, []).append(name)
+        params = {"begin": wire_iso(start), "end": wire_iso(end), "maxValues": str(max_points)}
+        for archive, members in groups.items():
+            for batch in batches(members, self.settings.batch_size):
+                body = self._http.request(
+                    "POST",
+                    f"/tagLogging/Archive/{quote(archive, safe='')}/values",
+                    params=params,
+                    json_body={"variableNames": batch},
+                    read=True,
+                    missing=f"{self.server} has no tag logging archive {archive} "
+                    "(check the site's archive name)",
+                )
+                items = self._items(body, "a list of archived values")
+                found.update(self._histories(batch, items, max_points))
+        return [found[name] for name in names]
+
     def close(self) -> None:
         self._http.close()
+
+    def _archive(self, name: str) -> str | None:
+        if self.settings.tag_archive:
+            return self.settings.tag_archive
+        if self._archive_of is None:
+            self._archive_of = self._read_archives()
+        return self._archive_of.get(name.lower())
+
+    def _read_archives(self) -> dict[str, str]:
+        """Which archive logs which tag, from the archives' variable lists."""
+        missing = (
+            f"{self.server} does not list its tag logging archives (/tagLogging/Archives); "
+            "set the site's archive name"
+        )
+        archive_of: dict[str, str] = {}
+        for raw in self._listing("/tagLogging/Archives", "a list of archives", missing):
+            archive = _listed_name(raw, ("name", "archivename"))
+            if archive is None:
+                continue
+            path = f"/tagLogging/Archive/{quote(archive, safe='')}/Variables"
+            for variable in self._listing(path, "a list of archive variables", missing):
+                tag = _listed_name(variable, ("variablename", "tagname", "name"))
+                if tag is not None:
+                    archive_of.setdefault(tag.lower(), archive)
+        return archive_of
+
+    def _listing(self, path: str, what: str, missing: str) -> Iterable[Any]:
+        """A configuration list page by page (itemLimit / continuationPoint) until a page
+        brings nothing new; a server that ignores paging answers everything at once."""
+        size = max(self.settings.browse_page_size, 1)
+        seen: set[str] = set()
+        start = 0
+        for _ in range(MAX_PAGES):
+            params = {"itemLimit": str(size), "continuationPoint": str(start)}
+            body = self._http.request("GET", path, params=params, read=True, missing=missing)
+            page = self._items(body, what)
+            fresh = [item for item in page if repr(item) not in seen]
+            if not fresh:
+                return
+            seen.update(repr(item) for item in fresh)
+            yield from fresh
+            start += len(page)
+
+    def _histories(
+        self, batch: Sequence[str], items: list[Any], max_points: int
+    ) -> dict[str, TagHistory]:
+        by_name: dict[str, TagHistory] = {}
+        positional = len(items) == len(batch)
+        for position, raw in enumerate(items):
+            if type(raw) is not dict:
+                continue
+            item = _tag_fields(raw)
+            name = item.get("variableName")
+            if not isinstance(name, str):
+                if not positional:
+                    continue
+                name = batch[position]
+            error = _item_error(item)
+            values = _lower(raw).get("values")
+            if error is not None:
+                by_name[name.lower()] = TagHistory(name, error=error)
+                continue
+            if values is not None and not isinstance(values, list):
+                raise self._http.protocol_error("archived values that are not a list", raw)
+            points = []
+            for entry in values or []:
+                if type(entry) is not dict:
+                    continue
+                value = _tag_value(name, _archive_fields(entry))
+                if value.timestamp is not None:
+                    points.append(HistoryPoint(value.timestamp, value.value, value.quality))
+            by_name[name.lower()] = tag_history(name, points, len(values or []), max_points)
+        answered = {}
+        for name in batch:
+            history = by_name.get(name.lower())
+            if history is None:
+                history = TagHistory(name, error="the server did not return this tag")
+            elif history.name != name:
+                history = TagHistory(name, history.points, history.error, history.truncated)
+            answered[name] = history
+        return answered
 
     def _items(self, body: Any, expected: str) -> list[Any]:
         """The list inside an answer: a bare array, an empty body, one item, or a wrapper."""
@@ -388,6 +522,27 @@ def _renamed(value: TagValue, name: str) -> TagValue:
 
 def _not_answered(name: str) -> TagValue:
     return TagValue(name, None, Quality.BAD, error="the server did not return this tag")
+
+
+def _archive_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for key, value in raw.items():
+        field = _ARCHIVE_FIELDS.get(key.lower())
+        if field is not None and item.get(field) is None:
+            item[field] = value
+    return item
+
+
+def _listed_name(raw: Any, keys: tuple[str, ...]) -> str | None:
+    """The name of an item of a configuration list: a plain string or an object's field."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, dict):
+        lowered = _lower(raw)
+        for key in keys:
+            if isinstance(lowered.get(key), str) and lowered[key]:
+                return str(lowered[key])
+    return None
 
 
 def _lower(item: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import quote
@@ -17,13 +18,25 @@ from wincc_bridge.alarm_states import UNKNOWN_STATE, rest_v1_state
 from wincc_bridge.client import ConnectionSettings, WinCCClient
 from wincc_bridge.dialects._wire import (
     batches,
+    check_window,
     item_results,
     priority,
+    tag_history,
     wire_int,
+    wire_iso,
     wire_text,
     wire_time,
 )
-from wincc_bridge.models import Alarm, BrowseItem, Capabilities, ItemResult, Quality, TagValue
+from wincc_bridge.models import (
+    Alarm,
+    BrowseItem,
+    Capabilities,
+    HistoryPoint,
+    ItemResult,
+    Quality,
+    TagHistory,
+    TagValue,
+)
 from wincc_bridge.transport import Transport
 
 logger = logging.getLogger("wincc_bridge")
@@ -32,6 +45,8 @@ BASE_PATH = "/api/v1"
 # Most servers accept 8 KB request lines; keep the names of one batch well below that.
 MAX_QUERY_CHARS = 6000
 PING_TAG = "WinCC_Bridge_Ping"
+# The most tags one history request may name (docs/protocols.md).
+MAX_HISTORY_TAGS = 100
 _QUALITY = {"good": Quality.GOOD, "uncertain": Quality.UNCERTAIN, "bad": Quality.BAD}
 
 
@@ -55,7 +70,7 @@ class RestV1Client(WinCCClient):
 
     @classmethod
     def capabilities_for(cls, settings: ConnectionSettings) -> Capabilities:
-        return Capabilities(acknowledge=True)
+        return Capabilities(acknowledge=True, history=True)
 
     def ping(self) -> None:
         # Reading one tag proves the token; whether the tag exists does not matter.
@@ -143,6 +158,53 @@ class RestV1Client(WinCCClient):
                 results.append(ItemResult(name, False, error, instance_id))
         return results
 
+    def history(
+        self, names: Sequence[str], start: datetime, end: datetime, max_points: int = 1000
+    ) -> list[TagHistory]:
+        check_window(start, end, max_points)
+        window = f"&start={_quoted(wire_iso(start))}&end={_quoted(wire_iso(end))}&max={max_points}"
+        found: dict[str, TagHistory] = {}
+        for batch in self._batches(names, MAX_HISTORY_TAGS):
+            tags = ",".join(map(_quoted, batch))
+            body = self._http.request(
+                "GET",
+                f"/history?tags={tags}{window}",
+                read=True,
+                missing=f"{self.server} keeps no history (/api/v1/history)",
+            )
+            items = self._list(body, "history")
+            positional = len(items) == len(batch)
+            for pos, item in enumerate(items):
+                name = item.get("name")
+                if not isinstance(name, str):
+                    if not positional:
+                        continue
+                    name = batch[pos]
+                found.setdefault(name, self._history(name, item, max_points))
+        missing = "the server did not return this tag"
+        return [found.get(n) or TagHistory(n, error=missing) for n in names]
+
+    def _history(self, name: str, item: dict[str, Any], max_points: int) -> TagHistory:
+        error = wire_text(item.get("error"))
+        if error:
+            return TagHistory(name, error=error)
+        points: list[HistoryPoint] = []
+        returned = 0
+        for raw in self._list(item.get("points"), "points"):
+            bounding = raw.get("bounding") is True
+            returned += not bounding
+            stamp = wire_time(raw.get("t"))
+            if stamp is None:
+                continue
+            value = _tag_value(name, {"value": raw.get("v"), "quality": raw.get("q")})
+            points.append(HistoryPoint(stamp, value.value, value.quality, bounding))
+        history = tag_history(name, points, returned, max_points)
+        truncated = item.get("truncated")
+        if isinstance(truncated, bool):
+            # The server says itself whether the window holds more than it sent.
+            return TagHistory(name, history.points, truncated=truncated)
+        return history
+
     def close(self) -> None:
         self._http.close()
 
@@ -161,8 +223,8 @@ class RestV1Client(WinCCClient):
                 expanded.extend((name, i) for i in active.get(name, [None]))
         return expanded
 
-    def _batches(self, names: Sequence[str]) -> Iterator[list[str]]:
-        size = max(self.settings.batch_size, 1)
+    def _batches(self, names: Sequence[str], most: int | None = None) -> Iterator[list[str]]:
+        size = max(min(self.settings.batch_size, most or self.settings.batch_size), 1)
         batch: list[str] = []
         chars = 0
         for name in names:

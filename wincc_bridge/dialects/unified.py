@@ -28,9 +28,12 @@ from wincc_bridge.client import (
 )
 from wincc_bridge.dialects._wire import (
     batches,
+    check_window,
     item_results,
     priority,
+    tag_history,
     wire_int,
+    wire_iso,
     wire_text,
     wire_time,
 )
@@ -39,8 +42,10 @@ from wincc_bridge.models import (
     AlarmState,
     BrowseItem,
     Capabilities,
+    HistoryPoint,
     ItemResult,
     Quality,
+    TagHistory,
     TagValue,
 )
 from wincc_bridge.transport import PermissionRefused, Transport
@@ -79,6 +84,13 @@ SHELVE = (
     "{alarmName error{code description}}}"
 )
 UNSHELVE = "mutation($n:[String]!){unshelveAlarms(names:$n){alarmName error{code description}}}"
+# Bounding values on both sides, so a chart's line reaches the window's edges.
+LOGGED_TAG_VALUES = (
+    "query($n:[String]!,$s:Timestamp,$e:Timestamp,$m:Int){loggedTagValues(names:$n,"
+    "startTime:$s,endTime:$e,maxNumberOfValues:$m,sortingMode:TIME_ASC,"
+    "boundingValuesMode:LEFTRIGHT_BOUNDING_VALUES){loggingTagName error{code description} "
+    "values{value{value timestamp quality{quality}} flags}}}"
+)
 
 _MAIN_QUALITY = {
     "GOOD_CASCADE": Quality.GOOD,
@@ -158,7 +170,7 @@ class UnifiedClient(WinCCClient):
 
     @classmethod
     def capabilities_for(cls, settings: ConnectionSettings) -> Capabilities:
-        return Capabilities(acknowledge=True, shelve=True)
+        return Capabilities(acknowledge=True, shelve=True, history=True)
 
     def ping(self) -> None:
         if self.settings.username:
@@ -242,8 +254,58 @@ class UnifiedClient(WinCCClient):
     def unshelve(self, names: Sequence[str]) -> list[ItemResult]:
         return self._by_name(UNSHELVE, {"n": list(names)}, "unshelveAlarms", names)
 
+    def history(
+        self, names: Sequence[str], start: datetime, end: datetime, max_points: int = 1000
+    ) -> list[TagHistory]:
+        check_window(start, end, max_points)
+        found: list[TagHistory] = []
+        for batch in batches(names, self.settings.batch_size):
+            variables = {"n": batch, "s": wire_iso(start), "e": wire_iso(end), "m": max_points}
+            items, item_errors = self._call(
+                LOGGED_TAG_VALUES, variables, "loggedTagValues", read=True
+            )
+            listed = self._list(items, "logged tag values")
+            positional = len(listed) == len(batch)
+            by_name: dict[str, TagHistory] = {}
+            in_order: list[TagHistory] = []
+            for pos, item in enumerate(listed):
+                name = _name(item, "loggingTagName") or (batch[pos] if positional else "")
+                history = self._history(name, item, item_errors.get(pos), max_points)
+                in_order.append(history)
+                by_name.setdefault(name, history)
+                # A name may come back in its canonical `System::Tag` form.
+                by_name.setdefault(_without_system(name), history)
+            for pos, name in enumerate(batch):
+                answer = by_name.get(name) or (in_order[pos] if positional else None)
+                history = answer or TagHistory(name, error=_NOT_RETURNED)
+                found.append(history if history.name == name else
+                             dataclasses.replace(history, name=name))
+        return found
+
     def close(self) -> None:
         self._http.close()
+
+    def _history(
+        self, name: str, item: dict[str, Any], path_error: str | None, max_points: int
+    ) -> TagHistory:
+        error = path_error or _item_error(item)
+        if error is not None:
+            return TagHistory(name, error=error)
+        points: list[HistoryPoint] = []
+        returned = 0
+        for entry in self._list(item.get("values"), "logged values"):
+            flags = entry.get("flags")
+            flags = {str(f).upper() for f in flags} if isinstance(flags, list) else set()
+            bounding = "BOUNDING" in flags
+            returned += not bounding
+            holder = _dict(entry.get("value"))
+            stamp = wire_time(holder.get("timestamp"))
+            if "NO_DATA" in flags or stamp is None:
+                continue  # no value at this time: a gap in the chart
+            quality = _dict(holder.get("quality")).get("quality")
+            value = holder.get("value")
+            points.append(HistoryPoint(stamp, value, _main_quality(quality, value), bounding))
+        return tag_history(name, points, returned, max_points)
 
     def _by_name(
         self, query: str, variables: dict[str, Any], field: str, names: Sequence[str]

@@ -1,4 +1,5 @@
-"""Create the demo's users: viewer, operator, writer and admin, all with DEMO_PASSWORD.
+"""Create the demo's users: viewer, operator, writer and admin, all with DEMO_PASSWORD; and
+seed the alarm journal of the last week from the simulators' day script (dashboard/demo/seed.py).
 
 Runs only in demo mode (WDASH_DEMO=1, as `make run` sets): a known shared password
 has no place on a production server.
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from dashboard import roles
+from dashboard.demo.seed import seed_journal
 
 DEFAULT_PASSWORD = "demo"  # the documented demo password; demo mode only
 
@@ -42,6 +44,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo users (password {password!r}, from DEMO_PASSWORD):")
         for username, _, rights in DEMO_USERS:
             self.stdout.write(f"  {username:<9} {rights}")
+        written = seed_journal()
+        if any(written.values()):
+            total = sum(written.values())
+            self.stdout.write(f"Alarm journal: {total} transitions of the last week seeded.")
 
     def _ensure_user(self, username: str, group_name: str | None, password: str) -> None:
         user, _ = get_user_model().objects.get_or_create(username=username)

@@ -1,0 +1,185 @@
+"""The alarm occurrences' summaries (AlarmOccurrence), kept from the journal as it is written.
+
+Every place that writes JournalEntry rows calls `record` with them in the same transaction
+(dashboard.journal for WinCC's transitions, dashboard.alarm_notes for the dashboard's own
+steps), so an occurrence's line on the journal page never disagrees with its entries. Merging
+an entry is idempotent but for comments (each comment entry is written once, by its key): a
+replayed WinCC transition changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+
+from dashboard.models import AlarmOccurrence, AuditEntry, JournalEntry
+from wincc_ingest import config as bridge_config
+
+log = logging.getLogger(__name__)
+
+Transition = JournalEntry.Transition
+VIA_DASHBOARD, VIA_WINCC = "dashboard", "WinCC"
+# WinCC's acknowledgement time and the audit row's come from two clocks.
+CLOCK_SLACK = timedelta(minutes=1)
+
+OccurrenceKey = tuple[str, str, int]
+
+
+def key_of(entry: Any) -> OccurrenceKey:
+    return (entry.site_id, entry.alarm_name, entry.instance_id)
+
+
+def writer_of(site_id: str) -> str:
+    """The site's read-write API user: WinCC naming it means the dashboard acknowledged."""
+    from dashboard.siteconfig import get_config
+
+    try:
+        site = get_config().site(site_id)
+    except bridge_config.ConfigError:
+        return ""
+    return site.write_user.username if site and site.write_user else ""
+
+
+def acknowledger(entry: Any, audit_model: Any = AuditEntry, writer: str | None = None
+                 ) -> tuple[str, str]:
+    """(who, path) of an `acknowledged` entry: the person who acknowledged through the
+    dashboard (its audit row, by the entry's time), else the user WinCC names, in WinCC."""
+    writer = writer_of(entry.site_id) if writer is None else writer
+    if entry.acknowledged_by in ("", writer):
+        person = (
+            audit_model.objects.filter(
+                action="acknowledge", result="ok", site_id=entry.site_id,
+                alarm_name=entry.alarm_name, instance_id=entry.instance_id,
+                created_at__lte=entry.at + CLOCK_SLACK,
+            ).order_by("-created_at", "-id").values_list("username", flat=True).first()
+        )
+        if person:
+            return person, VIA_DASHBOARD
+        if entry.acknowledged_by and entry.acknowledged_by == writer:
+            return "", VIA_DASHBOARD
+    return entry.acknowledged_by, VIA_WINCC
+
+
+def _earlier(current, at) -> bool:
+    return current is None or at < current
+
+
+def merge(occ: Any, entry: Any, acknowledged: tuple[str, str] | None = None) -> None:
+    """Fold one journal entry into its occurrence's summary (unsaved). `acknowledged`:
+    (who, path) of an `acknowledged` entry, from `acknowledger`."""
+    step, at = entry.transition, entry.at
+    if step == Transition.RAISED and _earlier(occ.raised_at, at):
+        occ.raised_at = at
+    occ.started_at = occ.raised_at or min(occ.started_at, at)
+    if step == Transition.ACKNOWLEDGED and _earlier(occ.acknowledged_at, at):
+        occ.acknowledged_at = at
+        occ.acknowledged_by, occ.acknowledged_via = acknowledged or (entry.acknowledged_by,
+                                                                     VIA_WINCC)
+    if step == Transition.RETURNED and _earlier(occ.returned_at, at):
+        occ.returned_at = at
+    if step == Transition.CLEARED and _earlier(occ.cleared_at, at):
+        occ.cleared_at = at
+    if occ.last_at is None or at >= occ.last_at:
+        occ.last_at, occ.last_transition = at, step
+    if f" {step} " not in occ.transitions:
+        occ.transitions = f"{occ.transitions}{step} "
+    # The alarm's own words, from its raise, or from whichever entry carried them first
+    # (a comment written while the alarm was not in the list carries none).
+    if entry.event_text and (step == Transition.RAISED or not occ.event_text):
+        occ.priority, occ.alarm_class = entry.priority, entry.alarm_class
+        occ.event_text, occ.area = entry.event_text, entry.area
+    if step == Transition.COMMENTED:
+        occ.comment_count += 1
+        if occ.newest_comment_at is None or at >= occ.newest_comment_at:
+            occ.newest_comment, occ.newest_comment_by = entry.comment, entry.actor
+            occ.newest_comment_at = at
+
+
+def _blank(model: Any, key: OccurrenceKey, first: Any) -> Any:
+    return model(site_id=key[0], alarm_name=key[1], instance_id=key[2], started_at=first.at,
+                 last_at=None, last_transition="", transitions=" ")
+
+
+def apply(entries: Iterable[Any], occurrence_model: Any = AlarmOccurrence,
+          audit_model: Any = AuditEntry, writers: dict[str, str] | None = None) -> int:
+    """Merge `entries` into their occurrences' rows (created when new); call it inside the
+    transaction that wrote the entries. How many occurrences changed."""
+    grouped: dict[OccurrenceKey, list[Any]] = {}
+    for entry in entries:
+        grouped.setdefault(key_of(entry), []).append(entry)
+    if not grouped:
+        return 0
+    writers = {} if writers is None else writers
+    known = _existing(occurrence_model, grouped)
+    fresh, changed = [], []
+    for key, steps in grouped.items():
+        occ = known.get(key)
+        if occ is None:
+            occ = _blank(occurrence_model, key, steps[0])
+            fresh.append(occ)
+        else:
+            changed.append(occ)
+        for entry in sorted(steps, key=lambda e: e.at):
+            who = None
+            if entry.transition == Transition.ACKNOWLEDGED:
+                if entry.site_id not in writers:
+                    writers[entry.site_id] = writer_of(entry.site_id)
+                who = acknowledger(entry, audit_model, writers[entry.site_id])
+            merge(occ, entry, who)
+    occurrence_model.objects.bulk_create(fresh)
+    if changed:
+        occurrence_model.objects.bulk_update(changed, _FIELDS)
+    return len(grouped)
+
+
+_FIELDS = [f.name for f in AlarmOccurrence._meta.concrete_fields
+           if f.name not in ("id", "site_id", "alarm_name", "instance_id")]
+
+
+def _existing(model: Any, grouped: dict[OccurrenceKey, list[Any]]) -> dict[OccurrenceKey, Any]:
+    """The rows of these occurrences, locked against a concurrent writer (PostgreSQL)."""
+    found: dict[OccurrenceKey, Any] = {}
+    by_site: dict[str, set[str]] = {}
+    for site_id, name, _ in grouped:
+        by_site.setdefault(site_id, set()).add(name)
+    for site_id, names in by_site.items():
+        instances = {key[2] for key in grouped if key[0] == site_id}
+        rows = model.objects.select_for_update().filter(
+            site_id=site_id, alarm_name__in=names, instance_id__in=instances)
+        for row in rows:
+            found[key_of(row)] = row
+    return found
+
+
+def insert(rows: list[JournalEntry]) -> None:
+    """Write new journal rows and their occurrences' summaries in one transaction. A row
+    whose key is there already (a concurrent consumer wrote it) is skipped by the database;
+    merging it again changes nothing but a comment's count, and comments never race."""
+    with transaction.atomic():
+        JournalEntry.objects.bulk_create(rows, ignore_conflicts=True)
+        apply(rows)
+
+
+def rebuild(journal_model: Any = JournalEntry, occurrence_model: Any = AlarmOccurrence,
+            audit_model: Any = AuditEntry, chunk: int = 2000) -> int:
+    """Build every occurrence again from the journal (the summaries are dropped first).
+    Reads the journal in order of occurrence, a chunk at a time. How many were built."""
+    built = 0
+    writers: dict[str, str] = {}
+    with transaction.atomic():
+        occurrence_model.objects.all().delete()
+        batch: list[Any] = []
+        current: OccurrenceKey | None = None
+        rows = journal_model.objects.order_by("site_id", "alarm_name", "instance_id", "at", "id")
+        for entry in rows.iterator(chunk_size=chunk):
+            if key_of(entry) != current and len(batch) >= chunk:
+                built += apply(batch, occurrence_model, audit_model, writers)
+                batch = []
+            current = key_of(entry)
+            batch.append(entry)
+        built += apply(batch, occurrence_model, audit_model, writers)
+    return built

@@ -1,0 +1,91 @@
+// The KPI page's two charts, drawn with uPlot from the figures the server rendered into
+// #kpi-data (the tables beside them hold the same numbers without JavaScript).
+(function () {
+  "use strict";
+
+  function width(el) {
+    return Math.max(280, el.clientWidth || 600);
+  }
+
+  function line(label, value, stroke) {
+    return { label: label, stroke: stroke, width: 1.5, dash: [6, 4], points: { show: false },
+             value: function () { return value; } };
+  }
+
+  function rateChart(el, data) {
+    var n = data.periods.length;
+    var limits = data.limits;
+    var constant = function (v) { var a = new Array(n); a.fill(v); return a; };
+    var opts = {
+      width: width(el), height: 260,
+      scales: { x: { time: true }, y: { range: function (u, min, max) {
+        return [0, Math.max(max, limits.flood + 2)];
+      } } },
+      axes: [{}, { label: "alarms per 10 min" }],
+      series: [
+        {},
+        { label: "alarms", stroke: "#1f1f1f", fill: "rgba(31,31,31,0.25)", width: 1,
+          paths: uPlot.paths.bars({ size: [1, 100] }), points: { show: false } },
+        line("very likely acceptable (" + limits.acceptable + ")", limits.acceptable, "#2e7d32"),
+        line("manageable (" + limits.manageable + ")", limits.manageable, "#b8860b"),
+        line("flood (> " + limits.flood + ")", limits.flood, "#c8102e"),
+      ],
+    };
+    var plot = new uPlot(opts, [data.periods, data.raises, constant(limits.acceptable),
+      constant(limits.manageable), constant(limits.flood)], el);
+    return plot;
+  }
+
+  function priorityChart(el, data) {
+    var names = data.priorities.map(function (p) { return p.priority; });
+    var xs = names.map(function (_, i) { return i; });
+    var opts = {
+      width: Math.min(width(el), 520), height: 220,
+      scales: { x: { time: false, range: [-0.5, names.length - 0.5] }, y: { range: [0, 100] } },
+      axes: [
+        { splits: function () { return xs; }, values: function (u, splits) {
+          return splits.map(function (i) { return names[i] || ""; });
+        } },
+        { label: "% of alarms" },
+      ],
+      series: [
+        {},
+        { label: "share", fill: "#5c5c5c", stroke: "#1f1f1f",
+          paths: uPlot.paths.bars({ size: [0.35, 60], align: -1 }), points: { show: false } },
+        { label: "target (80/15/5)", fill: "rgba(31,95,191,0.35)", stroke: "#1f5fbf",
+          paths: uPlot.paths.bars({ size: [0.35, 60], align: 1 }), points: { show: false } },
+      ],
+    };
+    return new uPlot(opts, [xs, data.priorities.map(function (p) { return p.share; }),
+      data.priorities.map(function (p) { return p.target; })], el);
+  }
+
+  function draw() {
+    var source = document.getElementById("kpi-data");
+    if (!source || typeof uPlot === "undefined") return;
+    var data = JSON.parse(source.textContent);
+    var charts = [];
+    var rate = document.getElementById("kpi-rate-chart");
+    var priority = document.getElementById("kpi-priority-chart");
+    if (rate) charts.push([rate, rateChart(rate, data)]);
+    if (priority) charts.push([priority, priorityChart(priority, data)]);
+    document.body.setAttribute("data-kpi-charts", "drawn");
+    var resize = function () {
+      charts.forEach(function (pair) {
+        var size = { width: width(pair[0]), height: pair[1].height };
+        if (pair[0] === priority) size.width = Math.min(size.width, 520);
+        pair[1].setSize(size);
+      });
+    };
+    window.addEventListener("resize", resize);
+    // Printing narrows the page: fit the charts to the paper, and back afterwards.
+    window.addEventListener("beforeprint", resize);
+    window.addEventListener("afterprint", resize);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();

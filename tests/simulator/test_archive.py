@@ -1,0 +1,201 @@
+"""The archive (wincc_sim/archive.py): a pure function of tag and time that the live plant
+agrees with, and what the three faces serve from it."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.simulator.conftest import basic, bearer, gql, login
+from tests.simulator.test_plant import plant, run
+from wincc_sim.archive import BLOCK_S, GOOD, MAX_VALUES, Archive
+from wincc_sim.tags import Fillers
+
+ORIGIN = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+NAMED = ["Oven_Zone1_Temp", "Oven_Zone2_Temp", "Conveyor_Speed", "Conveyor_Fault",
+         "Tank_Level", "Tank_InletPump_On", "Tank_Outflow", "Motor1_Current",
+         "Motor2_Current", "Line_Produced_Count", "Aux_Sensor_0007"]
+
+
+def archive(seed: int = 1, origin: datetime = ORIGIN) -> Archive:
+    return Archive(seed, origin, Fillers(20, seed))
+
+
+def seconds_back(days: float, every: int = 3607) -> list[int]:
+    """Whole seconds from `days` before ORIGIN up to it, a prime step apart."""
+    first = int(ORIGIN.timestamp() - days * 86400)
+    return list(range(first, int(ORIGIN.timestamp()), every))
+
+
+def test_the_same_seed_and_reset_give_the_same_archive_in_any_order() -> None:
+    first, second, other = archive(), archive(), archive(seed=2)
+    times = seconds_back(7)
+    forward = [first.sample(n, t) for n in NAMED for t in times]
+    backward = [second.sample(n, t) for n in reversed(NAMED) for t in reversed(times)]
+    assert forward == list(reversed(backward))
+    assert forward != [other.sample(n, t) for n in NAMED for t in times]
+
+
+def test_seven_days_back_hold_values_with_occasional_gaps_and_bad_stretches() -> None:
+    a = archive()
+    start = ORIGIN - timedelta(days=7)
+    window = a.window("Tank_Level", start, ORIGIN, ORIGIN, limit=MAX_VALUES)
+    codes = [p.code for p in window.values]
+    assert len(codes) == MAX_VALUES and window.thinned
+    assert 0.001 < codes.count(None) / len(codes) < 0.05  # gaps: now and then
+    assert 0.9 < codes.count(GOOD) / len(codes) < 0.995
+    assert {c for c in codes if c not in (None, GOOD)} == {0x18, 0x44}
+    assert window.values[0].timestamp == start and window.values[-1].timestamp == ORIGIN
+    # Before the archive's first second there is nothing.
+    assert a.sample("Tank_Level", a.begins - 1) is None
+    assert a.sample("Tank_Level", a.begins) is not None or a.stretch_at("Tank_Level", a.begins)
+
+
+def test_the_archive_since_the_reset_is_all_good() -> None:
+    a = archive()
+    for name in NAMED:
+        block = int(ORIGIN.timestamp()) // BLOCK_S
+        assert all(s.end <= ORIGIN.timestamp() for s in a.stretches(name, block))
+        later = [a.sample(name, int(ORIGIN.timestamp()) + k) for k in range(0, 7200, 61)]
+        assert all(sample is not None and sample[1] == GOOD for sample in later)
+
+
+def test_a_thinned_week_costs_as_many_values_as_asked_evenly_spaced() -> None:
+    a = archive()
+    window = a.window("Oven_Zone1_Temp", ORIGIN - timedelta(days=7), ORIGIN, ORIGIN, limit=1000)
+    stamps = [p.timestamp for p in window.values]
+    assert len(stamps) == 1000 and window.thinned
+    steps = [(b - a).total_seconds() for a, b in itertools.pairwise(stamps)]
+    # About 605 s apart; a second in a gap moves to the gap's end, before the next one.
+    assert all(0 < step < 2 * 605 for step in steps)
+    assert sum(604 <= step <= 606 for step in steps) > 0.9 * len(steps)
+    short = a.window("Oven_Zone1_Temp", ORIGIN - timedelta(seconds=9), ORIGIN, ORIGIN, 1000)
+    assert len(short.values) == 10 and not short.thinned
+
+
+def test_bounding_values_and_the_future() -> None:
+    a = archive()
+    end = ORIGIN - timedelta(hours=1)
+    window = a.window("Motor3_Current", end - timedelta(seconds=30), end, ORIGIN, limit=100)
+    assert window.before is not None and window.after is not None
+    assert window.before.timestamp < window.values[0].timestamp
+    assert window.after.timestamp > window.values[-1].timestamp
+    future = a.window("Motor3_Current", ORIGIN - timedelta(seconds=5),
+                      ORIGIN + timedelta(hours=1), ORIGIN, limit=100)
+    assert future.after is None and future.values[-1].timestamp == ORIGIN
+    newest = a.run("Motor3_Current", ORIGIN + timedelta(days=1), ORIGIN, 3, newest_first=True)
+    assert [p.timestamp for p in newest] == [ORIGIN - timedelta(seconds=k) for k in range(3)]
+
+
+def test_the_live_plant_is_the_archive_while_nobody_touches_it() -> None:
+    p, clock = plant()
+    for _ in range(5):  # 50 minutes in ten-minute steps: drifts, a fault, tank cycles
+        run(p, clock, 600)
+        now = clock.now.timestamp()
+        for name in NAMED:
+            live, logged = p.read(name).value, p.archive.value(name, now)
+            if name == "Line_Produced_Count":
+                # Counted from the belt's noisy speed: a part or two either way.
+                assert abs(live - logged) <= 3
+            else:
+                assert live == logged, (name, live, logged)
+    samples = p.in_archive("Oven_Zone2_Temp", p.started, clock.now).values
+    assert max(s.value for s in samples) > 215  # zone 2's drifts over H are in the archive
+
+
+def test_an_operator_write_changes_the_live_plant_and_not_the_archive() -> None:
+    p, clock = plant()
+    p.write("Oven_Zone1_Setpoint", 250, user="api_rw", face="test")
+    run(p, clock, 120)
+    live = p.read("Oven_Zone1_Temp").value
+    assert live > 240
+    assert abs(p.archive.value("Oven_Zone1_Temp", clock.now.timestamp()) - 180) < 3
+
+
+# --- the faces -------------------------------------------------------------------------------
+
+LOGGED = ("query($n:[String]!,$s:Timestamp,$e:Timestamp,$m:Int,$b:LoggedTagValuesBoundingModeEnum)"
+          "{loggedTagValues(names:$n,startTime:$s,endTime:$e,maxNumberOfValues:$m,"
+          "boundingValuesMode:$b){loggingTagName error{code description} "
+          "values{value{value timestamp quality{quality subStatus}} flags}}}")
+
+
+def the_sims_archive(sim) -> Archive:
+    state = sim.admin("GET", "/admin/state", tags="none")
+    return Archive(state["seed"], datetime.fromisoformat(state["archive_origin"]), Fillers(0, 1))
+
+
+def first_gap(a: Archive, name: str):
+    block = int(a.origin // BLOCK_S) - 1
+    while True:
+        gaps = [s for s in a.stretches(name, block) if s.code is None]
+        if gaps:
+            return gaps[0]
+        block -= 1
+
+
+def iso(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_unified_flags_a_gap_no_data_and_sends_bounding_values(sim, client) -> None:
+    gap = first_gap(the_sims_archive(sim), "Tank_Level")
+    token = login(client, sim.users.ro.username, sim.users.ro.password)
+    variables = {"n": ["Tank_Level"], "s": iso(gap.start - 2), "e": iso(gap.end + 1),
+                 "b": "LEFTRIGHT_BOUNDING_VALUES"}
+    [result] = gql(client, LOGGED, variables, token)["data"]["loggedTagValues"]
+    flags = [tuple(v["flags"]) for v in result["values"]]
+    length = gap.end - gap.start
+    assert flags == [("BOUNDING",), (), (), *[("NO_DATA",)] * length, (), (), ("BOUNDING",)]
+    no_data = result["values"][3]["value"]
+    assert no_data["value"] is None and no_data["quality"]["quality"] == "BAD"
+    variables["m"] = 5
+    [thinned] = gql(client, LOGGED, variables, token)["data"]["loggedTagValues"]
+    assert len([v for v in thinned["values"] if "BOUNDING" not in v["flags"]]) == 5
+
+
+def test_rest_v1_history_answers_and_refuses_in_plain_sentences(sim, client) -> None:
+    end = datetime.now(UTC)
+    params = {"tags": "Tank_Level,Nope", "start": (end - timedelta(seconds=20)).isoformat(),
+              "end": end.isoformat(), "max": "5"}
+    body = client.get("/api/v1/history", params=params, headers=bearer(sim)).json()
+    known, unknown = body["history"]
+    assert known["truncated"] and known["error"] is None
+    assert len([p for p in known["points"] if not p.get("bounding")]) == 5
+    assert set(known["points"][1]) == {"t", "v", "q"} and known["points"][1]["q"] == "good"
+    assert unknown == {"name": "Nope", "points": [], "truncated": False, "error": "unknown tag"}
+    for change, words in [({"tags": ""}, "tags is required"), ({"start": "soon"}, "ISO-8601"),
+                          ({"start": end.isoformat(), "end": "2020-01-01T00:00:00Z"},
+                           "start is after end"),
+                          ({"max": "0"}, "at least 1"), ({"max": "20000"}, "at most 10000"),
+                          ({"tags": ",".join(["Tank_Level"] * 101)}, "at most 100 tags")]:
+        response = client.get("/api/v1/history", params={**params, **change},
+                              headers=bearer(sim))
+        assert response.status_code == 400 and words in response.json()["error"], change
+    assert client.get("/api/v1/history", params=params).status_code == 401
+
+
+@pytest.mark.parametrize("face", ["classic", "unified", "rest-v1"])
+def test_the_archive_error_fault_answers_an_error_for_every_tag(sim, client, face) -> None:
+    sim.set_faults(archive_error=[face])
+    end = datetime.now(UTC)
+    start = end - timedelta(seconds=10)
+    if face == "classic":
+        answer = client.post("/WinCCRestService/tagLogging/Archive/ProcessValueArchive/values",
+                             params={"begin": start.isoformat(), "end": end.isoformat()},
+                             json={"variableNames": ["Tank_Level"]}, auth=basic(sim)).json()
+        error = answer[0]["error"]
+    elif face == "unified":
+        token = login(client, sim.users.ro.username, sim.users.ro.password)
+        variables = {"n": ["Tank_Level"], "s": iso(int(start.timestamp())),
+                     "e": iso(int(end.timestamp()))}
+        error = gql(client, LOGGED, variables, token)["data"]["loggedTagValues"][0]["error"]
+    else:
+        answer = client.get("/api/v1/history", headers=bearer(sim), params={
+            "tags": "Tank_Level", "start": start.isoformat(), "end": end.isoformat()}).json()
+        error = answer["history"][0]["error"]
+    assert error and "not available" in str(error)
+    with pytest.raises(AssertionError, match="archive_error"):
+        sim.set_faults(archive_error=["nowhere"])
