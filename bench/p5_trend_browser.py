@@ -8,15 +8,20 @@ cache), and Chromium (Playwright) signed in as a viewer. For each sample a fresh
 does not answer); static/dashboard/trend.js stamps the time from its request to /trend/data/
 to the chart drawn (`data-draw-ms`: the answer read, its JSON parsed, the pens joined and
 uPlot drawn), split into the server's part (to the answer parsed) and the browser's (join and
-draw). The page's load up to the drawn chart and the answer's size are reported beside.
+draw). The page's load up to the drawn chart and the answer's size are reported beside. The
+browser's share alone is measured too with a full answer of the contract's shape (4 points per
+pixel per pen, the page's route answering it), whatever the server does.
 No worker polls: the chart's history is the archive's; the live edge is not measured here.
 Targets: p95 at most 1 s (24 h) and 2 s (7 days).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import secrets
-from urllib.parse import urlencode
+import time
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from bench import sites
 from bench.report import Figure, Result, Table
@@ -25,15 +30,30 @@ from bench.stats import summary
 from tests.harness.browser import launch_chromium
 
 SITE = "plant"
-PENS = ["Oven_Zone1_Temp", "Oven_Zone2_Temp", "Oven_Zone3_Temp", "Conveyor_Speed",
-        "Tank_Level", "Tank_Outflow", "Motor1_Current", "Motor2_Current"]
+PENS = [
+    "Oven_Zone1_Temp",
+    "Oven_Zone2_Temp",
+    "Oven_Zone3_Temp",
+    "Conveyor_Speed",
+    "Tank_Level",
+    "Tank_Outflow",
+    "Motor1_Current",
+    "Motor2_Current",
+]
 WINDOWS = [("24 h", "now-24h", 1.0), ("7 days", "now-7d", 2.0)]
 VIEWPORT = {"width": 1280, "height": 900}
 
 
+# The archive's whole answer is measured, not the fallback: the site and the trend give it
+# this long (the defaults, 2 s and 3 s, would answer from the store on a busy machine).
+ARCHIVE_TIMEOUT = 10.0
+
+
 def config(stack: Stack) -> dict:
     tags = [{"name": name} for name in PENS]
-    return sites.config_for(stack, site_id=SITE, tags=tags, dialect="unified")
+    plant = sites.config_for(stack, site_id=SITE, tags=tags, dialect="unified")
+    plant["sites"][0]["timeout"] = ARCHIVE_TIMEOUT
+    return plant
 
 
 def run(quick: bool = False, samples: int = 20) -> Result:
@@ -49,6 +69,7 @@ def run(quick: bool = False, samples: int = 20) -> Result:
         sites.simulator_secrets(st)
         st.start_simulator(tags=0)
         st.write_config(config(st))
+        st.env["TREND_ARCHIVE_TIMEOUT_SECONDS"] = str(ARCHIVE_TIMEOUT)
         st.prepare_database(sessions=1)
         st.create_login_user("p5-viewer", password)
         st.start_web(workers=2)
@@ -61,10 +82,51 @@ def run(quick: bool = False, samples: int = 20) -> Result:
                 for label, start, _ in WINDOWS:
                     _sample(page, st.web_url, start)  # warm: the first page's imports
                     measured[label] = [_sample(page, st.web_url, start) for _ in range(samples)]
+                # The browser's share alone, with a full answer whatever the server does.
+                page.route("**/trend/data/**", _full_answer)
+                for label, start, _ in WINDOWS:
+                    measured[f"{label}, full answer"] = [
+                        _sample(page, st.web_url, start) for _ in range(samples)
+                    ]
                 context.close()
             finally:
                 browser.close()
     return _result(result, measured)
+
+
+def _full_answer(route) -> None:
+    """An answer of the contract's shape and largest size (4 points per pixel per pen, a
+    value every second of the window, some gaps and marks), for the browser's share alone."""
+    query = parse_qs(urlsplit(route.request.url).query)
+    width = int(query["width"][0])
+    now = time.time()
+    span = 86400.0 if query["start"][0] == "now-24h" else 7 * 86400.0
+    n = 4 * width
+    times = [now - span + span * i / n for i in range(n)]
+    pens = []
+    for k, pen in enumerate(query["pen"]):
+        values = [None if i % 997 < 5 else 100 + 50 * math.sin(i / 40 + k) for i in range(n)]
+        marks = ["u" if i % 613 == 0 else "b" if i % 1999 == 0 else "g" for i in range(n)]
+        pens.append(
+            {
+                "id": pen,
+                "site": SITE,
+                "site_name": SITE,
+                "tag": pen.split(":", 1)[1],
+                "label": pen,
+                "unit": "°C" if k < 3 else "m/min" if k == 3 else "%",
+                "decimals": 1,
+                "limits": {"ll": 60, "l": 70, "h": 140, "hh": 150},
+                "range": None,
+                "source": "archive",
+                "source_label": "WinCC archive",
+                "note": "",
+                "points": {"t": times, "v": values, "q": marks},
+                "compare": None,
+            }
+        )
+    body = {"start": now - span, "end": now, "now": now, "live": True, "pens": pens}
+    route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
 
 def _sign_in(page, base: str, password: str) -> None:
@@ -78,10 +140,13 @@ def _sign_in(page, base: str, password: str) -> None:
 def _sample(page, base: str, start: str) -> dict:
     query = urlencode([("pen", f"{SITE}:{p}") for p in PENS] + [("start", start), ("end", "now")])
     sizes: list[int] = []
+    notes: list[str] = []
 
     def on_response(response) -> None:
         if "/trend/data/" in response.url:
             sizes.append(len(response.body()))
+            pens = response.json().get("pens", [])
+            notes.extend(sorted({f"{p['source']}: {p['note']}" for p in pens}))
 
     page.on("response", on_response)
     try:
@@ -91,7 +156,9 @@ def _sample(page, base: str, start: str) -> dict:
         page.wait_for_function(
             "() => ['drawn', 'error'].includes("
             "document.querySelector('.trend-chart[data-trend]').dataset.state)",
-            timeout=30000, polling=20)
+            timeout=30000,
+            polling=20,
+        )
         data = chart.evaluate("e => Object.assign({}, e.dataset)")
     finally:
         page.remove_listener("response", on_response)
@@ -107,29 +174,60 @@ def _sample(page, base: str, start: str) -> dict:
         "bytes": sizes[-1] if sizes else None,
         "series": int(data["series"]),
         "points": int(data.get("points", 0)),
+        "sources": notes,
     }
 
 
 def _result(result: Result, measured: dict[str, list[dict]]) -> Result:
     rows = []
     for label, _, target in WINDOWS:
+        full = measured.get(f"{label}, full answer", [])
+        result.figures.append(
+            Figure(
+                f"{label}, 8 pens, the browser alone: a full answer to chart drawn",
+                "s",
+                summary([s["answer_to_drawn"] for s in full]),
+                f"(part of {target:g} s)",
+            )
+        )
         samples = measured.get(label, [])
         stats = summary([s["request_to_drawn"] for s in samples])
         drawn_all = all(s["series"] == len(PENS) for s in samples)
-        result.figures.append(Figure(
-            f"{label}, 8 pens: request to chart drawn", "s", stats, f"p95 <= {target:g} s",
-            stats["p95"] is not None and stats["p95"] <= target and drawn_all))
-        for key, words in (("request_to_answer", "request to answer parsed"),
-                           ("answer_to_drawn", "answer parsed to chart drawn"),
-                           ("page_to_drawn", "page load to chart drawn")):
-            result.figures.append(Figure(f"{label}, 8 pens: {words}", "s",
-                                         summary([s[key] for s in samples])))
+        result.figures.append(
+            Figure(
+                f"{label}, 8 pens: request to chart drawn",
+                "s",
+                stats,
+                f"p95 <= {target:g} s",
+                stats["p95"] is not None and stats["p95"] <= target and drawn_all,
+            )
+        )
+        for key, words in (
+            ("request_to_answer", "request to answer parsed"),
+            ("answer_to_drawn", "answer parsed to chart drawn"),
+            ("page_to_drawn", "page load to chart drawn"),
+        ):
+            result.figures.append(
+                Figure(f"{label}, 8 pens: {words}", "s", summary([s[key] for s in samples]))
+            )
         sizes = [s["bytes"] for s in samples if s["bytes"] is not None]
         points = [s["points"] for s in samples]
-        rows.append([label, max(sizes) if sizes else "-", max(points) if points else "-",
-                     "yes" if drawn_all else "no"])
-    result.tables.append(Table(
-        "The answer stays bounded by the chart's width (1280 px page), not by the range",
-        ["window", "largest answer (bytes)", "points drawn", "all 8 pens drawn"], rows))
+        rows.append(
+            [
+                label,
+                max(sizes) if sizes else "-",
+                max(points) if points else "-",
+                "yes" if drawn_all else "no",
+            ]
+        )
+        for note in sorted({n for s in samples for n in s["sources"]}):
+            result.notes.append(f"{label}: source {note}")
+    result.tables.append(
+        Table(
+            "The answer stays bounded by the chart's width (1280 px page), not by the range",
+            ["window", "largest answer (bytes)", "points drawn", "all 8 pens drawn"],
+            rows,
+        )
+    )
     result.raw = {"samples": measured}
     return result

@@ -16,6 +16,7 @@
   var MIN_SPAN = 10; // seconds: the narrowest zoom
   var LIVE_SLACK = 5; // a window ending within this of now is live (as the server says)
   var UNITS = [["d", 86400], ["h", 3600], ["min", 60], ["s", 1]];
+  var MAX_APPENDED = 4000; // live values appended before the window is fetched again
 
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
   function isoUtc(sec) { return new Date(Math.round(sec) * 1000).toISOString().replace(".000Z", "Z"); }
@@ -549,9 +550,13 @@
       added = true;
     });
     if (!added) return;
-    this.root.dataset.livePoints = Object.keys(this.extra).reduce(function (n, k) {
+    var appended = Object.keys(this.extra).reduce(function (n, k) {
       return n + self.extra[k].t.length;
     }, 0);
+    this.root.dataset.livePoints = appended;
+    // A page left open for hours: past this, ask the server again for the window, downsampled,
+    // rather than drawing an ever longer tail.
+    if (appended > MAX_APPENDED && this.root.dataset.state !== "loading") { this.fetch(); return; }
     this.redraw();
   };
 

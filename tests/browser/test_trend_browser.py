@@ -197,8 +197,37 @@ def test_trend_reads_on_a_tablet_and_a_phone(browser, stack, stored_history, nam
     # The plot fits the screen: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     screenshot(page, f"trend-page-{name}")
+    if name == "tablet":
+        pinch_apart(page)
+        expect(chart).to_have_attribute("data-live", "false")
+        expect(page).to_have_url(re.compile(r"start=\d{4}-\d\d-\d\dT[\d%A:]+Z&end=\d{4}"))
+        shown = query_of(page.url)
+        span = (datetime.fromisoformat(shown["end"][0]) -
+                datetime.fromisoformat(shown["start"][0])).total_seconds()
+        assert span < 3600 * 0.7, span  # the fingers moved apart: a narrower window
+        expect_drawn(chart)
     page.goto(f"{stack.url}/d/overview/")
     page.locator(f'[data-tag="{TANK}"] a.tile-trend').tap()
     expect_drawn(page.locator("dialog.trend-dialog .trend-chart"))
     screenshot(page, f"trend-overlay-{name}")
     page.context.close()
+
+
+def pinch_apart(page) -> None:
+    """Two fingers on the plot moving apart, as real touch events (Chromium's DevTools
+    protocol: Playwright taps but does not pinch)."""
+    box = page.locator(".u-over").bounding_box()
+    y = box["y"] + box["height"] / 2
+    middle = box["x"] + box["width"] * 0.45
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, spread: float) -> None:
+        points = [] if kind == "touchEnd" else [
+            {"x": middle - spread, "y": y, "id": 1}, {"x": middle + spread, "y": y, "id": 2}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", 40)
+    for spread in (60, 90, 120, 150):
+        touch("touchMove", spread)
+    touch("touchEnd", 0)
+    cdp.detach()
