@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -233,7 +234,7 @@ class TrendFromArchiveTestCase(BaseTestCase):
         inside = [(t, v) for t, v in points if body["start"] <= t <= body["end"]]
         assert inside
         # A second apart, but across a gap of the archive (one null marks it).
-        for (t0, v0), (t1, _) in zip(inside, inside[1:], strict=False):
+        for (t0, v0), (t1, _) in itertools.pairwise(inside):
             assert t1 - t0 == 1 or v0 is None, (t0, t1)
 
     def test_an_archive_that_errs_leaves_the_store_to_answer_and_says_so(self):
