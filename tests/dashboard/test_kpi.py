@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission, User
 
 from dashboard.kpi import figures as kpi
 from dashboard.models import JournalEntry, Shelving, SiteAccess
+from tests.dashboard.base import BaseTestCase
 from tests.dashboard.livedata import PlantTestCase
 
 A, B = "oven-unified", "line-classic"
@@ -65,7 +66,9 @@ def site_b_journal():
          instance=0)
 
 
-class KpiFiguresTestCase(PlantTestCase):
+class KpiFiguresTestCase(BaseTestCase):
+    """The figures alone: no configuration nor Redis, so these run in the unit lane."""
+
     def setUp(self):
         site_a_journal()
         site_b_journal()
