@@ -115,7 +115,7 @@ def _rates(figures: Figures) -> None:
     counted = dict(
         _journal(scope, Transition.RAISED)
         .annotate(period=sql.TenMinutes("at")).values("period")
-        .annotate(n=Count("id")).values_list("period", "n")
+        .annotate(n=Count("*")).values_list("period", "n")
     )
     first = int(scope.start.timestamp()) // sql.BUCKET_SECONDS
     last = (int(scope.end.timestamp()) - 1) // sql.BUCKET_SECONDS
@@ -135,7 +135,7 @@ def _top_and_priorities(figures: Figures) -> None:
     highest = 0
     for site, name, priority, n in (
         _journal(figures.scope, Transition.RAISED).values("site_id", "alarm_name", "priority")
-        .annotate(n=Count("id")).values_list("site_id", "alarm_name", "priority", "n")
+        .annotate(n=Count("*")).values_list("site_id", "alarm_name", "priority", "n")
     ):
         per_alarm[(site, name)] = per_alarm.get((site, name), 0) + n
         band = PriorityBand.of(priority)

@@ -27,6 +27,8 @@ CUSTOM = "custom"
 DEFAULTS = {"range": "24h", "site": PLANT}
 # The longest custom range: a month of 10-minute periods (EEMUA 191 asks for 30 days).
 LONGEST = timedelta(days=31)
+# 10-minute periods count from 1970 (Unix time); nothing in a journal is older.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
 
@@ -66,6 +68,8 @@ class KpiForm(forms.Form):
             raise forms.ValidationError(
                 "The range must start before it ends, and before now."
             )
+        if start < EARLIEST:
+            raise forms.ValidationError("The range must start in 1970 or later.")
         if end - start > LONGEST:
             raise forms.ValidationError(
                 f"The range may be at most {LONGEST.days} days long."

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission, User
 
 from dashboard.kpi import figures as kpi
 from dashboard.models import JournalEntry, Shelving, SiteAccess
+from tests.dashboard.base import BaseTestCase
 from tests.dashboard.livedata import PlantTestCase
 
 A, B = "oven-unified", "line-classic"
@@ -65,7 +66,9 @@ def site_b_journal():
          instance=0)
 
 
-class KpiFiguresTestCase(PlantTestCase):
+class KpiFiguresTestCase(BaseTestCase):
+    """The figures alone: no configuration nor Redis, so these run in the unit lane."""
+
     def setUp(self):
         site_a_journal()
         site_b_journal()
@@ -194,12 +197,17 @@ class KpiPageTestCase(PlantTestCase):
         cases = {
             "range=forever": "There is no range forever; choose one of the list.",
             "range=custom&start=2026-11-10T00:00": "A custom range needs both a start and an end.",
-            "range=custom&start=yesterday&end=2026-11-10T00:00": "Enter a valid date/time.",
+            "range=custom&start=yesterday&end=2026-11-10T00:00":
+                "From (UTC): Enter a valid date/time.",
             "range=custom&start=2026-11-10T00:00&end=2026-11-09T00:00":
                 "The range must start before it ends, and before now.",
             "range=custom&start=2026-09-01T00:00&end=2026-11-09T00:00":
                 "The range may be at most 31 days long.",
             "site=nowhere": "There is no site nowhere that you may see.",
+            "range=custom&start=0001-01-01T00:00&end=0001-01-02T00:00":
+                "The range must start in 1970 or later.",
+            "range=custom&start=2026-11-10T00:00&end=2026-11-10T00:00&range=8h&site=":
+                "Site: This field is required.",
             "range=custom&start=9999-12-31T23:59&end=9999-12-31T23:59":
                 "The range must start before it ends, and before now.",
         }
