@@ -6,6 +6,7 @@ endpoint, as on real Classic: a plant acknowledges by writing its `Ack_<Alarm>` 
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 from datetime import datetime, timedelta
 from typing import Any
@@ -315,8 +316,10 @@ class Classic:
                         raise HttpError(400, 'each archive variable needs a "name"')
                     begin, end = _window(var.get("timeFrom"), var.get("timeTo"), self.sim)
                     limit = _max_values(var.get("maxValues"))
-                    result.append(self._history(var["name"], begin, end, limit))
-            return JSONResponse(result)
+                    result.append((var["name"], begin, end, limit))
+            # Off the event loop, so the polls answered meanwhile are not held up.
+            return JSONResponse(await asyncio.to_thread(
+                lambda: [self._history(*asked) for asked in result]))
         return await self._history_by_names(request, body)
 
     async def archive_values(self, request, user, name):
@@ -330,7 +333,8 @@ class Classic:
         begin, end = _window(request.query_params.get("begin"),
                              request.query_params.get("end"), self.sim)
         limit = _max_values(request.query_params.get("maxValues"))
-        return JSONResponse([self._history(n, begin, end, limit) for n in names])
+        return JSONResponse(await asyncio.to_thread(
+            lambda: [self._history(n, begin, end, limit) for n in names]))
 
     def _history(self, name, begin, end, limit) -> dict[str, Any]:
         plant = self.sim.plant

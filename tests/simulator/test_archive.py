@@ -4,8 +4,10 @@ agrees with, and what the three faces serve from it."""
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from tests.simulator.conftest import basic, bearer, gql, login
@@ -218,3 +220,39 @@ def test_the_archive_error_fault_answers_an_error_for_every_tag(sim, client, fac
     assert error and "not available" in str(error)
     with pytest.raises(AssertionError, match="archive_error"):
         sim.set_faults(archive_error=["nowhere"])
+
+
+@pytest.mark.parametrize("face", ["unified", "rest-v1"])
+def test_a_long_archive_request_does_not_hold_up_the_polls(sim, face) -> None:
+    """The archive is computed off the event loop: a read asked while a week of many tags is
+    being computed is answered before that archive answer is complete."""
+    end = datetime.now(UTC)
+    tags = [filler_name(i) for i in range(1, 41)]
+    finished: list[str] = []
+
+    def ask_archive() -> None:
+        with sim.client() as c:
+            c.timeout = httpx.Timeout(120)
+            if face == "rest-v1":
+                c.get("/api/v1/history", headers=bearer(sim), params={
+                    "tags": ",".join(tags), "start": (end - timedelta(days=7)).isoformat(),
+                    "end": end.isoformat(), "max": str(MAX_VALUES)})
+            else:
+                token = login(c, sim.users.ro.username, sim.users.ro.password)
+                gql(c, LOGGED, {"n": tags, "s": iso(int(end.timestamp()) - 7 * 86400),
+                                "e": iso(int(end.timestamp())), "m": MAX_VALUES,
+                                "b": "NO_BOUNDING_VALUES"}, token)
+        finished.append("archive")
+
+    archive = threading.Thread(target=ask_archive)
+    archive.start()
+    try:
+        with sim.client() as c:
+            for _ in range(3):
+                read = c.get("/api/v1/tags", params={"names": "Tank_Level"}, headers=bearer(sim))
+                assert read.status_code == 200, read.text
+                finished.append("read")
+    finally:
+        archive.join(timeout=180)
+    assert finished[:3] == ["read"] * 3, finished
+    assert finished[-1] == "archive"
