@@ -271,7 +271,7 @@ API_TOKEN_LAST_USED_SECONDS = float(os.environ.get("API_TOKEN_LAST_USED_SECONDS"
 # a site's WinCC archive is given this many seconds to answer before the store answers
 # instead; a window in the past is cached this many seconds (the live edge 2 s).
 TREND_STORE_RETENTION_DAYS = float(os.environ.get("TREND_STORE_RETENTION_DAYS", 30))
-TREND_ARCHIVE_TIMEOUT_SECONDS = float(os.environ.get("TREND_ARCHIVE_TIMEOUT_SECONDS", 3))
+TREND_ARCHIVE_TIMEOUT_SECONDS = float(os.environ.get("TREND_ARCHIVE_TIMEOUT_SECONDS", 10))
 TREND_CACHE_SECONDS = float(os.environ.get("TREND_CACHE_SECONDS", 30))
 
 LOGGING = {
