@@ -12,18 +12,36 @@
              value: function () { return value; } };
   }
 
+  function pad(n) { return n < 10 ? "0" + n : "" + n; }
+
+  // Times in UTC on a 24-hour clock, as everywhere in the product (the page says UTC).
+  function utcText(ts, withDate) {
+    var d = new Date(ts * 1000);
+    var time = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+    return withDate ? pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " + time : time;
+  }
+
   function rateChart(el, data) {
     var n = data.periods.length;
     var limits = data.limits;
     var constant = function (v) { var a = new Array(n); a.fill(v); return a; };
     var opts = {
       width: width(el), height: 260,
-      scales: { x: { time: true }, y: { range: function (u, min, max) {
-        return [0, Math.max(max, limits.flood + 2)];
-      } } },
-      axes: [{}, { label: "alarms per 10 min" }],
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
+      scales: {
+        // Half a period of room each side, so the first and the last bar show whole.
+        x: { time: true, range: function (u, min, max) { return [min - 300, max + 300]; } },
+        y: { range: function (u, min, max) { return [0, Math.max(max, limits.flood + 2)]; } },
+      },
+      axes: [
+        { values: function (u, ticks) {
+          var days = ticks.length && ticks[ticks.length - 1] - ticks[0] > 86400;
+          return ticks.map(function (t) { return utcText(t, days); });
+        } },
+        { label: "alarms per 10 min" },
+      ],
       series: [
-        {},
+        { label: "UTC", value: function (u, v) { return v == null ? "–" : utcText(v, true); } },
         { label: "alarms", stroke: "#1f1f1f", fill: "rgba(31,31,31,0.25)", width: 1,
           paths: uPlot.paths.bars({ size: [1, 100] }), points: { show: false } },
         line("very likely acceptable (" + limits.acceptable + ")", limits.acceptable, "#2e7d32"),

@@ -4,6 +4,7 @@ layouts of desktop, tablet and phone, and the printed report on one page without
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -47,10 +48,10 @@ def journal(stack):
     return stack
 
 
-def open_kpi(browser, stack, viewport):
-    page = new_page(browser, viewport=viewport)
+def open_kpi(browser, stack, viewport, query="range=24h&site=oven-unified", **options):
+    page = new_page(browser, viewport=viewport, **options)
     sign_in(page, stack.url, "viewer")
-    page.goto(f"{stack.url}/kpi/?range=24h&site=oven-unified")
+    page.goto(f"{stack.url}/kpi/?{query}")
     expect(page.locator("body")).to_have_attribute("data-kpi-charts", "drawn")
     return page
 
@@ -101,4 +102,19 @@ def test_printed_it_is_one_page_without_the_nav(browser, journal):
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages == 1, f"the printed report has {pages} pages"
     screenshot(page, "kpi-print")
+    page.context.close()
+
+
+def test_the_rate_chart_reads_in_utc_whatever_the_browser_s_zone(browser, journal):
+    """The page says UTC; so does the chart, on a 24-hour clock, in Berlin too: the cursor
+    on the first period reads that period's UTC time, not Berlin's hour later."""
+    page = open_kpi(browser, journal, DESKTOP, "range=8h&site=oven-unified",
+                    timezone_id="Europe/Berlin")
+    drawn = page.evaluate("JSON.parse(document.getElementById('kpi-data').textContent)")
+    box = page.locator("#kpi-rate-chart .u-over").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+    first = datetime.fromtimestamp(drawn["periods"][0], UTC).strftime("%m-%d %H:%M")
+    reading = page.locator("#kpi-rate-chart .u-legend .u-series").first.locator(".u-value")
+    expect(reading).to_have_text(first)
     page.context.close()
