@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from itertools import pairwise
 from urllib.parse import urlencode
 
 import pytest
@@ -12,7 +13,13 @@ from dashboard import siteconfig
 from dashboard.views.trend_data import NO_SUCH_PEN
 from tests.dashboard.base import BaseTestCase
 from tests.dashboard.livedata import PlantTestCase, change_site
-from tests.dashboard.trenddata import minute_ago, site_viewer, store_minutes
+from tests.dashboard.trenddata import (
+    SLOW_ARCHIVE_SECONDS,
+    minute_ago,
+    patient_config,
+    site_viewer,
+    store_minutes,
+)
 from tests.fixtures.simulator import write_config
 
 SPEED = "line-classic:Conveyor_Speed"
@@ -187,7 +194,9 @@ class TrendFromArchiveTestCase(BaseTestCase):
 
         for name, value in sim.env.items():
             monkeypatch.setenv(name, value)
-        monkeypatch.setattr(settings, "WINCC_CONFIG", str(write_config(sim, tmp_path / "c.json")))
+        monkeypatch.setattr(settings, "TREND_ARCHIVE_TIMEOUT_SECONDS", SLOW_ARCHIVE_SECONDS)
+        monkeypatch.setattr(settings, "WINCC_CONFIG",
+                            str(patient_config(write_config(sim, tmp_path / "c.json"))))
         siteconfig.reload_config()
         self.sim, self.redis = sim, redis_client
         yield
@@ -233,7 +242,7 @@ class TrendFromArchiveTestCase(BaseTestCase):
         inside = [(t, v) for t, v in points if body["start"] <= t <= body["end"]]
         assert inside
         # A second apart, but across a gap of the archive (one null marks it).
-        for (t0, v0), (t1, _) in zip(inside, inside[1:], strict=False):
+        for (t0, v0), (t1, _) in pairwise(inside):
             assert t1 - t0 == 1 or v0 is None, (t0, t1)
 
     def test_an_archive_that_errs_leaves_the_store_to_answer_and_says_so(self):

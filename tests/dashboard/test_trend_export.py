@@ -13,7 +13,13 @@ from asgiref.sync import sync_to_async
 
 from dashboard import siteconfig
 from tests.dashboard.livedata import PlantTestCase, change_site
-from tests.dashboard.trenddata import minute_ago, site_viewer, store_minutes
+from tests.dashboard.trenddata import (
+    SLOW_ARCHIVE_SECONDS,
+    minute_ago,
+    patient_config,
+    site_viewer,
+    store_minutes,
+)
 from tests.fixtures.simulator import write_config
 
 SPEED = "line-classic:Conveyor_Speed"
@@ -111,7 +117,9 @@ class TrendExportFromArchiveTestCase(PlantTestCase):
 
         for name, value in sim.env.items():
             monkeypatch.setenv(name, value)
-        monkeypatch.setattr(settings, "WINCC_CONFIG", str(write_config(sim, tmp_path / "s.json")))
+        monkeypatch.setattr(settings, "TREND_ARCHIVE_TIMEOUT_SECONDS", SLOW_ARCHIVE_SECONDS)
+        monkeypatch.setattr(settings, "WINCC_CONFIG",
+                            str(patient_config(write_config(sim, tmp_path / "s.json"))))
         siteconfig.reload_config()
         self.sim = sim
 

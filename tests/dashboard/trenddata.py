@@ -35,3 +35,21 @@ def site_viewer(site: str, username: str) -> User:
     user.groups.add(group)
     return user
 
+
+
+# The simulator computes each archived second in Python: on a busy machine a week of
+# several tags takes longer than a site's 2 s. The tests on it wait for it.
+SLOW_ARCHIVE_SECONDS = 30
+
+
+def patient_config(path):
+    """The configuration written at `path` (tests.fixtures.simulator.write_config), with
+    site timeouts that wait for the simulator's archive (TREND_ARCHIVE_TIMEOUT_SECONDS must
+    be raised as well)."""
+    import json
+
+    data = json.loads(path.read_text())
+    for site in data["sites"]:
+        site["timeout"] = SLOW_ARCHIVE_SECONDS
+    path.write_text(json.dumps(data))
+    return path
