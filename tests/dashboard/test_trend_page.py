@@ -54,6 +54,7 @@ class TrendPageTestCase(PlantTestCase):
                                  "line-classic:Conveyor_Running"]
         assert "trend-chart" not in html
         assert "Choose the pens to draw" in html
+        assert '<a href="/trend/" aria-current="page">Trend</a>' in html
 
     def test_viewer_of_one_site_is_offered_only_its_pens(self):
         html = self.get_as(self.line_viewer(), "/trend/").content.decode()
