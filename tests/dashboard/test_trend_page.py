@@ -144,6 +144,15 @@ class TrendPageTestCase(PlantTestCase):
             assert sentence in html, (params, html[-2000:])
             assert 'role="alert"' in html and "trend-chart" not in html
 
+    def test_no_value_of_any_parameter_answers_500(self):
+        nasty = ["²", "-1", "1e999", "9" * 5000, "now-99999999d", "now-0s", "%", "%00",
+                 "'\"<script>", "2026-02-30T00:00Z", " ", "", ":", "::", "x" * 10_000]
+        for name in ("pen", "start", "end", "compare", "width", "transport"):
+            for value in nasty:
+                query = {"pen": ZONE1, name: value}
+                response = self.get_as(self.viewer, "/trend/", data=query)
+                assert response.status_code in (200, 400), (name, value[:20])
+
     def test_more_than_eight_pens_are_refused_in_words(self):
         extra = [{"name": f"T{i}", "label": f"T{i}"} for i in range(9)]
         change_site("oven-unified", tags=[*SITES[0]["tags"], *extra])
