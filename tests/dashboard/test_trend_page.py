@@ -54,6 +54,7 @@ class TrendPageTestCase(PlantTestCase):
                                  "line-classic:Conveyor_Running"]
         assert "trend-chart" not in html
         assert "Choose the pens to draw" in html
+        assert '<a href="/trend/" aria-current="page">Trend</a>' in html
 
     def test_viewer_of_one_site_is_offered_only_its_pens(self):
         html = self.get_as(self.line_viewer(), "/trend/").content.decode()
@@ -142,6 +143,15 @@ class TrendPageTestCase(PlantTestCase):
             html = response.content.decode()
             assert sentence in html, (params, html[-2000:])
             assert 'role="alert"' in html and "trend-chart" not in html
+
+    def test_no_value_of_any_parameter_answers_500(self):
+        nasty = ["²", "-1", "1e999", "9" * 5000, "now-99999999d", "now-0s", "%", "%00",
+                 "'\"<script>", "2026-02-30T00:00Z", " ", "", ":", "::", "x" * 10_000]
+        for name in ("pen", "start", "end", "compare", "width", "transport"):
+            for value in nasty:
+                query = {"pen": ZONE1, name: value}
+                response = self.get_as(self.viewer, "/trend/", data=query)
+                assert response.status_code in (200, 400), (name, value[:20])
 
     def test_more_than_eight_pens_are_refused_in_words(self):
         extra = [{"name": f"T{i}", "label": f"T{i}"} for i in range(9)]
