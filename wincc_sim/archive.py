@@ -51,8 +51,9 @@ DRIFT_FIRST, DRIFT_EVERY, DRIFT_JITTER, DRIFT_LENGTH = 150.0, 390.0, 60.0, 60.0
 FAULT_FIRST, FAULT_EVERY, FAULT_JITTER, FAULT_LENGTH = 600.0, 1200.0, 500.0, 15.0
 PARTS_PER_S = CONVEYOR_SPEED * 2 / 60  # two parts per metre of belt
 REJECT_EVERY = 50  # one part in fifty is rejected
-# The counters count from this moment, so their value is a function of time too.
-COUNTER_EPOCH = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+# The counters count the day's parts from midnight UTC, as a line's day counter does, so
+# their value is a function of time too and stays a few digits wide.
+DAY_S = 86400
 # Quality stretches and gaps: one draw per tag and block.
 BLOCK_S = 3 * 3600
 # The last hour before a reset is clean too, so "the last minutes" read alike whenever the
@@ -175,7 +176,7 @@ class Archive:
         return CONVEYOR_SPEED + self.noise("Conveyor_Speed", t, 0.05)
 
     def produced(self, t: float) -> int:
-        return max(0, math.floor(PARTS_PER_S * (t - COUNTER_EPOCH)))
+        return max(0, math.floor(PARTS_PER_S * (t % DAY_S)))
 
     def motor1(self, t: float, speed: float, running: bool) -> float:
         if running:

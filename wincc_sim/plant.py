@@ -19,6 +19,7 @@ from wincc_sim.alarms import AlarmBook, AlarmDef
 from wincc_sim.archive import (
     BAD_COMM_FAILURE,
     CONVEYOR_SPEED,
+    DAY_S,
     GOOD,
     PUMP_LPM,
     REJECT_EVERY,
@@ -167,6 +168,7 @@ class Plant:
         self._zone_offset = dict.fromkeys(ZONE_SETPOINTS, 0.0)
         self._speed_offset = 0.0
         self._parts_offset = 0.0
+        self._count_day = int(now.timestamp() // DAY_S)
         # The tank once an operator took it over: (level, pump on, plant second the pump
         # started); None while it follows the model.
         self._tank: tuple[float, bool, float] | None = None
@@ -385,9 +387,13 @@ class Plant:
             self._set(name, model.value(name, ts), now)
 
         # The model counts at the set speed; a slower or stopped belt counts the difference.
+        # The day counters start again at midnight UTC (archive.produced).
+        day = int(ts // DAY_S)
+        before = v["Line_Produced_Count"] if day == self._count_day else 0
+        if day != self._count_day:
+            self._count_day, self._parts_offset = day, 0.0
         self._parts_offset += (speed - CONVEYOR_SPEED) * dt / 60 * 2
-        produced = max(v["Line_Produced_Count"],
-                       model.produced(ts) + math.floor(self._parts_offset))
+        produced = max(before, model.produced(ts) + math.floor(self._parts_offset))
         self._set("Line_Produced_Count", produced, now)
         self._set("Line_Reject_Count", produced // REJECT_EVERY, now)
 

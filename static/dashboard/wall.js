@@ -397,6 +397,11 @@
       el.setAttribute("tabindex", "-1");
     });
   }
+  // A tile the stream swapped in is disarmed a frame later; a Tab in that frame must not
+  // leave focus on it.
+  document.addEventListener("focusin", function (evt) {
+    if (evt.target.closest && !evt.target.closest(KEEP) && evt.target.blur) evt.target.blur();
+  });
   document.addEventListener("click", function (evt) {
     if (!evt.target.closest || !evt.target.closest(KEEP)) {
       evt.preventDefault();

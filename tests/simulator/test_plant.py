@@ -250,3 +250,17 @@ def test_the_archive_holds_one_value_a_second():
 def test_a_filler_name_with_a_non_ascii_digit_is_no_tag():
     p, _ = plant()
     assert p.read("Aux_Sensor_000²") is None
+
+
+def test_the_day_counters_start_again_at_midnight_utc():
+    clock = Clock()
+    clock.now = datetime(2026, 3, 4, 23, 59, 30, tzinfo=UTC)
+    p = Plant(clock=clock)
+    run(p, clock, 20)
+    before = p.read("Line_Produced_Count").value
+    assert before > 30_000  # nearly a whole day of parts
+    run(p, clock, 20)  # past midnight
+    after = p.read("Line_Produced_Count").value
+    assert 0 <= after < 10 and p.read("Line_Reject_Count").value == after // 50
+    run(p, clock, 30)
+    assert p.read("Line_Produced_Count").value > after
