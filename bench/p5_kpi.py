@@ -85,9 +85,11 @@ def _pages(st: Stack, rows: int, requests: int) -> list[float]:
                                for site in SITES], "dashboards": []})
     session = st.prepare_database(sessions=1)[0]
     t0 = time.monotonic()
-    loaded = int(run_python(["-m", "bench.p5_kpi_journal", str(rows), *SITES], st.env,
-                            what="filling the journal", timeout=1800).split()[-1])
-    print(f"   {loaded:,} journal rows in {time.monotonic() - t0:.0f} s", flush=True)
+    output = run_python(["-m", "bench.p5_kpi_journal", str(rows), *SITES], st.env,
+                        what="filling the journal", timeout=3600)
+    loaded = int(output.split()[-1])
+    print(f"   {loaded:,} journal rows in {time.monotonic() - t0:.0f} s; "
+          f"{output.splitlines()[-2] if len(output.splitlines()) > 1 else ''}", flush=True)
     st.start_web(workers=2)
     samples = []
     with httpx.Client(base_url=st.web_url, cookies={"sessionid": session}, timeout=60) as http:

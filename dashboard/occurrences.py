@@ -14,9 +14,17 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count
 
-from dashboard.models import AlarmOccurrence, AuditEntry, JournalEntry
+from dashboard.kpi.sql import BUCKET_SECONDS, DAY_SECONDS, TenMinutes, WholeDays
+from dashboard.models import (
+    AlarmOccurrence,
+    AuditEntry,
+    JournalEntry,
+    RaisesPerDay,
+    RaisesPerPeriod,
+)
 from wincc_ingest import config as bridge_config
 
 log = logging.getLogger(__name__)
@@ -105,14 +113,18 @@ def _blank(model: Any, key: OccurrenceKey, first: Any) -> Any:
 
 
 def apply(entries: Iterable[Any], occurrence_model: Any = AlarmOccurrence,
-          audit_model: Any = AuditEntry, writers: dict[str, str] | None = None) -> int:
+          audit_model: Any = AuditEntry, writers: dict[str, str] | None = None,
+          counts: bool = True) -> int:
     """Merge `entries` into their occurrences' rows (created when new); call it inside the
-    transaction that wrote the entries. How many occurrences changed."""
+    transaction that wrote the entries, with new entries only (a raise is counted once per
+    call). `counts`: add the raises to the KPI counts too. How many occurrences changed."""
     grouped: dict[OccurrenceKey, list[Any]] = {}
     for entry in entries:
         grouped.setdefault(key_of(entry), []).append(entry)
     if not grouped:
         return 0
+    if counts:
+        count_raises([e for steps in grouped.values() for e in steps])
     writers = {} if writers is None else writers
     known = _existing(occurrence_model, grouped)
     fresh, changed = [], []
@@ -164,22 +176,78 @@ def insert(rows: list[JournalEntry]) -> None:
         apply(rows)
 
 
+# Add n to a count, or start it: one statement both SQLite (3.24+) and PostgreSQL run, safe
+# against a concurrent writer of the same period.
+_UPSERT = ("INSERT INTO {table} ({keys}, raises) VALUES ({marks}, %s) "
+           "ON CONFLICT ({keys}) DO UPDATE SET raises = {table}.raises + excluded.raises")
+
+
+def count_raises(entries: Iterable[Any]) -> None:
+    """Add the raises among `entries` to the KPI counts (RaisesPerPeriod, RaisesPerDay)."""
+    per_period: dict[tuple[str, int], int] = {}
+    per_day: dict[tuple[str, str, int, int], int] = {}
+    for e in entries:
+        if e.transition != Transition.RAISED:
+            continue
+        seconds = int(e.at.timestamp())
+        key = (e.site_id, seconds // BUCKET_SECONDS)
+        per_period[key] = per_period.get(key, 0) + 1
+        day = (e.site_id, e.alarm_name, seconds // DAY_SECONDS, e.priority)
+        per_day[day] = per_day.get(day, 0) + 1
+    with connection.cursor() as cursor:
+        for model, keys, counted in (
+            (RaisesPerPeriod, ("site_id", "period"), per_period),
+            (RaisesPerDay, ("site_id", "alarm_name", "day", "priority"), per_day),
+        ):
+            if counted:
+                cursor.executemany(
+                    _UPSERT.format(table=model._meta.db_table, keys=", ".join(keys),
+                                   marks=", ".join("%s" for _ in keys)),
+                    [(*key, n) for key, n in sorted(counted.items())],
+                )
+
+
+def rebuild_counts(journal_model: Any = JournalEntry, period_model: Any = RaisesPerPeriod,
+                   day_model: Any = RaisesPerDay) -> None:
+    """Count every raise in the journal again (one GROUP BY per table)."""
+    raises = journal_model.objects.filter(transition=Transition.RAISED).order_by()
+    period_model.objects.all().delete()
+    period_model.objects.bulk_create(
+        (period_model(site_id=site, period=period, raises=n)
+        for site, period, n in raises.annotate(period=TenMinutes("at"))
+        .values("site_id", "period").annotate(n=Count("*"))
+        .values_list("site_id", "period", "n").iterator()),
+        batch_size=2000,
+    )
+    day_model.objects.all().delete()
+    day_model.objects.bulk_create(
+        (day_model(site_id=site, alarm_name=name, day=day, priority=priority, raises=n)
+         for site, name, day, priority, n in raises.annotate(day=WholeDays("at"))
+         .values("site_id", "alarm_name", "day", "priority").annotate(n=Count("*"))
+         .values_list("site_id", "alarm_name", "day", "priority", "n").iterator()),
+        batch_size=2000,
+    )
+
+
 def rebuild(journal_model: Any = JournalEntry, occurrence_model: Any = AlarmOccurrence,
-            audit_model: Any = AuditEntry, chunk: int = 2000) -> int:
-    """Build every occurrence again from the journal (the summaries are dropped first).
-    Reads the journal in order of occurrence, a chunk at a time. How many were built."""
+            audit_model: Any = AuditEntry, chunk: int = 2000, counts: bool = True) -> int:
+    """Build every occurrence again from the journal (the summaries are dropped first), and
+    with `counts` the KPI counts. Reads the journal in order of occurrence, a chunk at a
+    time. How many occurrences were built."""
     built = 0
     writers: dict[str, str] = {}
     with transaction.atomic():
+        if counts:
+            rebuild_counts(journal_model)
         occurrence_model.objects.all().delete()
         batch: list[Any] = []
         current: OccurrenceKey | None = None
         rows = journal_model.objects.order_by("site_id", "alarm_name", "instance_id", "at", "id")
         for entry in rows.iterator(chunk_size=chunk):
             if key_of(entry) != current and len(batch) >= chunk:
-                built += apply(batch, occurrence_model, audit_model, writers)
+                built += apply(batch, occurrence_model, audit_model, writers, counts=False)
                 batch = []
             current = key_of(entry)
             batch.append(entry)
-        built += apply(batch, occurrence_model, audit_model, writers)
+        built += apply(batch, occurrence_model, audit_model, writers, counts=False)
     return built

@@ -1,22 +1,40 @@
-"""The alarm KPIs of one scope (some sites, one time range), each from one database query.
+"""The alarm KPIs of one scope (some sites, one time range), each from one or two queries.
 
-Every figure is an aggregate, a GROUP BY or a window function in the database; Python only
-walks the at most few thousand 10-minute periods and the few groups the queries return.
+The counts come from tables kept as the journal is written (RaisesPerPeriod, RaisesPerDay,
+AlarmOccurrence; dashboard.occurrences), the range's partial first and last bucket from the
+journal itself, so every figure reads thousands of rows, not every raise. Python only walks
+the at most few thousand 10-minute periods and the few groups the queries return.
 The hand-written SQL (noqa S608) is built from constants and Django-compiled subqueries;
 every value from a request is a parameter.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, QuerySet, Window
-from django.db.models.functions import Lag
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Window,
+)
+from django.db.models.functions import Coalesce, Lag, Least
 
 from dashboard.kpi import sql
-from dashboard.models import JournalEntry, Shelving
+from dashboard.models import (
+    AlarmOccurrence,
+    JournalEntry,
+    RaisesPerDay,
+    RaisesPerPeriod,
+    Shelving,
+)
 from wincc_bridge.models import PriorityBand
 
 Transition = JournalEntry.Transition
@@ -102,21 +120,52 @@ def compute(scope: Scope, now: datetime | None = None) -> Figures:
     return figures
 
 
-def _journal(scope: Scope, *transitions: str) -> QuerySet:
+def _journal(scope: Scope, *transitions: str, start: datetime | None = None,
+             end: datetime | None = None) -> QuerySet:
     # order_by(): the model's default ordering would sort every subquery for nothing.
     return JournalEntry.objects.filter(
         site_id__in=scope.sites, transition__in=transitions,
-        at__gte=scope.start, at__lt=scope.end,
+        at__gte=start or scope.start, at__lt=end or scope.end,
     ).order_by()
 
 
+def _split(scope: Scope, step: int) -> tuple[int, int, list[tuple[datetime, datetime]]]:
+    """The range as whole `step`-second buckets [first, last) counted ahead of time, and the
+    at most two partial buckets at its ends, (start, end) pairs read from the journal."""
+    first = math.ceil(scope.start.timestamp() / step)
+    last = math.floor(scope.end.timestamp() / step)
+    if first >= last:
+        return 0, 0, [(scope.start, scope.end)]
+    edges = []
+    if scope.start < _at(first * step):
+        edges.append((scope.start, _at(first * step)))
+    if _at(last * step) < scope.end:
+        edges.append((_at(last * step), scope.end))
+    return first, last, edges
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 def _rates(figures: Figures) -> None:
+    """Raises per 10-minute period: whole periods from RaisesPerPeriod, the range's partial
+    first and last period from the journal."""
     scope = figures.scope
-    counted = dict(
-        _journal(scope, Transition.RAISED)
-        .annotate(period=sql.TenMinutes("at")).values("period")
-        .annotate(n=Count("*")).values_list("period", "n")
+    first, last, edges = _split(scope, sql.BUCKET_SECONDS)
+    counted: dict[int, int] = dict(
+        RaisesPerPeriod.objects.filter(site_id__in=scope.sites, period__gte=first,
+                                       period__lt=last)
+        .order_by().values("period").annotate(n=Sum("raises")).values_list("period", "n")
     )
+    for start, end in edges:
+        for period, n in (
+            _journal(scope, Transition.RAISED, start=start, end=end)
+            .annotate(period=sql.TenMinutes("at")).values("period")
+            .annotate(n=Count("*")).values_list("period", "n")
+        ):
+            counted[period] = counted.get(period, 0) + n
+    counted = {period: n for period, n in counted.items() if n}
     first = int(scope.start.timestamp()) // sql.BUCKET_SECONDS
     last = (int(scope.end.timestamp()) - 1) // sql.BUCKET_SECONDS
     figures.series = [(p * sql.BUCKET_SECONDS, counted.get(p, 0)) for p in range(first, last + 1)]
@@ -127,22 +176,37 @@ def _rates(figures: Figures) -> None:
     figures.flood_periods = sum(1 for n in counted.values() if n > FLOOD)
 
 
+def _raises_per_alarm(scope: Scope):
+    """(site, alarm, priority, raises) groups: whole UTC days from RaisesPerDay, the
+    range's partial first and last day from the journal."""
+    first, last, edges = _split(scope, sql.DAY_SECONDS)
+    yield from (
+        RaisesPerDay.objects.filter(site_id__in=scope.sites, day__gte=first, day__lt=last)
+        .order_by().values("site_id", "alarm_name", "priority").annotate(n=Sum("raises"))
+        .values_list("site_id", "alarm_name", "priority", "n")
+    )
+    for start, end in edges:
+        yield from (
+            _journal(scope, Transition.RAISED, start=start, end=end)
+            .values("site_id", "alarm_name", "priority").annotate(n=Count("*"))
+            .values_list("site_id", "alarm_name", "priority", "n")
+        )
+
+
 def _top_and_priorities(figures: Figures) -> None:
-    """The bad actors and the priority mix from one GROUP BY (site, alarm, priority): a
+    """The bad actors and the priority mix from the raises per (site, alarm, priority): a
     few thousand groups at most, summed here."""
     per_alarm: dict[tuple[str, str], int] = {}
     per_priority = dict.fromkeys(PRIORITY_TARGET, 0)
     highest = 0
-    for site, name, priority, n in (
-        _journal(figures.scope, Transition.RAISED).values("site_id", "alarm_name", "priority")
-        .annotate(n=Count("*")).values_list("site_id", "alarm_name", "priority", "n")
-    ):
+    for site, name, priority, n in _raises_per_alarm(figures.scope):
         per_alarm[(site, name)] = per_alarm.get((site, name), 0) + n
         band = PriorityBand.of(priority)
         per_priority[PRIORITY_OF_BAND[band]] += n
         highest += n if band is PriorityBand.HIGHEST else 0
     total = figures.total
-    top = sorted(per_alarm.items(), key=lambda item: (-item[1], item[0]))[:TOP]
+    top = sorted(((k, n) for k, n in per_alarm.items() if n),
+                 key=lambda item: (-item[1], item[0]))[:TOP]
     figures.top = [
         {"site_id": site, "alarm_name": name, "raises": n, "text": _text(site, name),
          "share": 100.0 * n / total if total else 0.0}
@@ -158,10 +222,10 @@ def _top_and_priorities(figures: Figures) -> None:
 
 
 def _text(site: str, name: str) -> str:
-    """The alarm's latest text (one index lookup)."""
+    """The alarm's latest text (its newest occurrence that has one)."""
     return (
-        JournalEntry.objects.filter(site_id=site, alarm_name=name)
-        .order_by("-at").values_list("event_text", flat=True).first()
+        AlarmOccurrence.objects.filter(site_id=site, alarm_name=name).exclude(event_text="")
+        .order_by("-started_at", "-id").values_list("event_text", flat=True).first()
     ) or ""
 
 
@@ -197,67 +261,47 @@ def _chattering(figures: Figures) -> None:
 
 def _standing(figures: Figures, now: datetime) -> None:
     """Occurrences active more than 24 h at some time in the range: raised at least 24 h
-    before its end, and neither returned, cleared nor raised again within 24 h of the raise
-    nor before the range began."""
+    before its end, and neither returned nor cleared (whichever came first, `ended`) within
+    24 h of the raise nor before the range began. From AlarmOccurrence's covering index."""
     scope = figures.scope
-    table = JournalEntry._meta.db_table
-    ended_sql = (
-        f"SELECT MIN(e.at) FROM {table} e WHERE e.site_id = r.site_id "  # noqa: S608
-        f"AND e.alarm_name = r.alarm_name AND e.instance_id = r.instance_id AND e.at > r.at "
-        f"AND e.transition IN (%s, %s, %s)"
+    ended = Least(Coalesce("returned_at", "cleared_at"), Coalesce("cleared_at", "returned_at"))
+    rows = list(
+        AlarmOccurrence.objects.filter(
+            site_id__in=scope.sites, raised_at__gte=scope.start - STANDING_LOOKBACK,
+            raised_at__lte=scope.end - STANDING,
+        ).annotate(ended=ended)
+        .filter(Q(ended__isnull=True) | Q(ended__gt=scope.start) & Q(
+            ended__gt=ExpressionWrapper(F("raised_at") + STANDING,
+                                        output_field=DateTimeField())))
+        .order_by("raised_at", "site_id", "alarm_name")
+        .values("site_id", "alarm_name", "instance_id", "priority", "event_text", "ended",
+                at=F("raised_at"))[:LISTED]
     )
-    sites = ", ".join("%s" for _ in scope.sites)
-    query = (
-        f"SELECT site_id, alarm_name, instance_id, at, priority, event_text, ended FROM ("  # noqa: S608
-        f"SELECT r.site_id, r.alarm_name, r.instance_id, r.at, r.priority, r.event_text, "
-        f"({ended_sql}) AS ended FROM {table} r WHERE r.transition = %s "
-        f"AND r.site_id IN ({sites}) AND r.at >= %s AND r.at <= %s) AS s "
-        f"WHERE ended IS NULL OR (ended > %s AND {sql.seconds_between('ended', 'at')} > %s) "
-        f"ORDER BY at, site_id, alarm_name LIMIT %s"
-    )
-    params = [
-        Transition.RAISED, Transition.RETURNED, Transition.CLEARED, Transition.RAISED,
-        *scope.sites, sql.db_time(scope.start - STANDING_LOOKBACK),
-        sql.db_time(scope.end - STANDING), sql.db_time(scope.start),
-        STANDING.total_seconds(), LISTED,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        columns = [c[0] for c in cursor.description]
-        rows = [_row(columns, values) for values in cursor.fetchall()]
     for row in rows:
         row["active_for"] = (row["ended"] or now) - row["at"]
     figures.standing = rows
 
 
 def _ack_times(figures: Figures) -> None:
-    """Raise -> acknowledged of the same occurrence (site, alarm, instance), both in the
-    range: each acknowledgement whose previous step of the occurrence is its raise."""
+    """Raise -> first acknowledgement of the same occurrence (site, alarm, instance), both
+    in the range, from AlarmOccurrence's covering index; exact, not binned."""
+    scope = figures.scope
     inner = (
-        _journal(figures.scope, Transition.RAISED, Transition.ACKNOWLEDGED)
-        .annotate(
-            step_before=Window(Lag("transition"), partition_by=_OCCURRENCE,
-                          order_by=[F("at").asc(), F("id").asc()]),
-            raised_at=Window(Lag("at"), partition_by=_OCCURRENCE,
-                             order_by=[F("at").asc(), F("id").asc()]),
-        )
-        .values("transition", "at", "step_before", "raised_at")
+        AlarmOccurrence.objects.filter(
+            site_id__in=scope.sites, raised_at__gte=scope.start, raised_at__lt=scope.end,
+            acknowledged_at__gte=F("raised_at"), acknowledged_at__lt=scope.end,
+        ).order_by().values("raised_at", "acknowledged_at")
     )
     inner_sql, params = inner.query.sql_with_params()
     delays = (
-        f"SELECT {sql.seconds_between('at', 'raised_at')} AS v FROM ({inner_sql}) AS a "  # noqa: S608
-        f"WHERE transition = %s AND step_before = %s"
+        f"SELECT {sql.seconds_between('acknowledged_at', 'raised_at')} AS v "  # noqa: S608
+        f"FROM ({inner_sql}) AS a"
     )
-    count, values = sql.percentiles(
-        delays, [*params, Transition.ACKNOWLEDGED, Transition.RAISED], PERCENTILES
-    )
+    count, values = sql.percentiles(delays, params, PERCENTILES)
     figures.ack_count = count
     figures.ack_seconds = {
         f"p{round(p * 100)}": v for p, v in zip(PERCENTILES, values, strict=True)
     }
-
-
-_OCCURRENCE = [F("site_id"), F("alarm_name"), F("instance_id")]
 
 
 def _shelved(figures: Figures, now: datetime) -> None:

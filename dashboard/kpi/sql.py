@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, Func
 
 BUCKET_SECONDS = 600  # EEMUA 191 counts alarms per 10 minutes
+DAY_SECONDS = 86400  # the bad actors' and priority mix's counts are per UTC day
 
 
 class TenMinutes(Func):
@@ -26,6 +27,18 @@ class TenMinutes(Func):
     def as_postgresql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"FLOOR(EXTRACT(EPOCH FROM {sql}) / {BUCKET_SECONDS})::bigint", params
+
+
+class WholeDays(TenMinutes):
+    """The UTC day a time falls in: whole 86400 s steps since 1970."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(CAST(strftime('%%s', {sql}) AS INTEGER) / {DAY_SECONDS})", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"FLOOR(EXTRACT(EPOCH FROM {sql}) / {DAY_SECONDS})::bigint", params
 
 
 def seconds_between(later: str, earlier: str) -> str:

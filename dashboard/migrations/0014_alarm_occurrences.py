@@ -9,7 +9,7 @@ def fill_occurrences(apps, schema_editor):
 
     occurrences.rebuild(apps.get_model("dashboard", "JournalEntry"),
                         apps.get_model("dashboard", "AlarmOccurrence"),
-                        apps.get_model("dashboard", "AuditEntry"))
+                        apps.get_model("dashboard", "AuditEntry"), counts=False)
 
 
 class Migration(migrations.Migration):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import Group, Permission, User
 
+from dashboard import occurrences
 from dashboard.kpi import figures as kpi
 from dashboard.models import JournalEntry, Shelving, SiteAccess
 from tests.dashboard.base import BaseTestCase
@@ -22,11 +23,15 @@ T = JournalEntry.Transition
 
 
 def step(site, name, transition, at, *, instance=1, priority=0):
-    return JournalEntry.objects.create(
+    """One journal entry, written as the journal consumer writes it (with its occurrence
+    and the KPI counts)."""
+    entry = JournalEntry(
         key=f"{site}:{name}:{instance}:{transition}:{at.isoformat()}", site_id=site,
         alarm_name=name, instance_id=instance, transition=transition, at=at,
         state=transition, priority=priority, event_text=f"{name} text",
     )
+    occurrences.insert([entry])
+    return entry
 
 
 def site_a_journal():
