@@ -15,8 +15,8 @@ from tests.fixtures.browser import DESKTOP, PHONE, TABLET, screenshot
 pytestmark = pytest.mark.browser
 
 # 25 raises within one 10-minute period two hours ago (a flood), 3 raises of one alarm in
-# 40 s (chattering), and acknowledgements after known delays: written straight into the
-# journal, as the poller's consumer would.
+# 40 s (chattering), and acknowledgements after known delays: written into the journal with
+# their occurrences and counts, as the poller's consumer writes them.
 JOURNAL = """
 from datetime import UTC, datetime, timedelta
 from dashboard.models import JournalEntry
@@ -37,7 +37,8 @@ for k, delay in enumerate((10, 20, 30)):
     at = now - timedelta(hours=4, minutes=10 * k)
     add(f"Kpi_Ack_{k}", "raised", at)
     add(f"Kpi_Ack_{k}", "acknowledged", at + timedelta(seconds=delay))
-JournalEntry.objects.bulk_create(rows, ignore_conflicts=True)
+from dashboard import occurrences
+occurrences.insert(rows)
 print(len(rows))
 """
 
