@@ -329,6 +329,32 @@ class RaisesPerDay(models.Model):
         return f"{self.site_id}:{self.alarm_name}@{self.day}: {self.raises}"
 
 
+class ChatteringRaise(models.Model):
+    """A raise of an alarm whose raise two before it (same site and alarm name, any
+    instance) came at most 60 s earlier: ISA-18.2's chattering, flagged as the journal is
+    written (dashboard.occurrences), so the KPI page reads these few rows, not every raise.
+    `earlier` is that raise's time: a range counts a burst only when all three of its raises
+    lie in the range, as counting over the range's raises alone would."""
+
+    raise_id = models.BigIntegerField(unique=True)  # the JournalEntry of the raise
+    site_id = models.CharField(max_length=64)
+    alarm_name = models.CharField(max_length=256)
+    at = models.DateTimeField()
+    earlier = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The KPI page's one query, answered from the index alone.
+            models.Index(fields=["at", "site_id", "alarm_name", "earlier"],
+                         name="chattering_raise_at"),
+            # Flagging again after a write: the alarm's raises near the new ones.
+            models.Index(fields=["site_id", "alarm_name", "at"], name="chattering_raise_alarm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}:{self.alarm_name}@{self.at.isoformat()}"
+
+
 class Shelving(models.Model):
     """One alarm occurrence shelved through the dashboard (ISA-18.2 shelving): who, why,
     since, until. It ends once, by hand (`unshelved`) or when its time is up (`expired`);

@@ -17,10 +17,18 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count
 
-from dashboard.kpi.sql import BUCKET_SECONDS, DAY_SECONDS, TenMinutes, WholeDays
+from dashboard.kpi.sql import (
+    BUCKET_SECONDS,
+    CHATTER_RAISES,
+    CHATTER_SECONDS,
+    DAY_SECONDS,
+    TenMinutes,
+    WholeDays,
+)
 from dashboard.models import (
     AlarmOccurrence,
     AuditEntry,
+    ChatteringRaise,
     JournalEntry,
     RaisesPerDay,
     RaisesPerPeriod,
@@ -117,14 +125,17 @@ def apply(entries: Iterable[Any], occurrence_model: Any = AlarmOccurrence,
           counts: bool = True) -> int:
     """Merge `entries` into their occurrences' rows (created when new); call it inside the
     transaction that wrote the entries, with new entries only (a raise is counted once per
-    call). `counts`: add the raises to the KPI counts too. How many occurrences changed."""
+    call). `counts`: add the raises to the KPI counts and flag the chattering ones too. How
+    many occurrences changed."""
     grouped: dict[OccurrenceKey, list[Any]] = {}
     for entry in entries:
         grouped.setdefault(key_of(entry), []).append(entry)
     if not grouped:
         return 0
     if counts:
-        count_raises([e for steps in grouped.values() for e in steps])
+        new = [e for steps in grouped.values() for e in steps]
+        count_raises(new)
+        flag_chattering(new)
     writers = {} if writers is None else writers
     known = _existing(occurrence_model, grouped)
     fresh, changed = [], []
@@ -207,6 +218,73 @@ def count_raises(entries: Iterable[Any]) -> None:
                 )
 
 
+CHATTER_WINDOW = timedelta(seconds=CHATTER_SECONDS)
+LAG = CHATTER_RAISES - 1  # a raise chatters when the raise this many before it is near
+
+
+def _bursts(site_id: str, name: str, raises: list[tuple[int, Any]], since: Any,
+            chatter_model: Any) -> list[Any]:
+    """The chattering raises among `raises` ((id, time), in order) from `since` on."""
+    return [
+        chatter_model(raise_id=rid, site_id=site_id, alarm_name=name, at=at,
+                      earlier=raises[i - LAG][1])
+        for i, (rid, at) in enumerate(raises)
+        if i >= LAG and at >= since and at - raises[i - LAG][1] <= CHATTER_WINDOW
+    ]
+
+
+def flag_chattering(entries: Iterable[Any], journal_model: Any = JournalEntry,
+                    chatter_model: Any = ChatteringRaise) -> None:
+    """Flag the chattering raises near the raises among `entries` (already written): a new
+    raise may chatter itself and may make the next two raises of its alarm chatter, whatever
+    order the raises arrive in, so the flags from the earliest new raise to a minute after
+    the latest are worked out again from the journal."""
+    spans: dict[tuple[str, str], list[Any]] = {}
+    for e in entries:
+        if e.transition == Transition.RAISED:
+            span = spans.setdefault((e.site_id, e.alarm_name), [e.at, e.at])
+            span[0], span[1] = min(span[0], e.at), max(span[1], e.at)
+    for (site_id, name), (first, last) in spans.items():
+        raises = list(
+            journal_model.objects.filter(
+                transition=Transition.RAISED, site_id=site_id, alarm_name=name,
+                at__gte=first - CHATTER_WINDOW, at__lte=last + CHATTER_WINDOW,
+            ).order_by("at", "id").values_list("id", "at")
+        )
+        chatter_model.objects.filter(site_id=site_id, alarm_name=name, at__gte=first,
+                                     at__lte=last + CHATTER_WINDOW).delete()
+        # ignore_conflicts: a concurrent writer may have flagged the same raise.
+        chatter_model.objects.bulk_create(_bursts(site_id, name, raises, first, chatter_model),
+                                          ignore_conflicts=True)
+
+
+def rebuild_chattering(journal_model: Any = JournalEntry,
+                       chatter_model: Any = ChatteringRaise, chunk: int = 5000) -> None:
+    """Flag every chattering raise in the journal again, one alarm's raises at a time."""
+    chatter_model.objects.all().delete()
+    raises = (journal_model.objects.filter(transition=Transition.RAISED)
+              .order_by("site_id", "alarm_name", "at", "id")
+              .values_list("site_id", "alarm_name", "id", "at"))
+    alarm: tuple[str, str] | None = None
+    times: list[tuple[int, Any]] = []
+    flagged: list[Any] = []
+
+    def close() -> None:
+        if alarm is not None:
+            flagged.extend(_bursts(alarm[0], alarm[1], times, times[0][1], chatter_model))
+        if len(flagged) >= chunk:
+            chatter_model.objects.bulk_create(flagged)
+            flagged.clear()
+
+    for site_id, name, rid, at in raises.iterator(chunk_size=chunk):
+        if (site_id, name) != alarm:
+            close()
+            alarm, times = (site_id, name), []
+        times.append((rid, at))
+    close()
+    chatter_model.objects.bulk_create(flagged)
+
+
 def rebuild_counts(journal_model: Any = JournalEntry, period_model: Any = RaisesPerPeriod,
                    day_model: Any = RaisesPerDay) -> None:
     """Count every raise in the journal again (one GROUP BY per table)."""
@@ -232,13 +310,14 @@ def rebuild_counts(journal_model: Any = JournalEntry, period_model: Any = Raises
 def rebuild(journal_model: Any = JournalEntry, occurrence_model: Any = AlarmOccurrence,
             audit_model: Any = AuditEntry, chunk: int = 2000, counts: bool = True) -> int:
     """Build every occurrence again from the journal (the summaries are dropped first), and
-    with `counts` the KPI counts. Reads the journal in order of occurrence, a chunk at a
-    time. How many occurrences were built."""
+    with `counts` the KPI counts and chattering flags. Reads the journal in order of
+    occurrence, a chunk at a time. How many occurrences were built."""
     built = 0
     writers: dict[str, str] = {}
     with transaction.atomic():
         if counts:
             rebuild_counts(journal_model)
+            rebuild_chattering(journal_model)
         occurrence_model.objects.all().delete()
         batch: list[Any] = []
         current: OccurrenceKey | None = None

@@ -14,22 +14,22 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
 from django.db.models import (
     Count,
     DateTimeField,
     ExpressionWrapper,
     F,
+    Max,
     Q,
     QuerySet,
     Sum,
-    Window,
 )
-from django.db.models.functions import Coalesce, Lag, Least
+from django.db.models.functions import Coalesce, Least
 
 from dashboard.kpi import sql
 from dashboard.models import (
     AlarmOccurrence,
+    ChatteringRaise,
     JournalEntry,
     RaisesPerDay,
     RaisesPerPeriod,
@@ -43,8 +43,8 @@ Transition = JournalEntry.Transition
 VERY_LIKELY_ACCEPTABLE = 1  # alarms per 10 minutes, on average
 MANAGEABLE = 2
 FLOOD = 10  # a 10-minute period with more than this many alarms is in flood
-CHATTER_RAISES = 3  # this many raises of one alarm ...
-CHATTER_SECONDS = 60  # ... within this many seconds is chattering
+CHATTER_RAISES = sql.CHATTER_RAISES
+CHATTER_SECONDS = sql.CHATTER_SECONDS
 STANDING = timedelta(hours=24)  # active longer than this is a standing (stale) alarm
 # How far before the range a standing alarm's raise is looked for: its row must be read.
 STANDING_LOOKBACK = timedelta(days=90)
@@ -112,8 +112,8 @@ def compute(scope: Scope, now: datetime | None = None) -> Figures:
     if not scope.sites:
         return figures
     _rates(figures)
-    _top_and_priorities(figures)
-    _chattering(figures)
+    per_alarm = _top_and_priorities(figures)
+    _chattering(figures, per_alarm)
     _standing(figures, now)
     _ack_times(figures)
     _shelved(figures, now)
@@ -193,9 +193,9 @@ def _raises_per_alarm(scope: Scope):
         )
 
 
-def _top_and_priorities(figures: Figures) -> None:
+def _top_and_priorities(figures: Figures) -> dict[tuple[str, str], int]:
     """The bad actors and the priority mix from the raises per (site, alarm, priority): a
-    few thousand groups at most, summed here."""
+    few thousand groups at most, summed here. The raises per (site, alarm)."""
     per_alarm: dict[tuple[str, str], int] = {}
     per_priority = dict.fromkeys(PRIORITY_TARGET, 0)
     highest = 0
@@ -219,6 +219,7 @@ def _top_and_priorities(figures: Figures) -> None:
         for name, n in per_priority.items()
     ]
     figures.highest_share = 100.0 * highest / total if total else 0.0
+    return per_alarm
 
 
 def _text(site: str, name: str) -> str:
@@ -229,34 +230,21 @@ def _text(site: str, name: str) -> str:
     ) or ""
 
 
-def _chattering(figures: Figures) -> None:
-    """Alarms raised CHATTER_RAISES times within CHATTER_SECONDS: for each raise, the raise
-    two before it of the same alarm (any instance) is at most 60 s earlier."""
-    inner = (
-        _journal(figures.scope, Transition.RAISED)
-        .annotate(earlier=Window(
-            Lag("at", CHATTER_RAISES - 1),
-            partition_by=[F("site_id"), F("alarm_name")],
-            order_by=[F("at").asc(), F("id").asc()],
-        ))
-        .values("site_id", "alarm_name", "at", "earlier")
+def _chattering(figures: Figures, per_alarm: dict[tuple[str, str], int]) -> None:
+    """Alarms raised CHATTER_RAISES times within CHATTER_SECONDS, from the raises flagged as
+    the journal was written (ChatteringRaise): a burst counts when all its raises lie in the
+    range. `per_alarm`: each alarm's raises in the range."""
+    scope = figures.scope
+    rows = (
+        ChatteringRaise.objects.filter(site_id__in=scope.sites, at__gte=scope.start,
+                                       at__lt=scope.end, earlier__gte=scope.start)
+        .order_by().values("site_id", "alarm_name")
+        .annotate(bursts=Count("*"), last_at=Max("at"))
+        .order_by("-bursts", "site_id", "alarm_name")[:LISTED]
     )
-    inner_sql, params = inner.query.sql_with_params()
-    # The limit is the module's constant, written into the SQL: a parameter here would sit
-    # before the subquery's own.
-    chatters = (f"(earlier IS NOT NULL AND "
-                f"{sql.seconds_between('at', 'earlier')} <= {int(CHATTER_SECONDS)})")
-    query = (
-        f"SELECT site_id, alarm_name, COUNT(*) AS raises, "  # noqa: S608
-        f"SUM(CASE WHEN {chatters} THEN 1 ELSE 0 END) AS bursts, MAX(at) AS last_at "
-        f"FROM ({inner_sql}) AS r GROUP BY site_id, alarm_name "
-        f"HAVING SUM(CASE WHEN {chatters} THEN 1 ELSE 0 END) > 0 "
-        f"ORDER BY bursts DESC, site_id, alarm_name LIMIT %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query, [*params, LISTED])
-        columns = [c[0] for c in cursor.description]
-        figures.chattering = [_row(columns, values) for values in cursor.fetchall()]
+    figures.chattering = [
+        {**row, "raises": per_alarm.get((row["site_id"], row["alarm_name"]), 0)} for row in rows
+    ]
 
 
 def _standing(figures: Figures, now: datetime) -> None:
@@ -312,17 +300,3 @@ def _shelved(figures: Figures, now: datetime) -> None:
         .values("site_id", "alarm_name", "instance_id", "priority", "event_text", "username",
                 "reason", "since", "until")[:LISTED]
     )
-
-
-def _row(columns: list[str], values) -> dict:
-    row = dict(zip(columns, values, strict=True))
-    for key in ("at", "last_at", "ended"):
-        if row.get(key) is not None:
-            row[key] = _utc(row[key])
-    return row
-
-
-def _utc(value) -> datetime:
-    """SQLite hands back a hand-written query's times as text or naive UTC datetimes."""
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -11,6 +11,8 @@ from django.db.models import BigIntegerField, Func
 
 BUCKET_SECONDS = 600  # EEMUA 191 counts alarms per 10 minutes
 DAY_SECONDS = 86400  # the bad actors' and priority mix's counts are per UTC day
+CHATTER_RAISES = 3  # this many raises of one alarm ...
+CHATTER_SECONDS = 60  # ... within this many seconds is chattering (ISA-18.2)
 
 
 class TenMinutes(Func):
