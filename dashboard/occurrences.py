@@ -22,6 +22,7 @@ from dashboard.kpi.sql import (
     CHATTER_RAISES,
     CHATTER_SECONDS,
     DAY_SECONDS,
+    STANDING,
     TenMinutes,
     WholeDays,
 )
@@ -108,11 +109,24 @@ def merge(occ: Any, entry: Any, acknowledged: tuple[str, str] | None = None) -> 
     if entry.event_text and (step == Transition.RAISED or not occ.event_text):
         occ.priority, occ.alarm_class = entry.priority, entry.alarm_class
         occ.event_text, occ.area = entry.event_text, entry.area
+    kpi_fields(occ)
     if step == Transition.COMMENTED:
         occ.comment_count += 1
         if occ.newest_comment_at is None or at >= occ.newest_comment_at:
             occ.newest_comment, occ.newest_comment_by = entry.comment, entry.actor
             occ.newest_comment_at = at
+
+
+def kpi_fields(occ: Any) -> None:
+    """The fields the alarm KPIs read, from the occurrence's times (AlarmOccurrence)."""
+    ends = [t for t in (occ.returned_at, occ.cleared_at) if t is not None]
+    occ.ended_at = min(ends) if ends else None
+    raised, acked = occ.raised_at, occ.acknowledged_at
+    occ.ack_seconds = ((acked - raised).total_seconds()
+                       if raised is not None and acked is not None and acked >= raised else None)
+    stands = raised + STANDING if raised is not None else None
+    occ.standing_from = (stands if stands is not None
+                         and (occ.ended_at is None or occ.ended_at > stands) else None)
 
 
 def _blank(model: Any, key: OccurrenceKey, first: Any) -> Any:

@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db.models import (
     Count,
-    DateTimeField,
-    ExpressionWrapper,
     F,
     Max,
     Q,
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Coalesce, Least
 
 from dashboard.kpi import sql
 from dashboard.models import (
@@ -45,9 +42,7 @@ MANAGEABLE = 2
 FLOOD = 10  # a 10-minute period with more than this many alarms is in flood
 CHATTER_RAISES = sql.CHATTER_RAISES
 CHATTER_SECONDS = sql.CHATTER_SECONDS
-STANDING = timedelta(hours=24)  # active longer than this is a standing (stale) alarm
-# How far before the range a standing alarm's raise is looked for: its row must be read.
-STANDING_LOOKBACK = timedelta(days=90)
+STANDING = sql.STANDING
 TOP = 10
 LISTED = 50  # the most rows a table lists (chattering, standing, shelved)
 PERCENTILES = (0.5, 0.9, 0.99)
@@ -248,22 +243,19 @@ def _chattering(figures: Figures, per_alarm: dict[tuple[str, str], int]) -> None
 
 
 def _standing(figures: Figures, now: datetime) -> None:
-    """Occurrences active more than 24 h at some time in the range: raised at least 24 h
-    before its end, and neither returned nor cleared (whichever came first, `ended`) within
-    24 h of the raise nor before the range began. From AlarmOccurrence's covering index."""
+    """Occurrences active more than 24 h at some time in the range: their `standing_from`
+    (kept by dashboard.occurrences: 24 h after the raise, for an occurrence still active
+    then) lies before the range's end, and they ended (returned or cleared) after its start
+    or not at all. From a partial index that holds only such occurrences."""
     scope = figures.scope
-    ended = Least(Coalesce("returned_at", "cleared_at"), Coalesce("cleared_at", "returned_at"))
     rows = list(
         AlarmOccurrence.objects.filter(
-            site_id__in=scope.sites, raised_at__gte=scope.start - STANDING_LOOKBACK,
-            raised_at__lte=scope.end - STANDING,
-        ).annotate(ended=ended)
-        .filter(Q(ended__isnull=True) | Q(ended__gt=scope.start) & Q(
-            ended__gt=ExpressionWrapper(F("raised_at") + STANDING,
-                                        output_field=DateTimeField())))
+            site_id__in=scope.sites, standing_from__isnull=False,
+            standing_from__lte=scope.end,
+        ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=scope.start))
         .order_by("raised_at", "site_id", "alarm_name")
-        .values("site_id", "alarm_name", "instance_id", "priority", "event_text", "ended",
-                at=F("raised_at"))[:LISTED]
+        .values("site_id", "alarm_name", "instance_id", "priority", "event_text",
+                at=F("raised_at"), ended=F("ended_at"))[:LISTED]
     )
     for row in rows:
         row["active_for"] = (row["ended"] or now) - row["at"]
@@ -272,20 +264,18 @@ def _standing(figures: Figures, now: datetime) -> None:
 
 def _ack_times(figures: Figures) -> None:
     """Raise -> first acknowledgement of the same occurrence (site, alarm, instance), both
-    in the range, from AlarmOccurrence's covering index; exact, not binned."""
+    in the range: the delays kept with each occurrence (`ack_seconds`), read over a covering
+    index; exact, not binned."""
     scope = figures.scope
     inner = (
         AlarmOccurrence.objects.filter(
             site_id__in=scope.sites, raised_at__gte=scope.start, raised_at__lt=scope.end,
-            acknowledged_at__gte=F("raised_at"), acknowledged_at__lt=scope.end,
-        ).order_by().values("raised_at", "acknowledged_at")
+            acknowledged_at__lt=scope.end, ack_seconds__isnull=False,
+        ).order_by().values("ack_seconds")
     )
     inner_sql, params = inner.query.sql_with_params()
-    delays = (
-        f"SELECT {sql.seconds_between('acknowledged_at', 'raised_at')} AS v "  # noqa: S608
-        f"FROM ({inner_sql}) AS a"
-    )
-    count, values = sql.percentiles(delays, params, PERCENTILES)
+    count, values = sql.percentiles(f"SELECT ack_seconds AS v FROM ({inner_sql}) AS a",  # noqa: S608
+                                    params, PERCENTILES)
     figures.ack_count = count
     figures.ack_seconds = {
         f"p{round(p * 100)}": v for p, v in zip(PERCENTILES, values, strict=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
@@ -13,6 +14,7 @@ BUCKET_SECONDS = 600  # EEMUA 191 counts alarms per 10 minutes
 DAY_SECONDS = 86400  # the bad actors' and priority mix's counts are per UTC day
 CHATTER_RAISES = 3  # this many raises of one alarm ...
 CHATTER_SECONDS = 60  # ... within this many seconds is chattering (ISA-18.2)
+STANDING = timedelta(hours=24)  # active longer than this is a standing (stale) alarm
 
 
 class TenMinutes(Func):
