@@ -1,4 +1,5 @@
-"""The shared base test case: one user per role, as in healthchecks' BaseTestCase."""
+"""The shared base test case: one user per role, as in healthchecks' BaseTestCase; and a
+person who may view one site only."""
 
 from __future__ import annotations
 
@@ -40,3 +41,13 @@ class BaseTestCase(TestCase):
         cls.auditor.groups.add(auditors)
         cls.admin = User.objects.create_superuser("admin", password=PASSWORD)
         cls.outsider = User.objects.create_user("outsider", password=PASSWORD)
+
+
+def site_viewer(site: str, username: str) -> User:
+    """A person who may view `site` and no other."""
+    group = Group.objects.create(name=f"Viewers:{site}")
+    group.permissions.set(Permission.objects.filter(codename="view_dashboard"))
+    SiteAccess.objects.create(group=group, site_id=site)
+    user = User.objects.create_user(username, password=PASSWORD)
+    user.groups.add(group)
+    return user

@@ -8,19 +8,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import TransactionTestCase
 from django.utils import timezone
 
 from dashboard import alarm_notes, occurrences
 from dashboard.alarm_notes import Occurrence
 from dashboard.journal import persist_journal
-from dashboard.models import AlarmOccurrence, AuditEntry, JournalEntry, SiteAccess
+from dashboard.models import AlarmOccurrence, AuditEntry, JournalEntry
 from tests.dashboard.acksupport import SitesConfigured
-from tests.dashboard.base import PASSWORD, BaseTestCase
+from tests.dashboard.base import BaseTestCase, site_viewer
+from tests.dashboard.migrationfill import before_migration
 from tests.poller.test_journal_consumer import run_plant
 from wincc_bridge.models import AlarmState
 
@@ -262,11 +260,7 @@ class JournalPermissionTestCase(SitesConfigured, BaseTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        group = Group.objects.create(name="Viewers:oven-unified")
-        group.permissions.set(Permission.objects.filter(codename="view_dashboard"))
-        SiteAccess.objects.create(group=group, site_id="oven-unified")
-        cls.oven_viewer = User.objects.create_user("oven_viewer", password=PASSWORD)
-        cls.oven_viewer.groups.add(group)
+        cls.oven_viewer = site_viewer("oven-unified", "oven_viewer")
 
     def setUp(self):
         super().setUp()
@@ -295,15 +289,8 @@ class OccurrenceMigrationTestCase(TransactionTestCase):
     """The migration that adds the occurrence lines fills them from the journal so far."""
 
     def test_the_migration_fills_occurrences_from_existing_entries(self):
-        executor = MigrationExecutor(connection)
-        adding = next(key for key in executor.loader.disk_migrations
-                      if key[0] == "dashboard" and key[1].endswith("_alarm_occurrences"))
-        before = executor.loader.get_migration(*adding).dependencies[0]
-        latest = executor.loader.graph.leaf_nodes("dashboard")
-        try:
-            executor.migrate([before])
-            old = MigrationExecutor(connection).loader.project_state([before]).apps
-            entries = old.get_model("dashboard", "JournalEntry")
+        with before_migration("_alarm_occurrences") as fill:
+            entries = fill.before.get_model("dashboard", "JournalEntry")
             for step, seconds, by in (("raised", 0, ""), ("acknowledged", 40, "op3"),
                                       ("returned", 300, "")):
                 entries.objects.create(
@@ -311,11 +298,8 @@ class OccurrenceMigrationTestCase(TransactionTestCase):
                     alarm_name="Oil_Low", instance_id=4, transition=step,
                     at=T0 + timedelta(seconds=seconds), state="", priority=9,
                     event_text="Oil level low", acknowledged_by=by)
-            MigrationExecutor(connection).migrate([adding])
-            new = MigrationExecutor(connection).loader.project_state([adding]).apps
+            new = fill.migrate()
             occ = new.get_model("dashboard", "AlarmOccurrence").objects.get()
             assert (occ.alarm_name, occ.raised_at, occ.acknowledged_by, occ.returned_at,
                     occ.event_text) == ("Oil_Low", T0, "op3", T0 + timedelta(seconds=300),
                                         "Oil level low")
-        finally:
-            MigrationExecutor(connection).migrate(latest)

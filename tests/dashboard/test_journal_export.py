@@ -8,14 +8,12 @@ import io
 from datetime import datetime, timedelta
 
 from asgiref.sync import async_to_sync
-from django.contrib.auth.models import Group, Permission, User
 from openpyxl import load_workbook
 
 from dashboard import alarm_notes
 from dashboard.alarm_notes import Occurrence
-from dashboard.models import SiteAccess
 from tests.dashboard.acksupport import SitesConfigured
-from tests.dashboard.base import PASSWORD, BaseTestCase
+from tests.dashboard.base import BaseTestCase, site_viewer
 from tests.dashboard.test_journal import T0, entry, lifecycle, write
 
 
@@ -30,11 +28,7 @@ class JournalExportTestCase(SitesConfigured, BaseTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        group = Group.objects.create(name="Viewers:oven-unified")
-        group.permissions.set(Permission.objects.filter(codename="view_dashboard"))
-        SiteAccess.objects.create(group=group, site_id="oven-unified")
-        cls.oven_viewer = User.objects.create_user("oven_viewer", password=PASSWORD)
-        cls.oven_viewer.groups.add(group)
+        cls.oven_viewer = site_viewer("oven-unified", "oven_viewer")
 
     def setUp(self):
         super().setUp()

@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from django.contrib.auth.models import Group, Permission, User
-
 from dashboard import occurrences
 from dashboard.kpi import figures as kpi
-from dashboard.models import JournalEntry, Shelving, SiteAccess
-from tests.dashboard.base import BaseTestCase
+from dashboard.models import JournalEntry, Shelving
+from tests.dashboard.base import BaseTestCase, site_viewer
 from tests.dashboard.livedata import PlantTestCase
 
 A, B = "oven-unified", "line-classic"
@@ -142,11 +140,7 @@ class KpiPageTestCase(PlantTestCase):
     def setUp(self):
         site_a_journal()
         site_b_journal()
-        group = Group.objects.create(name="Viewers:oven")
-        group.permissions.set(Permission.objects.filter(codename="view_dashboard"))
-        SiteAccess.objects.create(group=group, site_id=A)
-        self.oven_viewer = User.objects.create_user("oven_viewer")
-        self.oven_viewer.groups.add(group)
+        self.oven_viewer = site_viewer(A, "oven_viewer")
 
     def chart(self, html: str) -> dict:
         data = html.split('<script id="kpi-data" type="application/json">')[1]

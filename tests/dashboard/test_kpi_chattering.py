@@ -8,14 +8,13 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import TransactionTestCase
 
 from dashboard import occurrences
 from dashboard.kpi import figures as kpi
 from dashboard.models import ChatteringRaise, JournalEntry
 from tests.dashboard.base import BaseTestCase
+from tests.dashboard.migrationfill import before_migration
 
 A, B = "oven-unified", "line-classic"
 T0 = datetime(2026, 11, 10, 6, 0, tzinfo=UTC)
@@ -123,24 +122,14 @@ class ChatteringMigrationTestCase(TransactionTestCase):
     """The migration that adds the flags flags the journal's raises so far."""
 
     def test_the_migration_flags_existing_raises(self):
-        executor = MigrationExecutor(connection)
-        adding = next(key for key in executor.loader.disk_migrations
-                      if key[0] == "dashboard" and key[1].endswith("_chattering_raises"))
-        before = executor.loader.get_migration(*adding).dependencies[0]
-        latest = executor.loader.graph.leaf_nodes("dashboard")
-        try:
-            executor.migrate([before])
-            old = MigrationExecutor(connection).loader.project_state([before]).apps
-            entries = old.get_model("dashboard", "JournalEntry")
+        with before_migration("_chattering_raises") as fill:
+            entries = fill.before.get_model("dashboard", "JournalEntry")
             for k, seconds in enumerate((0, 30, 59, 200)):
                 entries.objects.create(
                     key=f"line-classic|Oil_Low|{k}|raised", site_id=B, alarm_name="Oil_Low",
                     instance_id=k, transition="raised", at=T0 + timedelta(seconds=seconds),
                     state="")
-            MigrationExecutor(connection).migrate([adding])
-            new = MigrationExecutor(connection).loader.project_state([adding]).apps
+            new = fill.migrate()
             rows = list(new.get_model("dashboard", "ChatteringRaise").objects.values_list(
                 "alarm_name", "at", "earlier"))
             assert rows == [("Oil_Low", T0 + timedelta(seconds=59), T0)]
-        finally:
-            MigrationExecutor(connection).migrate(latest)

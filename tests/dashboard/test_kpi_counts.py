@@ -7,14 +7,13 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import TransactionTestCase
 
 from dashboard import occurrences
 from dashboard.kpi import figures as kpi
 from dashboard.models import JournalEntry, RaisesPerDay, RaisesPerPeriod
 from tests.dashboard.base import BaseTestCase
+from tests.dashboard.migrationfill import before_migration
 
 A, B = "oven-unified", "line-classic"
 T0 = datetime(2026, 11, 10, 23, 55, 30, tzinfo=UTC)  # 4.5 minutes before a day's end
@@ -106,27 +105,17 @@ class KpiCountsMigrationTestCase(TransactionTestCase):
     """The migration that adds the counts fills them from the journal so far."""
 
     def test_the_migration_counts_existing_raises(self):
-        executor = MigrationExecutor(connection)
-        adding = next(key for key in executor.loader.disk_migrations
-                      if key[0] == "dashboard" and key[1].endswith("_kpi_counts"))
-        before = executor.loader.get_migration(*adding).dependencies[0]
-        latest = executor.loader.graph.leaf_nodes("dashboard")
-        try:
-            executor.migrate([before])
-            old = MigrationExecutor(connection).loader.project_state([before]).apps
-            entries = old.get_model("dashboard", "JournalEntry")
+        with before_migration("_kpi_counts") as fill:
+            entries = fill.before.get_model("dashboard", "JournalEntry")
             for k, step in enumerate(("raised", "acknowledged", "raised")):
                 entries.objects.create(
                     key=f"line-classic|Oil_Low|{k}|{step}", site_id=B, alarm_name="Oil_Low",
                     instance_id=k, transition=step, at=T0 + timedelta(seconds=k), state="",
                     priority=9)
-            MigrationExecutor(connection).migrate([adding])
-            new = MigrationExecutor(connection).loader.project_state([adding]).apps
+            new = fill.migrate()
             period = new.get_model("dashboard", "RaisesPerPeriod").objects.get()
             day = new.get_model("dashboard", "RaisesPerDay").objects.get()
             assert (period.site_id, period.period, period.raises) == (
                 B, int(T0.timestamp()) // 600, 2)
             assert (day.alarm_name, day.day, day.priority, day.raises) == (
                 "Oil_Low", int(T0.timestamp()) // 86400, 9, 2)
-        finally:
-            MigrationExecutor(connection).migrate(latest)

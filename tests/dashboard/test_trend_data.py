@@ -11,13 +11,12 @@ import pytest
 
 from dashboard import siteconfig
 from dashboard.views.trend_data import NO_SUCH_PEN
-from tests.dashboard.base import BaseTestCase
+from tests.dashboard.base import BaseTestCase, site_viewer
 from tests.dashboard.livedata import PlantTestCase, change_site
 from tests.dashboard.trenddata import (
     SLOW_ARCHIVE_SECONDS,
     minute_ago,
     patient_config,
-    site_viewer,
     store_minutes,
 )
 from tests.fixtures.simulator import write_config

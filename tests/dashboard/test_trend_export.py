@@ -12,12 +12,12 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from dashboard import siteconfig
+from tests.dashboard.base import site_viewer
 from tests.dashboard.livedata import PlantTestCase, change_site
 from tests.dashboard.trenddata import (
     SLOW_ARCHIVE_SECONDS,
     minute_ago,
     patient_config,
-    site_viewer,
     store_minutes,
 )
 from tests.fixtures.simulator import write_config

@@ -7,9 +7,7 @@ import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
-from django.contrib.auth.models import Group, Permission, User
-
-from dashboard.models import SiteAccess
+from tests.dashboard.base import site_viewer
 from tests.dashboard.livedata import SITES, PlantTestCase, change_site, healthy_plant
 
 ZONE1 = "oven-unified:Oven_Zone1_Temp"
@@ -32,15 +30,6 @@ class TrendPageTestCase(PlantTestCase):
         super().setUp()
         healthy_plant(self.redis)
 
-    def line_viewer(self) -> User:
-        """A person who may view the assembly line and nothing else."""
-        group = Group.objects.create(name="Viewers:line-classic")
-        group.permissions.set(Permission.objects.filter(codename="view_dashboard"))
-        SiteAccess.objects.create(group=group, site_id="line-classic")
-        user = User.objects.create_user("line_viewer")
-        user.groups.add(group)
-        return user
-
     def test_anonymous_is_sent_to_sign_in_and_outsiders_are_refused(self):
         response = self.client.get("/trend/")
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
@@ -57,12 +46,12 @@ class TrendPageTestCase(PlantTestCase):
         assert '<a href="/trend/" aria-current="page">Trend</a>' in html
 
     def test_viewer_of_one_site_is_offered_only_its_pens(self):
-        html = self.get_as(self.line_viewer(), "/trend/").content.decode()
+        html = self.get_as(site_viewer("line-classic", "line_viewer"), "/trend/").content.decode()
         assert offered(html) == [SPEED, "line-classic:Conveyor_Running"]
         assert "Curing oven" not in html and "Oven_Zone1_Temp" not in html
 
     def test_a_pen_of_a_site_not_seen_is_refused_as_if_it_did_not_exist(self):
-        user = self.line_viewer()
+        user = site_viewer("line-classic", "line_viewer")
         hidden = self.get_as(user, "/trend/", data={"pen": ZONE1})
         unknown = self.get_as(user, "/trend/", data={"pen": "oven-unified:No_Such_Tag"})
         assert hidden.status_code == unknown.status_code == 400
@@ -99,7 +88,7 @@ class TrendPageTestCase(PlantTestCase):
         assert f'data-tag="{SPEED}"' in html and 'data-tag="oven-unified' not in html
 
     def test_stream_carries_nothing_of_a_pen_the_viewer_may_not_see(self):
-        self.client.force_login(self.line_viewer())
+        self.client.force_login(site_viewer("line-classic", "line_viewer"))
         response = self.client.get("/live/poll/trend/", data={"pen": [ZONE1, SPEED]})
         html = response.content.decode()
         assert response.status_code == 200

@@ -1,14 +1,11 @@
-"""Stored minutes for the trend tests, and a person who may view one site only."""
+"""Stored minutes for the trend tests."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
 
-from django.contrib.auth.models import Group, Permission, User
-
-from dashboard.models import SiteAccess, TagMinute
-from tests.dashboard.base import PASSWORD
+from dashboard.models import TagMinute
 
 
 def minute_ago(minutes: int, now: float | None = None) -> float:
@@ -24,17 +21,6 @@ def store_minutes(site: str, tag: str, values: dict[float, float | None],
                   minimum=None if v is None else v - 1, maximum=None if v is None else v + 1,
                   average=v, last=v, count=0 if v is None else 60, quality=quality)
         for epoch, v in values.items())
-
-
-def site_viewer(site: str, username: str) -> User:
-    """A person who may view `site` and no other."""
-    group = Group.objects.create(name=f"Viewers:{site}")
-    group.permissions.set(Permission.objects.filter(codename="view_dashboard"))
-    SiteAccess.objects.create(group=group, site_id=site)
-    user = User.objects.create_user(username, password=PASSWORD)
-    user.groups.add(group)
-    return user
-
 
 
 # The simulator computes each archived second in Python: on a busy machine a week of

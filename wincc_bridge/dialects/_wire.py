@@ -8,7 +8,7 @@ one type, or None / '' when the field carries nothing usable.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -19,6 +19,8 @@ _EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 # .NET's JSON date, `/Date(1714557600000)/` or `/Date(1714557600000+0200)/`: milliseconds
 # since the epoch in UTC; the offset only says where the writer was, so it is ignored.
 _DOTNET_DATE = re.compile(r"^\s*/Date\((-?\d+)(?:[+-]\d{4})?\)/\s*$")
+# What a tag asked for and left out of the answer reports.
+NOT_RETURNED = "the server did not return this tag"
 
 
 def batches(names: Sequence[str], size: int) -> Iterable[list[str]]:
@@ -135,6 +137,26 @@ def item_results(
             error = lowered[name.lower()]
         results.append(ItemResult(name, error is None, error))
     return results
+
+
+def answered_tags(
+    asked: Sequence[str], items: Sequence[Any], name_of: Callable[[dict[str, Any]], Any]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each object of an answer to `asked`, in the answer's order, with the tag it answers:
+    the name `name_of` finds in it, or, where it has none (anything but a string) and the
+    answer holds one entry per tag asked, the tag asked at its position. Entries that are
+    not objects are passed over but keep their place; so are nameless objects of an answer
+    of another length, which cannot be placed."""
+    positional = len(items) == len(asked)
+    for position, item in enumerate(items):
+        if type(item) is not dict:
+            continue
+        name = name_of(item)
+        if not isinstance(name, str):
+            if not positional:
+                continue
+            name = asked[position]
+        yield name, item
 
 
 def check_window(start: datetime, end: datetime, max_points: int) -> None:

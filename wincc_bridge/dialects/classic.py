@@ -25,6 +25,8 @@ from wincc_bridge.client import (
     WinCCClient,
 )
 from wincc_bridge.dialects._wire import (
+    NOT_RETURNED,
+    answered_tags,
     batches,
     check_window,
     item_results,
@@ -370,16 +372,8 @@ class ClassicClient(WinCCClient):
         self, batch: Sequence[str], items: list[Any], max_points: int
     ) -> dict[str, TagHistory]:
         by_name: dict[str, TagHistory] = {}
-        positional = len(items) == len(batch)
-        for position, raw in enumerate(items):
-            if type(raw) is not dict:
-                continue
+        for name, raw in answered_tags(batch, items, _variable_name):
             item = _tag_fields(raw)
-            name = item.get("variableName")
-            if not isinstance(name, str):
-                if not positional:
-                    continue
-                name = batch[position]
             error = _item_error(item)
             values = _lower(raw).get("values")
             if error is not None:
@@ -399,7 +393,7 @@ class ClassicClient(WinCCClient):
         for name in batch:
             history = by_name.get(name.lower())
             if history is None:
-                history = TagHistory(name, error="the server did not return this tag")
+                history = TagHistory(name, error=NOT_RETURNED)
             elif history.name != name:
                 history = TagHistory(name, history.points, history.error, history.truncated)
             answered[name] = history
@@ -423,16 +417,9 @@ class ClassicClient(WinCCClient):
 
     def _values(self, batch: Sequence[str], items: list[Any]) -> list[TagValue]:
         by_name: dict[str, TagValue] = {}
-        positional = len(items) == len(batch)
-        for position, raw in enumerate(items):
-            if type(raw) is not dict:
-                continue
-            item = _tag_fields(raw)
-            name = item.get("variableName")
-            if not isinstance(name, str):
-                if not positional:
-                    continue
-                name = batch[position]
+        # Each object's fields are read once; anything else stays in its place as None.
+        fields = [_tag_fields(raw) if type(raw) is dict else None for raw in items]
+        for name, item in answered_tags(batch, fields, _canonical_name):
             by_name[name] = _tag_value(name, item)
         values = []
         lowered: dict[str, TagValue] | None = None
@@ -508,6 +495,14 @@ def _item_error(item: dict[str, Any]) -> str | None:
     return None
 
 
+def _canonical_name(item: dict[str, Any]) -> Any:
+    return item.get("variableName")
+
+
+def _variable_name(raw: dict[str, Any]) -> Any:
+    return _tag_fields(raw).get("variableName")
+
+
 def _named_error(item: dict[str, Any]) -> tuple[str | None, str | None]:
     name = item.get("variableName")
     return (name if isinstance(name, str) else None), _item_error(item)
@@ -521,7 +516,7 @@ def _renamed(value: TagValue, name: str) -> TagValue:
 
 
 def _not_answered(name: str) -> TagValue:
-    return TagValue(name, None, Quality.BAD, error="the server did not return this tag")
+    return TagValue(name, None, Quality.BAD, error=NOT_RETURNED)
 
 
 def _archive_fields(raw: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from urllib.parse import quote
 from wincc_bridge.alarm_states import UNKNOWN_STATE, rest_v1_state
 from wincc_bridge.client import ConnectionSettings, WinCCClient
 from wincc_bridge.dialects._wire import (
+    NOT_RETURNED,
+    answered_tags,
     batches,
     check_window,
     item_results,
@@ -172,17 +174,9 @@ class RestV1Client(WinCCClient):
                 read=True,
                 missing=f"{self.server} keeps no history (/api/v1/history)",
             )
-            items = self._list(body, "history")
-            positional = len(items) == len(batch)
-            for pos, item in enumerate(items):
-                name = item.get("name")
-                if not isinstance(name, str):
-                    if not positional:
-                        continue
-                    name = batch[pos]
+            for name, item in answered_tags(batch, self._list(body, "history"), _name):
                 found.setdefault(name, self._history(name, item, max_points))
-        missing = "the server did not return this tag"
-        return [found.get(n) or TagHistory(n, error=missing) for n in names]
+        return [found.get(n) or TagHistory(n, error=NOT_RETURNED) for n in names]
 
     def _history(self, name: str, item: dict[str, Any], max_points: int) -> TagHistory:
         error = wire_text(item.get("error"))
@@ -250,16 +244,9 @@ class RestV1Client(WinCCClient):
 
     def _values(self, batch: list[str], items: list[dict[str, Any]]) -> list[TagValue]:
         found: dict[str, TagValue] = {}
-        positional = len(items) == len(batch)
-        for pos, item in enumerate(items):
-            name = item.get("name")
-            if not isinstance(name, str):
-                if not positional:
-                    continue
-                name = batch[pos]
+        for name, item in answered_tags(batch, items, _name):
             found[name] = _tag_value(name, item)
-        missing = "the server did not return this tag"
-        return [found.get(n) or TagValue(n, None, Quality.BAD, error=missing) for n in batch]
+        return [found.get(n) or TagValue(n, None, Quality.BAD, error=NOT_RETURNED) for n in batch]
 
     def _alarm(self, item: dict[str, Any]) -> Alarm:
         raw_state = item.get("state")
@@ -307,6 +294,10 @@ def _tag_value(name: str, item: dict[str, Any]) -> TagValue:
         # An unknown quality word is not trusted; a missing one with a value is.
         quality = Quality.BAD if value is None or word is not None else Quality.GOOD
     return TagValue(name, value, quality, code, stamp)
+
+
+def _name(item: dict[str, Any]) -> Any:
+    return item.get("name")
 
 
 def _outcome(item: dict[str, Any]) -> tuple[str | None, str | None]:

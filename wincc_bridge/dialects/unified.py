@@ -27,6 +27,7 @@ from wincc_bridge.client import (
     WinCCError,
 )
 from wincc_bridge.dialects._wire import (
+    NOT_RETURNED,
     batches,
     check_window,
     item_results,
@@ -115,7 +116,6 @@ _ERROR_TEXTS = {
     "305": "the alarm cannot be acknowledged in its current state",
 }
 _SUCCESS_CODES = (None, "0", 0, "")
-_NOT_RETURNED = "the server did not return this tag"
 # GraphQL error codes and words that mean "who are you?" versus "you may not".
 _UNAUTHENTICATED_CODES = frozenset(
     {"UNAUTHENTICATED", "UNAUTHORIZED", "UNAUTHORISED", "AUTHENTICATION_ERROR", "101", "102"}
@@ -277,7 +277,7 @@ class UnifiedClient(WinCCClient):
                 by_name.setdefault(_without_system(name), history)
             for pos, name in enumerate(batch):
                 answer = by_name.get(name) or (in_order[pos] if positional else None)
-                history = answer or TagHistory(name, error=_NOT_RETURNED)
+                history = answer or TagHistory(name, error=NOT_RETURNED)
                 found.append(history if history.name == name else
                              dataclasses.replace(history, name=name))
         return found
@@ -520,7 +520,7 @@ class UnifiedClient(WinCCClient):
         for name in batch:
             answer = found.get(name) or found.get(_without_system(name))
             if answer is None:
-                answer = TagValue(name, None, Quality.BAD, error=_NOT_RETURNED)
+                answer = TagValue(name, None, Quality.BAD, error=NOT_RETURNED)
             elif answer.name != name:
                 answer = dataclasses.replace(answer, name=name)
             values.append(answer)
