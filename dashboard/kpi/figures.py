@@ -248,15 +248,15 @@ def _standing(figures: Figures, now: datetime) -> None:
     then) lies before the range's end, and they ended (returned or cleared) after its start
     or not at all. From a partial index that holds only such occurrences."""
     scope = figures.scope
-    rows = list(
-        AlarmOccurrence.objects.filter(
+    rows: list[dict] = [
+        dict(row) for row in AlarmOccurrence.objects.filter(
             site_id__in=scope.sites, standing_from__isnull=False,
             standing_from__lte=scope.end,
         ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=scope.start))
         .order_by("raised_at", "site_id", "alarm_name")
         .values("site_id", "alarm_name", "instance_id", "priority", "event_text",
                 at=F("raised_at"), ended=F("ended_at"))[:LISTED]
-    )
+    ]
     for row in rows:
         row["active_for"] = (row["ended"] or now) - row["at"]
     figures.standing = rows
