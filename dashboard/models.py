@@ -291,7 +291,7 @@ class AlarmOccurrence(models.Model):
             # the standing alarms, a few rows of every occurrence.
             models.Index(fields=["site_id", "raised_at", "acknowledged_at", "ack_seconds"],
                          name="occurrence_kpi_ack"),
-            models.Index(fields=["standing_from", "site_id"], name="occurrence_standing",
+            models.Index(fields=["site_id", "standing_from"], name="occurrence_standing",
                          condition=models.Q(standing_from__isnull=False)),
         ]
 

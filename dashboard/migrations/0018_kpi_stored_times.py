@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='alarmoccurrence',
-            index=models.Index(condition=models.Q(('standing_from__isnull', False)), fields=['standing_from', 'site_id'], name='occurrence_standing'),
+            index=models.Index(condition=models.Q(('standing_from__isnull', False)), fields=['site_id', 'standing_from'], name='occurrence_standing'),
         ),
         migrations.RunPython(keep_kpi_times, migrations.RunPython.noop),
     ]
