@@ -56,7 +56,8 @@ OCCURRENCE_COLUMNS = ("site_id", "alarm_name", "instance_id", "started_at", "rai
                       "acknowledged_at", "acknowledged_by", "acknowledged_via", "returned_at",
                       "cleared_at", "last_at", "last_transition", "transitions", "priority",
                       "alarm_class", "event_text", "area", "comment_count", "newest_comment",
-                      "newest_comment_by", "newest_comment_at")
+                      "newest_comment_by", "newest_comment_at", "ended_at", "standing_from",
+                      "ack_seconds")
 COMMENT_COLUMNS = ("created_at", "site_id", "alarm_name", "instance_id", "username", "text",
                    "kind")
 
@@ -130,7 +131,8 @@ def fill(rows: int, seed: int = 5) -> dict:
                      f" raised acknowledged returned {'commented' if commented else 'cleared'} ",
                      priority, "Alarm", text, "Area 1", 1 if commented else 0,
                      f"checked {word.lower()} on site" if commented else "",
-                     user if commented else "", dt(last) if commented else None))
+                     user if commented else "", dt(last) if commented else None,
+                     dt(returned), None, (acked - raised).total_seconds()))
         if len(journal) >= BATCH:
             flush()
     flush()
