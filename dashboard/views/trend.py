@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import QueryDict
@@ -41,6 +42,16 @@ def _for_chart(typed: str, epoch: float) -> str:
     return typed if typed.startswith("now") else utc_text(epoch)
 
 
+def _fields(typed: str, epoch: float | None) -> dict[str, str]:
+    """A window's end as the form holds it: a live span ("now-8h") in its hidden field, a
+    fixed time in its date-and-time box (UTC, as the box has no zone)."""
+    if typed.startswith("now"):
+        return {"span": typed[:64], "box": ""}
+    box = (datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+           if isinstance(epoch, float) else "")
+    return {"span": "", "box": box}
+
+
 def _picker(config, viewer: layouts.Viewer, chosen: set[str]) -> list[dict]:
     """The pens offered, site by site: only the sites the person may see."""
     by_site: dict[str, dict] = {}
@@ -61,11 +72,12 @@ def trend(request):
     valid = form.is_valid() if asked else False
     errors = _errors(form) if asked else []
     pen_ids = [pen.id for pen in form.pens] if valid else []
-    start = request.GET.get("start", "").strip() or trend_query.DEFAULT_START
-    end = request.GET.get("end", "").strip() or trend_query.DEFAULT_END
+    start = form.data.get("start", "").strip() or trend_query.DEFAULT_START
+    end = form.data.get("end", "").strip() or trend_query.DEFAULT_END
     compare = form.cleaned_data.get("compare", "") if valid else ""
     chart_start = _for_chart(start, form.cleaned_data["start"]) if valid else start
     chart_end = _for_chart(end, form.cleaned_data["end"]) if valid else end
+    cleaned = getattr(form, "cleaned_data", {})
     query = QueryDict(mutable=True)
     query.setlist("pen", pen_ids)
     layout = layouts.trend(config, viewer, query)
@@ -75,8 +87,10 @@ def trend(request):
         "picker": _picker(config, viewer, set(asked)),
         "pens": form.pens if valid else [],
         "max_pens": MAX_PENS,
-        # What was typed, shown back as typed; the chart gets it only once valid.
+        # What was typed, shown back; the chart gets it only once valid.
         "start": start[:64], "end": end[:64], "compare": compare,
+        "window": {name: _fields(typed, cleaned.get(name))
+                   for name, typed in (("start", start), ("end", end))},
         "compare_choices": COMPARE_CHOICES,
         "presets": [(label, span, trend_query.page_url(pen_ids, span, "now"))
                     for label, span in PRESETS],

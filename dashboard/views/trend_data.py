@@ -47,6 +47,11 @@ class TrendForm(forms.Form):
         error_messages={"invalid_choice": "compare must be 1d or 7d."})
 
     def __init__(self, query, user, now: float) -> None:
+        # The trend page sends its window twice: the live span (hidden) and the date-and-time
+        # boxes; a filled box counts over the span.
+        query = query.copy()
+        for name in ("start", "end"):
+            query.setlist(name, [v for v in query.getlist(name) if v.strip()][-1:])
         super().__init__(query)
         self.query = query
         self.user = user

@@ -662,6 +662,16 @@
   document.body.addEventListener("htmx:afterSettle", tilesChanged);
   document.body.addEventListener("htmx:oobAfterSwap", tilesChanged);
 
+  // A window's end in the page's form: a live span in its hidden field, a fixed time (UTC)
+  // in its date-and-time box (templates/pages/trend.html).
+  function windowFields(form, name, text) {
+    var relative = text.indexOf("now") === 0;
+    var span = form.querySelector("input[type=hidden][name=" + name + "]");
+    var box = form.querySelector("input[type=datetime-local][name=" + name + "]");
+    if (span) span.value = relative ? text : "";
+    if (box) box.value = relative ? "" : text.replace("Z", "").slice(0, 19);
+  }
+
   // The trend page: the chart named by the page, its window kept in the address bar.
   var pageRoot = document.querySelector(".trend-chart[data-trend]");
   if (pageRoot) {
@@ -677,8 +687,8 @@
         if (transport) q.set("transport", transport);
         window.history.replaceState(null, "", window.location.pathname + "?" + q.toString());
         if (form) {
-          form.elements.start.value = q.get("start");
-          form.elements.end.value = q.get("end");
+          windowFields(form, "start", q.get("start"));
+          windowFields(form, "end", q.get("end"));
           var shown = form.querySelector(".trend-window-text");
           if (shown) shown.textContent = q.get("start") + " to " + q.get("end");
           form.elements.compare.value = q.get("compare") || "";

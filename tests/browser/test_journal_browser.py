@@ -115,5 +115,9 @@ def test_the_journal_on_tablet_and_phone(browser, stack, viewport, name):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], width
     expect(page.locator("[data-action=journal-csv]")).to_be_visible()
+    # The first screen shows journal lines, not only the filter.
+    first = lines(page).first.bounding_box()
+    assert first is not None and first["y"] + first["height"] <= viewport["height"], first
+    screenshot(page, f"journal-first-screen-{name}", full_page=False)
     screenshot(page, f"journal-{name}")
     page.context.close()

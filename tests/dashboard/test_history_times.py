@@ -8,6 +8,7 @@ from html import unescape
 
 from dashboard import moments
 from tests.dashboard.livedata import PlantTestCase, healthy_plant
+from tests.dashboard.test_trend_page import chart_of
 
 ZONE1 = "oven-unified:Oven_Zone1_Temp"
 HINT = "From and To are UTC"
@@ -65,7 +66,19 @@ class HistoryTimesTestCase(PlantTestCase):
         assert moments.parse(" now-8h ", now) == now - timedelta(hours=8)
 
     def test_the_custom_ranges_are_datetime_local_boxes(self):
-        for address in ("/journal/", "/kpi/"):
+        for address in ("/journal/", "/kpi/", f"/trend/?pen={ZONE1}"):
             html = self.get(address).content.decode()
             assert html.count('type="datetime-local"') == 2, address
             assert html.count('aria-describedby="time-hint"') == 2, address
+
+    def test_the_trend_forms_box_counts_over_its_live_span(self):
+        at = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+        box = at.strftime("%Y-%m-%dT%H:%M")
+        html = self.get(f"/trend/?pen={ZONE1}&start=now-8h&start={box}&end=now&end=").content
+        chart = chart_of(html.decode())
+        assert (chart["start"], chart["end"]) == (at.strftime("%Y-%m-%dT%H:%M:%SZ"), "now")
+        assert f'value="{box}:00"' in html.decode()  # shown back in its box, in UTC
+        html = self.get(f"/trend/?pen={ZONE1}&start=now-8h&start=&end=now&end=").content
+        chart = chart_of(html.decode())
+        assert (chart["start"], chart["end"]) == ("now-8h", "now")
+        assert '<input type="hidden" name="start" value="now-8h">' in html.decode()
