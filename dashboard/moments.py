@@ -5,7 +5,8 @@ a time that one page takes, every page takes, and a mistake reads the same every
 Taken: now; now-8h (s, min, h, d before now); a date and time as a browser's date-and-time
 box sends it (2026-12-01T06:00) or as typed (2026-12-01 06:00, seconds optional), which is
 UTC, as every page says; the same with a zone (Z, +01:00); a date alone (midnight UTC).
-The sentence people read is templates/partials/time_hint.html.
+The sentence people read is templates/partials/time_hint.html; the contract is
+docs/trend.md, "Times".
 """
 
 from __future__ import annotations
