@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import alarm_notes, occurrences, permissions
+from dashboard import alarm_notes, moments, occurrences, permissions
 from dashboard.models import AlarmOccurrence, JournalEntry
 from dashboard.siteconfig import get_config
 from wincc_bridge.models import PriorityBand
@@ -52,20 +52,11 @@ def parse_cursor(text: str) -> tuple[datetime, int]:
     return EPOCH + timedelta(microseconds=int(micros)), int(row_id)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """A time typed without an offset is UTC, as the page says; one with an offset keeps it."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value
-
-
 class JournalFilter(forms.Form):
     """What the person asks for. Every mistake reads as a sentence (`problem`)."""
 
-    since = forms.DateTimeField(required=False, label="From (UTC)", error_messages={
-        "invalid": "“From” is not a date and time; write it as 2026-12-01 06:00."})
-    until = forms.DateTimeField(required=False, label="To (UTC)", error_messages={
-        "invalid": "“To” is not a date and time; write it as 2026-12-01 14:00."})
+    since = moments.MomentField(required=False, label="From (UTC)")
+    until = moments.MomentField(required=False, label="To (UTC)")
     site = forms.ChoiceField(required=False, label="Site")
     priority = forms.ChoiceField(
         required=False, label="Priority",
@@ -101,8 +92,7 @@ class JournalFilter(forms.Form):
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "every site"), *((s, s) for s in self.sites)]
         field.error_messages["invalid_choice"] = "There is no site “%(value)s” you may see."
-        for name in ("since", "until"):
-            self.fields[name].widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+        moments.set_now(self, timezone.now())
 
     def _cursor(self, name: str) -> str:
         text = self.cleaned_data.get(name) or ""
@@ -119,15 +109,9 @@ class JournalFilter(forms.Form):
     def clean_before(self) -> str:
         return self._cursor("before")
 
-    def full_clean(self) -> None:
-        # A time without an offset is read as UTC, whatever the server's TIME_ZONE.
-        with timezone.override(UTC):
-            super().full_clean()
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        since, until = _utc(data.get("since")), _utc(data.get("until"))
-        data["since"], data["until"] = since, until
+        since, until = data.get("since"), data.get("until")
         if since and until:
             if since > until:
                 raise forms.ValidationError("“From” is after “To”; swap them.")
@@ -138,8 +122,11 @@ class JournalFilter(forms.Form):
         return data
 
     def problem(self) -> str:
-        """The first mistake, as a sentence."""
-        for errors in self.errors.values():
+        """The first mistake, as a sentence; one about a field names the field."""
+        for name, errors in self.errors.items():
+            field = self.fields.get(name)
+            if isinstance(field, moments.MomentField):
+                return f"{field.label}: {errors[0]}"
             return str(errors[0])
         return ""
 

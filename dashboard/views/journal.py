@@ -28,7 +28,7 @@ def journal(request: HttpRequest) -> HttpResponse:
     form = journal_filter(request)
     valid = form.is_valid()
     context: dict = {"form": form, "problem": "" if valid else form.problem(),
-                     "page": "journal"}
+                     "page": "journal", "filtered": _filtered(form) if valid else ""}
     if valid:
         rows, field = form.rows()
         data = form.cleaned_data
@@ -54,6 +54,16 @@ def journal(request: HttpRequest) -> HttpResponse:
         })
     return render(request, "journal/journal.html", pages.with_banner(request, context),
                   status=200 if valid else 400)
+
+
+# The filter's fields that narrow the list, as its folded summary names them.
+NARROWING = ("since", "until", "site", "priority", "transition", "text", "user")
+
+
+def _filtered(form: JournalFilter) -> str:
+    """What the filter narrows to, in a line: "Site line-classic, Text pump"; "" for all."""
+    return ", ".join(f"{form.fields[name].label} {str(form.data.get(name, '')).strip()[:40]}"
+                     for name in NARROWING if form.cleaned_data.get(name))
 
 
 def _with(query, name: str, value: str) -> str:

@@ -10,9 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
-from dashboard import permissions, siteconfig
+from dashboard import moments, permissions, siteconfig
 from dashboard.kpi import figures as kpi
 from dashboard.views import pages
 
@@ -27,9 +26,6 @@ CUSTOM = "custom"
 DEFAULTS = {"range": "24h", "site": PLANT}
 # The longest custom range: a month of 10-minute periods (EEMUA 191 asks for 30 days).
 LONGEST = timedelta(days=31)
-# 10-minute periods count from 1970 (Unix time); nothing in a journal is older.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
 
 class KpiForm(forms.Form):
@@ -40,13 +36,13 @@ class KpiForm(forms.Form):
     site = forms.ChoiceField(
         error_messages={"invalid_choice": "There is no site %(value)s that you may see."},
     )
-    start = forms.DateTimeField(required=False, input_formats=TIME_FORMATS,
-                                label="From (UTC)")
-    end = forms.DateTimeField(required=False, input_formats=TIME_FORMATS, label="To (UTC)")
+    start = moments.MomentField(required=False, label="From (UTC)")
+    end = moments.MomentField(required=False, label="To (UTC)")
 
     def __init__(self, data, *, sites: list[tuple[str, str]], now: datetime):
         super().__init__(data)
         self.sites, self.now = sites, now
+        moments.set_now(self, now)
         self.site_names = {PLANT: "Plant (all your sites)", **dict(sites)}
         cast(forms.ChoiceField, self.fields["site"]).choices = list(self.site_names.items())
 
@@ -68,8 +64,6 @@ class KpiForm(forms.Form):
             raise forms.ValidationError(
                 "The range must start before it ends, and before now."
             )
-        if start < EARLIEST:
-            raise forms.ValidationError("The range must start in 1970 or later.")
         if end - start > LONGEST:
             raise forms.ValidationError(
                 f"The range may be at most {LONGEST.days} days long."
@@ -101,9 +95,7 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
     form = KpiForm(data, sites=sites, now=now)
     context: dict[str, Any] = {"page": "kpi", "form": form, "generated_at": now,
                                "limits": _limits()}
-    with timezone.override(UTC):  # the form's times are UTC, whatever TIME_ZONE says
-        valid = form.is_valid()
-    if not valid:
+    if not form.is_valid():
         return render(request, "kpi/page.html", pages.with_banner(request, context), status=400)
     figures = kpi.compute(form.scope(), now)
     context.update(figures=figures, site_name=form.site_name(), chart=_chart(figures))

@@ -4,7 +4,6 @@ and window, every value, streamed). The contract is docs/trend.md."""
 from __future__ import annotations
 
 import csv
-import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -17,51 +16,27 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
+from dashboard import moments
 from dashboard.history import sources, trend
 from dashboard.history.trend import MAX_PENS, Pen
 from dashboard.redis_client import sync_redis
 from dashboard.siteconfig import get_config
 from wincc_ingest.config import ConfigError
 
-_RELATIVE = re.compile(r"now(?:-([0-9]{1,9})(s|min|h|d))?")
-_UNIT_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
 COMPARE_SECONDS = {"1d": 86400, "7d": 7 * 86400}
-_LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+# The longest window a trend draws or exports: a month, as the KPIs. A longer one (now-99999d)
+# is refused in words rather than drawn as if it were a live chart of everything.
+LONGEST_DAYS = 31
 NO_SUCH_PEN = ("There is no pen {pen!r} that you may see. A pen is SITE:TAG, a configured "
                "tag of a site you may view.")
-
-
-def moment(text: str, now: float) -> float:
-    """Epoch seconds of "now", "now-8h" (s, min, h, d) or an ISO 8601 time with its zone."""
-    text = text.strip()
-    relative = _RELATIVE.fullmatch(text)
-    if relative:
-        amount, unit = relative.groups()
-        return now - (int(amount) * _UNIT_SECONDS[unit] if amount else 0)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise forms.ValidationError(
-            f"{text[:40]!r} is not a time: use ISO 8601 with a zone "
-            "(2026-03-01T06:00:00Z), now, or now-8h (s, min, h, d).") from None
-    if when.tzinfo is None:
-        raise forms.ValidationError(
-            f"{text[:40]!r} has no time zone: add Z or an offset such as +01:00.")
-    return when.timestamp()
-
-
-def _within_calendar(epoch: float, text: str) -> float:
-    if not 0 <= epoch <= _LATEST:
-        raise forms.ValidationError(f"{text[:40]!r} is outside the years 1970 to 9999.")
-    return epoch
 
 
 class TrendForm(forms.Form):
     """The pens and the window of a trend, checked; `pens` and `start`/`end` (epoch
     seconds) once valid. Pens are repeated `pen` parameters, read in clean()."""
 
-    start = forms.CharField(required=False, max_length=64)
-    end = forms.CharField(required=False, max_length=64)
+    start = moments.MomentField(required=False, label="From (UTC)")
+    end = moments.MomentField(required=False, label="To (UTC)")
     width = forms.IntegerField(
         required=False, min_value=100, max_value=4000,
         error_messages={k: "width must be a whole number of pixels from 100 to 4000."
@@ -72,19 +47,25 @@ class TrendForm(forms.Form):
         error_messages={"invalid_choice": "compare must be 1d or 7d."})
 
     def __init__(self, query, user, now: float) -> None:
+        # The trend page sends its window twice: the live span (hidden) and the date-and-time
+        # boxes; a filled box counts over the span.
+        query = query.copy()
+        for name in ("start", "end"):
+            query.setlist(name, [v for v in query.getlist(name) if v.strip()][-1:])
         super().__init__(query)
         self.query = query
         self.user = user
         self.now = now
         self.pens: list[Pen] = []
+        moments.set_now(self, datetime.fromtimestamp(now, UTC))
 
     def clean_start(self) -> float:
-        text = self.cleaned_data.get("start") or "now-1h"
-        return _within_calendar(moment(text, self.now), text)
+        start = self.cleaned_data.get("start")
+        return start.timestamp() if start else self.now - 3600
 
     def clean_end(self) -> float:
-        text = self.cleaned_data.get("end") or "now"
-        return _within_calendar(moment(text, self.now), text)
+        end = self.cleaned_data.get("end")
+        return end.timestamp() if end else self.now
 
     def clean_width(self) -> int:
         return self.cleaned_data.get("width") or 1000
@@ -111,6 +92,9 @@ class TrendForm(forms.Form):
         start, end = data["start"], data["end"]
         if start >= end:
             raise forms.ValidationError("The range's start must be before its end.")
+        if end - start > LONGEST_DAYS * 86400:
+            raise forms.ValidationError(
+                f"A trend shows at most {LONGEST_DAYS} days; choose a shorter range.")
         compare = COMPARE_SECONDS.get(data.get("compare") or "")
         if sources.beyond_retention(end, self.now) and not any(
                 sources.has_archive(pen.site) for pen in self.pens):
@@ -171,7 +155,7 @@ class _Line:
         return text
 
 
-def _iso(epoch: float) -> str:
+def utc_text(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -187,14 +171,14 @@ def pen_rows(pen: Pen, start: float, end: float) -> Iterator[list[str]]:
     if sources.has_archive(pen.site):
         try:
             for t, v, q in sources.archive_export(pen.site, pen.tag.name, start, end):
-                yield [_iso(t), *head, "" if v is None else repr(v), QUALITY_WORDS[q],
+                yield [utc_text(t), *head, "" if v is None else repr(v), QUALITY_WORDS[q],
                        sources.ARCHIVE, "", ""]
             return
         except sources.ArchiveUnavailable:
             pass  # the store's rows follow; their source column says so
     for minute, low, high, _last, quality, average, _count in sources.store_rows(
             pen.site.id, pen.tag.name, start, end):
-        yield [_iso(minute), *head, "" if average is None else repr(average),
+        yield [utc_text(minute), *head, "" if average is None else repr(average),
                QUALITY_WORDS[quality], sources.STORE,
                "" if low is None else repr(low), "" if high is None else repr(high)]
 

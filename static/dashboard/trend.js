@@ -69,6 +69,8 @@
     this.pens = options.pens;
     this.compare = options.compare || "";
     this.onWindow = options.onWindow || function () {};
+    // The trend page has its own compare control; the overlay's chart makes one.
+    this.compareSelect = options.compareSelect || null;
     var span = parseSpan(options.start);
     this.live = options.end === "now" && span !== null;
     this.span = span || 3600;
@@ -145,21 +147,23 @@
     this.later.addEventListener("click", function () { self.shift(0.5); });
     this.back.addEventListener("click", function () { self.goLive(self.span); });
     bar.appendChild(pan);
-    var cmp = el("label", "trend-compare", "Compare ");
-    this.compareSelect = el("select");
-    this.compareSelect.name = "compare-with";
-    [["", "nothing"], ["1d", "1 day earlier"], ["7d", "1 week earlier"]].forEach(function (c) {
-      var o = el("option", "", c[1]);
-      o.value = c[0];
-      self.compareSelect.appendChild(o);
-    });
+    if (!this.compareSelect) {
+      var cmp = el("label", "trend-compare", "Compare ");
+      this.compareSelect = el("select");
+      this.compareSelect.name = "compare-with";
+      [["", "nothing"], ["1d", "1 day earlier"], ["7d", "1 week earlier"]].forEach(function (c) {
+        var o = el("option", "", c[1]);
+        o.value = c[0];
+        self.compareSelect.appendChild(o);
+      });
+      cmp.appendChild(this.compareSelect);
+      bar.appendChild(cmp);
+    }
     this.compareSelect.value = this.compare;
     this.compareSelect.addEventListener("change", function () {
       self.compare = self.compareSelect.value;
       self.changed();
     });
-    cmp.appendChild(this.compareSelect);
-    bar.appendChild(cmp);
     this.exportLink = el("a", "trend-export", "Export CSV");
     this.exportLink.hidden = !URLS.exportCsv;
     bar.appendChild(this.exportLink);
@@ -658,6 +662,16 @@
   document.body.addEventListener("htmx:afterSettle", tilesChanged);
   document.body.addEventListener("htmx:oobAfterSwap", tilesChanged);
 
+  // A window's end in the page's form: a live span in its hidden field, a fixed time (UTC)
+  // in its date-and-time box (templates/pages/trend.html).
+  function windowFields(form, name, text) {
+    var relative = text.indexOf("now") === 0;
+    var span = form.querySelector("input[type=hidden][name=" + name + "]");
+    var box = form.querySelector("input[type=datetime-local][name=" + name + "]");
+    if (span) span.value = relative ? text : "";
+    if (box) box.value = relative ? "" : text.replace("Z", "").slice(0, 19);
+  }
+
   // The trend page: the chart named by the page, its window kept in the address bar.
   var pageRoot = document.querySelector(".trend-chart[data-trend]");
   if (pageRoot) {
@@ -667,13 +681,16 @@
     if (presets) presets.hidden = true; // the chart's own buttons replace the links
     charts.push(new TrendChart(pageRoot, {
       pens: config.pens, start: config.start, end: config.end, compare: config.compare,
+      compareSelect: form ? form.elements.compare : null,
       onWindow: function (q) {
         var transport = new URLSearchParams(window.location.search).get("transport");
         if (transport) q.set("transport", transport);
         window.history.replaceState(null, "", window.location.pathname + "?" + q.toString());
         if (form) {
-          form.elements.start.value = q.get("start");
-          form.elements.end.value = q.get("end");
+          windowFields(form, "start", q.get("start"));
+          windowFields(form, "end", q.get("end"));
+          var shown = form.querySelector(".trend-window-text");
+          if (shown) shown.textContent = q.get("start") + " to " + q.get("end");
           form.elements.compare.value = q.get("compare") || "";
         }
       },

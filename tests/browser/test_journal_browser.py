@@ -54,6 +54,7 @@ def test_filter_by_user_page_through_and_export(browser, stack, tmp_path):
     sign_in(page, stack.url, "viewer")
     page.click("nav.menu >> text=Journal")
     expect(page.locator("h1")).to_have_text("Alarm journal")
+    page.click(".journal-filters summary")
     page.fill("input[name=text]", PREFIX)
     page.click("form.journal-filter button[type=submit]")
     expect(lines(page)).to_have_count(50)
@@ -70,7 +71,9 @@ def test_filter_by_user_page_through_and_export(browser, stack, tmp_path):
     expect(lines(page)).to_have_count(50)
     expect(lines(page).first).to_contain_text(f"{PREFIX}63")
 
-    # Who acknowledged: op2, every third one.
+    # Who acknowledged: op2, every third one. The folded filter says what is set.
+    expect(page.locator(".journal-filters summary")).to_have_text(f"Filter: Text {PREFIX}")
+    page.click(".journal-filters summary")
     page.fill("input[name=user]", "op2")
     page.click("form.journal-filter button[type=submit]")
     expected = len(range(0, COUNT, 3))
@@ -115,5 +118,9 @@ def test_the_journal_on_tablet_and_phone(browser, stack, viewport, name):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], width
     expect(page.locator("[data-action=journal-csv]")).to_be_visible()
+    # The first screen shows journal lines, not only the filter.
+    screenshot(page, f"journal-first-screen-{name}", full_page=False)
+    first = lines(page).first.bounding_box()
+    assert first is not None and first["y"] + first["height"] <= viewport["height"], first
     screenshot(page, f"journal-{name}")
     page.context.close()

@@ -25,6 +25,9 @@ pytestmark = pytest.mark.browser
 TANK = "utilities-restv1:Tank_Level"
 ZONE1 = "oven-unified:Oven_Zone1_Temp"
 CHART = ".trend-chart[data-trend]"
+LAPTOP = {"width": 1366, "height": 768}
+# Of the plot, at least this much is on the first screen (it is 220 px high at least).
+PLOT_SEEN = 150
 
 
 @pytest.fixture(scope="module")
@@ -231,3 +234,46 @@ def pinch_apart(page) -> None:
         touch("touchMove", spread)
     touch("touchEnd", 0)
     cdp.detach()
+
+
+@pytest.mark.parametrize(("name", "viewport"),
+                         [("laptop", LAPTOP), ("tablet", TABLET), ("phone", PHONE)])
+def test_the_chart_is_on_the_first_screen_with_one_compare_control(
+        browser, stack, stored_history, name, viewport):
+    page = new_page(browser, viewport=viewport)
+    sign_in(page, stack.url, "viewer")
+    page.goto(f"{stack.url}/trend/?pen={TANK}&pen={ZONE1}&start=now-1h&end=now")
+    chart = page.locator(CHART)
+    expect_drawn(chart, series=2)
+    screenshot(page, f"trend-first-screen-{name}", full_page=False)
+    plot = page.locator(f"{CHART} .trend-plot").bounding_box()
+    assert plot is not None
+    assert 0 <= plot["y"] <= viewport["height"] - PLOT_SEEN, (name, plot)
+    # One compare control: the form's, which the chart follows.
+    expect(page.get_by_label("Compare")).to_have_count(1)
+    expect(page.locator("select")).to_have_count(1)
+    page.get_by_label("Compare").select_option("1d")
+    expect(chart).to_have_attribute("data-compare-series", "2")
+    expect(page).to_have_url(re.compile(r"compare=1d"))
+    # The folded window opens on a tap and names the zone.
+    page.locator(".trend-window summary").click()
+    expect(page.locator("#time-hint")).to_contain_text("UTC")
+    # A live window leaves the boxes empty; a range typed in them is drawn fixed.
+    expect(page.get_by_label("From (UTC)")).to_have_value("")
+    start = datetime.fromtimestamp(time.time() - 1800, UTC).strftime("%Y-%m-%dT%H:%M")
+    end = datetime.fromtimestamp(time.time() - 600, UTC).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("From (UTC)").fill(start)
+    page.get_by_label("To (UTC)").fill(end)
+    page.get_by_role("button", name="Show").click()
+    expect(chart).to_have_attribute("data-live", "false")
+    expect(page).to_have_url(re.compile(rf"start={start.replace(':', '%3A')}%3A00Z&end="))
+    expect_drawn(chart, series=2)
+    page.context.close()
+
+
+def test_a_range_beyond_any_history_is_refused_not_drawn_live(trend_page, stack):
+    page = trend_page
+    response = page.goto(f"{stack.url}/trend/?pen={TANK}&start=now-9999d")
+    assert response.status == 400
+    expect(page.locator(".trend-errors")).to_contain_text("at most 31 days")
+    expect(page.locator(CHART)).to_have_count(0)

@@ -222,8 +222,8 @@ class JournalPageTestCase(SitesConfigured, BaseTestCase):
 
     def test_bad_parameters_are_sentences(self):
         cases = {
-            "since=yesterday": "“From” is not a date and time",
-            "until=2026-13-01": "“To” is not a date and time",
+            "since=yesterday": "From (UTC): “yesterday” is not a time;",
+            "until=2026-13-01": "To (UTC): “2026-13-01” is not a time;",
             "since=2026-12-01&until=2026-11-01": "“From” is after “To”",
             "site=nowhere": "There is no site “nowhere” you may see.",
             "priority=urgent": "“urgent” is not a priority",
@@ -234,7 +234,8 @@ class JournalPageTestCase(SitesConfigured, BaseTestCase):
             "after=999999999999999999.1": "The page link is damaged",
             "text=" + "x" * 201: "Search for at most 200 characters.",
             "user=" + "u" * 151: "A user name has at most 150 characters.",
-            "since=0001-01-01T00:00&until=9999-12-31T00:00": "at most ten years",
+            "since=1990-01-01T00:00&until=2026-01-01T00:00": "at most ten years",
+            "since=0001-01-01T00:00": "From (UTC): “0001-01-01T00:00” is outside the years",
             "since=%00": "NUL character",
         }
         for query, sentence in cases.items():

@@ -197,14 +197,14 @@ class KpiPageTestCase(PlantTestCase):
             "range=forever": "There is no range forever; choose one of the list.",
             "range=custom&start=2026-11-10T00:00": "A custom range needs both a start and an end.",
             "range=custom&start=yesterday&end=2026-11-10T00:00":
-                "From (UTC): Enter a valid date/time.",
+                "From (UTC): “yesterday” is not a time;",
             "range=custom&start=2026-11-10T00:00&end=2026-11-09T00:00":
                 "The range must start before it ends, and before now.",
             "range=custom&start=2026-09-01T00:00&end=2026-11-09T00:00":
                 "The range may be at most 31 days long.",
             "site=nowhere": "There is no site nowhere that you may see.",
             "range=custom&start=0001-01-01T00:00&end=0001-01-02T00:00":
-                "The range must start in 1970 or later.",
+                "From (UTC): “0001-01-01T00:00” is outside the years 1970 to 9999.",
             "range=custom&start=2026-11-10T00:00&end=2026-11-10T00:00&range=8h&site=":
                 "Site: This field is required.",
             "range=custom&start=9999-12-31T23:59&end=9999-12-31T23:59":
