@@ -14,7 +14,7 @@ from unittest import skipUnless
 
 from django.core.management import call_command
 from django.db import connection
-from django.test import TestCase
+from django.test import TestCase, TransactionTestCase
 
 from dashboard.journal_query import text_matches
 from dashboard.models import AlarmOccurrence, JournalEntry
@@ -136,7 +136,7 @@ class TrigramIndexTestCase(TestCase):
 
 
 @skipUnless(not POSTGRES, "SQLite's part")
-class SqliteTestCase(TestCase):
+class SqliteTestCase(TransactionTestCase):  # SQLite's schema editor runs outside a transaction
     def test_the_migration_does_nothing_on_sqlite(self):
         with connection.schema_editor() as editor:
             text_search.create_text_indexes(None, editor)
