@@ -62,7 +62,7 @@ def _utc(value: datetime | None) -> datetime | None:
 def text_matches(text: str) -> Q:
     """The text filter: in the alarm's text or its name, whatever the case. On PostgreSQL
     it compiles to `UPPER(col::text) LIKE UPPER(%s)`, the expression the trigram indexes of
-    migration 0017 are built on (docs/journal.md)."""
+    migration 0019 are built on (docs/journal.md)."""
     return Q(event_text__icontains=text) | Q(alarm_name__icontains=text)
 
 

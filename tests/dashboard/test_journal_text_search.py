@@ -1,4 +1,4 @@
-"""The journal's text filter and its trigram indexes (migration 0017, docs/journal.md):
+"""The journal's text filter and its trigram indexes (migration 0019, docs/journal.md):
 the filter finds text and alarm names whatever their case, on either database; on
 PostgreSQL the indexes exist and match what the filter compiles to; a database where pg_trgm
 may not be created still migrates, with a warning."""
@@ -22,7 +22,7 @@ from tests.dashboard.acksupport import SitesConfigured
 from tests.dashboard.base import BaseTestCase
 from tests.dashboard.test_journal import T0, entry, lifecycle, lines, write
 
-text_search = import_module("dashboard.migrations.0017_journal_text_search")
+text_search = import_module("dashboard.migrations.0019_journal_text_search")
 NAMES = sorted(name for name, _table, _expression in text_search.INDEXES)
 POSTGRES = connection.vendor == "postgresql"
 

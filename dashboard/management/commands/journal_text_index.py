@@ -2,7 +2,7 @@
 
     manage.py journal_text_index
 
-Migration 0017 creates them where it may create the extension pg_trgm; where it could not,
+Migration 0019 creates them where it may create the extension pg_trgm; where it could not,
 a database superuser runs `CREATE EXTENSION pg_trgm` in the dashboard's database, then this
 command creates the indexes (docs/journal.md). Running it again changes nothing.
 """
@@ -14,11 +14,11 @@ from importlib import import_module
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-text_search = import_module("dashboard.migrations.0017_journal_text_search")
+text_search = import_module("dashboard.migrations.0019_journal_text_search")
 
 
 def present() -> list[str]:
-    """The trigram indexes the database has, of those migration 0017 names."""
+    """The trigram indexes the database has, of those migration 0019 names."""
     names = [name for name, _table, _expression in text_search.INDEXES]
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s) "

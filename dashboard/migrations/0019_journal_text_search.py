@@ -60,7 +60,7 @@ def drop_text_indexes(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("dashboard", "0016_kpi_counts"),
+        ("dashboard", "0018_kpi_stored_times"),
     ]
 
     operations = [
