@@ -3,6 +3,7 @@ agrees with, and what the three faces serve from it."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import threading
@@ -67,6 +68,32 @@ def test_the_archive_from_an_hour_before_the_reset_is_all_good() -> None:
             assert all(s.end <= ORIGIN.timestamp() - 3600 for s in a.stretches(name, block))
         later = [a.sample(name, int(ORIGIN.timestamp()) + k) for k in range(-3600, 7200, 61)]
         assert all(sample is not None and sample[1] == GOOD for sample in later)
+
+
+def test_the_archive_values_stay_what_they_were() -> None:
+    """A digest of values taken before the archive was made faster: a speed-up that changes a
+    single value (or its type) fails here."""
+    a = archive()
+    names = [*NAMED, "Oven_Zone3_Temp", "Motor3_Current", "Line_Reject_Count",
+             "Conveyor_Speed_Setpoint"]
+    held = [a.sample(n, t) for n in names for t in seconds_back(3, 997)]
+    assert sum(h is None for h in held) == 52
+    assert hashlib.sha256(repr(held).encode()).hexdigest() == (
+        "0542346249369173ed965ab0399444c733085e3280f42b6b2031d5b61dd9eb46")
+
+
+def test_a_window_holds_what_sample_holds_second_by_second() -> None:
+    a = archive()
+    gap = first_gap(a, "Tank_Level")
+    start = datetime.fromtimestamp(gap.start - 120, UTC)
+    end = datetime.fromtimestamp(gap.end + 120, UTC)
+    for name in NAMED:
+        window = a.window(name, start, end, ORIGIN)
+        seconds = range(gap.start - 120, gap.end + 121)
+        assert [(p.timestamp, p.value, p.code) for p in window.values] == [
+            (datetime.fromtimestamp(sec, UTC), *(a.sample(name, sec) or (None, None)))
+            for sec in seconds]
+    assert any(p.code is None for p in a.window("Tank_Level", start, end, ORIGIN).values)
 
 
 def test_a_thinned_week_costs_as_many_values_as_asked_evenly_spaced() -> None:
