@@ -62,6 +62,10 @@ CLEAN_BEFORE_RESET = 3600
 RETENTION_DAYS = 10  # the archive begins this long before the plant's reset
 MAX_VALUES = 10_000  # the most values one answer holds when the client sets no limit
 
+# Tags that never move.
+STEADY: dict[str, Any] = {"Conveyor_Speed_Setpoint": CONVEYOR_SPEED, "Conveyor_Running": True,
+                          "Pump_Fault": False}
+
 _MASK = (1 << 64) - 1
 _SQRT6 = math.sqrt(6)  # scales the sum of two uniform draws to a standard deviation of 1
 
@@ -209,28 +213,23 @@ class Archive:
                 return sp
             bump = self.drift(s) if zone == 2 else 0.0
             return round(sp + bump + self.noise(name, t, 0.2), 2)
-        level, pump, since = self.tank(s)
-        speed = self.speed(t)
-        simple: dict[str, Any] = {
-            "Conveyor_Speed_Setpoint": CONVEYOR_SPEED,
-            "Conveyor_Running": True,
-            "Pump_Fault": False,
-        }
-        if name in simple:
-            return simple[name]
+        # Each tag computes only what it depends on: a day's trend asks this ~40,000 times.
+        if name in STEADY:
+            return STEADY[name]
         if name == "Conveyor_Speed":
-            return round(speed, 2)
+            return round(self.speed(t), 2)
         if name == "Conveyor_Fault":
             return self.conveyor_fault(s)
         if name == "Tank_Level":
-            return round(level, 2)
+            return round(self.tank(s)[0], 2)
         if name == "Tank_InletPump_On":
-            return pump
+            return self.tank(s)[1]
         if name == "Tank_Outflow":
             return round(self.outflow(t), 2)
         if name == "Motor1_Current":
-            return round(self.motor1(t, speed, True), 2)
+            return round(self.motor1(t, self.speed(t), True), 2)
         if name == "Motor2_Current":
+            _level, pump, since = self.tank(s)
             return round(self.motor2(t, pump, since), 2)
         if name in ("Motor3_Current", "Motor4_Current"):
             return round(7.5 + self.noise(name, t, 0.08), 2)

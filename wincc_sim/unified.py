@@ -12,6 +12,7 @@ import fnmatch
 import json
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,19 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLFormattedError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
     OperationDefinitionNode,
+    SelectionSetNode,
     build_schema,
     execute_sync,
+    is_leaf_type,
     parse,
     validate,
 )
+from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast, value_from_ast_untyped
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -673,10 +681,115 @@ def _guarded_calls(operation: OperationDefinitionNode, variables: dict[str, Any]
         yield ACTIONS[node.name.value], logged
 
 
+class NotPlain(Exception):
+    """A query or answer the fast path leaves to graphql-core."""
+
+
+def _projector(type_: Any, selection: SelectionSetNode | None) -> Callable[[Any], Any]:
+    """A function completing a value of `type_` as graphql-core does, for plain object, list
+    and leaf types; built once per query so the ~40,000 values pay no lookups."""
+    if isinstance(type_, GraphQLNonNull):
+        inner = _projector(type_.of_type, selection)
+
+        def non_null(value: Any) -> Any:
+            if value is None:
+                raise NotPlain("null for a non-null field")
+            return inner(value)
+        return non_null
+    if isinstance(type_, GraphQLList):
+        item = _projector(type_.of_type, selection)
+
+        def listed(value: Any) -> Any:
+            if value is None:
+                return None
+            if not isinstance(value, list | tuple):
+                raise NotPlain("not a list")
+            return [item(v) for v in value]
+        return listed
+    if is_leaf_type(type_):
+        coerce = type_.coerce_output_value
+        if coerce is GraphQLScalarType.serialize:
+            return _as_is  # the schema's own scalars (Variant, Timestamp, ...) pass values through
+
+        def leaf(value: Any) -> Any:
+            if value is None:
+                return None
+            coerced = coerce(value)
+            if coerced is None:
+                raise NotPlain("leaf coerced to null")
+            return coerced
+        return leaf
+    if not isinstance(type_, GraphQLObjectType) or selection is None:
+        raise NotPlain("not a plain object type")
+    fields: list[tuple[str, str, Callable[[Any], Any]]] = []
+    for node in selection.selections:
+        if not isinstance(node, FieldNode) or node.directives or node.arguments:
+            raise NotPlain("fragment, directive or argument")
+        key, name = (node.alias or node.name).value, node.name.value
+        if any(key == k for k, _, _ in fields):
+            raise NotPlain("fields to merge")
+        if name == "__typename":
+            fields.append((key, name, _constant(type_.name)))
+        else:
+            fields.append((key, name, _projector(type_.fields[name].type, node.selection_set)))
+
+    def obj(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise NotPlain("not a plain object")
+        out = {}
+        for key, name, project in fields:
+            field_value = value.get(name)
+            if callable(field_value):
+                raise NotPlain("a resolver below the root")
+            out[key] = field_value if project is _as_is else project(field_value)
+        return out
+    return obj
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _constant(text: str) -> Callable[[Any], Any]:
+    return lambda _value: text
+
+
+def archive_payload(resolvers: Resolvers, document, variables, operation_name) -> dict[str, Any]:
+    """The payload of a query whose one root field is loggedTagValues, without graphql-core's
+    executor: completing field by field took ~3 s for 40,000 values where a real server
+    answers in a fraction of that. Arguments are coerced by graphql-core all the same."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation.value != "query" \
+            or len(operation.selection_set.selections) != 1:
+        raise NotPlain("not a single root field query")
+    node = operation.selection_set.selections[0]
+    if not isinstance(node, FieldNode) or node.name.value != "loggedTagValues" \
+            or node.directives:
+        raise NotPlain("not loggedTagValues")
+    coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables)
+    if isinstance(coerced, list):
+        raise NotPlain("variables do not coerce")
+    field = SCHEMA.query_type.fields["loggedTagValues"]  # type: ignore[union-attr]
+    project = _projector(field.type, node.selection_set)
+    result = resolvers.loggedTagValues(None, **get_argument_values(field, node, coerced))
+    return {"data": {(node.alias or node.name).value: project(result)}}
+
+
 def run(sim: Simulation, session: Session | None, document, variables, operation_name):
     """Execute a query or mutation; the response payload."""
+    resolvers = Resolvers(sim, session)
+    try:
+        return archive_payload(resolvers, document, variables, operation_name)
+    except Exception:  # anything unusual is answered by graphql-core, as before
+        return executed_payload(resolvers, document, variables, operation_name)
+
+
+def executed_payload(resolvers: Resolvers, document, variables, operation_name):
+    """The response payload as graphql-core's executor completes it."""
     # Every resolver is synchronous; subscriptions run in unified_ws.
-    result = execute_sync(SCHEMA, document, root_value=Resolvers(sim, session).root(),
+    result = execute_sync(SCHEMA, document, root_value=resolvers.root(),
                           variable_values=variables, operation_name=operation_name)
     payload: dict[str, Any] = {"data": result.data}
     if result.errors:

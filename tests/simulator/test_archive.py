@@ -3,7 +3,9 @@ agrees with, and what the three faces serve from it."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -12,9 +14,12 @@ import pytest
 
 from tests.simulator.conftest import basic, bearer, gql, login
 from tests.simulator.test_plant import plant, run
-from wincc_sim import dayscript
+from wincc_bridge.dialects.unified import LOGGED_TAG_VALUES
+from wincc_sim import dayscript, unified
 from wincc_sim.archive import BLOCK_S, GOOD, MAX_VALUES, Archive
+from wincc_sim.simulation import Simulation
 from wincc_sim.tags import Fillers, filler_name
+from wincc_sim.users import Users
 
 ORIGIN = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 NAMED = ["Oven_Zone1_Temp", "Oven_Zone2_Temp", "Conveyor_Speed", "Conveyor_Fault",
@@ -63,6 +68,32 @@ def test_the_archive_from_an_hour_before_the_reset_is_all_good() -> None:
             assert all(s.end <= ORIGIN.timestamp() - 3600 for s in a.stretches(name, block))
         later = [a.sample(name, int(ORIGIN.timestamp()) + k) for k in range(-3600, 7200, 61)]
         assert all(sample is not None and sample[1] == GOOD for sample in later)
+
+
+def test_the_archive_values_stay_what_they_were() -> None:
+    """A digest of values taken before the archive was made faster: a speed-up that changes a
+    single value (or its type) fails here."""
+    a = archive()
+    names = [*NAMED, "Oven_Zone3_Temp", "Motor3_Current", "Line_Reject_Count",
+             "Conveyor_Speed_Setpoint"]
+    held = [a.sample(n, t) for n in names for t in seconds_back(3, 997)]
+    assert sum(h is None for h in held) == 52
+    assert hashlib.sha256(repr(held).encode()).hexdigest() == (
+        "0542346249369173ed965ab0399444c733085e3280f42b6b2031d5b61dd9eb46")
+
+
+def test_a_window_holds_what_sample_holds_second_by_second() -> None:
+    a = archive()
+    gap = first_gap(a, "Tank_Level")
+    start = datetime.fromtimestamp(gap.start - 120, UTC)
+    end = datetime.fromtimestamp(gap.end + 120, UTC)
+    for name in NAMED:
+        window = a.window(name, start, end, ORIGIN)
+        seconds = range(gap.start - 120, gap.end + 121)
+        assert [(p.timestamp, p.value, p.code) for p in window.values] == [
+            (datetime.fromtimestamp(sec, UTC), *(a.sample(name, sec) or (None, None)))
+            for sec in seconds]
+    assert any(p.code is None for p in a.window("Tank_Level", start, end, ORIGIN).values)
 
 
 def test_a_thinned_week_costs_as_many_values_as_asked_evenly_spaced() -> None:
@@ -256,3 +287,102 @@ def test_a_long_archive_request_does_not_hold_up_the_polls(sim, face) -> None:
         archive.join(timeout=180)
     assert finished[:3] == ["read"] * 3, finished
     assert finished[-1] == "archive"
+
+
+# --- the Unified fast path for loggedTagValues ------------------------------------------------
+
+FULL = ("query($n:[String]!,$s:Timestamp,$e:Timestamp,$m:Int,$o:LoggedTagValuesSortingModeEnum,"
+        "$b:LoggedTagValuesBoundingModeEnum){loggedTagValues(names:$n,startTime:$s,endTime:$e,"
+        "maxNumberOfValues:$m,sortingMode:$o,boundingValuesMode:$b){loggingTagName "
+        "error{code description} values{value{value timestamp quality{quality subStatus limit "
+        "extendedSubStatus sourceQuality sourceTime timeCorrected}} flags}}}")
+ALIASED = ("query($n:[String]!,$s:Timestamp,$e:Timestamp){pens:loggedTagValues(names:$n,"
+           "startTime:$s,endTime:$e,maxNumberOfValues:50){__typename tag:loggingTagName "
+           "fault:error{c:code} values{v:value{ts:timestamp value q:quality{quality}} f:flags}}}")
+NAMES_ONLY = ("query($n:[String]!,$s:Timestamp,$e:Timestamp){loggedTagValues(names:$n,"
+              "startTime:$s,endTime:$e,sortingMode:TIME_DESC){loggingTagName}}")
+BOUNDING = ("NO_BOUNDING_VALUES", "LEFT_BOUNDING_VALUES", "RIGHT_BOUNDING_VALUES",
+            "LEFTRIGHT_BOUNDING_VALUES")
+
+
+@pytest.fixture(scope="module")
+def unified_sim():
+    p, _clock = plant(seed=3)
+    return Simulation(plant=p, users=Users.from_env({}))
+
+
+def fast_and_executed(sim, query: str, variables: dict) -> tuple[str, str]:
+    """The fast path's payload and graphql-core's, each as the JSON text the server sends."""
+    document, _operation, variables, name = unified.prepare({"query": query,
+                                                             "variables": variables})
+    resolvers = unified.Resolvers(sim, None)
+    fast = unified.archive_payload(resolvers, document, variables, name)
+    executed = unified.executed_payload(resolvers, document, variables, name)
+    return json.dumps(fast, sort_keys=False), json.dumps(executed, sort_keys=False)
+
+
+def gap_window(sim) -> dict[str, str]:
+    gap = first_gap(sim.plant.archive, "Tank_Level")
+    return {"s": iso(gap.start - 2), "e": iso(gap.end + 1)}
+
+
+def cases(sim) -> list[tuple[str, dict]]:
+    end = int(sim.now().timestamp())
+    day = {"s": iso(end - 86400), "e": iso(end)}
+    gap = gap_window(sim)
+    full_name = f"{sim.system_name}::Tank_Level:Tank_Level_Log"
+    found = [(LOGGED_TAG_VALUES, {"n": ["Oven_Zone1_Temp", "Nope", full_name, None],
+                                  **day, "m": 600}),
+             (LOGGED_TAG_VALUES, {"n": ["Tank_Level"], **gap, "m": 0}),
+             (ALIASED, {"n": ["Tank_Level", "Nope"], **day}),
+             (NAMES_ONLY, {"n": ["Tank_Level", "Nope"], **gap}),
+             (FULL, {"n": ["Tank_Level"], **gap, "m": -1}),
+             (FULL, {"n": ["Tank_Level"], "s": gap["s"], "m": 5}),
+             (FULL, {"n": ["Tank_Level"], "e": gap["e"], "m": 5, "o": "TIME_DESC"}),
+             (FULL, {"n": ["Tank_Level"], "s": gap["s"]}),
+             (FULL, {"n": ["Tank_Level"], "e": gap["e"], "m": 5}),
+             (FULL, {"n": ["Tank_Level"]})]
+    found += [(FULL, {"n": ["Tank_Level"], **gap, "o": order, "b": bounding})
+              for order in ("TIME_ASC", "TIME_DESC") for bounding in BOUNDING]
+    return found
+
+
+def test_the_fast_path_answers_byte_for_byte_as_graphql_core(unified_sim) -> None:
+    compared = 0
+    for query, variables in cases(unified_sim):
+        fast, executed = fast_and_executed(unified_sim, query, variables)
+        assert fast == executed, (query, variables)
+        compared += len(json.loads(fast)["data"]["loggedTagValues" if "pens:" not in query
+                                               else "pens"])
+    assert compared >= 20
+
+
+def test_the_fast_path_answers_the_archive_error_fault_as_graphql_core(unified_sim) -> None:
+    unified_sim.faults.archive_error = ["unified"]
+    try:
+        fast, executed = fast_and_executed(unified_sim, LOGGED_TAG_VALUES,
+                                           {"n": ["Tank_Level"], **gap_window(unified_sim)})
+    finally:
+        unified_sim.faults.archive_error = []
+    assert fast == executed
+    assert json.loads(fast)["data"]["loggedTagValues"][0]["error"]["code"] == "1"
+
+
+@pytest.mark.parametrize("query", [
+    "query($n:[String]!,$s:Timestamp,$e:Timestamp){loggedTagValues(names:$n,startTime:$s,"
+    "endTime:$e){...pen}} fragment pen on LoggedTagValuesResult{loggingTagName values{flags}}",
+    "query($n:[String]!,$s:Timestamp,$e:Timestamp){loggedTagValues(names:$n,startTime:$s,"
+    "endTime:$e){loggingTagName values @include(if:false){flags}}}",
+])
+def test_a_fragment_or_directive_is_answered_by_graphql_core(unified_sim, query) -> None:
+    variables = {"n": ["Tank_Level"], **gap_window(unified_sim)}
+    document, _operation, variables, name = unified.prepare({"query": query,
+                                                             "variables": variables})
+    resolvers = unified.Resolvers(unified_sim, None)
+    with pytest.raises(unified.NotPlain):
+        unified.archive_payload(resolvers, document, variables, name)
+    answer = unified.run(unified_sim, None, document, variables, name)
+    assert answer == unified.executed_payload(resolvers, document, variables, name)
+    [pen] = answer["data"]["loggedTagValues"]
+    assert pen["loggingTagName"] == "Tank_Level"
+    assert ("values" in pen) == ("fragment" in query)
