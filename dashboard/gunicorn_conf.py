@@ -11,6 +11,7 @@ them can forget:
 - /metrics adds up the figures of every worker (dashboard/metrics/web.py).
 """
 
+import gc
 import os
 import shutil
 import tempfile
@@ -34,9 +35,24 @@ accesslog = "-"
 forwarded_allow_ips = proxies.from_environ(os.environ).gunicorn_value()
 
 
+# Python's cyclic garbage collector by default runs every 700 new objects and, every 100
+# runs, walks every object the process holds. A trend answer parses tens of thousands of
+# archived values into hundreds of thousands of objects (none of them in cycles): measured,
+# the collector took about 40 % of that work. The worker collects less often, and the objects
+# loaded at start (Django, the app) are frozen out of its walks; both keep streams' memory as
+# it was, as those objects are freed by reference counting, not by the collector.
+GC_THRESHOLD = (20_000, 10, 10)
+
+
+def tune_gc() -> None:
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def post_worker_init(worker) -> None:
     # uvicorn_worker points "uvicorn.access" at gunicorn's access handlers in each worker.
     access_log.install()
+    tune_gc()
 
 
 # prometheus-client's multiprocess mode: each worker writes its figures (live streams, render

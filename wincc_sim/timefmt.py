@@ -11,7 +11,9 @@ from functools import lru_cache
 def iso_ms(ts: datetime | None) -> str | None:
     if ts is None:
         return None
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    # isoformat cuts to milliseconds as WinCC does, and is several times faster than strftime
+    # (an archive answer formats tens of thousands of distinct times).
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_ts(text: str) -> datetime:

@@ -112,3 +112,21 @@ def test_the_wall_screen_token_never_reaches_the_access_log(tmp_path, redis_url)
         assert token not in server.log_path.read_text(errors="replace")
     finally:
         server.stop()
+
+
+def test_a_worker_collects_cycles_less_often_and_leaves_its_start_alone():
+    """Large trend answers build hundreds of thousands of objects: the worker's collector
+    runs less often and no longer walks what was loaded at start (gunicorn_conf.tune_gc)."""
+    import gc
+
+    from dashboard import gunicorn_conf
+
+    before = gc.get_threshold()
+    try:
+        gunicorn_conf.tune_gc()
+        assert gc.get_threshold() == gunicorn_conf.GC_THRESHOLD
+        assert gc.get_threshold()[0] > before[0]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -232,3 +232,20 @@ def test_parent_pid_stops_the_simulator_when_its_parent_ends(tmp_path):
     finally:
         if not gone():
             os.kill(orphan, signal.SIGTERM)
+
+
+def test_the_simulator_collects_cycles_less_often_and_leaves_its_start_alone():
+    """An archive answer builds hundreds of thousands of objects (wincc_sim.__main__)."""
+    import gc
+
+    from wincc_sim import __main__ as sim_main
+
+    before = gc.get_threshold()
+    try:
+        sim_main.tune_gc()
+        assert gc.get_threshold() == sim_main.GC_THRESHOLD
+        assert gc.get_threshold()[0] > before[0]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -295,7 +295,9 @@ class UnifiedClient(WinCCClient):
         returned = 0
         for entry in self._list(item.get("values"), "logged values"):
             flags = entry.get("flags")
-            flags = {str(f).upper() for f in flags} if isinstance(flags, list) else set()
+            # Most values carry no flag: the set is built only when there are some.
+            flags = {str(f).upper() for f in flags} if isinstance(flags, list) and flags \
+                else _NO_FLAGS
             bounding = "BOUNDING" in flags
             returned += not bounding
             holder = _dict(entry.get("value"))
@@ -637,6 +639,9 @@ def _tag_value(name: str, item: dict[str, Any], path_error: str | None) -> TagVa
             return TagValue(name, value, Quality.BAD, None, stamp, error)
     found = _MAIN_QUALITY.get(word) if type(word) is str else None
     return TagValue(name, value, found or _main_quality(word, value), None, stamp)
+
+
+_NO_FLAGS: frozenset[str] = frozenset()
 
 
 def _main_quality(word: Any, value: Any) -> Quality:
