@@ -92,6 +92,8 @@ class SiteConfig:
     ack_tags: Mapping[str, AckTag] = field(default_factory=dict)
     # Classic: the tag a connection check reads when the server refuses an empty request.
     ping_tag: str = ""
+    # Classic: the tag logging archive trends read; empty: looked up per tag (docs/bridge.md).
+    tag_archive: str = ""
     # Unified: the endpoint's path, and the object types a browse asks for.
     graphql_path: str = "/graphql"
     browse_object_types: tuple[str, ...] = ("TAG",)
@@ -171,6 +173,7 @@ class SiteConfig:
             ack_tags=self.ack_tags,
             site=self.id,
             ping_tag=self.ping_tag,
+            tag_archive=self.tag_archive,
             graphql_path=self.graphql_path,
             browse_object_types=self.browse_object_types,
         )
@@ -358,6 +361,7 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 batch_size=raw.get("batch_size", 500),
                 alarm_filter=raw.get("alarm_filter"),
                 ping_tag=raw.get("ping_tag", ""),
+                tag_archive=raw.get("tag_archive", ""),
                 graphql_path=graphql_path,
                 browse_object_types=tuple(raw.get("browse_object_types", ("TAG",))),
                 ack_tags={

@@ -299,7 +299,7 @@ class _Checker:
         self.tls(site, path)
         self._url(site, dialect, path)
         if dialect != "classic":
-            for key in ("ack_tags", "alarm_filter", "ping_tag"):
+            for key in ("ack_tags", "alarm_filter", "ping_tag", "tag_archive"):
                 if key in site and dialect in _SECRET_BY_DIALECT:
                     self.add(
                         [*path, key],
@@ -328,7 +328,13 @@ class _Checker:
         return self._tags(tags, [*path, "tags"])
 
     def _capability_switches(self, site: dict[str, Any], path: list[Any]) -> None:
-        """`alarms: false` and `acknowledge: false` contradicted by settings that need them."""
+        """`alarms`, `acknowledge` and `archive: false` contradicted by settings that need them."""
+        if site.get("archive") is False and "tag_archive" in site:
+            self.add(
+                [*path, "tag_archive"],
+                "has no effect: archive is false, so trends never ask the server's archive; "
+                "remove tag_archive or archive",
+            )
         if site.get("alarms") is False:
             for key in ("alarm_filter", "ack_tags"):
                 if key in site:

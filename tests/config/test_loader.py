@@ -24,6 +24,7 @@ def test_a_good_file_builds_the_configuration(tmp_path):
     data["sites"][0]["tls"] = {"ca_file": "certs/line.pem"}
     data["sites"][0]["url"] = "https://wincc01:34568/"
     data["sites"][0]["ping_tag"] = "Tank_Level"
+    data["sites"][0]["tag_archive"] = "ProcessValueArchive"
     data["sites"].append({
         "id": "hmi", "dialect": "unified", "url": "https://hmi01",
         "read_user": {"username": "reader", "password_env": "RO_PASSWORD"},
@@ -43,6 +44,8 @@ def test_a_good_file_builds_the_configuration(tmp_path):
     settings = line.connection(environ=ENV)
     assert (settings.username, settings.password) == ("reader", "ro-secret")
     assert settings.ping_tag == "Tank_Level"
+    assert settings.tag_archive == "ProcessValueArchive"
+    assert config.site("utilities").connection(environ=ENV).tag_archive == ""
     assert line.connection(write=True, environ=ENV).password == "rw-secret"
     assert config.site("utilities").connection(environ=ENV).token == "ro-token"
     panels = config.dashboard("overview").panels

@@ -410,12 +410,30 @@ def test_options_for_real_servers_belong_to_their_dialect():
     assert problems_of(data) == []
     data["sites"][0]["graphql_path"] = "/graphql/"
     data["sites"][2]["ping_tag"] = "Tank_Level"
+    data["sites"][2]["tag_archive"] = "ProcessValueArchive"
     data["sites"][2]["browse_object_types"] = ["TAGS"]
     problems = problems_of(data)
     assert "$.sites[0].graphql_path: applies to unified sites only, not classic" in problems
     assert ("$.sites[2].ping_tag: applies to classic sites only; a unified site has its own "
             "API") in problems
+    assert ("$.sites[2].tag_archive: applies to classic sites only; a unified site has its "
+            "own API") in problems
     assert any(p.startswith("$.sites[2].browse_object_types[0]") for p in problems), problems
+
+
+def test_a_tag_archive_without_the_archive_is_refused_and_an_empty_one_too():
+    data = minimal()
+    data["sites"][0]["tag_archive"] = "ProcessValueArchive"
+    assert problems_of(data) == []
+    data["sites"][0]["archive"] = False
+    assert problems_of(data) == [
+        "$.sites[0].tag_archive: has no effect: archive is false, so trends never ask the "
+        "server's archive; remove tag_archive or archive",
+    ]
+    data["sites"][0]["archive"] = True
+    data["sites"][0]["tag_archive"] = ""
+    assert len(problems_of(data)) == 1 and problems_of(data)[0].startswith(
+        "$.sites[0].tag_archive"), problems_of(data)
 
 
 def test_an_env_name_that_is_a_secret_itself_is_refused_without_repeating_it():

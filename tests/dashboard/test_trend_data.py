@@ -264,6 +264,16 @@ class TrendFromArchiveTestCase(BaseTestCase):
         assert outflow["source"] == "none" and outflow["points"]["t"] == []
         assert "not available" in outflow["note"]
 
+    def test_a_classic_site_reads_the_tag_archive_its_configuration_names(self):
+        change_site("line-classic", tag_archive="ProcessValueArchive")
+        (pen,) = self.get(url(SPEED, start="now-2h", end="now-1h", width=200)).json()["pens"]
+        assert pen["source"] == "archive", pen["note"]
+        assert pen["points"]["t"]
+        change_site("line-classic", tag_archive="NoSuchArchive")
+        (pen,) = self.get(url(SPEED, start="now-3h", end="now-2h", width=200)).json()["pens"]
+        assert pen["source"] != "archive"
+        assert "has no tag logging archive NoSuchArchive" in pen["note"], pen["note"]
+
     def test_a_repeated_window_is_answered_from_the_cache(self):
         end = int(time.time()) // 3600 * 3600 - 3600
         address = url("oven-unified:Oven_Zone1_Temp",
