@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from itertools import groupby
 from typing import Any
 
 from django.db import connection, transaction
@@ -109,7 +110,6 @@ def merge(occ: Any, entry: Any, acknowledged: tuple[str, str] | None = None) -> 
     if entry.event_text and (step == Transition.RAISED or not occ.event_text):
         occ.priority, occ.alarm_class = entry.priority, entry.alarm_class
         occ.event_text, occ.area = entry.event_text, entry.area
-    kpi_fields(occ)
     if step == Transition.COMMENTED:
         occ.comment_count += 1
         if occ.newest_comment_at is None or at >= occ.newest_comment_at:
@@ -167,6 +167,7 @@ def apply(entries: Iterable[Any], occurrence_model: Any = AlarmOccurrence,
                     writers[entry.site_id] = writer_of(entry.site_id)
                 who = acknowledger(entry, audit_model, writers[entry.site_id])
             merge(occ, entry, who)
+        kpi_fields(occ)  # from the merged times, once per occurrence
     occurrence_model.objects.bulk_create(fresh)
     if changed:
         occurrence_model.objects.bulk_update(changed, _FIELDS)
@@ -279,23 +280,14 @@ def rebuild_chattering(journal_model: Any = JournalEntry,
     raises = (journal_model.objects.filter(transition=Transition.RAISED)
               .order_by("site_id", "alarm_name", "at", "id")
               .values_list("site_id", "alarm_name", "id", "at"))
-    alarm: tuple[str, str] | None = None
-    times: list[tuple[int, Any]] = []
     flagged: list[Any] = []
-
-    def close() -> None:
-        if alarm is not None:
-            flagged.extend(_bursts(alarm[0], alarm[1], times, times[0][1], chatter_model))
+    for (site_id, name), rows in groupby(raises.iterator(chunk_size=chunk),
+                                         key=lambda row: (row[0], row[1])):
+        times = [(rid, at) for _, _, rid, at in rows]
+        flagged.extend(_bursts(site_id, name, times, times[0][1], chatter_model))
         if len(flagged) >= chunk:
             chatter_model.objects.bulk_create(flagged)
             flagged.clear()
-
-    for site_id, name, rid, at in raises.iterator(chunk_size=chunk):
-        if (site_id, name) != alarm:
-            close()
-            alarm, times = (site_id, name), []
-        times.append((rid, at))
-    close()
     chatter_model.objects.bulk_create(flagged)
 
 

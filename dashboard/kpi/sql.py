@@ -23,39 +23,21 @@ class TenMinutes(Func):
 
     output_field = BigIntegerField()
     arity = 1
+    step = BUCKET_SECONDS
 
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"(CAST(strftime('%%s', {sql}) AS INTEGER) / {BUCKET_SECONDS})", params
+        return f"(CAST(strftime('%%s', {sql}) AS INTEGER) / {self.step})", params
 
     def as_postgresql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"FLOOR(EXTRACT(EPOCH FROM {sql}) / {BUCKET_SECONDS})::bigint", params
+        return f"FLOOR(EXTRACT(EPOCH FROM {sql}) / {self.step})::bigint", params
 
 
 class WholeDays(TenMinutes):
     """The UTC day a time falls in: whole 86400 s steps since 1970."""
 
-    def as_sqlite(self, compiler, connection, **extra_context):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"(CAST(strftime('%%s', {sql}) AS INTEGER) / {DAY_SECONDS})", params
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"FLOOR(EXTRACT(EPOCH FROM {sql}) / {DAY_SECONDS})::bigint", params
-
-
-def seconds_between(later: str, earlier: str) -> str:
-    """SQL for the seconds from `earlier` to `later` (two column names)."""
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-    # julianday() is a day count in a double: rounded to the millisecond, its noise goes.
-    return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
-
-
-def db_time(value) -> Any:
-    """A datetime as the database's cursor takes it in a hand-written query."""
-    return connection.ops.adapt_datetimefield_value(value)
+    step = DAY_SECONDS
 
 
 def percentiles(sql: str, params: Sequence[Any], fractions: Sequence[float]
