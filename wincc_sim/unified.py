@@ -779,6 +779,13 @@ def archive_payload(resolvers: Resolvers, document, variables, operation_name) -
 
 def run(sim: Simulation, session: Session | None, document, variables, operation_name):
     """Execute a query or mutation; the response payload."""
+    return executed_payload(Resolvers(sim, session), document, variables, operation_name)
+
+
+def run_archive(sim: Simulation, session: Session | None, document, variables,
+                operation_name):
+    """Execute a query that reads the archive: directly when it is plain (archive_payload),
+    else through graphql-core."""
     resolvers = Resolvers(sim, session)
     try:
         return archive_payload(resolvers, document, variables, operation_name)
@@ -822,7 +829,7 @@ def app(sim: Simulation):
         if operation.operation.value == "query" and _reads_archive(operation):
             # Computing an archive window takes a while: off the event loop, so the polls
             # the server answers meanwhile are not held up (a real server serves both).
-            payload = await asyncio.to_thread(run, sim, session, document, variables,
+            payload = await asyncio.to_thread(run_archive, sim, session, document, variables,
                                               operation_name)
             return JSONResponse(payload)
         return JSONResponse(run(sim, session, document, variables, operation_name))

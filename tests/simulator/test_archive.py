@@ -381,7 +381,7 @@ def test_a_fragment_or_directive_is_answered_by_graphql_core(unified_sim, query)
     resolvers = unified.Resolvers(unified_sim, None)
     with pytest.raises(unified.NotPlain):
         unified.archive_payload(resolvers, document, variables, name)
-    answer = unified.run(unified_sim, None, document, variables, name)
+    answer = unified.run_archive(unified_sim, None, document, variables, name)
     assert answer == unified.executed_payload(resolvers, document, variables, name)
     [pen] = answer["data"]["loggedTagValues"]
     assert pen["loggingTagName"] == "Tank_Level"
