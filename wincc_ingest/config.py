@@ -99,6 +99,9 @@ class SiteConfig:
     browse_object_types: tuple[str, ...] = ("TAG",)
     tags: tuple[TagConfig, ...] = ()
     queue: str | None = None  # Celery queue for scale-out; default queue when None
+    # How values arrive: "poll" (every poll_interval), or "subscribe" (Unified pushes them
+    # to the subscriber, polling takes over while no subscription is live).
+    ingest: str = "poll"
     # What the configuration turns off of what the dialect offers (never turns anything on).
     alarms: bool = True
     acknowledge: bool = True
@@ -370,6 +373,7 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 },
                 tags=tuple(_tag(t) for t in raw.get("tags", [])),
                 queue=raw.get("queue"),
+                ingest=raw.get("ingest", "poll"),
                 alarms=raw.get("alarms", True),
                 acknowledge=raw.get("acknowledge", True),
                 archive=raw.get("archive", True),

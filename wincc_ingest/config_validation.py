@@ -309,6 +309,9 @@ class _Checker:
             for key in ("graphql_path", "browse_object_types"):
                 if key in site and dialect in _SECRET_BY_DIALECT:
                     self.add([*path, key], f"applies to unified sites only, not {dialect}")
+            if site.get("ingest") == "subscribe" and dialect in _SECRET_BY_DIALECT:
+                self.add([*path, "ingest"], f"subscribe needs a unified site: a {dialect} "
+                         "server pushes no changes to subscribers; use poll")
         self._capability_switches(site, path)
         ack_tags = site.get("ack_tags")
         if isinstance(ack_tags, dict) and ack_tags and "write_user" not in site:
