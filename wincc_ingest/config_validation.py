@@ -172,7 +172,19 @@ _TYPE_WORDS = {
 }
 
 
-def _schema_problems(error: ValidationError) -> list[Problem]:
+def problems_against(validator: Draft202012Validator, data: Any) -> list[str]:
+    """Every way `data` breaks `validator`'s schema, each "<JSON path>: <sentence>", in the
+    order of the document (for other JSON documents than the configuration)."""
+    found = [
+        item
+        for error in validator.iter_errors(data)
+        for item in _schema_problems(error, secrets_elsewhere=False)
+    ]
+    found.sort(key=lambda item: _place(data, item[0]))
+    return list(dict.fromkeys(f"{json_path(path)}: {sentence}" for path, sentence in found))
+
+
+def _schema_problems(error: ValidationError, *, secrets_elsewhere: bool = True) -> list[Problem]:
     path = list(error.absolute_path)
     kind = error.validator
     # jsonschema types these as possibly unset; a reported error always carries them.
@@ -187,7 +199,7 @@ def _schema_problems(error: ValidationError) -> list[Problem]:
         allowed = sorted(schema.get("properties", {}))
         lines = []
         for key in instance:
-            if key in allowed or key.lower() in _INLINE_SECRETS:
+            if key in allowed or (secrets_elsewhere and key.lower() in _INLINE_SECRETS):
                 continue  # inline secrets get their own, clearer message from pass 2
             hint = difflib.get_close_matches(key, allowed, n=1)
             advice = f"did you mean {hint[0]!r}?" if hint else "allowed keys: " + ", ".join(allowed)
@@ -206,10 +218,12 @@ def _schema_problems(error: ValidationError) -> list[Problem]:
             # What was typed where a name belongs may be the secret itself: never repeat it.
             return [(path, sentence)]
         return [(path, f"{sentence} (got {json.dumps(instance)})")]
-    if kind == "oneOf" and "x-message" in schema:
+    if kind in ("oneOf", "minProperties") and "x-message" in schema:
         return [(path, schema["x-message"])]
     if kind == "minItems":
         return [(path, f"must list at least {value} item(s)")]
+    if kind == "maxItems":
+        return [(path, f"must list at most {value} items")]
     if kind == "minLength":
         return [(path, "must not be empty" if value == 1 else "is too short")]
     if kind == "maxLength":
