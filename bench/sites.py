@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 
 from bench.stack import Stack
 from tests.harness.simulator import new_secrets
+from wincc_ingest import store
 
 DIALECT = "classic"
 
@@ -49,6 +51,25 @@ def site_config(
 
 def config_for(stack: Stack, *, dashboards: list[dict] | None = None, **site) -> dict:
     return {"sites": [site_config(stack, **site)], "dashboards": dashboards or []}
+
+
+def wait_polled(stack: Stack, worker, site_id: str, timeout: float = 60.0) -> None:
+    """Until the worker has polled `site_id` successfully once."""
+    r = stack.redis()
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if r.hget(store.site_health(site_id), "last_success"):
+                return
+            if not worker.alive():
+                raise RuntimeError(f"the worker stopped:\n{worker.tail()}")
+            time.sleep(0.2)
+        health = r.hgetall(store.site_health(site_id))
+        raise RuntimeError(
+            f"{site_id} was not polled within {timeout:g} s: {health}\n{worker.tail()}"
+        )
+    finally:
+        r.close()
 
 
 def simulator_tag_names(stack: Stack, count: int) -> list[str]:
