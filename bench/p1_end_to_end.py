@@ -76,8 +76,9 @@ class ChangeListener(threading.Thread):
     """Subscribes to the change channel; for each PUBLISH naming TAG, reads what the
     poller wrote with it (the value and the poll's health)."""
 
-    def __init__(self, stack: Stack, stop: threading.Event) -> None:
+    def __init__(self, stack: Stack, stop: threading.Event, site: str = SITE) -> None:
         super().__init__(daemon=True)
+        self.site = site
         self.r = stack.redis()
         self.stop_event = stop
         self.events: list[dict] = []
@@ -92,10 +93,10 @@ class ChangeListener(threading.Thread):
                     continue
                 seen = time.time()
                 change = json.loads(message["data"])
-                if change.get("site") != SITE or TAG not in change.get("tags", []):
+                if change.get("site") != self.site or TAG not in change.get("tags", []):
                     continue
-                raw = self.r.hget(store.site_values(SITE), TAG)
-                health = self.r.hgetall(store.site_health(SITE))
+                raw = self.r.hget(store.site_values(self.site), TAG)
+                health = self.r.hgetall(store.site_health(self.site))
                 value = json.loads(raw) if raw else {}
                 self.events.append(
                     {
