@@ -25,6 +25,8 @@ from bench import report
 BENCHMARKS = {
     "p1": ("bench.p1_end_to_end", "P1", "End to end, simulator to browser DOM"),
     "p1-push": ("bench.p1_push", "P1-push", "End to end, pushed by Unified and polled, same run"),
+    "p1-push-rest": ("bench.p1_push_rest", "P1-push-rest",
+                     "Pushed by a Classic REST Connector vs polled, simulator to browser DOM"),
     "p2": ("bench.p2_fanout", "P2", "SSE fan-out"),
     "p2-storm": ("bench.p2_storm", "P2-storm", "Reconnect storm"),
     "p3": ("bench.p3_poll_vs_sse", "P3", "Server cost, polling fallback against SSE"),

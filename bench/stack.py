@@ -218,11 +218,14 @@ class Stack:
 
     # --- the ASGI server ----------------------------------------------------------------
 
-    def start_web(self, workers: int = 2) -> Proc:
-        """gunicorn with uvicorn workers, as in production."""
+    def start_web(self, workers: int = 2, port: int | None = None) -> Proc:
+        """gunicorn with uvicorn workers, as in production; on `port` when a piece started
+        before it must know where (a simulator that posts to it)."""
         self.web = WebServer(
             self.workdir, self.env, argv=functools.partial(gunicorn_argv, workers=workers)
         )
+        if port is not None:
+            self.web.port = port
         proc = self.web.start(timeout=60)
         # Every worker is ready once it answers; give them a moment to import Django.
         deadline = time.monotonic() + 30
