@@ -190,7 +190,7 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20) -> Result:
         st.create_login_user("p1-viewer", password)
         worker = st.start_celery(concurrency=1).worker
         st.start_web(workers=2)
-        _wait_polled(st, worker)
+        sites.wait_polled(st, worker, SITE)
         admin = httpx.Client(
             base_url=st.sim.admin_url,
             timeout=5,
@@ -222,22 +222,6 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20) -> Result:
             listener.join(timeout=3)
             watcher.join(timeout=3)
     return _result(result, all_samples)
-
-
-def _wait_polled(st: Stack, worker) -> None:
-    r = st.redis()
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if r.hget(store.site_health(SITE), "last_success"):
-                return
-            if not worker.alive():
-                raise RuntimeError(f"the worker stopped:\n{worker.tail()}")
-            time.sleep(0.2)
-        health = r.hgetall(store.site_health(SITE))
-        raise RuntimeError(f"the site was not polled within 60 s: {health}\n{worker.tail()}")
-    finally:
-        r.close()
 
 
 def _one_run(browser, st, admin, listener, watcher, page_url, password, samples) -> list[dict]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 
 from bench.stack import Stack
 from tests.harness.simulator import new_secrets
+from wincc_ingest import store
 
 DIALECT = "classic"
 
@@ -25,6 +27,7 @@ def site_config(
     poll_interval: float = 1.0,
     dialect: str = DIALECT,
     url: str | None = None,
+    write_user: bool = False,
 ) -> dict:
     site = {
         "id": site_id,
@@ -40,6 +43,11 @@ def site_config(
         site["read_user"]["token_env"] = "WINCC_SIM_RO_TOKEN"
     else:
         site["read_user"]["password_env"] = "WINCC_SIM_RO_PASSWORD"
+    if write_user:  # the simulator's read-write API user: acknowledge, write
+        secret = "token_env" if dialect == "rest-v1" else "password_env"
+        kind = "TOKEN" if dialect == "rest-v1" else "PASSWORD"
+        site["write_user"] = {"username": stack.env.get("WINCC_SIM_RW_USER", "bench-operator"),
+                              secret: f"WINCC_SIM_RW_{kind}"}
     if stack.sim is not None:
         site["tls"] = {"ca_file": stack.sim.ca_file}
     if dialect == "classic":
@@ -49,6 +57,25 @@ def site_config(
 
 def config_for(stack: Stack, *, dashboards: list[dict] | None = None, **site) -> dict:
     return {"sites": [site_config(stack, **site)], "dashboards": dashboards or []}
+
+
+def wait_polled(stack: Stack, worker, site_id: str, timeout: float = 60.0) -> None:
+    """Until the worker has polled `site_id` successfully once."""
+    r = stack.redis()
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if r.hget(store.site_health(site_id), "last_success"):
+                return
+            if not worker.alive():
+                raise RuntimeError(f"the worker stopped:\n{worker.tail()}")
+            time.sleep(0.2)
+        health = r.hgetall(store.site_health(site_id))
+        raise RuntimeError(
+            f"{site_id} was not polled within {timeout:g} s: {health}\n{worker.tail()}"
+        )
+    finally:
+        r.close()
 
 
 def simulator_tag_names(stack: Stack, count: int) -> list[str]:

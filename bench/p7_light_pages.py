@@ -1,0 +1,305 @@
+"""P7 light pages: the overview and the alarm list on a throttled Chromium, as a tablet on
+plant Wi-Fi sees them: bytes transferred on the first and on a repeat visit, time to the
+first live value, and the size of the scripts.
+
+The production path runs: the simulator over HTTPS with the demo's three sites (Unified,
+Classic, REST v1; the demo configuration pointed at this run's simulator), Celery beat and
+one worker polling them every second, Redis, gunicorn with uvicorn workers serving the
+collected static files, and Chromium (Playwright) signed in as a viewer.
+
+Each visit is a new tab whose network and CPU are throttled through the DevTools protocol
+before it navigates: Network.emulateNetworkConditions and Emulation.setCPUThrottlingRate
+(4x). Two network profiles (PROFILES): Chrome DevTools' "Fast 3G" preset as Lighthouse
+applies it in the browser (562.5 ms per request, 1.44 Mbit/s down, 675 kbit/s up; the
+targets are judged on this one) and the raw Fast 3G figures (150 ms, 1.6 Mbit/s, 750 kbit/s).
+
+- First visit: a fresh browser context (empty cache) carrying only the signed-in cookies.
+- Repeat visit: a new tab in the same context, REPEAT_AFTER seconds later, past the short
+  max-age WhiteNoise gives files without a hash in their name (60 s), as the next shift's
+  visit would be.
+- Transferred: every byte Chromium received for the page (headers and bodies, compressed
+  as sent, the live stream's included) from the navigation to the moment the page is loaded
+  and live (the load event and the first live value, whichever is later).
+- First live value: from the navigation's start to the first frame of the live stream
+  swapped into the page (htmx:sseMessage): from then on the values move.
+- Scripts: the JavaScript the page loads (Resource Timing), as served and decoded.
+
+Targets per page: first live value <= 2.5 s, transferred <= 150 KB on the first visit and
+<= 20 KB on a repeat visit (KB = 1,000 bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench import sites
+from bench.report import Figure, Result, Table
+from bench.stack import Stack
+from bench.stats import summary
+from tests.harness.browser import launch_chromium
+
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "dashboard" / "demo" / "config.json"
+PAGES = [("overview", "/"), ("alarm list", "/alarms/")]
+# (name, DevTools Network.emulateNetworkConditions: latency ms, bytes/s down, bytes/s up,
+#  judged against the targets)
+PROFILES = [
+    ("Fast 3G, 562.5 ms (Lighthouse)", 562.5, 1_600_000 * 0.9 / 8, 750_000 * 0.9 / 8, True),
+    ("Fast 3G, 150 ms", 150.0, 1_600_000 / 8, 750_000 / 8, False),
+]
+CPU_SLOWDOWN = 4
+REPEAT_AFTER = 65.0  # seconds: past WhiteNoise's max-age (60 s) for files without a hash
+TARGET_LIVE_S = 2.5
+TARGET_FIRST_KB = 150
+TARGET_REPEAT_KB = 20
+ALARMS = ["Conveyor_Fault", "Pump_Fault"]  # raised so that the alarm list has rows
+
+# Stamps the first frame of the live stream swapped into the page (runs before any script).
+STAMP = """
+window.__p7 = {live: null};
+document.addEventListener("htmx:sseMessage", function () {
+  if (window.__p7.live === null) window.__p7.live = performance.now();
+}, true);
+"""
+READ = """() => {
+  const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+  const nav = performance.getEntriesByType("navigation")[0];
+  const scripts = performance.getEntriesByType("resource")
+    .filter(e => e.initiatorType === "script")
+    .map(e => ({url: e.name, transfer: e.transferSize, encoded: e.encodedBodySize,
+                decoded: e.decodedBodySize}));
+  return {live: window.__p7.live, fcp: fcp ? fcp.startTime : null,
+          load: nav ? nav.loadEventEnd : null, dcl: nav ? nav.domContentLoadedEventEnd : null,
+          scripts: scripts};
+}"""
+
+
+def config(stack: Stack) -> dict:
+    """The demo's sites and dashboards, every site on this run's simulator."""
+    demo = json.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
+    for site in demo["sites"]:
+        site["url"] = stack.sim.url
+        site["tls"] = {"ca_file": str(stack.sim.ca_file)}
+        site["read_user"]["username"] = stack.env["WINCC_SIM_RO_USER"]
+        site["write_user"]["username"] = stack.env["WINCC_SIM_RW_USER"]
+    return demo
+
+
+class Traffic:
+    """What Chromium received for one tab, from the DevTools protocol's Network events."""
+
+    def __init__(self, cdp) -> None:
+        self.requests: dict[str, dict] = {}
+        cdp.on("Network.responseReceived", self._response)
+        cdp.on("Network.dataReceived", self._data)
+        cdp.on("Network.loadingFinished", self._finished)
+        cdp.on("Network.requestServedFromCache", self._memory_cache)
+
+    def _entry(self, request_id: str) -> dict:
+        return self.requests.setdefault(
+            request_id,
+            {"url": "", "type": "", "status": None, "headers": 0, "data": 0, "total": None,
+             "cache": "", "cache_control": "", "encoding": ""},
+        )
+
+    def _response(self, event: dict) -> None:
+        entry = self._entry(event["requestId"])
+        response = event["response"]
+        headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+        entry.update(
+            url=response["url"], type=event.get("type", ""), status=response["status"],
+            headers=int(response.get("encodedDataLength") or 0),
+            cache="disk" if response.get("fromDiskCache") else entry["cache"],
+            cache_control=headers.get("cache-control", ""),
+            encoding=headers.get("content-encoding", ""),
+        )
+
+    def _data(self, event: dict) -> None:
+        self._entry(event["requestId"])["data"] += int(event.get("encodedDataLength") or 0)
+
+    def _finished(self, event: dict) -> None:
+        self._entry(event["requestId"])["total"] = int(event.get("encodedDataLength") or 0)
+
+    def _memory_cache(self, event: dict) -> None:
+        self._entry(event["requestId"])["cache"] = "memory"
+
+    def bytes_of(self, entry: dict) -> int:
+        """Bytes on the wire: the finished request's count, or, for one still open (the live
+        stream), its headers and the data so far."""
+        if entry["cache"]:
+            return 0
+        return entry["total"] if entry["total"] is not None else entry["headers"] + entry["data"]
+
+    def rows(self) -> list[dict]:
+        return [
+            {**e, "bytes": self.bytes_of(e), "path": urlsplit(e["url"]).path}
+            for e in self.requests.values()
+            if e["url"]
+        ]
+
+
+def run(quick: bool = False, samples: int = 5) -> Result:
+    result = Result("P7", "Light pages: overview and alarm list on throttled Chromium")
+    if quick:
+        samples = 2
+    from playwright.sync_api import sync_playwright
+
+    password = secrets.token_urlsafe(16)
+    visits: list[dict] = []
+    with Stack("p7") as st:
+        st.start_redis()
+        sites.simulator_secrets(st)
+        st.start_simulator(tags=0)
+        board = config(st)
+        st.write_config(board)
+        st.prepare_database(sessions=1)
+        st.create_login_user("p7-viewer", password)
+        worker = st.start_celery(concurrency=1).worker
+        st.start_web(workers=2)
+        for site in board["sites"]:
+            sites.wait_polled(st, worker, site["id"])
+        for alarm in ALARMS:
+            st.sim.raise_alarm(alarm)
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            try:
+                signed_in = _sign_in(browser, st.web_url, password)
+                warm = browser.new_context(storage_state=signed_in)
+                _visit(warm, st.web_url, "/", PROFILES[0])  # the web's first-page imports
+                warm.close()
+                opened = []
+                for n in range(samples):
+                    for profile in PROFILES:
+                        for page_name, path in PAGES:
+                            context = browser.new_context(storage_state=signed_in)
+                            first = _visit(context, st.web_url, path, profile)
+                            first.update(page=page_name, profile=profile[0], visit="first", n=n)
+                            visits.append(first)
+                            opened.append((context, page_name, path, profile, n, time.monotonic()))
+                for context, page_name, path, profile, n, at in opened:
+                    time.sleep(max(0.0, at + REPEAT_AFTER - time.monotonic()))
+                    repeat = _visit(context, st.web_url, path, profile)
+                    repeat.update(page=page_name, profile=profile[0], visit="repeat", n=n)
+                    visits.append(repeat)
+                    context.close()
+            finally:
+                browser.close()
+    return _result(result, visits)
+
+
+def _sign_in(browser, base: str, password: str) -> dict:
+    """The cookies of a signed-in viewer, from a context of its own (its cache is thrown
+    away: the first visits start empty)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/accounts/login/")
+        page.fill("input[name=username]", "p7-viewer")
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/", timeout=30000)
+        return context.storage_state()
+    finally:
+        context.close()
+
+
+def _visit(context, base: str, path: str, profile: tuple) -> dict:
+    """One throttled visit of `path` in a new tab of `context`."""
+    _, latency, down, up, _ = profile
+    page = context.new_page()
+    try:
+        cdp = context.new_cdp_session(page)
+        traffic = Traffic(cdp)
+        cdp.send("Network.enable")
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": latency, "downloadThroughput": down,
+             "uploadThroughput": up},
+        )
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+        page.add_init_script(STAMP)
+        page.goto(base + path, wait_until="load", timeout=60000)
+        if urlsplit(page.url).path != path:
+            raise RuntimeError(f"{path} answered with {page.url} (not signed in?)")
+        page.wait_for_function("() => window.__p7 && window.__p7.live !== null",
+                               timeout=30000, polling=50)
+        timing = page.evaluate(READ)
+        requests = traffic.rows()
+    finally:
+        page.close()
+    stream = [r for r in requests if r["type"] == "EventSource"]
+    return {
+        "live_s": timing["live"] / 1000,
+        "fcp_s": (timing["fcp"] or 0) / 1000,
+        "load_s": (timing["load"] or 0) / 1000,
+        "bytes": sum(r["bytes"] for r in requests),
+        "stream_bytes": sum(r["bytes"] for r in stream),
+        "scripts_decoded": sum(s["decoded"] for s in timing["scripts"]),
+        "scripts_transferred": sum(s["transfer"] for s in timing["scripts"]),
+        "scripts": len(timing["scripts"]),
+        "requests": requests,
+    }
+
+
+def _result(result: Result, visits: list[dict]) -> Result:
+    def pick(page: str, profile: str, visit: str) -> list[dict]:
+        wanted = (page, profile, visit)
+        return [v for v in visits if (v["page"], v["profile"], v["visit"]) == wanted]
+
+    sizes = []
+    for profile, *_, judged in PROFILES:
+        for page, path in PAGES:
+            for visit, byte_target in (("first", TARGET_FIRST_KB), ("repeat", TARGET_REPEAT_KB)):
+                chosen = pick(page, profile, visit)
+                live = summary([v["live_s"] for v in chosen])
+                kb = summary([v["bytes"] / 1000 for v in chosen])
+                where = f"{page} ({path}), {visit} visit, {profile}"
+                result.figures.append(
+                    Figure(f"{where}: first live value", "s", live,
+                           f"<= {TARGET_LIVE_S:g} s" if judged else "",
+                           live["p95"] is not None and live["p95"] <= TARGET_LIVE_S
+                           if judged else None)
+                )
+                result.figures.append(
+                    Figure(f"{where}: transferred", "KB", kb,
+                           f"<= {byte_target} KB" if judged else "",
+                           kb["max"] is not None and kb["max"] <= byte_target
+                           if judged else None)
+                )
+                result.figures.append(
+                    Figure(f"{where}: first contentful paint", "s",
+                           summary([v["fcp_s"] for v in chosen]))
+                )
+                if judged and visit == "first" and chosen:
+                    v = chosen[0]
+                    sizes.append([page, v["scripts"], round(v["scripts_decoded"] / 1000, 1),
+                                  round(v["scripts_transferred"] / 1000, 1),
+                                  round(v["stream_bytes"] / 1000, 1)])
+    result.tables.append(
+        Table("Scripts and the live stream's share, first visit (KB = 1,000 bytes)",
+              ["page", "scripts", "decoded KB", "transferred KB", "live stream KB"], sizes)
+    )
+    for page, path in PAGES:
+        for visit in ("first", "repeat"):
+            chosen = pick(page, PROFILES[0][0], visit)
+            if not chosen:
+                continue
+            rows = [
+                [r["path"], r["type"], r["status"], r["cache"] or "-", r["encoding"] or "-",
+                 r["cache_control"] or "-", r["bytes"]]
+                for r in sorted(chosen[0]["requests"], key=lambda r: -r["bytes"])
+            ]
+            result.tables.append(
+                Table(f"What the {page} ({path}) loads, {visit} visit, {PROFILES[0][0]}",
+                      ["path", "type", "status", "cache", "encoding", "Cache-Control", "bytes"],
+                      rows)
+            )
+    result.notes.append(
+        f"CPU {CPU_SLOWDOWN}x slower (Emulation.setCPUThrottlingRate); repeat visits "
+        f"{REPEAT_AFTER:g} s after the first, in a new tab of the same browser context."
+    )
+    result.raw = {"visits": visits}
+    return result
