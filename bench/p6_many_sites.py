@@ -190,6 +190,7 @@ def _window(st: Stack, ids: list[str], duration: float) -> dict:
     probed = probe_lines(st, start, end)
     outcomes = Counter(row[2] for row in probed)
     late = [row[3] for row in probed if row[3] is not None]
+    body_cpu = [row[4] for row in probed if len(row) > 4 and row[4] is not None]
 
     due = int(duration // INTERVAL)
     ran = {i: after[i][0] - before[i][0] for i in ids}
@@ -225,6 +226,8 @@ def _window(st: Stack, ids: list[str], duration: float) -> dict:
         # The worker's main process (the broker, and with prefork handing tasks to the pool)
         # apart from its pool processes (the polls).
         "worker_main_share": worker_main / elapsed,
+        # CPU of the poll task's body alone (its thread, between Celery's prerun and postrun).
+        "poll_body_ms": sum(body_cpu) / len(body_cpu) * 1000 if body_cpu else None,
         "worker_rss_mib": max(rss) / 2**20 if rss else None,
         "queue_max": max(sampler.queue_lengths, default=0),
         "late_s": late,
@@ -265,7 +268,8 @@ def run(quick: bool = False, duration: float = 30.0, sizes: tuple[int, ...] = SI
             _ms(d["median"]), _ms(d["p95"]),
             f"{cpu['worker'] * 100:.0f} %", f"{m['worker_main_share'] * 100:.0f} %",
             f"{m['worker_ms_per_site_second']:.1f}",
-            f"{m['worker_ms_per_poll']:.1f}", f"{cpu['simulators'] * 100:.0f} %",
+            f"{m['worker_ms_per_poll']:.1f}", _ms1(m["poll_body_ms"]),
+            f"{cpu['simulators'] * 100:.0f} %",
             f"{cpu['redis'] * 100:.0f} %", f"{cpu['beat'] * 100:.1f} %",
             f"{cpu['bench'] * 100:.0f} %", f"{m['worker_rss_mib']:.0f}", m["queue_max"],
         ])
@@ -298,7 +302,7 @@ def run(quick: bool = False, duration: float = 30.0, sizes: tuple[int, ...] = SI
         ["sites", "simulators", "polls run/due", "skipped", "failed", "expired", "busy",
          "largest gap s", "start late median ms", "p95 ms", "poll duration median ms",
          "p95 ms", "worker CPU", "of which main process", "worker CPU ms per site-second",
-         "worker CPU ms per poll",
+         "worker CPU ms per poll", "of which the poll's body ms",
          "simulators CPU", "Redis CPU", "beat CPU", "bench CPU", "worker RSS MiB",
          "queue max"],
         rows,
@@ -323,7 +327,8 @@ def _line(m: dict) -> str:
             f"expired {m['expired']}, busy {m['busy']}, worker CPU "
             f"{m['cpu_share']['worker'] * 100:.0f} % (main {m['worker_main_share'] * 100:.0f} %; "
             f"{m['worker_ms_per_site_second']:.1f} ms "
-            f"per site-second, {m['worker_ms_per_poll']:.1f} ms per poll), simulators "
+            f"per site-second, {m['worker_ms_per_poll']:.1f} ms per poll, body "
+            f"{_ms1(m['poll_body_ms'])} ms), simulators "
             f"{m['cpu_share']['simulators'] * 100:.0f} %, redis "
             f"{m['cpu_share']['redis'] * 100:.0f} %, start late p95 "
             f"{_ms(late['p95'] and late['p95'] * 1000)} ms, queue max {m['queue_max']}")
@@ -331,6 +336,10 @@ def _line(m: dict) -> str:
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
+
+
+def _ms1(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def main(argv: list[str] | None = None) -> int:

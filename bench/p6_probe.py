@@ -1,8 +1,10 @@
 """P6's counter inside the worker: `celery -A dashboard worker --include bench.p6_probe`.
 
 For every poll task the worker ends or drops, one line on a Redis list: when, the site, what
-became of it (the task's status: ok, busy, backing off, failed; or expired, revoked) and how
-long after beat sent it the poll began (its `expires` is beat's send time plus the interval).
+became of it (the task's status: ok, busy, backing off, failed; or expired, revoked), how
+long after beat sent it the poll began (its `expires` is beat's send time plus the interval)
+and the CPU seconds the task's body took in its thread (what is left of the worker's CPU is
+Celery's own work per task: the broker, the message, the pool).
 The product logs none of this at INFO (dashboard/log_filters.py), and the benchmark must not
 depend on the log. Costs the worker one RPUSH per poll.
 """
@@ -21,7 +23,7 @@ from dashboard.celery import POLL_TASK
 
 KEY = "bench:p6:polls"
 _client: redis.Redis | None = None
-_started: dict[str, float] = {}
+_started: dict[str, tuple[float, float]] = {}
 
 
 def _redis() -> redis.Redis:
@@ -42,24 +44,28 @@ def _sent(request) -> float | None:
     return datetime.fromisoformat(expires).timestamp() - site.poll_interval
 
 
-def _push(site: str, outcome: str, late: float | None) -> None:
-    _redis().rpush(KEY, json.dumps([time.time(), site, outcome, late]))
+def _push(site: str, outcome: str, late: float | None, cpu: float | None = None) -> None:
+    _redis().rpush(KEY, json.dumps([time.time(), site, outcome, late, cpu]))
 
 
 @task_prerun.connect
 def _prerun(sender=None, task_id=None, task=None, **kwargs) -> None:
     if task is not None and task.name == POLL_TASK:
-        _started[task_id] = time.time()
+        _started[task_id] = (time.time(), time.thread_time())
 
 
 @task_postrun.connect
 def _postrun(sender=None, task_id=None, task=None, retval=None, args=None, **kwargs) -> None:
     if task is None or task.name != POLL_TASK:
         return
-    began = _started.pop(task_id, None)
+    cpu = None
+    began = None
+    if task_id in _started:
+        began, thread_cpu = _started.pop(task_id)
+        cpu = time.thread_time() - thread_cpu
     sent = _sent(task.request)
     late = None if began is None or sent is None else began - sent
-    _push(args[0] if args else "?", retval if isinstance(retval, str) else "error", late)
+    _push(args[0] if args else "?", retval if isinstance(retval, str) else "error", late, cpu)
 
 
 @task_revoked.connect
