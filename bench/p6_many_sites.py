@@ -44,16 +44,18 @@ TARGET_SITES = 100
 SITES_PER_SIMULATOR = 25
 SIZES = (25, 50, 100, 150)
 QUICK_SIZES = (10, 25)
-# The product's worker as deployed (deploy/systemd, docker-compose): the pool Celery picks
-# (prefork, one process per core on this 2-core host) and INFO logging.
-WORKER_ARGS: tuple[str, ...] = ("--concurrency", "2")
+# The many-sites configuration of docs/scale-out.md: one threaded worker per core, the sites
+# split between them by queue (each site's snapshot stays in one process).
+WORKERS = 2
+WORKER_ARGS: tuple[str, ...] = ("--pool", "threads", "--concurrency", "8")
+PROBE = ("--include", "bench.p6_probe")
 
 
 def site_id(i: int) -> str:
     return f"site-{i:03d}"
 
 
-def configuration(st: Stack, n_sites: int, tag_names: list[str]) -> dict:
+def configuration(st: Stack, n_sites: int, tag_names: list[str], workers: int = 1) -> dict:
     tags = [{"name": n} for n in tag_names]
     site_list = []
     for i in range(n_sites):
@@ -62,6 +64,8 @@ def configuration(st: Stack, n_sites: int, tag_names: list[str]) -> dict:
                                  url=sim.url)
         site["tls"] = {"ca_file": sim.ca_file}
         site["name"] = f"Benchmark site {i}"
+        if workers > 1:
+            site["queue"] = f"poll-{i % workers}"
         site_list.append(site)
     return {"sites": site_list, "dashboards": []}
 
@@ -123,18 +127,25 @@ def self_cpu() -> float:
 
 
 def measure(n_sites: int, duration: float, warmup: float, windows: int = 1,
-            worker_args: tuple[str, ...] = WORKER_ARGS) -> list[dict]:
+            worker_args: tuple[str, ...] = WORKER_ARGS, workers: int = WORKERS) -> list[dict]:
     with Stack(f"p6-{n_sites}") as st:
         st.start_redis()
         sites.simulator_secrets(st)
         st.start_simulators(math.ceil(n_sites / SITES_PER_SIMULATOR), tags=TAGS)
         st.sim = None  # every simulator is in st.sims
         names = sites.simulator_tag_names(st, TAGS)
-        st.write_config(configuration(st, n_sites, names))
+        st.write_config(configuration(st, n_sites, names, workers))
         # The journal consumer and the other periodic tasks run as in production.
         st.manage("migrate", "--noinput")
         ids = [site_id(i) for i in range(n_sites)]
-        celery = st.start_celery(worker_args=(*worker_args, "--include", "bench.p6_probe"))
+        if workers > 1:
+            # The first also runs the default queue (journal, shelving, trend store).
+            celery = st.start_celery(
+                worker_args=(*worker_args, "--queues", "celery,deliveries,poll-0", *PROBE))
+            for k in range(1, workers):
+                st.start_worker(f"worker{k}", (*worker_args, "--queues", f"poll-{k}", *PROBE))
+        else:
+            celery = st.start_celery(worker_args=(*worker_args, *PROBE))
         # Until every site was polled once; a worker that cannot keep up never gets there,
         # and the window then shows how far it falls short.
         r = st.redis()
@@ -145,7 +156,7 @@ def measure(n_sites: int, duration: float, warmup: float, windows: int = 1,
                 pipe.hget(store.site_health(i), "last_success")
             if all(pipe.execute()):
                 break
-            for proc in (celery.worker, celery.beat):
+            for proc in (celery.worker, celery.beat, *(w.worker for w in st.more_workers)):
                 if not proc.alive():
                     raise RuntimeError(f"celery stopped:\n{celery.logs()}")
             time.sleep(0.5)
@@ -154,14 +165,16 @@ def measure(n_sites: int, duration: float, warmup: float, windows: int = 1,
         out = [_window(st, ids, duration) for _ in range(windows)]
         for m in out:
             m["worker_args"] = " ".join(worker_args)
+            m["workers"] = workers
         return out
 
 
 def _window(st: Stack, ids: list[str], duration: float) -> dict:
     celery = st.celery
     worker, beat = celery.worker, celery.beat
+    mains = [worker.pid, *(w.worker.pid for w in st.more_workers)]
     meters = {
-        "worker": CpuMeter([worker.pid]),
+        "worker": CpuMeter(mains),
         "beat": CpuMeter([beat.pid]),
         "simulators": CpuMeter([s.proc.pid for s in st.sims]),
         "redis": CpuMeter([st.proc("redis").pid]),
@@ -179,11 +192,11 @@ def _window(st: Stack, ids: list[str], duration: float) -> dict:
         time.sleep(min(1.0, max(0.0, end - time.time())))
         for m in meters.values():
             m.sample()
-        rss.append(rss_bytes([worker.pid]))
+        rss.append(rss_bytes(mains))
     sampler.join(timeout=10)
     cpu = {name: m.stop() for name, m in meters.items()}
-    worker_main = meters["worker"].last.get(worker.pid, 0.0) - meters["worker"].first.get(
-        worker.pid, 0.0)
+    worker_main = sum(meters["worker"].last.get(pid, 0.0) - meters["worker"].first.get(pid, 0.0)
+                      for pid in mains)
     own = self_cpu() - own0
     elapsed = time.time() - start
     after = _counters(st, ids)
@@ -243,14 +256,14 @@ def holds(m: dict) -> bool:
 
 
 def run(quick: bool = False, duration: float = 30.0, sizes: tuple[int, ...] = SIZES,
-        worker_args: tuple[str, ...] = WORKER_ARGS) -> Result:
+        worker_args: tuple[str, ...] = WORKER_ARGS, workers: int = WORKERS) -> Result:
     result = Result("P6", f"Many sites: N sites x {TAGS} tags at 1 s on one worker host")
     warmup = 10.0
     if quick:
         sizes, duration, warmup = QUICK_SIZES, 10.0, 4.0
     measured: dict[int, dict] = {}
     for n in sizes:
-        measured[n] = measure(n, duration, warmup, worker_args=worker_args)[0]
+        measured[n] = measure(n, duration, warmup, worker_args=worker_args, workers=workers)[0]
         print(f"   {n} sites: {_line(measured[n])}", flush=True)
         if not holds(measured[n]) and n >= TARGET_SITES:
             break  # larger counts would not hold either
@@ -296,9 +309,9 @@ def run(quick: bool = False, duration: float = 30.0, sizes: tuple[int, ...] = SI
         ok=largest >= TARGET_SITES if target_m is not None or not quick else None,
     ))
     result.tables.append(Table(
-        f"Each step ({duration:.0f} s window after {warmup:.0f} s warm-up; worker: "
-        f"`celery -A dashboard worker {' '.join(worker_args)}`; CPU in % of one core, "
-        "user + system)",
+        f"Each step ({duration:.0f} s window after {warmup:.0f} s warm-up; {workers} worker "
+        f"process(es) `celery -A dashboard worker {' '.join(worker_args)}`, the sites split "
+        "between them by queue; CPU in % of one core, user + system)",
         ["sites", "simulators", "polls run/due", "skipped", "failed", "expired", "busy",
          "largest gap s", "start late median ms", "p95 ms", "poll duration median ms",
          "p95 ms", "worker CPU", "of which main process", "worker CPU ms per site-second",
@@ -353,11 +366,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=10.0)
     p.add_argument("--worker-args", default=" ".join(WORKER_ARGS),
                    help="celery worker options (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=WORKERS,
+                   help="worker processes, the sites split between them by queue")
     p.add_argument("--out", help="also write the JSON here")
     args = p.parse_args(argv)
     out = []
     for n in (int(x) for x in args.sites.split(",")):
-        m = measure(n, args.duration, args.warmup, worker_args=tuple(args.worker_args.split()))[0]
+        m = measure(n, args.duration, args.warmup, worker_args=tuple(args.worker_args.split()),
+                    workers=args.workers)[0]
         print(f"{n} sites: {_line(m)}", flush=True)
         m["late_ms"] = summary([x * 1000 for x in m.pop("late_s")])
         m["duration_ms"] = summary(m.pop("duration_ms"))

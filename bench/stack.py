@@ -107,6 +107,8 @@ class Stack:
     # More simulators beside `sim` (start_simulators), each its own process and port.
     sims: list[Simulator] = field(default_factory=list, init=False)
     celery: CeleryProcesses | None = field(default=None, init=False)
+    # More workers beside `celery`'s (start_more_workers), without a beat.
+    more_workers: list[CeleryProcesses] = field(default_factory=list, init=False)
     web: WebServer | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -137,11 +139,12 @@ class Stack:
 
     def close(self) -> None:
         """Stop every piece, the last started first."""
-        for piece in (self.web, self.celery, *reversed(self.sims), self.sim, self.redis_server):
+        for piece in (self.web, *self.more_workers, self.celery, *reversed(self.sims), self.sim,
+                      self.redis_server):
             if piece is not None:
                 piece.stop()
         self.web = self.celery = self.sim = self.redis_server = None
-        self.sims = []
+        self.sims, self.more_workers = [], []
         if not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -261,3 +264,13 @@ class Stack:
             worker_args=worker_args,
         )
         return self.celery
+
+    def start_worker(self, name: str, worker_args: Sequence[str] = ()) -> CeleryProcesses:
+        """One more worker (no beat) on the stack's Redis and configuration, logging under
+        its own folder."""
+        workers = start_celery(
+            self.redis_url, beat=False, hostname=f"bench-{name}@%h",
+            directory=self.workdir / name, env=self.env, worker_args=worker_args,
+        )
+        self.more_workers.append(workers)
+        return workers
