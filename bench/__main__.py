@@ -33,6 +33,7 @@ BENCHMARKS = {
     "p5-kpi": ("bench.p5_kpi", "P5-kpi", "Alarm KPI page over 30 days of journal"),
     "p5-browser": ("bench.p5_trend_browser", "P5-browser", "Trend drawn in Chromium"),
     "p7": ("bench.p7_light_pages", "P7", "Light pages on throttled Chromium"),
+    "p8": ("bench.p8_acknowledge", "P8", "Acknowledge round trip, click to both pages"),
 }
 
 

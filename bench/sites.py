@@ -27,6 +27,7 @@ def site_config(
     poll_interval: float = 1.0,
     dialect: str = DIALECT,
     url: str | None = None,
+    write_user: bool = False,
 ) -> dict:
     site = {
         "id": site_id,
@@ -42,6 +43,11 @@ def site_config(
         site["read_user"]["token_env"] = "WINCC_SIM_RO_TOKEN"
     else:
         site["read_user"]["password_env"] = "WINCC_SIM_RO_PASSWORD"
+    if write_user:  # the simulator's read-write API user: acknowledge, write
+        secret = "token_env" if dialect == "rest-v1" else "password_env"
+        kind = "TOKEN" if dialect == "rest-v1" else "PASSWORD"
+        site["write_user"] = {"username": stack.env.get("WINCC_SIM_RW_USER", "bench-operator"),
+                              secret: f"WINCC_SIM_RW_{kind}"}
     if stack.sim is not None:
         site["tls"] = {"ca_file": stack.sim.ca_file}
     if dialect == "classic":

@@ -210,10 +210,11 @@ class Stack:
         )
         return json.loads(out.strip().splitlines()[-1])
 
-    def create_login_user(self, username: str, password: str) -> None:
-        """A viewer who signs in through the login form (the browser benchmark)."""
-        run_python(["-m", "bench.viewers", username, "--password-stdin"], self.env,
-                   what="creating the login user", stdin=password)
+    def create_login_user(self, username: str, password: str, role: str = "") -> None:
+        """A viewer (or one of `role`) who signs in through the login form (the browser
+        benchmarks)."""
+        run_python(["-m", "bench.viewers", username, "--password-stdin", "--role", role],
+                   self.env, what="creating the login user", stdin=password)
 
     # --- the ASGI server ----------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
     python -m bench.viewers bench-viewer --sessions 1000   # prints the session keys as JSON
     python -m bench.viewers p1-viewer --password-stdin      # signs in through the login form
+    python -m bench.viewers p8-operator --password-stdin --role Operators   # may acknowledge
 
 A viewer with sessions has no usable password: each load client gets a signed-in session of its
 own, as each browser would have, without a thousand logins. Not a product command: minting
@@ -15,8 +16,9 @@ import json
 import sys
 
 
-def ensure_viewer(username: str, password: str | None = None):
-    """The user `username` in the Viewers role, with `password` or no usable one."""
+def ensure_viewer(username: str, password: str | None = None, role: str = ""):
+    """The user `username` in the Viewers role (or `role`), with `password` or no usable
+    one."""
     from django.contrib.auth.models import User
 
     from dashboard import roles
@@ -27,7 +29,7 @@ def ensure_viewer(username: str, password: str | None = None):
     else:
         user.set_password(password)
     user.save()
-    user.groups.add(roles.ensure_role(roles.VIEWERS))
+    user.groups.add(roles.ensure_role(role or roles.VIEWERS))
     return user
 
 
@@ -53,12 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=0, help="print this many session keys")
     parser.add_argument("--password-stdin", action="store_true",
                         help="read the password from stdin (kept out of the process list)")
+    parser.add_argument("--role", default="", choices=["", "Viewers", "Operators"],
+                        help="the role on every site (default Viewers)")
     args = parser.parse_args(argv)
     import django
 
     django.setup()
     password = sys.stdin.read() if args.password_stdin else None
-    user = ensure_viewer(args.username, password)
+    user = ensure_viewer(args.username, password, args.role)
     if args.sessions:
         print(json.dumps(signed_in_sessions(user, args.sessions)))
     return 0

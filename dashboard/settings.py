@@ -271,6 +271,10 @@ DELIVERY_BACKOFF_MAX_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_MAX_SECOND
 # reading does not write to the database on every request.
 API_TOKEN_LAST_USED_SECONDS = float(os.environ.get("API_TOKEN_LAST_USED_SECONDS", 60))
 
+# WinCC REST Connector pushes (docs/configuration.md): a longer body is refused with 413
+# before it is read.
+INGEST_MAX_BODY_BYTES = int(os.environ.get("INGEST_MAX_BODY_BYTES", 262_144))
+
 # The trend (docs/trend.md): the dashboard's own per-minute store keeps this many days;
 # a site's WinCC archive is given this many seconds to answer before the store answers
 # instead; a window in the past is cached this many seconds (the live edge 2 s).

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from dashboard.api.app import api, unknown_address
-from dashboard.views import wincc_check
+from dashboard.views import rest_connector, wincc_check
 
 # The site's own 404 and 403 pages (templates/404.html, 403.html).
 handler404 = "dashboard.views.errors.not_found"
@@ -17,6 +17,9 @@ urlpatterns = [
     # The read-only API for ERP/MES and scripts (docs/api.md).
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", unknown_address),
+    # What Classic sites' REST Connectors push (docs/configuration.md).
+    path("ingest/rest-connector/<str:site_id>/", rest_connector.rest_connector,
+         name="ingest-rest-connector"),
     # Sign-in, acknowledge, tag writes, audit log: dashboard/urls_actions.py.
     path("", include("dashboard.urls_actions")),
     # Pages, live streams, wall screens, health, metrics: dashboard/urls_pages.py.

@@ -30,3 +30,10 @@ def test_a_login_viewer_has_the_password_and_may_view():
     user.refresh_from_db()
     assert user.check_password("a-password-for-this-test")
     assert permissions.can_view(user, "any-site")
+
+
+def test_a_login_operator_may_acknowledge():
+    user = ensure_viewer("p8-operator", "a-password-for-this-test", roles.OPERATORS)
+    assert list(user.groups.values_list("name", flat=True)) == [roles.OPERATORS]
+    assert permissions.can_acknowledge(user, "any-site")
+    assert not permissions.can_acknowledge(ensure_viewer("p8-viewer", "another"), "any-site")

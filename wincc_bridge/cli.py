@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
@@ -115,6 +116,18 @@ def _build_parser() -> argparse.ArgumentParser:
         default=1000,
         metavar="N",
         help="at most N values per tag (default 1000)",
+    )
+    watch = add("watch", "unified: print each change the server pushes, until Ctrl-C")
+    watch.add_argument("tags", nargs="+", metavar="TAG")
+    watch.add_argument(
+        "--alarms", action="store_true", help="also print the active alarms' changes"
+    )
+    watch.add_argument(
+        "--seconds",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop after SECONDS (default: run until Ctrl-C)",
     )
     write = add("write", "write tag values")
     write.add_argument("assignments", nargs="+", type=_assignment, metavar="TAG=VALUE")
@@ -320,6 +333,8 @@ def _command(client: WinCCClient, args: argparse.Namespace, out: Output) -> int:
         for history in histories:
             out(_history_line(history))
         return ITEMS_FAILED if any(h.error is not None for h in histories) else OK
+    if args.command == "watch":
+        return _watch(client, args, out)
     if args.command == "selftest":
         return OK if selftest.run(client, args.tags, args.pattern, out) else ITEMS_FAILED
     if args.command == "ack":
@@ -329,6 +344,32 @@ def _command(client: WinCCClient, args: argparse.Namespace, out: Output) -> int:
     for result in results:
         out(result.to_json())
     return ITEMS_FAILED if not results or any(not r.ok for r in results) else OK
+
+
+def _watch(client: WinCCClient, args: argparse.Namespace, out: Output) -> int:
+    """One line per pushed change ("change": tag, alarm or alarm gone), until the time is
+    up or Ctrl-C; a lost connection is an error like any other."""
+    end = None if args.seconds is None else time.monotonic() + args.seconds
+    subscription = client.subscribe(args.tags, alarms=args.alarms)
+    try:
+        subscription.open()
+        while end is None or (left := end - time.monotonic()) > 0:
+            notification = subscription.receive(1.0 if end is None else min(left, 1.0))
+            if notification is None:
+                continue
+            for value in notification.tags:
+                out({"change": "tag", **value.to_json(), "timestamp": _time(value.timestamp)})
+            for alarm in notification.alarms:
+                out({"change": "alarm", **_alarm_line(alarm)})
+            for key in notification.gone:
+                name, _, instance = key.rpartition("|")
+                out({"change": "alarm gone", "name": name, "instance_id": int(instance)})
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        subscription.close()
+    return OK
 
 
 def _alarm_line(alarm: Alarm) -> dict[str, Any]:

@@ -10,13 +10,14 @@ import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from wincc_bridge.models import (
     Alarm,
     BrowseItem,
     Capabilities,
     ItemResult,
+    Notification,
     TagHistory,
     TagValue,
 )
@@ -203,6 +204,15 @@ class WinCCClient(abc.ABC):
             f"a {self.dialect} server has no history call", server=self.settings.url
         )
 
+    def subscribe(
+        self, names: Sequence[str], *, alarms: bool = True, keepalive: float = 5.0
+    ) -> Subscription:
+        """The server's pushes of these tags' changes (and of its active alarms), for
+        dialects that push (Unified)."""
+        raise NotSupportedError(
+            f"a {self.dialect} server pushes no changes to subscribers", server=self.settings.url
+        )
+
     def ping(self) -> None:
         """Prove the server answers and accepts the user; raise otherwise."""
         self.read_tags([])
@@ -215,6 +225,24 @@ class WinCCClient(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Subscription(Protocol):
+    """Changes a server pushes. `receive(timeout)`: the next Notification, or None when
+    nothing came (not even a keep-alive) within `timeout`; `heard`: when the server was
+    last heard from (time.monotonic); `covers_all`: every tag has come once since `open()`.
+    Errors are the bridge's; after a ConnectError, `open()` again."""
+
+    heard: float
+
+    @property
+    def covers_all(self) -> bool: ...
+
+    def open(self) -> None: ...
+
+    def receive(self, timeout: float) -> Notification | None: ...
+
+    def close(self) -> None: ...
 
 
 def _dialect(settings: ConnectionSettings) -> type[WinCCClient]:

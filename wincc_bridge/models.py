@@ -244,6 +244,17 @@ class BrowseItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Notification:
+    """What a server pushed at once: changed tag values (each with its source time and
+    quality), alarms raised or changed, and the keys (Alarm.key) of alarms no longer
+    active. An empty one says the server answered a keep-alive."""
+
+    tags: tuple[TagValue, ...] = ()
+    alarms: tuple[Alarm, ...] = ()
+    gone: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     read_tags: bool = True
     write_tags: bool = True

@@ -280,6 +280,11 @@ class SiteHealth:
     # (the rest good): the metrics' tag quality without reading every value.
     tags_uncertain: int = 0
     tags_bad: int = 0
+    # When values were last pushed to us (WinCC Unified's subscription, Classic's REST
+    # Connector) and by which source. A push never moves last_success: it confirms only the
+    # tags it carries, not the site (docs/live.md, "Pushed values").
+    last_push: datetime | None = None
+    push_source: str = ""
 
     @property
     def is_failing(self) -> bool:
@@ -326,6 +331,8 @@ def encode_health(health: SiteHealth) -> Fields:
         "alarm_list_checked": iso(health.alarm_list_checked),
         "tags_uncertain": str(health.tags_uncertain),
         "tags_bad": str(health.tags_bad),
+        "last_push": iso(health.last_push),
+        "push_source": health.push_source,
     }
 
 
@@ -355,6 +362,8 @@ def decode_health(raw: RawHash) -> SiteHealth:
             alarm_list_checked=parse_iso(mapping.get("alarm_list_checked")),
             tags_uncertain=int(mapping.get("tags_uncertain") or 0),
             tags_bad=int(mapping.get("tags_bad") or 0),
+            last_push=parse_iso(mapping.get("last_push")),
+            push_source=mapping.get("push_source", ""),
         )
     except (ValueError, KeyError) as exc:
         raise StoredDataError(f"stored site health is unreadable ({exc!r})") from None

@@ -75,6 +75,22 @@ class ApiUser:
 
 
 @dataclass(frozen=True)
+class RestConnector:
+    """How a Classic site's REST Connector proves its pushes: an HMAC-SHA256 of the body in
+    `signature_header` keyed with the secret in `signature_env`, or a Bearer token in
+    `token_env`. Exactly one of the two (config_validation.py)."""
+
+    signature_env: str | None = None
+    signature_header: str = "X-Signature-256"
+    token_env: str | None = None
+
+    def secret(self, environ: Mapping[str, str]) -> str:
+        """The secret from the environment; "" when unset (then nothing is accepted)."""
+        name = self.signature_env or self.token_env
+        return environ.get(name, "") if name else ""
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     id: str
     name: str
@@ -107,6 +123,10 @@ class SiteConfig:
     archive: bool = True
     # A person types their password again before each write to a tag of this site.
     confirm_password_for_writes: bool = False
+    # "poll", or "rest-connector": the server also posts its changes (docs/configuration.md);
+    # polling goes on either way, so freshness never rests on pushes alone.
+    ingest: str = "poll"
+    rest_connector: RestConnector | None = None
 
     def tag(self, name: str) -> TagConfig | None:
         for tag in self.tags:
@@ -304,6 +324,16 @@ def _user(data: Mapping[str, Any]) -> ApiUser:
     )
 
 
+def _rest_connector(data: Mapping[str, Any] | None) -> RestConnector | None:
+    if data is None:
+        return None
+    return RestConnector(
+        signature_env=data.get("signature_env"),
+        signature_header=data.get("signature_header", "X-Signature-256"),
+        token_env=data.get("token_env"),
+    )
+
+
 def _tag(data: Mapping[str, Any]) -> TagConfig:
     limits = data.get("limits", {})
     display = data.get("range", {})
@@ -374,6 +404,8 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 acknowledge=raw.get("acknowledge", True),
                 archive=raw.get("archive", True),
                 confirm_password_for_writes=raw.get("confirm_password_for_writes", False),
+                ingest=raw.get("ingest", "poll"),
+                rest_connector=_rest_connector(raw.get("rest_connector")),
             )
         )
     dashboards = tuple(

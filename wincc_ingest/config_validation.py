@@ -47,6 +47,9 @@ _INLINE_SECRETS = {
 
 _LIMIT_ORDER = ("ll", "l", "h", "hh")
 
+# The shortest secret a REST Connector's pushes may be checked with.
+MIN_PUSH_SECRET = 16
+
 # The path each dialect adds to the URL; a URL may already end in it (docs/bridge.md).
 DIALECT_PATHS = {"classic": "/WinCCRestService", "unified": "/graphql", "rest-v1": "/api/v1"}
 
@@ -169,7 +172,19 @@ _TYPE_WORDS = {
 }
 
 
-def _schema_problems(error: ValidationError) -> list[Problem]:
+def problems_against(validator: Draft202012Validator, data: Any) -> list[str]:
+    """Every way `data` breaks `validator`'s schema, each "<JSON path>: <sentence>", in the
+    order of the document (for other JSON documents than the configuration)."""
+    found = [
+        item
+        for error in validator.iter_errors(data)
+        for item in _schema_problems(error, secrets_elsewhere=False)
+    ]
+    found.sort(key=lambda item: _place(data, item[0]))
+    return list(dict.fromkeys(f"{json_path(path)}: {sentence}" for path, sentence in found))
+
+
+def _schema_problems(error: ValidationError, *, secrets_elsewhere: bool = True) -> list[Problem]:
     path = list(error.absolute_path)
     kind = error.validator
     # jsonschema types these as possibly unset; a reported error always carries them.
@@ -184,7 +199,7 @@ def _schema_problems(error: ValidationError) -> list[Problem]:
         allowed = sorted(schema.get("properties", {}))
         lines = []
         for key in instance:
-            if key in allowed or key.lower() in _INLINE_SECRETS:
+            if key in allowed or (secrets_elsewhere and key.lower() in _INLINE_SECRETS):
                 continue  # inline secrets get their own, clearer message from pass 2
             hint = difflib.get_close_matches(key, allowed, n=1)
             advice = f"did you mean {hint[0]!r}?" if hint else "allowed keys: " + ", ".join(allowed)
@@ -203,10 +218,12 @@ def _schema_problems(error: ValidationError) -> list[Problem]:
             # What was typed where a name belongs may be the secret itself: never repeat it.
             return [(path, sentence)]
         return [(path, f"{sentence} (got {json.dumps(instance)})")]
-    if kind == "oneOf" and "x-message" in schema:
+    if kind in ("oneOf", "minProperties") and "x-message" in schema:
         return [(path, schema["x-message"])]
     if kind == "minItems":
         return [(path, f"must list at least {value} item(s)")]
+    if kind == "maxItems":
+        return [(path, f"must list at most {value} items")]
     if kind == "minLength":
         return [(path, "must not be empty" if value == 1 else "is too short")]
     if kind == "maxLength":
@@ -310,6 +327,7 @@ class _Checker:
                 if key in site and dialect in _SECRET_BY_DIALECT:
                     self.add([*path, key], f"applies to unified sites only, not {dialect}")
         self._capability_switches(site, path)
+        self._ingest(site, dialect, path)
         ack_tags = site.get("ack_tags")
         if isinstance(ack_tags, dict) and ack_tags and "write_user" not in site:
             self.add(
@@ -353,6 +371,46 @@ class _Checker:
                 [*path, "ack_tags"],
                 "has no effect: acknowledge is false; remove ack_tags or acknowledge",
             )
+
+    def _ingest(self, site: dict[str, Any], dialect: str | None, path: list[Any]) -> None:
+        """A rest-connector site: Classic only, and never open (one secret, set and long)."""
+        connector = site.get("rest_connector")
+        if site.get("ingest") != "rest-connector":
+            if "rest_connector" in site:
+                self.add([*path, "rest_connector"],
+                         "has no effect: ingest is not \"rest-connector\"; remove one or set both")
+            return
+        if dialect in _SECRET_BY_DIALECT and dialect != "classic":
+            self.add([*path, "ingest"],
+                     f"the REST Connector is Classic WinCC's (V8.0 and later); a {dialect} site "
+                     "cannot use it")
+        if not isinstance(connector, dict):
+            if connector is None:
+                self.add(path, "a rest-connector site needs rest_connector, naming the secret "
+                         "its pushes prove themselves with (signature_env or token_env); the "
+                         "endpoint is never open")
+            return  # another type: the schema pass reports it
+        path = [*path, "rest_connector"]
+        named = [key for key in ("signature_env", "token_env") if key in connector]
+        if len(named) != 1:
+            self.add(path, "needs exactly one of signature_env (an HMAC-SHA256 of the body in "
+                     "a header) and token_env (Authorization: Bearer)")
+        if "signature_header" in connector and "signature_env" not in connector:
+            self.add([*path, "signature_header"], "has no effect without signature_env")
+        for key in named:
+            self.env_variable(connector[key], [*path, key])
+            self._long_secret(connector[key], [*path, key])
+
+    def _long_secret(self, name: Any, path: list[Any]) -> None:
+        """An inbound secret is guessed at from outside: refuse a short one."""
+        value = self.environ.get(name) if isinstance(name, str) else None
+        if not value or len(value) >= MIN_PUSH_SECRET:
+            return  # unset or empty: env_variable says so
+        which = f"environment variable {name}" if shown_name(name) else (
+            "the environment variable named here")
+        self.add(path, f"the secret in {which} is shorter than {MIN_PUSH_SECRET} characters; "
+                 "use a long random one (python3 -c 'import secrets; "
+                 "print(secrets.token_urlsafe(32))')")
 
     def _user(self, user: dict[str, Any], dialect: Any, path: list[Any]) -> None:
         for key in ("password_env", "token_env"):

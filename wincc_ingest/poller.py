@@ -8,9 +8,11 @@ A per-site Redis lock keeps two polls of one site from overlapping, whichever pr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +88,8 @@ class PollOutcome:
     health_changed: bool = False
     journal_events: int = 0
     error: str = ""
+    # Pushed tag names the site's configuration does not have: reported, never stored.
+    unknown_tags: tuple[str, ...] = ()
 
 
 def describe_error(exc: BaseException) -> str:
@@ -102,7 +106,8 @@ def _process_id() -> str:
 
 @dataclass
 class SitePoller:
-    """Polls one site. Not thread-safe: one per site per worker process."""
+    """Polls one site, and records what the site pushes. One per site per process: a poll
+    and pushes on other threads take turns by the site's lock, which guards the memory too."""
 
     site: SiteConfig
     redis: redis.Redis
@@ -117,6 +122,9 @@ class SitePoller:
     # again (at least once; the receiver deduplicates by the event's id).
     triggers: Sequence[Trigger] = ()
     dispatch: Callable[[Sequence[Firing]], None] | None = None
+    # Seconds a push waits for the site's lock (a poll may hold it); None: the soft time
+    # limit, by which any poll has let go of it.
+    push_wait: float | None = None
 
     # Seconds before a server found without an alarm list is asked for it again, so a
     # server upgraded later gains its alarms without a restart.
@@ -159,6 +167,82 @@ class SitePoller:
             except redis.exceptions.LockError:
                 log.warning("site %s: the poll outlived its lock", self.site.id)
 
+    def record_push(
+        self,
+        tags: Iterable[TagValue] = (),
+        alarms: Iterable[Alarm] = (),
+        gone: Iterable[str] = (),
+        *,
+        source: str,
+    ) -> PollOutcome:
+        """Record values and alarms the server pushed, through the same diff, Redis write,
+        journal, triggers and PUBLISH as a poll.
+
+        `tags` carry their own source time and quality; names the site does not configure
+        come back in `unknown_tags` and are not stored. `alarms` are alarms raised or
+        changed, `gone` the keys (Alarm.key) of alarms no longer active. A push confirms
+        only what it carries: the site's last good poll (its freshness) stays as it was.
+
+        A push waits up to `push_wait` for the site's lock instead of giving up, since a
+        dropped push is a lost change. If the lock stays held, nothing is written and the
+        outcome is "busy": the caller keeps the push and offers it again (the next full read
+        brings the truth anyway). Errors (Redis, queueing a trigger) are raised: nothing was
+        recorded.
+        """
+        configured = set(self.names)
+        pushed: dict[str, TagValue] = {}
+        unknown: list[str] = []
+        for tag in tags:
+            if tag.name in configured:
+                pushed[tag.name] = tag
+            elif tag.name not in unknown:
+                unknown.append(tag.name)
+        if unknown:
+            log.info("site %s: %s pushed tags not configured here: %s",
+                     self.site.id, source, ", ".join(unknown))
+        wait = self.limits.soft if self.push_wait is None else self.push_wait
+        lock = self.redis.lock(
+            store.site_lock(self.site.id), timeout=self.limits.lock_ttl,
+            blocking=True, blocking_timeout=wait,
+        )
+        if not lock.acquire():
+            return PollOutcome(
+                self.site.id, "busy", unknown_tags=tuple(unknown),
+                error=f"the site's lock stayed held for {wait:g} s; the push was not recorded",
+            )
+        try:
+            previous = self._previous_health(self.redis.hgetall(store.site_health(self.site.id)))
+            self._sync_snapshot(previous)
+            outcome = self._record(
+                previous, list(pushed.values()), self._pushed_alarms(previous, alarms, gone),
+                push_source=source,
+            )
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                log.warning("site %s: the push outlived its lock", self.site.id)
+        return dataclasses.replace(outcome, unknown_tags=tuple(unknown))
+
+    def _pushed_alarms(
+        self, previous: codec.SiteHealth | None, alarms: Iterable[Alarm], gone: Iterable[str]
+    ) -> AlarmRead:
+        """The site's alarm list after a push: the last one known, changed by the push.
+        Pushed alarms count only where the site's alarm list is read at all (as the last
+        poll found it)."""
+        state = previous.alarm_list if previous else codec.ALARMS_OFFERED
+        if not self.site.alarms:
+            state = codec.ALARMS_OFF
+        if state != codec.ALARMS_OFFERED:
+            checked = previous.alarm_list_checked if previous else None
+            return AlarmRead(state, checked=checked)
+        current = dict(self._alarms)
+        for key in gone:
+            current.pop(key, None)
+        for alarm in alarms:
+            current[alarm.key] = alarm
+        return AlarmRead(codec.ALARMS_OFFERED, current)
+
     def close(self) -> None:
         self._drop_client()
 
@@ -181,7 +265,9 @@ class SitePoller:
             self._drop_client()
             return self._record_failure(previous, started_at, started, latency, exc)
         latency = time.monotonic() - started
-        return self._record_success(previous, started_at, started, latency, tags, alarms)
+        self._sync_snapshot(previous)
+        return self._record(previous, tags, alarms,
+                            timing=(started_at, started, latency))
 
     def _previous_health(self, raw: codec.RawHash) -> codec.SiteHealth | None:
         if not raw:
@@ -242,6 +328,13 @@ class SitePoller:
 
     # --- writing Redis -----------------------------------------------------------------------
 
+    def _sync_snapshot(self, previous: codec.SiteHealth | None) -> None:
+        """Start again from Redis when someone else wrote the site since our last write."""
+        writer = previous.writer if previous else ""
+        if writer != self._written:
+            self._load_snapshot()
+            self._written = writer
+
     def _load_snapshot(self) -> None:
         """After a restart, or when another process polled the site: start from Redis."""
         site = self.site.id
@@ -271,19 +364,21 @@ class SitePoller:
                 log.warning("site %s: unreadable trigger state %s is reset", self.site.id, slot)
         self._triggers.states = states
 
-    def _record_success(
+    def _record(
         self,
         previous: codec.SiteHealth | None,
-        started_at: datetime,
-        started: float,
-        latency: float,
         tags: list[TagValue],
         alarm_read: AlarmRead,
+        *,
+        timing: tuple[datetime, float, float] | None = None,
+        push_source: str = "",
     ) -> PollOutcome:
+        """Write what a poll read (every configured tag, `timing`: its start time, monotonic
+        start and WinCC's latency) or what a push brought (`push_source`: only the tags it
+        carries) to Redis in one pipeline, and announce it."""
         site = self.site.id
+        is_poll = timing is not None
         alarms = alarm_read.alarms
-        if (previous.writer if previous else "") != self._written:
-            self._load_snapshot()
         read_at = self.clock()
         epoch = read_at.timestamp()
         pipe = self.redis.pipeline(transaction=True)
@@ -302,11 +397,14 @@ class SitePoller:
         if changed:
             pipe.hset(store.site_values(site), mapping=changed)
         store.push_trends(pipe, site, samples)
-        # Every value, changed or not, counts towards its minute in the trend store.
+        # Every value read, changed or not, counts towards its minute in the trend store.
         minutes.add_poll(pipe, site, epoch, tags)
-        stale = self._values.keys() - {tag.name for tag in tags}
-        if stale:  # tags no longer configured
+        # A poll reads every configured tag: what it did not read is no longer configured.
+        stale = self._values.keys() - {tag.name for tag in tags} if is_poll else set()
+        if stale:
             pipe.hdel(store.site_values(site), *stale)
+        snapshot = {name: fp for name, fp in self._values.items() if name not in stale}
+        snapshot.update(fingerprints)
 
         events = []
         list_changed = (previous.alarm_list if previous else codec.ALARMS_OFFERED) != (
@@ -344,42 +442,54 @@ class SitePoller:
 
         self._writes += 1
         stamp = f"{_process_id()}:{id(self)}:{self._writes}"
-        seconds = time.monotonic() - started
-        health = codec.SiteHealth(
-            site=site,
-            interval=self.site.poll_interval,
-            last_attempt=started_at,
-            last_success=read_at,
-            duration_ms=seconds * 1000,
-            latency_ms=latency * 1000,
-            failures=0,
-            last_error="",
-            backoff_until=None,
-            tag_count=len(tags),
-            alarm_count=len(current_alarms),
+        qualities = [fp[1] for fp in snapshot.values()]
+        if timing is not None:
+            started_at, started, latency = timing
+            seconds = time.monotonic() - started
+            health = codec.SiteHealth(
+                site=site,
+                interval=self.site.poll_interval,
+                last_attempt=started_at,
+                last_success=read_at,
+                duration_ms=seconds * 1000,
+                latency_ms=latency * 1000,
+                failures=0,
+                last_error="",
+                backoff_until=None,
+                tag_count=len(tags),
+                alarm_count=0,
+                last_push=previous.last_push if previous else None,
+                push_source=previous.push_source if previous else "",
+            )
+            codec.count_poll(pipe, site, failed=False, seconds=seconds)
+        else:
+            # A push leaves the poll's record (last success, failures) as it was.
+            health = dataclasses.replace(
+                previous or self._unpolled_health(), last_push=read_at, push_source=push_source)
+        health = dataclasses.replace(
+            health,
             writer=stamp,
+            alarm_count=len(current_alarms),
             alarm_list=alarm_read.state,
             alarm_list_checked=alarm_read.checked,
-            tags_uncertain=sum(tag.quality is Quality.UNCERTAIN for tag in tags),
-            tags_bad=sum(tag.quality is Quality.BAD for tag in tags),
+            tags_uncertain=qualities.count(Quality.UNCERTAIN.value),
+            tags_bad=qualities.count(Quality.BAD.value),
         )
-        health_changed = previous is None or previous.failures > 0 or list_changed
+        health_changed = previous is None or list_changed or (
+            is_poll and previous.failures > 0)
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
-        codec.count_poll(pipe, site, failed=False, seconds=seconds)
         if changed or alarms_changed or health_changed:
             change = codec.Change(site, tuple(fingerprints), alarms_changed, health_changed)
             pipe.publish(store.CHANGES_CHANNEL, codec.encode_change(change))
         pipe.execute()
 
         # Only now, with Redis written, does memory move on.
-        for name in stale:
-            self._values.pop(name, None)
-        self._values.update(fingerprints)
+        self._values = snapshot
         self._alarms = dict(current_alarms)
         if evaluation is not None:
             self._triggers.commit(evaluation)
         self._written = stamp
-        if previous is not None and previous.failures:
+        if is_poll and previous is not None and previous.failures:
             log.info("site %s answers again after %d failed polls", site, previous.failures)
         return PollOutcome(
             site,
@@ -388,6 +498,14 @@ class SitePoller:
             alarms_changed=alarms_changed,
             health_changed=health_changed,
             journal_events=len(events),
+        )
+
+    def _unpolled_health(self) -> codec.SiteHealth:
+        """The health of a site pushed to before any poll: never polled, so not current."""
+        return codec.SiteHealth(
+            site=self.site.id, interval=self.site.poll_interval, last_attempt=None,
+            last_success=None, duration_ms=None, latency_ms=None, failures=0, last_error="",
+            backoff_until=None, tag_count=len(self.site.tags), alarm_count=0,
         )
 
     def _fire_triggers(self, pipe: Any, tags: Sequence[TagValue], events: Sequence[Any],
@@ -450,6 +568,8 @@ class SitePoller:
             # The values shown are still those of the last good poll.
             tags_uncertain=previous.tags_uncertain if previous else 0,
             tags_bad=previous.tags_bad if previous else 0,
+            last_push=previous.last_push if previous else None,
+            push_source=previous.push_source if previous else "",
         )
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
@@ -495,16 +615,34 @@ class Pollers:
         self._options = options
         self._options.setdefault("limits", TimeLimits.for_sites(self._sites.values()))
         self._pollers: dict[str, SitePoller] = {}
+        self._making = threading.Lock()
 
     def poll(self, site_id: str) -> PollOutcome:
-        poller = self._pollers.get(site_id)
-        if poller is None:
-            site = self._sites.get(site_id)
-            if site is None:
-                known = ", ".join(sorted(self._sites)) or "none"
-                raise KeyError(f"site {site_id!r} is not in the configuration (known: {known})")
-            poller = self._pollers[site_id] = SitePoller(site, self._redis, **self._options)
-        return poller.poll()
+        return self.poller(site_id).poll()
+
+    def record_push(
+        self,
+        site_id: str,
+        tags: Iterable[TagValue] = (),
+        alarms: Iterable[Alarm] = (),
+        gone: Iterable[str] = (),
+        *,
+        source: str,
+    ) -> PollOutcome:
+        """SitePoller.record_push for one site; KeyError for a site not configured."""
+        return self.poller(site_id).record_push(tags, alarms, gone, source=source)
+
+    def poller(self, site_id: str) -> SitePoller:
+        with self._making:  # pushes may arrive on several threads
+            poller = self._pollers.get(site_id)
+            if poller is None:
+                site = self._sites.get(site_id)
+                if site is None:
+                    known = ", ".join(sorted(self._sites)) or "none"
+                    raise KeyError(
+                        f"site {site_id!r} is not in the configuration (known: {known})")
+                poller = self._pollers[site_id] = SitePoller(site, self._redis, **self._options)
+            return poller
 
     def close(self) -> None:
         for poller in self._pollers.values():

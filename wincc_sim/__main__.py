@@ -15,6 +15,7 @@ from pathlib import Path
 from wincc_sim import admin
 from wincc_sim.faults import FACES, Faults
 from wincc_sim.plant import Plant
+from wincc_sim.rest_connector import ConnectorSettings, RestConnector
 from wincc_sim.server import Listener, main_app
 from wincc_sim.simulation import Simulation
 from wincc_sim.tls import ensure_certificate
@@ -59,6 +60,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="info",
                    choices=["debug", "info", "warning", "error"],
                    help="debug logs one line per request")
+    r = p.add_argument_group("REST Connector: post tag changes and alarm transitions to a URL "
+                             "(docs/simulator.md)")
+    r.add_argument("--rest-connector", metavar="URL",
+                   help="post changes here, e.g. http://127.0.0.1:8000/ingest/rest-connector/line/")
+    r.add_argument("--rest-connector-token-env", metavar="NAME",
+                   help="send the token in this environment variable as Authorization: Bearer")
+    r.add_argument("--rest-connector-signature-env", metavar="NAME",
+                   help="sign each body with HMAC-SHA256 keyed with this environment "
+                        "variable's secret (header X-Signature-256)")
+    r.add_argument("--rest-connector-tag", action="append", default=[], metavar="TAG",
+                   help="a tag whose changes are posted (repeatable; default every named tag)")
+    r.add_argument("--rest-connector-scan", type=float, default=0.05, metavar="SECONDS",
+                   help="how often the plant is looked at for changes (default 0.05)")
     f = p.add_argument_group("faults at start (all switchable later on the admin listener)")
     f.add_argument("--latency-ms", type=float, default=0.0)
     f.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered "
@@ -115,6 +129,35 @@ def build(args: argparse.Namespace, environ) -> Simulation:
                       faces=tuple(dict.fromkeys(args.faces or FACES)))
 
 
+def connector_settings(args: argparse.Namespace, sim: Simulation,
+                       environ) -> ConnectorSettings | None:
+    """The REST Connector the arguments ask for, if any; ValueError names a bad argument."""
+    token_env, signature_env = args.rest_connector_token_env, args.rest_connector_signature_env
+    if not args.rest_connector:
+        if token_env or signature_env or args.rest_connector_tag:
+            raise ValueError("--rest-connector-* options need --rest-connector URL")
+        return None
+    if not args.rest_connector.startswith(("http://", "https://")):
+        raise ValueError("--rest-connector must be an http:// or https:// URL")
+    if bool(token_env) == bool(signature_env):
+        raise ValueError("--rest-connector needs exactly one of --rest-connector-token-env and "
+                         "--rest-connector-signature-env (the target is never open)")
+    name = token_env or signature_env
+    secret = environ.get(name, "")
+    if not secret:
+        # The name is the operator's own choice, never the secret: it may be shown.
+        raise ValueError(f"the environment variable {name} (the REST Connector's secret) is "
+                         "not set")
+    if not 0.01 <= args.rest_connector_scan <= 10:
+        raise ValueError("--rest-connector-scan must be from 0.01 to 10 seconds")
+    for tag in args.rest_connector_tag:
+        if sim.plant.spec(tag) is None:
+            raise ValueError(f"--rest-connector-tag: unknown tag {tag!r}")
+    return ConnectorSettings(url=args.rest_connector, secret=secret, signed=bool(signature_env),
+                             tags=args.rest_connector_tag or list(sim.plant.named),
+                             scan=args.rest_connector_scan)
+
+
 _FACE_PATHS = {"classic": "Classic /WinCCRestService", "unified": "Unified /graphql",
                "rest-v1": "REST v1 /api/v1"}
 
@@ -136,7 +179,8 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
-async def run(args: argparse.Namespace, sim: Simulation) -> None:
+async def run(args: argparse.Namespace, sim: Simulation,
+              connector: ConnectorSettings | None = None) -> None:
     certfile = keyfile = None
     if not args.http:
         certfile, keyfile = ensure_certificate(args.cert_dir)
@@ -167,6 +211,10 @@ async def run(args: argparse.Namespace, sim: Simulation) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(tick(sim))]
+    if connector is not None:
+        log.info("REST Connector: posting changes of %d tags and alarm transitions to %s",
+                 len(connector.tags), connector.url)
+        tasks.append(asyncio.create_task(RestConnector(sim, connector).run()))
     if args.parent_pid:
         tasks.append(asyncio.create_task(watch_parent(args.parent_pid, stop)))
     await stop.wait()
@@ -204,12 +252,13 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     try:
         sim = build(args, os.environ)
+        connector = connector_settings(args, sim, os.environ)
     except ValueError as exc:
         print(f"wincc-sim: {exc}", file=sys.stderr)
         return 2
     tune_gc()
     try:
-        asyncio.run(run(args, sim))
+        asyncio.run(run(args, sim, connector))
     except OSError as exc:
         print(f"wincc-sim: cannot listen: {exc}", file=sys.stderr)
         return 1

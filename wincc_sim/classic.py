@@ -361,8 +361,9 @@ class Classic:
             raise HttpError(404, f"no such resource: {request.url.path}")
         if name.lower() != ALARM_FILTER.lower():
             raise HttpError(404, f"unknown REST filter {name!r}; this server has {ALARM_FILTER}")
-        numbers = {n: 1001 + i for i, n in enumerate(self.sim.plant.alarm_defs)}
-        return JSONResponse([_message(a, numbers[a.name]) for a in self.sim.plant.alarms.visible])
+        numbers = message_numbers(self.sim.plant)
+        return JSONResponse([message_json(a, numbers[a.name])
+                             for a in self.sim.plant.alarms.visible])
 
     async def rest_filters(self, request, user):
         return JSONResponse(self._page(request, [_rest_filter()]))
@@ -420,7 +421,12 @@ def _max_values(value) -> int:
     return number
 
 
-def _message(alarm, number: int) -> dict[str, Any]:
+def message_numbers(plant) -> dict[str, int]:
+    """Each alarm's message number (MsgNr), from 1001 in the plant's order."""
+    return {name: 1001 + i for i, name in enumerate(plant.alarm_defs)}
+
+
+def message_json(alarm, number: int) -> dict[str, Any]:
     d = alarm.definition
     state, text = MESSAGE_STATES[alarm.state]
     return {

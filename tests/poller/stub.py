@@ -11,6 +11,9 @@ from wincc_bridge.client import NotSupportedError, WinCCClient
 from wincc_bridge.models import Alarm, Capabilities, Quality, TagValue
 from wincc_ingest.config import ApiUser, SiteConfig, TagConfig
 
+# The tags of the stub plant most tests poll.
+NAMES = ["Tank_Level", "Conveyor_Running"]
+
 
 class Clock:
     def __init__(self) -> None:

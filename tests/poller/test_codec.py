@@ -49,7 +49,7 @@ def test_health_round_trip_and_freshness():
     health = codec.SiteHealth(
         site="oven", interval=1.0, last_attempt=NOW, last_success=NOW, duration_ms=12.3,
         latency_ms=10.0, failures=0, last_error="", backoff_until=None, tag_count=5,
-        alarm_count=1, tags_uncertain=1, tags_bad=2)
+        alarm_count=1, tags_uncertain=1, tags_bad=2, last_push=NOW, push_source="subscription")
     encoded = codec.encode_health(health)
     assert all(isinstance(v, str) for v in encoded.values())
     decoded = codec.decode_health(encoded)

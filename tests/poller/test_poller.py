@@ -2,44 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
 
-from tests.poller.stub import Clock, StubPlant, site_config
+from tests.poller.stub import NAMES, site_config
 from wincc_bridge.client import AuthError, TimeoutError
 from wincc_bridge.models import Alarm, AlarmState, Quality
 from wincc_ingest import codec, store
 from wincc_ingest.poller import Backoff, Pollers, SitePoller, TimeLimits
-
-NAMES = ["Tank_Level", "Conveyor_Running"]
-
-
-@pytest.fixture
-def plant():
-    return StubPlant(NAMES)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def changes(redis_client):
-    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(store.CHANGES_CHANNEL)
-    pubsub.get_message(timeout=1)  # the subscribe confirmation
-
-    def received():
-        messages = []
-        while (message := pubsub.get_message(timeout=0.05)) is not None:
-            messages.append(json.loads(message["data"]))
-        return messages
-
-    yield received
-    pubsub.close()
 
 
 def make_poller(redis_client, plant, clock, site_options=None, **options):

@@ -110,3 +110,21 @@ def test_a_failed_queueing_fails_the_poll_and_the_next_poll_fires_the_same_event
     clock.advance(1)
     poller.poll()
     assert [e["value"] for e in queue.events] == [95.0]
+
+
+def test_a_pushed_value_fires_as_a_polled_one_would(redis_client, plant):
+    from wincc_bridge.models import Quality, TagValue
+
+    clock, queue = Clock(), Queue()
+    poller = make_poller(redis_client, plant, clock, queue)
+    plant.values["Tank_Level"] = 80.0
+    poller.poll()
+    clock.advance(0.2)
+    queue.broken = True
+    high = [TagValue("Tank_Level", 95.0, Quality.GOOD)]
+    with pytest.raises(ConnectionError):  # not recorded: the sender offers it again
+        poller.record_push(high, source="subscription")
+    assert codec.read_values(redis_client, "plant-a")["Tank_Level"].tag.value == 80.0
+    queue.broken = False
+    assert poller.record_push(high, source="subscription").changed_tags == ("Tank_Level",)
+    assert [event["trigger"] for event in queue.events] == ["tank-high"]

@@ -434,33 +434,52 @@ class ClassicClient(WinCCClient):
         return values
 
     def _alarm(self, item: dict[str, Any]) -> Alarm:
-        raw_state = item.get("state")
-        state = classic_state(raw_state) or classic_state(item.get("statetext"))
-        if state is None:
-            logger.debug("unknown Classic alarm state %r from %s", raw_state, self.server)
-            state = UNKNOWN_STATE
-        name = wire_text(item.get("name")) or wire_text(item.get("msgnr"))
-        ack_required = item.get("ackrequired")
-        needs_ack = state.needs_acknowledgement and ack_required not in (False, "false", "0")
-        user = wire_text(item.get("user")) or None
-        return Alarm(
-            site=self.settings.site,
-            name=name,
-            instance_id=wire_int(item.get("instanceid")) or 0,
-            state=state,
-            priority=priority(item.get("priority")),
-            alarm_class=wire_text(item.get("class") or item.get("classname")),
-            event_text=wire_text(item.get("text1") or item.get("eventtext")),
-            info_text=wire_text(item.get("infotext")),
-            area=wire_text(item.get("text2") or item.get("area")),
-            raise_time=wire_time(item.get("datetime") or item.get("raisetime")),
-            ack_time=wire_time(item.get("acktime")),
-            clear_time=wire_time(item.get("cleartime")),
-            can_acknowledge=needs_ack and name in self.settings.ack_tags,
-            acknowledged_by=user,
-            source_state=wire_text(raw_state),
-            extra={"message_number": wire_int(item.get("msgnr"))},
-        )
+        return _message_alarm(item, self.settings.site, self.settings.ack_tags, self.server)
+
+
+def message_alarm(raw: Mapping[str, Any], site: str, ack_tags: Mapping[str, Any]) -> Alarm:
+    """One message of a message list, its field names in any case, as an Alarm of `site`
+    (acknowledgeable where `ack_tags` names its tag). The REST Connector's pushes carry the
+    same fields (docs/protocols.md)."""
+    return _message_alarm(_lower(dict(raw)), site, ack_tags, "a REST Connector")
+
+
+def tag_item(raw: Mapping[str, Any]) -> TagValue:
+    """One value item as the Classic value endpoints spell it, field names in any case."""
+    item = _tag_fields(dict(raw))
+    return _tag_value(wire_text(item.get("variableName")), item)
+
+
+def _message_alarm(
+    item: dict[str, Any], site: str, ack_tags: Mapping[str, Any], server: str
+) -> Alarm:
+    raw_state = item.get("state")
+    state = classic_state(raw_state) or classic_state(item.get("statetext"))
+    if state is None:
+        logger.debug("unknown Classic alarm state %r from %s", raw_state, server)
+        state = UNKNOWN_STATE
+    name = wire_text(item.get("name")) or wire_text(item.get("msgnr"))
+    ack_required = item.get("ackrequired")
+    needs_ack = state.needs_acknowledgement and ack_required not in (False, "false", "0")
+    user = wire_text(item.get("user")) or None
+    return Alarm(
+        site=site,
+        name=name,
+        instance_id=wire_int(item.get("instanceid")) or 0,
+        state=state,
+        priority=priority(item.get("priority")),
+        alarm_class=wire_text(item.get("class") or item.get("classname")),
+        event_text=wire_text(item.get("text1") or item.get("eventtext")),
+        info_text=wire_text(item.get("infotext")),
+        area=wire_text(item.get("text2") or item.get("area")),
+        raise_time=wire_time(item.get("datetime") or item.get("raisetime")),
+        ack_time=wire_time(item.get("acktime")),
+        clear_time=wire_time(item.get("cleartime")),
+        can_acknowledge=needs_ack and name in ack_tags,
+        acknowledged_by=user,
+        source_state=wire_text(raw_state),
+        extra={"message_number": wire_int(item.get("msgnr"))},
+    )
 
 
 def _tag_value(name: str, item: dict[str, Any]) -> TagValue:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from time import monotonic
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wincc_bridge.alarm_states import UNKNOWN_STATE, unified_can_acknowledge, unified_state
 from wincc_bridge.client import (
@@ -50,6 +50,9 @@ from wincc_bridge.models import (
     TagValue,
 )
 from wincc_bridge.transport import PermissionRefused, Transport
+
+if TYPE_CHECKING:
+    from wincc_bridge.dialects.unified_subscription import TagSubscription
 
 logger = logging.getLogger("wincc_bridge")
 
@@ -253,6 +256,15 @@ class UnifiedClient(WinCCClient):
 
     def unshelve(self, names: Sequence[str]) -> list[ItemResult]:
         return self._by_name(UNSHELVE, {"n": list(names)}, "unshelveAlarms", names)
+
+    def subscribe(
+        self, names: Sequence[str], *, alarms: bool = True, keepalive: float = 5.0
+    ) -> TagSubscription:
+        """Tag values (and active alarms) pushed by the server as they change, over the
+        GraphQL endpoint's WebSocket (wincc_bridge.dialects.unified_subscription)."""
+        from wincc_bridge.dialects.unified_subscription import TagSubscription
+
+        return TagSubscription(self, names, alarms=alarms, keepalive=keepalive)
 
     def history(
         self, names: Sequence[str], start: datetime, end: datetime, max_points: int = 1000
