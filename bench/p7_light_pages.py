@@ -147,12 +147,16 @@ class Traffic:
         return entry["total"] if entry["total"] is not None else entry["headers"] + entry["data"]
 
     def to_first_message(self, entry: dict) -> int:
-        """A live stream's bytes up to its first message (its headers and the chunks that
-        arrived by then): what the page needed to go live, not what streamed on after."""
+        """A live stream's bytes up to its first message: its headers and the chunks that
+        arrived by then, at least the first (the snapshot's start; DevTools may stamp it a
+        little after the message it carried). What the page needed to go live, not what
+        streamed on after."""
         first = entry["first_message"]
-        if first is None:
+        chunks = [(at, size) for at, size in entry["chunks"] if size]
+        if first is None or not chunks:
             return self.bytes_of(entry)
-        return entry["headers"] + sum(size for at, size in entry["chunks"] if at <= first)
+        early = sum(size for at, size in chunks if at <= first)
+        return entry["headers"] + max(early, chunks[0][1])
 
     def rows(self) -> list[dict]:
         return [
@@ -251,12 +255,15 @@ def _visit(context, base: str, path: str, profile: tuple, stream_for: float = 0.
             raise RuntimeError(f"{path} answered with {page.url} (not signed in?)")
         page.wait_for_function("() => window.__p7 && window.__p7.live !== null",
                                timeout=30000, polling=50)
-        timing = page.evaluate(READ)
+        timing = page.evaluate(READ)  # also delivers the DevTools events received so far
         requests = traffic.rows()
         rate = None
         if stream_for:
+            # Playwright delivers DevTools events while it waits in its own calls, not in
+            # time.sleep.
             before = _stream_bytes(traffic.rows())
-            time.sleep(stream_for)
+            page.wait_for_timeout(stream_for * 1000)
+            page.evaluate("() => 0")
             rate = (_stream_bytes(traffic.rows()) - before) / stream_for
     finally:
         page.close()
