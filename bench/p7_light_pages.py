@@ -202,20 +202,29 @@ def run(quick: bool = False, samples: int = 5) -> Result:
                     for profile in PROFILES:
                         for page_name, path in PAGES:
                             context = browser.new_context(storage_state=signed_in)
-                            first = _visit(context, st.web_url, path, profile,
-                                           STREAM_WINDOW if n == 0 else 0.0)
+                            first = _attempt(context, st.web_url, path, profile,
+                                             STREAM_WINDOW if n == 0 else 0.0)
                             first.update(page=page_name, profile=profile[0], visit="first", n=n)
                             visits.append(first)
                             opened.append((context, page_name, path, profile, n, time.monotonic()))
                 for context, page_name, path, profile, n, at in opened:
                     time.sleep(max(0.0, at + REPEAT_AFTER - time.monotonic()))
-                    repeat = _visit(context, st.web_url, path, profile)
+                    repeat = _attempt(context, st.web_url, path, profile)
                     repeat.update(page=page_name, profile=profile[0], visit="repeat", n=n)
                     visits.append(repeat)
                     context.close()
             finally:
                 browser.close()
     return _result(result, visits)
+
+
+def _attempt(context, base: str, path: str, profile: tuple, stream_for: float = 0.0) -> dict:
+    """A visit, or what kept it from loading and going live (counted, not fatal: the other
+    samples still tell)."""
+    try:
+        return _visit(context, base, path, profile, stream_for)
+    except Exception as exc:  # Playwright's timeouts and errors alike
+        return {"failed": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
 
 
 def _sign_in(browser, base: str, password: str) -> dict:
@@ -289,7 +298,19 @@ def _stream_bytes(requests: list[dict]) -> int:
 def _result(result: Result, visits: list[dict]) -> Result:
     def pick(page: str, profile: str, visit: str) -> list[dict]:
         wanted = (page, profile, visit)
-        return [v for v in visits if (v["page"], v["profile"], v["visit"]) == wanted]
+        return [
+            v for v in visits
+            if (v["page"], v["profile"], v["visit"]) == wanted and "failed" not in v
+        ]
+
+    failed = [v for v in visits if "failed" in v]
+    result.figures.append(
+        Figure(f"visits that did not load and go live within 60 s (of {len(visits)})",
+               "visits", {"n": len(visits), "median": None, "p95": None, "p99": None,
+                          "max": len(failed)}, "0", not failed)
+    )
+    for v in failed:
+        result.notes.append(f"{v['page']}, {v['visit']} visit, {v['profile']}: {v['failed']}")
 
     sizes = []
     for profile, *_, judged in PROFILES:
