@@ -25,6 +25,7 @@ from wincc_ingest.poller import Backoff, Pollers
 # and the pollers with their WinCC clients and snapshots.
 _redis: redis.Redis | None = None
 _pollers: Pollers | None = None
+_pollers_config: object = None  # the configuration they were made from
 
 
 def connection() -> redis.Redis:
@@ -35,12 +36,19 @@ def connection() -> redis.Redis:
 
 
 def pollers() -> Pollers:
-    global _pollers
+    """This process's pollers (the worker's, and the web's for acknowledged alarms,
+    dashboard.acknowledge.show_acknowledged), made again when the configuration was."""
+    global _pollers, _pollers_config
+    from dashboard.siteconfig import get_config
+
+    config = get_config()
+    if _pollers is not None and _pollers_config is not config:
+        _pollers.close()
+        _pollers = None
     if _pollers is None:
         from dashboard.deliveries import dispatch
-        from dashboard.siteconfig import get_config
 
-        config = get_config()
+        _pollers_config = config
         _pollers = Pollers(
             config.sites,
             connection(),
