@@ -21,6 +21,7 @@ from dashboard.celery import (
     app,
     redis_client,
 )
+from wincc_ingest.config import Config
 from wincc_ingest.poller import Backoff, Pollers
 
 # Per worker process, made on first use (after the pool forked): one Redis connection pool,
@@ -28,6 +29,7 @@ from wincc_ingest.poller import Backoff, Pollers
 # (docs/scale-out.md) the first polls arrive together: one thread makes them, the others wait.
 _redis: redis.Redis | None = None
 _pollers: Pollers | None = None
+_pollers_config: object = None  # the configuration they were made from
 _making = threading.RLock()  # pollers() makes the connection too
 
 
@@ -41,19 +43,27 @@ def connection() -> redis.Redis:
 
 
 def pollers() -> Pollers:
-    global _pollers
-    if _pollers is None:
-        with _making:
-            if _pollers is None:
-                _pollers = _make_pollers()
-    return _pollers
-
-
-def _make_pollers() -> Pollers:
-    from dashboard.deliveries import dispatch
+    """This process's pollers (the worker's, and the web's for acknowledged alarms,
+    dashboard.acknowledge.show_acknowledged), made again when the configuration was."""
+    global _pollers, _pollers_config
     from dashboard.siteconfig import get_config
 
     config = get_config()
+    if _pollers is not None and _pollers_config is config:
+        return _pollers
+    with _making:
+        if _pollers is not None and _pollers_config is not config:
+            _pollers.close()
+            _pollers = None
+        if _pollers is None:
+            _pollers = _make_pollers(config)
+            _pollers_config = config
+    return _pollers
+
+
+def _make_pollers(config: Config) -> Pollers:
+    from dashboard.deliveries import dispatch
+
     return Pollers(
         config.sites,
         connection(),
