@@ -33,7 +33,7 @@ SIM_VARIABLES := WINCC_SIM_RO_USER WINCC_SIM_RO_PASSWORD WINCC_SIM_RO_TOKEN WINC
   WINCC_SIM_RW_PASSWORD WINCC_SIM_RW_TOKEN WINCC_SIM_ADMIN_TOKEN WINCC_SIM_LINE_PUSH_TOKEN
 
 # The private redis-server runs only when no REDIS_URL is given.
-RUN_PROCESSES := $(if $(REDIS_URL),,redis) sim-oven sim-line sim-utilities web worker beat
+RUN_PROCESSES := $(if $(REDIS_URL),,redis) sim-oven sim-line sim-utilities web worker beat subscriber
 
 # ensure_package(command, debian package, what it is for): install it when missing.
 # As root with apt-get it is installed; otherwise a plain sentence says how, and make stops.

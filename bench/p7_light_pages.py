@@ -18,8 +18,10 @@ targets are judged on this one) and the raw Fast 3G figures (150 ms, 1.6 Mbit/s,
   max-age WhiteNoise gives files without a hash in their name (60 s), as the next shift's
   visit would be.
 - Transferred: every byte Chromium received for the page (headers and bodies, compressed
-  as sent, the live stream's included) from the navigation to the moment the page is loaded
-  and live (the load event and the first live value, whichever is later).
+  as sent) to load it and make it live: every request of the tab, the live stream up to its
+  first message. What the stream sends after that depends on how long the load took and on
+  the plant, not on the page: it is reported beside (the stream's bytes by the time the page
+  was loaded and live, and its rate over STREAM_WINDOW seconds once live).
 - First live value: from the navigation's start to the first frame of the live stream
   swapped into the page (htmx:sseMessage): from then on the values move.
 - Scripts: the JavaScript the page loads (Resource Timing), as served and decoded.
@@ -55,6 +57,7 @@ REPEAT_AFTER = 65.0  # seconds: past WhiteNoise's max-age (60 s) for files witho
 TARGET_LIVE_S = 2.5
 TARGET_FIRST_KB = 150
 TARGET_REPEAT_KB = 20
+STREAM_WINDOW = 10.0  # seconds of the live stream measured after the first sample went live
 ALARMS = ["Conveyor_Fault", "Pump_Fault"]  # raised so that the alarm list has rows
 
 # Stamps the first frame of the live stream swapped into the page (runs before any script).
@@ -97,12 +100,14 @@ class Traffic:
         cdp.on("Network.dataReceived", self._data)
         cdp.on("Network.loadingFinished", self._finished)
         cdp.on("Network.requestServedFromCache", self._memory_cache)
+        cdp.on("Network.eventSourceMessageReceived", self._message)
 
     def _entry(self, request_id: str) -> dict:
         return self.requests.setdefault(
             request_id,
             {"url": "", "type": "", "status": None, "headers": 0, "data": 0, "total": None,
-             "cache": "", "cache_control": "", "encoding": ""},
+             "cache": "", "cache_control": "", "encoding": "", "chunks": [],
+             "first_message": None},
         )
 
     def _response(self, event: dict) -> None:
@@ -118,7 +123,15 @@ class Traffic:
         )
 
     def _data(self, event: dict) -> None:
-        self._entry(event["requestId"])["data"] += int(event.get("encodedDataLength") or 0)
+        entry = self._entry(event["requestId"])
+        size = int(event.get("encodedDataLength") or 0)
+        entry["data"] += size
+        entry["chunks"].append((event["timestamp"], size))
+
+    def _message(self, event: dict) -> None:
+        entry = self._entry(event["requestId"])
+        if entry["first_message"] is None:
+            entry["first_message"] = event["timestamp"]
 
     def _finished(self, event: dict) -> None:
         self._entry(event["requestId"])["total"] = int(event.get("encodedDataLength") or 0)
@@ -133,9 +146,23 @@ class Traffic:
             return 0
         return entry["total"] if entry["total"] is not None else entry["headers"] + entry["data"]
 
+    def to_first_message(self, entry: dict) -> int:
+        """A live stream's bytes up to its first message: its headers and the chunks that
+        arrived by then, at least the first (the snapshot's start; DevTools may stamp it a
+        little after the message it carried). What the page needed to go live, not what
+        streamed on after."""
+        first = entry["first_message"]
+        chunks = [(at, size) for at, size in entry["chunks"] if size]
+        if first is None or not chunks:
+            return self.bytes_of(entry)
+        early = sum(size for at, size in chunks if at <= first)
+        return entry["headers"] + max(early, chunks[0][1])
+
     def rows(self) -> list[dict]:
         return [
-            {**e, "bytes": self.bytes_of(e), "path": urlsplit(e["url"]).path}
+            {**{k: v for k, v in e.items() if k != "chunks"}, "bytes": self.bytes_of(e),
+             "to_live": self.to_first_message(e) if e["type"] == "EventSource"
+             else self.bytes_of(e), "path": urlsplit(e["url"]).path}
             for e in self.requests.values()
             if e["url"]
         ]
@@ -175,19 +202,29 @@ def run(quick: bool = False, samples: int = 5) -> Result:
                     for profile in PROFILES:
                         for page_name, path in PAGES:
                             context = browser.new_context(storage_state=signed_in)
-                            first = _visit(context, st.web_url, path, profile)
+                            first = _attempt(context, st.web_url, path, profile,
+                                             STREAM_WINDOW if n == 0 else 0.0)
                             first.update(page=page_name, profile=profile[0], visit="first", n=n)
                             visits.append(first)
                             opened.append((context, page_name, path, profile, n, time.monotonic()))
                 for context, page_name, path, profile, n, at in opened:
                     time.sleep(max(0.0, at + REPEAT_AFTER - time.monotonic()))
-                    repeat = _visit(context, st.web_url, path, profile)
+                    repeat = _attempt(context, st.web_url, path, profile)
                     repeat.update(page=page_name, profile=profile[0], visit="repeat", n=n)
                     visits.append(repeat)
                     context.close()
             finally:
                 browser.close()
     return _result(result, visits)
+
+
+def _attempt(context, base: str, path: str, profile: tuple, stream_for: float = 0.0) -> dict:
+    """A visit, or what kept it from loading and going live (counted, not fatal: the other
+    samples still tell)."""
+    try:
+        return _visit(context, base, path, profile, stream_for)
+    except Exception as exc:  # Playwright's timeouts and errors alike
+        return {"failed": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
 
 
 def _sign_in(browser, base: str, password: str) -> dict:
@@ -206,8 +243,9 @@ def _sign_in(browser, base: str, password: str) -> dict:
         context.close()
 
 
-def _visit(context, base: str, path: str, profile: tuple) -> dict:
-    """One throttled visit of `path` in a new tab of `context`."""
+def _visit(context, base: str, path: str, profile: tuple, stream_for: float = 0.0) -> dict:
+    """One throttled visit of `path` in a new tab of `context`; with `stream_for`, the live
+    stream's bytes over that many seconds after the page went live, too."""
     _, latency, down, up, _ = profile
     page = context.new_page()
     try:
@@ -226,17 +264,26 @@ def _visit(context, base: str, path: str, profile: tuple) -> dict:
             raise RuntimeError(f"{path} answered with {page.url} (not signed in?)")
         page.wait_for_function("() => window.__p7 && window.__p7.live !== null",
                                timeout=30000, polling=50)
-        timing = page.evaluate(READ)
+        timing = page.evaluate(READ)  # also delivers the DevTools events received so far
         requests = traffic.rows()
+        rate = None
+        if stream_for:
+            # Playwright delivers DevTools events while it waits in its own calls, not in
+            # time.sleep.
+            before = _stream_bytes(traffic.rows())
+            page.wait_for_timeout(stream_for * 1000)
+            page.evaluate("() => 0")
+            rate = (_stream_bytes(traffic.rows()) - before) / stream_for
     finally:
         page.close()
-    stream = [r for r in requests if r["type"] == "EventSource"]
     return {
         "live_s": timing["live"] / 1000,
         "fcp_s": (timing["fcp"] or 0) / 1000,
         "load_s": (timing["load"] or 0) / 1000,
-        "bytes": sum(r["bytes"] for r in requests),
-        "stream_bytes": sum(r["bytes"] for r in stream),
+        "bytes": sum(r["to_live"] for r in requests),
+        "stream_bytes": _stream_bytes(requests),
+        "stream_to_live": sum(r["to_live"] for r in requests if r["type"] == "EventSource"),
+        "stream_rate": rate,
         "scripts_decoded": sum(s["decoded"] for s in timing["scripts"]),
         "scripts_transferred": sum(s["transfer"] for s in timing["scripts"]),
         "scripts": len(timing["scripts"]),
@@ -244,10 +291,26 @@ def _visit(context, base: str, path: str, profile: tuple) -> dict:
     }
 
 
+def _stream_bytes(requests: list[dict]) -> int:
+    return sum(r["bytes"] for r in requests if r["type"] == "EventSource")
+
+
 def _result(result: Result, visits: list[dict]) -> Result:
     def pick(page: str, profile: str, visit: str) -> list[dict]:
         wanted = (page, profile, visit)
-        return [v for v in visits if (v["page"], v["profile"], v["visit"]) == wanted]
+        return [
+            v for v in visits
+            if (v["page"], v["profile"], v["visit"]) == wanted and "failed" not in v
+        ]
+
+    failed = [v for v in visits if "failed" in v]
+    result.figures.append(
+        Figure(f"visits that did not load and go live within 60 s (of {len(visits)})",
+               "visits", {"n": len(visits), "median": None, "p95": None, "p99": None,
+                          "max": len(failed)}, "0", not failed)
+    )
+    for v in failed:
+        result.notes.append(f"{v['page']}, {v['visit']} visit, {v['profile']}: {v['failed']}")
 
     sizes = []
     for profile, *_, judged in PROFILES:
@@ -273,14 +336,20 @@ def _result(result: Result, visits: list[dict]) -> Result:
                     Figure(f"{where}: first contentful paint", "s",
                            summary([v["fcp_s"] for v in chosen]))
                 )
-                if judged and visit == "first" and chosen:
+                if visit == "first" and chosen:
                     v = chosen[0]
-                    sizes.append([page, v["scripts"], round(v["scripts_decoded"] / 1000, 1),
+                    rate = v["stream_rate"]
+                    sizes.append([page, profile, v["scripts"],
+                                  round(v["scripts_decoded"] / 1000, 1),
                                   round(v["scripts_transferred"] / 1000, 1),
-                                  round(v["stream_bytes"] / 1000, 1)])
+                                  round(v["stream_to_live"] / 1000, 1),
+                                  round(v["stream_bytes"] / 1000, 1),
+                                  "-" if rate is None else round(rate / 1000, 1)])
     result.tables.append(
-        Table("Scripts and the live stream's share, first visit (KB = 1,000 bytes)",
-              ["page", "scripts", "decoded KB", "transferred KB", "live stream KB"], sizes)
+        Table("Scripts, and the live stream, first visit (KB = 1,000 bytes)",
+              ["page", "network", "scripts", "decoded KB", "transferred KB",
+               "stream KB to its first message", "stream KB by then (load and live)",
+               f"stream KB/s over the next {STREAM_WINDOW:g} s"], sizes)
     )
     for page, path in PAGES:
         for visit in ("first", "repeat"):
@@ -289,7 +358,7 @@ def _result(result: Result, visits: list[dict]) -> Result:
                 continue
             rows = [
                 [r["path"], r["type"], r["status"], r["cache"] or "-", r["encoding"] or "-",
-                 r["cache_control"] or "-", r["bytes"]]
+                 r["cache_control"] or "-", r["to_live"]]
                 for r in sorted(chosen[0]["requests"], key=lambda r: -r["bytes"])
             ]
             result.tables.append(

@@ -112,7 +112,7 @@ def test_the_configuration_names_only_variables_the_makefile_sets_for_the_simula
 def test_every_procfile_entry_execs_code_that_exists():
     entries = procfile()
     assert set(entries) == {
-        "redis", "sim-oven", "sim-line", "sim-utilities", "web", "worker", "beat"
+        "redis", "sim-oven", "sim-line", "sim-utilities", "web", "worker", "beat", "subscriber"
     }
     for name, command in entries.items():
         argv = procfile_argv(command)
@@ -533,9 +533,11 @@ def make_dry_run(*args: str, **env: str) -> str:
 @pytest.mark.process
 def test_make_run_starts_a_private_redis_only_without_redis_url():
     own = make_dry_run("run")
-    assert re.search(r"start redis sim-oven sim-line sim-utilities web worker beat$", own, re.M)
+    assert re.search(r"start redis sim-oven sim-line sim-utilities web worker beat subscriber$",
+                     own, re.M)
     given = make_dry_run("run", REDIS_URL="redis://cache.plant.example:6379/0")
-    assert re.search(r"start\s+sim-oven sim-line sim-utilities web worker beat$", given, re.M)
+    assert re.search(r"start\s+sim-oven sim-line sim-utilities web worker beat subscriber$",
+                     given, re.M)
     assert "prepare --check-ports" in given and "migrate --noinput" in given
 
 

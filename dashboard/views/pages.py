@@ -94,6 +94,8 @@ def page_context(request, page: str, arg: str, layout: layouts.Layout, viewer: l
     return {
         "page": page,
         "layout": layout,
+        # Tiles open a trend overlay: such a page loads the trend's script (templates/base.html).
+        "has_tiles": any(f.kind == "tile" for f in layout.fragments),
         "sections": sections,
         "header": {f.kind: (f, html[f.name]) for f in layout.header},
         "transport": transport,

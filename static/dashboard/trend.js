@@ -5,9 +5,40 @@
 // vendored under static/vendor/uplot/). Times are UTC throughout.
 (function () {
   "use strict";
-  if (!window.uPlot || document.body.classList.contains("wall")) return;
+  if (document.body.classList.contains("wall")) return;
   var meta = document.querySelector("meta[name=trend-urls]");
   var URLS = meta ? {page: meta.dataset.page, data: meta.dataset.data, exportCsv: meta.dataset.export} : {};
+
+  // uPlot and the chart's styles come with the trend page. Elsewhere (a tile's overlay) they
+  // are fetched when a chart first opens, so that a page which may never draw one stays light
+  // on a slow network (docs/operations.md#static-files-and-compression).
+  var waiting = null;
+  function withUPlot(then, failed) {
+    if (window.uPlot) { then(); return; }
+    if (waiting) { waiting.push([then, failed]); return; }
+    waiting = [[then, failed]];
+    var styles = meta && meta.dataset.styles ? meta.dataset.styles.split(" ") : [];
+    var pending = styles.length + 1;
+    // Each file, loaded or not, settles once; then every chart asked for meanwhile opens, or
+    // (uPlot missing) takes its way out. A chart without its styles is still a chart.
+    function settle() {
+      if (--pending > 0) return;
+      var queue = waiting;
+      waiting = null;
+      queue.forEach(function (q) { (window.uPlot ? q[0] : q[1])(); });
+    }
+    styles.forEach(function (href) {
+      var link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = href;
+      link.onload = link.onerror = settle;
+      document.head.appendChild(link);
+    });
+    var script = document.createElement("script");
+    script.src = meta ? meta.dataset.uplot : "";
+    script.onload = script.onerror = settle;
+    document.head.appendChild(script);
+  }
 
   // Muted, distinct pen colours (ISA-101: no alarm colours for ordinary lines).
   var PALETTE = ["#1f4e79", "#7a5200", "#2e6b30", "#6b2d5c", "#335c81", "#8a3b12", "#40535e", "#5b4b8a"];
@@ -735,7 +766,9 @@
     var tile = link.closest("[data-tag]");
     if (!tile) return;
     evt.preventDefault();
-    openOverlay(tile, link);
+    // Without uPlot (it did not load), the link's own page: the trend page.
+    withUPlot(function () { openOverlay(tile, link); },
+              function () { window.location.href = link.href; });
   });
 
   window.TrendChart = TrendChart;

@@ -170,6 +170,7 @@ class TrendPageTestCase(PlantTestCase):
         assert f'<a class="tile-trend" href="{link}"' in tile
         assert f'<a class="tile-spark" href="{link}"' in tile
         assert 'data-value="182.5"' in html.split(f'data-tag="{ZONE1}"')[1][:200]
-        # The chart code and where it reads history are on every live page but the wall's.
+        # The chart code and where it reads history are on every page with tiles but the
+        # wall's; uPlot only on the trend page (tests/dashboard/test_light_pages.py).
         assert 'src="/static/dashboard/trend.js"' in html
         assert '<meta name="trend-urls" data-page="/trend/"' in html
