@@ -73,6 +73,7 @@ class RestConnectorTests(TestCase):
         # The web's pollers are made from the configuration on first use: this test's.
         monkeypatch.setattr(tasks, "_redis", None)
         monkeypatch.setattr(tasks, "_pollers", None)
+        monkeypatch.setattr(tasks, "_pollers_config", None)
         yield
         if tasks._pollers is not None:
             tasks._pollers.close()
@@ -248,6 +249,7 @@ class RestConnectorTests(TestCase):
         config = siteconfig.get_config()
         tasks._pollers = Pollers(config.sites, tasks.connection(), push_wait=0.1,
                                  limits=TimeLimits.for_sites(config.sites))
+        tasks._pollers_config = config
         lock = self.redis.lock(store.site_lock("line"), timeout=10)
         assert lock.acquire()
         try:
