@@ -314,7 +314,8 @@ def _result(result: Result, runs: list[list[dict]], mode: str) -> Result:
         ))
     rows = []
     for key, label in (
-        ("answered", "click to the POST's answer on the operator's page (WinCC call)"),
+        ("answered", "click to the POST's answer on the operator's page (WinCC's acknowledge "
+                     "and the list read again)"),
         ("operator_first", "click to acknowledged first shown, operator"),
         ("poll_start", "click to the start of the poll that read it acknowledged (when a "
                        "poll did)"),

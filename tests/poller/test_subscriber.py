@@ -212,3 +212,19 @@ def test_the_subscriber_process_owns_its_sites_and_hands_them_back_on_sigterm(
         if process.poll() is None:
             process.kill()
             process.wait(10)
+
+
+def test_one_owner_per_site_and_a_second_subscriber_takes_over(site, redis_client):
+    first = Running(site, redis_client)
+    second = None
+    try:
+        wait_until(lambda: owner(redis_client) == first.subscriber.owner, timeout=10)
+        second = Running(site, redis_client)
+        time.sleep(4 * INTERVAL)
+        assert owner(redis_client) == first.subscriber.owner  # the second one stands by
+        first.close()
+        wait_until(lambda: owner(redis_client) == second.subscriber.owner, timeout=10)
+    finally:
+        first.stop.set()
+        if second is not None:
+            second.close()
