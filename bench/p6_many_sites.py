@@ -75,10 +75,12 @@ class HealthSampler(threading.Thread):
 
     FIELDS = ("last_attempt", "duration_ms", "latency_ms", "failures")
 
-    def __init__(self, st: Stack, ids: list[str], stop_at: float, every: float = 0.25) -> None:
+    def __init__(self, st: Stack, ids: list[str], stop_at: float, queues: list[str],
+                 every: float = 0.25) -> None:
         super().__init__(daemon=True)
         self.r = st.redis()
         self.ids = ids
+        self.queues = queues
         self.stop_at = stop_at
         self.every = every
         self.polls: dict[str, list[tuple[float, float, float]]] = {i: [] for i in ids}
@@ -91,9 +93,11 @@ class HealthSampler(threading.Thread):
             pipe = self.r.pipeline(transaction=False)
             for i in self.ids:
                 pipe.hmget(store.site_health(i), self.FIELDS)
-            pipe.llen("celery")
-            *rows, queued = pipe.execute()
-            self.queue_lengths.append(queued)
+            for q in self.queues:
+                pipe.llen(q)
+            rows = pipe.execute()
+            rows, queued = rows[:len(self.ids)], rows[len(self.ids):]
+            self.queue_lengths.append(sum(queued))
             for i, (attempt, duration, latency, _failures) in zip(self.ids, rows, strict=True):
                 if attempt and attempt != self._last.get(i):
                     self._last[i] = attempt
@@ -187,7 +191,11 @@ def _window(st: Stack, ids: list[str], duration: float) -> dict:
     before = _counters(st, ids)
     start = time.time()
     end = start + duration
-    sampler = HealthSampler(st, ids, end)
+    # The broker's queues the polls wait in: the default one, or one per worker.
+    queues = ["celery"]
+    if st.more_workers:
+        queues += [f"poll-{k}" for k in range(len(st.more_workers) + 1)]
+    sampler = HealthSampler(st, ids, end, queues)
     own0 = self_cpu()
     for m in meters.values():
         m.start()
@@ -249,7 +257,7 @@ def _window(st: Stack, ids: list[str], duration: float) -> dict:
         # CPU of the poll task's body alone (its thread, between Celery's prerun and postrun).
         "poll_body_ms": sum(body_cpu) / len(body_cpu) * 1000 if body_cpu else None,
         "worker_rss_mib": max(rss) / 2**20 if rss else None,
-        "queue_max": max(sampler.queue_lengths, default=0),
+        "queue_max": max(sampler.queue_lengths, default=0),  # all the poll queues together
         "late_s": late,
         "duration_ms": durations,
         "latency_ms": latencies,
