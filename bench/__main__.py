@@ -24,10 +24,14 @@ from bench import report
 
 BENCHMARKS = {
     "p1": ("bench.p1_end_to_end", "P1", "End to end, simulator to browser DOM"),
+    "p1-push": ("bench.p1_push", "P1-push", "End to end, pushed by Unified and polled, same run"),
+    "p1-push-rest": ("bench.p1_push_rest", "P1-push-rest",
+                     "Pushed by a Classic REST Connector vs polled, simulator to browser DOM"),
     "p2": ("bench.p2_fanout", "P2", "SSE fan-out"),
     "p2-storm": ("bench.p2_storm", "P2-storm", "Reconnect storm"),
     "p3": ("bench.p3_poll_vs_sse", "P3", "Server cost, polling fallback against SSE"),
     "p4": ("bench.p4_poll_throughput", "P4", "Poll throughput"),
+    "p6": ("bench.p6_many_sites", "P6", "Many sites on one worker host"),
     "p5-trend": ("bench.p5_trend", "P5-trend", "Trend data, 8 pens, 24 h and 7 days"),
     "p5-journal": ("bench.p5_journal", "P5 journal", "Alarm journal at 1,000,000 rows"),
     "p5-kpi": ("bench.p5_kpi", "P5-kpi", "Alarm KPI page over 30 days of journal"),

@@ -97,11 +97,13 @@ def step(
     per_publish: int = 20,
     interval: float = 1.0,
     lead: float = 2.0,
+    parse_every: int = 1,
 ) -> dict:
     """One measured load step: returns latencies, drops, server CPU and memory.
 
     The clients start `lead` seconds after their processes are spawned (time to import),
-    then connect spread over `ramp` seconds."""
+    then connect spread over `ramp` seconds. With `parse_every` N > 1 only every Nth client
+    times values (bench/loadclient.py); latency and delivery are theirs."""
     st = server.stack
     web = st.proc("web")
     workdir = st.workdir / f"step-{mode}-{clients}-{time.time():.0f}"
@@ -176,6 +178,8 @@ def step(
                 str(duration),
                 "--interval",
                 str(interval),
+                "--parse-every",
+                str(parse_every),
                 "--out",
                 str(out),
             ]
@@ -251,7 +255,9 @@ def step(
         "status": status,
         "messages": total("messages"),
         "bytes": total("bytes"),
-        "delivered_ratio": (sum(stamps) / (clients * expected)) if expected else None,
+        "delivered_ratio": (sum(stamps) / (len(stamps) * expected)) if expected and stamps
+        else None,
+        "timed_clients": len(stamps),
         "min_stamps_per_client": min(stamps) if stamps else 0,
         "expected_changes": expected,
         "web_cpu_seconds": cpu,

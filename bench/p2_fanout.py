@@ -4,8 +4,14 @@ The change driver stands in for the poller of one site polled every second: each
 one PUBLISH names the 20 tags that changed (as wincc_ingest.poller does), their values
 stamped with the publish time. Load clients in separate processes hold one SSE stream each
 with their own session, as browsers do, and time each value from publish to arrival.
-Target at 1,000 clients: p99 at most 0.5 s, no client dropped; the web's memory is
-reported. Then the count is stepped up to find the largest that still meets the target.
+Target at 1,000 clients: p99 at most 0.5 s, no client dropped. Then the count is stepped up
+to find the largest that still meets the target.
+
+Memory: the web's resident memory per open stream (its growth over the web at rest, divided
+by the streams) at 1,000 and at 5,000 streams, target at most 150 KiB each. 5,000 is a step of
+its own, past the latency steps: there only every 10th load client times values and the others
+only read (bench/loadclient.py --parse-every), so that the load clients, on the same two cores,
+keep up and the server is not left holding bytes they did not read.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from bench.stats import summary
 
 TARGET_CLIENTS = 1000
 TARGET_P99 = 0.5
+MEMORY_CLIENTS = 5000  # the second count the memory per stream is reported at
+MEMORY_PARSE_EVERY = 10
+TARGET_KIB_PER_STREAM = 150
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", os.cpu_count() or 2))
 
 
@@ -43,12 +52,14 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
     result = Result("P2", f"SSE fan-out (50 tiles, 20 changes/s, {WEB_WORKERS} web workers)")
     if quick:
         steps, target, runs, duration = [20, 60], 60, 2, 6.0
+        memory = 120
     else:
         steps, target = [250, 500, 1000, 1500, 2000, 3000, 4000], TARGET_CLIENTS
+        memory = MEMORY_CLIENTS
     measured: dict[int, list[dict]] = {}
     started = time.monotonic()
     with Stack("p2") as st:
-        server = fanout.start_server(st, sessions=max(steps), web_workers=WEB_WORKERS)
+        server = fanout.start_server(st, sessions=max(*steps, memory), web_workers=WEB_WORKERS)
         for clients in steps:
             repeat = runs if clients == target else 1
             for _ in range(repeat):
@@ -69,6 +80,12 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
             if time.monotonic() - started > 600:
                 result.notes.append("Stepping stopped after 10 minutes (time bound).")
                 break
+        # The memory step: as many streams, with light load clients (see above).
+        m = fanout.step(server, clients=memory, mode="sse", duration=duration,
+                        ramp=ramp_for(memory), warmup=3.0 if quick else 5.0,
+                        parse_every=MEMORY_PARSE_EVERY)
+        _print(m)
+        memory_step = m
     rows = []
     for clients, ms in measured.items():
         for i, m in enumerate(ms, 1):
@@ -91,6 +108,15 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
                     "PASS" if meets(m, clients) else "MISS",
                 ]
             )
+    m = memory_step
+    lat = m["latency"]
+    rows.append([f"{memory:,} (memory; 1 in {MEMORY_PARSE_EVERY} timed)", 1,
+                 fanout.seconds(lat["median"]), fanout.seconds(lat["p95"]),
+                 fanout.seconds(lat["p99"]), fanout.seconds(lat["max"]), m["drops"],
+                 m["connect_failures"], f"{m['connected_at_window_start']}/{memory}",
+                 f"{100 * (m['delivered_ratio'] or 0):.1f} %", f"{100 * m['web_cpu_share']:.0f} %",
+                 f"{m['web_rss_mib_max']:.0f}", f"{100 * m['load_client_cpu_share']:.0f} %",
+                 "PASS" if meets(m, memory) else "MISS"])
     result.tables.append(
         Table(
             f"Every step ({duration:.0f} s measured after all clients connected; latency = publish "
@@ -153,18 +179,15 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
                 summary([m["web_rss_mib_max"] for m in at_target]),
             )
         )
-        result.figures.append(
-            Figure(
-                f"web RSS growth per client (over the web at rest), {target:,} clients",
-                "KiB",
-                summary(
-                    [
-                        1024 * (m["web_rss_mib_max"] - m["web_rss_mib_start"]) / target
-                        for m in at_target
-                    ]
-                ),
-            )
+        result.figures.append(per_stream(at_target, target))
+    result.figures.append(
+        Figure(
+            f"web RSS (all {WEB_WORKERS} workers + master), {memory:,} clients",
+            "MiB",
+            summary([memory_step["web_rss_mib_max"]]),
         )
+    )
+    result.figures.append(per_stream([memory_step], memory))
     passing = [c for c, ms in measured.items() if all(meets(m, c) for m in ms)]
     largest = max(passing) if passing else 0
     tried = max(measured) if measured else 0
@@ -193,7 +216,29 @@ def run(quick: bool = False, runs: int = 3, duration: float = 20.0) -> Result:
         ]
         for c, ms in measured.items()
     }
+    result.raw[f"memory {memory}"] = {
+        k: v for k, v in memory_step.items() if k not in ("latency_hist", "first_live")}
     return result
+
+
+def kib_per_stream(m: dict) -> float:
+    """The web's resident memory over the window's peak, less the web at rest (after start,
+    before any stream), per stream."""
+    return 1024 * (m["web_rss_mib_max"] - m["web_rss_mib_start"]) / m["clients"]
+
+
+def per_stream(measures: list[dict], clients: int) -> Figure:
+    """Memory per open stream; it counts only when every stream was open in the window."""
+    short = [m for m in measures if m["connected_at_window_start"] < clients]
+    stats = summary([kib_per_stream(m) for m in measures])
+    return Figure(
+        f"web RSS growth per stream (over the web at rest), {clients:,} streams"
+        + (f" ({len(short)} of {len(measures)} steps not all connected)" if short else ""),
+        "KiB",
+        stats,
+        target=f"≤ {TARGET_KIB_PER_STREAM} KiB",
+        ok=not short and stats["max"] is not None and stats["max"] <= TARGET_KIB_PER_STREAM,
+    )
 
 
 def _print(m: dict) -> None:

@@ -17,7 +17,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,11 @@ class Stack:
     env: dict[str, str] = field(init=False)
     redis_server: RedisServer | None = field(default=None, init=False)
     sim: Simulator | None = field(default=None, init=False)
+    # More simulators beside `sim` (start_simulators), each its own process and port.
+    sims: list[Simulator] = field(default_factory=list, init=False)
     celery: CeleryProcesses | None = field(default=None, init=False)
+    # More workers beside `celery`'s (start_more_workers), without a beat.
+    more_workers: list[CeleryProcesses] = field(default_factory=list, init=False)
     web: WebServer | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -135,10 +139,12 @@ class Stack:
 
     def close(self) -> None:
         """Stop every piece, the last started first."""
-        for piece in (self.web, self.celery, self.sim, self.redis_server):
+        for piece in (self.web, *self.more_workers, self.celery, *reversed(self.sims), self.sim,
+                      self.redis_server):
             if piece is not None:
                 piece.stop()
         self.web = self.celery = self.sim = self.redis_server = None
+        self.sims, self.more_workers = [], []
         if not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -183,6 +189,17 @@ class Stack:
         )
         return self.sim.proc
 
+    def start_simulators(self, count: int, *, tags: int = 0, **options: Any) -> list[Simulator]:
+        """`count` simulators, each its own process on its own ports with its own certificate
+        (a plant of many WinCC servers), all with the stack's API users."""
+        users = {k: v for k, v in self.env.items() if k.startswith(SIM_ENV_PREFIX)}
+        for i in range(count):
+            self.sims.append(start_simulator(
+                self.workdir / f"simulator-{i}", seed=7 + i, tags=tags or None,
+                log_level="warning", env=users, start_timeout=60, **options,
+            ))
+        return self.sims
+
     # --- configuration ----------------------------------------------------------------------
 
     def write_config(self, config: dict) -> Path:
@@ -218,11 +235,14 @@ class Stack:
 
     # --- the ASGI server ----------------------------------------------------------------
 
-    def start_web(self, workers: int = 2) -> Proc:
-        """gunicorn with uvicorn workers, as in production."""
+    def start_web(self, workers: int = 2, port: int | None = None) -> Proc:
+        """gunicorn with uvicorn workers, as in production; on `port` when a piece started
+        before it must know where (a simulator that posts to it)."""
         self.web = WebServer(
             self.workdir, self.env, argv=functools.partial(gunicorn_argv, workers=workers)
         )
+        if port is not None:
+            self.web.port = port
         proc = self.web.start(timeout=60)
         # Every worker is ready once it answers; give them a moment to import Django.
         deadline = time.monotonic() + 30
@@ -236,10 +256,24 @@ class Stack:
 
     # --- Celery ---------------------------------------------------------------------------
 
-    def start_celery(self, concurrency: int = 1) -> CeleryProcesses:
-        """One worker (prefork, `concurrency` pool processes) and the beat."""
+    def start_celery(
+        self, concurrency: int = 1, worker_args: Sequence[str] = ()
+    ) -> CeleryProcesses:
+        """One worker (prefork, `concurrency` pool processes, unless `worker_args` say
+        otherwise) and the beat."""
         self.celery = start_celery(
             self.redis_url, concurrency=concurrency, hostname="bench-worker@%h",
             directory=self.workdir, env=self.env, beat_args=["--loglevel", "INFO"],
+            worker_args=worker_args,
         )
         return self.celery
+
+    def start_worker(self, name: str, worker_args: Sequence[str] = ()) -> CeleryProcesses:
+        """One more worker (no beat) on the stack's Redis and configuration, logging under
+        its own folder."""
+        workers = start_celery(
+            self.redis_url, beat=False, hostname=f"bench-{name}@%h",
+            directory=self.workdir / name, env=self.env, worker_args=worker_args,
+        )
+        self.more_workers.append(workers)
+        return workers

@@ -9,6 +9,11 @@ a dropped connection) the acknowledgement may have happened: the row says "unkno
 settled by reading the alarm back with the read-only user, at once and, if that cannot tell,
 at the next poll (`settle`, run by the Celery task `settle_acknowledgement`). Never "failed"
 on a guess.
+
+After WinCC acknowledged, its alarm list is read again at once and the acknowledged alarms are
+recorded as WinCC shows them through the poller's push path (`show_acknowledged`), before the
+page is answered: every screen shows them acknowledged without waiting for a poll, and the
+live update never redraws the row from the list before the acknowledgement.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
@@ -188,8 +193,9 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
         log.exception("acknowledge %s failed unexpectedly", req)
         # It may have failed after the request left: only WinCC can say what happened.
         result, message = Result.UNKNOWN, f"{CHECKING} (The call failed; see the server log.)"
+    shown = result == Result.OK and show_acknowledged(site, [req])
     outcome = _complete(user, site, r, sending, result, message)
-    if outcome.ok:
+    if outcome.ok and not shown:
         request_poll(site.id)
     return outcome
 
@@ -197,7 +203,8 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
 def _prepare(user, site: SiteConfig, r: redis.Redis, req: AckRequest, alarm: Alarm
              ) -> _Sending | AckOutcome:
     """Take the alarm's lock and write the pending row; or the answer when nothing is sent."""
-    refusal = _not_sendable(site, req, alarm)
+    refusal = _not_sendable(site, req, alarm, _done_by(r, site, req)
+                            if alarm.state in _ALREADY_ACKNOWLEDGED else "")
     if refusal:
         result, message = refusal
         return AckOutcome(_record(user, req, result, message, alarm), alarm, message)
@@ -315,11 +322,46 @@ def acknowledge_all(user, site_id: str, filters: Mapping[str, str], confirmed: i
             log.exception("acknowledge all on %s failed unexpectedly", site_id)
             answers = [(Result.UNKNOWN, f"{CHECKING} (The call failed; see the server log.)")
                        ] * len(sending)
+        done = [one.req for one, (result, _) in zip(sending, answers, strict=True)
+                if result == Result.OK]
+        shown = bool(done) and show_acknowledged(site, done)
         outcomes += [_complete(user, site, r, one, result, message)
                      for one, (result, message) in zip(sending, answers, strict=True)]
-        if any(o.ok for o in outcomes):
+        if any(o.ok for o in outcomes) and not shown:
             request_poll(site_id)
     return outcomes
+
+
+def show_acknowledged(site: SiteConfig, reqs: Sequence[AckRequest]) -> bool:
+    """Right after WinCC acknowledged `reqs`: read the site's alarm list again (read-only
+    user) and record those alarms as WinCC shows them now through the poller's push path
+    (the site's lock, diff, Redis write, journal, triggers and PUBLISH of
+    wincc_ingest.poller.SitePoller.record_push), so that every screen shows them without
+    waiting for a poll. Only these alarms: the rest of the list stays the poller's. False
+    when that could not be done; the caller then asks for an immediate poll."""
+    from dashboard.tasks import pollers
+
+    try:
+        with open_client(site.connection()) as client:
+            active = {alarm.key: alarm for alarm in client.active_alarms()}
+        keys = [alarm_key(req.name, req.instance_id) for req in reqs]
+        outcome = pollers().record_push(
+            site.id,
+            alarms=[active[key] for key in keys if key in active],
+            # An acknowledged alarm that returned meanwhile has left the list.
+            gone=[key for key in keys if key not in active],
+            source="acknowledge",
+        )
+    except (WinCCError, redis.RedisError, codec.StoredDataError) as exc:
+        log.info("acknowledged alarms of %s not read again: %s", site.id, exc)
+        return False
+    except Exception:  # the acknowledgement itself is done: its row must still complete
+        log.exception("acknowledged alarms of %s not read again", site.id)
+        return False
+    if outcome.status != "ok":
+        log.info("acknowledged alarms of %s not recorded: %s", site.id, outcome.error)
+        return False
+    return True
 
 
 Settlement = tuple[str, str, AlarmState]  # result, message, state after
@@ -393,11 +435,26 @@ def settle(entry_id: int, attempt: int) -> str:
     return result
 
 
-def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm) -> tuple[str, str] | None:
-    """(result, message) when there is nothing to send, else None."""
+def _done_by(r: redis.Redis, site: SiteConfig, req: AckRequest) -> str:
+    """Who acknowledged the alarm here a moment ago (its lock, kept "done"), or ""."""
+    try:
+        raw = r.get(store.alarm_ack_lock(site.id, req.name, req.instance_id))
+    except redis.RedisError:
+        return ""
+    if raw is None:
+        return ""
+    holder = codec.decode_ack_holder(raw)
+    return holder.user if holder.phase == "done" else ""
+
+
+def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm, done_by: str = ""
+                  ) -> tuple[str, str] | None:
+    """(result, message) when there is nothing to send, else None. `done_by`: the person
+    who acknowledged it here a moment ago."""
     if alarm.state in _ALREADY_ACKNOWLEDGED:
         writer = site.write_user.username if site.write_user else ""
-        how = alarm_notes.acknowledged_by(wincc_user=alarm.acknowledged_by or "", writer=writer)
+        how = alarm_notes.acknowledged_by(person=done_by, wincc_user=alarm.acknowledged_by or "",
+                                          writer=writer)
         return Result.DUPLICATE, f"Already acknowledged {how}." if how else "Already acknowledged."
     if not alarm.state.needs_acknowledgement:
         return Result.STALE, f"No longer needs acknowledgement ({alarm.state.label})."

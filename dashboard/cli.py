@@ -2,7 +2,7 @@
 
     wdash check       --env-file /etc/wincc-dashboard/env   the settings and the configuration
     wdash createadmin --env-file ... --username anna --password-env ADMIN_PASSWORD
-    wdash serve       --env-file ... [--bind 127.0.0.1:8000]  web, worker and beat
+    wdash serve       --env-file ... [--bind 127.0.0.1:8000]  web, worker, beat, subscriber
 
 Every subcommand reads the environment file, then the process environment, which wins
 (dashboard/environment.py, which also checks what they hold). Nothing of the demo runs here:
@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--email", default="")
     admin.add_argument("--password-env", metavar="VARIABLE",
                        help="the environment variable holding the password (else a prompt)")
-    serve = command("serve", "Run web, worker and beat in the foreground until stopped.")
+    serve = command("serve", "Run web, worker, beat and the subscriber in the foreground "
+                             "until stopped.")
     serve.add_argument("--bind", default="127.0.0.1:8000", help="the web's address (host:port)")
     serve.add_argument("--stop-timeout", type=float, default=30.0,
                        help="seconds each process has to stop before it is killed")
@@ -187,7 +188,8 @@ def serve_all(bind: str, stop_timeout: float) -> int:
 
 def processes(bind: str, var_dir: Path, level: str,
               site_queues: list[str] | tuple[str, ...] = ()) -> dict[str, list[str]]:
-    """web, worker and beat as deploy/systemd/ runs them, with this Python's packages.
+    """web, worker, beat and the subscriber as deploy/systemd/ runs them, with this Python's
+    packages.
     The one worker also consumes the queue of every site that names one (a `queue` in the
     configuration), since no other worker is there to poll those sites."""
     python = sys.executable
@@ -201,6 +203,9 @@ def processes(bind: str, var_dir: Path, level: str,
                    "--hostname", "worker@%h"],
         "beat": [python, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", level,
                  "--schedule", str(var_dir / "celerybeat-schedule")],
+        # The checkout's manage.py (wdash runs from one), as the systemd unit runs it.
+        "subscriber": [python, str(Path(__file__).resolve().parents[1] / "manage.py"),
+                       "wincc_subscribe"],
     }
 
 

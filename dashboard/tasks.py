@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -19,38 +21,58 @@ from dashboard.celery import (
     app,
     redis_client,
 )
+from wincc_ingest.config import Config
 from wincc_ingest.poller import Backoff, Pollers
 
 # Per worker process, made on first use (after the pool forked): one Redis connection pool,
-# and the pollers with their WinCC clients and snapshots.
+# and the pollers with their WinCC clients and snapshots. Under the threads pool
+# (docs/scale-out.md) the first polls arrive together: one thread makes them, the others wait.
 _redis: redis.Redis | None = None
 _pollers: Pollers | None = None
+_pollers_config: object = None  # the configuration they were made from
+_making = threading.RLock()  # pollers() makes the connection too
 
 
 def connection() -> redis.Redis:
     global _redis
     if _redis is None:
-        _redis = redis_client()
+        with _making:
+            if _redis is None:
+                _redis = redis_client()
     return _redis
 
 
 def pollers() -> Pollers:
-    global _pollers
-    if _pollers is None:
-        from dashboard.deliveries import dispatch
-        from dashboard.siteconfig import get_config
+    """This process's pollers (the worker's, and the web's for acknowledged alarms,
+    dashboard.acknowledge.show_acknowledged), made again when the configuration was."""
+    global _pollers, _pollers_config
+    from dashboard.siteconfig import get_config
 
-        config = get_config()
-        _pollers = Pollers(
-            config.sites,
-            connection(),
-            backoff=Backoff(cap=settings.POLL_BACKOFF_CAP_SECONDS),
-            alarm_reprobe=settings.ALARM_LIST_REPROBE_SECONDS,
-            overrun=(SoftTimeLimitExceeded,),
-            triggers=config.triggers,
-            dispatch=dispatch,
-        )
+    config = get_config()
+    if _pollers is not None and _pollers_config is config:
+        return _pollers
+    with _making:
+        if _pollers is not None and _pollers_config is not config:
+            _pollers.close()
+            _pollers = None
+        if _pollers is None:
+            _pollers = _make_pollers(config)
+            _pollers_config = config
     return _pollers
+
+
+def _make_pollers(config: Config) -> Pollers:
+    from dashboard.deliveries import dispatch
+
+    return Pollers(
+        config.sites,
+        connection(),
+        backoff=Backoff(cap=settings.POLL_BACKOFF_CAP_SECONDS),
+        alarm_reprobe=settings.ALARM_LIST_REPROBE_SECONDS,
+        overrun=(SoftTimeLimitExceeded,),
+        triggers=config.triggers,
+        dispatch=dispatch,
+    )
 
 
 @app.task(name=POLL_TASK)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import redis
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -25,6 +26,7 @@ from django.test import override_settings
 from dashboard import permissions
 from dashboard.demo import prepare, wait
 from tests.test_compose import command_problems
+from wincc_ingest import store
 from wincc_ingest.config import load
 from wincc_sim.tls import CERT_NAME
 
@@ -110,7 +112,7 @@ def test_the_configuration_names_only_variables_the_makefile_sets_for_the_simula
 def test_every_procfile_entry_execs_code_that_exists():
     entries = procfile()
     assert set(entries) == {
-        "redis", "sim-oven", "sim-line", "sim-utilities", "web", "worker", "beat"
+        "redis", "sim-oven", "sim-line", "sim-utilities", "web", "worker", "beat", "subscriber"
     }
     for name, command in entries.items():
         argv = procfile_argv(command)
@@ -441,6 +443,12 @@ def test_the_demo_serves_live_values_and_ctrl_c_leaves_nothing_running(tmp_path)
                 )
 
             _wait_until(every_site_current, 60, "every demo site polled")
+            # The line's simulator also pushes its changes, as a REST Connector.
+            run_env = dict(line.split("=", 1) for line in
+                           (tmp_path / "var" / "run.env").read_text().splitlines())
+            with redis.Redis.from_url(run_env["REDIS_URL"], decode_responses=True) as r:
+                _wait_until(lambda: r.hget(store.site_health("line-classic"), "last_push"), 60,
+                            "a push from the line's REST Connector")
             # The marker finds them all while they run (honcho, 7 entries and their children).
             assert len(_processes_with(marker)) > len(procfile())
             # A worker that dies is started again; the rest of the demo goes on.
@@ -525,9 +533,11 @@ def make_dry_run(*args: str, **env: str) -> str:
 @pytest.mark.process
 def test_make_run_starts_a_private_redis_only_without_redis_url():
     own = make_dry_run("run")
-    assert re.search(r"start redis sim-oven sim-line sim-utilities web worker beat$", own, re.M)
+    assert re.search(r"start redis sim-oven sim-line sim-utilities web worker beat subscriber$",
+                     own, re.M)
     given = make_dry_run("run", REDIS_URL="redis://cache.plant.example:6379/0")
-    assert re.search(r"start\s+sim-oven sim-line sim-utilities web worker beat$", given, re.M)
+    assert re.search(r"start\s+sim-oven sim-line sim-utilities web worker beat subscriber$",
+                     given, re.M)
     assert "prepare --check-ports" in given and "migrate --noinput" in given
 
 

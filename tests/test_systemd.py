@@ -34,9 +34,10 @@ def project_argv(command: str) -> list[str]:
     return [argv[0].removeprefix(prefix), *argv[1:]]
 
 
-def test_web_worker_and_beat_each_have_a_unit():
+def test_web_worker_beat_and_subscriber_each_have_a_unit():
     assert [p.name for p in SERVICES] == [
         "wincc-dashboard-beat.service",
+        "wincc-dashboard-subscriber.service",
         "wincc-dashboard-web.service",
         "wincc-dashboard-worker.service",
     ]

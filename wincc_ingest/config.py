@@ -123,8 +123,9 @@ class SiteConfig:
     archive: bool = True
     # A person types their password again before each write to a tag of this site.
     confirm_password_for_writes: bool = False
-    # "poll", or "rest-connector": the server also posts its changes (docs/configuration.md);
-    # polling goes on either way, so freshness never rests on pushes alone.
+    # How values arrive (docs/configuration.md): "poll" (every poll_interval); "subscribe"
+    # (Unified pushes them to the subscriber; polling takes over while no subscription is
+    # live); "rest-connector" (a Classic server also posts its changes; polling goes on).
     ingest: str = "poll"
     rest_connector: RestConnector | None = None
 

@@ -373,7 +373,12 @@ class _Checker:
             )
 
     def _ingest(self, site: dict[str, Any], dialect: str | None, path: list[Any]) -> None:
-        """A rest-connector site: Classic only, and never open (one secret, set and long)."""
+        """A subscribe site: Unified only. A rest-connector site: Classic only, and never
+        open (one secret, set and long)."""
+        if (site.get("ingest") == "subscribe" and dialect in _SECRET_BY_DIALECT
+                and dialect != "unified"):
+            self.add([*path, "ingest"], f"subscribe needs a unified site: a {dialect} server "
+                     "pushes no changes to subscribers; use poll")
         connector = site.get("rest_connector")
         if site.get("ingest") != "rest-connector":
             if "rest_connector" in site:

@@ -82,7 +82,7 @@ class AlarmRead:
 @dataclass(frozen=True)
 class PollOutcome:
     site: str
-    status: str  # "ok" | "failed" | "backing off" | "busy"
+    status: str  # "ok" | "failed" | "backing off" | "busy" | "subscribed"
     changed_tags: tuple[str, ...] = ()
     alarms_changed: bool = False
     health_changed: bool = False
@@ -153,7 +153,15 @@ class SitePoller:
     def names(self) -> list[str]:
         return [tag.name for tag in self.site.tags]
 
-    def poll(self) -> PollOutcome:
+    def poll(self, *, subscriber: str = "") -> PollOutcome:
+        """Poll the site now. A site whose live subscription another subscriber owns is
+        left to it ("subscribed"); `subscriber` names the caller's own subscription."""
+        if self.site.ingest == "subscribe":
+            owner = self.redis.get(store.site_subscriber(self.site.id))
+            if isinstance(owner, bytes):
+                owner = owner.decode()
+            if owner is not None and owner != subscriber:
+                return PollOutcome(self.site.id, "subscribed")
         lock = self.redis.lock(
             store.site_lock(self.site.id), timeout=self.limits.lock_ttl, blocking=False
         )
@@ -174,9 +182,14 @@ class SitePoller:
         gone: Iterable[str] = (),
         *,
         source: str,
+        covers_all: bool = False,
     ) -> PollOutcome:
         """Record values and alarms the server pushed, through the same diff, Redis write,
         journal, triggers and PUBLISH as a poll.
+
+        `covers_all`: the source is a live subscription to every configured tag and has
+        delivered each once, so a value not pushed is a value unchanged: the push confirms
+        the whole site as a good poll does (last_success, no failures).
 
         `tags` carry their own source time and quality; names the site does not configure
         come back in `unknown_tags` and are not stored. `alarms` are alarms raised or
@@ -215,7 +228,7 @@ class SitePoller:
             self._sync_snapshot(previous)
             outcome = self._record(
                 previous, list(pushed.values()), self._pushed_alarms(previous, alarms, gone),
-                push_source=source,
+                push_source=source, covers_all=covers_all,
             )
         finally:
             try:
@@ -372,6 +385,7 @@ class SitePoller:
         *,
         timing: tuple[datetime, float, float] | None = None,
         push_source: str = "",
+        covers_all: bool = False,
     ) -> PollOutcome:
         """Write what a poll read (every configured tag, `timing`: its start time, monotonic
         start and WinCC's latency) or what a push brought (`push_source`: only the tags it
@@ -463,9 +477,14 @@ class SitePoller:
             )
             codec.count_poll(pipe, site, failed=False, seconds=seconds)
         else:
-            # A push leaves the poll's record (last success, failures) as it was.
+            # A push leaves the poll's record (last success, failures) as it was, unless
+            # its subscription covers every tag.
             health = dataclasses.replace(
                 previous or self._unpolled_health(), last_push=read_at, push_source=push_source)
+            if covers_all:
+                health = dataclasses.replace(
+                    health, last_attempt=read_at, last_success=read_at, failures=0,
+                    last_error="", reason="", backoff_until=None)
         health = dataclasses.replace(
             health,
             writer=stamp,
@@ -475,8 +494,9 @@ class SitePoller:
             tags_uncertain=qualities.count(Quality.UNCERTAIN.value),
             tags_bad=qualities.count(Quality.BAD.value),
         )
-        health_changed = previous is None or list_changed or (
-            is_poll and previous.failures > 0)
+        confirms = is_poll or covers_all
+        health_changed = previous is None or list_changed or (confirms and (
+            previous.failures > 0 or previous.last_success is None))
         pipe.hset(store.site_health(site), mapping=codec.encode_health(health))
         if changed or alarms_changed or health_changed:
             change = codec.Change(site, tuple(fingerprints), alarms_changed, health_changed)
@@ -489,7 +509,7 @@ class SitePoller:
         if evaluation is not None:
             self._triggers.commit(evaluation)
         self._written = stamp
-        if is_poll and previous is not None and previous.failures:
+        if confirms and previous is not None and previous.failures:
             log.info("site %s answers again after %d failed polls", site, previous.failures)
         return PollOutcome(
             site,
@@ -628,9 +648,11 @@ class Pollers:
         gone: Iterable[str] = (),
         *,
         source: str,
+        covers_all: bool = False,
     ) -> PollOutcome:
         """SitePoller.record_push for one site; KeyError for a site not configured."""
-        return self.poller(site_id).record_push(tags, alarms, gone, source=source)
+        return self.poller(site_id).record_push(tags, alarms, gone, source=source,
+                                                covers_all=covers_all)
 
     def poller(self, site_id: str) -> SitePoller:
         with self._making:  # pushes may arrive on several threads

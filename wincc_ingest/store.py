@@ -28,6 +28,11 @@ JOURNAL_REJECTED_STREAM = f"{PREFIX}:journal:rejected"
 # Liveness of the scheduler and the workers, for /health/.
 BEAT_HEARTBEAT = f"{PREFIX}:beat:heartbeat"
 HEARTBEAT_TTL = 60  # seconds; refreshed at least every 10 s
+# Liveness of a subscriber process (wincc_ingest.subscriber), per host: its healthcheck.
+def subscriber_heartbeat(host: str) -> str:
+    return f"{PREFIX}:subscriber:heartbeat:{host}"
+
+
 # Held (with a TTL, renewed on every tick) by the one running beat; a second beat waits for it.
 BEAT_LOCK = f"{PREFIX}:beat:lock"
 
@@ -80,6 +85,40 @@ def site_triggers(site: str) -> str:
 def site_lock(site: str) -> str:
     """String with a TTL: held while one poll of the site runs, so polls never overlap."""
     return f"{PREFIX}:site:{site}:lock"
+
+
+def site_subscriber(site: str) -> str:
+    """String with a TTL (the site's poll interval): the subscriber that owns the site's
+    live subscription. Renewed only while the subscription is heard from; while it exists
+    the poll of the site stands aside (wincc_ingest.subscriber)."""
+    return f"{PREFIX}:site:{site}:subscriber"
+
+
+# Take the key if free or ours, and set its TTL: one owner per site.
+_CLAIM = """
+local owner = redis.call('GET', KEYS[1])
+if owner == false or owner == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+# Delete the key only if it is ours.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def claim_subscriber(r: Any, site: str, owner: str, ttl: float) -> bool:
+    """Own the site's subscription for `ttl` seconds (again); False if another owns it."""
+    return bool(r.eval(_CLAIM, 1, site_subscriber(site), owner, max(1, int(ttl * 1000))))
+
+
+def release_subscriber(r: Any, site: str, owner: str) -> None:
+    r.eval(_RELEASE, 1, site_subscriber(site), owner)
 
 
 def site_trend(site: str, tag: str) -> str:

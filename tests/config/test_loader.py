@@ -186,3 +186,13 @@ def test_a_url_with_the_dialects_path_is_stored_without_it(tmp_path):
         # The slash stays: it is the endpoint's path on such installations.
         ("https://hmi01", "/graphql/"),
     ]
+
+
+def test_ingest_is_poll_unless_a_unified_site_subscribes(tmp_path):
+    data = minimal()
+    data["sites"].append({
+        "id": "hmi", "dialect": "unified", "url": "https://hmi01", "ingest": "subscribe",
+        "read_user": {"username": "reader", "password_env": "RO_PASSWORD"},
+    })
+    config = load(write(tmp_path, data), environ=ENV)
+    assert [site.ingest for site in config.sites] == ["poll", "poll", "subscribe"]

@@ -91,8 +91,8 @@ def test_only_classic_sites_have_a_rest_connector():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"ingest": "push"}, '$.sites[0].ingest: must be one of "poll", "rest-connector", '
-                             'not "push"'),
+        ({"ingest": "push"}, '$.sites[0].ingest: must be one of "poll", "subscribe", '
+                             '"rest-connector", not "push"'),
         ({"rest_connector": {"token_env": "LINE_PUSH_SECRET"}},
          '$.sites[0].rest_connector: has no effect: ingest is not "rest-connector"; remove one '
          "or set both"),

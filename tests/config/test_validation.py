@@ -591,3 +591,18 @@ def test_the_schema_is_a_valid_json_schema():
 
     Draft202012Validator.check_schema(schema())
     assert schema()["properties"]["sites"]["minItems"] == 1
+
+
+def test_ingest_subscribe_is_for_unified_sites_and_poll_is_the_default():
+    data = minimal()
+    data["sites"].append({
+        "id": "hmi", "dialect": "unified", "url": "https://hmi01", "ingest": "subscribe",
+        "read_user": {"username": "reader", "password_env": "RO_PASSWORD"},
+    })
+    assert problems_of(data) == []
+    data["sites"][0]["ingest"] = "subscribe"
+    data["sites"][2]["ingest"] = "push"
+    problems = problems_of(data)
+    assert ("$.sites[0].ingest: subscribe needs a unified site: a classic server pushes no "
+            "changes to subscribers; use poll") in problems
+    assert any(p.startswith("$.sites[2].ingest") for p in problems), problems

@@ -27,7 +27,7 @@ from tests.dashboard.base import BaseTestCase
 from tests.fixtures.simulator import wait_until
 from wincc_bridge.client import open_client
 from wincc_bridge.models import AlarmState
-from wincc_ingest import store
+from wincc_ingest import codec, store
 
 Result = AuditEntry.Result
 
@@ -327,29 +327,97 @@ class AcknowledgeOnSimulatorTestCase(SimulatorSites, BaseTestCase):
         self.assert_acknowledged("line-classic", "Conveyor_Fault", "RAISED_ACKNOWLEDGED")
         assert self.wincc_writes()[0]["action"] == "write"
 
-    def test_success_asks_for_an_immediate_poll(self):
-        self.assert_acknowledged("oven-unified", "Oven_Zone2_Temp_HH", "RAISED_ACKNOWLEDGED")
-        # Celery's queues are the Redis lists outside the product's own keys.
+    def queued_polls(self) -> list[dict]:
+        """The poll tasks waiting in Celery's queues (the Redis lists outside the product's
+        own keys)."""
         queues = [key for key in self.redis.keys("*")
                   if not key.startswith(store.PREFIX) and self.redis.type(key) == "list"]
         queued = [json.loads(raw)["headers"] for key in queues
                   for raw in self.redis.lrange(key, 0, -1)]
-        assert {"task": "dashboard.tasks.poll_site", "args": "['oven-unified']"} in [
-            {"task": h.get("task"), "args": h.get("argsrepr")} for h in queued]
+        return [{"task": h.get("task"), "args": h.get("argsrepr")} for h in queued
+                if h.get("task") == "dashboard.tasks.poll_site"]
+
+    def test_the_acknowledged_alarm_is_recorded_at_once_without_a_poll(self):
+        changes = self.redis.pubsub(ignore_subscribe_messages=True)
+        changes.subscribe(store.CHANGES_CHANNEL)
+        self.addCleanup(changes.close)
+        alarm = self.assert_acknowledged("oven-unified", "Oven_Zone2_Temp_HH",
+                                         "RAISED_ACKNOWLEDGED")
+        # Read again from WinCC and written through the poller's push path, before the answer.
+        stored = codec.read_alarms(self.redis, "oven-unified")[alarm.key]
+        assert stored.state == AlarmState.ACKNOWLEDGED
+        assert stored.acknowledged_by == self.sim.users.rw.username
+        health = codec.read_health(self.redis, "oven-unified")
+        assert health.push_source == "acknowledge" and health.last_push is not None
+        published = []
+        for _ in range(20):  # the subscription's confirmation comes first, as None
+            message = changes.get_message(timeout=0.05)
+            if message is not None:
+                published.append(json.loads(message["data"]))
+        assert any(c.get("site") == "oven-unified" and c.get("alarms") for c in published)
+        journal = [fields for _, fields in self.redis.xrange(store.JOURNAL_STREAM)]
+        assert any(alarm.name in json.dumps(f) and "acknowledged" in json.dumps(f)
+                   for f in journal), journal
+        assert self.queued_polls() == []
+
+    def refuse_reading_again(self) -> None:
+        """The read-only user's password goes wrong (after the alarm was polled): WinCC
+        refuses the read after the acknowledgement, the read-write user still acknowledges."""
+        patcher = mock.patch.dict(os.environ, {"WINCC_SIM_RO_PASSWORD": "not-the-password"})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_when_wincc_cannot_be_read_again_a_poll_is_asked_for(self):
+        alarm = self.raise_and_poll("oven-unified", "Oven_Zone3_Temp_HH")
+        self.refuse_reading_again()
+        self.client.force_login(self.operator)
+        html = self.ack_post(alarm).content.decode()
+        assert 'data-state="acknowledged"' in html
+        assert AuditEntry.objects.get().result == Result.OK
+        assert self.sim_state(alarm.name, alarm.instance_id) == "RAISED_ACKNOWLEDGED"
+        # Redis shows what the last poll read until the poll asked for reads it again.
+        stored = codec.read_alarms(self.redis, "oven-unified")[alarm.key]
+        assert stored.state == AlarmState.UNACKNOWLEDGED
+        assert self.queued_polls() == [{"task": "dashboard.tasks.poll_site",
+                                        "args": "['oven-unified']"}]
 
     def test_no_broker_still_answers_the_operator(self):
         from dashboard.celery import app
 
+        alarm = self.raise_and_poll("oven-unified", "Oven_Zone3_Temp_HH")
+        self.refuse_reading_again()
+        self.client.force_login(self.operator)
         refused = OperationalError("Error 111 connecting to the broker. Connection refused.")
         with mock.patch.object(app, "send_task", side_effect=refused), \
                 self.assertLogs("dashboard.celery", "WARNING") as logs:
-            self.assert_acknowledged("oven-unified", "Oven_Zone3_Temp_HH", "RAISED_ACKNOWLEDGED")
+            html = self.ack_post(alarm).content.decode()
+        assert 'data-state="acknowledged"' in html
+        assert AuditEntry.objects.get().result == Result.OK
         assert "immediate poll of oven-unified not requested" in logs.output[0]
+
+    def test_the_processes_pollers_follow_the_configuration(self):
+        from dashboard import tasks
+        from dashboard.siteconfig import reload_config
+
+        first = tasks.pollers()
+        assert tasks.pollers() is first
+        reload_config()  # a new configuration: the sites of the acknowledgement's push
+        assert tasks.pollers() is not first
 
     def test_second_click_after_success_sends_nothing(self):
         alarm = self.assert_acknowledged("oven-unified", "Oven_Zone1_Temp_HH",
                                          "RAISED_ACKNOWLEDGED")
-        # Redis still shows the alarm unacknowledged until the next poll.
+        response = self.ack_post(alarm)
+        assert "Already acknowledged by operator via the dashboard." in response.content.decode()
+        assert len(self.wincc_writes()) == 1
+        assert AuditEntry.objects.first().result == Result.DUPLICATE
+
+    def test_second_click_before_the_list_is_read_again_sends_nothing(self):
+        alarm = self.raise_and_poll("oven-unified", "Oven_Zone1_Temp_HH")
+        self.refuse_reading_again()
+        self.client.force_login(self.operator)
+        self.ack_post(alarm)
+        # Redis still shows the alarm unacknowledged until the next poll: the lock answers.
         response = self.ack_post(alarm)
         assert "Already acknowledged by operator via the dashboard." in response.content.decode()
         assert len(self.wincc_writes()) == 1

@@ -118,9 +118,11 @@ def start_celery(
     directory: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     beat_args: Sequence[str] = (),
+    worker_args: Sequence[str] = (),
 ) -> CeleryProcesses:
     """Start `celery -A dashboard worker` (and `beat`): settings from DJANGO_SETTINGS_MODULE
-    (default the test settings), Redis, configuration and database as given; `env` overrides."""
+    (default the test settings), Redis, configuration and database as given; `env` overrides.
+    `worker_args` come last on the worker's command line (a later option wins)."""
     owns = directory is None
     workdir = Path(directory or tempfile.mkdtemp(prefix="wdash-celery-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -134,12 +136,13 @@ def start_celery(
     process_env.update(env or {})
     if database_url is not None:
         process_env["DATABASE_URL"] = database_url
-    worker_args = ["--loglevel", "INFO", "--concurrency", str(concurrency), "--without-mingle",
-                   "--without-gossip"]
+    argv = ["--loglevel", "INFO", "--concurrency", str(concurrency), "--without-mingle",
+            "--without-gossip"]
     if queues:
-        worker_args += ["--queues", ",".join(queues)]
+        argv += ["--queues", ",".join(queues)]
+    argv += worker_args
     processes = CeleryProcesses(
-        redis_url=redis_url, env=process_env, directory=workdir, worker_args=worker_args,
+        redis_url=redis_url, env=process_env, directory=workdir, worker_args=argv,
         beat_args=beat_args, hostname=hostname.replace("%h", os.uname().nodename),
         _owns_directory=owns,
     )

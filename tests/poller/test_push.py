@@ -141,3 +141,31 @@ def test_pollers_record_push_by_site(redis_client, plant, clock):
     assert outcome.changed_tags == ("Tank_Level",)
     with pytest.raises(KeyError, match="not in the configuration"):
         pollers.record_push("elsewhere", source="rest-connector")
+
+
+def test_a_poll_stands_aside_while_a_live_subscription_owns_the_site(redis_client, plant,
+                                                                    clock):
+    subscribed = make_poller(redis_client, plant, clock, site_options={"ingest": "subscribe"})
+    assert store.claim_subscriber(redis_client, "plant-a", "sub-1", 10)
+    assert not store.claim_subscriber(redis_client, "plant-a", "sub-2", 10)  # one owner
+    assert subscribed.poll().status == "subscribed" and plant.opened == 0
+    assert subscribed.poll(subscriber="sub-1").status == "ok"  # the owner's own resync
+    # A site that polls ignores the key; the owner's release hands the site back.
+    assert make_poller(redis_client, plant, clock).poll().status == "ok"
+    store.release_subscriber(redis_client, "plant-a", "sub-2")
+    assert subscribed.poll().status == "subscribed"
+    store.release_subscriber(redis_client, "plant-a", "sub-1")
+    assert subscribed.poll().status == "ok"
+
+
+def test_a_subscription_covering_every_tag_confirms_the_site(redis_client, plant, clock):
+    poller = make_poller(redis_client, plant, clock)
+    poller.poll()
+    clock.advance(10)
+    plant.error = TimeoutError("no answer")
+    poller.poll()
+    assert codec.read_health(redis_client, "plant-a").is_failing
+    outcome = poller.record_push(source="subscription", covers_all=True)
+    health = codec.read_health(redis_client, "plant-a")
+    assert health.last_success == clock.now and health.is_current(clock.now)
+    assert (outcome.status, outcome.changed_tags, outcome.health_changed) == ("ok", (), True)
