@@ -110,7 +110,7 @@ class RestConnectorTests(TestCase):
         assert response.status_code == 200, response.content
         assert response.json() == {"site": "line", "taken": {"tags": 1, "alarms": 0, "gone": 0},
                                    "changed_tags": 1, "unknown_tags": ["Mystery_Tag"],
-                                   "unknown_tag_count": 1}
+                                   "unknown_tag_count": 1, "outdated_tags": []}
         values = self.stored()
         assert set(values) == {"Tank_Level"}
         stored = codec.decode_value(values["Tank_Level"], "Tank_Level").tag
