@@ -38,6 +38,8 @@ BENCHMARKS = {
     "p5-browser": ("bench.p5_trend_browser", "P5-browser", "Trend drawn in Chromium"),
     "p7": ("bench.p7_light_pages", "P7", "Light pages on throttled Chromium"),
     "p8": ("bench.p8_acknowledge", "P8", "Acknowledge round trip, click to both pages"),
+    "p8-push": ("bench.p8_push", "P8-push",
+                "Acknowledge round trip on a subscribed Unified site"),
 }
 
 

@@ -28,6 +28,7 @@ import itertools
 import json
 import random
 import secrets
+import sys
 import threading
 import time
 
@@ -36,6 +37,7 @@ from bench.report import Figure, Result, Table
 from bench.stack import Stack
 from bench.stats import summary
 from tests.harness.browser import launch_chromium
+from tests.harness.processes import spawn
 from wincc_bridge.models import alarm_key, parse_iso
 from wincc_ingest import codec, store
 
@@ -47,6 +49,7 @@ ALARMS = ["Oven_Zone1_Temp_HH", "Oven_Zone2_Temp_HH", "Oven_Zone3_Temp_HH"]
 TAGS = ["Oven_Zone1_Temp", "Oven_Zone2_Temp", "Oven_Zone3_Temp"]
 TARGET_P95 = {"poll": 1.5, "subscribe": 0.5}
 SECOND_VIEWER_EXTRA = 0.1
+SIM_TICK = 0.1  # subscribed: the simulator notices and pushes changes this often (seconds)
 # After both pages and Redis show the alarm acknowledged, how long a flip back is watched for.
 STEADY = 1.0
 WAIT = 10.0  # seconds a sample may take before it counts as never shown
@@ -130,18 +133,28 @@ class StoredState(threading.Thread):
             self.r.close()
 
 
-def config(stack: Stack, tags: int = 0) -> dict:
+def config(stack: Stack, tags: int = 0, mode: str = "poll") -> dict:
     """The site with the three zone temperatures, or with `tags` of the simulator's tags (a
-    large site, whose full poll takes longer)."""
+    large site, whose full poll takes longer); `mode` "subscribe": its ingest."""
     names = sites.simulator_tag_names(stack, tags) if tags else TAGS
-    return sites.config_for(stack, site_id=SITE, tags=[{"name": n} for n in names],
-                            dialect=DIALECT, write_user=True)
+    config = sites.config_for(stack, site_id=SITE, tags=[{"name": n} for n in names],
+                              dialect=DIALECT, write_user=True)
+    if mode == "subscribe":
+        config["sites"][0]["ingest"] = "subscribe"
+    return config
 
 
 def run(quick: bool = False, runs: int = 3, samples: int = 20, mode: str = "poll",
         tags: int = 0) -> Result:
-    result = Result("P8", "Acknowledge round trip: click to \"acknowledged\" in the row, on the "
-                          "operator's page and a second viewer's (1 s poll)")
+    """`mode` "poll" (the site polled every second) or "subscribe" (a subscribed Unified
+    site: `manage.py wincc_subscribe` holds its subscription, polling stands by)."""
+    if mode == "subscribe":
+        result = Result("P8-push", "Acknowledge round trip on a subscribed Unified site: click "
+                                   "to \"acknowledged\" on the operator's and a second viewer's "
+                                   "page")
+    else:
+        result = Result("P8", "Acknowledge round trip: click to \"acknowledged\" in the row, on "
+                              "the operator's page and a second viewer's (1 s poll)")
     if quick:
         runs, samples = 1, 5
     from playwright.sync_api import sync_playwright
@@ -152,18 +165,27 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20, mode: str = "poll
     with Stack("p8") as st:
         st.start_redis()
         sites.simulator_secrets(st)
-        st.start_simulator(tags=tags)
-        st.write_config(config(st, tags))
+        if mode == "subscribe":
+            st.start_simulator(tags=tags, tick=SIM_TICK)
+        else:
+            st.start_simulator(tags=tags)
+        st.write_config(config(st, tags, mode))
         st.prepare_database(sessions=1)  # both pages sign in through the form
         st.create_login_user("p8-operator", operator_password, role="Operators")
         st.create_login_user("p8-viewer", viewer_password)
         worker = st.start_celery(concurrency=1).worker
+        subscriber = None
+        if mode == "subscribe":
+            subscriber = spawn("subscriber", [sys.executable, "manage.py", "wincc_subscribe"],
+                               log=st.workdir / "subscriber.log", env=st.env)
         st.start_web(workers=2)
         _wait_polled(st, worker)
         stop = threading.Event()
         stored = StoredState(st, stop)
         stored.start()
         try:
+            if subscriber is not None:
+                _wait_subscribed(st, subscriber)
             with sync_playwright() as pw:
                 browser = launch_chromium(pw)
                 try:
@@ -182,7 +204,25 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20, mode: str = "poll
         finally:
             stop.set()
             stored.join(timeout=3)
+            if subscriber is not None:
+                subscriber.stop()
     return _result(result, all_samples, mode)
+
+
+def _wait_subscribed(st: Stack, subscriber, timeout: float = 60.0) -> None:
+    r = st.redis()
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if r.exists(store.site_subscriber(SITE)):
+                return
+            if not subscriber.alive():
+                raise RuntimeError(f"the subscriber stopped:\n{subscriber.tail()}")
+            time.sleep(0.2)
+        raise RuntimeError(f"{SITE} was not subscribed within {timeout:g} s:\n"
+                           f"{subscriber.tail()}")
+    finally:
+        r.close()
 
 
 def _wait_polled(st: Stack, worker) -> None:
@@ -329,7 +369,8 @@ def _result(result: Result, runs: list[list[dict]], mode: str) -> Result:
         st = summary([s[key] for s in pooled if s.get(key) is not None])
         rows.append([label, st["n"], _ms(st["median"]), _ms(st["p95"]), _ms(st["max"]),
                      _ms(st["mean"])])
-    rows.append(["written to Redis by the acknowledgement's read of the list / by a poll",
+    rows.append(["written to Redis by the acknowledgement's read of the list / otherwise "
+                 "(a poll, or the subscription)",
                  sum(1 for s in pooled if s.get("pushed")),
                  sum(1 for s in pooled if s["stored"] is not None and not s.get("pushed")),
                  "", "", ""])
@@ -339,8 +380,11 @@ def _result(result: Result, runs: list[list[dict]], mode: str) -> Result:
     result.tables.append(Table("Where the time goes (ms)",
                                ["segment", "n", "median", "p95", "max", "mean"], rows))
     result.notes += [
-        f"Ingest: {mode}; poll interval 1 s. Dialect of the benchmark site: {DIALECT}; "
-        "2 gunicorn/uvicorn workers; one Celery worker (concurrency 1) and beat.",
+        f"Ingest: {mode}; poll interval 1 s"
+        + (f"; the simulator pushes every {SIM_TICK:g} s" if mode == "subscribe" else "")
+        + f". Dialect of the benchmark site: {DIALECT}; 2 gunicorn/uvicorn workers; one "
+        "Celery worker (concurrency 1) and beat"
+        + ("; the subscriber (manage.py wincc_subscribe)." if mode == "subscribe" else "."),
         "The operator and the viewer are two browser contexts of one Chromium, each signed "
         "in through the login form.",
     ]
