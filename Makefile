@@ -27,8 +27,10 @@ export WINCC_SIM_RW_USER ?= dashboard-operator
 export WINCC_SIM_RW_PASSWORD ?= rw-simulator-only
 export WINCC_SIM_RW_TOKEN ?= rw-token-simulator-only
 export WINCC_SIM_ADMIN_TOKEN ?= admin-token-simulator-only
+# The line's simulator posts its changes to the dashboard as a REST Connector with this token.
+export WINCC_SIM_LINE_PUSH_TOKEN ?= line-push-token-simulator-only
 SIM_VARIABLES := WINCC_SIM_RO_USER WINCC_SIM_RO_PASSWORD WINCC_SIM_RO_TOKEN WINCC_SIM_RW_USER \
-  WINCC_SIM_RW_PASSWORD WINCC_SIM_RW_TOKEN WINCC_SIM_ADMIN_TOKEN
+  WINCC_SIM_RW_PASSWORD WINCC_SIM_RW_TOKEN WINCC_SIM_ADMIN_TOKEN WINCC_SIM_LINE_PUSH_TOKEN
 
 # The private redis-server runs only when no REDIS_URL is given.
 RUN_PROCESSES := $(if $(REDIS_URL),,redis) sim-oven sim-line sim-utilities web worker beat subscriber

@@ -75,10 +75,12 @@ class HealthSampler(threading.Thread):
 
     FIELDS = ("last_attempt", "duration_ms", "latency_ms", "failures")
 
-    def __init__(self, st: Stack, ids: list[str], stop_at: float, every: float = 0.25) -> None:
+    def __init__(self, st: Stack, ids: list[str], stop_at: float, queues: list[str],
+                 every: float = 0.25) -> None:
         super().__init__(daemon=True)
         self.r = st.redis()
         self.ids = ids
+        self.queues = queues
         self.stop_at = stop_at
         self.every = every
         self.polls: dict[str, list[tuple[float, float, float]]] = {i: [] for i in ids}
@@ -91,9 +93,11 @@ class HealthSampler(threading.Thread):
             pipe = self.r.pipeline(transaction=False)
             for i in self.ids:
                 pipe.hmget(store.site_health(i), self.FIELDS)
-            pipe.llen("celery")
-            *rows, queued = pipe.execute()
-            self.queue_lengths.append(queued)
+            for q in self.queues:
+                pipe.llen(q)
+            rows = pipe.execute()
+            rows, queued = rows[:len(self.ids)], rows[len(self.ids):]
+            self.queue_lengths.append(sum(queued))
             for i, (attempt, duration, latency, _failures) in zip(self.ids, rows, strict=True):
                 if attempt and attempt != self._last.get(i):
                     self._last[i] = attempt
@@ -179,10 +183,19 @@ def _window(st: Stack, ids: list[str], duration: float) -> dict:
         "simulators": CpuMeter([s.proc.pid for s in st.sims]),
         "redis": CpuMeter([st.proc("redis").pid]),
     }
+    # Each worker apart: the first also runs the default queue's periodic tasks (the journal
+    # consumer, the trend store's flush of closed minutes), the others only polls.
+    each = [CpuMeter([pid]) for pid in mains]
+    for m in each:
+        m.start()
     before = _counters(st, ids)
     start = time.time()
     end = start + duration
-    sampler = HealthSampler(st, ids, end)
+    # The broker's queues the polls wait in: the default one, or one per worker.
+    queues = ["celery"]
+    if st.more_workers:
+        queues += [f"poll-{k}" for k in range(len(st.more_workers) + 1)]
+    sampler = HealthSampler(st, ids, end, queues)
     own0 = self_cpu()
     for m in meters.values():
         m.start()
@@ -195,6 +208,7 @@ def _window(st: Stack, ids: list[str], duration: float) -> dict:
         rss.append(rss_bytes(mains))
     sampler.join(timeout=10)
     cpu = {name: m.stop() for name, m in meters.items()}
+    cpu_each = [m.stop() / (time.time() - start) for m in each]
     worker_main = sum(meters["worker"].last.get(pid, 0.0) - meters["worker"].first.get(pid, 0.0)
                       for pid in mains)
     own = self_cpu() - own0
@@ -239,10 +253,11 @@ def _window(st: Stack, ids: list[str], duration: float) -> dict:
         # The worker's main process (the broker, and with prefork handing tasks to the pool)
         # apart from its pool processes (the polls).
         "worker_main_share": worker_main / elapsed,
+        "worker_shares": cpu_each,
         # CPU of the poll task's body alone (its thread, between Celery's prerun and postrun).
         "poll_body_ms": sum(body_cpu) / len(body_cpu) * 1000 if body_cpu else None,
         "worker_rss_mib": max(rss) / 2**20 if rss else None,
-        "queue_max": max(sampler.queue_lengths, default=0),
+        "queue_max": max(sampler.queue_lengths, default=0),  # all the poll queues together
         "late_s": late,
         "duration_ms": durations,
         "latency_ms": latencies,
@@ -341,7 +356,8 @@ def _line(m: dict) -> str:
             f"{m['cpu_share']['worker'] * 100:.0f} % (main {m['worker_main_share'] * 100:.0f} %; "
             f"{m['worker_ms_per_site_second']:.1f} ms "
             f"per site-second, {m['worker_ms_per_poll']:.1f} ms per poll, body "
-            f"{_ms1(m['poll_body_ms'])} ms), simulators "
+            f"{_ms1(m['poll_body_ms'])} ms; each worker "
+            f"{', '.join(f'{x * 100:.0f} %' for x in m['worker_shares'])}), simulators "
             f"{m['cpu_share']['simulators'] * 100:.0f} %, redis "
             f"{m['cpu_share']['redis'] * 100:.0f} %, start late p95 "
             f"{_ms(late['p95'] and late['p95'] * 1000)} ms, queue max {m['queue_max']}")

@@ -18,10 +18,11 @@ targets are judged on this one) and the raw Fast 3G figures (150 ms, 1.6 Mbit/s,
   max-age WhiteNoise gives files without a hash in their name (60 s), as the next shift's
   visit would be.
 - Transferred: every byte Chromium received for the page (headers and bodies, compressed
-  as sent) to load it and make it live: every request of the tab, the live stream up to its
-  first message. What the stream sends after that depends on how long the load took and on
-  the plant, not on the page: it is reported beside (the stream's bytes by the time the page
-  was loaded and live, and its rate over STREAM_WINDOW seconds once live).
+  as sent) to load it and make it live: every request of the tab, and of the live stream its
+  headers and its snapshot (the first chunk the web writes, sized by a client of the
+  benchmark's own). What the stream sends after that depends on the plant and on how long
+  the load took, not on the page: it is reported beside (the stream's bytes by the time the
+  page was loaded and live, and its rate over STREAM_WINDOW seconds once live).
 - First live value: from the navigation's start to the first frame of the live stream
   swapped into the page (htmx:sseMessage): from then on the values move.
 - Scripts: the JavaScript the page loads (Resource Timing), as served and decoded.
@@ -37,6 +38,8 @@ import secrets
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import httpx
 
 from bench import sites
 from bench.report import Figure, Result, Table
@@ -100,14 +103,12 @@ class Traffic:
         cdp.on("Network.dataReceived", self._data)
         cdp.on("Network.loadingFinished", self._finished)
         cdp.on("Network.requestServedFromCache", self._memory_cache)
-        cdp.on("Network.eventSourceMessageReceived", self._message)
 
     def _entry(self, request_id: str) -> dict:
         return self.requests.setdefault(
             request_id,
             {"url": "", "type": "", "status": None, "headers": 0, "data": 0, "total": None,
-             "cache": "", "cache_control": "", "encoding": "", "chunks": [],
-             "first_message": None},
+             "cache": "", "cache_control": "", "encoding": ""},
         )
 
     def _response(self, event: dict) -> None:
@@ -123,15 +124,7 @@ class Traffic:
         )
 
     def _data(self, event: dict) -> None:
-        entry = self._entry(event["requestId"])
-        size = int(event.get("encodedDataLength") or 0)
-        entry["data"] += size
-        entry["chunks"].append((event["timestamp"], size))
-
-    def _message(self, event: dict) -> None:
-        entry = self._entry(event["requestId"])
-        if entry["first_message"] is None:
-            entry["first_message"] = event["timestamp"]
+        self._entry(event["requestId"])["data"] += int(event.get("encodedDataLength") or 0)
 
     def _finished(self, event: dict) -> None:
         self._entry(event["requestId"])["total"] = int(event.get("encodedDataLength") or 0)
@@ -146,23 +139,18 @@ class Traffic:
             return 0
         return entry["total"] if entry["total"] is not None else entry["headers"] + entry["data"]
 
-    def to_first_message(self, entry: dict) -> int:
-        """A live stream's bytes up to its first message: its headers and the chunks that
-        arrived by then, at least the first (the snapshot's start; DevTools may stamp it a
-        little after the message it carried). What the page needed to go live, not what
-        streamed on after."""
-        first = entry["first_message"]
-        chunks = [(at, size) for at, size in entry["chunks"] if size]
-        if first is None or not chunks:
-            return self.bytes_of(entry)
-        early = sum(size for at, size in chunks if at <= first)
-        return entry["headers"] + max(early, chunks[0][1])
+    def to_live(self, entry: dict, snapshot: int) -> int:
+        """What a request cost the page to load and go live. The live stream: its headers
+        and its snapshot (`snapshot` bytes, the first chunk the web writes); the frames after
+        it depend on the plant and on how long the load took, and are reported beside."""
+        if entry["type"] == "EventSource":
+            return entry["headers"] + snapshot
+        return self.bytes_of(entry)
 
-    def rows(self) -> list[dict]:
+    def rows(self, snapshot: int = 0) -> list[dict]:
         return [
-            {**{k: v for k, v in e.items() if k != "chunks"}, "bytes": self.bytes_of(e),
-             "to_live": self.to_first_message(e) if e["type"] == "EventSource"
-             else self.bytes_of(e), "path": urlsplit(e["url"]).path}
+            {**e, "bytes": self.bytes_of(e), "to_live": self.to_live(e, snapshot),
+             "path": urlsplit(e["url"]).path}
             for e in self.requests.values()
             if e["url"]
         ]
@@ -265,7 +253,9 @@ def _visit(context, base: str, path: str, profile: tuple, stream_for: float = 0.
         page.wait_for_function("() => window.__p7 && window.__p7.live !== null",
                                timeout=30000, polling=50)
         timing = page.evaluate(READ)  # also delivers the DevTools events received so far
-        requests = traffic.rows()
+        stream = page.locator("#live").get_attribute("sse-connect") or ""
+        snapshot = _snapshot_bytes(base + stream, context.cookies())
+        requests = traffic.rows(snapshot)
         rate = None
         if stream_for:
             # Playwright delivers DevTools events while it waits in its own calls, not in
@@ -289,6 +279,22 @@ def _visit(context, base: str, path: str, profile: tuple, stream_for: float = 0.
         "scripts": len(timing["scripts"]),
         "requests": requests,
     }
+
+
+def _snapshot_bytes(url: str, cookies: list[dict]) -> int:
+    """The size of the live stream's snapshot: the first chunk the web writes (the retry
+    frame and every fragment of the page), read by a client of the benchmark's own with the
+    browser's cookies, unthrottled."""
+    jar = {c["name"]: c["value"] for c in cookies}
+    with (
+        httpx.Client(cookies=jar, timeout=10) as client,
+        client.stream("GET", url) as response,
+    ):
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            if chunk:
+                return len(chunk)
+    raise RuntimeError(f"{url} sent no snapshot")
 
 
 def _stream_bytes(requests: list[dict]) -> int:
@@ -348,7 +354,7 @@ def _result(result: Result, visits: list[dict]) -> Result:
     result.tables.append(
         Table("Scripts, and the live stream, first visit (KB = 1,000 bytes)",
               ["page", "network", "scripts", "decoded KB", "transferred KB",
-               "stream KB to its first message", "stream KB by then (load and live)",
+               "stream KB: headers and snapshot", "stream KB by then (load and live)",
                f"stream KB/s over the next {STREAM_WINDOW:g} s"], sizes)
     )
     for page, path in PAGES:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import redis
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -25,6 +26,7 @@ from django.test import override_settings
 from dashboard import permissions
 from dashboard.demo import prepare, wait
 from tests.test_compose import command_problems
+from wincc_ingest import store
 from wincc_ingest.config import load
 from wincc_sim.tls import CERT_NAME
 
@@ -441,6 +443,12 @@ def test_the_demo_serves_live_values_and_ctrl_c_leaves_nothing_running(tmp_path)
                 )
 
             _wait_until(every_site_current, 60, "every demo site polled")
+            # The line's simulator also pushes its changes, as a REST Connector.
+            run_env = dict(line.split("=", 1) for line in
+                           (tmp_path / "var" / "run.env").read_text().splitlines())
+            with redis.Redis.from_url(run_env["REDIS_URL"], decode_responses=True) as r:
+                _wait_until(lambda: r.hget(store.site_health("line-classic"), "last_push"), 60,
+                            "a push from the line's REST Connector")
             # The marker finds them all while they run (honcho, 7 entries and their children).
             assert len(_processes_with(marker)) > len(procfile())
             # A worker that dies is started again; the rest of the demo goes on.

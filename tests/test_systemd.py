@@ -3,7 +3,6 @@ restarts what dies, runs as the dedicated user with the shared environment file.
 
 from __future__ import annotations
 
-import configparser
 import re
 import shlex
 from pathlib import Path
@@ -18,12 +17,29 @@ INSTALL = "/opt/wincc-dashboard"
 SERVICES = sorted(UNITS.glob("*.service"))
 
 
-def unit(path: Path) -> configparser.ConfigParser:
-    # systemd allows a key more than once; none of ours does, so strict parsing checks that.
-    parser = configparser.ConfigParser(interpolation=None, strict=True)
-    parser.optionxform = str  # keys are case-sensitive
-    parser.read_string(path.read_text(encoding="utf-8"))
-    return parser
+# The keys systemd takes more than once, in order; any other key twice is a mistake.
+REPEATABLE = {"ExecStartPre"}
+
+
+def unit(path: Path) -> dict[str, dict[str, str]]:
+    """The unit's sections; a repeatable key's values joined by newlines."""
+    sections: dict[str, dict[str, str]] = {}
+    section: dict[str, str] | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            assert line[1:-1] not in sections, f"{path.name}: section {line} twice"
+            section = sections[line[1:-1]] = {}
+            continue
+        key, sep, value = line.partition("=")
+        assert section is not None and sep, f"{path.name}: {line!r} is not a key in a section"
+        if key in section:
+            assert key in REPEATABLE, f"{path.name}: {key} twice"
+            value = f"{section[key]}\n{value}"
+        section[key] = value
+    return sections
 
 
 def project_argv(command: str) -> list[str]:
@@ -48,9 +64,7 @@ def test_web_worker_beat_and_subscriber_each_have_a_unit():
 @pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.stem)
 def test_each_command_names_existing_code(path):
     service = unit(path)["Service"]
-    commands = [service["ExecStart"]]
-    if "ExecStartPre" in service:
-        commands.append(service["ExecStartPre"])
+    commands = [service["ExecStart"], *service.get("ExecStartPre", "").splitlines()]
     for command in commands:
         assert command_problems(project_argv(command)) == [], command
 
@@ -89,3 +103,9 @@ def test_the_environment_file_names_only_variables_the_app_reads():
     assert "DJANGO_SECRET_KEY" in names and "WINCC_CONFIG" in names
     for name in names:
         assert f'"{name}"' in read, name
+
+
+def test_the_web_migrates_and_collects_static_files_before_it_starts():
+    pre = unit(UNITS / "wincc-dashboard-web.service")["Service"]["ExecStartPre"].splitlines()
+    assert [project_argv(command)[2:] for command in pre] == [
+        ["migrate", "--noinput"], ["collectstatic", "--noinput"]]

@@ -22,6 +22,7 @@ import pytest
 from tests.fixtures.simulator import write_config
 from tests.harness.processes import free_port, spawn, wait_until
 from tests.test_demo import _processes_with
+from wincc_ingest import store
 
 ROOT = Path(__file__).resolve().parent.parent
 WDASH = str(Path(sys.executable).with_name("wdash"))
@@ -257,11 +258,14 @@ def test_createadmin_refuses_without_a_good_password(tmp_path, args, extra, sent
 def test_serve_runs_the_product_on_a_plant_configuration_and_stops_cleanly(
     tmp_path, sim, redis_client, redis_url
 ):
-    """web, worker and beat poll a (simulated) plant, a site on a queue of its own too;
-    SIGTERM stops them with no traceback, even while polls are running."""
+    """web, worker and beat poll a (simulated) plant, a site on a queue of its own too, and
+    the subscriber holds the Unified site's subscription; SIGTERM stops them with no
+    traceback, even while polls are running."""
     config = write_config(sim, tmp_path / "wincc.json")
     plant = json.loads(config.read_text())
     plant["sites"][1]["queue"] = "hall-b"
+    assert plant["sites"][0]["dialect"] == "unified"
+    plant["sites"][0]["ingest"] = "subscribe"
     config.write_text(json.dumps(plant))
     port = free_port()
     marker = f"WDASH_SERVE_TEST={tmp_path.name}"
@@ -294,6 +298,8 @@ def test_serve_runs_the_product_on_a_plant_configuration_and_stops_cleanly(
                     site["current"] for site in health["sites"].values())
 
             wait_until(every_site_polled, timeout=90, interval=0.5)
+            wait_until(lambda: redis_client.exists(store.site_subscriber(plant["sites"][0]["id"])),
+                       timeout=30)
             assert users(tmp_path / "wdash.sqlite3") == []  # no demo users
 
             # A worker that dies is started again, as systemd's Restart=always would.
@@ -315,8 +321,9 @@ def test_serve_runs_the_product_on_a_plant_configuration_and_stops_cleanly(
         proc.stop()
     output = proc.output(10**7)
     assert "Traceback" not in output and "WorkerLostError" not in output, output[-6000:]
-    for name in ("web", "worker", "beat"):
-        assert f"wdash  | {name} stopped" in output, output[-3000:]
+    for name in ("web", "worker", "beat", "subscriber"):
+        # The prefixes are padded to the longest process name.
+        assert re.search(rf"^wdash +\| {name} stopped$", output, re.M), output[-3000:]
     assert "Warm shutdown" in output
     assert "AXES" not in output
     # At INFO a poll writes no line of its own (dashboard/log_filters.py); beat's start does.

@@ -90,6 +90,8 @@ class PollOutcome:
     error: str = ""
     # Pushed tag names the site's configuration does not have: reported, never stored.
     unknown_tags: tuple[str, ...] = ()
+    # Pushed values older (by their source time) than the stored ones: not taken.
+    outdated_tags: tuple[str, ...] = ()
 
 
 def describe_error(exc: BaseException) -> str:
@@ -226,8 +228,10 @@ class SitePoller:
         try:
             previous = self._previous_health(self.redis.hgetall(store.site_health(self.site.id)))
             self._sync_snapshot(previous)
+            outdated = self._outdated(pushed.values())
             outcome = self._record(
-                previous, list(pushed.values()), self._pushed_alarms(previous, alarms, gone),
+                previous, [tag for name, tag in pushed.items() if name not in outdated],
+                self._pushed_alarms(previous, alarms, gone),
                 push_source=source, covers_all=covers_all,
             )
         finally:
@@ -235,7 +239,34 @@ class SitePoller:
                 lock.release()
             except redis.exceptions.LockError:
                 log.warning("site %s: the push outlived its lock", self.site.id)
-        return dataclasses.replace(outcome, unknown_tags=tuple(unknown))
+        if outdated:
+            log.info("site %s: %s pushed values older than those stored, not taken: %s",
+                     self.site.id, source, ", ".join(outdated))
+        return dataclasses.replace(outcome, unknown_tags=tuple(unknown),
+                                   outdated_tags=tuple(outdated))
+
+    def _outdated(self, tags: Iterable[TagValue]) -> list[str]:
+        """Pushed values whose source time is before the stored one's: a push that arrives
+        after a poll (or a later push) read a newer value must not put the old one back."""
+        dated = [tag for tag in tags if tag.timestamp is not None]
+        if not dated:
+            return []
+        stored = self.redis.hmget(store.site_values(self.site.id), [tag.name for tag in dated])
+        outdated = []
+        for tag, raw in zip(dated, stored, strict=True):
+            if raw is None:
+                continue
+            try:
+                before = codec.decode_value(raw, tag.name).tag.timestamp
+            except codec.StoredDataError:
+                continue  # rewritten by this push
+            assert tag.timestamp is not None
+            # A server's times are all zoned or all not; a mix cannot be ordered, so it is taken.
+            comparable = before is not None and (before.tzinfo is None) == (
+                tag.timestamp.tzinfo is None)
+            if comparable and tag.timestamp < before:
+                outdated.append(tag.name)
+        return outdated
 
     def _pushed_alarms(
         self, previous: codec.SiteHealth | None, alarms: Iterable[Alarm], gone: Iterable[str]

@@ -37,6 +37,8 @@ log = logging.getLogger("dashboard.ingest")
 SOURCE = "rest-connector"
 # Seconds the REST Connector is asked to wait before posting again after a 503.
 RETRY_AFTER = 1
+# Unknown tags named in an answer; the count says how many there were.
+MAX_NAMED = 100
 
 
 def refusal(status: int, error: str, **extra: Any) -> JsonResponse:
@@ -92,10 +94,14 @@ def _take(site: SiteConfig, body: bytes) -> JsonResponse:
         return refusal(503, outcome.error or "the site is busy; post it again")
     return JsonResponse({
         "site": site.id,
-        "taken": {"tags": len(push.tags) - len(outcome.unknown_tags), "alarms": len(push.alarms),
-                  "gone": len(push.gone)},
+        "taken": {"tags": len(push.tags) - len(outcome.unknown_tags) - len(outcome.outdated_tags),
+                  "alarms": len(push.alarms), "gone": len(push.gone)},
         "changed_tags": len(outcome.changed_tags),
-        "unknown_tags": list(outcome.unknown_tags),
+        # Named up to a bound, so a connector posting a whole project gets a short answer.
+        "unknown_tags": list(outcome.unknown_tags[:MAX_NAMED]),
+        "unknown_tag_count": len(outcome.unknown_tags),
+        # Older (by their source time) than what a poll or an earlier push stored.
+        "outdated_tags": list(outcome.outdated_tags[:MAX_NAMED]),
     })
 
 

@@ -12,7 +12,14 @@ import pytest
 
 from tests.bridge.test_simulator import settings
 from tests.harness.simulator import start_simulator
-from wincc_bridge.client import AuthError, NotSupportedError, TLSError, open_client
+from wincc_bridge.client import (
+    AuthError,
+    ConnectionSettings,
+    NotSupportedError,
+    ProtocolError,
+    TLSError,
+    open_client,
+)
 from wincc_bridge.dialects.unified_subscription import websocket_url
 from wincc_bridge.models import Notification, Quality
 
@@ -150,3 +157,28 @@ def test_cli_watch_on_classic_says_not_supported(sim) -> None:
         capture_output=True, text=True, timeout=60, env=env,
     )
     assert done.returncode == 6 and "pushes no changes" in done.stderr
+
+
+def pushed(subscription, *messages):
+    return subscription._notification(list(messages))
+
+
+def test_a_name_in_its_system_form_is_the_name_asked_for() -> None:
+    client = open_client(ConnectionSettings(dialect="unified", url="https://hmi.invalid",
+                                            username="reader", password="pw", site="hmi"))
+    subscription = client.subscribe(["Tank_Level"], alarms=False)
+    notification = pushed(subscription, {"id": "tags", "type": "next", "payload": {"data": {
+        "tagValues": {"name": "HMI_RT_1::Tank_Level", "notificationReason": "Added",
+                      "value": {"value": 5, "quality": {"quality": "GOOD"}}}}}})
+    assert [tag.name for tag in notification.tags] == ["Tank_Level"]
+    assert subscription._seen == {"Tank_Level"}
+
+
+def test_a_message_that_is_not_graphql_transport_ws_is_a_protocol_error() -> None:
+    client = open_client(ConnectionSettings(dialect="unified", url="https://hmi.invalid",
+                                            username="reader", password="pw", site="hmi"))
+    subscription = client.subscribe(["Tank_Level"])
+    with pytest.raises(ProtocolError, match="without data"):
+        pushed(subscription, {"id": "tags", "type": "next", "payload": "garbage"})
+    with pytest.raises(ProtocolError, match="unknown kind"):
+        pushed(subscription, {"id": "x", "type": "next", "payload": {"data": {"other": {}}}})

@@ -73,6 +73,7 @@ class RestConnectorTests(TestCase):
         # The web's pollers are made from the configuration on first use: this test's.
         monkeypatch.setattr(tasks, "_redis", None)
         monkeypatch.setattr(tasks, "_pollers", None)
+        monkeypatch.setattr(tasks, "_pollers_config", None)
         yield
         if tasks._pollers is not None:
             tasks._pollers.close()
@@ -108,7 +109,8 @@ class RestConnectorTests(TestCase):
         response = self.signed(GOOD)
         assert response.status_code == 200, response.content
         assert response.json() == {"site": "line", "taken": {"tags": 1, "alarms": 0, "gone": 0},
-                                   "changed_tags": 1, "unknown_tags": ["Mystery_Tag"]}
+                                   "changed_tags": 1, "unknown_tags": ["Mystery_Tag"],
+                                   "unknown_tag_count": 1, "outdated_tags": []}
         values = self.stored()
         assert set(values) == {"Tank_Level"}
         stored = codec.decode_value(values["Tank_Level"], "Tank_Level").tag
@@ -116,6 +118,13 @@ class RestConnectorTests(TestCase):
         message = listener.get_message(timeout=2)
         assert message is not None and json.loads(message["data"])["tags"] == ["Tank_Level"]
         listener.close()
+
+    def test_many_unknown_tags_are_counted_and_named_up_to_a_bound(self):
+        content = body(tags=[{"variableName": f"Other_{i}", "value": i} for i in range(250)])
+        answer = self.signed(content).json()
+        assert answer["unknown_tag_count"] == 250
+        assert answer["unknown_tags"] == [f"Other_{i}" for i in range(100)]
+        assert answer["taken"]["tags"] == 0 and self.stored() == {}
 
     def test_a_bearer_push_is_stored(self):
         response = self.bearer(body(tags=[{"variableName": "Conveyor_Speed", "value": 12.5}]))
@@ -248,6 +257,7 @@ class RestConnectorTests(TestCase):
         config = siteconfig.get_config()
         tasks._pollers = Pollers(config.sites, tasks.connection(), push_wait=0.1,
                                  limits=TimeLimits.for_sites(config.sites))
+        tasks._pollers_config = config
         lock = self.redis.lock(store.site_lock("line"), timeout=10)
         assert lock.acquire()
         try:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,27 @@ def test_exactly_one_beat_runs(configured, redis_client, tmp_path, monkeypatch):
     redis_client.set(store.BEAT_LOCK, "a beat on another machine", ex=30)
     with pytest.raises(SystemExit, match="another celery beat is running"):
         SiteScheduler(app=app, schedule_filename=str(tmp_path / "second"))
+
+
+def test_beat_renews_its_lock_and_heartbeat_twice_per_interval_not_on_every_tick(
+        configured, redis_client, tmp_path):
+    """One tick per poll sent: at 100 sites that is 100 ticks a second, which must not cost
+    two Redis round trips each."""
+    beat = SiteScheduler(app=app, schedule_filename=str(tmp_path / "beat"))
+    try:
+        beat.tick()
+        assert redis_client.get(store.BEAT_HEARTBEAT)
+        redis_client.delete(store.BEAT_HEARTBEAT)
+        beat._renewed = time.monotonic()  # as if just renewed
+        beat.tick()
+        assert not redis_client.exists(store.BEAT_HEARTBEAT)
+        # Half the heartbeat interval later (0.5 s here: the oven's interval) it is renewed.
+        beat._renewed = time.monotonic() - 0.26
+        beat.tick()
+        assert redis_client.get(store.BEAT_HEARTBEAT)
+        assert redis_client.pttl(store.BEAT_LOCK) > 0
+    finally:
+        beat.close()
 
 
 def test_threads_of_a_threaded_pool_share_one_set_of_pollers(configured, monkeypatch):

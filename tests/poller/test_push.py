@@ -169,3 +169,27 @@ def test_a_subscription_covering_every_tag_confirms_the_site(redis_client, plant
     health = codec.read_health(redis_client, "plant-a")
     assert health.last_success == clock.now and health.is_current(clock.now)
     assert (outcome.status, outcome.changed_tags, outcome.health_changed) == ("ok", (), True)
+
+
+def test_a_push_older_than_the_stored_value_is_not_taken(redis_client, plant, clock):
+    poller = make_poller(redis_client, plant, clock)
+    poller.poll()
+    newer = clock.now
+    poller.record_push([TagValue("Tank_Level", 70.0, Quality.GOOD, 192, timestamp=newer)],
+                       source="rest-connector")
+    clock.advance(0.5)
+    # Posted before the newer one, arriving after it.
+    late = poller.record_push(
+        [TagValue("Tank_Level", 60.0, Quality.GOOD, 192, timestamp=newer - timedelta(seconds=1)),
+         TagValue("Conveyor_Running", 1.0, Quality.GOOD, 192, timestamp=newer)],
+        source="rest-connector")
+    assert (late.status, late.outdated_tags) == ("ok", ("Tank_Level",))
+    stored = codec.read_values(redis_client, "plant-a")
+    assert (stored["Tank_Level"].tag.value, stored["Tank_Level"].tag.timestamp) == (70.0, newer)
+    assert stored["Conveyor_Running"].tag.value == 1.0
+    # A later value is taken again.
+    later = poller.record_push(
+        [TagValue("Tank_Level", 61.0, Quality.GOOD, 192, timestamp=clock.now)],
+        source="rest-connector")
+    assert (later.changed_tags, later.outdated_tags) == (("Tank_Level",), ())
+    assert codec.read_values(redis_client, "plant-a")["Tank_Level"].tag.value == 61.0

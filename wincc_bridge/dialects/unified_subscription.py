@@ -27,7 +27,14 @@ from websockets.sync.client import ClientConnection, connect
 
 from wincc_bridge.client import AuthError, ConnectError, NotSupportedError, ProtocolError
 from wincc_bridge.client import TimeoutError as NoAnswer
-from wincc_bridge.dialects.unified import _is_auth, _is_forbidden, _message, _name, _tag_value
+from wincc_bridge.dialects.unified import (
+    _is_auth,
+    _is_forbidden,
+    _message,
+    _name,
+    _tag_value,
+    _without_system,
+)
 from wincc_bridge.models import Alarm, Notification, TagValue
 from wincc_bridge.transport import PermissionRefused, tls_context, untrusted_certificate
 
@@ -72,6 +79,9 @@ class TagSubscription:
     ) -> None:
         self.client = client
         self.names = list(dict.fromkeys(names))
+        # The names as asked, also by their form without `System::`.
+        self._asked = {**{_without_system(n): n for n in self.names},
+                       **{n: n for n in self.names}}
         self.alarms = alarms
         self.keepalive = keepalive
         self.server = client.server
@@ -297,6 +307,9 @@ class TagSubscription:
             name = _name(item, "name")
             if name is None:
                 raise self.client._http.protocol_error("a pushed tag value without a name", item)
+            if name not in self._asked:
+                # A server may answer in the canonical `System::Tag` form whatever was asked.
+                name = self._asked.get(_without_system(name), name)
             self._seen.add(name)
             tags[name] = _tag_value(name, item, None)
         elif isinstance(item := data.get("activeAlarms"), dict):
