@@ -14,7 +14,8 @@ only read (bench/loadclient.py --parse-every), so that the load clients, on the 
 keep up and the server is not left holding bytes they did not read. The values change 2 times a
 second there, not 20: at 20 the two cores would have to write 100,000 frames a second, and the
 step would measure that rather than what an open stream holds; the streams open over a longer
-ramp (30 a second: a stream's set-up, its rights read and its snapshot, is what limits) so that all are open when the window begins.
+ramp (30 a second: a stream's set-up, its rights read and its snapshot, is what limits) so
+that all are open when the window begins.
 """
 
 from __future__ import annotations
