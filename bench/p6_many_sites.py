@@ -131,8 +131,10 @@ def self_cpu() -> float:
 
 
 def measure(n_sites: int, duration: float, warmup: float, windows: int = 1,
-            worker_args: tuple[str, ...] = WORKER_ARGS, workers: int = WORKERS) -> list[dict]:
+            worker_args: tuple[str, ...] = WORKER_ARGS, workers: int = WORKERS,
+            sites_per_task: int = 1) -> list[dict]:
     with Stack(f"p6-{n_sites}") as st:
+        st.env["POLL_SITES_PER_TASK"] = str(sites_per_task)
         st.start_redis()
         sites.simulator_secrets(st)
         st.start_simulators(math.ceil(n_sites / SITES_PER_SIMULATOR), tags=TAGS)
@@ -170,6 +172,7 @@ def measure(n_sites: int, duration: float, warmup: float, windows: int = 1,
         for m in out:
             m["worker_args"] = " ".join(worker_args)
             m["workers"] = workers
+            m["sites_per_task"] = sites_per_task
         return out
 
 
@@ -384,12 +387,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="celery worker options (default: %(default)s)")
     p.add_argument("--workers", type=int, default=WORKERS,
                    help="worker processes, the sites split between them by queue")
+    p.add_argument("--sites-per-task", type=int, default=1,
+                   help="POLL_SITES_PER_TASK of the worker and beat (default: %(default)s)")
     p.add_argument("--out", help="also write the JSON here")
     args = p.parse_args(argv)
     out = []
     for n in (int(x) for x in args.sites.split(",")):
         m = measure(n, args.duration, args.warmup, worker_args=tuple(args.worker_args.split()),
-                    workers=args.workers)[0]
+                    workers=args.workers, sites_per_task=args.sites_per_task)[0]
         print(f"{n} sites: {_line(m)}", flush=True)
         m["late_ms"] = summary([x * 1000 for x in m.pop("late_s")])
         m["duration_ms"] = summary(m.pop("duration_ms"))

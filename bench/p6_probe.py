@@ -19,7 +19,9 @@ from datetime import datetime
 import redis
 from celery.signals import task_postrun, task_prerun, task_revoked
 
-from dashboard.celery import POLL_TASK
+from dashboard.celery import POLL_SITES_TASK, POLL_TASK
+
+POLLS = (POLL_TASK, POLL_SITES_TASK)
 
 KEY = "bench:p6:polls"
 _client: redis.Redis | None = None
@@ -38,7 +40,10 @@ def _sent(request) -> float | None:
     from dashboard.siteconfig import get_config
 
     expires = getattr(request, "expires", None)
-    site = get_config().site(request.args[0]) if request.args else None
+    first = request.args[0] if request.args else None
+    if isinstance(first, list):  # POLL_SITES_TASK: its sites share their interval
+        first = first[0] if first else None
+    site = get_config().site(first) if first else None
     if not expires or site is None:
         return None
     return datetime.fromisoformat(expires).timestamp() - site.poll_interval
@@ -50,13 +55,13 @@ def _push(site: str, outcome: str, late: float | None, cpu: float | None = None)
 
 @task_prerun.connect
 def _prerun(sender=None, task_id=None, task=None, **kwargs) -> None:
-    if task is not None and task.name == POLL_TASK:
+    if task is not None and task.name in POLLS:
         _started[task_id] = (time.time(), time.thread_time())
 
 
 @task_postrun.connect
 def _postrun(sender=None, task_id=None, task=None, retval=None, args=None, **kwargs) -> None:
-    if task is None or task.name != POLL_TASK:
+    if task is None or task.name not in POLLS:
         return
     cpu = None
     began = None
@@ -65,12 +70,20 @@ def _postrun(sender=None, task_id=None, task=None, retval=None, args=None, **kwa
         cpu = time.thread_time() - thread_cpu
     sent = _sent(task.request)
     late = None if began is None or sent is None else began - sent
+    if task.name == POLL_SITES_TASK:
+        # One line per site; the CPU of the sites' own threads is not the task thread's.
+        statuses = retval if isinstance(retval, list) else ["error"] * len(args[0])
+        for site_id, status in zip(args[0], statuses, strict=False):
+            _push(site_id, status, late, None)
+        return
     _push(args[0] if args else "?", retval if isinstance(retval, str) else "error", late, cpu)
 
 
 @task_revoked.connect
 def _revoked(sender=None, request=None, expired=False, **kwargs) -> None:
     # Sent by the worker's main process; `sender` is the task, `request` its context.
-    if request is None or getattr(sender, "name", None) != POLL_TASK:
+    if request is None or getattr(sender, "name", None) not in POLLS:
         return
-    _push(request.args[0] if request.args else "?", "expired" if expired else "revoked", None)
+    first = request.args[0] if request.args else "?"
+    for site_id in first if isinstance(first, list) else [first]:
+        _push(site_id, "expired" if expired else "revoked", None)

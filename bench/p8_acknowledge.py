@@ -318,15 +318,20 @@ def _sample(name: str, operator, viewer, stored: StoredState) -> dict:
     at = stored.acknowledged_at
     sample["stored"] = None if at is None else at - click
     health = stored.poll
-    # Written by the acknowledgement's own read of the alarm list (a push), or by a poll.
+    # What wrote it: the acknowledgement's own read of the list, another push (the site's
+    # subscription), or a poll.
     pushed = health.get("last_push")
-    sample["pushed"] = bool(pushed) and at is not None and (
-        health.get("push_source") == "acknowledge" and parse_iso(pushed).timestamp() >= click)
+    pushed_now = bool(pushed) and at is not None and parse_iso(pushed).timestamp() >= click
+    sample["writer"] = None if at is None else (
+        ("acknowledge" if health.get("push_source") == "acknowledge" else "push")
+        if pushed_now else "poll")
+    sample["pushed"] = sample["writer"] == "acknowledge"
     started = health.get("last_attempt")
-    sample["poll_start"] = None if sample["pushed"] or not started or at is None else (
-        parse_iso(started).timestamp() - click)
+    by_poll = sample["writer"] == "poll"
+    sample["poll_start"] = (parse_iso(started).timestamp() - click
+                            if by_poll and started else None)
     sample["poll_duration"] = (float(health["duration_ms"]) / 1000
-                               if health.get("duration_ms") and not sample["pushed"] else None)
+                               if by_poll and health.get("duration_ms") else None)
     sample["stored_to_viewer"] = (None if at is None or sample["viewer"] is None
                                   else sample["viewer"] - sample["stored"])
     return sample
@@ -369,11 +374,10 @@ def _result(result: Result, runs: list[list[dict]], mode: str) -> Result:
         st = summary([s[key] for s in pooled if s.get(key) is not None])
         rows.append([label, st["n"], _ms(st["median"]), _ms(st["p95"]), _ms(st["max"]),
                      _ms(st["mean"])])
-    rows.append(["written to Redis by the acknowledgement's read of the list / otherwise "
-                 "(a poll, or the subscription)",
-                 sum(1 for s in pooled if s.get("pushed")),
-                 sum(1 for s in pooled if s["stored"] is not None and not s.get("pushed")),
-                 "", "", ""])
+    writers = [s.get("writer") for s in pooled]
+    rows.append(["written to Redis by: the acknowledgement's read of the list / another push "
+                 "(the subscription) / a poll", writers.count("acknowledge"),
+                 writers.count("push"), writers.count("poll"), "", ""])
     rows.append(["rows that flipped back (operator / viewer)",
                  sum(1 for s in pooled if s["operator_flips"]),
                  sum(1 for s in pooled if s["viewer_flips"]), "", "", ""])

@@ -29,6 +29,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 log = logging.getLogger(__name__)
 
 POLL_TASK = "dashboard.tasks.poll_site"
+POLL_SITES_TASK = "dashboard.tasks.poll_sites"
 JOURNAL_TASK = "dashboard.tasks.persist_journal"
 SETTLE_TASK = "dashboard.tasks.settle_acknowledgement"
 SHELVE_EXPIRY_TASK = "dashboard.tasks.expire_shelving"
@@ -89,11 +90,13 @@ def route_task(name, args, kwargs, options, task=None, **extra):
     acknowledge answer) only by workers of that queue."""
     if name == DELIVER_TASK:
         return {"queue": DELIVERIES_QUEUE}
-    if name not in (POLL_TASK, SETTLE_TASK, SETTLE_WRITE_TASK) or not args:
+    if name not in (POLL_TASK, POLL_SITES_TASK, SETTLE_TASK, SETTLE_WRITE_TASK) or not args:
         return None
     from dashboard.siteconfig import get_config
 
-    site = get_config().site(args[0])
+    # The sites of one POLL_SITES_TASK share their queue (beat_schedule groups them so).
+    first = args[0][0] if name == POLL_SITES_TASK and args[0] else args[0]
+    site = get_config().site(first)
     if site is not None and site.queue:
         return {"queue": site.queue}
     return None
@@ -111,23 +114,40 @@ def poll_options(site: SiteConfig, config: Config) -> dict[str, Any]:
 
 
 def beat_schedule(config: Config) -> dict[str, dict]:
-    """One poll per site at its interval."""
-    schedule = {
-        f"poll {site.id}": {
-            "task": POLL_TASK,
-            "schedule": site.poll_interval,
-            "args": (site.id,),
-            "options": poll_options(site, config),
+    """One poll per site at its interval; with POLL_SITES_PER_TASK above 1, one task for up
+    to that many sites of the same interval and queue (docs/scale-out.md)."""
+    from django.conf import settings
+
+    per_task = settings.POLL_SITES_PER_TASK
+    if per_task <= 1:
+        schedule = {
+            f"poll {site.id}": {
+                "task": POLL_TASK,
+                "schedule": site.poll_interval,
+                "args": (site.id,),
+                "options": poll_options(site, config),
+            }
+            for site in config.sites
         }
-        for site in config.sites
-    }
+    else:
+        schedule = {}
+        groups: dict[tuple[float, str], list[SiteConfig]] = {}
+        for site in config.sites:
+            groups.setdefault((site.poll_interval, site.queue or ""), []).append(site)
+        for group in groups.values():
+            for start in range(0, len(group), per_task):
+                batch = group[start:start + per_task]
+                schedule[f"poll {batch[0].id} .. {batch[-1].id}"] = {
+                    "task": POLL_SITES_TASK,
+                    "schedule": batch[0].poll_interval,
+                    "args": ([site.id for site in batch],),
+                    "options": poll_options(batch[0], config),
+                }
     schedule["persist journal"] = {
         "task": JOURNAL_TASK,
         "schedule": JOURNAL_EVERY,
         "options": {"expires": JOURNAL_EVERY},
     }
-    from django.conf import settings
-
     every = settings.ALARM_SHELVE_EXPIRY_SECONDS
     schedule["end shelving whose time is up"] = {
         "task": SHELVE_EXPIRY_TASK, "schedule": every, "options": {"expires": every},

@@ -230,6 +230,9 @@ WINCC_CONFIG = os.environ.get("WINCC_CONFIG", str(BASE_DIR / "dashboard" / "demo
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 # A failing site waits interval x 2^(failures-1) before its next poll, at most this long.
 POLL_BACKOFF_CAP_SECONDS = float(os.environ.get("POLL_BACKOFF_CAP_SECONDS", 30))
+# Sites polled by one Celery task (beat and worker pay Celery's cost per task, not per site;
+# docs/scale-out.md). 1: one task per site.
+POLL_SITES_PER_TASK = max(1, int(os.environ.get("POLL_SITES_PER_TASK", 1)))
 # A server found without an alarm list is asked for it again after this long, so a server
 # upgraded later gains its alarms without a restart (docs/configuration.md).
 ALARM_LIST_REPROBE_SECONDS = float(os.environ.get("ALARM_LIST_REPROBE_SECONDS", 600))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
@@ -12,6 +13,7 @@ from django.db import InterfaceError, OperationalError
 from dashboard.celery import (
     DELIVER_TASK,
     JOURNAL_TASK,
+    POLL_SITES_TASK,
     POLL_TASK,
     SETTLE_TASK,
     SETTLE_WRITE_TASK,
@@ -31,6 +33,7 @@ _redis: redis.Redis | None = None
 _pollers: Pollers | None = None
 _pollers_config: object = None  # the configuration they were made from
 _making = threading.RLock()  # pollers() makes the connection too
+_poll_threads: ThreadPoolExecutor | None = None  # poll_sites' threads, made on first use
 
 
 def connection() -> redis.Redis:
@@ -79,6 +82,21 @@ def _make_pollers(config: Config) -> Pollers:
 def poll_site(site_id: str) -> str:
     """Poll one site now; a poll of it already running makes this one return at once."""
     return pollers().poll(site_id).status
+
+
+@app.task(name=POLL_SITES_TASK)
+def poll_sites(site_ids: list[str]) -> list[str]:
+    """Poll several sites now, each on a thread of this process: one message and one
+    hand-over for all of them (POLL_SITES_PER_TASK). Each site's lock, backoff and record
+    are its own, as with poll_site."""
+    global _poll_threads
+    if _poll_threads is None:
+        with _making:
+            if _poll_threads is None:
+                _poll_threads = ThreadPoolExecutor(
+                    max_workers=2 * settings.POLL_SITES_PER_TASK, thread_name_prefix="poll")
+    sites = pollers()
+    return list(_poll_threads.map(lambda site_id: sites.poll(site_id).status, site_ids))
 
 
 @app.task(name=JOURNAL_TASK, soft_time_limit=20, time_limit=30)

@@ -260,11 +260,11 @@ class SitePoller:
                 before = codec.decode_value(raw, tag.name).tag.timestamp
             except codec.StoredDataError:
                 continue  # rewritten by this push
-            assert tag.timestamp is not None
+            pushed_at = tag.timestamp
+            assert pushed_at is not None
             # A server's times are all zoned or all not; a mix cannot be ordered, so it is taken.
-            comparable = before is not None and (before.tzinfo is None) == (
-                tag.timestamp.tzinfo is None)
-            if comparable and tag.timestamp < before:
+            if (before is not None and (before.tzinfo is None) == (pushed_at.tzinfo is None)
+                    and pushed_at < before):
                 outdated.append(tag.name)
         return outdated
 

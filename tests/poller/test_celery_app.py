@@ -15,6 +15,7 @@ from dashboard import celery as celery_module
 from dashboard import siteconfig
 from dashboard.celery import (
     JOURNAL_TASK,
+    POLL_SITES_TASK,
     POLL_TASK,
     SHELVE_EXPIRY_TASK,
     TREND_FLUSH_EVERY,
@@ -160,3 +161,48 @@ def test_threads_of_a_threaded_pool_share_one_set_of_pollers(configured, monkeyp
     assert len({id(p) for p, _ in made}) == 1
     assert len({id(c) for _, c in made}) == 1
     tasks._pollers.close()
+
+
+def test_sites_per_task_groups_sites_of_one_interval_and_queue(tmp_path, settings, monkeypatch):
+    monkeypatch.setenv("POLLER_TEST_TOKEN", "t")
+    path = write_config(tmp_path / "config.json", [
+        site("a"), site("b"), site("c"), site("d", queue="north"), site("e", poll_interval=0.5)])
+    settings.WINCC_CONFIG = str(path)
+    settings.POLL_SITES_PER_TASK = 2
+    siteconfig.get_config.cache_clear()
+    try:
+        schedule = beat_schedule(siteconfig.get_config())
+        polls = {name: e for name, e in schedule.items() if e["task"] == POLL_SITES_TASK}
+        assert sorted(e["args"][0] for e in polls.values()) == [["a", "b"], ["c"], ["d"], ["e"]]
+        assert not any(e["task"] == POLL_TASK for e in schedule.values())
+        assert polls["poll e .. e"]["schedule"] == 0.5
+        assert polls["poll e .. e"]["options"]["expires"] == 0.5
+        assert route_task(POLL_SITES_TASK, (["d"],), {}, {}) == {"queue": "north"}
+        assert route_task(POLL_SITES_TASK, (["a", "b"],), {}, {}) is None
+    finally:
+        siteconfig.get_config.cache_clear()
+
+
+def test_poll_sites_polls_every_site_it_names(sim, redis_client, tmp_path, settings,
+                                              monkeypatch):
+    """One task, three sites of the simulator (three dialects), each polled and recorded."""
+    from dashboard import tasks
+    from tests.fixtures.simulator import write_config as write_plant
+
+    for name, value in sim.env.items():
+        monkeypatch.setenv(name, value)
+    settings.WINCC_CONFIG = str(write_plant(sim, tmp_path / "plant.json"))
+    settings.POLL_SITES_PER_TASK = 3
+    siteconfig.get_config.cache_clear()
+    monkeypatch.setattr(tasks, "_redis", None)
+    monkeypatch.setattr(tasks, "_pollers", None)
+    try:
+        ids = [s.id for s in siteconfig.get_config().sites]
+        assert tasks.poll_sites(ids) == ["ok"] * len(ids)
+        for site_id in ids:
+            assert redis_client.hget(store.site_health(site_id), "last_success")
+            assert redis_client.hlen(store.site_values(site_id)) > 0
+    finally:
+        if tasks._pollers is not None:
+            tasks._pollers.close()
+        siteconfig.get_config.cache_clear()
