@@ -8,9 +8,9 @@ backlog.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from dashboard.live.frames import pulse_frame, sse_frame
+from dashboard.live.frames import frame_digest, pulse_frame, sse_frame
 from dashboard.metrics.web import RENDER_SECONDS
 from dashboard.panels.fragments import Fragment
 from dashboard.panels.renderers import RenderContext, pulse, render
@@ -99,12 +99,21 @@ class FanOut:
                 for client in self.watchers.get(fragment, ()):
                     client.offer(frame)
 
-    def snapshot(self, client: Client, ctx: RenderContext) -> bytes:
-        """Every fragment of the client's page and its sites' pulses, from the shared cache."""
+    def snapshot(self, client: Client, ctx: RenderContext, seen: Sequence[str] = ()) -> bytes:
+        """Every fragment of the client's page and its sites' pulses, from the shared cache.
+
+        `seen`: the digests of the frames the freshly loaded page shows, one a fragment in
+        layout order; a fragment whose frame is the same is left out. Any other length
+        (the layout changed meanwhile) counts as nothing seen."""
         missing = [f for f in client.fragments if f not in self.frames]
         if missing:
             self.render(missing, ctx, send=False)
-        parts = [self.frames[f] for f in client.fragments if f in self.frames]
+        if len(seen) != len(client.fragments):
+            seen = [""] * len(client.fragments)
+        parts = [
+            self.frames[f] for f, digest in zip(client.fragments, seen, strict=True)
+            if f in self.frames and frame_digest(self.frames[f]) != digest
+        ]
         parts += [self.pulses[s] for s in client.sites if s in self.pulses]
         return b"".join(parts)
 

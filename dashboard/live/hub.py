@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import redis.asyncio as aioredis
@@ -101,8 +101,8 @@ class LiveHub:
         if not self.fanout.clients:
             await self.stop()
 
-    def snapshot(self, client: Client) -> bytes:
-        return self.fanout.snapshot(client, self._context())
+    def snapshot(self, client: Client, seen: Sequence[str] = ()) -> bytes:
+        return self.fanout.snapshot(client, self._context(), seen)
 
     async def stop(self) -> None:
         redis, self._redis = self._redis, None

@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import layouts, params, permissions, siteconfig
+from dashboard.live.frames import SEEN_MAX, frame_digest, sse_frame
 from dashboard.panels import renderers
 from dashboard.panels.fragments import site_reads
 from dashboard.panels.state import SiteState, read_states
@@ -51,13 +52,26 @@ def read_page(layout: layouts.Layout, config: Config):
     return html, pulses, now
 
 
-def _live_urls(page: str, arg: str, query: str) -> tuple[str, str]:
+def _live_urls(page: str, arg: str, query: QueryDict, seen: str) -> tuple[str, str]:
     args = [page, arg] if arg else [page]
-    suffix = f"?{query}" if query else ""
+    poll_query = query.urlencode()
+    if seen:
+        query = query.copy()
+        query["seen"] = seen
+    stream_query = query.urlencode()
     return (
-        reverse("live-stream", args=args) + suffix,
-        reverse("live-poll", args=args) + suffix,
+        reverse("live-stream", args=args) + (f"?{stream_query}" if stream_query else ""),
+        reverse("live-poll", args=args) + (f"?{poll_query}" if poll_query else ""),
     )
+
+
+def seen_digests(layout: layouts.Layout, html: dict[str, str]) -> str:
+    """The digests of the frames the page shows, as its stream's `?seen=`: the stream's
+    first snapshot leaves out what is the same (views/stream.py). Digested as the hub
+    sends them, so an unchanged fragment matches byte for byte."""
+    if len(layout.fragments) > SEEN_MAX:
+        return ""
+    return "".join(frame_digest(sse_frame(f.name, html[f.name])) for f in layout.fragments)
 
 
 def page_layout(request, page: str, arg: str, viewer: layouts.Viewer) -> layouts.Layout:
@@ -85,8 +99,10 @@ def page_context(request, page: str, arg: str, layout: layouts.Layout, viewer: l
         transport = "sse"  # the page's own parameters are not the banner's to refuse
     query.pop("transport", None)
     query.pop("rotate", None)
-    stream_url, poll_url = _live_urls(page, arg, query.urlencode())
+    query.pop("seen", None)
     html, pulses, now = read_page(layout, config)
+    seen = seen_digests(layout, html) if transport == "sse" else ""
+    stream_url, poll_url = _live_urls(page, arg, query, seen)
     sections = [
         {"title": s.title, "kind": s.kind, "parts": [(f, html[f.name]) for f in s.fragments]}
         for s in layout.sections

@@ -16,6 +16,7 @@ import asyncio
 import json
 
 from asgiref.sync import sync_to_async
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -24,7 +25,7 @@ from django.utils.html import format_html, format_html_join
 from dashboard import layouts, permissions, siteconfig
 from dashboard.live import Client, LiveHub, get_hub, keepalive_frame
 from dashboard.live.admission import Overloaded, jittered
-from dashboard.live.frames import retry_frame
+from dashboard.live.frames import DIGEST_CHARS, SEEN_MAX, retry_frame, snapshot_id_frame
 from dashboard.views import pages
 from dashboard.views.wall import wall_screen_viewer
 from wincc_bridge.models import utcnow
@@ -70,8 +71,31 @@ def live_layout(request, page: str, arg: str) -> layouts.Layout | HttpResponse:
         return _text(str(exc), 404)
 
 
+class SeenForm(forms.Form):
+    """`?seen=`: the digests of the frames a freshly loaded page shows, in layout order."""
+
+    seen = forms.RegexField(
+        regex=rf"\A(?:[A-Za-z0-9_-]{{{DIGEST_CHARS}}})+\Z",
+        max_length=DIGEST_CHARS * SEEN_MAX,
+    )
+
+
+def seen_frames(request) -> list[str]:
+    """What the page already shows, or nothing. A reconnect names the snapshot it had
+    (Last-Event-ID): its page may show newer frames than it was rendered with, so it gets
+    everything; so does any `seen` that does not parse (never an error: it only saves bytes)."""
+    if "Last-Event-ID" in request.headers:
+        return []
+    form = SeenForm(request.GET)
+    if not form.is_valid():
+        return []
+    value = form.cleaned_data["seen"]
+    return [value[i:i + DIGEST_CHARS] for i in range(0, len(value), DIGEST_CHARS)]
+
+
 async def stream(request, page: str, arg: str = "") -> HttpResponse | StreamingHttpResponse:
     hub = get_hub()
+    seen = seen_frames(request)
     try:
         async with hub.admission.slot():
             # One trip to a thread: the session, the user and the rights together.
@@ -82,21 +106,24 @@ async def stream(request, page: str, arg: str = "") -> HttpResponse | StreamingH
     except Overloaded:
         return overloaded()
     response = StreamingHttpResponse(
-        events(hub, client), content_type="text/event-stream; charset=utf-8"
+        events(hub, client, seen), content_type="text/event-stream; charset=utf-8"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-async def events(hub: LiveHub, client: Client):
-    """Snapshot first, then whatever the hub queues; keepalives while nothing happens."""
+async def events(hub: LiveHub, client: Client, seen: list[str] | None = None):
+    """Snapshot first (less what the page already shows, `seen`), then whatever the hub
+    queues; keepalives while nothing happens. A resync's snapshot is always the full one."""
     keepalive = settings.LIVE_KEEPALIVE_SECONDS
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.LIVE_STREAM_MAX_SECONDS
     try:
         retry = jittered(settings.LIVE_RETRY_MS, settings.LIVE_RETRY_JITTER_MS)
-        yield retry_frame(retry) + hub.snapshot(client)
+        # The id comes first: any frame the page swaps in is preceded by it, so any
+        # reconnect after one names it and gets the full snapshot.
+        yield retry_frame(retry) + snapshot_id_frame() + hub.snapshot(client, seen or ())
         while loop.time() < deadline:
             try:
                 async with asyncio.timeout(keepalive):

@@ -142,6 +142,14 @@
   // SSE transport: the htmx extension swaps the fragments; we watch its events.
   body.addEventListener("htmx:sseOpen", function (evt) {
     var source = evt.detail.source;
+    // `seen` is for the freshly loaded page only: a stream htmx opens anew (after a refusal)
+    // must get the full snapshot, as the page may show newer frames than it was rendered with.
+    var url = live.getAttribute("sse-connect");
+    if (url && url.indexOf("seen=") !== -1) {
+      var u = new URL(url, window.location.href);
+      u.searchParams.delete("seen");
+      live.setAttribute("sse-connect", u.pathname + u.search);
+    }
     if (source && !hooked.has(source)) {
       hooked.add(source);
       source.addEventListener("pulse", function (e) { applyPulses([JSON.parse(e.data)]); heard(); });

@@ -83,3 +83,58 @@ def test_stream_indicator_follows_the_server_away_and_back(browser, stack):
     expect(indicator).to_have_attribute("data-stream", "connected", timeout=20_000)
     expect(page.locator(TANK)).to_have_attribute("data-stale", "false")
     page.context.close()
+
+
+# Which live fragments the stream swapped, from the first frame on.
+RECORD_SWAPS = """
+window.swapped = [];
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[sse-swap]").forEach(function (el) {
+    new MutationObserver(function () { window.swapped.push(el.id); })
+      .observe(el, {childList: true, subtree: true, characterData: true});
+  });
+});
+"""
+LEVEL_LL = "Tank_Level_LL"
+
+
+def test_first_frame_leaves_out_what_the_page_shows_and_a_reconnect_gets_everything(
+    browser, stack
+):
+    page = new_page(browser)
+    sign_in(page, stack.url, "viewer")
+    streams = []
+    page.on("request", lambda r: "/live/stream/" in r.url and streams.append(r))
+    page.add_init_script(RECORD_SWAPS)
+    page.goto(f"{stack.url}/alarms/")
+    indicator = page.locator("[data-stream]")
+    expect(indicator).to_have_attribute("data-stream", "connected")
+    assert "seen=" in streams[0].url
+    page.wait_for_timeout(1500)  # the first frame (and its pulses) has arrived
+    assert page.evaluate("window.swapped") == []  # nothing the page showed was sent again
+    # A stream opened anew by the page names nothing seen.
+    assert "seen=" not in page.locator("[sse-connect]").get_attribute("sse-connect")
+    stack.sim.raise_alarm(LEVEL_LL)
+    row = page.locator(f'[data-alarm^="utilities-restv1:{LEVEL_LL}:"]')
+    expect(row).to_have_count(1, timeout=15_000)  # live, without a reload
+    assert page.evaluate("window.swapped")
+    # Away and back: what changed meanwhile is shown, the reconnect named its first frame.
+    stack.server.stop()
+    try:
+        expect(indicator).to_have_attribute("data-stream", "reconnecting")
+        stack.sim.clear_alarm(LEVEL_LL)
+        page.wait_for_timeout(3 * POLL_INTERVAL * 1000)  # polled into Redis meanwhile
+    finally:
+        stack.server.start()
+    expect(indicator).to_have_attribute("data-stream", "connected", timeout=20_000)
+    assert streams[-1].all_headers().get("last-event-id") == "snapshot"
+    fresh = new_page(browser)
+    sign_in(fresh, stack.url, "viewer")
+    fresh.goto(f"{stack.url}/alarms/")
+    wanted = fresh.locator(f'[data-alarm^="utilities-restv1:{LEVEL_LL}:"]')
+    if wanted.count():
+        expect(row).to_have_attribute("data-state", wanted.get_attribute("data-state"))
+    else:
+        expect(row).to_have_count(0)
+    fresh.context.close()
+    page.context.close()

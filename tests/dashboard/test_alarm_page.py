@@ -85,7 +85,7 @@ class AlarmPageLiveTestCase(SitesConfigured, BaseTestCase):
         self.client.force_login(self.viewer)
         html = self.client.get(f"/alarms/occurrence/?{self.QUERY}").content.decode()
         assert ('sse-connect="/live/stream/occurrence/?site=line-classic&amp;'
-                'name=Tank_Level_LL&amp;instance=1"') in html
+                'name=Tank_Level_LL&amp;instance=1&amp;seen=') in html
         assert 'class="frag occurrence" sse-swap="occurrence-' in html
         assert 'data-banner="on"' in html  # the banner too, on the same stream
         # The poll (the same layout) follows the alarm as WinCC's list changes.

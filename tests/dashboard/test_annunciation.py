@@ -49,7 +49,7 @@ class BannerTestCase(SitesConfigured, BaseTestCase):
         self.seed_alarm(priority=12)
         self.client.force_login(self.admin)
         html = self.client.get("/audit/").content.decode()
-        assert 'sse-connect="/live/stream/banner/"' in html
+        assert 'sse-connect="/live/stream/banner/?seen=' in html
         # Its poll (the fallback transport) answers the banner alone.
         self.seed_alarm(name="Burner_Flame", priority=16)
         polled = self.client.get("/live/poll/banner/").content.decode()

@@ -50,7 +50,7 @@ class AlarmsPageTestCase(PlantTestCase):
         assert self.order(html) == ["oven-unified:Oven_Zone2_Temp_H:1"]
         html = self.get_as(self.viewer, "/alarms/?state=shelved").content.decode()
         assert self.order(html) == ["oven-unified:Oven_Door:1"]
-        assert 'sse-connect="/live/stream/alarms/?state=shelved"' in html
+        assert 'sse-connect="/live/stream/alarms/?state=shelved&amp;seen=' in html
 
     def test_unknown_filter_value_is_a_clear_400(self):
         response = self.get_as(self.viewer, "/alarms/?state=panicking")

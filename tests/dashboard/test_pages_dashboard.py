@@ -6,7 +6,7 @@ class DashboardPageTestCase(PlantTestCase):
     def test_tiles_with_value_unit_quality_age_band_and_trend(self):
         healthy_plant(self.redis)
         html = self.get_as(self.viewer, "/d/overview/").content.decode()
-        assert 'sse-connect="/live/stream/dashboard/overview/"' in html
+        assert 'sse-connect="/live/stream/dashboard/overview/?seen=' in html
         tile = html.split('data-tag="oven-unified:Oven_Zone1_Temp"')[1].split('class="tile ')[0]
         assert 'data-quality="good" data-stale="false"' in tile
         assert "182.5" in tile and "°C" in tile

@@ -22,7 +22,7 @@ class OverviewPageTestCase(PlantTestCase):
         assert 'data-site-status="current"' in html
         # one unacknowledged HIGH alarm counted in the page header
         assert 'data-count-band="high" data-total="1" data-unack="1"' in html
-        assert 'sse-connect="/live/stream/overview/"' in html
+        assert 'sse-connect="/live/stream/overview/?seen=' in html
         assert "182.5" in html
 
     def test_site_never_polled_is_stale_and_says_so(self):

@@ -1,4 +1,5 @@
 import asyncio
+import html
 import re
 
 import pytest
@@ -7,7 +8,14 @@ from django.core.cache import cache
 
 from dashboard.live import get_hub
 from dashboard.live.admission import Admission, Overloaded
-from tests.dashboard.livedata import PlantTestCase, healthy_plant, publish, put_value
+from tests.dashboard.livedata import (
+    PlantTestCase,
+    alarm,
+    healthy_plant,
+    publish,
+    put_alarm,
+    put_value,
+)
 
 
 async def next_chunk_with(chunks, needle: bytes, timeout: float = 5.0) -> bytes:
@@ -216,3 +224,77 @@ async def _asgi_refusal() -> None:
     assert body["body"] == b"You may not watch this page."
     assert len(ran_on) == 1
     assert ran_on[0] in SyncToAsync.single_thread_executor._threads
+
+
+FRAGMENT_EVENT = re.compile(rb"^event: (?!pulse$|snapshot$)(\S+)$", re.MULTILINE)
+
+
+class FirstSnapshotTestCase(PlantTestCase):
+    """A freshly loaded page names the frames it shows (`?seen=`); its stream's first
+    snapshot leaves those out, and any reconnect gets everything."""
+
+    async def stream_url_of(self, path: str) -> str:
+        page = await self.async_client.get(path)
+        assert page.status_code == 200
+        url = re.search(r'sse-connect="([^"]+)"', page.content.decode()).group(1)
+        return html.unescape(url)
+
+    async def first_chunk(self, url: str, **headers) -> bytes:
+        response = await self.async_client.get(url, headers=headers)
+        assert response.status_code == 200
+        chunks = aiter(response.streaming_content)
+        try:
+            return await anext(chunks)
+        finally:
+            await chunks.aclose()
+
+    async def test_unchanged_fragments_are_left_out_a_change_is_sent(self):
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        for path in ("/alarms/", "/sites/", "/"):
+            url = await self.stream_url_of(path)
+            assert "seen=" in url
+            first = await self.first_chunk(url)
+            sent = FRAGMENT_EVENT.findall(first)
+            # A tile's sparkline is drawn against the moment it is rendered, so the hub's
+            # frame of it is never the page's: tiles are sent; all else is left out.
+            assert all(name.startswith(b"tile-") for name in sent), (path, sent)
+            assert b"event: pulse" in first  # the pulses as always
+            assert first.index(b"id: snapshot\n") < first.index(b"event: pulse")
+            full = await self.first_chunk(url, last_event_id="snapshot")
+            assert len(FRAGMENT_EVENT.findall(full)) == len(url.split("seen=")[1]) // 8 > len(sent)
+        # An alarm that came between the page and its stream: what shows it is sent.
+        url = await self.stream_url_of("/alarms/")
+        put_alarm(self.redis, alarm(name="Oven_Zone2_Temp_HH"))
+        publish(self.redis, "oven-unified", alarms=True)  # to a hub still running, if one is
+        response = await self.async_client.get(url)
+        chunks = aiter(response.streaming_content)
+        try:
+            await next_chunk_with(chunks, b'data-alarm="oven-unified:Oven_Zone2_Temp_HH:1"')
+        finally:
+            await chunks.aclose()
+
+    async def test_a_reconnect_gets_the_full_snapshot(self):
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        url = await self.stream_url_of("/")
+        first = await self.first_chunk(url, last_event_id="snapshot")
+        assert b'data-tag="oven-unified:Oven_Zone1_Temp"' in first
+        assert b'data-tag="line-classic:Conveyor_Speed"' in first
+
+    async def test_a_bad_seen_means_everything_never_an_error(self):
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        url = await self.stream_url_of("/")
+        digests = url.split("seen=")[1].split("&")[0]
+        base = url.split("?")[0]
+        for seen in ("!!!!!!!!", "abc", "A" * 8 * 300, digests[8:], digests + "AAAAAAAA", ""):
+            first = await self.first_chunk(f"{base}?seen={seen}")
+            assert b'data-tag="line-classic:Conveyor_Speed"' in first, seen[:20]
+
+    async def test_the_poll_url_names_nothing_seen(self):
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        page = (await self.async_client.get("/?transport=poll")).content.decode()
+        assert "seen=" not in page
+        assert 'hx-get="/live/poll/overview/"' in page
