@@ -431,11 +431,12 @@ class SitePoller:
         changed: codec.Fields = {}
         fingerprints = {}
         samples = {}
+        read_at_text = codec.iso(read_at)  # once, not once per changed tag
         for tag in tags:
             fingerprint = codec.fingerprint(tag)
             if self._values.get(tag.name) != fingerprint:
                 fingerprints[tag.name] = fingerprint
-                changed[tag.name] = codec.encode_value(tag, read_at)
+                changed[tag.name] = codec.encode_value(tag, read_at_text)
                 sample = codec.encode_trend_sample(tag, epoch)
                 if sample is not None:
                     samples[tag.name] = sample
