@@ -1,6 +1,8 @@
 """Profile one site's polls in this process with pyinstrument (P4's hot spots).
 
     python -m bench.profile_poll --tags 10000 --polls 10 [--html out.html]
+    python -m bench.profile_poll --tags 200 --polls 500 --profiler cprofile   # per call
+    python -m bench.profile_poll --tags 200 --polls 1000 --profiler none   # CPU per poll
 
 Starts a private Redis and the simulator (HTTPS), then runs the real SitePoller of one
 site listing every tag, back to back, under pyinstrument; prints the wall time and CPU
@@ -29,8 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--polls", type=int, default=10)
     p.add_argument("--dialect", default=sites.DIALECT)
     p.add_argument("--html", help="also write the profile as HTML here")
+    p.add_argument("--profiler", choices=("pyinstrument", "cprofile", "none"),
+                   default="pyinstrument",
+                   help="cprofile: every call, sorted by own time; none: only the CPU times")
     args = p.parse_args(argv)
-    from pyinstrument import Profiler
 
     with Stack("profile") as st:
         st.start_redis()
@@ -53,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         poller = SitePoller(site, st.redis(), TimeLimits(soft=30, hard=31, lock_ttl=60))
         outcome = poller.poll()  # connect, first full write
         print(f"first poll: {outcome.status} {outcome.error}", flush=True)
-        profiler = Profiler(interval=0.001)
+        profiler = _profiler(args.profiler)
         walls, cpus = [], []
-        profiler.start()
+        profiler.enable()
         for _ in range(args.polls):
             w0, c0 = time.perf_counter(), cpu()
             outcome = poller.poll()
@@ -63,15 +67,54 @@ def main(argv: list[str] | None = None) -> int:
             cpus.append(cpu() - c0)
             if outcome.status != "ok":
                 print(f"poll {outcome.status}: {outcome.error}", flush=True)
-        profiler.stop()
+        profiler.disable()
         poller.close()
-        for i, (w, c) in enumerate(zip(walls, cpus, strict=True), 1):
-            print(f"poll {i}: wall {w * 1000:.0f} ms, cpu {c * 1000:.0f} ms")
+        if args.polls <= 20:
+            for i, (w, c) in enumerate(zip(walls, cpus, strict=True), 1):
+                print(f"poll {i}: wall {w * 1000:.0f} ms, cpu {c * 1000:.0f} ms")
+        walls.sort()
+        cpus.sort()
+        print(f"{args.polls} polls: median wall {walls[len(walls) // 2] * 1000:.2f} ms, "
+              f"median cpu {cpus[len(cpus) // 2] * 1000:.2f} ms, "
+              f"mean cpu {sum(cpus) / len(cpus) * 1000:.2f} ms (with the profiler's own)")
+        if args.profiler == "none":
+            return 0
+        if args.profiler == "cprofile":
+            import pstats
+
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("tottime").print_stats(40)
+            stats.sort_stats("cumulative").print_stats("wincc_|redis/client|httpx/_client|json", 40)
+            return 0
         print(profiler.output_text(unicode=True, color=False, show_all=False))
         if args.html:
             with open(args.html, "w", encoding="utf-8") as fh:
                 fh.write(profiler.output_html())
     return 0
+
+
+class _NoProfiler:
+    def enable(self) -> None:
+        pass
+
+    def disable(self) -> None:
+        pass
+
+
+def _profiler(name: str):
+    """cProfile's Profile, pyinstrument's or none, with the same enable/disable calls."""
+    if name == "none":
+        return _NoProfiler()
+    if name == "cprofile":
+        import cProfile
+
+        return cProfile.Profile()
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    profiler.enable = profiler.start  # type: ignore[attr-defined]
+    profiler.disable = profiler.stop  # type: ignore[attr-defined]
+    return profiler
 
 
 if __name__ == "__main__":

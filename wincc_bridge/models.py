@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 
@@ -100,8 +101,14 @@ def utcnow() -> datetime:
 
 
 def _iso(ts: datetime | None) -> str | None:
-    if ts is None:
-        return None
+    return None if ts is None else _utc_text(ts)
+
+
+# Polls write the same source times again and again (tags changed in the same tick, a value
+# changed but not its time); the text depends only on the instant, which is what equal
+# datetimes share.
+@lru_cache(maxsize=4096)
+def _utc_text(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

@@ -46,6 +46,7 @@ _MISSING_STATUSES = frozenset({404, 405, 501})
 _FOLLOWED_REDIRECTS = frozenset({301, 302, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 MAX_REDIRECTS = 3
+_PARSED_URLS = 256  # addresses kept parsed; a few per dialect, more where a path names a tag
 
 
 class PermissionRefused(AuthError):
@@ -82,6 +83,7 @@ class Transport:
         self.server = shown_url(origin)
         # Paths are joined by hand: httpx's base_url would turn "/graphql" into "/graphql/".
         self._base_path = base_path
+        self._urls: dict[str, httpx.URL] = {}  # each address asked, parsed (_send)
         self._max_bytes = settings.max_response_bytes
         self._client = httpx.Client(
             base_url=self.server,
@@ -235,8 +237,16 @@ class Transport:
     ) -> tuple[httpx.Request, httpx.Response, bytes]:
         """One HTTP exchange: the request, the response and its bounded body."""
         try:
+            url = self._urls.get(target)
+            if url is None:
+                # Parsed once per address: httpx parses a relative address twice per request,
+                # a tenth of a poll's CPU.
+                url = self._client.build_request(method, target).url
+                if len(self._urls) >= _PARSED_URLS:
+                    self._urls.clear()
+                self._urls[target] = url
             request = self._client.build_request(
-                method, target, json=json_body, params=params, headers=headers
+                method, url, json=json_body, params=params, headers=headers
             )
             response = self._client.send(request, stream=True)
             try:

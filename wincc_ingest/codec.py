@@ -88,9 +88,10 @@ def fingerprint(tag: TagValue) -> Fingerprint:
     return (tag.value, tag.quality.value, tag.quality_code, tag.error)
 
 
-def encode_value(tag: TagValue, read_at: datetime) -> str:
+def encode_value(tag: TagValue, read_at: datetime | str) -> str:
+    """`read_at` may come as iso(read_at) already, as a poll gives it for each tag it wrote."""
     data = tag.to_json()
-    data["read_at"] = iso(read_at)
+    data["read_at"] = read_at if isinstance(read_at, str) else iso(read_at)
     return _compact_json(data)
 
 
