@@ -405,7 +405,9 @@ def test_the_demo_serves_live_values_and_ctrl_c_leaves_nothing_running(tmp_path)
         WDASH_WEB_PORT=str(web_port), DEMO_PASSWORD="demo-test", LOG_LEVEL="WARNING",
         **dict([marker.split("=")]),
     )
-    for step in (["migrate", "--noinput"], ["demo_setup"]):
+    # As `make run` does before honcho starts (Makefile, target run).
+    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "--verbosity", "0"],
+                 ["demo_setup"]):
         done = subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), *step],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,

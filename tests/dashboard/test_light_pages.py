@@ -37,6 +37,14 @@ class CompressionTestCase(PlantTestCase):
             # Compressed or not, a signed-in person's page is never kept by any cache.
             assert {"private", "no-store"} <= cache_control(response), url
 
+    def test_a_download_goes_out_as_it_is(self):
+        # A browser saves an attachment's bytes: a compressed one would be saved compressed.
+        self.client.force_login(self.auditor)
+        response = self.client.get("/audit.csv", headers={"accept-encoding": "gzip"})
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment")
+        assert "Content-Encoding" not in response
+
     def test_without_gzip_in_accept_encoding_the_page_is_plain(self):
         response = self.get_as(self.viewer, "/alarms/")
         assert "Content-Encoding" not in response
