@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,8 +108,8 @@ def _process_id() -> str:
 
 
 class _SiteLock(RedisLock):
-    """A poll's site lock, taken in the same round trip as the read of the site's health
-    (`health`, read after the lock was set), one round trip to Redis fewer per poll."""
+    """The site's lock, taken in the same round trip as the read of the site's health
+    (`health`, read after the lock was set), one round trip to Redis fewer per poll or push."""
 
     health_key = ""
     health: codec.RawHash = {}
@@ -180,20 +180,30 @@ class SitePoller:
                 owner = owner.decode()
             if owner is not None and owner != subscriber:
                 return PollOutcome(self.site.id, "subscribed")
+        with self._locked("poll") as health:
+            if health is None:
+                return PollOutcome(self.site.id, "busy")
+            return self._poll_locked(health)
+
+    @contextlib.contextmanager
+    def _locked(self, what: str, wait: float | None = None) -> Iterator[codec.RawHash | None]:
+        """The site's lock, taken without waiting or for up to `wait` seconds, with the site's
+        health read in the same round trip; None when another holds the lock."""
         lock = self.redis.lock(
-            store.site_lock(self.site.id), timeout=self.limits.lock_ttl, blocking=False,
-            lock_class=_SiteLock,
+            store.site_lock(self.site.id), timeout=self.limits.lock_ttl,
+            blocking=wait is not None, blocking_timeout=wait, lock_class=_SiteLock,
         )
         lock.health_key = store.site_health(self.site.id)
         if not lock.acquire():
-            return PollOutcome(self.site.id, "busy")
+            yield None
+            return
         try:
-            return self._poll_locked(lock.health)
+            yield lock.health
         finally:
             try:
                 lock.release()
             except redis.exceptions.LockError:
-                log.warning("site %s: the poll outlived its lock", self.site.id)
+                log.warning("site %s: the %s outlived its lock", self.site.id, what)
 
     def record_push(
         self,
@@ -234,17 +244,13 @@ class SitePoller:
             log.info("site %s: %s pushed tags not configured here: %s",
                      self.site.id, source, ", ".join(unknown))
         wait = self.limits.soft if self.push_wait is None else self.push_wait
-        lock = self.redis.lock(
-            store.site_lock(self.site.id), timeout=self.limits.lock_ttl,
-            blocking=True, blocking_timeout=wait,
-        )
-        if not lock.acquire():
-            return PollOutcome(
-                self.site.id, "busy", unknown_tags=tuple(unknown),
-                error=f"the site's lock stayed held for {wait:g} s; the push was not recorded",
-            )
-        try:
-            previous = self._previous_health(self.redis.hgetall(store.site_health(self.site.id)))
+        with self._locked("push", wait=wait) as health:
+            if health is None:
+                return PollOutcome(
+                    self.site.id, "busy", unknown_tags=tuple(unknown),
+                    error=f"the site's lock stayed held for {wait:g} s; the push was not recorded",
+                )
+            previous = self._previous_health(health)
             self._sync_snapshot(previous)
             outdated = self._outdated(pushed.values())
             outcome = self._record(
@@ -252,11 +258,6 @@ class SitePoller:
                 self._pushed_alarms(previous, alarms, gone),
                 push_source=source, covers_all=covers_all,
             )
-        finally:
-            try:
-                lock.release()
-            except redis.exceptions.LockError:
-                log.warning("site %s: the push outlived its lock", self.site.id)
         if outdated:
             log.info("site %s: %s pushed values older than those stored, not taken: %s",
                      self.site.id, source, ", ".join(outdated))
