@@ -192,11 +192,7 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20) -> Result:
         worker = st.start_celery(concurrency=1).worker
         st.start_web(workers=2)
         sites.wait_polled(st, worker, SITE)
-        admin = httpx.Client(
-            base_url=st.sim.admin_url,
-            timeout=5,
-            headers={"Authorization": f"Bearer {st.env['WINCC_SIM_ADMIN_TOKEN']}"},
-        )
+        admin = sites.admin_client(st)
         stop = threading.Event()
         listener = ChangeListener(st, stop)
         listener.start()

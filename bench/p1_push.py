@@ -77,15 +77,12 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20) -> Result:
         subscriber = spawn("subscriber", [sys.executable, "manage.py", "wincc_subscribe"],
                            log=st.workdir / "subscriber.log", env=st.env)
         stop = threading.Event()
-        admin = httpx.Client(
-            base_url=st.sim.admin_url, timeout=5,
-            headers={"Authorization": f"Bearer {st.env['WINCC_SIM_ADMIN_TOKEN']}"},
-        )
+        admin = sites.admin_client(st)
         threads: list[threading.Thread] = []
         try:
             st.start_web(workers=2)
             sites.wait_polled(st, worker, POLL)
-            _wait_subscribed(st, subscriber)
+            sites.wait_subscribed(st, subscriber, PUSH)
             watched = {}
             for site_id in (PUSH, POLL):
                 listener = ChangeListener(st, stop, site=site_id)
@@ -116,22 +113,6 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20) -> Result:
                 thread.join(timeout=3)
             subscriber.stop()
     return _result(result, measured, stood_aside)
-
-
-def _wait_subscribed(st: Stack, subscriber, timeout: float = 60.0) -> None:
-    r = st.redis()
-    try:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if r.exists(store.site_subscriber(PUSH)):
-                return
-            if not subscriber.alive():
-                raise RuntimeError(f"the subscriber stopped:\n{subscriber.tail()}")
-            time.sleep(0.2)
-        raise RuntimeError(f"{PUSH} was not subscribed within {timeout:g} s:\n"
-                           f"{subscriber.tail()}")
-    finally:
-        r.close()
 
 
 def _polls_stood_aside(st: Stack) -> bool:

@@ -23,8 +23,6 @@ import secrets
 import threading
 import time
 
-import httpx
-
 from bench import sites
 from bench.p1_end_to_end import TAG, ChangeListener
 from bench.report import Figure, Result, Table
@@ -108,10 +106,7 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20) -> Result:
         _wait_polled(st, worker)
         # The connector posted while the web was not up yet and waits before trying again.
         _wait_for(st, lambda r: r.hget(store.site_health(PUSHED), "last_push"), "push taken")
-        admin = httpx.Client(
-            base_url=st.sim.admin_url, timeout=5,
-            headers={"Authorization": f"Bearer {st.env['WINCC_SIM_ADMIN_TOKEN']}"},
-        )
+        admin = sites.admin_client(st)
         stop = threading.Event()
         listener = ChangeListener(st, stop, site=PUSHED)
         listener.start()

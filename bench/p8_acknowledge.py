@@ -179,13 +179,13 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20, mode: str = "poll
             subscriber = spawn("subscriber", [sys.executable, "manage.py", "wincc_subscribe"],
                                log=st.workdir / "subscriber.log", env=st.env)
         st.start_web(workers=2)
-        _wait_polled(st, worker)
+        sites.wait_polled(st, worker, SITE)
         stop = threading.Event()
         stored = StoredState(st, stop)
         stored.start()
         try:
             if subscriber is not None:
-                _wait_subscribed(st, subscriber)
+                sites.wait_subscribed(st, subscriber, SITE)
             with sync_playwright() as pw:
                 browser = launch_chromium(pw)
                 try:
@@ -207,38 +207,6 @@ def run(quick: bool = False, runs: int = 3, samples: int = 20, mode: str = "poll
             if subscriber is not None:
                 subscriber.stop()
     return _result(result, all_samples, mode)
-
-
-def _wait_subscribed(st: Stack, subscriber, timeout: float = 60.0) -> None:
-    r = st.redis()
-    try:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if r.exists(store.site_subscriber(SITE)):
-                return
-            if not subscriber.alive():
-                raise RuntimeError(f"the subscriber stopped:\n{subscriber.tail()}")
-            time.sleep(0.2)
-        raise RuntimeError(f"{SITE} was not subscribed within {timeout:g} s:\n"
-                           f"{subscriber.tail()}")
-    finally:
-        r.close()
-
-
-def _wait_polled(st: Stack, worker) -> None:
-    r = st.redis()
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if r.hget(store.site_health(SITE), "last_success"):
-                return
-            if not worker.alive():
-                raise RuntimeError(f"the worker stopped:\n{worker.tail()}")
-            time.sleep(0.2)
-        health = r.hgetall(store.site_health(SITE))
-        raise RuntimeError(f"the site was not polled within 60 s: {health}\n{worker.tail()}")
-    finally:
-        r.close()
 
 
 def _signed_in(browser, st: Stack, username: str, password: str):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 
+import httpx
+
 from bench.stack import Stack
 from tests.harness.simulator import new_secrets
 from wincc_ingest import store
@@ -78,6 +80,23 @@ def wait_polled(stack: Stack, worker, site_id: str, timeout: float = 60.0) -> No
         r.close()
 
 
+def wait_subscribed(stack: Stack, subscriber, site_id: str, timeout: float = 60.0) -> None:
+    """Until the subscriber owns `site_id`'s live subscription."""
+    r = stack.redis()
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if r.exists(store.site_subscriber(site_id)):
+                return
+            if not subscriber.alive():
+                raise RuntimeError(f"the subscriber stopped:\n{subscriber.tail()}")
+            time.sleep(0.2)
+        raise RuntimeError(f"{site_id} was not subscribed within {timeout:g} s:\n"
+                           f"{subscriber.tail()}")
+    finally:
+        r.close()
+
+
 def simulator_tag_names(stack: Stack, count: int) -> list[str]:
     """`count` tag names the simulator started with `--tags count` serves."""
     from wincc_sim import tags as sim_tags
@@ -114,3 +133,11 @@ def poll_paths(page_html: str) -> list[str]:
     if not paths:
         raise RuntimeError("the polling page has no hx-get with an 'every' trigger")
     return paths
+
+
+def admin_client(stack: Stack) -> httpx.Client:
+    """The simulator's admin API (forced values, alarms), with its token."""
+    return httpx.Client(
+        base_url=stack.sim.admin_url, timeout=5,
+        headers={"Authorization": f"Bearer {stack.env['WINCC_SIM_ADMIN_TOKEN']}"},
+    )
