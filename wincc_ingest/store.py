@@ -171,6 +171,35 @@ def ack_refusals(address: str) -> str:
     return f"{PREFIX}:ack-refusals:{address or 'unknown'}"
 
 
+def site_pushes(site: str, window: int) -> str:
+    """Integer counter with a TTL: REST Connector pushes of the site taken (their
+    credentials good) in the rate window numbered `window` (dashboard.push_limits)."""
+    return f"{PREFIX}:site:{site}:pushes:{window}"
+
+
+def push_refusals(site: str, address: str, window: int) -> str:
+    """Integer counter with a TTL: REST Connector pushes of the site refused for their
+    credentials from one address in the rate window numbered `window`."""
+    return f"{PREFIX}:site:{site}:push-refusals:{address or 'unknown'}:{window}"
+
+
+# Count one in this window's counter; the previous window's count comes back beside it, so
+# the first line logged in a window can say how many the last one had.
+_COUNT_IN_WINDOW = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return {count, tonumber(redis.call('GET', KEYS[2]) or '0')}
+"""
+
+
+def count_in_window(r: Any, key: str, previous: str, ttl: int) -> tuple[int, int]:
+    """Add one to `key` (kept `ttl` seconds); (its count now, the count in `previous`)."""
+    count, before = r.eval(_COUNT_IN_WINDOW, 2, key, previous, ttl)
+    return int(count), int(before)
+
+
 def tag_write_lock(site: str, tag: str) -> str:
     """String with a TTL: codec.encode_ack_holder (who writes) while one write of the tag runs,
     so a double click or two people make one call (dashboard.writes)."""
