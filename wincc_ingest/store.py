@@ -33,6 +33,10 @@ def subscriber_heartbeat(host: str) -> str:
     return f"{PREFIX}:subscriber:heartbeat:{host}"
 
 
+def subscriber_heartbeat_pattern() -> str:
+    return f"{PREFIX}:subscriber:heartbeat:*"
+
+
 # Held (with a TTL, renewed on every tick) by the one running beat; a second beat waits for it.
 BEAT_LOCK = f"{PREFIX}:beat:lock"
 
@@ -94,31 +98,46 @@ def site_subscriber(site: str) -> str:
     return f"{PREFIX}:site:{site}:subscriber"
 
 
-# Take the key if free or ours, and set its TTL: one owner per site.
+def site_subscribed_since(site: str) -> str:
+    """String with the TTL of site_subscriber, set and deleted with it: when (ISO UTC) the
+    owner's live subscription of the site began, for /health/ and /metrics."""
+    return f"{PREFIX}:site:{site}:subscriber:since"
+
+
+# Take the key if free or ours, and set its TTL: one owner per site. A new owner starts
+# the subscription's "since"; the same owner keeps it.
 _CLAIM = """
 local owner = redis.call('GET', KEYS[1])
 if owner == false or owner == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  if owner == false then
+    redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+  else
+    redis.call('SET', KEYS[2], ARGV[3], 'NX')
+    redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  end
   return 1
 end
 return 0
 """
-# Delete the key only if it is ours.
+# Delete the keys only if they are ours.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+  return redis.call('DEL', KEYS[1], KEYS[2])
 end
 return 0
 """
 
 
-def claim_subscriber(r: Any, site: str, owner: str, ttl: float) -> bool:
-    """Own the site's subscription for `ttl` seconds (again); False if another owns it."""
-    return bool(r.eval(_CLAIM, 1, site_subscriber(site), owner, max(1, int(ttl * 1000))))
+def claim_subscriber(r: Any, site: str, owner: str, ttl: float, since: str) -> bool:
+    """Own the site's subscription for `ttl` seconds (again); False if another owns it.
+    `since` (ISO UTC, now) is stored as the start of a new owner's subscription."""
+    return bool(r.eval(_CLAIM, 2, site_subscriber(site), site_subscribed_since(site), owner,
+                       max(1, int(ttl * 1000)), since))
 
 
 def release_subscriber(r: Any, site: str, owner: str) -> None:
-    r.eval(_RELEASE, 1, site_subscriber(site), owner)
+    r.eval(_RELEASE, 2, site_subscriber(site), site_subscribed_since(site), owner)
 
 
 def site_trend(site: str, tag: str) -> str:
