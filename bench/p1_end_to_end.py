@@ -28,13 +28,13 @@ import time
 
 import httpx
 
-from bench import sites
+from bench import changes, sites
 from bench.report import Figure, Result, Table
 from bench.stack import Stack
 from bench.stats import summary
 from tests.harness.browser import launch_chromium
 from wincc_bridge.models import parse_iso
-from wincc_ingest import store
+from wincc_ingest import codec, store
 
 SITE = "plant"
 DASHBOARD = "p1"
@@ -72,45 +72,32 @@ OBSERVE = """(want) => {
 }"""
 
 
-class ChangeListener(threading.Thread):
-    """Subscribes to the change channel; for each PUBLISH naming TAG, reads what the
-    poller wrote with it (the value and the poll's health)."""
+class ChangeListener(changes.ChangeListener):
+    """For each PUBLISH naming TAG, reads what the poller wrote with it (the value and the
+    poll's health)."""
 
     def __init__(self, stack: Stack, stop: threading.Event, site: str = SITE) -> None:
-        super().__init__(daemon=True)
+        super().__init__(stack, stop)
         self.site = site
-        self.r = stack.redis()
-        self.stop_event = stop
         self.events: list[dict] = []
 
-    def run(self) -> None:
-        pubsub = self.r.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(store.CHANGES_CHANNEL)
-        try:
-            while not self.stop_event.is_set():
-                message = pubsub.get_message(timeout=0.5)
-                if message is None:
-                    continue
-                seen = time.time()
-                change = json.loads(message["data"])
-                if change.get("site") != self.site or TAG not in change.get("tags", []):
-                    continue
-                raw = self.r.hget(store.site_values(self.site), TAG)
-                health = self.r.hgetall(store.site_health(self.site))
-                value = json.loads(raw) if raw else {}
-                self.events.append(
-                    {
-                        "published_seen": seen,
-                        "value": value.get("value"),
-                        "read_at": _epoch(value.get("read_at")),
-                        "last_attempt": _epoch(health.get("last_attempt")),
-                        "latency_ms": _float(health.get("latency_ms")),
-                        "duration_ms": _float(health.get("duration_ms")),
-                    }
-                )
-        finally:
-            pubsub.close()
-            self.r.close()
+    def wanted(self, change: codec.Change) -> bool:
+        return change.site == self.site and TAG in change.tags
+
+    def seen(self, change: codec.Change, at: float) -> None:
+        raw = self.r.hget(store.site_values(self.site), TAG)
+        health = self.r.hgetall(store.site_health(self.site))
+        value = json.loads(raw) if raw else {}
+        self.events.append(
+            {
+                "published_seen": at,
+                "value": value.get("value"),
+                "read_at": _epoch(value.get("read_at")),
+                "last_attempt": _epoch(health.get("last_attempt")),
+                "latency_ms": _float(health.get("latency_ms")),
+                "duration_ms": _float(health.get("duration_ms")),
+            }
+        )
 
 
 class StreamWatcher(threading.Thread):

@@ -25,14 +25,13 @@ within 1.6 s.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import secrets
 import sys
 import threading
 import time
 
-from bench import sites
+from bench import changes, sites
 from bench.report import Figure, Result, Table
 from bench.stack import Stack
 from bench.stats import summary
@@ -89,14 +88,12 @@ CLICK = """(sel) => {
 }"""
 
 
-class StoredState(threading.Thread):
-    """Subscribes to the change channel; at each alarm change of the site, reads the watched
-    alarm's stored state: when did Redis first hold it acknowledged?"""
+class StoredState(changes.ChangeListener):
+    """At each alarm change of the site, reads the watched alarm's stored state: when did
+    Redis first hold it acknowledged?"""
 
     def __init__(self, stack: Stack, stop: threading.Event) -> None:
-        super().__init__(daemon=True)
-        self.r = stack.redis()
-        self.stop_event = stop
+        super().__init__(stack, stop)
         self.lock = threading.Lock()
         self.key: str | None = None
         self.acknowledged_at: float | None = None
@@ -106,31 +103,22 @@ class StoredState(threading.Thread):
         with self.lock:
             self.key, self.acknowledged_at, self.poll = key, None, {}
 
-    def run(self) -> None:
-        pubsub = self.r.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(store.CHANGES_CHANNEL)
-        try:
-            while not self.stop_event.is_set():
-                message = pubsub.get_message(timeout=0.5)
-                if message is None:
-                    continue
-                seen = time.time()
-                change = json.loads(message["data"])
-                with self.lock:
-                    key, done = self.key, self.acknowledged_at is not None
-                if change.get("site") != SITE or not change.get("alarms") or key is None or done:
-                    continue
-                raw = self.r.hget(store.site_alarms(SITE), key)
-                state = codec.decode_alarm(raw).state.value if raw else None
-                if state in (None, "acknowledged"):  # acknowledged, or left the list
-                    health = self.r.hgetall(store.site_health(SITE))
-                    with self.lock:
-                        if self.key == key and self.acknowledged_at is None:
-                            self.acknowledged_at = seen
-                            self.poll = health
-        finally:
-            pubsub.close()
-            self.r.close()
+    def wanted(self, change: codec.Change) -> bool:
+        return change.site == SITE and change.alarms
+
+    def seen(self, change: codec.Change, at: float) -> None:
+        with self.lock:
+            key, done = self.key, self.acknowledged_at is not None
+        if key is None or done:
+            return
+        raw = self.r.hget(store.site_alarms(SITE), key)
+        state = codec.decode_alarm(raw).state.value if raw else None
+        if state in (None, "acknowledged"):  # acknowledged, or left the list
+            health = self.r.hgetall(store.site_health(SITE))
+            with self.lock:
+                if self.key == key and self.acknowledged_at is None:
+                    self.acknowledged_at = at
+                    self.poll = health
 
 
 def config(stack: Stack, tags: int = 0, mode: str = "poll") -> dict:

@@ -277,6 +277,12 @@ API_TOKEN_LAST_USED_SECONDS = float(os.environ.get("API_TOKEN_LAST_USED_SECONDS"
 # WinCC REST Connector pushes (docs/configuration.md): a longer body is refused with 413
 # before it is read.
 INGEST_MAX_BODY_BYTES = int(os.environ.get("INGEST_MAX_BODY_BYTES", 262_144))
+# Pushes a site takes per window (a connector posting on every change stays well below),
+# and pushes refused for their credentials from one address per window, before the answer
+# is 429 (dashboard/push_limits.py).
+INGEST_LIMIT_WINDOW_SECONDS = max(1, int(os.environ.get("INGEST_LIMIT_WINDOW_SECONDS", 60)))
+INGEST_SITE_PUSH_LIMIT = int(os.environ.get("INGEST_SITE_PUSH_LIMIT", 6000))
+INGEST_REFUSAL_LIMIT = int(os.environ.get("INGEST_REFUSAL_LIMIT", 20))
 
 # The trend (docs/trend.md): the dashboard's own per-minute store keeps this many days;
 # a site's WinCC archive is given this many seconds to answer before the store answers

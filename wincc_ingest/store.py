@@ -33,6 +33,10 @@ def subscriber_heartbeat(host: str) -> str:
     return f"{PREFIX}:subscriber:heartbeat:{host}"
 
 
+def subscriber_heartbeat_pattern() -> str:
+    return f"{PREFIX}:subscriber:heartbeat:*"
+
+
 # Held (with a TTL, renewed on every tick) by the one running beat; a second beat waits for it.
 BEAT_LOCK = f"{PREFIX}:beat:lock"
 
@@ -94,31 +98,46 @@ def site_subscriber(site: str) -> str:
     return f"{PREFIX}:site:{site}:subscriber"
 
 
-# Take the key if free or ours, and set its TTL: one owner per site.
+def site_subscribed_since(site: str) -> str:
+    """String with the TTL of site_subscriber, set and deleted with it: when (ISO UTC) the
+    owner's live subscription of the site began, for /health/ and /metrics."""
+    return f"{PREFIX}:site:{site}:subscriber:since"
+
+
+# Take the key if free or ours, and set its TTL: one owner per site. A new owner starts
+# the subscription's "since"; the same owner keeps it.
 _CLAIM = """
 local owner = redis.call('GET', KEYS[1])
 if owner == false or owner == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  if owner == false then
+    redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+  else
+    redis.call('SET', KEYS[2], ARGV[3], 'NX')
+    redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  end
   return 1
 end
 return 0
 """
-# Delete the key only if it is ours.
+# Delete the keys only if they are ours.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+  return redis.call('DEL', KEYS[1], KEYS[2])
 end
 return 0
 """
 
 
-def claim_subscriber(r: Any, site: str, owner: str, ttl: float) -> bool:
-    """Own the site's subscription for `ttl` seconds (again); False if another owns it."""
-    return bool(r.eval(_CLAIM, 1, site_subscriber(site), owner, max(1, int(ttl * 1000))))
+def claim_subscriber(r: Any, site: str, owner: str, ttl: float, since: str) -> bool:
+    """Own the site's subscription for `ttl` seconds (again); False if another owns it.
+    `since` (ISO UTC, now) is stored as the start of a new owner's subscription."""
+    return bool(r.eval(_CLAIM, 2, site_subscriber(site), site_subscribed_since(site), owner,
+                       max(1, int(ttl * 1000)), since))
 
 
 def release_subscriber(r: Any, site: str, owner: str) -> None:
-    r.eval(_RELEASE, 1, site_subscriber(site), owner)
+    r.eval(_RELEASE, 2, site_subscriber(site), site_subscribed_since(site), owner)
 
 
 def site_trend(site: str, tag: str) -> str:
@@ -169,6 +188,35 @@ def ack_refusals(address: str) -> str:
     """Integer counter with a TTL: acknowledge requests refused from one address in the
     current minute; beyond the limit the web answers 429 (dashboard.acknowledge)."""
     return f"{PREFIX}:ack-refusals:{address or 'unknown'}"
+
+
+def site_pushes(site: str, window: int) -> str:
+    """Integer counter with a TTL: REST Connector pushes of the site taken (their
+    credentials good) in the rate window numbered `window` (dashboard.push_limits)."""
+    return f"{PREFIX}:site:{site}:pushes:{window}"
+
+
+def push_refusals(site: str, address: str, window: int) -> str:
+    """Integer counter with a TTL: REST Connector pushes of the site refused for their
+    credentials from one address in the rate window numbered `window`."""
+    return f"{PREFIX}:site:{site}:push-refusals:{address or 'unknown'}:{window}"
+
+
+# Count one in this window's counter; the previous window's count comes back beside it, so
+# the first line logged in a window can say how many the last one had.
+_COUNT_IN_WINDOW = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return {count, tonumber(redis.call('GET', KEYS[2]) or '0')}
+"""
+
+
+def count_in_window(r: Any, key: str, previous: str, ttl: int) -> tuple[int, int]:
+    """Add one to `key` (kept `ttl` seconds); (its count now, the count in `previous`)."""
+    count, before = r.eval(_COUNT_IN_WINDOW, 2, key, previous, ttl)
+    return int(count), int(before)
 
 
 def tag_write_lock(site: str, tag: str) -> str:

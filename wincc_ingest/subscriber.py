@@ -158,7 +158,7 @@ class SiteSubscriber:
 
     def _claim(self) -> bool:
         self._owned = store.claim_subscriber(self.redis, self.site.id, self.owner,
-                                             self.interval)
+                                             self.interval, codec.iso(utcnow()))
         return self._owned
 
     def _owned_elsewhere(self) -> bool:

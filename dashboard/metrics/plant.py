@@ -51,6 +51,7 @@ async def families(client: aioredis.Redis, config: Config, now: datetime) -> lis
         data = codec.SiteData()
         read.apply(answers[offset:offset + read.commands], data, now)
         sites.add(read.site, data, answers[offset + read.commands], now)
+        sites.subscription(read.site, alive.subscriptions.get(read.site))
         offset += read.commands + 1
     return [*sites.families(), *_celery(alive)]
 
@@ -61,7 +62,11 @@ def _celery(alive: liveness.Liveness) -> list[Metric]:
         value=float(alive.beat_running))
     workers = GaugeMetricFamily(
         "wdash_workers", "Celery workers whose heartbeat is recent.", value=alive.workers)
-    found: list[Metric] = [beat, workers]
+    subscribers = GaugeMetricFamily(
+        "wdash_subscribers",
+        "Subscriber processes (manage.py wincc_subscribe) whose heartbeat is recent (30 s); "
+        "counted only while a site is configured to subscribe.", value=alive.subscribers)
+    found: list[Metric] = [beat, workers, subscribers]
     if alive.beat is not None:
         found.append(GaugeMetricFamily(
             "wdash_beat_last_heartbeat_timestamp_seconds",
@@ -107,6 +112,15 @@ class Sites:
                                     "Active alarms waiting for acknowledgement.", "priority")
         self.shelved = gauge("wdash_site_alarms_shelved",
                              "Active alarms shelved, in WinCC or on the dashboard.", "priority")
+        self.last_push = gauge(
+            "wdash_site_last_push_timestamp_seconds",
+            "When values were last pushed (a subscription, a REST Connector; Unix time).")
+        self.subscription_live = gauge(
+            "wdash_site_subscription_live",
+            "For a site configured to subscribe: 1 while its subscription is live.")
+        self.subscription_since = gauge(
+            "wdash_site_subscription_since_timestamp_seconds",
+            "When the site's live subscription began (Unix time); absent while not live.")
 
     def add(self, site: str, data: codec.SiteData, polls: codec.RawHash, now: datetime) -> None:
         self._polls(site, polls)
@@ -115,6 +129,8 @@ class Sites:
             self.up.add_metric([site], 0)
             self.current.add_metric([site], 0)
             return
+        if health.last_push is not None:
+            self.last_push.add_metric([site], health.last_push.timestamp())
         self.up.add_metric([site], float(not health.is_failing))
         self.current.add_metric([site], float(health.is_current(now)))
         self.consecutive.add_metric([site], health.failures)
@@ -128,6 +144,13 @@ class Sites:
             self.tags.add_metric([site, quality.value], count)
         if health.has_alarm_list:  # otherwise the site's alarm counts say nothing
             self._alarms(site, data)
+
+    def subscription(self, site: str, subscription: liveness.Subscription | None) -> None:
+        if subscription is None:  # the site does not subscribe
+            return
+        self.subscription_live.add_metric([site], float(subscription.live))
+        if subscription.since is not None:
+            self.subscription_since.add_metric([site], subscription.since.timestamp())
 
     def _polls(self, site: str, raw: codec.RawHash) -> None:
         try:
@@ -158,7 +181,8 @@ class Sites:
     def families(self) -> Sequence[Metric]:
         return [self.polls, self.failures, self.duration, self.up, self.current,
                 self.consecutive, self.last_success, self.age, self.tags, self.active,
-                self.unacknowledged, self.shelved]
+                self.unacknowledged, self.shelved, self.last_push, self.subscription_live,
+                self.subscription_since]
 
 
 def _bound(le: float) -> str:

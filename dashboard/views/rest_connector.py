@@ -9,7 +9,9 @@ No session, no CSRF token: the REST Connector proves itself with the site's secr
 HMAC of the body or a Bearer token, compared in constant time. Every answer is JSON, every
 refusal a 4xx with a sentence, and nothing is stored unless the whole body is good. The body
 is bounded (INGEST_MAX_BODY_BYTES): under ASGI the handler refuses a longer one before
-reading it (dashboard/live/asgi.py), here the same bound holds for any other server.
+reading it (dashboard/live/asgi.py), here the same bound holds for any other server. A site
+takes a bounded number of pushes per window, and a flood of refused ones from one address is
+answered 429 and logged once per window (dashboard.push_limits).
 
 The parsing and the Redis write run on a worker thread, off the event loop the live streams
 share: a push waits for the site's lock while a poll holds it.
@@ -26,6 +28,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from dashboard import push_limits
 from dashboard.siteconfig import get_config
 from dashboard.views.auth import client_address
 from wincc_ingest.config import ConfigError, SiteConfig
@@ -47,6 +50,12 @@ def refusal(status: int, error: str, **extra: Any) -> JsonResponse:
         response["WWW-Authenticate"] = 'Bearer realm="rest-connector"'
     if status == 503:
         response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def too_many(wait: int, error: str) -> JsonResponse:
+    response = refusal(429, f"{error}; post again in {wait} s", retry_after=wait)
+    response["Retry-After"] = str(wait)
     return response
 
 
@@ -80,6 +89,10 @@ def _record(site: SiteConfig, push: Push) -> PollOutcome:
 
 
 def _take(site: SiteConfig, body: bytes) -> JsonResponse:
+    wait = push_limits.site_over(site.id)
+    if wait is not None:
+        return too_many(wait, f"more than {settings.INGEST_SITE_PUSH_LIMIT} pushes for this "
+                              f"site in {settings.INGEST_LIMIT_WINDOW_SECONDS} s")
     try:
         push = read_push(body, site)
     except PushRefused as exc:
@@ -126,9 +139,12 @@ async def rest_connector(request: HttpRequest, site_id: str) -> JsonResponse:
     headers = {name.lower(): value for name, value in request.headers.items()}
     problem = credentials_problem(connector, os.environ, headers, body)
     if problem is not None:
-        # Who and why, never what was offered.
-        log.warning("site %s: a push from %s refused: %s credentials", site.id,
-                    client_address(request), problem)
+        # Who and why, never what was offered; once per window (dashboard.push_limits).
+        wait = await sync_to_async(push_limits.refusal_over, thread_sensitive=False)(
+            site.id, client_address(request), problem)
+        if wait is not None:
+            return too_many(wait, "too many pushes with wrong or missing credentials from "
+                                  "this address")
         if problem == "missing":
             what = (f"a {connector.signature_header} signature" if connector.signature_env
                     else "an Authorization: Bearer token")
@@ -137,7 +153,7 @@ async def rest_connector(request: HttpRequest, site_id: str) -> JsonResponse:
     if request.content_type != "application/json":
         return refusal(415, "the body must be JSON (Content-Type: application/json)")
     response = await sync_to_async(_take, thread_sensitive=False)(site, body)
-    if response.status_code != 200:
+    if response.status_code not in (200, 429):  # 429s are logged once per window
         log.info("site %s: a push from %s answered %d", site.id, client_address(request),
                  response.status_code)
     return response

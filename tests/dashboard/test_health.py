@@ -2,7 +2,13 @@ from datetime import timedelta
 
 from dashboard import siteconfig
 from dashboard.celery import heartbeat_every, seen_within
-from tests.dashboard.livedata import PlantTestCase, healthy_plant, now, put_health
+from tests.dashboard.livedata import (
+    PlantTestCase,
+    change_site,
+    healthy_plant,
+    now,
+    put_health,
+)
 from wincc_ingest import codec, store
 
 
@@ -56,3 +62,51 @@ class HealthTestCase(PlantTestCase):
             response = self.client.get("/health/")
         assert response.status_code == 503
         assert response.json()["redis"] is False
+
+
+class SubscriptionHealthTestCase(PlantTestCase):
+    """A site configured "ingest": "subscribe": its subscription's state beside its health,
+    from the key its subscriber holds only while live (wincc_ingest.subscriber)."""
+
+    heartbeats = HealthTestCase.heartbeats
+
+    def setUp(self):
+        super().setUp()
+        change_site("oven-unified", ingest="subscribe")
+        healthy_plant(self.redis)
+        self.heartbeats()
+
+    def test_a_subscribed_site_without_a_live_subscription_is_degraded(self):
+        response = self.client.get("/health/")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "degraded" and body["subscribers"] == 0
+        oven = body["sites"]["oven-unified"]
+        assert oven["current"] is True  # polled meanwhile
+        assert oven["subscription"] == {"live": False, "since": None, "last_push": None}
+        assert "subscription" not in body["sites"]["line-classic"]
+
+    def test_a_live_subscription_is_ok_with_since_when_and_the_last_push(self):
+        since, pushed = now() - timedelta(minutes=5), now() - timedelta(seconds=0.3)
+        assert store.claim_subscriber(self.redis, "oven-unified", "host:1:abc", 30,
+                                      codec.iso(since))
+        put_health(self.redis, "oven-unified", last_push=pushed, push_source="subscription")
+        self.redis.set(store.subscriber_heartbeat("host"), codec.encode_heartbeat(now()), ex=60)
+        body = self.client.get("/health/").json()
+        assert body["status"] == "ok" and body["subscribers"] == 1
+        assert body["sites"]["oven-unified"]["subscription"] == {
+            "live": True, "since": codec.iso(since), "last_push": codec.iso(pushed)}
+        # Given up (WinCC went silent): degraded again, and "since" goes with it.
+        store.release_subscriber(self.redis, "oven-unified", "host:1:abc")
+        body = self.client.get("/health/").json()
+        assert body["status"] == "degraded"
+        assert body["sites"]["oven-unified"]["subscription"]["since"] is None
+
+    def test_a_subscriber_heartbeat_older_than_three_beats_is_not_counted(self):
+        self.redis.set(store.subscriber_heartbeat("host"),
+                       codec.iso(now() - timedelta(seconds=31)), ex=60)
+        assert self.client.get("/health/").json()["subscribers"] == 0
+
+    def test_the_subscription_s_owner_leaks_nowhere(self):
+        store.claim_subscriber(self.redis, "oven-unified", "host:1:abc", 30, codec.iso(now()))
+        assert "host:1:abc" not in self.client.get("/health/").content.decode()

@@ -16,7 +16,15 @@ from dashboard.live import LiveHub
 from dashboard.metrics import records
 from dashboard.metrics.access import MetricsAccess, MetricsConfigError, Scrapers, from_environ
 from dashboard.panels.fragments import Fragment
-from tests.dashboard.livedata import PlantTestCase, alarm, healthy_plant, now, put_alarm
+from tests.dashboard.livedata import (
+    PlantTestCase,
+    alarm,
+    change_site,
+    healthy_plant,
+    now,
+    put_alarm,
+    put_health,
+)
 from tests.test_prometheus import documented_metrics
 from wincc_bridge.models import AlarmState
 from wincc_ingest import codec, store
@@ -232,6 +240,31 @@ class MetricsFiguresTestCase(PlantTestCase):
         assert figure(during, "wdash_live_streams") == streams + 1
         assert figure(after, "wdash_live_streams") == streams
         assert figure(during, "wdash_live_render_seconds_count") > renders
+
+    def test_a_subscribed_site_s_subscription_in_figures(self):
+        change_site("oven-unified", ingest="subscribe")
+        healthy_plant(self.redis)
+        oven = {"site": "oven-unified"}
+        found = self.scrape()
+        assert figure(found, "wdash_site_subscription_live", **oven) == 0
+        assert figure(found, "wdash_site_subscription_since_timestamp_seconds", **oven) is None
+        assert figure(found, "wdash_site_last_push_timestamp_seconds", **oven) is None
+        assert figure(found, "wdash_subscribers") == 0
+        # A site that polls has no subscription to report.
+        assert figure(found, "wdash_site_subscription_live", site="line-classic") is None
+
+        since, pushed = now(), now()
+        assert store.claim_subscriber(self.redis, "oven-unified", "host:1:abc", 30,
+                                      codec.iso(since))
+        put_health(self.redis, "oven-unified", last_push=pushed, push_source="subscription")
+        self.redis.set(store.subscriber_heartbeat("host"), codec.encode_heartbeat(now()), ex=60)
+        found = self.scrape()
+        assert figure(found, "wdash_site_subscription_live", **oven) == 1
+        assert figure(found, "wdash_site_subscription_since_timestamp_seconds",
+                      **oven) == pytest.approx(since.timestamp(), abs=0.001)
+        assert figure(found, "wdash_site_last_push_timestamp_seconds",
+                      **oven) == pytest.approx(pushed.timestamp(), abs=0.001)
+        assert figure(found, "wdash_subscribers") == 1
 
     def test_every_figure_is_documented_and_every_documented_one_is_served(self):
         healthy_plant(self.redis)

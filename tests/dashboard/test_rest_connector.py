@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import time
 
 import pytest
 import redis
 from django.conf import settings
 from django.test import TestCase
 
-from dashboard import siteconfig, tasks
+from dashboard import proxies, siteconfig, tasks
 from wincc_ingest import codec, store
 from wincc_ingest.delivery import signature
 from wincc_ingest.poller import Pollers, TimeLimits
@@ -65,7 +67,7 @@ CAME_IN = {"MsgNr": 1001, "Name": "Conveyor_Fault", "InstanceID": 1, "State": 1,
            "DateTime": "2026-01-05T10:00:01.000Z", "Text1": "Conveyor fault"}
 
 
-class RestConnectorTests(TestCase):
+class PushTestCase(TestCase):
     @pytest.fixture(autouse=True)
     def _plant(self, redis_client, tmp_path, monkeypatch):
         self.redis = redis_client
@@ -100,6 +102,8 @@ class RestConnectorTests(TestCase):
         assert self.stored() == {} and self.stored("packing") == {}
         return answer
 
+
+class RestConnectorTests(PushTestCase):
     # --- taken -----------------------------------------------------------------------------
 
     def test_a_signed_push_is_stored_and_published_and_unknown_tags_are_named(self):
@@ -268,11 +272,122 @@ class RestConnectorTests(TestCase):
         assert response["Retry-After"] == "1"
 
 
+class RateLimitTests(PushTestCase):
+    """The limits kept in the test's Redis (dashboard.push_limits): a site's pushes per
+    window, and refused pushes per address, answered 429 and logged once per window. An
+    hour's window where a test counts, so the clock's turn of a window falls in none."""
+
+    HOUR = 3600
+
+    def limited(self, response, words: str) -> int:
+        assert response.status_code == 429, response.content
+        assert response["Content-Type"] == "application/json"
+        answer = response.json()
+        assert words in answer["error"], answer
+        wait = int(response["Retry-After"])
+        assert answer["retry_after"] == wait
+        assert 1 <= wait <= settings.INGEST_LIMIT_WINDOW_SECONDS
+        return wait
+
+    def warnings(self, logs) -> list[str]:
+        return [r.getMessage() for r in logs.records if r.levelno >= logging.WARNING]
+
+    def test_a_connector_posting_several_times_a_second_is_never_refused(self):
+        started = time.monotonic()
+        for i in range(50):
+            response = self.signed(body(tags=[{"variableName": "Tank_Level", "value": i}]))
+            assert response.status_code == 200, (i, response.content)
+        assert 50 / (time.monotonic() - started) > 5  # faster than a connector's usual pace
+        assert settings.INGEST_SITE_PUSH_LIMIT >= 6000  # the default: 100 a second
+
+    def test_a_site_over_its_limit_is_answered_429_and_logged_once(self):
+        with self.settings(INGEST_SITE_PUSH_LIMIT=3, INGEST_LIMIT_WINDOW_SECONDS=self.HOUR), \
+                self.assertLogs("dashboard.ingest", logging.INFO) as logs:
+            for i in range(3):
+                assert self.signed(body(tags=[{"variableName": "Tank_Level",
+                                                "value": i}])).status_code == 200
+            for _ in range(3):
+                self.limited(self.signed(GOOD), "more than 3 pushes for this site")
+            # Another site has its own budget.
+            assert self.bearer(GOOD).status_code == 200
+        assert codec.decode_value(self.stored()["Tank_Level"], "Tank_Level").tag.value == 2
+        [line] = self.warnings(logs)
+        assert line.startswith("site line: more than 3 pushes in 3600 s")
+        assert self.redis.get(store.site_pushes("line", int(time.time() // self.HOUR))) == "6"
+
+    def test_refused_pushes_from_one_address_are_answered_429_and_logged_once(self):
+        wrong = signature("other-key", GOOD)
+        with self.settings(INGEST_REFUSAL_LIMIT=2, INGEST_LIMIT_WINDOW_SECONDS=self.HOUR), \
+                self.assertLogs("dashboard.ingest", logging.INFO) as logs:
+            for _ in range(2):
+                self.refused(self.signed(GOOD, HTTP_X_SIGNATURE_256=wrong), 403, "wrong")
+            for _ in range(3):
+                self.limited(self.signed(GOOD, HTTP_X_SIGNATURE_256=wrong),
+                             "too many pushes with wrong or missing credentials")
+            self.limited(self.client.post(SIGNED_URL, GOOD, content_type="application/json"),
+                         "too many")
+            # Another address has its own budget, and so has another site.
+            self.refused(self.signed(GOOD, HTTP_X_SIGNATURE_256=wrong, REMOTE_ADDR="10.0.0.9"),
+                         403, "wrong")
+            self.refused(self.bearer(GOOD, token="not-the-token"), 403, "wrong")
+            # The credentials come first: a correct push from there is taken.
+            assert self.signed(GOOD).status_code == 200
+        lines = self.warnings(logs)
+        assert len(lines) == 3, lines
+        assert lines[0].startswith(
+            "site line: a push from 127.0.0.1 refused: wrong credentials; further refusals "
+            "from there are counted, not logged, for ")
+        assert lines[1].startswith("site line: a push from 10.0.0.9 refused")
+        assert lines[2].startswith("site packing: a push from 127.0.0.1 refused")
+        for secret in (SIGNED_SECRET, TOKEN, wrong, "not-the-token"):
+            assert secret not in "\n".join(lines)
+
+    def test_the_address_is_the_one_a_trusted_proxy_names(self):
+        wrong = {"HTTP_X_SIGNATURE_256": signature("other-key", GOOD)}
+        with self.settings(INGEST_REFUSAL_LIMIT=1, INGEST_LIMIT_WINDOW_SECONDS=self.HOUR):
+            # Not from a trusted proxy: X-Forwarded-For is the sender's own word, not counted.
+            self.refused(self.signed(GOOD, HTTP_X_FORWARDED_FOR="192.0.2.1", **wrong), 403, "wrong")
+            self.limited(self.signed(GOOD, HTTP_X_FORWARDED_FOR="192.0.2.2", **wrong), "many")
+            behind = proxies.TrustedProxies.parse("127.0.0.1")
+            with self.settings(TRUSTED_PROXIES=behind):
+                self.refused(self.signed(GOOD, HTTP_X_FORWARDED_FOR="192.0.2.3", **wrong),
+                             403, "wrong")
+                self.limited(self.signed(GOOD, HTTP_X_FORWARDED_FOR="192.0.2.3", **wrong),
+                             "many")
+        window = int(time.time() // self.HOUR)
+        assert self.redis.get(store.push_refusals("line", "127.0.0.1", window)) == "2"
+        assert self.redis.get(store.push_refusals("line", "192.0.2.3", window)) == "2"
+
+    def test_the_next_window_logs_again_with_the_count_of_the_one_before(self):
+        wrong = {"HTTP_X_SIGNATURE_256": signature("other-key", GOOD)}
+        window = 2
+        with self.settings(INGEST_LIMIT_WINDOW_SECONDS=window), \
+                self.assertLogs("dashboard.ingest", logging.INFO) as logs:
+            time.sleep(window - time.time() % window + 0.05)  # at the start of a window
+            for _ in range(4):
+                self.refused(self.signed(GOOD, **wrong), 403, "wrong")
+            time.sleep(window - time.time() % window + 0.05)
+            self.refused(self.signed(GOOD, **wrong), 403, "wrong")
+        first, second = self.warnings(logs)
+        assert first.endswith("s") and "before" not in first
+        assert second.endswith("(4 in the 2 s before)")
+
+    def test_without_redis_nothing_is_limited_and_every_refusal_is_logged(self):
+        wrong = {"HTTP_X_SIGNATURE_256": signature("other-key", GOOD)}
+        with self.settings(REDIS_URL="redis://127.0.0.1:9/0", INGEST_REFUSAL_LIMIT=1), \
+                self.assertLogs("dashboard.ingest", logging.INFO) as logs:
+            for _ in range(3):
+                self.refused(self.signed(GOOD, **wrong), 403, "wrong")
+        assert self.warnings(logs) == ["site line: a push from 127.0.0.1 refused: wrong "
+                                       "credentials"] * 3
+
+
 class BodyBoundTests(TestCase):
-    """Under ASGI (production), the handler refuses a long body before Django reads it."""
+    """Under ASGI (production), the handler refuses a long body before Django reads it.
+    (The view counts the refusal of a body it reads in Redis: the test's own.)"""
 
     @pytest.fixture(autouse=True)
-    def _plant(self, tmp_path):
+    def _plant(self, tmp_path, redis_client):
         write_config(tmp_path)
         yield
         settings.WINCC_CONFIG = ORIGINAL_CONFIG

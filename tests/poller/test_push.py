@@ -146,8 +146,14 @@ def test_pollers_record_push_by_site(redis_client, plant, clock):
 def test_a_poll_stands_aside_while_a_live_subscription_owns_the_site(redis_client, plant,
                                                                     clock):
     subscribed = make_poller(redis_client, plant, clock, site_options={"ingest": "subscribe"})
-    assert store.claim_subscriber(redis_client, "plant-a", "sub-1", 10)
-    assert not store.claim_subscriber(redis_client, "plant-a", "sub-2", 10)  # one owner
+    assert store.claim_subscriber(redis_client, "plant-a", "sub-1", 10, "2026-01-05T10:00:00Z")
+    assert not store.claim_subscriber(redis_client, "plant-a", "sub-2", 10,
+                                      "2026-01-05T10:00:01Z")  # one owner
+    # The owner's renewal keeps when its subscription began; another's claim does not move it.
+    assert store.claim_subscriber(redis_client, "plant-a", "sub-1", 10, "2026-01-05T10:00:02Z")
+    since = store.site_subscribed_since("plant-a")
+    assert redis_client.get(since) == "2026-01-05T10:00:00Z"
+    assert 0 < redis_client.pttl(since) <= 10_000
     assert subscribed.poll().status == "subscribed" and plant.opened == 0
     assert subscribed.poll(subscriber="sub-1").status == "ok"  # the owner's own resync
     # A site that polls ignores the key; the owner's release hands the site back.
@@ -155,6 +161,7 @@ def test_a_poll_stands_aside_while_a_live_subscription_owns_the_site(redis_clien
     store.release_subscriber(redis_client, "plant-a", "sub-2")
     assert subscribed.poll().status == "subscribed"
     store.release_subscriber(redis_client, "plant-a", "sub-1")
+    assert not redis_client.exists(since)
     assert subscribed.poll().status == "ok"
 
 

@@ -139,9 +139,14 @@ def test_polling_takes_over_when_the_subscription_stops_and_stops_when_it_return
     running = Running(site, redis_client)
     try:
         wait_until(lambda: owner(redis_client), timeout=10)
+        since = redis_client.get(store.site_subscribed_since(SITE))
+        time.sleep(INTERVAL)  # renewed meanwhile: the subscription's start stays
+        assert codec.parse_iso(since) is not None
+        assert redis_client.get(store.site_subscribed_since(SITE)) == since
         running.close()
         stopped = time.monotonic()
         assert owner(redis_client) is None  # handed over at once, not at the key's expiry
+        assert redis_client.get(store.site_subscribed_since(SITE)) is None
         wait_until(lambda: "ok" in beat.statuses_since(stopped), timeout=5 * INTERVAL)
         first_ok = next(at for at, status, _ in beat.outcomes
                         if at >= stopped and status == "ok")
