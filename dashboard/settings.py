@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from csp.constants import NONE, SELF
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from dashboard import proxies
@@ -162,12 +162,14 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp): only this server's own files run, style or load, so an
 # injected <script>, style="" or on*="" attribute does nothing. No 'unsafe-inline' anywhere:
-# templates keep script and style in static/, and htmx's own <style> is switched off by the
-# <meta name="htmx-config"> in templates/base.html.
+# templates keep script and style in static/ (but the live stream's opener, by its nonce),
+# and htmx's own <style> is switched off by the <meta name="htmx-config"> in base.html.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF],
+        # The nonce goes out only on pages that use it: those that open their live stream
+        # before their scripts (templates/partials/live_start.js); elsewhere 'self' alone.
+        "script-src": [SELF, NONCE],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "connect-src": [SELF],

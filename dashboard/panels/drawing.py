@@ -15,6 +15,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 from wincc_ingest.config import TagConfig
 
+# A trend's time axis moves in steps of this many seconds, not with each render's moment: the
+# page and the live hub, drawing the same samples a moment apart, then give the same bytes,
+# and the stream's first frame leaves that fragment out (docs/live.md). A change newer than
+# the step is drawn at the right edge, so the line still ends at the current value.
+TIME_STEP_SECONDS = 5
+
 
 def _safe(svg: str) -> SafeString:
     return mark_safe(svg)  # noqa: S308  (numbers and fixed class names only)
@@ -84,17 +90,19 @@ def sparkline(
     line starts at the window's edge with the value that held there, and steps at each
     change. `held_until` (the time the current value was last confirmed good, normally
     now) extends the last value to it; without it the line ends at the last change, so a
-    stale value is not drawn as if still read.
+    stale value is not drawn as if still read. The window ends at `now` rounded down to
+    TIME_STEP_SECONDS, and so does the extension: never past the confirmation.
     """
-    start = now.timestamp() - minutes * 60
+    end = _step_down(now.timestamp())
+    start = end - minutes * 60
     before = [v for t, v in samples if t < start]
     recent = [(t, v) for t, v in samples if t >= start]
     if before and (not recent or recent[0][0] > start):
         recent.insert(0, (start, before[-1]))
     if recent and held_until is not None:
-        end = min(held_until.timestamp(), now.timestamp())
-        if end > recent[-1][0]:
-            recent.append((end, recent[-1][1]))
+        held = min(_step_down(held_until.timestamp()), end)
+        if held > recent[-1][0]:
+            recent.append((held, recent[-1][1]))
     if len(recent) < 2:
         return _safe(f'<svg class="{css} empty" viewBox="0 0 100 30" aria-hidden="true"></svg>')
     # Scaled to the limits and the data, not the whole display range: a small trend must
@@ -103,7 +111,8 @@ def sparkline(
     span = minutes * 60
 
     def x(t: float) -> float:
-        return round((t - start) / span * 100, 2)
+        # A change within the last step sits at the right edge.
+        return round((min(t, end) - start) / span * 100, 2)
 
     def y(v: float) -> float:
         return round(28 - (v - low) / (high - low) * 26, 2)
@@ -124,3 +133,7 @@ def sparkline(
         f'<svg class="{css}" viewBox="0 0 100 30" preserveAspectRatio="none" aria-hidden="true">'
         f'{"".join(lines)}<polyline points="{" ".join(steps)}"/></svg>'
     )
+
+
+def _step_down(timestamp: float) -> float:
+    return timestamp - timestamp % TIME_STEP_SECONDS

@@ -116,6 +116,10 @@ def page_context(request, page: str, arg: str, layout: layouts.Layout, viewer: l
         "header": {f.kind: (f, html[f.name]) for f in layout.header},
         "transport": transport,
         "stream_url": stream_url,
+        # The events the stream sends, held by templates/partials/live_start.js until htmx
+        # takes the stream over.
+        "live_events": " ".join(["snapshot", "pulse", "keepalive",
+                                 *dict.fromkeys(f.name for f in layout.fragments)]),
         "poll_url": poll_url,
         "pulses": json.dumps(pulses),
         "server_now": codec.iso(now),

@@ -5,6 +5,32 @@
   var body = document.body;
   var live = document.getElementById("live");
   if (!live) return;
+
+  // The stream the page opened before its scripts (templates/partials/live_start.js): htmx's
+  // SSE extension takes it over instead of opening its own, and gets what it sent meanwhile,
+  // in order (its opening, then each event), once htmx has set its listeners: a microtask
+  // runs before any further event of the stream. Any other URL, or a stream already refused,
+  // opens anew as before.
+  if (window.htmx && window.liveStart) {
+    var openStream = htmx.createEventSource;
+    htmx.createEventSource = function (url) {
+      var early = window.liveStart;
+      if (!early) return openStream(url);
+      var held = early.take();
+      if (early.url !== url || early.source.readyState === EventSource.CLOSED) {
+        early.source.close();
+        return openStream(url);
+      }
+      var source = early.source;
+      queueMicrotask(function () {
+        if (source.readyState === EventSource.OPEN) source.dispatchEvent(new Event("open"));
+        held.forEach(function (evt) {
+          source.dispatchEvent(new MessageEvent(evt.type, {data: evt.data, lastEventId: evt.lastEventId}));
+        });
+      });
+      return source;
+    };
+  }
   var indicator = document.querySelector("[data-stream]");
   var keepalive = parseFloat(body.dataset.keepalive || "15") * 1000;
   var SILENCE = keepalive * 2 + 5000; // no message at all for this long: the stream is dead

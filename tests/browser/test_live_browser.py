@@ -138,3 +138,23 @@ def test_first_frame_leaves_out_what_the_page_shows_and_a_reconnect_gets_everyth
         expect(row).to_have_count(0)
     fresh.context.close()
     page.context.close()
+
+
+def test_the_stream_opened_before_the_scripts_is_the_one_htmx_uses(browser, stack):
+    # templates/partials/live_start.js opens the stream; htmx takes it over (live.js) and
+    # swaps what it held: one stream, live, and the page's scripts ran under the policy.
+    page = new_page(browser)
+    sign_in(page, stack.url, "viewer")
+    streams = []
+    page.on("request", lambda r: "/live/stream/" in r.url and streams.append(r.url))
+    page.add_init_script(RECORD_SWAPS)
+    page.goto(f"{stack.url}/d/overview/")
+    expect(page.locator("[data-stream]")).to_have_attribute("data-stream", "connected")
+    assert page.evaluate("window.liveStart") is None  # taken over
+    page.evaluate("window.notReloaded = true")
+    stack.sim.set_tag("Tank_Level", 44.5)
+    expect(page.locator(f"{TANK} .value")).to_have_text("44.5")
+    assert "tile-" in " ".join(page.evaluate("window.swapped"))
+    assert len(streams) == 1 and "seen=" in streams[0]
+    assert page.evaluate("window.notReloaded") is True
+    page.context.close()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from asgiref.sync import sync_to_async
 
 from dashboard.models import WallScreen
@@ -19,6 +21,8 @@ POLICY = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+# 'self', and on a page that opens its live stream early the opener's nonce (docs/live.md).
+NONCED = r"'self'( 'nonce-[A-Za-z0-9+/=]{24}')?"
 
 
 def policy(response) -> dict[str, str]:
@@ -38,8 +42,32 @@ class ContentSecurityPolicyTestCase(PlantTestCase):
         self.client.force_login(self.admin)
         answers.append(self.client.get("/admin/"))
         for response in answers:
-            assert policy(response) == POLICY, response.request["PATH_INFO"]
+            found = policy(response)
+            # A page with a live stream (the audit log's banner) has the opener's nonce.
+            assert re.fullmatch(NONCED, found.pop("script-src")), response.request["PATH_INFO"]
+            assert found == {k: v for k, v in POLICY.items() if k != "script-src"}
             assert "unsafe" not in response["Content-Security-Policy"]
+
+    def test_a_live_page_opens_its_stream_by_one_inline_script_with_a_fresh_nonce(self):
+        # The stream's opener (docs/live.md) is the one inline script: allowed by a nonce of
+        # its own answer, and nothing else inline runs.
+        self.client.force_login(self.viewer)
+        nonces = []
+        for _ in range(2):
+            response = self.client.get("/")
+            script_src = policy(response)["script-src"]
+            assert re.fullmatch(NONCED, script_src) and "nonce" in script_src, script_src
+            assert "unsafe" not in response["Content-Security-Policy"]
+            nonce = script_src.split("'nonce-")[1].rstrip("'")
+            inline = [tag for tag in re.findall(r"<script[^>]*>", response.content.decode())
+                      if "src=" not in tag]
+            assert inline == [f'<script nonce="{nonce}">']
+            nonces.append(nonce)
+        assert nonces[0] != nonces[1]
+        # Polled instead of streamed: no opener, no nonce.
+        response = self.client.get("/?transport=poll")
+        assert policy(response) == POLICY
+        assert "<script nonce" not in response.content.decode()
 
     def test_htmx_is_told_to_inject_no_style_and_evaluate_nothing(self):
         html = self.client.get("/accounts/login/").content.decode()

@@ -2,13 +2,20 @@
 without any message, and a snapshot for everyone after Redis comes back."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 import redis
 from django.test import override_settings
 
+from dashboard import siteconfig
 from dashboard.live import RESYNC, LiveHub
-from dashboard.panels.fragments import Fragment
+from dashboard.live.fanout import Client, FanOut
+from dashboard.live.frames import frame_digest, sse_frame
+from dashboard.panels.drawing import TIME_STEP_SECONDS
+from dashboard.panels.fragments import Fragment, site_reads
+from dashboard.panels.renderers import RenderContext, render
+from dashboard.panels.state import read_states
 from tests.dashboard import livedata
 from tests.fixtures.redis_server import start_redis
 from wincc_ingest import store
@@ -201,3 +208,27 @@ def test_a_stream_opening_while_the_last_one_leaves_still_gets_changes(plant, re
         await hub.disconnect(second)
 
     asyncio.run(main())
+
+
+def test_a_tile_the_page_drew_a_moment_before_is_left_out_of_the_first_snapshot(plant):
+    # The page draws its tiles, then its stream opens a moment later: with the same state
+    # and the drawing's time axis on the same step, the hub's frame is the page's, byte for
+    # byte, and the first snapshot leaves it out (its sparkline held up to now included).
+    config = siteconfig.get_config()
+    now = livedata.now()
+    plant.delete(store.site_trend("oven-unified", "Oven_Zone1_Temp"))
+    for ago, value in ((60, 180.0), (30, 182.5)):
+        livedata.put_value(plant, "oven-unified", "Oven_Zone1_Temp", value,
+                           read_at=now - timedelta(seconds=ago))
+    step = now - timedelta(seconds=now.timestamp() % TIME_STEP_SECONDS)
+    page_at, hub_at = step + timedelta(seconds=0.2), step + timedelta(seconds=2.5)
+    states = read_states(plant, config, site_reads([TILE]), page_at)
+    page = sse_frame(TILE.name, render(TILE, RenderContext(config, states, page_at)))
+    assert b'data-stale="false"' in page and b"<polyline" in page
+
+    fanout = FanOut()
+    client = Client([TILE], 10)
+    fanout.watch(client)
+    hub = RenderContext(config, states, hub_at)
+    assert fanout.snapshot(client, hub, [frame_digest(page)]) == b""
+    assert fanout.snapshot(client, hub, [""]) == page  # a reconnect: everything

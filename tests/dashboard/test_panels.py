@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboard.panels.alarm_list import alarm_counts, filter_alarms, holding_sites, strip_alarm
-from dashboard.panels.drawing import limit_band, sparkline
+from dashboard.panels.drawing import TIME_STEP_SECONDS, limit_band, sparkline
 from dashboard.panels.fragments import Fragment, SiteEvent
 from dashboard.panels.renderers import format_value, limit_state
 from dashboard.panels.state import SiteState
@@ -67,6 +67,36 @@ def test_a_stale_line_ends_at_its_last_change():
     assert polyline(sparkline(samples, TEMP, NOW, minutes=5))[-1][0] == 60.0
     held = polyline(sparkline(samples, TEMP, NOW, minutes=5, held_until=NOW))
     assert held[-1][0] == 100.0
+
+
+def test_a_trend_drawn_a_moment_later_within_its_step_is_the_same_bytes():
+    # The page and the live hub draw a tile a moment apart: the same samples give the same
+    # bytes while the time axis has not moved on a step, so the stream need not resend it.
+    now = NOW.timestamp()
+    samples = [(now - 200, 40.0), (now - 90, 60.0)]
+    moments = [NOW + timedelta(seconds=s) for s in (0, 1.5, TIME_STEP_SECONDS - 0.1)]
+    drawn = {sparkline(samples, TEMP, m, minutes=5, held_until=m) for m in moments}
+    assert len(drawn) == 1
+    later = NOW + timedelta(seconds=TIME_STEP_SECONDS)
+    assert sparkline(samples, TEMP, later, minutes=5, held_until=later) not in drawn
+
+
+def test_a_change_within_the_last_step_ends_the_line_at_the_right_edge():
+    now = NOW + timedelta(seconds=TIME_STEP_SECONDS - 1)
+    samples = [(NOW.timestamp() - 120, 40.0), (now.timestamp() - 0.5, 60.0)]
+    line = polyline(sparkline(samples, TEMP, now, minutes=5, held_until=now))
+    # the new value is shown, at the window's end (now rounded down to the step)
+    assert line[-2][0] == line[-1][0] == 100.0
+    assert line[-1][1] < line[-2][1]  # 60 is drawn above 40
+
+
+def test_a_held_line_never_reaches_past_its_confirmation():
+    now = NOW.timestamp()
+    samples = [(now - 240, 40.0)]
+    confirmed = NOW - timedelta(seconds=7)
+    line = polyline(sparkline(samples, TEMP, NOW, minutes=5, held_until=confirmed))
+    # rounded down to the step, like the window's end: 10 s before the end of 300 s
+    assert line[-1][0] == round(290 / 300 * 100, 2)
 
 
 def test_limit_band_marks_the_value():

@@ -256,8 +256,8 @@ class FirstSnapshotTestCase(PlantTestCase):
             assert "seen=" in url
             first = await self.first_chunk(url)
             sent = FRAGMENT_EVENT.findall(first)
-            # A tile's sparkline is drawn against the moment it is rendered, so the hub's
-            # frame of it is never the page's: tiles are sent; all else is left out.
+            # A tile's sparkline moves on a step of its time axis (TIME_STEP_SECONDS): one
+            # that moved on between the page and its stream is sent; all else is left out.
             assert all(name.startswith(b"tile-") for name in sent), (path, sent)
             assert b"event: pulse" in first  # the pulses as always
             assert first.index(b"id: snapshot\n") < first.index(b"event: pulse")
