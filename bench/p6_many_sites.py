@@ -48,11 +48,15 @@ TARGET_SITES = 100
 SITES_PER_SIMULATOR = 25
 SIZES = (25, 50, 100, 150)
 QUICK_SIZES = (10, 25)
-# The many-sites configuration of docs/scale-out.md: one threaded worker per core, the sites
-# split between them by queue (each site's snapshot stays in one process).
-WORKERS = 2
+# The many-sites configuration of docs/scale-out.md: threaded poll workers, the sites split
+# between them by queue (each site's snapshot stays in one process), 25 sites per poll task,
+# the default queue in a worker of its own.
+WORKERS = 4
+SITES_PER_TASK = 25
 WORKER_ARGS: tuple[str, ...] = ("--pool", "threads", "--concurrency", "8")
 PROBE = ("--include", "bench.p6_probe")
+# --core-worker: the default queue's worker beside the poll workers.
+CORE_WORKER_ARGS: tuple[str, ...] = ("--pool", "threads", "--concurrency", "2")
 # A poll sent before the window's end is counted: its outcome is waited for this long.
 POLL_SETTLE = 3.0
 RAN = ("ok", "failed")  # a poll that ran; any other outcome did not
@@ -142,7 +146,7 @@ def self_cpu() -> float:
 def measure(n_sites: int, duration: float, warmup: float, windows: int = 1,
             worker_args: tuple[str, ...] = WORKER_ARGS, workers: int = WORKERS,
             sites_per_task: int = 1, sites_per_simulator: int = SITES_PER_SIMULATOR,
-            cache_answers: bool = False) -> list[dict]:
+            cache_answers: bool = False, core_worker: bool = False) -> list[dict]:
     with Stack(f"p6-{n_sites}") as st:
         st.env["POLL_SITES_PER_TASK"] = str(sites_per_task)
         st.start_redis()
@@ -155,7 +159,15 @@ def measure(n_sites: int, duration: float, warmup: float, windows: int = 1,
         # The journal consumer and the other periodic tasks run as in production.
         st.manage("migrate", "--noinput")
         ids = [site_id(i) for i in range(n_sites)]
-        if workers > 1:
+        if workers > 1 and core_worker:
+            # The default queue (journal, shelving, the trend store's flush of closed minutes,
+            # which writes every site's minute at once) in a worker of its own, as
+            # docs/scale-out.md lays out: the poll workers only poll.
+            celery = st.start_celery(
+                worker_args=(*CORE_WORKER_ARGS, "--queues", "celery,deliveries", *PROBE))
+            for k in range(workers):
+                st.start_worker(f"worker{k}", (*worker_args, "--queues", f"poll-{k}", *PROBE))
+        elif workers > 1:
             # The first also runs the default queue (journal, shelving, trend store).
             celery = st.start_celery(
                 worker_args=(*worker_args, "--queues", "celery,deliveries,poll-0", *PROBE))
@@ -185,6 +197,7 @@ def measure(n_sites: int, duration: float, warmup: float, windows: int = 1,
             m["workers"] = workers
             m["sites_per_task"] = sites_per_task
             m["cache_answers"] = cache_answers
+            m["core_worker"] = core_worker
         return out
 
 
@@ -295,14 +308,17 @@ def holds(m: dict) -> bool:
 
 
 def run(quick: bool = False, duration: float = 30.0, sizes: tuple[int, ...] = SIZES,
-        worker_args: tuple[str, ...] = WORKER_ARGS, workers: int = WORKERS) -> Result:
+        worker_args: tuple[str, ...] = WORKER_ARGS, workers: int = WORKERS,
+        sites_per_task: int = SITES_PER_TASK) -> Result:
     result = Result("P6", f"Many sites: N sites x {TAGS} tags at 1 s on one worker host")
     warmup = 10.0
     if quick:
         sizes, duration, warmup = QUICK_SIZES, 10.0, 4.0
     measured: dict[int, dict] = {}
     for n in sizes:
-        measured[n] = measure(n, duration, warmup, worker_args=worker_args, workers=workers)[0]
+        measured[n] = measure(n, duration, warmup, worker_args=worker_args, workers=workers,
+                              sites_per_task=sites_per_task, cache_answers=True,
+                              core_worker=True)[0]
         print(f"   {n} sites: {_line(measured[n])}", flush=True)
         if not holds(measured[n]) and n >= TARGET_SITES:
             break  # larger counts would not hold either
@@ -348,9 +364,11 @@ def run(quick: bool = False, duration: float = 30.0, sizes: tuple[int, ...] = SI
         ok=largest >= TARGET_SITES if target_m is not None or not quick else None,
     ))
     result.tables.append(Table(
-        f"Each step ({duration:.0f} s window after {warmup:.0f} s warm-up; {workers} worker "
-        f"process(es) `celery -A dashboard worker {' '.join(worker_args)}`, the sites split "
-        "between them by queue; CPU in % of one core, user + system)",
+        f"Each step ({duration:.0f} s window after {warmup:.0f} s warm-up; {workers} poll "
+        f"workers `celery -A dashboard worker {' '.join(worker_args)}`, the sites split "
+        f"between them by queue, POLL_SITES_PER_TASK={sites_per_task}, the default queue in a "
+        "worker of its own; the simulators with --cache-answers; CPU in % of one core, "
+        "user + system)",
         ["sites", "simulators", "polls run/due", "skipped", "failed", "expired", "busy",
          "largest gap s", "start late median ms", "p95 ms", "poll duration median ms",
          "p95 ms", "worker CPU", "of which main process", "worker CPU ms per site-second",
@@ -408,13 +426,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="celery worker options (default: %(default)s)")
     p.add_argument("--workers", type=int, default=WORKERS,
                    help="worker processes, the sites split between them by queue")
-    p.add_argument("--sites-per-task", type=int, default=1,
+    p.add_argument("--sites-per-task", type=int, default=SITES_PER_TASK,
                    help="POLL_SITES_PER_TASK of the worker and beat (default: %(default)s)")
     p.add_argument("--sites-per-simulator", type=int, default=SITES_PER_SIMULATOR,
                    help="sites served by one simulator process (default: %(default)s)")
-    p.add_argument("--cache-answers", action="store_true",
+    p.add_argument("--cache-answers", action=argparse.BooleanOptionalAction, default=True,
                    help="the simulators answer a repeated tag read of one plant tick from the "
                         "bytes already made (wincc_sim --cache-answers)")
+    p.add_argument("--core-worker", action=argparse.BooleanOptionalAction, default=True,
+                   help="the default queue (journal, trend store) in a worker of its own, "
+                        "--workers poll workers beside it")
     p.add_argument("--out", help="also write the JSON here")
     args = p.parse_args(argv)
     out = []
@@ -422,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         m = measure(n, args.duration, args.warmup, worker_args=tuple(args.worker_args.split()),
                     workers=args.workers, sites_per_task=args.sites_per_task,
                     sites_per_simulator=args.sites_per_simulator,
-                    cache_answers=args.cache_answers)[0]
+                    cache_answers=args.cache_answers, core_worker=args.core_worker)[0]
         print(f"{n} sites: {_line(m)}", flush=True)
         m["late_ms"] = summary([x * 1000 for x in m.pop("late_s")])
         m["duration_ms"] = summary(m.pop("duration_ms"))
