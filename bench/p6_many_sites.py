@@ -138,6 +138,23 @@ def probe_lines(st: Stack, start: float, end: float) -> list[tuple[float, str, s
     return [tuple(row) for row in map(json.loads, raw) if start <= row[0] <= end]
 
 
+def sent_within(rows: list, start: float, end: float) -> list:
+    """The probe's lines of the polls beat sent in [start, end)."""
+    return [row for row in rows if row[5] is not None and start <= row[5] < end]
+
+
+def polls_ran(probed: list, ids: list[str], due: int) -> tuple[dict[str, int], int]:
+    """Per site, the polls that ran (ok or failed) of those sent in the window; and the
+    skipped polls: each interval of the window owes each site one poll that ran, the interval
+    being the one beat sent it in, and whatever else became of it (never sent, dropped in the
+    queue, found the previous poll still running, lost) is a skipped poll. The window is a
+    whole number of intervals, so a send a little late at one edge is matched by one at the
+    other; a site that ran more polls than intervals makes up for no other."""
+    by_site = Counter(row[1] for row in probed if row[2] in RAN)
+    ran = {i: by_site.get(i, 0) for i in ids}
+    return ran, sum(max(0, due - ran[i]) for i in ids)
+
+
 def self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -245,22 +262,14 @@ def _window(st: Stack, ids: list[str], duration: float) -> dict:
     after = _counters(st, ids)
     # The polls beat sent in the window, by their send time: the last may still be running.
     time.sleep(POLL_SETTLE)
-    probed = [row for row in probe_lines(st, start - INTERVAL, end + POLL_SETTLE + 5)
-              if row[5] is not None and start <= row[5] < end]
+    probed = sent_within(probe_lines(st, start - INTERVAL, end + POLL_SETTLE + 5), start, end)
     outcomes = Counter(row[2] for row in probed)
     late = [row[3] for row in probed if row[3] is not None]
     body_cpu = [row[4] for row in probed if row[4] is not None]
 
     counted = {i: after[i][0] - before[i][0] for i in ids}
     failed = sum(after[i][1] - before[i][1] for i in ids)
-    # Each interval of the window owes each site one poll that ran (ok or failed), the
-    # interval being the one beat sent it in. Whatever else became of it (not sent, dropped
-    # in the queue, found the previous poll still running, lost) is a skipped poll. The
-    # window is a whole number of intervals, so a send a little late at one edge is matched
-    # by one at the other.
-    ran_by_site = Counter(row[1] for row in probed if row[2] in RAN)
-    ran = {i: ran_by_site.get(i, 0) for i in ids}
-    skipped = sum(max(0, due - ran[i]) for i in ids)
+    ran, skipped = polls_ran(probed, ids, due)
     gap_max = 0.0
     durations, latencies = [], []
     for i in ids:
