@@ -2,8 +2,9 @@
 
 For every poll task the worker ends or drops, one line on a Redis list: when, the site, what
 became of it (the task's status: ok, busy, backing off, failed; or expired, revoked), how
-long after beat sent it the poll began (its `expires` is beat's send time plus the interval)
-and the CPU seconds the task's body took in its thread (what is left of the worker's CPU is
+long after beat sent it the poll began (its `expires` is beat's send time plus the interval),
+the CPU seconds the task's body took in its thread, and beat's send time (the interval the
+poll belongs to) (what is left of the worker's CPU is
 Celery's own work per task: the broker, the message, the pool).
 The product logs none of this at INFO (dashboard/log_filters.py), and the benchmark must not
 depend on the log. Costs the worker one RPUSH per poll.
@@ -46,11 +47,14 @@ def _sent(request) -> float | None:
     site = get_config().site(first) if first else None
     if not expires or site is None:
         return None
-    return datetime.fromisoformat(expires).timestamp() - site.poll_interval
+    # The task's request holds the header's text; a dropped task's, the parsed time.
+    at = expires if isinstance(expires, datetime) else datetime.fromisoformat(expires)
+    return at.timestamp() - site.poll_interval
 
 
-def _push(site: str, outcome: str, late: float | None, cpu: float | None = None) -> None:
-    _redis().rpush(KEY, json.dumps([time.time(), site, outcome, late, cpu]))
+def _push(site: str, outcome: str, late: float | None, cpu: float | None = None,
+          sent: float | None = None) -> None:
+    _redis().rpush(KEY, json.dumps([time.time(), site, outcome, late, cpu, sent]))
 
 
 @task_prerun.connect
@@ -74,9 +78,10 @@ def _postrun(sender=None, task_id=None, task=None, retval=None, args=None, **kwa
         # One line per site; the CPU of the sites' own threads is not the task thread's.
         statuses = retval if isinstance(retval, list) else ["error"] * len(args[0])
         for site_id, status in zip(args[0], statuses, strict=False):
-            _push(site_id, status, late, None)
+            _push(site_id, status, late, None, sent)
         return
-    _push(args[0] if args else "?", retval if isinstance(retval, str) else "error", late, cpu)
+    _push(args[0] if args else "?", retval if isinstance(retval, str) else "error", late, cpu,
+          sent)
 
 
 @task_revoked.connect
@@ -85,5 +90,6 @@ def _revoked(sender=None, request=None, expired=False, **kwargs) -> None:
     if request is None or getattr(sender, "name", None) not in POLLS:
         return
     first = request.args[0] if request.args else "?"
+    sent = _sent(request)
     for site_id in first if isinstance(first, list) else [first]:
-        _push(site_id, "expired" if expired else "revoked", None)
+        _push(site_id, "expired" if expired else "revoked", None, None, sent)

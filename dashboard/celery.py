@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
+from datetime import timedelta
 from typing import Any
 
 import redis
 from celery import Celery, bootsteps
 from celery.beat import PersistentScheduler
+from celery.schedules import schedstate
+from celery.schedules import schedule as every_interval
 from celery.signals import worker_init
 from kombu import Queue
 
@@ -113,36 +117,70 @@ def poll_options(site: SiteConfig, config: Config) -> dict[str, Any]:
     }
 
 
+class PhasedSchedule(every_interval):
+    """Every `run_every` seconds, `phase` seconds into each interval of the clock (epoch time).
+
+    Celery's plain schedule runs an entry one interval after it last ran: every entry made at
+    beat's start fires in the same instant, and each late tick pushes the entry later for
+    good. On a fixed grid with a phase per entry, the polls of many sites are spread across
+    the interval, and a late tick costs that one send, not every send after it.
+    """
+
+    def __init__(self, run_every: float | timedelta, phase: float = 0.0, nowfun=None,
+                 app=None) -> None:
+        super().__init__(run_every=run_every, nowfun=nowfun, app=app)
+        self.phase = phase
+
+    def _slot(self, epoch: float) -> int:
+        return math.floor((epoch - self.phase) / self.seconds)
+
+    def is_due(self, last_run_at):
+        now = self.maybe_make_aware(self.now()).timestamp()
+        slot = self._slot(now)
+        next_s = (slot + 1) * self.seconds + self.phase - now
+        last = self.maybe_make_aware(last_run_at).timestamp()
+        return schedstate(is_due=slot > self._slot(last), next=next_s)
+
+    def __repr__(self) -> str:
+        return f"<freq: {self.human_seconds}, phase {self.phase:.3f} s>"
+
+    def __reduce__(self):
+        return self.__class__, (self.seconds, self.phase)
+
+
 def beat_schedule(config: Config) -> dict[str, dict]:
     """One poll per site at its interval; with POLL_SITES_PER_TASK above 1, one task for up
-    to that many sites of the same interval and queue (docs/scale-out.md)."""
+    to that many sites of the same interval and queue (docs/scale-out.md). The polls of one
+    interval are spread evenly across it (PhasedSchedule)."""
     from django.conf import settings
 
     per_task = settings.POLL_SITES_PER_TASK
+    polls: list[tuple[str, str, tuple, SiteConfig]] = []  # name, task, args, first site
     if per_task <= 1:
-        schedule = {
-            f"poll {site.id}": {
-                "task": POLL_TASK,
-                "schedule": site.poll_interval,
-                "args": (site.id,),
-                "options": poll_options(site, config),
-            }
-            for site in config.sites
-        }
+        polls = [(f"poll {site.id}", POLL_TASK, (site.id,), site) for site in config.sites]
     else:
-        schedule = {}
         groups: dict[tuple[float, str], list[SiteConfig]] = {}
         for site in config.sites:
             groups.setdefault((site.poll_interval, site.queue or ""), []).append(site)
         for group in groups.values():
             for start in range(0, len(group), per_task):
                 batch = group[start:start + per_task]
-                schedule[f"poll {batch[0].id} .. {batch[-1].id}"] = {
-                    "task": POLL_SITES_TASK,
-                    "schedule": batch[0].poll_interval,
-                    "args": ([site.id for site in batch],),
-                    "options": poll_options(batch[0], config),
-                }
+                polls.append((f"poll {batch[0].id} .. {batch[-1].id}", POLL_SITES_TASK,
+                              ([site.id for site in batch],), batch[0]))
+    same_interval: dict[float, int] = {}
+    for *_, site in polls:
+        same_interval[site.poll_interval] = same_interval.get(site.poll_interval, 0) + 1
+    placed: dict[float, int] = {}
+    schedule: dict[str, dict] = {}
+    for name, task, args, site in polls:
+        interval = site.poll_interval
+        k = placed[interval] = placed.get(interval, -1) + 1
+        schedule[name] = {
+            "task": task,
+            "schedule": PhasedSchedule(interval, phase=k * interval / same_interval[interval]),
+            "args": args,
+            "options": poll_options(site, config),
+        }
     schedule["persist journal"] = {
         "task": JOURNAL_TASK,
         "schedule": JOURNAL_EVERY,

@@ -48,6 +48,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token-ttl", type=float, default=3600,
                    help="lifetime of Unified login tokens in seconds (default 3600)")
     p.add_argument("--system-name", default="WinCC_Sim_RT", help="Unified system name")
+    p.add_argument("--cache-answers", action="store_true",
+                   help="load benchmarks: a Classic tag read repeated within one plant tick is "
+                        "answered with the bytes already made; a write or an admin change "
+                        "shows from the next tick only")
     p.add_argument("--no-classic-alarms", action="store_true",
                    help="hide the V8.1 alarmLogging endpoints (a V7.5/V8.0 server)")
     p.add_argument("--face", dest="faces", action="append", choices=FACES, metavar="FACE",
@@ -126,7 +130,8 @@ def build(args: argparse.Namespace, environ) -> Simulation:
     return Simulation(plant=plant, users=Users.from_env(environ), faults=faults,
                       token_ttl=args.token_ttl, system_name=args.system_name,
                       classic_alarms=not args.no_classic_alarms,
-                      faces=tuple(dict.fromkeys(args.faces or FACES)))
+                      faces=tuple(dict.fromkeys(args.faces or FACES)),
+                      answer_cache={} if args.cache_answers else None)
 
 
 def connector_settings(args: argparse.Namespace, sim: Simulation,

@@ -171,6 +171,10 @@ class Classic:
             raise HttpError(400, 'send {"variableNames": ["Tag1", ...]}')
         if not names and self.sim.faults.classic_refuse_empty_names:
             raise HttpError(400, "variableNames must name at least one tag")
+        cache = self.sim.answer_cache
+        key = (self.sim.plant.tick_time, self._dotnet, tuple(names))
+        if cache is not None and key in cache:
+            return Response(cache[key], media_type="application/json")
         result = []
         for name in names:
             reading = self.sim.plant.read(name)
@@ -178,7 +182,12 @@ class Classic:
                 result.append({"variableName": name, "error": f"unknown tag {name!r}"})
             else:
                 result.append(value_json(reading, self._dotnet))
-        return JSONResponse(result)
+        response = JSONResponse(result)
+        if cache is not None:
+            if cache and next(iter(cache))[0] != key[0]:
+                cache.clear()  # a new tick: the old answers are stale
+            cache[key] = bytes(response.body)
+        return response
 
     async def put_value(self, request, user, name):
         body = await json_body(request)

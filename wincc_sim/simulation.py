@@ -41,6 +41,9 @@ class Simulation:
     counts: Counter = field(default_factory=Counter)
     # Draws for fault rates, seeded from the plant so a run with faults repeats too.
     fault_rng: random.Random = field(default_factory=random.Random)
+    # --cache-answers: the Classic tag reads answered in the current plant tick, by (tick
+    # time, .NET dates, names); None answers every read afresh.
+    answer_cache: dict[tuple, bytes] | None = None
 
     def __post_init__(self) -> None:
         self.fault_rng.seed(self.plant.seed + 202)

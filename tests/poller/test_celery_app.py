@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from dashboard.celery import (
     TREND_FLUSH_EVERY,
     TREND_FLUSH_TASK,
     TREND_PRUNE_TASK,
+    PhasedSchedule,
     SiteScheduler,
     app,
     beat_schedule,
@@ -57,7 +59,7 @@ def configured(tmp_path, settings, monkeypatch):
 def test_one_poll_per_site_that_expires_at_its_interval(configured):
     schedule = beat_schedule(configured)
     oven = schedule["poll oven"]
-    assert (oven["task"], oven["schedule"], oven["args"]) == (POLL_TASK, 0.5, ("oven",))
+    assert (oven["task"], oven["schedule"].seconds, oven["args"]) == (POLL_TASK, 0.5, ("oven",))
     assert oven["options"]["expires"] == 0.5
     assert 1.5 < oven["options"]["soft_time_limit"] < oven["options"]["time_limit"]
     assert schedule["poll line"]["options"]["expires"] == 1.0
@@ -68,6 +70,50 @@ def test_one_poll_per_site_that_expires_at_its_interval(configured):
     assert (flush["task"], flush["options"]["expires"]) == (TREND_FLUSH_TASK, TREND_FLUSH_EVERY)
     assert schedule["prune the trend store"]["task"] == TREND_PRUNE_TASK
     assert len(schedule) == 6
+
+
+def test_the_polls_of_one_interval_are_spread_across_it(tmp_path, settings, monkeypatch):
+    """Four sites at 1 s start 0, 0.25, 0.5 and 0.75 s into each second; the one at 0.5 s
+    on its own interval starts at 0."""
+    monkeypatch.setenv("POLLER_TEST_TOKEN", "t")
+    path = write_config(tmp_path / "config.json", [
+        site("a"), site("b"), site("c", queue="north"), site("d"),
+        site("e", poll_interval=0.5)])
+    settings.WINCC_CONFIG = str(path)
+    siteconfig.get_config.cache_clear()
+    try:
+        schedule = beat_schedule(siteconfig.get_config())
+    finally:
+        siteconfig.get_config.cache_clear()
+    phases = {name: entry["schedule"].phase for name, entry in schedule.items()
+              if entry["task"] == POLL_TASK}
+    assert phases == {"poll a": 0.0, "poll b": 0.25, "poll c": 0.5, "poll d": 0.75,
+                      "poll e": 0.0}
+
+
+def test_a_phased_poll_is_due_once_per_interval_on_the_clock_grid():
+    """Due once in each interval, at its phase; a late send does not move the next one."""
+    from datetime import UTC, datetime
+
+    now = [1000.30]  # epoch seconds
+    poll = PhasedSchedule(1.0, phase=0.25,
+                          nowfun=lambda: datetime.fromtimestamp(now[0], UTC), app=app)
+
+    def at(epoch):
+        return datetime.fromtimestamp(epoch, UTC)
+
+    due, next_s = poll.is_due(at(999.26))  # last sent in the previous interval
+    assert due and next_s == pytest.approx(0.95)
+    assert poll.is_due(at(1000.30)) == (False, pytest.approx(0.95))
+    now[0] = 1001.90  # sent 0.65 s late: still this interval's poll ...
+    assert poll.is_due(at(1000.30))[0]
+    due, next_s = poll.is_due(at(1001.90))
+    assert not due and next_s == pytest.approx(0.35)  # ... and the next one on time
+    now[0] = 1004.26  # beat paused for two intervals: one send, not three
+    assert poll.is_due(at(1001.90))[0]
+    assert not poll.is_due(at(1004.26))[0]
+    kept = pickle.loads(pickle.dumps(PhasedSchedule(1.0, phase=0.25)))  # beat's schedule file
+    assert (kept.seconds, kept.phase) == (1.0, 0.25)
 
 
 def test_a_site_with_a_queue_is_routed_to_it(configured):
@@ -175,7 +221,7 @@ def test_sites_per_task_groups_sites_of_one_interval_and_queue(tmp_path, setting
         polls = {name: e for name, e in schedule.items() if e["task"] == POLL_SITES_TASK}
         assert sorted(e["args"][0] for e in polls.values()) == [["a", "b"], ["c"], ["d"], ["e"]]
         assert not any(e["task"] == POLL_TASK for e in schedule.values())
-        assert polls["poll e .. e"]["schedule"] == 0.5
+        assert polls["poll e .. e"]["schedule"].seconds == 0.5
         assert polls["poll e .. e"]["options"]["expires"] == 0.5
         assert route_task(POLL_SITES_TASK, (["d"],), {}, {}) == {"queue": "north"}
         assert route_task(POLL_SITES_TASK, (["a", "b"],), {}, {}) is None
