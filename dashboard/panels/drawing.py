@@ -20,8 +20,8 @@ from wincc_ingest.config import TagConfig
 # the step is drawn at the right edge, so the line still ends at the current value.
 TIME_STEP_SECONDS = 5
 # viewBox units (of a trend's 100) within which a step line's changes are drawn as one
-# vertical stroke: half a unit, about a pixel of a tile.
-COLUMN = 0.5
+# vertical stroke: about two pixels of a tile, 3 s of its 5 minutes.
+COLUMN = 1.0
 
 
 def _safe(svg: str) -> SafeString:
@@ -137,8 +137,8 @@ def _step_path(points: Sequence[tuple[float, float]]) -> str:
     """The step line through `points` ((x, y) in the viewBox, x ascending; each point a
     change, the last maybe the value held on) as an SVG path: along to each change, then up
     or down to it. Changes within one COLUMN are drawn at its first change, as the lowest,
-    the highest and the last value: the same ink as drawn apart, under a pixel of the tile
-    wide, for a fraction of the bytes (a tile is resent on each change of its value)."""
+    the highest and the last value: the same ink as drawn apart, placed within two pixels
+    of a tile, for a fraction of the bytes (a tile is resent on each change of its value)."""
     (x0, y0), rest = points[0], points[1:]
     path = [f"M{_num(x0)} {_num(y0)}"]
     at_x, at_y = _num(x0), _num(y0)

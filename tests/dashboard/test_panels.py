@@ -58,15 +58,15 @@ def polyline(svg: str) -> list[tuple[float, float]]:
 
 
 def test_changes_within_a_pixel_are_drawn_as_one_stroke_of_the_same_extent():
-    # Values every second over 5 minutes: a column (half a viewBox unit, 1.5 s) holds the
-    # lowest, the highest and the last value of its changes, not each change.
+    # Values every second over 5 minutes: a column (a viewBox unit, 3 s) holds the lowest,
+    # the highest and the last value of its changes, not each change.
     now = NOW.timestamp()
     values = [50.0 + (i % 7) * 3 - (i % 3) * 5 for i in range(300)]
     samples = [(now - 300 + i, v) for i, v in enumerate(values)]
     line = polyline(sparkline(samples, TEMP, NOW, minutes=5, held_until=NOW))
     ys = [y for _, y in line]
     drawn = sparkline(samples, TEMP, NOW, minutes=5, held_until=NOW)
-    assert len(drawn) < 4000  # against some 7,000 bytes as a polyline of each change
+    assert len(drawn) < 2500  # against some 7,000 bytes as a polyline of each change
     # the same vertical extent as every change drawn: 26 units over -10..110
     assert min(ys) == round(28 - (max(values) + 10) / 120 * 26, 1)
     assert max(ys) == round(28 - (min(values) + 10) / 120 * 26, 1)
