@@ -169,8 +169,9 @@ def _step_path(points: Sequence[tuple[float, float]]) -> str:
 
 
 def _num(v: float) -> str:
-    """A coordinate to a tenth of a viewBox unit (a 100-unit-wide tile is some 200 pixels)."""
-    text = f"{round(v, 1):.1f}".removesuffix(".0")
+    """A coordinate to half a viewBox unit: half a pixel of a tile's line (100 units some
+    200 pixels wide, 30 units 28 pixels high), under a pixel of a trend panel's."""
+    text = f"{round(v * 2) / 2:.1f}".removesuffix(".0")
     return "0" if text == "-0" else text
 
 

@@ -42,7 +42,7 @@ def test_sparkline_keeps_to_its_window_and_draws_the_limits():
     # the 15-minute-old sample held until the first change inside the window: it starts
     # the line at the window's edge, then one step per change (along, then up or down)
     # scale: the limits 10..90 with a quarter margin, -10..110 over 26 units of height
-    assert 'd="M0 15H80V17.2H90V12.8"' in svg
+    assert 'd="M0 15H80V17H90V13"' in svg  # to half a unit
     assert svg.count('class="lim ') == 4
     assert "empty" in sparkline(samples[-1:], TEMP, NOW, minutes=5)
 
@@ -66,10 +66,10 @@ def test_changes_within_a_pixel_are_drawn_as_one_stroke_of_the_same_extent():
     line = polyline(sparkline(samples, TEMP, NOW, minutes=5, held_until=NOW))
     ys = [y for _, y in line]
     drawn = sparkline(samples, TEMP, NOW, minutes=5, held_until=NOW)
-    assert len(drawn) < 2500  # against some 7,000 bytes as a polyline of each change
+    assert len(drawn) < 1500  # against some 7,000 bytes as a polyline of each change
     # the same vertical extent as every change drawn: 26 units over -10..110
-    assert min(ys) == round(28 - (max(values) + 10) / 120 * 26, 1)
-    assert max(ys) == round(28 - (min(values) + 10) / 120 * 26, 1)
+    assert min(ys) == round((28 - (max(values) + 10) / 120 * 26) * 2) / 2
+    assert max(ys) == round((28 - (min(values) + 10) / 120 * 26) * 2) / 2
     assert line[-1][0] == 100.0
     assert all(b[0] >= a[0] for a, b in pairwise(line))
 
@@ -119,7 +119,7 @@ def test_a_held_line_never_reaches_past_its_confirmation():
     confirmed = NOW - timedelta(seconds=7)
     line = polyline(sparkline(samples, TEMP, NOW, minutes=5, held_until=confirmed))
     # rounded down to the step, like the window's end: 10 s before the end of 300 s
-    assert line[-1][0] == round(290 / 300 * 100, 1)
+    assert line[-1][0] == round(290 / 300 * 100 * 2) / 2
 
 
 def test_limit_band_marks_the_value():
