@@ -224,7 +224,7 @@ def test_a_tile_the_page_drew_a_moment_before_is_left_out_of_the_first_snapshot(
     page_at, hub_at = step + timedelta(seconds=0.2), step + timedelta(seconds=2.5)
     states = read_states(plant, config, site_reads([TILE]), page_at)
     page = sse_frame(TILE.name, render(TILE, RenderContext(config, states, page_at)))
-    assert b'data-stale="false"' in page and b"<polyline" in page
+    assert b'data-stale="false"' in page and b"<path" in page
 
     fanout = FanOut()
     client = Client([TILE], 10)

@@ -12,7 +12,7 @@ class DashboardPageTestCase(PlantTestCase):
         assert "182.5" in tile and "°C" in tile
         assert 'data-since="' in tile  # the age ticks in the browser from this time
         assert 'class="band"' in tile and 'class="marker"' in tile
-        assert "<polyline" not in tile or 'class="spark"' in tile
+        assert "<path" not in tile or 'class="spark"' in tile
         assert 'class="trend-svg' in html
 
     def test_limit_breach_is_shown_by_word_not_colour_alone(self):

@@ -1,7 +1,9 @@
 """The pure parts of the panels: limits, value text, trend samples, sparklines, freshness."""
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -37,18 +39,39 @@ def test_sparkline_keeps_to_its_window_and_draws_the_limits():
     now = NOW.timestamp()
     samples = [(now - 900, 50.0), (now - 60, 40.0), (now - 30, 60.0)]
     svg = sparkline(samples, TEMP, NOW, minutes=5)
-    points = svg.split('points="')[1].split('"')[0].split()
     # the 15-minute-old sample held until the first change inside the window: it starts
-    # the line at the window's edge, then one step per change
+    # the line at the window's edge, then one step per change (along, then up or down)
     # scale: the limits 10..90 with a quarter margin, -10..110 over 26 units of height
-    assert points == ["0.0,15.0", "80.0,15.0", "80.0,17.17", "90.0,17.17", "90.0,12.83"]
+    assert 'd="M0 15H80V17H90V13"' in svg  # to half a unit
     assert svg.count('class="lim ') == 4
     assert "empty" in sparkline(samples[-1:], TEMP, NOW, minutes=5)
 
 
 def polyline(svg: str) -> list[tuple[float, float]]:
-    points = svg.split('points="')[1].split('"')[0].split()
-    return [(float(p.split(",")[0]), float(p.split(",")[1])) for p in points]
+    """The corners of the step line's path (M x y, then H x and V y)."""
+    corners: list[tuple[float, float]] = []
+    for command, a, b in re.findall(r"([MHV])(-?[\d.]+)(?: (-?[\d.]+))?", svg.split(' d="')[1]):
+        x, y = corners[-1] if corners else (0.0, 0.0)
+        corners.append((float(a), float(b)) if command == "M" else
+                       (float(a), y) if command == "H" else (x, float(a)))
+    return corners
+
+
+def test_changes_within_a_pixel_are_drawn_as_one_stroke_of_the_same_extent():
+    # Values every second over 5 minutes: a column (a viewBox unit, 3 s) holds the lowest,
+    # the highest and the last value of its changes, not each change.
+    now = NOW.timestamp()
+    values = [50.0 + (i % 7) * 3 - (i % 3) * 5 for i in range(300)]
+    samples = [(now - 300 + i, v) for i, v in enumerate(values)]
+    line = polyline(sparkline(samples, TEMP, NOW, minutes=5, held_until=NOW))
+    ys = [y for _, y in line]
+    drawn = sparkline(samples, TEMP, NOW, minutes=5, held_until=NOW)
+    assert len(drawn) < 1500  # against some 7,000 bytes as a polyline of each change
+    # the same vertical extent as every change drawn: 26 units over -10..110
+    assert min(ys) == round((28 - (max(values) + 10) / 120 * 26) * 2) / 2
+    assert max(ys) == round((28 - (min(values) + 10) / 120 * 26) * 2) / 2
+    assert line[-1][0] == 100.0
+    assert all(b[0] >= a[0] for a, b in pairwise(line))
 
 
 def test_a_constant_value_is_drawn_flat_up_to_now_while_it_is_confirmed():
@@ -96,7 +119,7 @@ def test_a_held_line_never_reaches_past_its_confirmation():
     confirmed = NOW - timedelta(seconds=7)
     line = polyline(sparkline(samples, TEMP, NOW, minutes=5, held_until=confirmed))
     # rounded down to the step, like the window's end: 10 s before the end of 300 s
-    assert line[-1][0] == round(290 / 300 * 100, 2)
+    assert line[-1][0] == round(290 / 300 * 100 * 2) / 2
 
 
 def test_limit_band_marks_the_value():
