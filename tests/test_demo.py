@@ -550,6 +550,15 @@ def test_make_test_lints_then_runs_pytest():
 
 
 @pytest.mark.process
+def test_make_test_runs_both_lanes_on_two_workers_unless_told_otherwise():
+    commands = make_dry_run("test")
+    assert re.search(r"bin/pytest -n 2 --dist loadgroup", commands), commands
+    assert re.search(r"-m tests\.postgres -n 2 --dist loadgroup", commands), commands
+    single = make_dry_run("test", TEST_WORKERS="0")
+    assert "pytest" in single and " -n " not in single and "loadgroup" not in single
+
+
+@pytest.mark.process
 def test_make_test_fast_runs_the_unit_lane_without_redis_or_chromium():
     commands = make_dry_run("test-fast")
     assert re.search(r'pytest -m "not process"', commands), commands
