@@ -142,9 +142,10 @@ demo-api-token: setup
 
 # Most of the suite waits on processes (polls, simulators, a browser): pytest-xdist's workers
 # overlap those waits, a test module (or all browser tests) to a worker (tests/fixtures/workers.py).
-# TEST_WORKERS=0 runs everything in one process.
+# Groups go out in the tests' order, not the largest first: the browser tests stay last in
+# their worker. TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
-PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
 
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
 test: setup lint redis-server mosquitto chromium nginx promtool
