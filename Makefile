@@ -141,11 +141,11 @@ demo-api-token: setup
 	$(BIN)/python manage.py apitoken create "Demo script" --owner viewer
 
 # Most of the suite waits on processes (polls, simulators, a browser): pytest-xdist's workers
-# overlap those waits, a test module (or all browser tests) to a worker (tests/fixtures/workers.py).
-# Groups go out in the tests' order, not the largest first: the browser tests stay last in
-# their worker. TEST_WORKERS=0 runs everything in one process.
+# overlap those waits, each with its own Redis, simulator and database. A test file goes to one
+# worker (its module fixtures start once), files in the tests' order, not the largest first:
+# the browser files stay last in their worker (tests/conftest.py). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
-PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
 test: setup lint redis-server mosquitto chromium nginx promtool

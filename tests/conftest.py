@@ -13,7 +13,6 @@ pytest_plugins = [
     "tests.fixtures.simulator",
     "tests.fixtures.live_server",
     "tests.fixtures.browser",
-    "tests.fixtures.workers",
     "tests.faults.report",
 ]
 

@@ -552,11 +552,11 @@ def test_make_test_lints_then_runs_pytest():
 @pytest.mark.process
 def test_make_test_runs_both_lanes_on_two_workers_unless_told_otherwise():
     commands = make_dry_run("test")
-    parallel = "-n 2 --dist loadgroup --no-loadscope-reorder"
+    parallel = "-n 2 --dist loadfile --no-loadscope-reorder"
     assert f"bin/pytest {parallel}" in commands, commands
     assert f"-m tests.postgres {parallel}" in commands, commands
     single = make_dry_run("test", TEST_WORKERS="0")
-    assert "pytest" in single and " -n " not in single and "loadgroup" not in single
+    assert "pytest" in single and " -n " not in single and "loadfile" not in single
 
 
 @pytest.mark.process
