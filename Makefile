@@ -140,15 +140,22 @@ demo-api-token: export WDASH_DEMO := 1
 demo-api-token: setup
 	$(BIN)/python manage.py apitoken create "Demo script" --owner viewer
 
+# Most of the suite waits on processes (polls, simulators, a browser): pytest-xdist's workers
+# overlap those waits, each with its own Redis, simulator and database. A test file goes to one
+# worker (its module fixtures start once), files in the tests' order, not the largest first:
+# the browser files stay last in their worker (tests/conftest.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
+
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
 test: setup lint redis-server mosquitto chromium nginx promtool
-	CI="$(CI)" $(BIN)/pytest $(PYTEST_ARGS) || { status=$$?; \
+	CI="$(CI)" $(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS) || { status=$$?; \
 	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
-	CI="$(CI)" $(BIN)/python -m tests.postgres $(PYTEST_ARGS)
+	CI="$(CI)" $(BIN)/python -m tests.postgres $(PARALLEL) $(PYTEST_ARGS)
 
 # The database tests alone, on the PostgreSQL of WDASH_TEST_POSTGRES_URL (tests/postgres.py).
 test-postgres: setup redis-server
-	CI="$(CI)" $(BIN)/python -m tests.postgres $(PYTEST_ARGS)
+	CI="$(CI)" $(BIN)/python -m tests.postgres $(PARALLEL) $(PYTEST_ARGS)
 
 # The unit lane needs neither Redis nor Chromium; a test in it that starts a process fails.
 test-fast: setup

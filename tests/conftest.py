@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.simulator",
     "tests.fixtures.live_server",
     "tests.fixtures.browser",
+    "tests.faults.report",
 ]
 
 

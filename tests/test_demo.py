@@ -550,6 +550,16 @@ def test_make_test_lints_then_runs_pytest():
 
 
 @pytest.mark.process
+def test_make_test_runs_both_lanes_on_two_workers_unless_told_otherwise():
+    commands = make_dry_run("test")
+    parallel = "-n 2 --dist loadfile --no-loadscope-reorder"
+    assert f"bin/pytest {parallel}" in commands, commands
+    assert f"-m tests.postgres {parallel}" in commands, commands
+    single = make_dry_run("test", TEST_WORKERS="0")
+    assert "pytest" in single and " -n " not in single and "loadfile" not in single
+
+
+@pytest.mark.process
 def test_make_test_fast_runs_the_unit_lane_without_redis_or_chromium():
     commands = make_dry_run("test-fast")
     assert re.search(r'pytest -m "not process"', commands), commands

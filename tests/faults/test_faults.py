@@ -3,7 +3,7 @@ worker and beat, the dashboard), measuring what a person's page shows, how long 
 it, how long until it is current again after the fault ends, and that an acknowledgement made
 during the fault and an alarm raised during it are neither lost nor recorded twice.
 
-The measured figures are printed after the run (tests/faults/conftest.py) and kept in
+The measured figures are printed after the run (tests/faults/report.py) and kept in
 docs/reliability.md. Bounds here only say "shows it at all" and "recovers at all"; how fast
 is reported, not asserted.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.faults.conftest import Measured
+from tests.faults.report import Measured
 from tests.faults.stack import Probe, Seen, Stack, wait_for
 from wincc_ingest import store
 
