@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from dashboard.api.app import api, unknown_address
+from dashboard.urls_pages import live_streams
 from dashboard.views import rest_connector, wincc_check
 
 # The site's own 404 and 403 pages (templates/404.html, 403.html).
@@ -9,6 +10,8 @@ handler404 = "dashboard.views.errors.not_found"
 handler403 = "dashboard.views.errors.forbidden"
 
 urlpatterns = [
+    # First, as each stream holds the patterns tried before its own (dashboard/urls_pages.py).
+    *live_streams,
     # Before the admin's own URLs, whose catch-all would answer 404 for it.
     path(
         "admin/wincc-check/", admin.site.admin_view(wincc_check.wincc_check), name="wincc-check"

@@ -13,6 +13,14 @@ from dashboard.views import (
     wall,
 )
 
+# A stream's request lives as long as the stream, and with it every URL pattern tried before
+# its own (Django's ResolverMatch.tried): the admin's and the API's are hundreds, so the
+# streams come first (dashboard/urls.py).
+live_streams = [
+    path("live/stream/<str:page>/", stream.stream, name="live-stream"),
+    path("live/stream/<str:page>/<str:arg>/", stream.stream, name="live-stream"),
+]
+
 urlpatterns = [
     path("", pages.overview, name="overview"),
     path("d/<str:dashboard_id>/", pages.dashboard, name="dashboard"),
@@ -31,9 +39,7 @@ urlpatterns = [
     path("trend/export.csv", trend_data.export_csv, name="trend-export"),
     # Prometheus' default path, without a slash (docs/metrics.md).
     path("metrics", metrics.metrics, name="metrics"),
-    # One stream (or poll) per page: /live/stream/<page>/[<dashboard id>/]
-    path("live/stream/<str:page>/", stream.stream, name="live-stream"),
-    path("live/stream/<str:page>/<str:arg>/", stream.stream, name="live-stream"),
+    # One stream per page, /live/stream/<page>/[<dashboard id>/], is in dashboard/urls.py.
     path("live/poll/<str:page>/", stream.poll, name="live-poll"),
     path("live/poll/<str:page>/<str:arg>/", stream.poll, name="live-poll"),
 ]

@@ -54,12 +54,16 @@ class FanOut:
         self.watchers: dict[Fragment, set[Client]] = {}
         self.site_clients: dict[str, set[Client]] = {}
         self.frames: dict[Fragment, bytes] = {}
+        # One Fragment object for all the clients that watch equal ones: each stream's page
+        # makes its own, and thousands of streams of one dashboard would hold as many copies.
+        self._same: dict[Fragment, Fragment] = {}
         self.pulses: dict[str, bytes] = {}
         # What a pulse says apart from the server's time: only a new poll result is news.
         self._pulse_news: dict[str, tuple[object, ...]] = {}
         self.renders = 0  # fragments rendered, for tests and diagnostics
 
     def watch(self, client: Client) -> None:
+        client.fragments = [self._same.setdefault(f, f) for f in client.fragments]
         for fragment in client.fragments:
             self.watchers.setdefault(fragment, set()).add(client)
         for site in client.sites:
@@ -71,6 +75,7 @@ class FanOut:
         for fragment in client.fragments:
             if _unwatch(self.watchers, fragment, client):
                 self.frames.pop(fragment, None)
+                self._same.pop(fragment, None)
         unwatched = [site for site in client.sites if _unwatch(self.site_clients, site, client)]
         for site in unwatched:
             self.pulses.pop(site, None)

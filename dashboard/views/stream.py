@@ -115,7 +115,13 @@ async def stream(request, page: str, arg: str = "") -> HttpResponse | StreamingH
 
 async def events(hub: LiveHub, client: Client, seen: list[str] | None = None):
     """Snapshot first (less what the page already shows, `seen`), then whatever the hub
-    queues; keepalives while nothing happens. A resync's snapshot is always the full one."""
+    queues; keepalives while nothing happens. A resync's snapshot is always the full one.
+
+    Django's response loop holds the last chunk it sent until the next one comes, for as
+    long as the stream is open. A chunk of several frames is this stream's own copy (the
+    frames joined), so each is followed by an empty chunk (nothing goes on the wire), and
+    nothing else of a sent chunk stays in this generator either: at thousands of streams
+    those copies were the larger part of a stream's memory (docs/live.md)."""
     keepalive = settings.LIVE_KEEPALIVE_SECONDS
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.LIVE_STREAM_MAX_SECONDS
@@ -124,26 +130,34 @@ async def events(hub: LiveHub, client: Client, seen: list[str] | None = None):
         # The id comes first: any frame the page swaps in is preceded by it, so any
         # reconnect after one names it and gets the full snapshot.
         yield retry_frame(retry) + snapshot_id_frame() + hub.snapshot(client, seen or ())
+        seen = None  # only the first snapshot leaves anything out
+        yield b""
         while loop.time() < deadline:
             try:
                 async with asyncio.timeout(keepalive):
-                    first = await client.queue.get()
+                    chunk = await _queued(hub, client)
             except TimeoutError:
                 yield keepalive_frame(utcnow())
                 continue
-            frames = [first]
-            while not client.queue.empty():
-                frames.append(client.queue.get_nowait())
-            if client.resync:
-                client.resync = False
-                while not client.queue.empty():
-                    client.queue.get_nowait()
-                yield hub.snapshot(client)
-            else:
-                yield b"".join(frames)
+            yield chunk
+            chunk = b""
+            yield chunk
     finally:
         # Also on asyncio.CancelledError (the browser went away), which propagates.
         await hub.disconnect(client)
+
+
+async def _queued(hub: LiveHub, client: Client) -> bytes:
+    """What the hub queued for `client`, as one chunk; after a resync, a fresh snapshot."""
+    frames = [await client.queue.get()]
+    while not client.queue.empty():
+        frames.append(client.queue.get_nowait())
+    if client.resync:
+        client.resync = False
+        while not client.queue.empty():
+            client.queue.get_nowait()
+        return hub.snapshot(client)
+    return b"".join(frames)
 
 
 def overloaded() -> HttpResponse:

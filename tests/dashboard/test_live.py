@@ -232,3 +232,23 @@ def test_a_tile_the_page_drew_a_moment_before_is_left_out_of_the_first_snapshot(
     hub = RenderContext(config, states, hub_at)
     assert fanout.snapshot(client, hub, [frame_digest(page)]) == b""
     assert fanout.snapshot(client, hub, [""]) == page  # a reconnect: everything
+
+
+def test_clients_watching_equal_fragments_share_one_object_until_the_last_leaves():
+    # Each stream's page makes its own Fragment objects; thousands of streams of one
+    # dashboard hold one of each, not one per stream.
+    fanout = FanOut()
+    first = Client([Fragment("tile", ("oven-unified",), ("Oven_Zone1_Temp",))], 10)
+    second = Client([Fragment("tile", ("oven-unified",), ("Oven_Zone1_Temp",))], 10)
+    assert first.fragments[0] is not second.fragments[0]
+    fanout.watch(first)
+    fanout.watch(second)
+    assert second.fragments[0] is first.fragments[0]
+    # a variant (the edit control) is a fragment of its own
+    writer = Client([Fragment("tile", ("oven-unified",), ("Oven_Zone1_Temp",), write=True)], 10)
+    fanout.watch(writer)
+    assert writer.fragments[0] is not first.fragments[0]
+    fanout.forget(first)
+    fanout.forget(second)
+    fanout.forget(writer)
+    assert fanout._same == {} and fanout.watchers == {}

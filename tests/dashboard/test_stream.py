@@ -5,6 +5,7 @@ import re
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
+from django.urls import resolve
 
 from dashboard.live import get_hub
 from dashboard.live.admission import Admission, Overloaded
@@ -52,6 +53,31 @@ class StreamTestCase(PlantTestCase):
             assert b"Conveyor_Speed" not in change
         finally:
             await chunks.aclose()
+
+    async def test_a_sent_chunk_is_followed_by_an_empty_one_that_releases_it(self):
+        # Django's response loop holds the chunk it sent last until the next: the empty
+        # one (nothing on the wire) lets a stream's joined frames go at once.
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        response = await self.async_client.get("/live/stream/dashboard/overview/")
+        chunks = aiter(response.streaming_content)
+        try:
+            assert b"event: pulse" in await anext(chunks)
+            assert await anext(chunks) == b""
+            put_value(self.redis, "oven-unified", "Oven_Zone1_Temp", 206.5)
+            publish(self.redis, "oven-unified", tags=["Oven_Zone1_Temp"])
+            async with asyncio.timeout(5):
+                change = await anext(chunks)
+            assert b"206.5" in change
+            assert await anext(chunks) == b""
+        finally:
+            await chunks.aclose()
+
+    def test_a_streams_address_is_the_first_url_pattern_tried(self):
+        # A stream's request, and the patterns tried before its own, live as long as it.
+        assert len(resolve("/live/stream/dashboard/overview/").tried) <= 2
+        assert len(resolve("/live/stream/sites/").tried) <= 2
+        assert len(resolve("/alarms/").tried) > 10  # what a stream would hold otherwise
 
     async def test_keepalive_while_nothing_happens(self):
         healthy_plant(self.redis)
