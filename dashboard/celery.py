@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import time
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -167,9 +168,7 @@ def beat_schedule(config: Config) -> dict[str, dict]:
                 batch = group[start:start + per_task]
                 polls.append((f"poll {batch[0].id} .. {batch[-1].id}", POLL_SITES_TASK,
                               ([site.id for site in batch],), batch[0]))
-    same_interval: dict[float, int] = {}
-    for *_, site in polls:
-        same_interval[site.poll_interval] = same_interval.get(site.poll_interval, 0) + 1
+    same_interval = Counter(site.poll_interval for *_, site in polls)
     placed: dict[float, int] = {}
     schedule: dict[str, dict] = {}
     for name, task, args, site in polls:
