@@ -22,6 +22,9 @@ from wincc_bridge.models import utcnow
 from wincc_ingest import codec
 
 POLL_INTERVAL = 1.0
+# The demo's three sites are three faces of one simulator: an alarm raised there reaches each
+# site at that site's next poll, a moment apart.
+SITES = ("oven-unified", "line-classic", "utilities-restv1")
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +46,20 @@ class LiveStack:
             now = utcnow()
             return all(
                 (h := codec.read_health(client, s)) is not None and h.is_current(now)
-                for s in ("oven-unified", "line-classic", "utilities-restv1")
+                for s in SITES
+            )
+        finally:
+            client.close()
+
+    def awaits_acknowledgement_everywhere(self, name: str, instance: int) -> bool:
+        """Has every site polled alarm `name` (this instance) as awaiting acknowledgement?"""
+        client = redis.Redis.from_url(self.redis.url, decode_responses=True)
+        try:
+            return all(
+                any(a.name == name and a.instance_id == instance
+                    and a.state.needs_acknowledgement
+                    for a in codec.read_alarms(client, s).values())
+                for s in SITES
             )
         finally:
             client.close()

@@ -16,6 +16,7 @@ from tests.browser.conftest import new_page, sign_in
 from tests.fixtures.browser import screenshot, stub_audio
 from tests.fixtures.live_server import start_live_server
 from tests.fixtures.simulator import write_config
+from tests.harness.processes import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -162,8 +163,12 @@ def acknowledge(browser, stack, instance: int) -> None:
 def test_priority_1_alarm_holds_rotation_and_blinks_until_acknowledged(browser, stack):
     token = issue_screen(stack, "Hold", SITE, "--rotation", f"{SITE},utilities-restv1",
                          "--seconds", "5")
-    page = open_screen(browser, stack, token, SITE)
     instance = stack.sim.raise_alarm(PRIORITY_1)[-1]["instance_id"]
+    # Every site holds before the screen opens: a screen that saw the alarm first on another
+    # site (the demo's sites share one simulator) would rightly turn to that site's dashboard.
+    wait_until(lambda: stack.awaits_acknowledgement_everywhere(PRIORITY_1, instance),
+               timeout=20)
+    page = open_screen(browser, stack, token, SITE)
     alarm = page.locator(f'.wall-alarm[data-wall-alarm="{SITE}:{PRIORITY_1}:{instance}"]')
     expect(alarm).to_have_attribute("data-state", "unacknowledged", timeout=20_000)
     expect(alarm).to_contain_text("ago")
