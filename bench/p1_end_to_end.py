@@ -119,7 +119,7 @@ class StreamWatcher(threading.Thread):
                     httpx.Client(cookies=self.cookies, timeout=timeout) as client,
                     client.stream("GET", self.url) as response,
                 ):
-                    for chunk in response.iter_raw():
+                    for chunk in response.iter_bytes():  # gzip decoded as it comes
                         with self.lock:
                             self.chunks.append((time.time(), chunk))
                             # Only recent bytes matter.

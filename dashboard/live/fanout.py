@@ -105,6 +105,11 @@ class FanOut:
                     client.offer(frame)
 
     def snapshot(self, client: Client, ctx: RenderContext, seen: Sequence[str] = ()) -> bytes:
+        return b"".join(self.snapshot_frames(client, ctx, seen))
+
+    def snapshot_frames(
+        self, client: Client, ctx: RenderContext, seen: Sequence[str] = ()
+    ) -> list[bytes]:
         """Every fragment of the client's page and its sites' pulses, from the shared cache.
 
         `seen`: the digests of the frames the freshly loaded page shows, one a fragment in
@@ -120,7 +125,7 @@ class FanOut:
             if f in self.frames and frame_digest(self.frames[f]) != digest
         ]
         parts += [self.pulses[s] for s in client.sites if s in self.pulses]
-        return b"".join(parts)
+        return parts
 
     def pulse(self, state: SiteState, ctx: RenderContext) -> None:
         """Send the site's pulse to its watchers when a poll result is news."""

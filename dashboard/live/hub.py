@@ -104,6 +104,10 @@ class LiveHub:
     def snapshot(self, client: Client, seen: Sequence[str] = ()) -> bytes:
         return self.fanout.snapshot(client, self._context(), seen)
 
+    def snapshot_frames(self, client: Client, seen: Sequence[str] = ()) -> list[bytes]:
+        """The snapshot as the shared frames it is made of (dashboard/live/gzipped.py)."""
+        return self.fanout.snapshot_frames(client, self._context(), seen)
+
     async def stop(self) -> None:
         redis, self._redis = self._redis, None
         await self.subscriber.stop()

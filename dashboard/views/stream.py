@@ -20,12 +20,14 @@ from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
 
 from dashboard import layouts, permissions, siteconfig
 from dashboard.live import Client, LiveHub, get_hub, keepalive_frame
 from dashboard.live.admission import Overloaded, jittered
 from dashboard.live.frames import DIGEST_CHARS, SEEN_MAX, retry_frame, snapshot_id_frame
+from dashboard.live.gzipped import GzipStream, accepts_gzip
 from dashboard.views import pages
 from dashboard.views.wall import wall_screen_viewer
 from wincc_bridge.models import utcnow
@@ -105,23 +107,36 @@ async def stream(request, page: str, arg: str = "") -> HttpResponse | StreamingH
             client = await hub.connect(layout.fragments)
     except Overloaded:
         return overloaded()
+    gz = GzipStream() if accepts_gzip(request.headers.get("Accept-Encoding", "")) else None
     response = StreamingHttpResponse(
-        events(hub, client, seen), content_type="text/event-stream; charset=utf-8"
+        events(hub, client, seen, gz), content_type="text/event-stream; charset=utf-8"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
+    if gz is not None:
+        response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ["Accept-Encoding"])
     return response
 
 
-async def events(hub: LiveHub, client: Client, seen: list[str] | None = None):
+async def events(
+    hub: LiveHub, client: Client, seen: list[str] | None = None, gz: GzipStream | None = None
+):
     """Snapshot first (less what the page already shows, `seen`), then whatever the hub
     queues; keepalives while nothing happens. A resync's snapshot is always the full one.
+    With `gz`, gzip-compressed, each frame as it comes (dashboard/live/gzipped.py).
 
     Django's response loop holds the last chunk it sent until the next one comes, for as
     long as the stream is open. A chunk of several frames is this stream's own copy (the
     frames joined), so each is followed by an empty chunk (nothing goes on the wire), and
     nothing else of a sent chunk stays in this generator either: at thousands of streams
     those copies were the larger part of a stream's memory (docs/live.md)."""
+
+    def wire(frames: list[bytes], own: bytes = b"") -> bytes:
+        if gz is not None:
+            return gz.encode(frames, own=[own] if own else [])
+        return own + b"".join(frames)
+
     keepalive = settings.LIVE_KEEPALIVE_SECONDS
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.LIVE_STREAM_MAX_SECONDS
@@ -129,26 +144,31 @@ async def events(hub: LiveHub, client: Client, seen: list[str] | None = None):
         retry = jittered(settings.LIVE_RETRY_MS, settings.LIVE_RETRY_JITTER_MS)
         # The id comes first: any frame the page swaps in is preceded by it, so any
         # reconnect after one names it and gets the full snapshot.
-        yield retry_frame(retry) + snapshot_id_frame() + hub.snapshot(client, seen or ())
+        yield wire(hub.snapshot_frames(client, seen or ()),
+                   own=retry_frame(retry) + snapshot_id_frame())
         seen = None  # only the first snapshot leaves anything out
         yield b""
         while loop.time() < deadline:
             try:
                 async with asyncio.timeout(keepalive):
-                    chunk = await _queued(hub, client)
+                    frames = await _queued(hub, client)
             except TimeoutError:
-                yield keepalive_frame(utcnow())
+                yield wire([], own=keepalive_frame(utcnow()))
                 continue
+            chunk = wire(frames)
+            frames = []
             yield chunk
             chunk = b""
             yield chunk
+        if gz is not None:
+            yield gz.end()
     finally:
         # Also on asyncio.CancelledError (the browser went away), which propagates.
         await hub.disconnect(client)
 
 
-async def _queued(hub: LiveHub, client: Client) -> bytes:
-    """What the hub queued for `client`, as one chunk; after a resync, a fresh snapshot."""
+async def _queued(hub: LiveHub, client: Client) -> list[bytes]:
+    """What the hub queued for `client`; after a resync, a fresh snapshot."""
     frames = [await client.queue.get()]
     while not client.queue.empty():
         frames.append(client.queue.get_nowait())
@@ -156,8 +176,8 @@ async def _queued(hub: LiveHub, client: Client) -> bytes:
         client.resync = False
         while not client.queue.empty():
             client.queue.get_nowait()
-        return hub.snapshot(client)
-    return b"".join(frames)
+        return hub.snapshot_frames(client)
+    return frames
 
 
 def overloaded() -> HttpResponse:

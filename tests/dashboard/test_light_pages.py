@@ -10,7 +10,6 @@ import re
 
 from tests.dashboard.livedata import PlantTestCase, healthy_plant
 from tests.dashboard.test_headers import cache_control
-from tests.dashboard.test_stream import next_chunk_with
 
 SCRIPT = re.compile(r"<script\b[^>]*>", re.I)
 UPLOT = "vendor/uplot/uPlot.iife.min.js"
@@ -56,23 +55,6 @@ class CompressionTestCase(PlantTestCase):
         response = self.client.get("/accounts/login/", headers={"accept-encoding": "gzip"})
         assert response["Content-Encoding"] == "gzip"
         assert b"csrfmiddlewaretoken" in gzip.decompress(response.content)
-
-    async def test_the_live_stream_is_never_compressed(self):
-        """A compressor holds bytes back until it has enough: a frame would wait in it."""
-        healthy_plant(self.redis)
-        await self.async_client.aforce_login(self.viewer)
-        response = await self.async_client.get(
-            "/live/stream/overview/", headers={"accept-encoding": "gzip, deflate, br"}
-        )
-        assert response.status_code == 200
-        assert response["Content-Type"].startswith("text/event-stream")
-        assert "Content-Encoding" not in response
-        chunks = aiter(response.streaming_content)
-        try:
-            snapshot = await next_chunk_with(chunks, b"retry: ")
-            assert b'data-tag="oven-unified:Oven_Zone1_Temp"' in snapshot  # plain text
-        finally:
-            await chunks.aclose()
 
 
 class ScriptsTestCase(PlantTestCase):

@@ -1,6 +1,8 @@
 import asyncio
+import gzip
 import html
 import re
+import zlib
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -9,6 +11,7 @@ from django.urls import resolve
 
 from dashboard.live import get_hub
 from dashboard.live.admission import Admission, Overloaded
+from dashboard.live.gzipped import GzipStream, shared
 from tests.dashboard.livedata import (
     PlantTestCase,
     alarm,
@@ -324,3 +327,75 @@ class FirstSnapshotTestCase(PlantTestCase):
         page = (await self.async_client.get("/?transport=poll")).content.decode()
         assert "seen=" not in page
         assert 'hx-get="/live/poll/overview/"' in page
+
+
+class GzipStreamTestCase(PlantTestCase):
+    """A browser that takes gzip gets the stream compressed, each frame decodable as it
+    comes, with a trailer that checks out when the stream ends (dashboard/live/gzipped.py)."""
+
+    async def open(self, path: str = "/live/stream/dashboard/overview/", **headers):
+        await self.async_client.aforce_login(self.viewer)
+        response = await self.async_client.get(path, headers=headers)
+        assert response.status_code == 200
+        return response
+
+    async def test_a_change_arrives_compressed_and_decodable_on_its_own(self):
+        healthy_plant(self.redis)
+        response = await self.open(accept_encoding="gzip, deflate, br, zstd")
+        assert response["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response["Vary"]
+        decoder = zlib.decompressobj(wbits=31)
+        chunks = aiter(response.streaming_content)
+        try:
+            first = await anext(chunks)
+            snapshot = decoder.decompress(first)
+            assert snapshot.startswith(b"retry: ")
+            assert b'data-tag="line-classic:Conveyor_Speed"' in snapshot
+            assert len(first) < len(snapshot) / 2  # each frame alone still halves or better
+            put_value(self.redis, "oven-unified", "Oven_Zone1_Temp", 207.75)
+            publish(self.redis, "oven-unified", tags=["Oven_Zone1_Temp"])
+            async with asyncio.timeout(5):
+                while not (chunk := await anext(chunks)):
+                    pass
+            # Flushed to the byte: the change decodes from its own chunk, nothing held back.
+            change = decoder.decompress(chunk)
+            assert b"207.7" in change
+            assert change.endswith(b"\n\n")
+        finally:
+            await chunks.aclose()
+
+    async def test_a_stream_that_ends_is_a_whole_gzip_file(self):
+        healthy_plant(self.redis)
+        with self.settings(LIVE_STREAM_MAX_SECONDS=0.5, LIVE_KEEPALIVE_SECONDS=0.1):
+            response = await self.open("/live/stream/sites/", accept_encoding="gzip")
+            body = b"".join([chunk async for chunk in response.streaming_content])
+        # gzip checks the CRC-32 and the length in the trailer.
+        text = gzip.decompress(body)
+        assert text.startswith(b"retry: ")
+        assert b"event: keepalive" in text
+
+    async def test_without_gzip_in_accept_encoding_the_stream_is_plain(self):
+        healthy_plant(self.redis)
+        for headers in ({}, {"accept_encoding": "identity"}, {"accept_encoding": "br"}):
+            response = await self.open(**headers)
+            assert not response.has_header("Content-Encoding"), headers
+            chunks = aiter(response.streaming_content)
+            try:
+                assert (await anext(chunks)).startswith(b"retry: ")
+            finally:
+                await chunks.aclose()
+
+
+def test_frames_are_deflated_once_for_every_stream_that_sends_them():
+    frame = b"event: tile-x\ndata: <div>" + b"42.0 " * 200 + b"</div>\n\n"
+    streams = [GzipStream() for _ in range(3)]
+    before = shared.cache_info()
+    bodies = [s.encode([frame], own=[b"retry: 2000\n\n"]) + s.encode([frame]) + s.end()
+              for s in streams]
+    after = shared.cache_info()
+    assert after.misses - before.misses <= 1
+    assert after.hits - before.hits >= 5
+    for body in bodies:
+        assert gzip.decompress(body) == b"retry: 2000\n\n" + frame + frame
+    # A stream that ends before it sent anything is still a valid (empty) gzip file.
+    assert gzip.decompress(GzipStream().end()) == b""
