@@ -10,8 +10,10 @@ secret read from the environment variable named on the command line.
 Never in the way of the server: a scan finds what changed and adds it to what is pending
 (a tag's newest value replaces an older one not sent yet; alarm transitions queue up to a
 bound), and one sender task posts whatever is pending as one body. A failed post (no
-answer, 429 or 5xx) is tried again with a growing pause, merged with what came since; a
-refusal (another 4xx) is logged and dropped, as posting it again would be refused again.
+answer, 429 or 5xx) is tried again with a growing pause, merged with what came since; when
+the answer says how long to wait (`Retry-After`, as the dashboard's limits send it), the pause
+is at least that. A refusal (another 4xx) is logged and dropped, as posting it again would be
+refused again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -36,6 +40,7 @@ log = logging.getLogger("wincc_sim.rest_connector")
 # dashboard's poll of the alarm list brings the truth anyway).
 MAX_PENDING_ALARMS = 1000
 RETRY_FIRST, RETRY_MAX = 0.5, 30.0
+RETRY_AFTER_MAX = 600.0  # seconds: a longer Retry-After is taken as this
 SIGNATURE_HEADER = "X-Signature-256"
 
 
@@ -47,6 +52,31 @@ class ConnectorSettings:
     tags: Sequence[str]
     scan: float = 0.05  # seconds between looks at the plant
     timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    permanent: bool  # refused for good: posting it again would be refused again
+    retry_after: float = 0.0  # seconds the target asked to wait
+
+
+def retry_after(header: str | None, now: datetime | None = None) -> float:
+    """Seconds a `Retry-After` header asks for (a number or an HTTP date); 0 if none or bad."""
+    if not header:
+        return 0.0
+    header = header.strip()
+    if header.isdigit():
+        seconds = float(header)
+    else:
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return 0.0
+        if when.tzinfo is None:
+            return 0.0
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX)
 
 
 @dataclass
@@ -145,36 +175,37 @@ class RestConnector:
                 if not batch:
                     continue
                 body = json.dumps(batch.body()).encode()
-                ok, permanent = await self._post(client, body)
-                self.sim.counts["rest connector posted" if ok else "rest connector failed"] += 1
-                if ok or permanent:
+                answer = await self._post(client, body)
+                self.sim.counts[
+                    "rest connector posted" if answer.ok else "rest connector failed"] += 1
+                if answer.ok or answer.permanent:
                     retry = 0.0
                     continue
                 # Try again after a pause, with whatever changed meanwhile on top.
                 batch.merge_newer(self.pending)
                 self.pending = batch
                 retry = min(RETRY_MAX, retry * 2 or RETRY_FIRST)
-                await asyncio.sleep(retry)
+                await asyncio.sleep(max(retry, answer.retry_after))
                 self.wake.set()
 
-    async def _post(self, client: httpx.AsyncClient, body: bytes) -> tuple[bool, bool]:
-        """(posted, refused for good)."""
+    async def _post(self, client: httpx.AsyncClient, body: bytes) -> Answer:
         try:
             response = await client.post(self.settings.url, content=body,
                                          headers=self.headers(body))
         except httpx.HTTPError as exc:
             log.warning("REST Connector: no answer from %s (%s); trying again",
                         self.settings.url, type(exc).__name__)
-            return False, False
+            return Answer(ok=False, permanent=False)
         if response.is_success:
-            return True, False
+            return Answer(ok=True, permanent=False)
         if response.status_code == 429 or response.status_code >= 500:
-            log.warning("REST Connector: %s answered %d; trying again", self.settings.url,
-                        response.status_code)
-            return False, False
+            wait = retry_after(response.headers.get("Retry-After"))
+            log.warning("REST Connector: %s answered %d; trying again%s", self.settings.url,
+                        response.status_code, f" in {wait:g} s (Retry-After)" if wait else "")
+            return Answer(ok=False, permanent=False, retry_after=wait)
         log.error("REST Connector: %s refused a post with %d: %s", self.settings.url,
                   response.status_code, response.text[:500])
-        return False, True
+        return Answer(ok=False, permanent=True)
 
     async def run(self) -> None:
         await asyncio.gather(self.scanning(), self.sending())

@@ -32,6 +32,7 @@ class Receiver:
     server: ThreadingHTTPServer
     scheme: str = "http"
     status: int = 200
+    answer_headers: dict[str, str] = field(default_factory=dict)  # sent with every answer
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,6 +75,8 @@ def start_receiver(cert_file: str | None = None, key_file: str | None = None) ->
                     self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
                     body, status))
             self.send_response(status)
+            for name, value in receiver.answer_headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from tests.harness.processes import wait_until
 from tests.harness.receiver import Received, start_receiver
 from tests.harness.simulator import start_simulator
 from wincc_ingest import codec, store
+from wincc_sim.rest_connector import RETRY_AFTER_MAX, retry_after
 
 SECRET_ENV = "WDASH_TEST_CONNECTOR_SECRET"
 SECRET = "connector-secret-for-tests-0123456"
@@ -120,6 +122,39 @@ def test_a_failing_target_gets_the_newest_values_later_and_a_refusal_is_not_repe
         assert "refused a post with 400" in sim.log()
     finally:
         sim.stop()
+
+
+def test_a_429_with_retry_after_is_waited_out_before_the_next_post(tmp_path, receiver):
+    receiver.status = 429
+    receiver.answer_headers = {"Retry-After": "3"}
+    sim = connector(tmp_path, receiver, rest_connector_tag=["Tank_Level"])
+    try:
+        wait_until(lambda: receiver.answered(429), timeout=10)
+        refused_at = time.monotonic()
+        sim.set_tag("Tank_Level", 55.5)  # news meanwhile: still no post before 3 s
+        receiver.status = 200
+        delivered = receiver.wait_for(1, timeout=20)
+        waited = time.monotonic() - refused_at
+        assert len(receiver.answered(429)) == 1
+        assert waited >= 2.5, waited  # not the first retry's 0.5 s
+        assert [item["value"] for item in json.loads(delivered[-1].body)["tags"]] == [55.5]
+        assert "answered 429; trying again in 3 s (Retry-After)" in sim.log()
+    finally:
+        sim.stop()
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (None, 0.0), ("", 0.0), ("7", 7.0), (" 12 ", 12.0), ("-3", 0.0), ("soon", 0.0),
+        ("99999", RETRY_AFTER_MAX),
+        ("Thu, 03 Dec 2026 12:00:30 GMT", 30.0),  # an HTTP date, 30 s after "now"
+        ("Thu, 03 Dec 2026 11:59:00 GMT", 0.0),  # already past
+    ],
+)
+def test_retry_after_reads_seconds_and_http_dates(header, seconds):
+    now = datetime(2026, 12, 3, 12, 0, 0, tzinfo=UTC)
+    assert retry_after(header, now) == seconds
 
 
 @pytest.mark.parametrize(
