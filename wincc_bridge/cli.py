@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -30,6 +30,7 @@ from wincc_bridge.client import (
     WinCCError,
     open_client,
 )
+from wincc_bridge.localtime import zone_named
 from wincc_bridge.models import Alarm, TagHistory
 from wincc_bridge.secrets import VARIABLE_NAME
 from wincc_bridge.transport import shown_url
@@ -217,6 +218,14 @@ def _connection_options(parser: argparse.ArgumentParser, default: str | None) ->
         help="classic: the REST filter listing active alarms "
         f"(default $WINCC_ALARM_FILTER or {DEFAULT_ALARM_FILTER})",
     )
+    parser.add_argument(
+        "--timezone",
+        type=_zone,
+        default=given(UTC),
+        metavar="ZONE",
+        help="classic: the IANA zone (e.g. Europe/Berlin) of the times the server sends "
+        "without an offset (default UTC); the output is UTC either way",
+    )
 
 
 def _command_adder(
@@ -246,6 +255,13 @@ def _when(text: str) -> datetime:
             f"{text!r} is not an ISO-8601 time, e.g. 2026-01-01T10:00:00Z"
         ) from None
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def _zone(text: str) -> tzinfo:
+    try:
+        return zone_named(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _count(text: str) -> int:
@@ -299,6 +315,7 @@ def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Connectio
         browse_object_types=tuple(args.object_types or ("TAG",)),
         ping_tag=args.ping_tag,
         tag_archive=args.archive,
+        timezone=args.timezone,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
 from wincc_bridge.models import (
@@ -141,6 +141,9 @@ class ConnectionSettings:
     # Classic: the tag logging archive `history` reads (e.g. "ProcessValueArchive");
     # empty: the client looks each tag up in the archives' variable lists.
     tag_archive: str = ""
+    # Classic: the zone of the times the server sends without an offset (its local time,
+    # often); wincc_bridge.localtime says how the hours a clock change repeats are read.
+    timezone: tzinfo = UTC
 
 
 class WinCCClient(abc.ABC):

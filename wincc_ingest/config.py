@@ -12,10 +12,12 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
 from wincc_bridge.client import AckTag, ConnectionSettings, capabilities_of
+from wincc_bridge.localtime import zone_named
 from wincc_bridge.models import Capabilities
 from wincc_ingest.triggers import Trigger, build_triggers
 
@@ -110,6 +112,8 @@ class SiteConfig:
     ping_tag: str = ""
     # Classic: the tag logging archive trends read; empty: looked up per tag (docs/bridge.md).
     tag_archive: str = ""
+    # Classic: the zone of the server's times without an offset (docs/configuration.md).
+    timezone: tzinfo = UTC
     # Unified: the endpoint's path, and the object types a browse asks for.
     graphql_path: str = "/graphql"
     browse_object_types: tuple[str, ...] = ("TAG",)
@@ -195,6 +199,7 @@ class SiteConfig:
             site=self.id,
             ping_tag=self.ping_tag,
             tag_archive=self.tag_archive,
+            timezone=self.timezone,
             graphql_path=self.graphql_path,
             browse_object_types=self.browse_object_types,
         )
@@ -393,6 +398,7 @@ def _build(data: Mapping[str, Any], source: str, base_dir: Path) -> Config:
                 alarm_filter=raw.get("alarm_filter"),
                 ping_tag=raw.get("ping_tag", ""),
                 tag_archive=raw.get("tag_archive", ""),
+                timezone=zone_named(raw["timezone"]) if "timezone" in raw else UTC,
                 graphql_path=graphql_path,
                 browse_object_types=tuple(raw.get("browse_object_types", ("TAG",))),
                 ack_tags={

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from wincc_bridge.localtime import zone_named
 from wincc_bridge.secrets import VARIABLE_NAME, shown_name
 from wincc_bridge.transport import ca_file_problem
 
@@ -66,9 +67,21 @@ def schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
+# The formats the schema names beyond JSON Schema's own; a format the checker does not know
+# would pass unchecked.
+_FORMATS = FormatChecker(())
+
+
+@_FORMATS.checks("iana-time-zone", raises=ValueError)
+def _is_zone(value: object) -> bool:
+    if isinstance(value, str):  # other types: the schema's "type" says so
+        zone_named(value)
+    return True
+
+
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(schema())
+    return Draft202012Validator(schema(), format_checker=_FORMATS)
 
 
 def validate(
@@ -218,6 +231,8 @@ def _schema_problems(error: ValidationError, *, secrets_elsewhere: bool = True) 
             # What was typed where a name belongs may be the secret itself: never repeat it.
             return [(path, sentence)]
         return [(path, f"{sentence} (got {json.dumps(instance)})")]
+    if kind == "format" and "x-message" in schema:
+        return [(path, f"{schema['x-message']} (got {json.dumps(instance)})")]
     if kind in ("oneOf", "minProperties") and "x-message" in schema:
         return [(path, schema["x-message"])]
     if kind == "minItems":
@@ -316,7 +331,7 @@ class _Checker:
         self.tls(site, path)
         self._url(site, dialect, path)
         if dialect != "classic":
-            for key in ("ack_tags", "alarm_filter", "ping_tag", "tag_archive"):
+            for key in ("ack_tags", "alarm_filter", "ping_tag", "tag_archive", "timezone"):
                 if key in site and dialect in _SECRET_BY_DIALECT:
                     self.add(
                         [*path, key],

@@ -26,6 +26,7 @@ from jsonschema import Draft202012Validator
 from wincc_bridge.alarm_states import classic_state
 from wincc_bridge.dialects._wire import wire_time
 from wincc_bridge.dialects.classic import message_alarm, tag_item
+from wincc_bridge.localtime import site_times
 from wincc_bridge.models import Alarm, TagValue, alarm_key
 from wincc_ingest.config import ConfigError, RestConnector, SiteConfig, parse
 from wincc_ingest.config_validation import json_path, problems_against
@@ -95,11 +96,12 @@ def read_push(body: bytes, site: SiteConfig) -> Push:
     if problems:
         raise PushRefused(problems)
     problems = []
+    times = site_times(site.id, site.timezone)
     tags = []
     for index, raw in enumerate(data.get("tags", [])):
         path = ["tags", index]
         problems += _times(raw, path, ("timestamp",))
-        tags.append(tag_item(raw))
+        tags.append(tag_item(raw, times))
     alarms = []
     for index, raw in enumerate(data.get("alarms", [])):
         path = ["alarms", index]
@@ -111,7 +113,7 @@ def read_push(body: bytes, site: SiteConfig) -> Push:
                 "use 1 (came in), 2 (went out unacknowledged), 3 (acknowledged) or their "
                 "symbols +, -, * (docs/protocols.md)"
             )
-        alarms.append(message_alarm(raw, site.id, site.ack_tags))
+        alarms.append(message_alarm(raw, site.id, site.ack_tags, times))
     gone = []
     for index, raw in enumerate(data.get("gone", [])):
         problems += _named(raw, ["gone", index])

@@ -10,6 +10,8 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from wincc_sim import admin
@@ -18,6 +20,7 @@ from wincc_sim.plant import Plant
 from wincc_sim.rest_connector import ConnectorSettings, RestConnector
 from wincc_sim.server import Listener, main_app
 from wincc_sim.simulation import Simulation
+from wincc_sim.timefmt import parse_ts, zone
 from wincc_sim.tls import ensure_certificate
 from wincc_sim.users import Users
 
@@ -52,6 +55,14 @@ def parser() -> argparse.ArgumentParser:
                    help="load benchmarks: a Classic tag read repeated within one plant tick is "
                         "answered with the bytes already made; a write or an admin change "
                         "shows from the next tick only")
+    p.add_argument("--classic-local-times", metavar="ZONE", default="",
+                   help="the Classic face sends local times in this IANA zone (e.g. "
+                        "Europe/Berlin) without an offset, as many Classic servers do; "
+                        "default UTC with Z")
+    p.add_argument("--clock-start", metavar="TIME",
+                   help="the plant's clock starts at this ISO-8601 time and runs on at the "
+                        "wall clock's rate (e.g. to cross a daylight-saving change); "
+                        "default the wall clock")
     p.add_argument("--no-classic-alarms", action="store_true",
                    help="hide the V8.1 alarmLogging endpoints (a V7.5/V8.0 server)")
     p.add_argument("--face", dest="faces", action="append", choices=FACES, metavar="FACE",
@@ -108,9 +119,16 @@ def build(args: argparse.Namespace, environ) -> Simulation:
         raise ValueError("--tick must be from 0.05 to 10 seconds")
     if args.token_ttl <= 0:
         raise ValueError("--token-ttl must be positive")
-    plant = Plant(seed=args.seed, tags=args.tags, tick=args.tick, day_script=args.day_script)
+    if args.classic_local_times:
+        try:
+            zone(args.classic_local_times)
+        except ValueError as exc:
+            raise ValueError(f"--classic-local-times: {exc}") from None
+    plant = Plant(seed=args.seed, tags=args.tags, tick=args.tick, day_script=args.day_script,
+                  clock=clock(args.clock_start))
     faults = Faults()
     faults.update({
+        "classic_local_times": args.classic_local_times,
         "latency_ms": args.latency_ms, "error_rate": args.error_rate,
         "error_status": args.error_status, "drop_rate": args.drop_rate,
         "malformed_rate": args.malformed_rate, "truncated_rate": args.truncated_rate,
@@ -132,6 +150,19 @@ def build(args: argparse.Namespace, environ) -> Simulation:
                       classic_alarms=not args.no_classic_alarms,
                       faces=tuple(dict.fromkeys(args.faces or FACES)),
                       answer_cache={} if args.cache_answers else None)
+
+
+def clock(start: str | None) -> Callable[[], datetime]:
+    """The plant's clock: the wall clock, or one that was at `start` when the simulator
+    started; ValueError names a bad --clock-start."""
+    if not start:
+        return lambda: datetime.now(UTC)
+    try:
+        offset = parse_ts(start) - datetime.now(UTC)
+    except ValueError:
+        raise ValueError("--clock-start must be an ISO-8601 time, e.g. "
+                         "2026-10-25T00:59:00Z") from None
+    return lambda: datetime.now(UTC) + offset
 
 
 def connector_settings(args: argparse.Namespace, sim: Simulation,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from starlette.requests import Request
@@ -18,7 +18,7 @@ from wincc_sim.alarms import ALARM_CLASSES
 from wincc_sim.plant import Reading, WriteError
 from wincc_sim.simulation import Simulation
 from wincc_sim.tags import CLASSIC_DATA_TYPES
-from wincc_sim.timefmt import iso_ms, parse_ts
+from wincc_sim.timefmt import iso_ms, local_ms, parse_ts, zone
 from wincc_sim.users import ApiUser, basic, bearer
 from wincc_sim.web import HttpError, int_param, json_body
 
@@ -38,21 +38,28 @@ MESSAGE_TYPES = {"HH": "Alarm high", "H": "Warning high", "L": "Warning low",
                  "LL": "Alarm low", "digital": "Failure"}
 
 
-def value_json(reading: Reading, dotnet: bool = False) -> dict[str, Any]:
+def value_json(reading: Reading, dotnet: bool = False,
+               local: tzinfo | None = None) -> dict[str, Any]:
     return {
         "variableName": reading.name,
         "dataType": CLASSIC_DATA_TYPES[reading.spec.kind],
         "value": reading.value,
-        "timestamp": stamp(reading.timestamp, dotnet),
+        "timestamp": stamp(reading.timestamp, dotnet, local),
         "qualityCode": reading.quality_code,
     }
 
 
-def stamp(ts: datetime | None, dotnet: bool) -> str | None:
-    """ISO-8601, or the .NET JSON form `/Date(ms)/` some servers send."""
-    if ts is None or not dotnet:
-        return iso_ms(ts)
-    return f"/Date({int(ts.timestamp() * 1000)})/"
+def stamp(ts: datetime | None, dotnet: bool, local: tzinfo | None = None) -> str | None:
+    """ISO-8601 in UTC, the .NET JSON form `/Date(ms)/` some servers send, or the local
+    time in `local` without an offset."""
+    if ts is not None and dotnet:
+        return f"/Date({int(ts.timestamp() * 1000)})/"
+    return iso_ms(ts) if local is None else local_ms(ts, local)
+
+
+def local_zone(faults) -> tzinfo | None:
+    """The zone of the Classic face's local times (classic_local_times); None for UTC."""
+    return zone(faults.classic_local_times) if faults.classic_local_times else None
 
 
 def _user(request: Request, sim: Simulation) -> ApiUser:
@@ -126,6 +133,10 @@ class Classic:
     def _dotnet(self) -> bool:
         return self.sim.faults.classic_dotnet_dates
 
+    @property
+    def _local(self) -> tzinfo | None:
+        return local_zone(self.sim.faults)
+
     async def __call__(self, request: Request) -> Response:
         try:
             user = _user(request, self.sim)
@@ -162,7 +173,7 @@ class Classic:
         reading = self.sim.plant.read(name)
         if reading is None:
             return JSONResponse({"variableName": name, "error": f"unknown tag {name!r}"}, 404)
-        return JSONResponse(value_json(reading, self._dotnet))
+        return JSONResponse(value_json(reading, self._dotnet, self._local))
 
     async def post_values(self, request, user):
         body = await json_body(request)
@@ -172,7 +183,7 @@ class Classic:
         if not names and self.sim.faults.classic_refuse_empty_names:
             raise HttpError(400, "variableNames must name at least one tag")
         cache = self.sim.answer_cache
-        key = (self.sim.plant.tick_time, self._dotnet, tuple(names))
+        key = (self.sim.plant.tick_time, self._dotnet, self._local, tuple(names))
         if cache is not None and key in cache:
             return Response(cache[key], media_type="application/json")
         result = []
@@ -181,7 +192,7 @@ class Classic:
             if reading is None:
                 result.append({"variableName": name, "error": f"unknown tag {name!r}"})
             else:
-                result.append(value_json(reading, self._dotnet))
+                result.append(value_json(reading, self._dotnet, self._local))
         response = JSONResponse(result)
         if cache is not None:
             if cache and next(iter(cache))[0] != key[0]:
@@ -310,7 +321,7 @@ class Classic:
         reading = self.sim.plant.read(tag)
         if reading is None:
             raise HttpError(404, f"tag {tag!r} is not logged in {ARCHIVE}")
-        return JSONResponse(value_json(reading, self._dotnet))
+        return JSONResponse(value_json(reading, self._dotnet, self._local))
 
     async def logged_values(self, request, user):
         body = await json_body(request)
@@ -354,9 +365,10 @@ class Classic:
                     "error": f"the archive {ARCHIVE} is not available"}
         # A gap holds no values at all in tag logging: its seconds are left out.
         window = plant.in_archive(name, begin, end, limit)
+        dotnet, local = self._dotnet, self._local
         return {
             "variableName": name,
-            "values": [{"value": p.value, "timestamp": stamp(p.timestamp, self._dotnet),
+            "values": [{"value": p.value, "timestamp": stamp(p.timestamp, dotnet, local),
                         "qualityCode": p.code} for p in window.values if p.code is not None],
             "error": "",
         }
@@ -371,7 +383,8 @@ class Classic:
         if name.lower() != ALARM_FILTER.lower():
             raise HttpError(404, f"unknown REST filter {name!r}; this server has {ALARM_FILTER}")
         numbers = message_numbers(self.sim.plant)
-        return JSONResponse([message_json(a, numbers[a.name])
+        local = self._local
+        return JSONResponse([message_json(a, numbers[a.name], local)
                              for a in self.sim.plant.alarms.visible])
 
     async def rest_filters(self, request, user):
@@ -435,7 +448,7 @@ def message_numbers(plant) -> dict[str, int]:
     return {name: 1001 + i for i, name in enumerate(plant.alarm_defs)}
 
 
-def message_json(alarm, number: int) -> dict[str, Any]:
+def message_json(alarm, number: int, local: tzinfo | None = None) -> dict[str, Any]:
     d = alarm.definition
     state, text = MESSAGE_STATES[alarm.state]
     return {
@@ -448,9 +461,9 @@ def message_json(alarm, number: int) -> dict[str, Any]:
         "Type": "Notification" if not d.ack_required else MESSAGE_TYPES[d.kind],
         "Priority": d.priority,
         "AckRequired": d.ack_required,
-        "DateTime": iso_ms(alarm.raise_time),
-        "AckTime": iso_ms(alarm.ack_time),
-        "ClearTime": iso_ms(alarm.clear_time),
+        "DateTime": stamp(alarm.raise_time, False, local),
+        "AckTime": stamp(alarm.ack_time, False, local),
+        "ClearTime": stamp(alarm.clear_time, False, local),
         "Text1": d.event_text,
         "Text2": d.area,
         "InfoText": d.info_text,

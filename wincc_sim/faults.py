@@ -11,6 +11,8 @@ import random
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from wincc_sim.timefmt import zone
+
 FACES = ("classic", "unified", "rest-v1")
 _RATES = ("error_rate", "drop_rate", "malformed_rate", "truncated_rate")
 # Behaviours some real servers show and others do not (docs/conformance.md), off by default.
@@ -33,6 +35,8 @@ class Faults:
     # Server variants: what the faces answer, not transport faults.
     classic_page_limit: int = 0  # the most items a configuration list page holds; 0 no cap
     classic_dotnet_dates: bool = False  # timestamps as .NET "/Date(ms)/"
+    # Classic times as local times in this IANA zone without an offset; "" UTC with Z.
+    classic_local_times: str = ""
     classic_refuse_empty_names: bool = False  # POST Values with [] is a 400
     classic_no_connections: bool = False  # no /tagManagement/Connections list (404)
     classic_browse_post_only: bool = False  # the variable list only by POST (GET is 405)
@@ -86,6 +90,12 @@ def _check(key: str, value: Any) -> Any:
     if key == "classic_page_limit":
         if type(value) is not int or not 0 <= value <= 100_000:
             raise ValueError("must be a whole number from 0 (no cap) to 100000")
+        return value
+    if key == "classic_local_times":
+        if not isinstance(value, str):
+            raise ValueError("must be an IANA time zone name, or \"\" for UTC")
+        if value:
+            zone(value)
         return value
     if key == "redu_state":
         if value not in REDU_STATES:

@@ -31,7 +31,13 @@ from typing import Any
 
 import httpx
 
-from wincc_sim.classic import MESSAGE_STATES, message_json, message_numbers, value_json
+from wincc_sim.classic import (
+    MESSAGE_STATES,
+    local_zone,
+    message_json,
+    message_numbers,
+    value_json,
+)
 from wincc_sim.simulation import Simulation
 
 log = logging.getLogger("wincc_sim.rest_connector")
@@ -131,6 +137,7 @@ class RestConnector:
     def scan(self) -> None:
         """Add what changed since the last scan to what is pending."""
         plant = self.sim.plant
+        local = local_zone(self.sim.faults)  # the pushes spell times as the Classic face does
         for name in self.settings.tags:
             reading = plant.read(name)
             if reading is None:
@@ -138,14 +145,15 @@ class RestConnector:
             marker = (reading.value, reading.quality_code)  # on change, as WinCC triggers
             if self._last_tags.get(name) != marker:
                 self._last_tags[name] = marker
-                self.pending.tags[name] = value_json(reading)
+                self.pending.tags[name] = value_json(reading, local=local)
         current = {(a.name, a.instance_id): a for a in plant.alarms.visible
                    if a.state in MESSAGE_STATES}
         for key, alarm in current.items():
             moment = (alarm.state, alarm.modification_time)
             if self._last_alarms.get(key) != moment:
                 self._last_alarms[key] = moment
-                self.pending.alarms.append(message_json(alarm, self._numbers.get(key[0], 0)))
+                self.pending.alarms.append(message_json(alarm, self._numbers.get(key[0], 0),
+                                                       local))
         for key in [k for k in self._last_alarms if k not in current]:
             del self._last_alarms[key]
             self.pending.gone.append({"Name": key[0], "InstanceID": key[1],

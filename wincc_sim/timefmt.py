@@ -1,9 +1,11 @@
-"""Timestamps as WinCC writes them: ISO-8601 in UTC with milliseconds and `Z`."""
+"""Timestamps as WinCC writes them: ISO-8601 in UTC with milliseconds and `Z`, or, as many
+Classic servers do, the plant's local time without an offset."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 # Thousands of tags share the timestamp of one plant tick: format it once.
@@ -22,3 +24,20 @@ def parse_ts(text: str) -> datetime:
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     return ts.astimezone(UTC)
+
+
+@lru_cache(maxsize=1024)
+def local_ms(ts: datetime | None, zone: tzinfo) -> str | None:
+    """The local time in `zone` with milliseconds and no offset: which of a repeated hour's
+    two readings it is, the text does not say (as on a real server)."""
+    if ts is None:
+        return None
+    return ts.astimezone(zone).replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone `name`; ValueError with a plain sentence when there is none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone name, e.g. Europe/Berlin") from None

@@ -94,7 +94,11 @@
       if (ms !== null && ms !== undefined) el.textContent = Math.round(ms) + " ms";
     });
     document.querySelectorAll("[data-clock]").forEach(function (el) {
-      el.textContent = new Date(now).toISOString().slice(11, 19) + " UTC";
+      // The viewer's own time of day where times.js knows the zone, UTC otherwise.
+      var times = window.dashboardTimes;
+      el.textContent = times && times.zone && !/^(Etc\/)?UTC$/.test(times.zone)
+        ? times.clock(new Date(now), true)
+        : new Date(now).toISOString().slice(11, 19) + " UTC";
     });
   }
 

@@ -39,5 +39,13 @@ class SitesPageTestCase(PlantTestCase):
         row = html.split('data-site="oven-unified"')[1].split("</tr>")[0]
         assert "alarms are switched off in this site&#x27;s configuration" in row
 
+    def test_a_site_read_in_its_local_time_names_its_zone(self):
+        change_site("line-classic", timezone="Europe/Berlin")
+        healthy_plant(self.redis)
+        html = self.get_as(self.viewer, "/sites/").content.decode()
+        row = html.split('data-site="line-classic"')[1].split("</tr>")[0]
+        assert '<span class="site-zone"' in row and ">Europe/Berlin</span>" in row
+        assert "site-zone" not in html.split('data-site="oven-unified"')[1].split("</tr>")[0]
+
     def test_outsider_is_refused(self):
         assert self.get_as(self.outsider, "/sites/").status_code == 403

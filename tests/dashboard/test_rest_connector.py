@@ -44,7 +44,8 @@ def write_config(directory) -> None:
     os.environ[TOKEN_ENV] = TOKEN
     sites = [
         site("line", ingest="rest-connector", rest_connector={"signature_env": SIGNED_ENV}),
-        site("packing", ingest="rest-connector", rest_connector={"token_env": TOKEN_ENV}),
+        site("packing", ingest="rest-connector", rest_connector={"token_env": TOKEN_ENV},
+             timezone="Europe/Berlin"),
         site("polled"),
     ]
     path = directory / "config.json"
@@ -144,6 +145,18 @@ class RestConnectorTests(PushTestCase):
         assert response.json()["taken"] == {"tags": 0, "alarms": 0, "gone": 1}
         assert self.redis.hgetall(store.site_alarms("line")) == {}
         assert self.redis.xlen(store.JOURNAL_STREAM) == 2  # raised, then gone
+
+    def test_times_without_an_offset_are_the_sites_local_time(self):
+        # CET, UTC+1
+        value = {"variableName": "Conveyor_Speed", "value": 1, "timestamp": "2026-01-05T11:00:00"}
+        local = {**CAME_IN, "DateTime": "2026-01-05T11:00:01.000"}
+        response = self.bearer(body(tags=[value], alarms=[local]))
+        assert response.status_code == 200, response.content
+        value = codec.decode_value(self.stored("packing")["Conveyor_Speed"], "Conveyor_Speed").tag
+        alarms = codec.text_hash(self.redis.hgetall(store.site_alarms("packing")))
+        alarm = codec.decode_alarm(alarms["Conveyor_Fault|1"])
+        assert value.timestamp.isoformat() == "2026-01-05T10:00:00+00:00"
+        assert alarm.raise_time.isoformat() == "2026-01-05T10:00:01+00:00"
 
     def test_a_byte_order_mark_is_taken(self):
         response = self.signed(b"\xef\xbb\xbf" + body(tags=[{"variableName": "Tank_Level",

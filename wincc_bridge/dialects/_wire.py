@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
+from wincc_bridge.localtime import Repeated, in_zone
 from wincc_bridge.models import HistoryPoint, ItemResult, TagHistory
 
 _EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
@@ -30,8 +31,16 @@ def batches(names: Sequence[str], size: int) -> Iterable[list[str]]:
         yield list(names[start : start + size])
 
 
+class Zoned(Protocol):
+    """How a client reads times without an offset (wincc_bridge.localtime)."""
+
+    zone: tzinfo
+
+    def settle(self, text: str, repeated: Repeated) -> datetime: ...
+
+
 @lru_cache(maxsize=8192)
-def _parse_time(text: str) -> datetime | None:
+def _parse_time(text: str, zone: tzinfo) -> datetime | Repeated | None:
     dotnet = _DOTNET_DATE.match(text)
     if dotnet:
         return _from_epoch(int(dotnet.group(1)) / 1000)
@@ -39,20 +48,30 @@ def _parse_time(text: str) -> datetime | None:
         stamp = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    # WinCC does not say which zone an unmarked time is in; the product works in UTC.
-    stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(UTC)
+    else:
+        # WinCC does not say which zone an unmarked time is in: the site's (UTC by default).
+        local = in_zone(stamp, zone)
+        if isinstance(local, Repeated):
+            return local
+        stamp = local
     return None if stamp < _EPOCH else stamp
 
 
-def wire_time(raw: Any) -> datetime | None:
+def wire_time(raw: Any, times: Zoned | None = None) -> datetime | None:
     """A timezone-aware UTC time from an ISO-8601 string, a .NET `/Date(ms)/` string or an
-    epoch number; None if absent.
+    epoch number; None if absent. A string without an offset is local time in `times`'s
+    zone, UTC without `times`.
 
     Unchanged tags keep their timestamp between polls, so a cache spares most parsing.
     Unified reports an unset time as the epoch, which also counts as absent.
     """
     if type(raw) is str:
-        return _parse_time(raw)
+        stamp = _parse_time(raw, UTC if times is None else times.zone)
+        if isinstance(stamp, Repeated):
+            return times.settle(raw, stamp) if times else stamp.earlier  # UTC repeats none
+        return stamp
     if type(raw) is not int and type(raw) is not float:
         return None
     return _from_epoch(raw / 1000 if abs(raw) > 1e11 else raw)

@@ -2,7 +2,8 @@
 
 Field names are matched without regard to case: clients in the field see `variableName`,
 `VariableName` and `Tagname` for the same thing. Values keep their JSON type (`dataType`
-is ignored), `qualityCode` is the OPC-DA byte, and an unmarked timestamp is taken as UTC.
+is ignored), `qualityCode` is the OPC-DA byte, and an unmarked timestamp is local time in
+the `timezone` setting (UTC unless set).
 Active alarms come from a V8.1 REST filter's message list; acknowledging needs a project
 tag per alarm (`ack_tags`), because Classic has no acknowledge endpoint.
 """
@@ -26,6 +27,7 @@ from wincc_bridge.client import (
 )
 from wincc_bridge.dialects._wire import (
     NOT_RETURNED,
+    Zoned,
     answered_tags,
     batches,
     check_window,
@@ -37,6 +39,7 @@ from wincc_bridge.dialects._wire import (
     wire_text,
     wire_time,
 )
+from wincc_bridge.localtime import InOrder, site_times
 from wincc_bridge.models import (
     Alarm,
     BrowseItem,
@@ -112,6 +115,7 @@ class ClassicClient(WinCCClient):
         self.server = self._http.server
         # Tag (lower case) -> its tag logging archive, read once when no archive is set.
         self._archive_of: dict[str, str] | None = None
+        self.local_times = site_times(settings.site, settings.timezone)
 
     @classmethod
     def capabilities_for(cls, settings: ConnectionSettings) -> Capabilities:
@@ -382,10 +386,12 @@ class ClassicClient(WinCCClient):
             if values is not None and not isinstance(values, list):
                 raise self._http.protocol_error("archived values that are not a list", raw)
             points = []
+            # Archived values come oldest first: their order settles a repeated hour.
+            in_order = InOrder(self.settings.timezone)
             for entry in values or []:
                 if type(entry) is not dict:
                     continue
-                value = _tag_value(name, _archive_fields(entry))
+                value = _tag_value(name, _archive_fields(entry), in_order)
                 if value.timestamp is not None:
                     points.append(HistoryPoint(value.timestamp, value.value, value.quality))
             by_name[name.lower()] = tag_history(name, points, len(values or []), max_points)
@@ -420,7 +426,7 @@ class ClassicClient(WinCCClient):
         # Each object's fields are read once; anything else stays in its place as None.
         fields = [_tag_fields(raw) if type(raw) is dict else None for raw in items]
         for name, item in answered_tags(batch, fields, _canonical_name):
-            by_name[name] = _tag_value(name, item)
+            by_name[name] = _tag_value(name, item, self.local_times)
         values = []
         lowered: dict[str, TagValue] | None = None
         for name in batch:
@@ -434,24 +440,33 @@ class ClassicClient(WinCCClient):
         return values
 
     def _alarm(self, item: dict[str, Any]) -> Alarm:
-        return _message_alarm(item, self.settings.site, self.settings.ack_tags, self.server)
+        return _message_alarm(
+            item, self.settings.site, self.settings.ack_tags, self.server, self.local_times
+        )
 
 
-def message_alarm(raw: Mapping[str, Any], site: str, ack_tags: Mapping[str, Any]) -> Alarm:
+def message_alarm(
+    raw: Mapping[str, Any], site: str, ack_tags: Mapping[str, Any], times: Zoned | None = None
+) -> Alarm:
     """One message of a message list, its field names in any case, as an Alarm of `site`
-    (acknowledgeable where `ack_tags` names its tag). The REST Connector's pushes carry the
-    same fields (docs/protocols.md)."""
-    return _message_alarm(_lower(dict(raw)), site, ack_tags, "a REST Connector")
+    (acknowledgeable where `ack_tags` names its tag), times without an offset read by
+    `times` (UTC without). The REST Connector's pushes carry the same fields
+    (docs/protocols.md)."""
+    return _message_alarm(_lower(dict(raw)), site, ack_tags, "a REST Connector", times)
 
 
-def tag_item(raw: Mapping[str, Any]) -> TagValue:
+def tag_item(raw: Mapping[str, Any], times: Zoned | None = None) -> TagValue:
     """One value item as the Classic value endpoints spell it, field names in any case."""
     item = _tag_fields(dict(raw))
-    return _tag_value(wire_text(item.get("variableName")), item)
+    return _tag_value(wire_text(item.get("variableName")), item, times)
 
 
 def _message_alarm(
-    item: dict[str, Any], site: str, ack_tags: Mapping[str, Any], server: str
+    item: dict[str, Any],
+    site: str,
+    ack_tags: Mapping[str, Any],
+    server: str,
+    times: Zoned | None,
 ) -> Alarm:
     raw_state = item.get("state")
     state = classic_state(raw_state) or classic_state(item.get("statetext"))
@@ -472,9 +487,9 @@ def _message_alarm(
         event_text=wire_text(item.get("text1") or item.get("eventtext")),
         info_text=wire_text(item.get("infotext")),
         area=wire_text(item.get("text2") or item.get("area")),
-        raise_time=wire_time(item.get("datetime") or item.get("raisetime")),
-        ack_time=wire_time(item.get("acktime")),
-        clear_time=wire_time(item.get("cleartime")),
+        raise_time=wire_time(item.get("datetime") or item.get("raisetime"), times),
+        ack_time=wire_time(item.get("acktime"), times),
+        clear_time=wire_time(item.get("cleartime"), times),
         can_acknowledge=needs_ack and name in ack_tags,
         acknowledged_by=user,
         source_state=wire_text(raw_state),
@@ -482,10 +497,10 @@ def _message_alarm(
     )
 
 
-def _tag_value(name: str, item: dict[str, Any]) -> TagValue:
+def _tag_value(name: str, item: dict[str, Any], times: Zoned | None) -> TagValue:
     value = item.get("value")
     code = wire_int(item.get("qualityCode"))
-    stamp = wire_time(item.get("timestamp"))
+    stamp = wire_time(item.get("timestamp"), times)
     error = _item_error(item)
     if error is not None:
         return TagValue(name, value, Quality.BAD, code, stamp, error)
