@@ -1,5 +1,5 @@
-"""A changed configuration from tags picked on a WinCC server: used by
-`manage.py wincc_config add-tags`.
+"""A changed configuration from tags picked on a WinCC server: one function for the tag
+browser (dashboard/views/tag_browser.py) and `manage.py wincc_config add-tags`.
 
 The change is made on the file's JSON document, so every key it does not touch stays as it
 was, and it is validated by the same schema and checks as the file at start-up before anyone

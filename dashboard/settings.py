@@ -230,7 +230,7 @@ WINCC_CONFIG = os.environ.get("WINCC_CONFIG", str(BASE_DIR / "dashboard" / "demo
 # Every process looks at the configuration file this often and uses a changed, valid one
 # (dashboard/siteconfig.py).
 CONFIG_RELOAD_SECONDS = float(os.environ.get("CONFIG_RELOAD_SECONDS", 2))
-# `manage.py wincc_config --write` may write the configuration file;
+# The tag browser and `manage.py wincc_config --write` may write the configuration file;
 # off: they offer the change as a diff only (dashboard/configurator.py).
 CONFIG_WRITES_ALLOWED = env_bool("CONFIG_WRITES_ALLOWED", False)
 

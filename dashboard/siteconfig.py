@@ -3,7 +3,7 @@ file changes.
 
 Every process (web, Celery worker, beat) looks at the file's size and modification time at
 most every CONFIG_RELOAD_SECONDS, in the call that asks for the configuration, so a change
-(from `manage.py wincc_config --write` or an editor) is in use everywhere
+(from the tag browser, `manage.py wincc_config --write` or an editor) is in use everywhere
 within a few seconds without a restart. A watcher thread or a Redis message would add a
 moving part per process; a stat() every few seconds costs nothing. A changed file is
 validated by the same schema and checks as at start-up: a broken one is refused with one log

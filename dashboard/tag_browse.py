@@ -1,5 +1,5 @@
 """Browsing a site's WinCC server for its tags, with the site's read-only user: the form that
-checks what is asked (`manage.py wincc_config` uses it), the
+checks what is asked (the tag browser page and `manage.py wincc_config` share it), the
 browse, and the current values of the tags shown.
 """
 
@@ -18,7 +18,9 @@ from wincc_ingest.config import SiteConfig, TagConfig
 # wildcards * and ?. Quotes, backslashes and control characters would reach the server's
 # query as they are.
 PATTERN_CHARACTERS = r"^[\w.:*?/ \-\[\]#@$%+]+$"
-PAGE_SIZES = (50, 100, 200)
+# Tags per page. A page posts 11 fields per tag, which must stay under Django's
+# DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) with room to spare.
+PAGE_SIZES = (25, 50, 75)
 
 
 class BrowseForm(forms.Form):
@@ -33,7 +35,9 @@ class BrowseForm(forms.Form):
             "required": "Give a tag name pattern, e.g. Oven_* (or * for every tag).",
         },
     )
-    page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
+    page = forms.IntegerField(min_value=1, max_value=100_000, required=False, error_messages={
+        "invalid": "The page is a whole number from 1.",
+        "min_value": "The page is a whole number from 1."})
     per_page = forms.TypedChoiceField(
         choices=[(n, str(n)) for n in PAGE_SIZES], coerce=int, required=False,
         empty_value=None,
