@@ -11,12 +11,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LiveStack, new_page, sign_in
-from tests.fixtures.live_server import start_live_server
-from tests.fixtures.simulator import write_config
-from tests.harness.celery_worker import start_celery
+from tests.browser.conftest import LiveStack, new_page, running_stack, sign_in
 from tests.harness.processes import wait_until
-from tests.harness.redis_server import start_redis
 from tests.harness.simulator import start_simulator
 
 pytestmark = pytest.mark.browser
@@ -28,23 +24,10 @@ SETTINGS = {"CONFIG_WRITES_ALLOWED": "1", "CONFIG_RELOAD_SECONDS": "1"}
 def big_plant(browser, tmp_path_factory) -> Iterator[LiveStack]:
     directory = tmp_path_factory.mktemp("tag-browser-stack")
     sim = start_simulator(directory / "sim", tags=5000, tick=0.25, token_ttl=600)
-    redis_server = start_redis()
-    server = celery = None
     try:
-        config = write_config(sim, directory / "config.json", poll_interval=1.0)
-        env = {**sim.env, **SETTINGS}
-        server = start_live_server(directory / "web", redis_url=redis_server.url,
-                                   wincc_config=config, env=env)
-        celery = start_celery(redis_server.url, config, server.database_url, env=env,
-                              directory=directory / "celery")
-        celery.wait_ready()
-        yield LiveStack(sim, redis_server, celery, server)
+        with running_stack(sim, directory, SETTINGS) as stack:
+            yield stack
     finally:
-        if celery is not None:
-            celery.stop()
-        if server is not None:
-            server.stop()
-        redis_server.stop()
         sim.stop()
 
 
