@@ -1,8 +1,9 @@
 """The Celery app: Redis as broker, one periodic poll per site, the journal consumer.
 
 `celery -A dashboard worker` polls; `celery -A dashboard beat` (exactly one) schedules. Both
-read the site configuration when they start and refuse to run on a broken one. The schedule
-is built here from the configuration, not kept in a database.
+read the site configuration when they start and refuse to run on a broken one, and follow a
+changed file while they run (dashboard/siteconfig.py). The schedule is built here from the
+configuration, not kept in a database.
 """
 
 from __future__ import annotations
@@ -264,6 +265,7 @@ class SiteScheduler(PersistentScheduler):
 
     def setup_schedule(self) -> None:
         config = load_config()
+        self._config = config
         self.app.conf.beat_schedule = beat_schedule(config)
         self._heartbeat_every = heartbeat_every(config)
         self._redis = redis_client()
@@ -290,7 +292,25 @@ class SiteScheduler(PersistentScheduler):
         if now - self._renewed >= self._heartbeat_every / 2:
             self._renewed = now
             self._renew()
+            self._follow_configuration()
         return min(super().tick(*args, **kwargs), self._heartbeat_every)
+
+    def _follow_configuration(self) -> None:
+        """A reloaded configuration (dashboard/siteconfig.py) brings its sites' polls: new
+        sites are polled, removed ones no longer, changed intervals take effect."""
+        from dashboard.siteconfig import config_version, get_config
+
+        config = get_config()
+        if config is self._config:
+            return
+        self._config = config
+        self.app.conf.beat_schedule = beat_schedule(config)
+        self.merge_inplace(self.app.conf.beat_schedule)
+        self.install_default_entries(self.schedule)
+        self._heap = None  # schedules_equal compares names only: rebuild the heap anyway
+        self._heartbeat_every = heartbeat_every(config)
+        log.info("beat follows configuration version %s: %d polls", config_version(),
+                 sum(1 for name in self.schedule if name.startswith("poll ")))
 
     def _renew(self) -> None:
         """Renew the lock and write the heartbeat."""

@@ -44,6 +44,8 @@ class SiteAccess(models.Model):
             ("view_audit", "Can view and export the audit log"),
             ("shelve_alarm", "Can shelve and unshelve alarms"),
             ("write_tag", "Can write setpoints and switches of writable tags"),
+            ("configure_tags", "Can browse WinCC tags and change the configuration's tags "
+                               "and dashboards"),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ ACKNOWLEDGE = "dashboard.acknowledge_alarm"
 VIEW_AUDIT = "dashboard.view_audit"
 SHELVE = "dashboard.shelve_alarm"
 WRITE_TAG = "dashboard.write_tag"
+CONFIGURE_TAGS = "dashboard.configure_tags"
 
 
 def granted_sites(user, perm: str) -> set[str]:
@@ -104,6 +105,14 @@ def can_acknowledge_any(user) -> bool:
 def can_view_audit(user) -> bool:
     return user.is_authenticated and user.is_active and (
         user.is_superuser or user.has_perm(VIEW_AUDIT)
+    )
+
+
+def can_configure_tags(user) -> bool:
+    """The tag browser: staff (the admin's sign-in) with the permission; it changes what every
+    site polls and every dashboard shows, so it is not scoped to sites."""
+    return user.is_authenticated and user.is_active and user.is_staff and (
+        user.is_superuser or user.has_perm(CONFIGURE_TAGS)
     )
 
 

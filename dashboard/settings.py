@@ -227,6 +227,12 @@ LIVE_CLIENT_QUEUE = int(os.environ.get("LIVE_CLIENT_QUEUE", 256))
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 WINCC_CONFIG = os.environ.get("WINCC_CONFIG", str(BASE_DIR / "dashboard" / "demo" / "config.json"))
+# Every process looks at the configuration file this often and uses a changed, valid one
+# (dashboard/siteconfig.py).
+CONFIG_RELOAD_SECONDS = float(os.environ.get("CONFIG_RELOAD_SECONDS", 2))
+# The tag browser and `manage.py wincc_config --write` may write the configuration file;
+# off: they offer the change as a diff only (dashboard/configurator.py).
+CONFIG_WRITES_ALLOWED = env_bool("CONFIG_WRITES_ALLOWED", False)
 
 # Celery: Redis as broker, results never stored (polls report through Redis keys).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 
 from dashboard.api.app import api, unknown_address
 from dashboard.urls_pages import live_streams
-from dashboard.views import rest_connector, wincc_check
+from dashboard.views import rest_connector, tag_browser, wincc_check
 
 # The site's own 404 and 403 pages (templates/404.html, 403.html).
 handler404 = "dashboard.views.errors.not_found"
@@ -16,6 +16,7 @@ urlpatterns = [
     path(
         "admin/wincc-check/", admin.site.admin_view(wincc_check.wincc_check), name="wincc-check"
     ),
+    path("admin/tags/", admin.site.admin_view(tag_browser.tag_browser), name="tag-browser"),
     path("admin/", admin.site.urls),
     # The read-only API for ERP/MES and scripts (docs/api.md).
     path("api/v1/", api.urls),

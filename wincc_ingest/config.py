@@ -256,18 +256,31 @@ class Config:
 
 def load(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None) -> Config:
     """Read, validate and build the configuration; raise ConfigError listing every problem."""
-    source = str(path)
+    return load_bytes(read_bytes(path), str(path), environ=environ)
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The file's content; ConfigError when it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(path), [f"$: cannot read the file ({exc.strerror})"]) from None
+
+
+def load_bytes(
+    data: bytes, source: str, *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Validate and build the configuration from the content of the file `source` (whose
+    folder relative paths count from)."""
     try:
         # utf-8-sig: editors on Windows often save UTF-8 with a byte order mark.
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(source, [f"$: cannot read the file ({exc.strerror})"]) from None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(
             source, [f"$: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"]
         ) from None
     return build(
-        parse(text, source), source=source, environ=environ, base_dir=Path(path).resolve().parent
+        parse(text, source), source=source, environ=environ, base_dir=Path(source).resolve().parent
     )
 
 

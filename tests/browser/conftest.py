@@ -4,8 +4,10 @@ browser context (cookies, viewport) on the one shared Chromium."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import redis
@@ -65,21 +67,23 @@ class LiveStack:
             client.close()
 
 
-@pytest.fixture(scope="session")
-def live_stack(browser, simulator, tmp_path_factory) -> Iterator[LiveStack]:
-    directory = tmp_path_factory.mktemp("live-stack")
+@contextlib.contextmanager
+def running_stack(simulator: Simulator, directory: Path,
+                  env: Mapping[str, str] | None = None) -> Iterator[LiveStack]:
+    """The dashboard, a worker and beat on the three test sites of `simulator`, with their
+    own Redis (other tests empty the session's Redis between tests); `env` adds settings."""
     config = write_config(simulator, directory / "config.json", poll_interval=POLL_INTERVAL)
-    # Its own Redis: other tests empty the session's Redis between tests.
     redis_server = start_redis()
     server = celery = None
+    settings = {**simulator.env, **(env or {})}
     try:
         server = start_live_server(
-            directory / "web", redis_url=redis_server.url, wincc_config=config, env=simulator.env
+            directory / "web", redis_url=redis_server.url, wincc_config=config, env=settings
         )
         # A server that gets its alarm list back is read at once (tests switch it off).
         celery = start_celery(
             redis_server.url, config, server.database_url,
-            env={**simulator.env, "ALARM_LIST_REPROBE_SECONDS": "1"},
+            env={**settings, "ALARM_LIST_REPROBE_SECONDS": "1"},
             directory=directory / "celery",
         )
         celery.wait_ready()
@@ -92,6 +96,12 @@ def live_stack(browser, simulator, tmp_path_factory) -> Iterator[LiveStack]:
         if server is not None:
             server.stop()
         redis_server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_stack(browser, simulator, tmp_path_factory) -> Iterator[LiveStack]:
+    with running_stack(simulator, tmp_path_factory.mktemp("live-stack")) as stack:
+        yield stack
 
 
 @pytest.fixture

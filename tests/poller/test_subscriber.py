@@ -219,6 +219,41 @@ def test_the_subscriber_process_owns_its_sites_and_hands_them_back_on_sigterm(
             process.wait(10)
 
 
+@pytest.mark.process
+def test_the_subscriber_process_subscribes_to_tags_added_while_it_runs(
+        sim, tmp_path, redis_url, redis_client):
+    """No worker runs here: only the subscriber can bring the added tag's values."""
+    path = write_config(sim, tmp_path / "config.json", poll_interval=INTERVAL)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    oven = next(raw for raw in data["sites"] if raw["id"] == SITE)
+    oven["ingest"] = "subscribe"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    env = {**os.environ, **sim.env, "DJANGO_SETTINGS_MODULE": "tests.settings",
+           "REDIS_URL": redis_url, "WINCC_CONFIG": str(path), "CONFIG_RELOAD_SECONDS": "0.5"}
+    process = subprocess.Popen([sys.executable, "manage.py", "wincc_subscribe"], cwd=REPO,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    added = "Motor3_Current"
+    try:
+        wait_until(lambda: owner(redis_client), timeout=30)
+        assert added not in codec.read_values(redis_client, SITE)
+        oven["tags"].append({"name": added, "unit": "A"})
+        path.write_text(json.dumps(data), encoding="utf-8")
+        wait_until(lambda: added in codec.read_values(redis_client, SITE), timeout=15)
+        wait_until(lambda: owner(redis_client), timeout=15)
+        sim.set_tag(added, 7.25)
+        wait_until(lambda: codec.read_values(redis_client, SITE)[added].tag.value == 7.25,
+                   timeout=5, interval=0.02)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+        assert process.returncode == 0, output
+        assert "the configuration changed: subscribing again" in output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
 def test_one_owner_per_site_and_a_second_subscriber_takes_over(site, redis_client):
     first = Running(site, redis_client)
     second = None
