@@ -137,6 +137,14 @@ class OIDCSignInTestCase(SiteRightsAssertions, BaseTestCase):
         self.client.post("/accounts/login/", {"username": "operator", "password": PASSWORD})
         assert self.signed_in_user() == self.operator
 
+    def test_an_id_token_meant_for_another_client_is_refused(self):
+        self.provider.set_people({**PEOPLE, "alice": {**PEOPLE["alice"],
+                                                      "audience": "another-application"}})
+        response = self.sign_in("alice", "alice-provider-password")
+        assert response["Location"] == "/accounts/login/?signin=refused"
+        assert "_auth_user_id" not in self.client.session
+        assert not User.objects.filter(username="alice").exists()
+
     def test_an_id_token_from_another_issuer_is_refused(self):
         with override_settings(OIDC_ISSUER="https://login.example.invalid/tenant/v2.0"):
             response = self.sign_in("alice", "alice-provider-password")

@@ -133,7 +133,10 @@ def create_app(issuer: str, people_file: Path, client_id: str, client_secret: st
             if expected.rstrip(b"=").decode() != grant["challenge"]:
                 return token_error("invalid_grant")
         now = int(time.time())
-        id_claims = {**claims(grant["username"]), "iss": issuer, "aud": client_id,
+        # "audience" in a person's entry: a token meant for another client (a test of the
+        # dashboard's audience check).
+        audience = people()[grant["username"]].get("audience", client_id)
+        id_claims = {**claims(grant["username"]), "iss": issuer, "aud": audience,
                      "iat": now, "exp": now + 300}
         if grant["nonce"]:
             id_claims["nonce"] = grant["nonce"]
