@@ -95,8 +95,10 @@ def ldap_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     options: dict[int, Any] = {
         # Active Directory's referrals lead to servers this bind is not valid for.
         ldap.OPT_REFERRALS: 0,
-        ldap.OPT_NETWORK_TIMEOUT: _seconds("LDAP_TIMEOUT_SECONDS", environ, "5"),
     }
+    # A directory that accepts the connection and then hangs holds a sign-in no longer either.
+    options[ldap.OPT_NETWORK_TIMEOUT] = options[ldap.OPT_TIMEOUT] = _seconds(
+        "LDAP_TIMEOUT_SECONDS", environ, "5")
     ca_file = _value("LDAP_CA_FILE", environ)
     if ca_file:
         options[ldap.OPT_X_TLS_CACERTFILE] = ca_file

@@ -23,6 +23,7 @@ from tests.dashboard.directorysupport import (
     rights,
 )
 from tests.harness import slapd
+from tests.harness.processes import free_port
 
 pytestmark = pytest.mark.process
 
@@ -148,6 +149,14 @@ class LDAPSignInTestCase(LDAPDirectory, SiteRightsAssertions, BaseTestCase):
         operator = User.objects.get(username="operator")
         assert operator.has_usable_password()
         assert list(operator.groups.values_list("name", flat=True)) == [roles.OPERATORS]
+
+    def test_a_directory_out_of_reach_refuses_the_sign_in_plainly(self):
+        with override_settings(AUTH_LDAP_SERVER_URI=f"ldap://127.0.0.1:{free_port()}"):
+            response = self.sign_in("alice", ALICE_PASSWORD)
+        assert response.status_code == 200
+        assert b'data-signin="refused"' in response.content
+        # ...while the break-glass account still signs in.
+        assert self.sign_in("admin", PASSWORD).status_code == 302
 
     def test_unknown_person_is_refused(self):
         assert self.sign_in("mallory", "whatever-password").status_code == 200
