@@ -78,7 +78,7 @@ endef
 
 help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
-	@echo "make test   run every test (installs Redis and Chromium when missing, as root)"
+	@echo "make test   run every test (installs Redis, Chromium and slapd when missing, as root)"
 	@echo "make test-fast  the unit lane: the tests that start no process (seconds)"
 	@echo "make test-faults  the fault suite alone (docs/reliability.md)"
 	@echo "make test-postgres  the database tests on PostgreSQL (127.0.0.1:5432 by default)"
