@@ -38,13 +38,19 @@ RUN_PROCESSES := $(if $(REDIS_URL),,redis) sim-oven sim-line sim-utilities web w
 # ensure_package(command, debian package, what it is for): install it when missing.
 # As root with apt-get it is installed; otherwise a plain sentence says how, and make stops.
 define ensure_package
-	@if ! command -v $(1) >/dev/null 2>&1; then \
+	$(call ensure_required,command -v $(1) >/dev/null 2>&1,$(2),$(3))
+endef
+
+# ensure_required(check, debian packages, what they are for): as ensure_package, for a check
+# other than a command (header files).
+define ensure_required
+	@if ! { $(1); }; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's $(2) ($(3))..."; \
 	    $(APT_GET) update; \
 	    $(APT_GET) install -y --no-install-recommends $(2); \
 	  else \
-	    echo "$(1) is missing; $(3) needs it. Install it with: sudo apt-get install $(2)"; \
+	    echo "$(2) is missing; $(3) needs it. Install it with: sudo apt-get install $(2)"; \
 	    exit 1; \
 	  fi; \
 	fi
@@ -68,11 +74,11 @@ define ensure_optional
 endef
 
 .PHONY: help setup run serve demo-api-token test test-fast test-faults test-postgres check lint redis-server \
-  chromium nginx mosquitto promtool
+  chromium nginx mosquitto promtool ldap-headers slapd
 
 help:
 	@echo "make run    serve the demo at http://127.0.0.1:$(PORT)/ (users viewer, operator, admin)"
-	@echo "make test   run every test (installs Redis and Chromium when missing, as root)"
+	@echo "make test   run every test (installs Redis, Chromium and slapd when missing, as root)"
 	@echo "make test-fast  the unit lane: the tests that start no process (seconds)"
 	@echo "make test-faults  the fault suite alone (docs/reliability.md)"
 	@echo "make test-postgres  the database tests on PostgreSQL (127.0.0.1:5432 by default)"
@@ -83,13 +89,25 @@ help:
 # The virtual environment, reinstalled only when pyproject.toml changes.
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | ldap-headers
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 	  echo "Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 	  echo "Install it, or name one with: make PYTHON=/path/to/python3.11 ..."; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[sim,test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[sim,test,ldap]'
 	@touch $@
+
+# python-ldap (the ldap extra: LDAP / Active Directory sign-in) is compiled against OpenLDAP's
+# and Cyrus SASL's headers, with Python's own.
+LDAP_BUILD_CHECK = [ -f /usr/include/ldap.h ] && [ -f /usr/include/sasl/sasl.h ] \
+  && command -v gcc >/dev/null 2>&1 \
+  && [ -f "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ]
+ldap-headers:
+	$(call ensure_required,$(LDAP_BUILD_CHECK),libldap2-dev libsasl2-dev gcc python3-dev,building python-ldap (LDAP sign-in))
+
+# The LDAP sign-in tests start their own slapd on a free port (tests/harness/slapd.py).
+slapd:
+	$(call ensure_optional,[ -x /usr/sbin/slapd ] && command -v ldapadd >/dev/null 2>&1,slapd ldap-utils,the LDAP sign-in tests)
 
 redis-server:
 	$(call ensure_package,redis-server,redis-server,the demo's private Redis (or set REDIS_URL))
@@ -151,7 +169,7 @@ TEST_WORKERS ?= 0
 PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.
-test: setup lint redis-server mosquitto chromium nginx promtool
+test: setup lint redis-server mosquitto chromium nginx promtool slapd
 	CI="$(CI)" $(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS) || { status=$$?; \
 	  if [ $$status = 5 ]; then echo "pytest collected no tests: failing."; fi; exit $$status; }
 	CI="$(CI)" $(BIN)/python -m tests.postgres $(PARALLEL) $(PYTEST_ARGS)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from dashboard import roles
 from wincc_ingest import config as bridge_config
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -32,7 +33,26 @@ def check_wincc_config(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             )
             for number, problem in enumerate(exc.problems)
         ]
-    return _transport_warnings(config)
+    return _transport_warnings(config) + _directory_site_warnings(config)
+
+
+def _directory_site_warnings(config: bridge_config.Config) -> list[checks.CheckMessage]:
+    """A site in the directory mapping that the configuration lacks grants nothing: a typo
+    there would leave people without the rights the file seems to give them."""
+    known = {site.id for site in config.sites}
+    return [
+        checks.Warning(
+            f"DIRECTORY_GROUPS_FILE gives {grant.role} on site {site!r} to {group!r}, "
+            "but the configuration has no such site.",
+            hint=f"The configuration's sites: {', '.join(sorted(known))} (or \"*\" for all).",
+            obj=f"WINCC_CONFIG={config.source}",
+            id="wdash.W004",
+        )
+        for group, grants in settings.DIRECTORY_GROUPS.items()
+        for grant in grants
+        for site in grant.sites
+        if site != roles.ALL_SITES and site not in known
+    ]
 
 
 def _transport_warnings(config: bridge_config.Config) -> list[checks.CheckMessage]:

@@ -1,10 +1,18 @@
-"""The product's roles as Django groups, created idempotently (after migrate, demo, tests)."""
+"""The product's roles as Django groups, created idempotently (after migrate, demo, tests).
+
+The models are imported where used: the settings read the role names (directory sign-in's
+mapping, dashboard/directory/groups.py) before Django's apps are loaded.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
+from typing import TYPE_CHECKING
 
-from dashboard.models import SiteAccess
+if TYPE_CHECKING:
+    from django.contrib.auth.models import Group
+
+# SiteAccess.ALL_SITES, for code that runs before the models can be imported.
+ALL_SITES = "*"
 
 VIEWERS = "Viewers"
 OPERATORS = "Operators"
@@ -20,11 +28,17 @@ ROLE_PERMISSIONS = {
 }
 
 
-def ensure_role(name: str, sites: list[str] | None = None) -> Group:
-    """The group `name` with its permissions, granted `sites` (default: every site)."""
+def ensure_role(name: str, sites: list[str] | None = None, role: str | None = None) -> Group:
+    """The group `name` with the permissions of `role` (default: the name before any ":"),
+    granted `sites` (default: every site)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from dashboard.models import SiteAccess
+
     group, _ = Group.objects.get_or_create(name=name)
     perms = Permission.objects.filter(
-        content_type__app_label="dashboard", codename__in=ROLE_PERMISSIONS[name.split(":")[0]]
+        content_type__app_label="dashboard",
+        codename__in=ROLE_PERMISSIONS[role or name.split(":")[0]],
     )
     group.permissions.set(perms)
     for site in sites or [SiteAccess.ALL_SITES]:
@@ -38,6 +52,8 @@ def create_missing_roles(**kwargs) -> None:
     Only groups that do not exist yet are made; a role an administrator has narrowed to
     some sites, or given other permissions, is left as it is.
     """
+    from django.contrib.auth.models import Group
+
     for name in ROLE_PERMISSIONS:
         if not Group.objects.filter(name=name).exists():
             ensure_role(name)

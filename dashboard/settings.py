@@ -10,6 +10,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from dashboard import proxies
+from dashboard.directory import config as directory
 from dashboard.environment import env_bool, env_list
 from dashboard.log_filters import LOGGERS as LOG_FILTERED
 from dashboard.metrics import access as metrics_access
@@ -70,9 +71,25 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Directory sign-in (docs/sign-in.md): LDAP / Active Directory and OpenID Connect, each off
+# until its variables are set. Local accounts keep working beside them (break-glass), and
+# django-axes stays first: a locked-out name is refused before any backend is asked.
+try:
+    DIRECTORY_GROUPS = directory.group_map(os.environ)
+    _LDAP = directory.ldap_settings(os.environ)
+    _OIDC = directory.oidc_settings(os.environ)
+except directory.DirectoryConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+LDAP_ENABLED = bool(_LDAP)
+OIDC_ENABLED = bool(_OIDC)
+# The sign-in page's "Sign in with ..." (the rest are the libraries' own AUTH_LDAP_*, OIDC_*).
+OIDC_PROVIDER_NAME = _OIDC.pop("OIDC_PROVIDER_NAME", "")
+globals().update(_LDAP | _OIDC)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    *([directory.LDAP_BACKEND] if LDAP_ENABLED else []),
+    *([directory.OIDC_BACKEND] if OIDC_ENABLED else []),
 ]
 
 ROOT_URLCONF = "dashboard.urls"

@@ -8,6 +8,10 @@ from dashboard.views import actions, alarm, annunciation, audit, auth, integrati
 urlpatterns = [
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in through an OpenID Connect provider (docs/sign-in.md); 404 while it is off. The
+    # names are mozilla-django-oidc's: its views find the callback by that name.
+    path("oidc/authenticate/", auth.oidc_authenticate, name="oidc_authentication_init"),
+    path("oidc/callback/", auth.oidc_callback, name="oidc_authentication_callback"),
     path("alarms/ack/", actions.acknowledge_alarm, name="alarm-ack"),
     path("alarms/ack-all/", actions.acknowledge_all, name="alarm-ack-all"),
     path("alarms/occurrence/", alarm.occurrence, name="alarm-occurrence"),

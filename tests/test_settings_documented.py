@@ -22,6 +22,7 @@ SOURCES = [
     "dashboard/environment.py",
     "dashboard/proxies.py",
     "dashboard/metrics/access.py",
+    "dashboard/directory/config.py",
     "dashboard/gunicorn_conf.py",
 ]
 VARIABLE = re.compile(r"[A-Z][A-Z0-9_]+")

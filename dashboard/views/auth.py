@@ -1,4 +1,5 @@
-"""Sign-in and sign-out (Django's auth views), lock-out after repeated failures (django-axes),
+"""Sign-in and sign-out (Django's auth views), sign-in through an OpenID Connect provider
+(mozilla-django-oidc's views, when it is on), lock-out after repeated failures (django-axes),
 and where a request comes from (address and device) for axes and the audit log."""
 
 from __future__ import annotations
@@ -6,8 +7,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from mozilla_django_oidc import views as oidc_views
 
 DEVICE_MAX = 256
 
@@ -24,15 +26,40 @@ def client_device(request: HttpRequest) -> str:
     return request.META.get("HTTP_USER_AGENT", "")[:DEVICE_MAX]
 
 
+def _sign_in_context(request: HttpRequest) -> dict[str, object]:
+    """The provider's button, and why the last provider sign-in came back refused."""
+    if not settings.OIDC_ENABLED:
+        return {}
+    return {"oidc_provider": settings.OIDC_PROVIDER_NAME,
+            "oidc_refused": request.GET.get("signin") == "refused"}
+
+
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **_sign_in_context(self.request)}
+
+
+def _when_oidc_is_on(view):
+    """Without OpenID Connect its addresses do not exist (404), as before it was added."""
+    def answer(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not settings.OIDC_ENABLED:
+            raise Http404("OpenID Connect sign-in is off.")
+        return view(request, *args, **kwargs)
+    return answer
+
+
+oidc_authenticate = _when_oidc_is_on(oidc_views.OIDCAuthenticationRequestView.as_view())
+oidc_callback = _when_oidc_is_on(oidc_views.OIDCAuthenticationCallbackView.as_view())
 
 
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """django-axes' answer once a user name and address have failed too often."""
     minutes = round(settings.AXES_COOLOFF_TIME * 60)
     context = {
+        **_sign_in_context(request),
         "form": AuthenticationForm(request),
         "locked_out": (
             f"Too many failed sign-ins for this user from this address. "

@@ -121,9 +121,9 @@ def new_page(browser, viewport=DESKTOP, **options):
     return context.new_page()
 
 
-def sign_in(page, base_url: str, username: str) -> None:
+def sign_in(page, base_url: str, username: str, password: str = LIVE_PASSWORD) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", LIVE_PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit], input[type=submit]")
     page.wait_for_url(f"{base_url}/")
