@@ -455,12 +455,13 @@ class SitePoller:
         fingerprints = {}
         samples = {}
         read_at_text = codec.iso(read_at)  # once, not once per changed tag
+        epoch_text = codec.trend_time(epoch)
         for tag in tags:
             fingerprint = codec.fingerprint(tag)
             if self._values.get(tag.name) != fingerprint:
                 fingerprints[tag.name] = fingerprint
                 changed[tag.name] = codec.encode_value(tag, read_at_text)
-                sample = codec.encode_trend_sample(tag, epoch)
+                sample = codec.encode_trend_sample(tag, epoch_text)
                 if sample is not None:
                     samples[tag.name] = sample
         if changed:

@@ -28,6 +28,21 @@ def test_value_json_has_the_agreed_fields():
     assert data["timestamp"] is None
 
 
+@pytest.mark.parametrize("value", [
+    42.5, -0.0, 1e16, 1.5e-7, 7, -(2**63), 2**64 - 1, True, None, "Batch 17 / größe \u2028 \"q\"",
+    # not written by orjson: a number beyond 64 bits, NaN and infinities, a structure, text
+    # that is not UTF-8
+    2**64, 10**30, float("nan"), float("-inf"), [1, {"a": float("nan")}], "\ud800",
+])
+def test_every_kind_of_value_reads_back_as_it_was_read(value):
+    tag = TagValue("Tank \"Level\" ä", value, Quality.GOOD, 192, NOW, error=None)
+    stored = codec.decode_value(codec.encode_value(tag, NOW)).tag
+    assert json.dumps(stored.value) == json.dumps(value)  # NaN too; -0.0 keeps its sign
+    assert type(stored.value) is type(value)
+    assert (stored.name, stored.quality, stored.quality_code, stored.timestamp) == (
+        tag.name, tag.quality, tag.quality_code, tag.timestamp)
+
+
 def test_hash_field_names_the_value():
     raw = json.dumps({"value": 1, "quality": "good", "read_at": "2026-11-26T10:00:00Z"})
     assert codec.decode_value(raw, "Motor1_Current").tag.name == "Motor1_Current"
@@ -141,6 +156,9 @@ def test_trend_samples_round_trip_oldest_first():
     stored = [codec.encode_trend_sample(tag, 100.0 + i) for i, tag in enumerate(tags)]
     # stored newest first, as LPUSH leaves them
     assert codec.decode_trend(reversed(stored)) == [(100.0, 3.5), (101.0, 1.0), (102.0, 7.0)]
+    # A poll formats its time once for every sample: the same text.
+    assert [codec.encode_trend_sample(tag, codec.trend_time(100.0 + i))
+            for i, tag in enumerate(tags)] == stored
 
 
 def test_trend_keeps_only_what_it_can_draw():
