@@ -109,11 +109,22 @@ def test_trends_are_newest_first_and_capped(redis_client):
     pipe = redis_client.pipeline()
     store.push_trends(pipe, "s1", {"Tank_Level": "2000.000 42.5", "Motor1_Current": "2000.000 3"})
     pipe.execute()
-    trend = redis_client.lrange(key, 0, -1)
+    trend = redis_client.lrange(key, 0, store.TREND_LENGTH - 1)  # what readers read
     assert len(trend) == store.TREND_LENGTH
     assert trend[:2] == ["2000.000 42.5", "1000 0"]
     assert redis_client.lrange(store.site_trend("s1", "Motor1_Current"), 0, -1) == [
         "2000.000 3"]
+    # The list may grow by TREND_SLACK; past that it is cut back to the newest TREND_LENGTH.
+    for i in range(store.TREND_SLACK):
+        pipe = redis_client.pipeline()
+        store.push_trends(pipe, "s1", {"Tank_Level": f"{3000 + i}.000 {i}"})
+        pipe.execute()
+        assert redis_client.llen(key) == (store.TREND_LENGTH + 2 + i
+                                          if i < store.TREND_SLACK - 1 else store.TREND_LENGTH)
+    trend = redis_client.lrange(key, 0, -1)
+    oldest_kept = store.TREND_LENGTH - store.TREND_SLACK - 2  # of the 600 first
+    assert trend[0] == f"{3000 + store.TREND_SLACK - 1}.000 {store.TREND_SLACK - 1}"
+    assert trend[-1] == f"{1000 - oldest_kept} {oldest_kept}"
 
 
 def test_poll_counters_add_up_into_cumulative_buckets(redis_client):
