@@ -32,6 +32,7 @@ BENCHMARKS = {
     "p3": ("bench.p3_poll_vs_sse", "P3", "Server cost, polling fallback against SSE"),
     "p4": ("bench.p4_poll_throughput", "P4", "Poll throughput"),
     "p6": ("bench.p6_many_sites", "P6", "Many sites on one worker host"),
+    "p6-cpu": ("bench.p6_cpu", "P6-cpu", "CPU per poll of a 200-tag site, worker and Redis"),
     "p5-trend": ("bench.p5_trend", "P5-trend", "Trend data, 8 pens, 24 h and 7 days"),
     "p5-journal": ("bench.p5_journal", "P5 journal", "Alarm journal at 1,000,000 rows"),
     "p5-kpi": ("bench.p5_kpi", "P5-kpi", "Alarm KPI page over 30 days of journal"),

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         poller = SitePoller(site, st.redis(), TimeLimits(soft=30, hard=31, lock_ttl=60))
         outcome = poller.poll()  # connect, first full write
         print(f"first poll: {outcome.status} {outcome.error}", flush=True)
-        profiler = _profiler(args.profiler)
+        profiler = make_profiler(args.profiler)
         walls, cpus = [], []
         profiler.enable()
         for _ in range(args.polls):
@@ -101,14 +101,15 @@ class _NoProfiler:
         pass
 
 
-def _profiler(name: str):
-    """cProfile's Profile, pyinstrument's or none, with the same enable/disable calls."""
+def make_profiler(name: str, cpu_time: bool = False):
+    """cProfile's Profile, pyinstrument's or none, with the same enable/disable calls.
+    `cpu_time`: cProfile counts CPU time, not wall time (waiting for answers costs nothing)."""
     if name == "none":
         return _NoProfiler()
     if name == "cprofile":
         import cProfile
 
-        return cProfile.Profile()
+        return cProfile.Profile(time.process_time) if cpu_time else cProfile.Profile()
     from pyinstrument import Profiler
 
     profiler = Profiler(interval=0.001)

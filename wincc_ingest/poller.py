@@ -161,11 +161,14 @@ class SitePoller:
     _written: str | None = field(default=None, init=False)
     _writes: int = field(default=0, init=False)
     _triggers: SiteTriggers = field(init=False, repr=False)
+    # The site's open minute of the trend store, as this process last wrote it.
+    _minute: minutes.OpenMinute = field(init=False, repr=False)
     # The failure the server was last asked about (which dialects it speaks).
     _dialect_asked: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._triggers = SiteTriggers(self.site.id, self.triggers)
+        self._minute = minutes.OpenMinute(self.site.id)
 
     @property
     def names(self) -> list[str]:
@@ -401,6 +404,7 @@ class SitePoller:
     def _load_snapshot(self) -> None:
         """After a restart, or when another process polled the site: start from Redis."""
         site = self.site.id
+        self._minute.forget()
         self._values = {}
         for name, raw in codec.text_hash(self.redis.hgetall(store.site_values(site))).items():
             # An unreadable entry is left out, so this poll rewrites it.
@@ -451,19 +455,20 @@ class SitePoller:
         fingerprints = {}
         samples = {}
         read_at_text = codec.iso(read_at)  # once, not once per changed tag
+        epoch_text = codec.trend_time(epoch)
         for tag in tags:
             fingerprint = codec.fingerprint(tag)
             if self._values.get(tag.name) != fingerprint:
                 fingerprints[tag.name] = fingerprint
                 changed[tag.name] = codec.encode_value(tag, read_at_text)
-                sample = codec.encode_trend_sample(tag, epoch)
+                sample = codec.encode_trend_sample(tag, epoch_text)
                 if sample is not None:
                     samples[tag.name] = sample
         if changed:
             pipe.hset(store.site_values(site), mapping=changed)
         store.push_trends(pipe, site, samples)
         # Every value read, changed or not, counts towards its minute in the trend store.
-        minutes.add_poll(pipe, site, epoch, tags)
+        minute = self._minute.add(pipe, self.redis, epoch, tags)
         # A poll reads every configured tag: what it did not read is no longer configured.
         stale = self._values.keys() - {tag.name for tag in tags} if is_poll else set()
         if stale:
@@ -556,6 +561,7 @@ class SitePoller:
 
         # Only now, with Redis written, does memory move on.
         self._values = snapshot
+        self._minute.commit(minute)
         self._alarms = dict(current_alarms)
         if evaluation is not None:
             self._triggers.commit(evaluation)

@@ -10,6 +10,7 @@ import pytest
 from dashboard.history import minutes as store_minutes
 from dashboard.models import TagMinute
 from tests.poller.stub import Clock, StubPlant, site_config
+from wincc_bridge.models import Quality, TagValue
 from wincc_ingest import minutes, store
 from wincc_ingest.poller import SitePoller, TimeLimits
 
@@ -63,21 +64,66 @@ def test_every_poll_counts_towards_its_minute_and_closed_minutes_are_flushed(red
     assert not redis_client.exists(store.site_minute("plant-a", int(minute.timestamp())))
 
 
-def test_the_worst_quality_of_the_minute_is_kept(redis_client):
-    from wincc_bridge.models import Quality, TagValue
+def add_polls(redis_client, minute, polls):
+    """(epoch, tags) each written as a poll writes them: one pipeline, then committed."""
+    for epoch, tags in polls:
+        pipe = redis_client.pipeline()
+        added = minute.add(pipe, redis_client, epoch, tags)
+        pipe.execute()
+        minute.commit(added)
 
-    pipe = redis_client.pipeline()
+
+def test_the_worst_quality_of_the_minute_is_kept(redis_client):
     start = 1_800_000_000 - 1_800_000_000 % 60
-    minutes.add_poll(pipe, "plant-a", start + 1, [TagValue("T", 5.0, Quality.GOOD)])
-    minutes.add_poll(pipe, "plant-a", start + 2, [TagValue("T", 9.0, Quality.UNCERTAIN)])
-    minutes.add_poll(pipe, "plant-a", start + 3, [TagValue("T", None, Quality.BAD,
-                                                           error="no value")])
-    minutes.add_poll(pipe, "plant-a", start + 4, [TagValue("T", float("nan"), Quality.GOOD)])
-    pipe.execute()
+    add_polls(redis_client, minutes.OpenMinute("plant-a"), [
+        (start + 1, [TagValue("T", 5.0, Quality.GOOD)]),
+        (start + 2, [TagValue("T", 9.0, Quality.UNCERTAIN)]),
+        (start + 3, [TagValue("T", None, Quality.BAD, error="no value")]),
+        (start + 4, [TagValue("T", float("nan"), Quality.GOOD)]),
+    ])
     store_minutes.flush(redis_client, ["plant-a"], now=start + 120)
     (row,) = TagMinute.objects.all()
     assert (row.minimum, row.maximum, row.last, row.count, row.quality) == (
         5.0, 9.0, 9.0, 2, "b")
+
+
+def test_the_stored_form_of_a_minute(redis_client):
+    start = 1_800_000_000 - 1_800_000_000 % 60
+    add_polls(redis_client, minutes.OpenMinute("plant-a"), [
+        (start + 1, [TagValue("T", 0.1, Quality.GOOD), TagValue("S", True, Quality.GOOD),
+                     TagValue("X", "text", Quality.UNCERTAIN), TagValue("N", 7, Quality.GOOD)]),
+        (start + 2, [TagValue("T", 0.2, Quality.GOOD), TagValue("S", False, Quality.GOOD),
+                     TagValue("X", "more", Quality.GOOD),
+                     TagValue("N", float("inf"), Quality.GOOD)]),  # not a finite number
+        (start + 3, [TagValue("T", -1e20, Quality.GOOD)]),
+    ])
+    assert redis_client.hgetall(store.site_minute("plant-a", start)) == {
+        "T": f"-1e+20 0.2 {0.1 + 0.2 - 1e20!r} 3 -1e+20 g",
+        "S": "0.0 1.0 1.0 2 0.0 g",
+        "X": "- - 0.0 0 - u",
+        "N": "7.0 7.0 7.0 1 7.0 g",
+    }
+    assert redis_client.zrange(store.site_minutes("plant-a"), 0, -1) == [str(start)]
+    assert 0 < redis_client.ttl(store.site_minute("plant-a", start)) <= store.MINUTE_TTL
+
+
+def test_a_minute_polled_by_two_processes_in_turn_is_neither_lost_nor_split(redis_client):
+    # Two worker processes (two pollers of one site) take turns, and a third starts afresh
+    # (a restarted worker): each reads back what the others wrote into the open minute.
+    plant, clock = StubPlant(NAMES), Clock()
+    first, second = (make_poller(redis_client, plant, clock) for _ in range(2))
+    levels = [3.0, 1.0, 8.0, 2.0, 5.0]
+    for poller, level in zip([first, first, second, first, second], levels, strict=True):
+        plant.values["Tank_Level"] = level
+        assert poller.poll().status == "ok"
+        clock.advance(10)
+    plant.values["Tank_Level"] = 4.0
+    assert make_poller(redis_client, plant, clock).poll().status == "ok"  # 10:00:50
+    start = int(Clock().now.timestamp())
+    found = store_minutes.open_minutes(redis_client, "plant-a", ["Tank_Level"], since=start)
+    ((_, values),) = found["Tank_Level"]
+    assert (values.minimum, values.maximum, values.last, values.count) == (1.0, 8.0, 4.0, 6)
+    assert values.average == pytest.approx(sum(levels, 4.0) / 6)
 
 
 def test_a_flush_cut_short_and_run_again_adds_nothing_twice(redis_client):

@@ -28,6 +28,21 @@ def test_value_json_has_the_agreed_fields():
     assert data["timestamp"] is None
 
 
+@pytest.mark.parametrize("value", [
+    42.5, -0.0, 1e16, 1.5e-7, 7, -(2**63), 2**64 - 1, True, None, "Batch 17 / größe \u2028 \"q\"",
+    # not written by orjson: a number beyond 64 bits, NaN and infinities, a structure, text
+    # that is not UTF-8
+    2**64, 10**30, float("nan"), float("-inf"), [1, {"a": float("nan")}], "\ud800",
+])
+def test_every_kind_of_value_reads_back_as_it_was_read(value):
+    tag = TagValue("Tank \"Level\" ä", value, Quality.GOOD, 192, NOW, error=None)
+    stored = codec.decode_value(codec.encode_value(tag, NOW)).tag
+    assert json.dumps(stored.value) == json.dumps(value)  # NaN too; -0.0 keeps its sign
+    assert type(stored.value) is type(value)
+    assert (stored.name, stored.quality, stored.quality_code, stored.timestamp) == (
+        tag.name, tag.quality, tag.quality_code, tag.timestamp)
+
+
 def test_hash_field_names_the_value():
     raw = json.dumps({"value": 1, "quality": "good", "read_at": "2026-11-26T10:00:00Z"})
     assert codec.decode_value(raw, "Motor1_Current").tag.name == "Motor1_Current"
@@ -94,11 +109,22 @@ def test_trends_are_newest_first_and_capped(redis_client):
     pipe = redis_client.pipeline()
     store.push_trends(pipe, "s1", {"Tank_Level": "2000.000 42.5", "Motor1_Current": "2000.000 3"})
     pipe.execute()
-    trend = redis_client.lrange(key, 0, -1)
+    trend = redis_client.lrange(key, 0, store.TREND_LENGTH - 1)  # what readers read
     assert len(trend) == store.TREND_LENGTH
     assert trend[:2] == ["2000.000 42.5", "1000 0"]
     assert redis_client.lrange(store.site_trend("s1", "Motor1_Current"), 0, -1) == [
         "2000.000 3"]
+    # The list may grow by TREND_SLACK; past that it is cut back to the newest TREND_LENGTH.
+    for i in range(store.TREND_SLACK):
+        pipe = redis_client.pipeline()
+        store.push_trends(pipe, "s1", {"Tank_Level": f"{3000 + i}.000 {i}"})
+        pipe.execute()
+        assert redis_client.llen(key) == (store.TREND_LENGTH + 2 + i
+                                          if i < store.TREND_SLACK - 1 else store.TREND_LENGTH)
+    trend = redis_client.lrange(key, 0, -1)
+    oldest_kept = store.TREND_LENGTH - store.TREND_SLACK - 2  # of the 600 first
+    assert trend[0] == f"{3000 + store.TREND_SLACK - 1}.000 {store.TREND_SLACK - 1}"
+    assert trend[-1] == f"{1000 - oldest_kept} {oldest_kept}"
 
 
 def test_poll_counters_add_up_into_cumulative_buckets(redis_client):
@@ -141,6 +167,9 @@ def test_trend_samples_round_trip_oldest_first():
     stored = [codec.encode_trend_sample(tag, 100.0 + i) for i, tag in enumerate(tags)]
     # stored newest first, as LPUSH leaves them
     assert codec.decode_trend(reversed(stored)) == [(100.0, 3.5), (101.0, 1.0), (102.0, 7.0)]
+    # A poll formats its time once for every sample: the same text.
+    assert [codec.encode_trend_sample(tag, codec.trend_time(100.0 + i))
+            for i, tag in enumerate(tags)] == stored
 
 
 def test_trend_keeps_only_what_it_can_draw():
