@@ -55,7 +55,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
 def worker_source() -> str:
     """The service worker's text. Its cache is named after what it keeps, so a new version
     of any of those files makes a new worker, which drops the old cache."""
-    precache = [reverse("offline")] + [static(name) for name in OFFLINE_FILES]
+    precache = [reverse("offline")] + [_offline_url(name) for name in OFFLINE_FILES]
     offline_page = render_to_string("offline/page.html", {"files": _files()})
     version = hashlib.sha256(json.dumps([precache, offline_page]).encode()).hexdigest()[:16]
     return render_to_string("offline/sw.js", {
@@ -86,5 +86,11 @@ def offline(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _offline_url(name: str) -> str:
+    """A file's address as the offline page asks for it: the query keeps the live pages' own
+    requests for the same file off the worker (it answers only these)."""
+    return static(name) + "?offline"
+
+
 def _files() -> dict[str, str]:
-    return {name.split("/")[-1].replace(".", "_"): static(name) for name in OFFLINE_FILES}
+    return {name.split("/")[-1].replace(".", "_"): _offline_url(name) for name in OFFLINE_FILES}

@@ -14,10 +14,10 @@ self.addEventListener("install", function (event) {
   // Where the browser can, everything but pages and the offline page's files goes straight to
   // the network without waking the worker (a live stream's first value waits for nobody).
   if (event.addRoutes) {
-    var own = PRECACHE.map(function (path) { return {urlPattern: path}; });
+    var kept = PRECACHE.map(function (path) { return {urlPattern: path}; });
     event.addRoutes([
       {condition: {requestMode: "navigate"}, source: "fetch-event"},
-      {condition: {or: own}, source: "fetch-event"},
+      {condition: {or: kept}, source: "fetch-event"},
       {condition: {urlPattern: "/*"}, source: "network"},
     ]).catch(function () { /* an older browser: the fetch handler below decides alike */ });
   }
@@ -44,7 +44,13 @@ function page(event) {
   });
 }
 
-// The offline page's own files: from the network while there is one, else as kept.
+function own(url) {
+  var parsed = new URL(url);
+  return parsed.origin === self.location.origin ? parsed.pathname + parsed.search : "";
+}
+
+// The offline page's own files (their addresses end in ?offline, so a live page's requests
+// never get here): from the network while there is one, else as kept.
 function ownFile(request) {
   return fetch(request).catch(function () {
     return caches.match(request).then(function (kept) { return kept || Response.error(); });
@@ -54,7 +60,7 @@ function ownFile(request) {
 self.addEventListener("fetch", function (event) {
   if (event.request.mode === "navigate") {
     event.respondWith(page(event));
-  } else if (PRECACHE.indexOf(new URL(event.request.url).pathname) !== -1) {
+  } else if (PRECACHE.indexOf(own(event.request.url)) !== -1) {
     event.respondWith(ownFile(event.request));
   }
   // Anything else: not answered here, the browser fetches it as if there were no worker.

@@ -60,6 +60,13 @@ def test_offline_a_page_says_since_when_nothing_is_live_and_back_online_it_is_li
     installed(page)
     kept = page.evaluate(KEPT)
     assert kept[0:1] == ["/offline/"] and all(p.startswith("/static/") for p in kept[1:]), kept
+    # A page under the worker: its files and its stream never pass through the worker (the
+    # browser's static routing sends them to the network).
+    page.reload()
+    expect(page.locator("[data-stream]")).to_have_attribute("data-stream", "connected")
+    through = page.evaluate("""() => performance.getEntriesByType("resource")
+        .filter(e => e.workerStart > 0).map(e => e.name)""")
+    assert through == []
     since = expected_since(page)
 
     context = page.context

@@ -38,7 +38,7 @@ class ServiceWorkerTestCase(TestCase):
     def test_it_keeps_only_the_offline_page_and_its_files(self):
         source = worker_source()
         precache = json.loads(source.split("var PRECACHE = ")[1].split(";")[0])
-        assert precache == ["/offline/"] + [f"/static/{name}" for name in OFFLINE_FILES]
+        assert precache == ["/offline/"] + [f"/static/{name}?offline" for name in OFFLINE_FILES]
         for path in precache:
             assert self.client.get(path).status_code == 200, path
         # Nothing live is ever put in its cache: only install adds, and only PRECACHE.
@@ -64,7 +64,7 @@ class OfflinePageTestCase(TestCase):
         assert response["Cache-Control"] == "no-cache"
         html = response.content.decode()
         assert "values are not live" in html and "data-offline-since" in html
-        assert "<script src=\"/static/dashboard/offline.js\"></script>" in html
+        assert '<script src="/static/dashboard/offline.js?offline"></script>' in html
         # Kept on the device: no stream, no value, no form, no person.
         for absent in ("sse-connect", "data-tag", "csrfmiddlewaretoken", "nonce"):
             assert absent not in html
