@@ -73,7 +73,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     not_modified = get_conditional_response(request, etag=etag)
     response = not_modified or HttpResponse(source, content_type="text/javascript")
     response.headers["ETag"] = etag
-    patch_cache_control(response, max_age=WORKER_MAX_AGE)
+    patch_cache_control(response, public=True, max_age=WORKER_MAX_AGE)
     return response
 
 

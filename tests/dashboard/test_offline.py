@@ -2,6 +2,7 @@
 
 import json
 
+from django.contrib.auth.models import User
 from django.test import SimpleTestCase, TestCase
 
 from dashboard.views.offline import OFFLINE_FILES, worker_source
@@ -25,8 +26,17 @@ class ServiceWorkerTestCase(TestCase):
         response = self.client.get("/sw.js")
         assert response.status_code == 200
         assert response["Content-Type"] == "text/javascript"
-        assert response["Cache-Control"] == "max-age=600"
+        assert response["Cache-Control"] == "public, max-age=600"
         assert response["ETag"].startswith('"')
+
+    def test_signed_in_it_keeps_its_caching(self):
+        """Signed-in pages are private and not stored; the worker, the same for everyone, is
+        (else a tablet would fetch it again at every page)."""
+        user = User.objects.create_user("tablet")
+        self.client.force_login(user)
+        assert self.client.get("/sw.js")["Cache-Control"] == "public, max-age=600"
+        assert "no-store" not in self.client.get("/manifest.webmanifest")["Cache-Control"]
+        assert "no-store" in self.client.get("/preferences/")["Cache-Control"]
 
     def test_an_unchanged_worker_answers_304(self):
         etag = self.client.get("/sw.js")["ETag"]
