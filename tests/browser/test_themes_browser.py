@@ -73,6 +73,9 @@ def test_every_page_meets_aa_contrast_in_the_theme(browser, stack, theme):
             expect(page.locator("[data-stream]")).to_have_attribute("data-stream", "connected")
             assert low_contrast(page)[1] == [], path
             screenshot(page, f"theme-dark-tablet-{path.strip('/') or 'overview'}")
+        # Paper is white: printed in the light theme.
+        page.emulate_media(media="print")
+        expect(page.locator("body")).to_have_css("color", "rgb(31, 31, 31)")
     page.context.close()
 
 
