@@ -37,6 +37,11 @@ def _signed_in(user, session) -> bool:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
+    # An answer its view marked public is the same for everyone and holds nothing of the
+    # person (the service worker, the app manifest): it keeps its caching, or a tablet would
+    # fetch the worker again on every page.
+    if "public" in response.get("Cache-Control", ""):
+        return response
     patch_cache_control(response, private=True, no_store=True)
     return response
 

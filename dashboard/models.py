@@ -752,3 +752,17 @@ class TagMinute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id}:{self.tag} {self.minute:%Y-%m-%d %H:%M}"
+
+
+class DisplayPreference(models.Model):
+    """How one person's pages look, on every device they sign in on."""
+
+    THEMES = [("auto", "As the device is set (light or dark)"),
+              ("light", "Light"), ("dark", "Dark (control room)")]
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="display_preference")
+    theme = models.CharField(max_length=10, choices=THEMES, default="auto")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.theme}"

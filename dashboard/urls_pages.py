@@ -6,7 +6,9 @@ from dashboard.views import (
     journal_export,
     kpi,
     metrics,
+    offline,
     pages,
+    preferences,
     stream,
     trend,
     trend_data,
@@ -34,6 +36,13 @@ urlpatterns = [
     path("wall/<str:dashboard_id>/", wall.wall, name="wall"),
     path("wall/<str:dashboard_id>/settings/", wall.wall_settings, name="wall-settings"),
     path("health/", health.health, name="health"),
+    # How a person's pages look (docs/themes.md).
+    path("preferences/", preferences.preferences, name="preferences"),
+    # Installable on tablets: the manifest, the service worker from the root (it serves the
+    # pages under its own path only) and the page it shows offline (docs/tablets.md).
+    path("manifest.webmanifest", offline.manifest, name="manifest"),
+    path("sw.js", offline.service_worker, name="service-worker"),
+    path("offline/", offline.offline, name="offline"),
     # The trend's data (docs/trend.md); the page /trend/ draws it.
     path("trend/data/", trend_data.data, name="trend-data"),
     path("trend/export.csv", trend_data.export_csv, name="trend-export"),

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from dashboard import layouts, params, permissions, siteconfig
+from dashboard import layouts, params, permissions, siteconfig, themes
 from dashboard.models import WallScreen
 from dashboard.views.pages import render_page
 
@@ -66,6 +66,7 @@ def wall(request, dashboard_id: str) -> HttpResponse:
     if screen is not None:
         WallScreen.objects.filter(pk=screen.pk).update(last_seen_at=timezone.now())
     rotate = _rotate(request)
+    link_theme = _link_theme(request)
     config = siteconfig.get_config()
     if screen is not None:
         settings = screen.settings()
@@ -90,12 +91,19 @@ def wall(request, dashboard_id: str) -> HttpResponse:
         layouts.Viewer.for_wall(config),
         extra={
             **settings,
+            "ui_theme": link_theme or settings["theme"],
             "page_seconds": seconds,
             "next_url": _wall_url(request, "wall", next_id) if next_id else "",
             "settings_url": _wall_url(request, "wall-settings", dashboard_id) if screen else "",
             "dashboards_json": json.dumps(_dashboards(request, config, rotation)),
         },
     )
+
+
+def _link_theme(request) -> str:
+    """`?theme=` in the screen's address: it overrides the screen's own theme (a link for one
+    screen of a control room); empty when absent."""
+    return params.choice(request.GET, "theme", themes.CHOICES)
 
 
 def _known(config) -> set[str]:
@@ -123,8 +131,9 @@ def _dashboards(request, config, ids: list[str]) -> list[dict]:
 
 
 def _wall_url(request, name: str, dashboard_id: str) -> str:
-    """A wall address with the query this page was opened with (rotate, transport, sound)."""
-    kept = ("rotate", "transport", "sound")
+    """A wall address with the query this page was opened with (rotate, transport, sound,
+    theme)."""
+    kept = ("rotate", "transport", "sound", "theme")
     query = urlencode({k: request.GET[k] for k in kept if k in request.GET})
     return reverse(name, args=[dashboard_id]) + (f"?{query}" if query else "")
 
@@ -136,11 +145,12 @@ def wall_settings(request, dashboard_id: str) -> JsonResponse:
     if screen is None:
         return JsonResponse({"error": "This wall screen is not signed in."}, status=403)
     rotate = _rotate(request)
+    link_theme = _link_theme(request)
     config = siteconfig.get_config()
     return JsonResponse({
         "next": _wall_url(request, "wall", screen.following(dashboard_id, _known(config))),
         "page_seconds": rotate or screen.page_seconds,
-        "theme": screen.theme,
+        "theme": link_theme or screen.theme,
         "pause_on_alarm": screen.pause_on_alarm,
         "sound": screen.sound,
         "sound_priority": screen.sound_priority,

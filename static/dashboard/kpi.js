@@ -3,6 +3,18 @@
 (function () {
   "use strict";
 
+  // The charts are drawn on a canvas, which cannot read the stylesheet's colours: the page's
+  // ink (light on the dark theme, dashboard.css) says which theme they are drawn in.
+  var INK = window.getComputedStyle(document.body).color;
+  var DARK = (INK.match(/\d+/g) || [0]).slice(0, 3).reduce(function (a, c) { return a + +c; }, 0) > 384;
+
+  function axis(options) {
+    options.stroke = INK;
+    options.grid = { stroke: DARK ? "#3d3d3d" : "rgba(0,0,0,0.07)" };
+    options.ticks = { stroke: DARK ? "#5a5a5a" : "rgba(0,0,0,0.07)" };
+    return options;
+  }
+
   function width(el) {
     return Math.max(280, el.clientWidth || 600);
   }
@@ -34,15 +46,15 @@
         y: { range: function (u, min, max) { return [0, Math.max(max, limits.flood + 2)]; } },
       },
       axes: [
-        { values: function (u, ticks) {
+        axis({ values: function (u, ticks) {
           var days = ticks.length && ticks[ticks.length - 1] - ticks[0] > 86400;
           return ticks.map(function (t) { return utcText(t, days); });
-        } },
-        { label: "alarms per 10 min" },
+        } }),
+        axis({ label: "alarms per 10 min" }),
       ],
       series: [
         { label: "UTC", value: function (u, v) { return v == null ? "–" : utcText(v, true); } },
-        { label: "alarms", stroke: "#1f1f1f", fill: "rgba(31,31,31,0.25)", width: 1,
+        { label: "alarms", stroke: INK, fill: DARK ? "rgba(214,214,214,0.3)" : "rgba(31,31,31,0.25)", width: 1,
           paths: uPlot.paths.bars({ size: [1, 100] }), points: { show: false } },
         line("very likely acceptable (" + limits.acceptable + ")", limits.acceptable, "#2e7d32"),
         line("manageable (" + limits.manageable + ")", limits.manageable, "#b8860b"),
@@ -61,14 +73,14 @@
       width: Math.min(width(el), 520), height: 220,
       scales: { x: { time: false, range: [-0.5, names.length - 0.5] }, y: { range: [0, 100] } },
       axes: [
-        { splits: function () { return xs; }, values: function (u, splits) {
+        axis({ splits: function () { return xs; }, values: function (u, splits) {
           return splits.map(function (i) { return names[i] || ""; });
-        } },
-        { label: "% of alarms" },
+        } }),
+        axis({ label: "% of alarms" }),
       ],
       series: [
         {},
-        { label: "share", fill: "#5c5c5c", stroke: "#1f1f1f",
+        { label: "share", fill: DARK ? "#8c8c8c" : "#5c5c5c", stroke: INK,
           paths: uPlot.paths.bars({ size: [0.35, 60], align: -1 }), points: { show: false } },
         { label: "target (80/15/5)", fill: "rgba(31,95,191,0.35)", stroke: "#1f5fbf",
           paths: uPlot.paths.bars({ size: [0.35, 60], align: 1 }), points: { show: false } },

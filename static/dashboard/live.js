@@ -3,6 +3,23 @@
 (function () {
   "use strict";
   var body = document.body;
+
+  // Installable on tablets (docs/tablets.md): the service worker shows the offline page when
+  // a page cannot load. Registered after the page has loaded, out of its way; checked for a
+  // new version through the HTTP cache (the server says how long /sw.js keeps).
+  var manifest = document.querySelector("link[rel=manifest][data-worker]");
+  if (manifest && "serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register(manifest.dataset.worker, {updateViaCache: "all"})
+        .catch(function () { /* not over HTTPS, or refused: pages work as before */ });
+    });
+  }
+  // What the offline page reads: this page's theme, and (below) when values were last live.
+  function note(key, value) {
+    try { localStorage.setItem("wincc-dashboard:" + key, value); } catch (e) { /* refused */ }
+  }
+  note("theme", document.documentElement.dataset.theme || "auto");
+
   var live = document.getElementById("live");
   if (!live) return;
 
@@ -139,8 +156,10 @@
     else text.textContent = "Connection lost · last message " + since + " ago";
   }
 
+  var noted = 0;
   function heard() {
     lastMessage = Date.now();
+    if (lastMessage - noted >= 1000) { noted = lastMessage; note("last-live", String(noted)); }
     if (state !== "connected") setState("connected");
   }
 

@@ -40,10 +40,20 @@
     document.head.appendChild(script);
   }
 
-  // Muted, distinct pen colours (ISA-101: no alarm colours for ordinary lines).
-  var PALETTE = ["#1f4e79", "#7a5200", "#2e6b30", "#6b2d5c", "#335c81", "#8a3b12", "#40535e", "#5b4b8a"];
+  // The canvas cannot read the stylesheet's colours: the page's own ink (light on the dark
+  // theme, dashboard.css) says which theme it is drawn in.
+  var INK = window.getComputedStyle(document.body).color;
+  var DARK = (INK.match(/\d+/g) || [0]).slice(0, 3).reduce(function (a, c) { return a + +c; }, 0) > 384;
+  // Muted, distinct pen colours (ISA-101: no alarm colours for ordinary lines), lighter on
+  // the dark theme.
+  var PALETTE = DARK
+    ? ["#8fb3d9", "#c9a66b", "#8fbf8f", "#c79bbd", "#9fbad6", "#d49a7a", "#a9bcc6", "#b1a6dd"]
+    : ["#1f4e79", "#7a5200", "#2e6b30", "#6b2d5c", "#335c81", "#8a3b12", "#40535e", "#5b4b8a"];
   // Limit zones in greys, as the tile's band: colour is kept for what is abnormal now.
-  var BAND_FILL = {hh: "rgba(0, 0, 0, 0.09)", h: "rgba(0, 0, 0, 0.045)"};
+  var BAND_FILL = DARK ? {hh: "rgba(255, 255, 255, 0.12)", h: "rgba(255, 255, 255, 0.06)"}
+    : {hh: "rgba(0, 0, 0, 0.09)", h: "rgba(0, 0, 0, 0.045)"};
+  var AXIS = DARK ? {stroke: INK, grid: "#3d3d3d", ticks: "#5a5a5a", label: "#a8a8a8"}
+    : {stroke: "#3a3a3a", grid: "#d2d2d2", ticks: "#bdbdbd", label: "#4d4d4d"};
   var MIN_SPAN = 10; // seconds: the narrowest zoom
   var LIVE_SLACK = 5; // a window ending within this of now is live (as the server says)
   var UNITS = [["d", 86400], ["h", 3600], ["min", 60], ["s", 1]];
@@ -320,7 +330,7 @@
     pens.forEach(function (p) { if (units.indexOf(p.unit) < 0) units.push(p.unit); });
     var scales = {x: {time: true}};
     var axes = [{
-      stroke: "#3a3a3a", grid: {stroke: "#d2d2d2", width: 1}, ticks: {stroke: "#bdbdbd"},
+      stroke: AXIS.stroke, grid: {stroke: AXIS.grid, width: 1}, ticks: {stroke: AXIS.ticks},
       values: function (u, splits, ax, space, incr) {
         return splits.map(function (s, i) {
           return tickText(s, incr >= 86400 || i === 0 || s % 86400 === 0);
@@ -337,7 +347,7 @@
       }} : {};
       axes.push({
         scale: key, side: i % 2 ? 1 : 3, label: unit || "value", labelSize: 18,
-        stroke: "#3a3a3a", grid: {show: i === 0, stroke: "#e0e0e0"}, ticks: {stroke: "#bdbdbd"},
+        stroke: AXIS.stroke, grid: {show: i === 0, stroke: AXIS.grid}, ticks: {stroke: AXIS.ticks},
         size: 56,
       });
     });
@@ -431,7 +441,7 @@
       if (lim.l != null) zone(lim.ll != null ? lim.ll : Math.min(bottom, lim.l), lim.l, BAND_FILL.h);
       ctx.setLineDash([4, 4]);
       ctx.strokeStyle = "#7d7d7d";
-      ctx.fillStyle = "#4d4d4d";
+      ctx.fillStyle = AXIS.label;
       ctx.font = Math.round(10 * uPlot.pxRatio) + "px system-ui, sans-serif";
       ["hh", "h", "l", "ll"].forEach(function (name) {
         var v = lim[name];

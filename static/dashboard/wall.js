@@ -263,9 +263,9 @@
     // The annunciator reads these at each tick: sound follows the screen's record.
     body.dataset.sound = String(!!s.sound);
     body.dataset.soundPriority = String(s.sound_priority || 5);
-    ["dark", "light"].forEach(function (theme) {
-      body.classList.toggle("wall-" + theme, s.theme === theme);
-    });
+    // The one theme attribute of every page (dashboard/themes.py); "auto": the device's.
+    if (s.theme === "dark" || s.theme === "light") document.documentElement.dataset.theme = s.theme;
+    else delete document.documentElement.dataset.theme;
   }
 
   // Ask for the settings, then `then(settings or null)`; a revoked screen reloads and

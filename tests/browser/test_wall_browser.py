@@ -242,16 +242,16 @@ def test_stopped_stream_turns_the_whole_screen_not_live_and_it_recovers(browser,
 def test_settings_changed_in_the_database_reach_the_screen_at_its_next_turn(browser, stack):
     token = issue_screen(stack, "Settings", "utilities-restv1", "--seconds", "5")
     page = open_screen(browser, stack, token, "utilities-restv1", size=(3840, 2160))
-    assert "wall-dark" in page.evaluate("document.body.className")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
     page.evaluate("window.notReloaded = true")
     stack.server.manage("wallscreen", "set", "Settings", "--theme", "light")
     # Same dashboard: applied in place at the turn, no reload.
-    expect(page.locator("body")).to_have_class(re.compile(r"\bwall-light\b"), timeout=30_000)
+    expect(page.locator("html")).to_have_attribute("data-theme", "light", timeout=30_000)
     assert page.evaluate("window.notReloaded") is True
     stack.server.manage("wallscreen", "set", "Settings", "--rotation",
                         "utilities-restv1 overview")
     page.wait_for_url(f"{stack.url}/wall/overview/", timeout=30_000)
-    expect(page.locator("body")).to_have_class(re.compile(r"\bwall-light\b"))
+    expect(page.locator("html")).to_have_attribute("data-theme", "light")
     page.context.close()
 
 

@@ -20,7 +20,7 @@ class WallScreenTestCase(PlantTestCase):
         page = self.client.get(response["Location"])
         assert page.status_code == 200
         html = page.content.decode()
-        assert 'class="wall wall-dark"' in html and 'data-page-seconds="30"' in html
+        assert '<html lang="en" data-theme="dark">' in html and 'data-page-seconds="30"' in html
         # A screen with no rotation of its own stays on its dashboard; ?rotate= keeps going.
         assert 'data-next="/wall/overview/?rotate=30"' in html
         assert 'data-settings="/wall/overview/settings/?rotate=30"' in html
@@ -63,12 +63,25 @@ class WallScreenTestCase(PlantTestCase):
         assert 'data-alarm="oven-unified:Oven_Zone1_Temp_HH:1"' in html
         assert 'data-action="ack"' not in html
 
+    def test_a_theme_in_the_screens_address_overrides_its_own_and_stays_in_the_rotation(self):
+        self.client.get(f"/wall/overview/?token={self.token}")
+        html = self.client.get("/wall/overview/?theme=light&rotate=30").content.decode()
+        assert '<html lang="en" data-theme="light">' in html
+        assert 'data-next="/wall/overview/?rotate=30&amp;theme=light"' in html
+        settings = self.client.get("/wall/overview/settings/?theme=light").json()
+        assert settings["theme"] == "light"
+        auto = self.client.get("/wall/overview/?theme=auto").content.decode()
+        assert '<html lang="en">' in auto  # the device's own setting decides
+        refused = self.client.get("/wall/overview/?theme=neon")
+        assert refused.status_code == 400
+        assert "There is no theme &#x27;neon&#x27;" in refused.content.decode()
+
     def test_the_screens_own_settings_shape_its_page(self):
         WallScreen.objects.filter(pk=self.screen.pk).update(
             rotation="overview, line", page_seconds=12, theme="light", pause_on_alarm=False)
         self.client.get(f"/wall/overview/?token={self.token}")
         html = self.client.get("/wall/overview/").content.decode()
-        assert 'class="wall wall-light"' in html
+        assert '<html lang="en" data-theme="light">' in html
         assert 'data-page-seconds="12"' in html
         assert 'data-next="/wall/line/"' in html
         assert 'data-pause-on-alarm="false"' in html
