@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0019_journal_text_search'),
+        ('dashboard', '0020_configure_tags_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
