@@ -161,11 +161,9 @@ demo-api-token: setup
 # Most of the suite waits on processes (polls, simulators, a browser): pytest-xdist's workers
 # overlap those waits, each with its own Redis, simulator and database. A test file goes to one
 # worker (its module fixtures start once), files in the tests' order, not the largest first:
-# the browser files stay last in their worker (tests/conftest.py). One process by default:
-# on two workers the suite took 13.7 min instead of 20, but two timing-bound tests (a wall
-# screen's rotation hold, the demo's Ctrl-C) failed beside the other worker's load and passed
-# alone; TEST_WORKERS=2 runs it on two.
-TEST_WORKERS ?= 0
+# the browser files stay last in their worker (tests/conftest.py). Two workers by default
+# (13.7 min instead of 20 on two cores); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 # pytest's exit code 5 means it collected no test: that fails too, with a sentence.

@@ -523,7 +523,8 @@ def test_the_documents_link_only_to_files_that_exist(document):
 
 
 def make_dry_run(*args: str, **env: str) -> str:
-    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MAKEFLAGS")}
+    skip = ("REDIS_URL", "MAKEFLAGS", "TEST_WORKERS")
+    base = {k: v for k, v in os.environ.items() if k not in skip}
     result = subprocess.run(
         ["make", "--no-print-directory", "-n", *args], cwd=ROOT, capture_output=True,
         text=True, timeout=60, env={**base, **env},
@@ -550,13 +551,13 @@ def test_make_test_lints_then_runs_pytest():
 
 
 @pytest.mark.process
-def test_make_test_runs_both_lanes_in_one_process_unless_told_otherwise():
-    single = make_dry_run("test")
-    assert "pytest" in single and " -n " not in single and "loadfile" not in single
-    commands = make_dry_run("test", TEST_WORKERS="2")
+def test_make_test_runs_both_lanes_on_two_workers_unless_told_otherwise():
+    commands = make_dry_run("test")
     parallel = "-n 2 --dist loadfile --no-loadscope-reorder"
     assert f"bin/pytest {parallel}" in commands, commands
     assert f"-m tests.postgres {parallel}" in commands, commands
+    single = make_dry_run("test", TEST_WORKERS="0")
+    assert "pytest" in single and " -n " not in single and "loadfile" not in single
 
 
 @pytest.mark.process
