@@ -551,13 +551,13 @@ def test_make_test_lints_then_runs_pytest():
 
 
 @pytest.mark.process
-def test_make_test_runs_both_lanes_on_two_workers_unless_told_otherwise():
-    commands = make_dry_run("test")
+def test_make_test_runs_both_lanes_in_one_process_unless_told_otherwise():
+    single = make_dry_run("test")
+    assert "pytest" in single and " -n " not in single and "loadfile" not in single
+    commands = make_dry_run("test", TEST_WORKERS="2")
     parallel = "-n 2 --dist loadfile --no-loadscope-reorder"
     assert f"bin/pytest {parallel}" in commands, commands
     assert f"-m tests.postgres {parallel}" in commands, commands
-    single = make_dry_run("test", TEST_WORKERS="0")
-    assert "pytest" in single and " -n " not in single and "loadfile" not in single
 
 
 @pytest.mark.process
