@@ -31,6 +31,7 @@ import random
 import resource
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -140,6 +141,10 @@ class Client:
                     failures = 0
                     # Values published before this connection came in the snapshot.
                     since = time.time()
+                    # Gzip-compressed as a browser asks for it (dashboard/live/gzipped.py):
+                    # decoded here as a browser would, each chunk as it comes.
+                    decoder = (zlib.decompressobj(wbits=31)
+                               if resp.headers.get("Content-Encoding") == "gzip" else None)
                     try:
                         while True:
                             remaining = stop_at - time.time()
@@ -154,10 +159,12 @@ class Client:
                             if not chunk:
                                 break  # the server ended the stream
                             now = time.time()
+                            sh.bytes += len(chunk)  # on the wire
+                            if decoder is not None:
+                                chunk = decoder.decompress(chunk)
                             if chunk.startswith(b"retry: "):
                                 with contextlib.suppress(ValueError):
                                     self.retry_ms = int(chunk[7:].split(b"\n", 1)[0])
-                            sh.bytes += len(chunk)
                             sh.messages += chunk.count(b"\n\n")
                             if self.parse:
                                 # A stamp may straddle two chunks: look at the seam again.
