@@ -104,13 +104,11 @@ class FanOut:
                 for client in self.watchers.get(fragment, ()):
                     client.offer(frame)
 
-    def snapshot(self, client: Client, ctx: RenderContext, seen: Sequence[str] = ()) -> bytes:
-        return b"".join(self.snapshot_frames(client, ctx, seen))
-
-    def snapshot_frames(
+    def snapshot(
         self, client: Client, ctx: RenderContext, seen: Sequence[str] = ()
     ) -> list[bytes]:
-        """Every fragment of the client's page and its sites' pulses, from the shared cache.
+        """Every fragment of the client's page and its sites' pulses, from the shared cache:
+        the shared frames themselves, so each is compressed once (dashboard/live/gzipped.py).
 
         `seen`: the digests of the frames the freshly loaded page shows, one a fragment in
         layout order; a fragment whose frame is the same is left out. Any other length

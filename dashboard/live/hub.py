@@ -101,12 +101,8 @@ class LiveHub:
         if not self.fanout.clients:
             await self.stop()
 
-    def snapshot(self, client: Client, seen: Sequence[str] = ()) -> bytes:
+    def snapshot(self, client: Client, seen: Sequence[str] = ()) -> list[bytes]:
         return self.fanout.snapshot(client, self._context(), seen)
-
-    def snapshot_frames(self, client: Client, seen: Sequence[str] = ()) -> list[bytes]:
-        """The snapshot as the shared frames it is made of (dashboard/live/gzipped.py)."""
-        return self.fanout.snapshot_frames(client, self._context(), seen)
 
     async def stop(self) -> None:
         redis, self._redis = self._redis, None

@@ -144,7 +144,7 @@ async def events(
         retry = jittered(settings.LIVE_RETRY_MS, settings.LIVE_RETRY_JITTER_MS)
         # The id comes first: any frame the page swaps in is preceded by it, so any
         # reconnect after one names it and gets the full snapshot.
-        yield wire(hub.snapshot_frames(client, seen or ()),
+        yield wire(hub.snapshot(client, seen or ()),
                    own=retry_frame(retry) + snapshot_id_frame())
         seen = None  # only the first snapshot leaves anything out
         yield b""
@@ -176,7 +176,7 @@ async def _queued(hub: LiveHub, client: Client) -> list[bytes]:
         client.resync = False
         while not client.queue.empty():
             client.queue.get_nowait()
-        return hub.snapshot_frames(client)
+        return hub.snapshot(client)
     return frames
 
 
