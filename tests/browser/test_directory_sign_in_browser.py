@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from dashboard.models import AuditEntry
 from tests.browser.conftest import POLL_INTERVAL, new_page, sign_in
 from tests.browser.test_acknowledge_browser import ALARM, POLLED, raise_alarm
-from tests.dashboard.directorysupport import LINE, OVEN, rights
+from tests.dashboard.directorysupport import LINE, OVEN, require, rights
 from tests.fixtures.browser import screenshot
 from tests.fixtures.live_server import start_live_server
 from tests.fixtures.simulator import write_config
@@ -45,8 +45,7 @@ class DirectoryDashboard:
 
 @pytest.fixture(scope="module")
 def dashboard(live_stack, simulator, tmp_path_factory) -> Iterator[DirectoryDashboard]:
-    if not slapd.SLAPD.exists():
-        pytest.skip("slapd is not installed (apt-get install slapd)")
+    require(slapd.SLAPD, "slapd")
     folder = tmp_path_factory.mktemp("directory-sign-in")
     directory = slapd.start_slapd()
     provider = server = None
