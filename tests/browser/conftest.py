@@ -42,29 +42,23 @@ class LiveStack:
     def url(self) -> str:
         return self.server.url
 
+    def _every_site(self, holds) -> bool:
+        """Does `holds(client, site)` hold for every test site, read from the stack's Redis?"""
+        with redis.Redis.from_url(self.redis.url, decode_responses=True) as client:
+            return all(holds(client, site) for site in SITES)
+
     def sites_current(self) -> bool:
-        client = redis.Redis.from_url(self.redis.url, decode_responses=True)
-        try:
-            now = utcnow()
-            return all(
-                (h := codec.read_health(client, s)) is not None and h.is_current(now)
-                for s in SITES
-            )
-        finally:
-            client.close()
+        now = utcnow()
+        return self._every_site(
+            lambda client, s: (h := codec.read_health(client, s)) is not None
+            and h.is_current(now))
 
     def awaits_acknowledgement_everywhere(self, name: str, instance: int) -> bool:
         """Has every site polled alarm `name` (this instance) as awaiting acknowledgement?"""
-        client = redis.Redis.from_url(self.redis.url, decode_responses=True)
-        try:
-            return all(
-                any(a.name == name and a.instance_id == instance
-                    and a.state.needs_acknowledgement
-                    for a in codec.read_alarms(client, s).values())
-                for s in SITES
-            )
-        finally:
-            client.close()
+        return self._every_site(
+            lambda client, s: any(a.name == name and a.instance_id == instance
+                                  and a.state.needs_acknowledgement
+                                  for a in codec.read_alarms(client, s).values()))
 
 
 @contextlib.contextmanager
