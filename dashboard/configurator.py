@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 
-from dashboard.siteconfig import version_of
+from dashboard.siteconfig import get_config, version_of
 from wincc_ingest import config as bridge_config
 
 LIMIT_KEYS = ("ll", "l", "h", "hh")
@@ -209,6 +209,7 @@ def write(change: Change) -> Path:
     backup = path.with_name(f"{path.name}.{change.old_version}.bak")
     _replace(backup, current, path)
     _replace(path, change.new_text.encode(), path)
+    get_config.look_now()
     return backup
 
 

@@ -78,6 +78,13 @@ class WatchedConfig:
         with self._lock:
             return self._look(path)
 
+    def look_now(self) -> None:
+        """The next call looks at the file whatever the interval: this process wrote it, and
+        the page it answers next must show the change (others follow within the interval)."""
+        loaded = self._loaded
+        if loaded is not None:
+            loaded.checked = float("-inf")
+
     def cache_clear(self) -> None:
         """Forget the configuration: the next call reads the file (and raises if broken)."""
         with self._lock:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 from django.contrib.auth.models import Permission, User
@@ -158,7 +157,9 @@ class TagBrowserTestCase(SimulatorSites, BaseTestCase):
         assert self.path.read_bytes() == before
         assert not AuditEntry.objects.filter(action="configure").exists()
 
-    @override_settings(CONFIG_WRITES_ALLOWED=True, CONFIG_RELOAD_SECONDS=0.2)
+    # A long interval: the process that wrote the file shows the change on its next page at
+    # once (the engineer follows the link); other processes follow within the interval.
+    @override_settings(CONFIG_WRITES_ALLOWED=True, CONFIG_RELOAD_SECONDS=600)
     def test_written_the_dashboard_shows_without_a_restart_and_the_write_is_audited(self):
         before = self.path.read_bytes()
         old = siteconfig.version_of(before)
@@ -179,7 +180,6 @@ class TagBrowserTestCase(SimulatorSites, BaseTestCase):
         audit = self.client.get(reverse("audit-log")).content.decode()
         assert "<td data-configure>the configuration</td>" in audit
         assert escape(entry.message) in audit
-        time.sleep(0.25)
         page = self.client.get("/d/zone2/")
         assert page.status_code == 200
         assert "Zone 2" in page.content.decode()
