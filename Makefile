@@ -73,7 +73,7 @@ define ensure_optional
 	fi
 endef
 
-.PHONY: help setup run serve demo-api-token test test-fast test-faults test-postgres check lint redis-server \
+.PHONY: help setup messages gettext run serve demo-api-token test test-fast test-faults test-postgres check lint redis-server \
   chromium nginx mosquitto promtool ldap-headers slapd
 
 help:
@@ -86,8 +86,20 @@ help:
 	@echo "make check  validate the configuration (WINCC_CONFIG) and the settings"
 	@echo "make lint   ruff and mypy"
 
-# The virtual environment, reinstalled only when pyproject.toml changes.
-setup: $(STAMP)
+# The virtual environment, reinstalled only when pyproject.toml changes; the translation
+# catalogues compiled (docs/languages.md).
+setup: $(STAMP) messages
+
+# Each catalogue (locale/**/django.po) compiled to its .mo when the .po is newer; msgfmt
+# --check refuses a translation whose placeholders do not match the English.
+PO_FILES := $(shell find locale -name '*.po' 2>/dev/null)
+messages: $(PO_FILES:.po=.mo)
+
+%.mo: %.po | gettext
+	msgfmt --check -o $@ $<
+
+gettext:
+	$(call ensure_required,command -v msgfmt >/dev/null 2>&1,gettext,compiling the German catalogue)
 
 $(STAMP): pyproject.toml | ldap-headers
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \

@@ -763,6 +763,10 @@ class DisplayPreference(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="display_preference")
     theme = models.CharField(max_length=10, choices=THEMES, default="auto")
+    # "" follows the browser's Accept-Language; otherwise one of settings.LANGUAGES.
+    language = models.CharField(max_length=8, blank=True, default="",
+                                choices=[("", "As the browser asks"), ("en", "English"),
+                                         ("de", "Deutsch")])
 
     def __str__(self) -> str:
         return f"{self.user}: {self.theme}"

@@ -60,9 +60,11 @@ MIDDLEWARE = [
     # Below static files (compressed at collectstatic), above everything that writes a body.
     "dashboard.compression.CompressionMiddleware",
     "dashboard.sessions.IdleSessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.languages.PersonLanguageMiddleware",
     "dashboard.middleware.PrivatePagesMiddleware",
     "dashboard.middleware.TokenActionGuardMiddleware",
     "dashboard.middleware.BadParameterMiddleware",
@@ -106,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "dashboard.themes.context",
             ],
         },
@@ -140,7 +143,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# English and German (docs/languages.md): the browser's Accept-Language chooses, unless the
+# person chose one in /preferences/ (dashboard/languages.py).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# The catalogue: locale/de/LC_MESSAGES/django.po, compiled to .mo by `make setup`.
+LOCALE_PATHS = [BASE_DIR / "locale", *sorted(BASE_DIR.glob("locale/parts/*"))]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

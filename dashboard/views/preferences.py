@@ -1,4 +1,4 @@
-"""/preferences/: how a person's pages look (the theme), kept with their account."""
+"""/preferences/: how a person's pages look (the theme, the language), kept with their account."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from dashboard.views import pages
 class DisplayForm(forms.ModelForm):
     class Meta:
         model = DisplayPreference
-        fields = ["theme"]
-        widgets = {"theme": forms.RadioSelect}
-        labels = {"theme": "Theme"}
+        fields = ["theme", "language"]
+        widgets = {"theme": forms.RadioSelect, "language": forms.RadioSelect}
+        labels = {"theme": "Theme", "language": "Language"}
 
 
 @login_required

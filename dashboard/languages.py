@@ -1,0 +1,71 @@
+"""English or German for one request: the person's choice in /preferences/ when they made
+one, otherwise what the browser asks for (Django's LocaleMiddleware, which runs first).
+
+The person's choice is read with their theme in one query and kept on the request, so a
+page that draws <html> asks the database once for both (dashboard/themes.py).
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import translation
+
+from dashboard.models import DisplayPreference
+
+CODES = frozenset(code for code, _ in settings.LANGUAGES)
+
+
+def _keep(request: HttpRequest, row: tuple[str, str] | None) -> str:
+    theme, language = row or ("auto", "")
+    request._ui_theme = theme or "auto"  # type: ignore[attr-defined]
+    request._ui_language = language if language in CODES else ""  # type: ignore[attr-defined]
+    return request._ui_language  # type: ignore[attr-defined]
+
+
+def _rows(user):
+    return DisplayPreference.objects.filter(user=user).values_list("theme", "language")
+
+
+def chosen(request: HttpRequest) -> str:
+    """The language the signed-in person chose, or "" (the browser decides)."""
+    if hasattr(request, "_ui_language"):
+        return request._ui_language
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    return _keep(request, _rows(user).first())
+
+
+def _activate(request: HttpRequest, language: str) -> None:
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+
+
+class PersonLanguageMiddleware:
+    """After authentication: a person's chosen language wins over the browser's. Only where
+    a session cookie could name a person (the API's and the streams' tokens do not)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)  # type: ignore[type-var]  # Django's documented pattern
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        if request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+            _activate(request, chosen(request))
+        return self.get_response(request)
+
+    async def __acall__(self, request):
+        if request.COOKIES.get(settings.SESSION_COOKIE_NAME) and hasattr(request, "auser"):
+            user = await request.auser()
+            if user.is_authenticated:
+                _activate(request, _keep(request, await _rows(user).afirst()))
+        return await self.get_response(request)
