@@ -18,8 +18,9 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
-from dashboard import alarm_notes, moments, occurrences, permissions
+from dashboard import moments, occurrences, permissions
 from dashboard.models import AlarmOccurrence, JournalEntry
 from dashboard.siteconfig import get_config
 from wincc_bridge.models import PriorityBand
@@ -39,7 +40,28 @@ BANDS: dict[str, tuple[int | None, int | None]] = {
 CURSOR = r"\A-?[0-9]{1,18}\.[0-9]{1,18}\Z"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LONGEST_RANGE_DAYS = 3660
-DAMAGED = "The page link is damaged; start again from the first page."
+DAMAGED = gettext_lazy("The page link is damaged; start again from the first page.")
+# The bands as the filter's list words them (the values stay the machine's words).
+BAND_WORDS: dict[str, Any] = {
+    PriorityBand.HIGHEST: pgettext_lazy("priority band", "highest"),
+    PriorityBand.HIGH: pgettext_lazy("priority band", "high"),
+    PriorityBand.MEDIUM: pgettext_lazy("priority band", "medium"),
+    PriorityBand.LOW: pgettext_lazy("priority band", "low"),
+    PriorityBand.NONE: pgettext_lazy("priority band", "none"),
+}
+# The transitions as the page words them (JournalEntry.Transition's labels).
+_T = JournalEntry.Transition
+TRANSITION_WORDS = {
+    _T.RAISED: gettext_lazy("Raised"),
+    _T.ACKNOWLEDGED: gettext_lazy("Acknowledged"),
+    _T.RETURNED: gettext_lazy("Returned to normal"),
+    _T.CLEARED: gettext_lazy("Cleared / removed"),
+    _T.SHELVED: gettext_lazy("Shelved"),
+    _T.UNSHELVED: gettext_lazy("Unshelved"),
+    _T.SUPPRESSED: gettext_lazy("Suppressed"),
+    _T.CHANGED: gettext_lazy("State changed"),
+    _T.COMMENTED: gettext_lazy("Commented"),
+}
 
 
 def cursor_of(at: datetime, row_id: int) -> str:
@@ -62,28 +84,32 @@ def text_matches(text: str) -> Q:
 class JournalFilter(forms.Form):
     """What the person asks for. Every mistake reads as a sentence (`problem`)."""
 
-    since = moments.MomentField(required=False, label="From (UTC)")
-    until = moments.MomentField(required=False, label="To (UTC)")
-    site = forms.ChoiceField(required=False, label="Site")
+    since = moments.MomentField(required=False, label=gettext_lazy("From (UTC)"))
+    until = moments.MomentField(required=False, label=gettext_lazy("To (UTC)"))
+    site = forms.ChoiceField(required=False, label=gettext_lazy("Site"))
     priority = forms.ChoiceField(
-        required=False, label="Priority",
-        choices=[("", "any priority"), *((str(band), str(band)) for band in BANDS)],
-        error_messages={"invalid_choice": "“%(value)s” is not a priority; choose highest, "
-                                          "high, medium, low or none."})
+        required=False, label=gettext_lazy("Priority"),
+        choices=[("", gettext_lazy("any priority")),
+                 *((str(band), BAND_WORDS[band]) for band in BANDS)],
+        error_messages={"invalid_choice": gettext_lazy(
+            "“%(value)s” is not a priority; choose highest, high, medium, low or none.")})
     transition = forms.ChoiceField(
-        required=False, label="Transition",
-        choices=[("", "any transition"), *JournalEntry.Transition.choices],
-        error_messages={"invalid_choice": "“%(value)s” is not a transition the journal "
-                                          "records."})
-    text = forms.CharField(required=False, max_length=200, strip=True, label="Text",
-                           error_messages={"max_length": "Search for at most 200 characters."})
+        required=False, label=gettext_lazy("Transition"),
+        choices=[("", gettext_lazy("any transition")), *TRANSITION_WORDS.items()],
+        error_messages={"invalid_choice": gettext_lazy(
+            "“%(value)s” is not a transition the journal records.")})
+    text = forms.CharField(required=False, max_length=200, strip=True,
+                           label=gettext_lazy("Text"), error_messages={
+                               "max_length": gettext_lazy("Search for at most 200 characters.")})
     user = forms.CharField(required=False, max_length=150, strip=True,
-                           label="Acknowledged by", error_messages={
-                               "max_length": "A user name has at most 150 characters."})
-    view = forms.ChoiceField(required=False, choices=[(OCCURRENCES, "One line per occurrence"),
-                                                      (TRANSITIONS, "Every transition")],
-                             error_messages={"invalid_choice": "Choose the occurrences or the "
-                                                               "transitions view."})
+                           label=gettext_lazy("Acknowledged by"), error_messages={
+                               "max_length": gettext_lazy(
+                                   "A user name has at most 150 characters.")})
+    view = forms.ChoiceField(
+        required=False, choices=[(OCCURRENCES, gettext_lazy("One line per occurrence")),
+                                 (TRANSITIONS, gettext_lazy("Every transition"))],
+        error_messages={"invalid_choice": gettext_lazy(
+            "Choose the occurrences or the transitions view.")})
     after = forms.RegexField(regex=CURSOR, required=False, error_messages={"invalid": DAMAGED})
     before = forms.RegexField(regex=CURSOR, required=False, error_messages={"invalid": DAMAGED})
 
@@ -97,8 +123,9 @@ class JournalFilter(forms.Form):
         self.sites = permissions.viewable_sites(user, configured)
         field = self.fields["site"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "every site"), *((s, s) for s in self.sites)]
-        field.error_messages["invalid_choice"] = "There is no site “%(value)s” you may see."
+        field.choices = [("", gettext("every site")), *((s, s) for s in self.sites)]
+        field.error_messages["invalid_choice"] = gettext(
+            "There is no site “%(value)s” you may see.")
         moments.set_now(self, timezone.now())
 
     def _cursor(self, name: str) -> str:
@@ -121,9 +148,9 @@ class JournalFilter(forms.Form):
         since, until = data.get("since"), data.get("until")
         if since and until:
             if since > until:
-                raise forms.ValidationError("“From” is after “To”; swap them.")
+                raise forms.ValidationError(gettext("“From” is after “To”; swap them."))
             if until - since > timedelta(days=LONGEST_RANGE_DAYS):
-                raise forms.ValidationError("Choose a range of at most ten years.")
+                raise forms.ValidationError(gettext("Choose a range of at most ten years."))
         if data.get("after") and data.get("before"):
             raise forms.ValidationError(DAMAGED)
         return data
@@ -133,7 +160,8 @@ class JournalFilter(forms.Form):
         for name, errors in self.errors.items():
             field = self.fields.get(name)
             if isinstance(field, moments.MomentField):
-                return f"{field.label}: {errors[0]}"
+                return gettext("%(field)s: %(problem)s") % {"field": field.label,
+                                                            "problem": errors[0]}
             return str(errors[0])
         return ""
 
@@ -245,7 +273,13 @@ def duration(start: datetime | None, end: datetime | None) -> str:
     """"45 s", "3 min 20 s", "2 h 05 min", "3 d 4 h": how long from `start` to `end`."""
     if start is None or end is None:
         return ""
-    seconds = max(0, int((end - start).total_seconds()))
+    return lasting((end - start).total_seconds())
+
+
+def lasting(seconds: float) -> str:
+    """"45 s", "3 min 20 s", "2 h 05 min", "3 d 4 h": a span of time, in units both
+    languages write alike."""
+    seconds = max(0, int(seconds))
     if seconds < 60:
         return f"{seconds} s"
     minutes, seconds = divmod(seconds, 60)
@@ -258,12 +292,13 @@ def duration(start: datetime | None, end: datetime | None) -> str:
     return f"{days} d {hours} h"
 
 
-def _shown(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> tuple[str, str]:
-    """(as shown, ISO for <time datetime>) in UTC; ("", "") for no time."""
+def _shown(at: datetime | None, clock_only: bool = False) -> tuple[str, str]:
+    """(as shown in the page's language, ISO for <time datetime>) in UTC; ("", "") for no
+    time. `clock_only`: the time of day alone (beside the raise's date)."""
     if at is None:
         return "", ""
     at = at.astimezone(UTC)
-    return at.strftime(fmt), at.isoformat()
+    return (at.strftime("%H:%M:%S") if clock_only else moments.shown(at)), at.isoformat()
 
 
 @dataclass(frozen=True)
@@ -274,6 +309,7 @@ class Line:
     occ: AlarmOccurrence
     band: str
     acknowledged: str  # "by alice via the dashboard", "by op1 in WinCC"; "" when not
+    # (the words of dashboard.alarm_notes.acknowledged_by, in the page's language)
     ack_after: str
     ended_at: datetime | None  # the condition went (returned), or it left the list (cleared)
     lasted: str
@@ -295,14 +331,16 @@ class Line:
             ended_at=ended, lasted=duration(occ.raised_at, ended),
             url=f"{page or reverse('alarm-occurrence')}?{query}",
             started=_shown(occ.started_at),
-            acknowledged_time=_shown(occ.acknowledged_at, "%H:%M:%S"),
-            ended_time=_shown(ended, "%H:%M:%S"),
+            acknowledged_time=_shown(occ.acknowledged_at, clock_only=True),
+            ended_time=_shown(ended, clock_only=True),
         )
 
 
 def _acknowledged(occ: AlarmOccurrence) -> str:
     if occ.acknowledged_at is None:
         return ""
+    who = occ.acknowledged_by
     if occ.acknowledged_via == occurrences.VIA_DASHBOARD:
-        return alarm_notes.acknowledged_by(occ.acknowledged_by) or "via the dashboard"
-    return alarm_notes.acknowledged_by("", occ.acknowledged_by) or "in WinCC"
+        return (gettext("by %(person)s via the dashboard") % {"person": who} if who
+                else gettext("via the dashboard"))
+    return gettext("by %(user)s in WinCC") % {"user": who} if who else gettext("in WinCC")

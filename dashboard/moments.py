@@ -16,14 +16,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import dateformat
+from django.utils.translation import gettext_lazy, pgettext
 
 _RELATIVE = re.compile(r"now(?:-([0-9]{1,9})(s|min|h|d))?")
 _UNIT_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
-NOT_A_TIME = ("“{text}” is not a time; write it as 2026-12-01T06:00 (UTC), "
-              "2026-12-01T06:00+01:00, now, or now-8h (s, min, h, d).")
-OUTSIDE = "“{text}” is outside the years 1970 to 9999."
+NOT_A_TIME = gettext_lazy(
+    "“%(text)s” is not a time; write it as 2026-12-01T06:00 (UTC), "
+    "2026-12-01T06:00+01:00, now, or now-8h (s, min, h, d).")
+OUTSIDE = gettext_lazy("“%(text)s” is outside the years 1970 to 9999.")
 
 
 def parse(text: str, now: datetime) -> datetime:
@@ -40,11 +43,11 @@ def parse(text: str, now: datetime) -> datetime:
             # Without a zone the time is UTC, as the pages say (a datetime-local box has none).
             when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except ValueError:
-        raise forms.ValidationError(NOT_A_TIME.format(text=shown)) from None
+        raise forms.ValidationError(NOT_A_TIME % {"text": shown}) from None
     except OverflowError:
-        raise forms.ValidationError(OUTSIDE.format(text=shown)) from None
+        raise forms.ValidationError(OUTSIDE % {"text": shown}) from None
     if not EARLIEST <= when <= LATEST:
-        raise forms.ValidationError(OUTSIDE.format(text=shown))
+        raise forms.ValidationError(OUTSIDE % {"text": shown})
     return when
 
 
@@ -70,7 +73,7 @@ class MomentField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("error_messages", {
-            "max_length": "A time is at most %(limit_value)d characters long."})
+            "max_length": gettext_lazy("A time is at most %(limit_value)d characters long.")})
         super().__init__(**kwargs)
         self.now: datetime | None = None
 
@@ -86,3 +89,13 @@ def set_now(form: forms.Form, now: datetime) -> None:
     for field in form.fields.values():
         if isinstance(field, MomentField):
             field.now = now
+
+
+def shown(at: datetime | None, seconds: bool = True) -> str:
+    """A time as people read it on the history pages, in UTC: the format is the catalogue's
+    ("2026-12-01 06:00:00" in English, "01.12.2026 06:00:00" in German); machines get ISO."""
+    if at is None:
+        return ""
+    fmt = (pgettext("time shown", "Y-m-d H:i:s") if seconds
+           else pgettext("time shown", "Y-m-d H:i"))
+    return dateformat.format(at.astimezone(UTC), fmt)

@@ -25,9 +25,10 @@ LIVE_SECONDS = 2
 
 
 def key(site: str, names: Sequence[str], start: float, end: float, width: int,
-        source: str) -> str:
+        source: str, language: str = "en") -> str:
     digest = hashlib.sha256("\x1f".join(names).encode()).hexdigest()[:24]
-    return f"{PREFIX}:trend:{site}:{digest}:{int(start)}:{int(end)}:{width}:{source}"
+    return (f"{PREFIX}:trend:{site}:{digest}:{int(start)}:{int(end)}:{width}:{source}"
+            f":{language}")
 
 
 def cached(r: redis.Redis | None, cache_key: str, live: bool,
@@ -61,7 +62,8 @@ def _archive_down_key(site: str) -> str:
 
 
 def archive_down(r: redis.Redis | None, site: str) -> str | None:
-    """The sentence of the site's archive's recent failure, while it is remembered."""
+    """The archive's own words of the site's archive's recent failure, while it is
+    remembered (sources.unavailable() words the sentence in the request's language)."""
     if r is None:
         return None
     try:

@@ -18,7 +18,9 @@ from typing import cast
 import redis
 from django.conf import settings
 from django.db.models import Case, Count, F, Func, IntegerField, Max, Min, Value, When
+from django.utils.translation import gettext, gettext_lazy
 
+from dashboard import moments
 from dashboard.history import minutes as store_minutes
 from dashboard.history.downsample import Points
 from dashboard.models import TagMinute
@@ -33,9 +35,9 @@ ARCHIVE = "archive"
 STORE = "store"
 NONE = "none"
 LABELS = {
-    ARCHIVE: "WinCC archive",
-    STORE: "dashboard store, 1-minute min/max/avg",
-    NONE: "no history",
+    ARCHIVE: gettext_lazy("WinCC archive"),
+    STORE: gettext_lazy("dashboard store, 1-minute min/max/avg"),
+    NONE: gettext_lazy("no history"),
 }
 QUALITY = {Quality.GOOD: "g", Quality.UNCERTAIN: "u", Quality.BAD: "b"}
 
@@ -57,7 +59,18 @@ class Series:
 
 
 class ArchiveUnavailable(Exception):
-    """The archive could not answer; the message is a sentence for the pen's note."""
+    """The archive could not answer; the message is a sentence for the pen's note, `reason`
+    the archive's own words (kept for a while, and worded again in each request's language:
+    unavailable())."""
+
+    def __init__(self, site_name: str, reason: str) -> None:
+        super().__init__(unavailable(site_name, reason))
+        self.reason = reason
+
+
+def unavailable(site_name: str, reason: str) -> str:
+    return gettext("The WinCC archive of %(site)s did not answer (%(reason)s); showing the "
+                   "dashboard's own store instead.") % {"site": site_name, "reason": reason}
 
 
 def has_archive(site: SiteConfig) -> bool:
@@ -99,10 +112,7 @@ def archive_histories(site: SiteConfig, names: Sequence[str], start: float, end:
         finally:
             client.close()
     except WinCCError as exc:
-        raise ArchiveUnavailable(
-            f"The WinCC archive of {site.name} did not answer ({exc}); showing the "
-            "dashboard's own store instead."
-        ) from exc
+        raise ArchiveUnavailable(site.name, str(exc)) from exc
 
 
 def from_archive(site: SiteConfig, names: Sequence[str], start: float, end: float,
@@ -116,14 +126,16 @@ def from_archive(site: SiteConfig, names: Sequence[str], start: float, end: floa
                                                                      end, max_points))
     for name in names:
         found.setdefault(name, Series(Points(), ARCHIVE,
-                                      "The WinCC archive sent no answer for this tag."))
+                                      gettext("The WinCC archive sent no answer for this "
+                                              "tag.")))
     return found
 
 
 def _archive_note(history: TagHistory, points: Points, start: float, end: float,
                   max_points: int) -> str:
     if history.error:
-        return f"The WinCC archive has no values of this tag here: {history.error}"
+        return gettext("The WinCC archive has no values of this tag here: %(problem)s") % {
+            "problem": history.error}
     inside = [t for t in points.t if start <= t <= end]
     # Nearly as many values as asked: the window holds more, whether the archive says so
     # or not (Classic leaves a gap's seconds out, so its count falls short of the limit).
@@ -132,10 +144,12 @@ def _archive_note(history: TagHistory, points: Points, start: float, end: float,
     # An archive that stops at the count asked for ends early; one that thins the window
     # spreads the values over all of it.
     if inside and inside[-1] < end - (end - start) / 100:
-        return (f"The WinCC archive sent at most {max_points} values; values after "
-                f"{_at(inside[-1]):%Y-%m-%d %H:%M:%S} UTC are missing. Choose a shorter range.")
-    return (f"The WinCC archive thinned this window to {max_points} values; a short spike "
-            "between them may not show. Zoom in to see every value.")
+        return gettext("The WinCC archive sent at most %(count)d values; values after %(time)s "
+                       "UTC are missing. Choose a shorter range.") % {
+            "count": max_points, "time": moments.shown(_at(inside[-1]))}
+    return gettext("The WinCC archive thinned this window to %(count)d values; a short spike "
+                   "between them may not show. Zoom in to see every value.") % {
+        "count": max_points}
 
 
 def _at(epoch: float) -> datetime:
@@ -299,10 +313,11 @@ def from_store(site_id: str, names: Sequence[str], start: float, end: float,
         span_points(points, spans)
         note = ""
         if start < oldest:
-            note = (f"The dashboard's store keeps {retention:g} days; values before "
-                    f"{_at(oldest):%Y-%m-%d %H:%M} UTC are gone.")
+            note = gettext("The dashboard's store keeps %(days)s days; values before %(time)s "
+                           "UTC are gone.") % {"days": f"{retention:g}",
+                                               "time": moments.shown(_at(oldest), False)}
         elif not spans:
-            note = "The dashboard's store holds no values of this tag in this range."
+            note = gettext("The dashboard's store holds no values of this tag in this range.")
         found[name] = Series(points, STORE, note)
     return found
 

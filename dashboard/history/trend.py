@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import redis
+from django.utils import translation
+from django.utils.translation import gettext
 
 from dashboard import permissions
 from dashboard.history import cache, sources
@@ -58,7 +60,8 @@ def site_series(site: SiteConfig, names: Sequence[str], start: float, end: float
                 for name, series in _raw(site, names, start, end, width, now, r,
                                          prefer).items()}
 
-    key = cache.key(site.id, names, start, end, width, prefer)
+    # The notes are sentences in the request's language: each language has its own entry.
+    key = cache.key(site.id, names, start, end, width, prefer, translation.get_language())
     return cache.cached(r, key, is_live(end, now), compute)
 
 
@@ -66,13 +69,16 @@ def _raw(site: SiteConfig, names: Sequence[str], start: float, end: float, width
          now: float, r: redis.Redis | None, prefer: str) -> dict[str, Series]:
     if prefer == sources.STORE:
         return sources.from_store(site.id, names, start, end, r, now, width)
-    failure = cache.archive_down(r, site.id)
-    if failure is None:
+    failure = None
+    reason = cache.archive_down(r, site.id)
+    if reason is not None:
+        failure = sources.unavailable(site.name, reason)
+    else:
         try:
             found = sources.from_archive(site, names, start, end, POINTS_PER_PIXEL * width)
         except sources.ArchiveUnavailable as exc:
             failure = str(exc)
-            cache.note_archive_down(r, site.id, failure)
+            cache.note_archive_down(r, site.id, exc.reason)
     if failure is not None:
         stored = sources.from_store(site.id, names, start, end, r, now, width)
         return {name: _with_note(series, failure) for name, series in stored.items()}
@@ -84,7 +90,8 @@ def _raw(site: SiteConfig, names: Sequence[str], start: float, end: float, width
             if stored[name].points:
                 reason = found[name].note.rstrip(".")
                 found[name] = _with_note(
-                    stored[name], f"{reason}; showing the dashboard's own store instead.")
+                    stored[name], gettext("%(reason)s; showing the dashboard's own store "
+                                          "instead.") % {"reason": reason})
     return found
 
 
@@ -96,7 +103,7 @@ def _with_note(series: Series, first: str) -> Series:
 def _downsampled(series: Series, start: float, end: float, width: int) -> Series:
     points = m4(series.points, start, end, width)
     if not points:
-        note = series.note or "No values in this range."
+        note = series.note or gettext("No values in this range.")
         return Series(Points(), sources.NONE, note)
     return Series(points, series.source, series.note)
 
@@ -159,7 +166,7 @@ def answer(pens: Sequence[Pen], start: float, end: float, width: int, now: float
             "range": ([tag.range_min, tag.range_max]
                       if tag.range_min is not None and tag.range_max is not None else None),
             "source": series.source,
-            "source_label": sources.LABELS[series.source],
+            "source_label": str(sources.LABELS[series.source]),
             "note": series.note,
             "points": _compact(series.points, tag),
             "compare": compare,

@@ -22,6 +22,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
+from django.utils.translation import gettext
 
 from dashboard.kpi import sql
 from dashboard.models import (
@@ -93,12 +94,12 @@ class Figures:
     def rating(self) -> str:
         """The average rate in EEMUA 191's words."""
         if self.average <= VERY_LIKELY_ACCEPTABLE:
-            return "very likely acceptable"
+            return gettext("very likely acceptable")
         if self.average <= MANAGEABLE:
-            return "manageable"
+            return gettext("manageable")
         if self.average <= FLOOD:
-            return "likely over-demanding"
-        return "flood"
+            return gettext("likely over-demanding")
+        return gettext("flood")
 
 
 def compute(scope: Scope, now: datetime | None = None) -> Figures:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from dashboard import alarm_notes, exports, params, permissions
 from dashboard.models import AuditEntry
@@ -20,48 +21,83 @@ from dashboard.views import pages
 
 PAGE_SIZE = 50
 CSV_CHUNK = 500
+# The header is in the request's language; the cells stay the recorded machine words
+# (action "write", result "denied", ISO times), so a script reads any export alike.
 CSV_COLUMNS = [
-    ("created_at", "time (UTC)"),
-    ("completed_at", "completed (UTC)"),
-    ("username", "user"),
-    ("remote_addr", "address"),
-    ("device", "device"),
-    ("site_id", "site"),
-    ("alarm_name", "alarm"),
-    ("instance_id", "instance"),
-    ("action", "action"),
-    ("state_before", "state before"),
-    ("state_after", "state after"),
-    ("result", "result"),
-    ("message", "message"),
-    ("comment", "comment"),
-    ("settled_at", "settled from WinCC (UTC)"),
-    ("repeat_count", "times"),
-    ("last_at", "last time (UTC)"),
+    ("created_at", pgettext_lazy("audit export", "time (UTC)")),
+    ("completed_at", pgettext_lazy("audit export", "completed (UTC)")),
+    ("username", pgettext_lazy("audit export", "user")),
+    ("remote_addr", pgettext_lazy("audit export", "address")),
+    ("device", pgettext_lazy("audit export", "device")),
+    ("site_id", pgettext_lazy("audit export", "site")),
+    ("alarm_name", pgettext_lazy("audit export", "alarm")),
+    ("instance_id", pgettext_lazy("audit export", "instance")),
+    ("action", pgettext_lazy("audit export", "action")),
+    ("state_before", pgettext_lazy("audit export", "state before")),
+    ("state_after", pgettext_lazy("audit export", "state after")),
+    ("result", pgettext_lazy("audit export", "result")),
+    ("message", pgettext_lazy("audit export", "message")),
+    ("comment", pgettext_lazy("audit export", "comment")),
+    ("settled_at", pgettext_lazy("audit export", "settled from WinCC (UTC)")),
+    ("repeat_count", pgettext_lazy("audit export", "times")),
+    ("last_at", pgettext_lazy("audit export", "last time (UTC)")),
     # A write's row (action "write"): the tag and its values.
-    ("tag_name", "tag"),
-    ("value_before", "value before"),
-    ("value_requested", "value written"),
-    ("value_after", "value read back"),
+    ("tag_name", pgettext_lazy("audit export", "tag")),
+    ("value_before", pgettext_lazy("audit export", "value before")),
+    ("value_requested", pgettext_lazy("audit export", "value written")),
+    ("value_after", pgettext_lazy("audit export", "value read back")),
     # Added last, so the columns before keep their positions: dashboard or WinCC.
-    ("via", "via"),
+    ("via", pgettext_lazy("audit export", "via")),
 ]
+# The recorded actions as the page words them; one not listed shows as recorded.
+ACTION_WORDS = {
+    "acknowledge": pgettext_lazy("audit action", "acknowledge"),
+    "write": pgettext_lazy("audit action", "write"),
+    "configure": pgettext_lazy("audit action", "configure"),
+    "comment": pgettext_lazy("audit action", "comment"),
+    "shelve": pgettext_lazy("audit action", "shelve"),
+    "unshelve": pgettext_lazy("audit action", "unshelve"),
+    "silence": pgettext_lazy("audit action", "silence"),
+}
+# The recorded alarm states (wincc_bridge.models.AlarmState) as the page words them.
+STATE_WORDS = {
+    "normal": pgettext_lazy("alarm state", "normal"),
+    "unacknowledged": pgettext_lazy("alarm state", "unacknowledged"),
+    "acknowledged": pgettext_lazy("alarm state", "acknowledged"),
+    "returned_unacknowledged": pgettext_lazy("alarm state", "returned, unacknowledged"),
+    "latched_unacknowledged": pgettext_lazy("alarm state", "latched, unacknowledged"),
+    "latched_acknowledged": pgettext_lazy("alarm state", "latched, acknowledged"),
+    "shelved": pgettext_lazy("alarm state", "shelved"),
+    "suppressed": pgettext_lazy("alarm state", "suppressed"),
+    "out_of_service": pgettext_lazy("alarm state", "out of service"),
+}
+# The results as the page words them (AuditEntry.Result's labels).
+RESULT_WORDS = {
+    AuditEntry.Result.PENDING: gettext_lazy("Pending"),
+    AuditEntry.Result.UNKNOWN: gettext_lazy("Unknown: WinCC's answer was lost"),
+    AuditEntry.Result.OK: gettext_lazy("Done (acknowledged or written)"),
+    AuditEntry.Result.REFUSED: gettext_lazy("Refused by WinCC"),
+    AuditEntry.Result.DENIED: gettext_lazy("Denied (no permission)"),
+    AuditEntry.Result.ERROR: gettext_lazy("Error"),
+    AuditEntry.Result.DUPLICATE: gettext_lazy("Already in progress or done"),
+    AuditEntry.Result.STALE: gettext_lazy("Not sent: stale or changed"),
+}
 
 
 class AuditFilter(forms.Form):
     site = forms.CharField(required=False, max_length=64)
     user = forms.CharField(required=False, max_length=150)
     result = forms.ChoiceField(
-        required=False, choices=[("", "any result"), *AuditEntry.Result.choices]
+        required=False, choices=[("", gettext_lazy("any result")), *RESULT_WORDS.items()]
     )
-    since = forms.DateField(required=False, label="From (UTC date)")
-    until = forms.DateField(required=False, label="To (UTC date, inclusive)")
+    since = forms.DateField(required=False, label=gettext_lazy("From (UTC date)"))
+    until = forms.DateField(required=False, label=gettext_lazy("To (UTC date, inclusive)"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
-            raise forms.ValidationError("The start date is after the end date.")
+            raise forms.ValidationError(gettext("The start date is after the end date."))
         return data
 
     def entries(self):
@@ -83,7 +119,7 @@ class AuditFilter(forms.Form):
 
 def _filter(request: HttpRequest) -> AuditFilter:
     if not permissions.can_view_audit(request.user):
-        raise PermissionDenied("You may not view the audit log.")
+        raise PermissionDenied(gettext("You may not view the audit log."))
     return AuditFilter(request.GET)
 
 
@@ -99,6 +135,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
+        "actions": ACTION_WORDS,
+        "results": RESULT_WORDS,
+        "states": STATE_WORDS,
         "query": query.urlencode(),
         "sites": AuditEntry.objects.order_by("site_id").values_list("site_id", flat=True)
         .distinct(),
@@ -120,8 +159,11 @@ def audit_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = _filter(request)
     if not form.is_valid():
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
-        return HttpResponse(f"Bad filter: {errors}", status=400, content_type="text/plain")
+        return HttpResponse(gettext("Bad filter: %(problem)s") % {"problem": errors},
+                            status=400, content_type="text/plain")
     entries = form.entries().order_by("-id")
+    # Worded now, in the request's language: the stream runs after the request's own.
+    header_row = [(field, str(label)) for field, label in CSV_COLUMNS]
     writer = csv.writer(exports.Echo())
 
     def chunk(before: int | None) -> list[AuditEntry]:
@@ -130,7 +172,7 @@ def audit_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
     async def lines():
         # Async, so the ASGI server sends while it reads; no query holds the whole log.
-        yield writer.writerow([label for _, label in CSV_COLUMNS])
+        yield writer.writerow([header for _, header in header_row])
         before = None
         while rows := await sync_to_async(chunk)(before):
             for entry in rows:

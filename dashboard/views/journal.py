@@ -10,16 +10,17 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from dashboard import journal_query, permissions
-from dashboard.journal_query import BANDS, TRANSITIONS, JournalFilter, Line
+from dashboard.journal_query import BANDS, TRANSITION_WORDS, TRANSITIONS, JournalFilter, Line
 from dashboard.views import pages
 
 
 def journal_filter(request: HttpRequest) -> JournalFilter:
     """The request's filter; a person who may see no site is refused."""
     if not permissions.can_view_any(request.user):
-        raise PermissionDenied("You may not see any site's alarms.")
+        raise PermissionDenied(gettext("You may not see any site's alarms."))
     return JournalFilter(request.GET, request.user)
 
 
@@ -45,6 +46,7 @@ def journal(request: HttpRequest) -> HttpResponse:
             query.pop(name, None)
         context.update({
             "mode": form.mode,
+            "transition_words": TRANSITION_WORDS,
             "rows": shown,
             "query": query.urlencode(),
             "next_cursor": found.next_cursor,

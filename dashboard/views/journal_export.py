@@ -20,6 +20,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -30,19 +31,28 @@ from dashboard.views.journal import journal_filter
 
 CHUNK = 1000
 FILE_CHUNK = 64 * 1024
-UTC_WORDS = "UTC+00:00"
 
+# The header rows in the request's language; the cells stay as recorded and machine-readable
+# (ISO times with their offset in the CSV, real date-times and numbers in Excel, the recorded
+# words of sites, alarms, bands and transitions), docs/languages.md.
 OCCURRENCE_HEADER = [
-    f"Raised ({UTC_WORDS})", "Site", "Alarm", "Instance", "Priority", "Priority band",
-    "Alarm class", "Area", "Alarm text", f"Acknowledged ({UTC_WORDS})", "Acknowledged by",
-    "Acknowledged via", "Acknowledged after (s)", f"Returned ({UTC_WORDS})",
-    f"Cleared ({UTC_WORDS})", "Duration (s)", "Transitions", "Comments",
-    "Comment texts (oldest first)",
+    gettext_lazy("Raised (UTC+00:00)"), gettext_lazy("Site"), gettext_lazy("Alarm"),
+    gettext_lazy("Instance"), gettext_lazy("Priority"), gettext_lazy("Priority band"),
+    gettext_lazy("Alarm class"), gettext_lazy("Area"), gettext_lazy("Alarm text"),
+    gettext_lazy("Acknowledged (UTC+00:00)"), gettext_lazy("Acknowledged by"),
+    gettext_lazy("Acknowledged via"), gettext_lazy("Acknowledged after (s)"),
+    gettext_lazy("Returned (UTC+00:00)"), gettext_lazy("Cleared (UTC+00:00)"),
+    gettext_lazy("Duration (s)"), gettext_lazy("Transitions"), gettext_lazy("Comments"),
+    gettext_lazy("Comment texts (oldest first)"),
 ]
 TRANSITION_HEADER = [
-    f"Time ({UTC_WORDS})", "Transition", "Site", "Alarm", "Instance", "Priority", "Alarm class",
-    "Area", "Alarm text", "State", "Acknowledged in WinCC by", "Done here by", "Comment",
+    gettext_lazy("Time (UTC+00:00)"), gettext_lazy("Transition"), gettext_lazy("Site"),
+    gettext_lazy("Alarm"), gettext_lazy("Instance"), gettext_lazy("Priority"),
+    gettext_lazy("Alarm class"), gettext_lazy("Area"), gettext_lazy("Alarm text"),
+    gettext_lazy("State"), gettext_lazy("Acknowledged in WinCC by"),
+    gettext_lazy("Done here by"), gettext_lazy("Comment"),
 ]
+SHEET = pgettext_lazy("workbook sheet", "Alarm journal")
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> int | None:
@@ -91,13 +101,15 @@ def transition_records(chunk: list[JournalEntry]) -> Iterator[list[Any]]:
 
 
 def _shape(form: JournalFilter):
+    """The header row, worded now (the stream runs after the request), and the records."""
     if form.mode == TRANSITIONS:
-        return TRANSITION_HEADER, transition_records
-    return OCCURRENCE_HEADER, occurrence_records
+        return [str(h) for h in TRANSITION_HEADER], transition_records
+    return [str(h) for h in OCCURRENCE_HEADER], occurrence_records
 
 
 def _bad(form: JournalFilter) -> HttpResponse:
-    return HttpResponse(f"Bad filter: {form.problem()}", status=400, content_type="text/plain")
+    return HttpResponse(gettext("Bad filter: %(problem)s") % {"problem": form.problem()},
+                        status=400, content_type="text/plain")
 
 
 def _filename(form: JournalFilter, suffix: str) -> str:
@@ -161,7 +173,7 @@ def write_xlsx(form: JournalFilter, target: IO[bytes]) -> int:
     header, records = _shape(form)
     rows, field = form.rows()
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("Alarm journal")
+    sheet = book.create_sheet(str(SHEET))
     sheet.append(header)
     count = 0
     for chunk in _chunks(rows.order_by(f"-{field}", "-id").iterator(chunk_size=CHUNK)):

@@ -10,17 +10,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_lazy
 
 from dashboard import moments, permissions, siteconfig
+from dashboard.journal_query import BAND_WORDS
 from dashboard.kpi import figures as kpi
 from dashboard.views import pages
 
 PLANT = "plant"
 PRESETS = {
-    "8h": ("Last shift (8 h)", timedelta(hours=8)),
-    "24h": ("Last 24 hours", timedelta(hours=24)),
-    "7d": ("Last 7 days", timedelta(days=7)),
-    "30d": ("Last 30 days", timedelta(days=30)),
+    "8h": (gettext_lazy("Last shift (8 h)"), timedelta(hours=8)),
+    "24h": (gettext_lazy("Last 24 hours"), timedelta(hours=24)),
+    "7d": (gettext_lazy("Last 7 days"), timedelta(days=7)),
+    "30d": (gettext_lazy("Last 30 days"), timedelta(days=30)),
 }
 CUSTOM = "custom"
 DEFAULTS = {"range": "24h", "site": PLANT}
@@ -30,20 +32,25 @@ LONGEST = timedelta(days=31)
 
 class KpiForm(forms.Form):
     range = forms.ChoiceField(
-        choices=[*((key, label) for key, (label, _) in PRESETS.items()), (CUSTOM, "Custom")],
-        error_messages={"invalid_choice": "There is no range %(value)s; choose one of the list."},
+        label=gettext_lazy("Range"),
+        choices=[*((key, label) for key, (label, _) in PRESETS.items()),
+                 (CUSTOM, gettext_lazy("Custom"))],
+        error_messages={"invalid_choice": gettext_lazy(
+            "There is no range %(value)s; choose one of the list.")},
     )
     site = forms.ChoiceField(
-        error_messages={"invalid_choice": "There is no site %(value)s that you may see."},
+        label=gettext_lazy("Site"),
+        error_messages={"invalid_choice": gettext_lazy(
+            "There is no site %(value)s that you may see.")},
     )
-    start = moments.MomentField(required=False, label="From (UTC)")
-    end = moments.MomentField(required=False, label="To (UTC)")
+    start = moments.MomentField(required=False, label=gettext_lazy("From (UTC)"))
+    end = moments.MomentField(required=False, label=gettext_lazy("To (UTC)"))
 
     def __init__(self, data, *, sites: list[tuple[str, str]], now: datetime):
         super().__init__(data)
         self.sites, self.now = sites, now
         moments.set_now(self, now)
-        self.site_names = {PLANT: "Plant (all your sites)", **dict(sites)}
+        self.site_names = {PLANT: gettext("Plant (all your sites)"), **dict(sites)}
         cast(forms.ChoiceField, self.fields["site"]).choices = list(self.site_names.items())
 
     def clean(self) -> dict[str, Any]:
@@ -58,16 +65,15 @@ class KpiForm(forms.Form):
         if self.errors:
             return data
         if start is None or end is None:
-            raise forms.ValidationError("A custom range needs both a start and an end.")
+            raise forms.ValidationError(
+                gettext("A custom range needs both a start and an end."))
         start, end = start.astimezone(UTC), min(end.astimezone(UTC), self.now)
         if start >= end:
             raise forms.ValidationError(
-                "The range must start before it ends, and before now."
-            )
+                gettext("The range must start before it ends, and before now."))
         if end - start > LONGEST:
             raise forms.ValidationError(
-                f"The range may be at most {LONGEST.days} days long."
-            )
+                gettext("The range may be at most %(days)d days long.") % {"days": LONGEST.days})
         data["start"], data["end"] = start, end
         return data
 
@@ -84,7 +90,7 @@ class KpiForm(forms.Form):
 @login_required
 def kpi_page(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_any(request.user):
-        raise PermissionDenied("You may not view alarm KPIs.")
+        raise PermissionDenied(gettext("You may not view alarm KPIs."))
     config = siteconfig.get_config()
     visible = set(permissions.viewable_sites(request.user, [s.id for s in config.sites]))
     sites = [(s.id, s.name) for s in config.sites if s.id in visible]
@@ -94,7 +100,7 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
         data.setdefault(key, value)
     form = KpiForm(data, sites=sites, now=now)
     context: dict[str, Any] = {"page": "kpi", "form": form, "generated_at": now,
-                               "limits": _limits()}
+                               "limits": _limits(), "priority_words": BAND_WORDS}
     if not form.is_valid():
         return render(request, "kpi/page.html", pages.with_banner(request, context), status=400)
     figures = kpi.compute(form.scope(), now)

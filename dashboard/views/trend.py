@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from dashboard import layouts, siteconfig, trend_query
 from dashboard.history.trend import MAX_PENS
@@ -23,16 +24,19 @@ from dashboard.views import pages
 from dashboard.views.trend_data import TrendForm, utc_text
 
 # (label, start) of the ready-made windows, all ending now.
-PRESETS = [("15 min", "now-15min"), ("1 h", "now-1h"), ("8 h (shift)", "now-8h"),
-           ("24 h", "now-24h"), ("7 days", "now-7d")]
+PRESETS = [("15 min", "now-15min"), ("1 h", "now-1h"), (gettext_lazy("8 h (shift)"), "now-8h"),
+           ("24 h", "now-24h"), (gettext_lazy("7 days"), "now-7d")]
 # The page's one compare control; the chart's toolbar has none of its own on this page.
-COMPARE_CHOICES = [("", "nothing"), ("1d", "1 day earlier"), ("7d", "1 week earlier")]
+COMPARE_CHOICES = [("", gettext_lazy("nothing")), ("1d", gettext_lazy("1 day earlier")),
+                   ("7d", gettext_lazy("1 week earlier"))]
 # The form's fields as the page names them, before each sentence about one.
-FIELD_WORDS = {"start": "From (UTC)", "end": "To (UTC)", "compare": "Compare", "pen": "Pens"}
+FIELD_WORDS = {"start": gettext_lazy("From (UTC)"), "end": gettext_lazy("To (UTC)"),
+               "compare": gettext_lazy("Compare"), "pen": gettext_lazy("Pens")}
 
 
 def _errors(form: TrendForm) -> list[str]:
-    return [f"{FIELD_WORDS[field]}: {error}" if field in FIELD_WORDS else str(error)
+    return [gettext("%(field)s: %(problem)s") % {"field": FIELD_WORDS[field], "problem": error}
+            if field in FIELD_WORDS else str(error)
             for field, errors in form.errors.items() for error in errors]
 
 

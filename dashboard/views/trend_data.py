@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from dashboard import moments
@@ -27,24 +28,26 @@ COMPARE_SECONDS = {"1d": 86400, "7d": 7 * 86400}
 # The longest window a trend draws or exports: a month, as the KPIs. A longer one (now-99999d)
 # is refused in words rather than drawn as if it were a live chart of everything.
 LONGEST_DAYS = 31
-NO_SUCH_PEN = ("There is no pen {pen!r} that you may see. A pen is SITE:TAG, a configured "
-               "tag of a site you may view.")
+NO_SUCH_PEN = gettext_lazy("There is no pen {pen!r} that you may see. A pen is SITE:TAG, a "
+                           "configured tag of a site you may view.")
 
 
 class TrendForm(forms.Form):
     """The pens and the window of a trend, checked; `pens` and `start`/`end` (epoch
     seconds) once valid. Pens are repeated `pen` parameters, read in clean()."""
 
-    start = moments.MomentField(required=False, label="From (UTC)")
-    end = moments.MomentField(required=False, label="To (UTC)")
+    start = moments.MomentField(required=False, label=gettext_lazy("From (UTC)"))
+    end = moments.MomentField(required=False, label=gettext_lazy("To (UTC)"))
     width = forms.IntegerField(
         required=False, min_value=100, max_value=4000,
-        error_messages={k: "width must be a whole number of pixels from 100 to 4000."
+        error_messages={k: gettext_lazy("width must be a whole number of pixels from 100 to "
+                                        "4000.")
                         for k in ("invalid", "min_value", "max_value")})
     compare = forms.ChoiceField(
-        required=False, choices=[("", "none"), ("1d", "one day earlier"),
-                                 ("7d", "one week earlier")],
-        error_messages={"invalid_choice": "compare must be 1d or 7d."})
+        required=False, choices=[("", gettext_lazy("none")),
+                                 ("1d", gettext_lazy("one day earlier")),
+                                 ("7d", gettext_lazy("one week earlier"))],
+        error_messages={"invalid_choice": gettext_lazy("compare must be 1d or 7d.")})
 
     def __init__(self, query, user, now: float) -> None:
         # The trend page sends its window twice: the live span (hidden) and the date-and-time
@@ -76,14 +79,17 @@ class TrendForm(forms.Form):
             return data
         ids = [pen.strip() for pen in self.query.getlist("pen") if pen.strip()]
         if not ids:
-            raise forms.ValidationError("Choose at least one pen: pen=SITE:TAG.")
+            raise forms.ValidationError(gettext("Choose at least one pen: pen=SITE:TAG."))
         if len(ids) > MAX_PENS:
             raise forms.ValidationError(
-                f"A trend shows at most {MAX_PENS} pens; {len(ids)} were asked for.")
+                gettext("A trend shows at most %(most)d pens; %(asked)d were asked for.")
+                % {"most": MAX_PENS, "asked": len(ids)})
         try:
             config = get_config()
         except ConfigError as exc:
-            raise forms.ValidationError(f"The configuration cannot be read: {exc}") from None
+            raise forms.ValidationError(
+                gettext("The configuration cannot be read: %(problem)s") % {"problem": exc}
+            ) from None
         for pen_id in dict.fromkeys(ids):
             pen = trend.find_pen(config, self.user, pen_id)
             if pen is None:
@@ -91,16 +97,18 @@ class TrendForm(forms.Form):
             self.pens.append(pen)
         start, end = data["start"], data["end"]
         if start >= end:
-            raise forms.ValidationError("The range's start must be before its end.")
+            raise forms.ValidationError(gettext("The range's start must be before its end."))
         if end - start > LONGEST_DAYS * 86400:
             raise forms.ValidationError(
-                f"A trend shows at most {LONGEST_DAYS} days; choose a shorter range.")
+                gettext("A trend shows at most %(days)d days; choose a shorter range.")
+                % {"days": LONGEST_DAYS})
         compare = COMPARE_SECONDS.get(data.get("compare") or "")
         if sources.beyond_retention(end, self.now) and not any(
                 sources.has_archive(pen.site) for pen in self.pens):
             raise forms.ValidationError(
-                "The range ends before the oldest values the dashboard keeps "
-                f"({sources.retention_days():g} days); choose a later range.")
+                gettext("The range ends before the oldest values the dashboard keeps "
+                        "(%(days)s days); choose a later range.")
+                % {"days": f"{sources.retention_days():g}"})
         data["compare_s"] = compare
         return data
 
@@ -109,7 +117,7 @@ class TrendForm(forms.Form):
         for errors in self.errors.values():
             for error in errors:
                 return str(error)
-        return "The trend's parameters are not valid."
+        return gettext("The trend's parameters are not valid.")
 
 
 def _form(request: HttpRequest) -> TrendForm:
@@ -143,8 +151,15 @@ def data(request: HttpRequest) -> HttpResponse:
     return response
 
 
-CSV_HEADER = ["time", "site", "tag", "label", "unit", "value", "quality", "source",
-              "minimum", "maximum"]
+# The header in the request's language; the cells stay machine-readable (ISO times, a
+# decimal point, the words good/uncertain/bad and archive/store), docs/languages.md.
+CSV_HEADER = [
+    pgettext_lazy("trend export", "time"), pgettext_lazy("trend export", "site"),
+    pgettext_lazy("trend export", "tag"), pgettext_lazy("trend export", "label"),
+    pgettext_lazy("trend export", "unit"), pgettext_lazy("trend export", "value"),
+    pgettext_lazy("trend export", "quality"), pgettext_lazy("trend export", "source"),
+    pgettext_lazy("trend export", "minimum"), pgettext_lazy("trend export", "maximum"),
+]
 QUALITY_WORDS = {"g": "good", "u": "uncertain", "b": "bad"}
 
 
@@ -191,6 +206,7 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         return HttpResponse(form.sentence(), status=400, content_type="text/plain")
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     writer = csv.writer(_Line())
+    header = [str(word) for word in CSV_HEADER]  # worded now: the stream runs after the request
     chunk = 1000
 
     def take(rows: Iterator[list[str]]) -> list[list[str]]:
@@ -198,7 +214,7 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
     async def lines() -> AsyncIterator[str]:
         # Async, so the ASGI server sends while the next chunk is read.
-        yield writer.writerow(CSV_HEADER)
+        yield writer.writerow(header)
         for pen in form.pens:
             rows = pen_rows(pen, start, end)
             while batch := await sync_to_async(take)(rows):

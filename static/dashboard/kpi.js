@@ -24,13 +24,30 @@
              value: function () { return value; } };
   }
 
-  function pad(n) { return n < 10 ? "0" + n : "" + n; }
+  // Numbers and dates in the page's language (<html lang>): a decimal comma in German.
+  var LANG = document.documentElement.lang || "en";
+  var NUMBER = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1, useGrouping: false });
+  function number(v) { return v == null ? "–" : NUMBER.format(v); }
 
-  // Times in UTC on a 24-hour clock, as everywhere in the product (the page says UTC).
+  // Times in UTC on a 24-hour clock, as everywhere in the product (the page says UTC); the
+  // day and month in the language's order (12-01 in English, 01.12. in German).
+  var CLOCK = new Intl.DateTimeFormat(LANG, { timeZone: "UTC", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  var DAY = new Intl.DateTimeFormat(LANG, { timeZone: "UTC", month: "2-digit", day: "2-digit" });
+  function day(d) {
+    if (!/^en/.test(LANG)) return DAY.format(d);
+    var parts = {};
+    DAY.formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.month + "-" + parts.day;
+  }
   function utcText(ts, withDate) {
     var d = new Date(ts * 1000);
-    var time = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
-    return withDate ? pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " + time : time;
+    var time = CLOCK.format(d);
+    return withDate ? day(d) + " " + time : time;
+  }
+
+  // The words the page wrote into the chart's data-* attributes, in its language.
+  function words(el, name, fallback) {
+    return el.getAttribute("data-" + name) || fallback;
   }
 
   function rateChart(el, data) {
@@ -50,15 +67,16 @@
           var days = ticks.length && ticks[ticks.length - 1] - ticks[0] > 86400;
           return ticks.map(function (t) { return utcText(t, days); });
         } }),
-        axis({ label: "alarms per 10 min" }),
+        axis({ label: words(el, "axis", "alarms per 10 min"),
+               values: function (u, ticks) { return ticks.map(number); } }),
       ],
       series: [
         { label: "UTC", value: function (u, v) { return v == null ? "–" : utcText(v, true); } },
-        { label: "alarms", stroke: INK, fill: DARK ? "rgba(214,214,214,0.3)" : "rgba(31,31,31,0.25)", width: 1,
+        { label: words(el, "series", "alarms"), stroke: INK, value: function (u, v) { return number(v); }, fill: DARK ? "rgba(214,214,214,0.3)" : "rgba(31,31,31,0.25)", width: 1,
           paths: uPlot.paths.bars({ size: [1, 100] }), points: { show: false } },
-        line("very likely acceptable (" + limits.acceptable + ")", limits.acceptable, "#2e7d32"),
-        line("manageable (" + limits.manageable + ")", limits.manageable, "#b8860b"),
-        line("flood (> " + limits.flood + ")", limits.flood, "#c8102e"),
+        line(words(el, "acceptable", "very likely acceptable") + " (" + number(limits.acceptable) + ")", number(limits.acceptable), "#2e7d32"),
+        line(words(el, "manageable", "manageable") + " (" + number(limits.manageable) + ")", number(limits.manageable), "#b8860b"),
+        line(words(el, "flood", "flood") + " (> " + number(limits.flood) + ")", number(limits.flood), "#c8102e"),
       ],
     };
     var plot = new uPlot(opts, [data.periods, data.raises, constant(limits.acceptable),
@@ -67,7 +85,7 @@
   }
 
   function priorityChart(el, data) {
-    var names = data.priorities.map(function (p) { return p.priority; });
+    var names = data.priorities.map(function (p) { return words(el, p.priority, p.priority); });
     var xs = names.map(function (_, i) { return i; });
     var opts = {
       width: Math.min(width(el), 520), height: 220,
@@ -76,13 +94,14 @@
         axis({ splits: function () { return xs; }, values: function (u, splits) {
           return splits.map(function (i) { return names[i] || ""; });
         } }),
-        axis({ label: "% of alarms" }),
+        axis({ label: words(el, "axis", "percent of alarms"),
+               values: function (u, ticks) { return ticks.map(number); } }),
       ],
       series: [
         {},
-        { label: "share", fill: DARK ? "#8c8c8c" : "#5c5c5c", stroke: INK,
+        { label: words(el, "share", "share"), value: function (u, v) { return number(v); }, fill: DARK ? "#8c8c8c" : "#5c5c5c", stroke: INK,
           paths: uPlot.paths.bars({ size: [0.35, 60], align: -1 }), points: { show: false } },
-        { label: "target (80/15/5)", fill: "rgba(31,95,191,0.35)", stroke: "#1f5fbf",
+        { label: words(el, "target", "target (80/15/5)"), value: function (u, v) { return number(v); }, fill: "rgba(31,95,191,0.35)", stroke: "#1f5fbf",
           paths: uPlot.paths.bars({ size: [0.35, 60], align: 1 }), points: { show: false } },
       ],
     };

@@ -9,6 +9,30 @@
   var meta = document.querySelector("meta[name=trend-urls]");
   var URLS = meta ? {page: meta.dataset.page, data: meta.dataset.data, exportCsv: meta.dataset.export} : {};
 
+  // The words people read, in the page's language: templates/partials/trend_words.html
+  // writes them into data-* attributes; a page without it reads them in English.
+  var WORDS_EL = document.getElementById("trend-words");
+  function word(name, english) {
+    var found = WORDS_EL && WORDS_EL.getAttribute("data-" + name);
+    return found || english;
+  }
+  // "{x}" in a word is filled in, so a sentence keeps its order in every language.
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (m, key) { return key in values ? values[key] : m; });
+  }
+  // Numbers in the page's language (<html lang>): a decimal comma in German, no grouping.
+  var LANG = document.documentElement.lang || "en";
+  var NUMBERS = {};
+  function number(v, decimals) {
+    var key = decimals == null ? "any" : decimals;
+    if (!NUMBERS[key]) {
+      NUMBERS[key] = new Intl.NumberFormat(LANG, decimals == null
+        ? {maximumFractionDigits: 6, useGrouping: false}
+        : {minimumFractionDigits: decimals, maximumFractionDigits: decimals, useGrouping: false});
+    }
+    return NUMBERS[key].format(v);
+  }
+
   // uPlot and the chart's styles come with the trend page. Elsewhere (a tile's overlay) they
   // are fetched when a chart first opens, so that a page which may never draw one stays light
   // on a slow network (docs/operations.md#static-files-and-compression).
@@ -74,10 +98,13 @@
     for (var i = 0; i < UNITS.length; i++) if (UNITS[i][0] === m[2]) return +m[1] * UNITS[i][1];
     return null;
   }
+  // A day in the language's order: 12-01 in English, 01.12. in German.
+  var GERMAN_DAY = /^de/.test(LANG);
   function tickText(sec, withDate) {
     var d = new Date(sec * 1000);
     var time = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
-    var date = pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate());
+    var date = GERMAN_DAY ? pad(d.getUTCDate()) + "." + pad(d.getUTCMonth() + 1) + "."
+      : pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate());
     return withDate ? date + " " + time : time;
   }
   function el(tag, cls, text) {
@@ -168,8 +195,8 @@
     var bar = el("div", "trend-toolbar");
     var presets = el("div", "trend-spans");
     presets.setAttribute("role", "group");
-    presets.setAttribute("aria-label", "Window");
-    [["15 min", 900], ["1 h", 3600], ["8 h", 28800], ["24 h", 86400], ["7 days", 604800]].forEach(function (p) {
+    presets.setAttribute("aria-label", word("window", "Window"));
+    [["15 min", 900], ["1 h", 3600], ["8 h", 28800], ["24 h", 86400], [word("seven-days", "7 days"), 604800]].forEach(function (p) {
       var b = el("button", "trend-span", p[0]);
       b.type = "button";
       b.dataset.span = p[1];
@@ -179,20 +206,21 @@
     bar.appendChild(presets);
     var pan = el("div", "trend-pan");
     pan.setAttribute("role", "group");
-    pan.setAttribute("aria-label", "Move");
-    this.earlier = el("button", "trend-earlier", "◀ Earlier");
-    this.later = el("button", "trend-later", "Later ▶");
-    this.back = el("button", "trend-live", "Back to live");
+    pan.setAttribute("aria-label", word("move", "Move"));
+    this.earlier = el("button", "trend-earlier", "◀ " + word("earlier", "Earlier"));
+    this.later = el("button", "trend-later", word("later", "Later") + " ▶");
+    this.back = el("button", "trend-live", word("back-to-live", "Back to live"));
     [this.earlier, this.later, this.back].forEach(function (b) { b.type = "button"; pan.appendChild(b); });
     this.earlier.addEventListener("click", function () { self.shift(-0.5); });
     this.later.addEventListener("click", function () { self.shift(0.5); });
     this.back.addEventListener("click", function () { self.goLive(self.span); });
     bar.appendChild(pan);
     if (!this.compareSelect) {
-      var cmp = el("label", "trend-compare", "Compare ");
+      var cmp = el("label", "trend-compare", word("compare", "Compare") + " ");
       this.compareSelect = el("select");
       this.compareSelect.name = "compare-with";
-      [["", "nothing"], ["1d", "1 day earlier"], ["7d", "1 week earlier"]].forEach(function (c) {
+      [["", word("nothing", "nothing")], ["1d", word("day-earlier", "1 day earlier")],
+       ["7d", word("week-earlier", "1 week earlier")]].forEach(function (c) {
         var o = el("option", "", c[1]);
         o.value = c[0];
         self.compareSelect.appendChild(o);
@@ -205,7 +233,7 @@
       self.compare = self.compareSelect.value;
       self.changed();
     });
-    this.exportLink = el("a", "trend-export", "Export CSV");
+    this.exportLink = el("a", "trend-export", word("export", "Export CSV"));
     this.exportLink.hidden = !URLS.exportCsv;
     bar.appendChild(this.exportLink);
     root.appendChild(bar);
@@ -229,7 +257,7 @@
     var self = this;
     if (!URLS.data) {
       this.root.dataset.state = "error";
-      this.say("History is not available on this server.", "error");
+      this.say(word("no-history", "History is not available on this server."), "error");
       return;
     }
     var q = this.params();
@@ -248,7 +276,7 @@
         self.root.dataset.answerMs = Math.round(performance.now() - self.requestedAt);
         if (!answer.ok) {
           self.root.dataset.state = "error";
-          self.say(answer.body.detail || ("The history could not be read (HTTP " + answer.status + ")."), "error");
+          self.say(answer.body.detail || fill(word("unreadable", "The history could not be read (HTTP {status})."), {status: answer.status}), "error");
           return;
         }
         self.load(answer.body);
@@ -256,7 +284,7 @@
       .catch(function () {
         if (id !== self.request) return;
         self.root.dataset.state = "error";
-        self.say("The dashboard server could not be reached; the history is not shown.", "error");
+        self.say(word("unreachable", "The dashboard server could not be reached; the history is not shown."), "error");
       });
   };
 
@@ -346,7 +374,8 @@
         return [min == null ? r[0] : Math.min(min, r[0]), max == null ? r[1] : Math.max(max, r[1])];
       }} : {};
       axes.push({
-        scale: key, side: i % 2 ? 1 : 3, label: unit || "value", labelSize: 18,
+        scale: key, side: i % 2 ? 1 : 3, label: unit || word("value", "value"), labelSize: 18,
+        values: function (u, splits) { return splits.map(function (v) { return number(v); }); },
         stroke: AXIS.stroke, grid: {show: i === 0, stroke: AXIS.grid}, ticks: {stroke: AXIS.ticks},
         size: 56,
       });
@@ -356,16 +385,17 @@
       series.push({
         label: pen.label, scale: "u" + units.indexOf(pen.unit), stroke: PALETTE[i % PALETTE.length],
         width: 1.6, spanGaps: false, points: {show: false},
-        value: function (u, v) { return v == null ? "–" : v.toFixed(pen.decimals) + (pen.unit ? " " + pen.unit : ""); },
+        value: function (u, v) { return v == null ? "–" : number(v, pen.decimals) + (pen.unit ? " " + pen.unit : ""); },
       });
     });
     pens.forEach(function (pen, i) {
       if (!pen.compare) return;
       series.push({
-        label: pen.label + " (" + (pen.compare.offset_s >= 604800 ? "a week" : "a day") + " earlier)",
+        label: fill(pen.compare.offset_s >= 604800 ? word("label-week-earlier", "{label} (a week earlier)")
+          : word("label-day-earlier", "{label} (a day earlier)"), {label: pen.label}),
         scale: "u" + units.indexOf(pen.unit), stroke: PALETTE[i % PALETTE.length], alpha: 0.5,
         width: 1.2, dash: [6, 4], spanGaps: false, points: {show: false},
-        value: function (u, v) { return v == null ? "–" : v.toFixed(pen.decimals); },
+        value: function (u, v) { return v == null ? "–" : number(v, pen.decimals); },
       });
     });
     this.units = units;
@@ -564,16 +594,16 @@
     this.root.dataset.notLive = notLive ? "true" : "false";
     if (!this.live) {
       var w = this.window();
-      this.say("History " + tickText(w[0], true) + " – " + tickText(w[1], true) + " UTC, not live.", "history");
+      this.say(fill(word("history", "History {from} – {to} UTC, not live."), {from: tickText(w[0], true), to: tickText(w[1], true)}), "history");
     } else if (document.body.classList.contains("stream-down")) {
-      this.say("NOT LIVE: the stream to the server is down; the newest values are not shown.", "stale");
+      this.say(word("stream-down", "NOT LIVE: the stream to the server is down; the newest values are not shown."), "stale");
     } else if (notLive) {
-      this.say("NOT LIVE: no current value for " + stale.map(function (p) {
+      this.say(fill(word("no-current", "NOT LIVE: no current value for {pens}."), {pens: stale.map(function (p) {
         var tile = tileOf(p);
         return tile ? tile.querySelector(".tile-label").textContent : p;
-      }).join(", ") + ".", "stale");
+      }).join(", ")}), "stale");
     } else {
-      this.say("Live: the last " + spanText(this.span).slice(4) + ", following now.", "live");
+      this.say(fill(word("live", "Live: the last {span}, following now."), {span: spanText(this.span).slice(4)}), "live");
     }
   };
 
@@ -731,7 +761,7 @@
           windowFields(form, "start", q.get("start"));
           windowFields(form, "end", q.get("end"));
           var shown = form.querySelector(".trend-window-text");
-          if (shown) shown.textContent = q.get("start") + " to " + q.get("end");
+          if (shown) shown.textContent = fill(word("window-text", "{start} to {end}"), {start: q.get("start"), end: q.get("end")});
           form.elements.compare.value = q.get("compare") || "";
         }
       },
@@ -743,14 +773,14 @@
   function openOverlay(tile, link) {
     var pen = tile.dataset.tag;
     var dialog = el("dialog", "trend-dialog");
-    dialog.setAttribute("aria-label", "Trend");
+    dialog.setAttribute("aria-label", word("trend", "Trend"));
     var head = el("div", "trend-dialog-head");
     var label = tile.querySelector(".tile-label");
-    head.appendChild(el("h2", "", "Trend · " + (label ? label.textContent : pen)));
-    var open = el("a", "trend-open", "Open on the trend page");
+    head.appendChild(el("h2", "", word("trend", "Trend") + " · " + (label ? label.textContent : pen)));
+    var open = el("a", "trend-open", word("open-page", "Open on the trend page"));
     open.href = link.getAttribute("href");
     head.appendChild(open);
-    var close = el("button", "trend-close", "Close");
+    var close = el("button", "trend-close", word("close", "Close"));
     close.type = "button";
     close.addEventListener("click", function () { dialog.close(); });
     head.appendChild(close);
