@@ -98,7 +98,7 @@
                values: function (u, ticks) { return ticks.map(number); } }),
       ],
       series: [
-        {},
+        { label: words(el, "x", "priority"), value: function (u, i) { return i == null ? "–" : names[i] || "–"; } },
         { label: words(el, "share", "share"), value: function (u, v) { return number(v); }, fill: DARK ? "#8c8c8c" : "#5c5c5c", stroke: INK,
           paths: uPlot.paths.bars({ size: [0.35, 60], align: -1 }), points: { show: false } },
         { label: words(el, "target", "target (80/15/5)"), value: function (u, v) { return number(v); }, fill: "rgba(31,95,191,0.35)", stroke: "#1f5fbf",

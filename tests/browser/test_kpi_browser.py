@@ -119,3 +119,33 @@ def test_the_rate_chart_reads_in_utc_whatever_the_browser_s_zone(browser, journa
     reading = page.locator("#kpi-rate-chart .u-legend .u-series").first.locator(".u-value")
     expect(reading).to_have_text(first)
     page.context.close()
+
+
+def test_in_german_the_charts_read_german_with_a_decimal_comma(browser, journal):
+    """A German browser: the legends' words from the page, the shares with a decimal comma,
+    the day before the month (docs/languages.md)."""
+    page = open_kpi(browser, journal, DESKTOP, "range=8h&site=oven-unified", locale="de-DE")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    legend = page.locator("#kpi-rate-chart .u-legend").inner_text()
+    assert "Alarmflut (> 10)" in legend and "beherrschbar (2)" in legend
+    drawn = page.evaluate("JSON.parse(document.getElementById('kpi-data').textContent)")
+    box = page.locator("#kpi-rate-chart .u-over").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+    first = datetime.fromtimestamp(drawn["periods"][0], UTC).strftime("%d.%m. %H:%M")
+    reading = page.locator("#kpi-rate-chart .u-legend .u-series").first.locator(".u-value")
+    expect(reading).to_have_text(first)
+    # The low band's share, beside its bar: "90,3", as the table beside it writes it.
+    over = page.locator("#kpi-priority-chart .u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    assert box is not None
+    over.hover(position={"x": box["width"] / 6, "y": box["height"] / 2})
+    share = f"{drawn['priorities'][0]['share']:g}".replace(".", ",")
+    legend = page.locator("#kpi-priority-chart .u-legend")
+    expect(legend).to_contain_text("Priorität")
+    expect(legend).to_contain_text("niedrig")
+    expect(legend.locator(".u-series").nth(1).locator(".u-value")).to_have_text(share)
+    table = page.locator('[data-table="priority"] tr[data-priority="low"] [data-share]')
+    expect(table).to_have_text(f"{drawn['priorities'][0]['share']:.1f} %".replace(".", ","))
+    page.context.close()
