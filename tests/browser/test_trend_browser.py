@@ -281,3 +281,26 @@ def test_the_chart_is_on_the_first_screen_with_one_compare_control(
     expect(page).to_have_url(re.compile(rf"start={start.replace(':', '%3A')}%3A00Z&end="))
     expect_drawn(chart, series=2)
     page.context.close()
+
+
+def test_in_german_the_chart_reads_german_with_a_decimal_comma(browser, stack, stored_history):
+    """A German browser: the chart's buttons and status from the page's words, a value with
+    a decimal comma, the day before the month (docs/languages.md)."""
+    page = new_page(browser, locale="de-DE")
+    sign_in(page, stack.url, "viewer")
+    page.goto(f"{stack.url}/trend/?pen={TANK}&start=now-1h&end=now")
+    chart = page.locator(CHART)
+    expect_drawn(chart)
+    expect(page.locator(".trend-earlier")).to_have_text("◀ Früher")
+    expect(page.locator(".trend-export")).to_have_text("CSV exportieren")
+    expect(page.locator(".trend-status")).to_contain_text("Live: die letzten 1h, mitlaufend.")
+    expect(page.locator(".trend-source").first).to_contain_text(
+        re.compile("WinCC-Archiv|Dashboard-Speicher"))
+    over = page.locator(".u-over")
+    box = over.bounding_box()
+    assert box is not None
+    over.hover(position={"x": box["width"] * 0.5, "y": box["height"] / 2})
+    values = chart.locator(".u-legend .u-series .u-value")
+    expect(values.nth(1)).to_have_text(re.compile(r"^\d+,\d %$"))  # 1 decimal, in %
+    expect(values.first).to_have_text(re.compile(r"^\d\d\.\d\d\. \d\d:\d\d UTC$"))
+    page.context.close()
