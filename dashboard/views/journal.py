@@ -3,6 +3,9 @@ filtered, paged by keyset. The filter is dashboard.journal_query's, the exports'
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -63,8 +66,17 @@ NARROWING = ("since", "until", "site", "priority", "transition", "text", "user")
 
 
 def _filtered(form: JournalFilter) -> str:
-    """What the filter narrows to, in a line: "Site line-classic, Text pump"; "" for all."""
-    return ", ".join(f"{form.fields[name].label} {str(form.data.get(name, '')).strip()[:40]}"
+    """What the filter narrows to, in a line: "Site line-classic, Text pump"; "" for all.
+    A chosen priority or transition reads in the page's words."""
+    def shown(name: str) -> str:
+        typed = str(form.data.get(name, "")).strip()[:40]
+        field = form.fields[name]
+        if isinstance(field, forms.ChoiceField):
+            choices = cast(list[tuple[str, Any]], field.choices)
+            typed = next((str(label) for value, label in choices if value == typed), typed)
+        return typed
+
+    return ", ".join(f"{form.fields[name].label} {shown(name)}"
                      for name in NARROWING if form.cleaned_data.get(name))
 
 

@@ -111,14 +111,21 @@ def test_the_rate_chart_reads_in_utc_whatever_the_browser_s_zone(browser, journa
     on the first period reads that period's UTC time, not Berlin's hour later."""
     page = open_kpi(browser, journal, DESKTOP, "range=8h&site=oven-unified",
                     timezone_id="Europe/Berlin")
+    expect_first_period_reads(page, "%m-%d %H:%M")
+    page.context.close()
+
+
+def expect_first_period_reads(page, form: str) -> dict:
+    """The cursor on the rate chart's first period reads its UTC time written in `form`;
+    the chart's figures."""
     drawn = page.evaluate("JSON.parse(document.getElementById('kpi-data').textContent)")
     box = page.locator("#kpi-rate-chart .u-over").bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
-    first = datetime.fromtimestamp(drawn["periods"][0], UTC).strftime("%m-%d %H:%M")
+    first = datetime.fromtimestamp(drawn["periods"][0], UTC).strftime(form)
     reading = page.locator("#kpi-rate-chart .u-legend .u-series").first.locator(".u-value")
     expect(reading).to_have_text(first)
-    page.context.close()
+    return drawn
 
 
 def test_in_german_the_charts_read_german_with_a_decimal_comma(browser, journal):
@@ -128,13 +135,7 @@ def test_in_german_the_charts_read_german_with_a_decimal_comma(browser, journal)
     expect(page.locator("html")).to_have_attribute("lang", "de")
     legend = page.locator("#kpi-rate-chart .u-legend").inner_text()
     assert "Alarmflut (> 10)" in legend and "beherrschbar (2)" in legend
-    drawn = page.evaluate("JSON.parse(document.getElementById('kpi-data').textContent)")
-    box = page.locator("#kpi-rate-chart .u-over").bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
-    first = datetime.fromtimestamp(drawn["periods"][0], UTC).strftime("%d.%m. %H:%M")
-    reading = page.locator("#kpi-rate-chart .u-legend .u-series").first.locator(".u-value")
-    expect(reading).to_have_text(first)
+    drawn = expect_first_period_reads(page, "%d.%m. %H:%M")
     # The low band's share, beside its bar: "90,3", as the table beside it writes it.
     over = page.locator("#kpi-priority-chart .u-over")
     over.scroll_into_view_if_needed()

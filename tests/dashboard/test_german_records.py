@@ -113,6 +113,7 @@ class GermanRecordsTestCase(PlantTestCase):
             (self.viewer, "/journal/?view=transitions"),
             (self.viewer, "/journal/?text=Conveyor"),
             (self.viewer, "/journal/?view=transitions&text=Conveyor"),
+            (self.viewer, "/journal/?priority=high&transition=acknowledged&site=line-classic"),
             (self.auditor, "/audit/"),
             (self.auditor, "/audit/?result=refused"),
             (self.viewer, "/kpi/?" + urlencode({**RANGE, "site": A})),
