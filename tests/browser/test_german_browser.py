@@ -57,11 +57,14 @@ def test_the_main_pages_in_a_german_browser(browser, stack):
     page.context.close()
 
 
-def test_a_wall_screen_whose_link_asks_for_german_in_the_dark(browser, stack):
-    out = stack.server.manage("wallscreen", "create", "Leitwarte", "--dashboard", "overview",
-                              "--seconds", "3600")
+def issue_screen(stack, name: str, dashboard: str, *options: str) -> str:
+    out = stack.server.manage("wallscreen", "create", name, "--dashboard", dashboard, *options)
     lines = out.strip().splitlines()
-    token = lines[lines.index("Token (shown only now):") + 1]
+    return lines[lines.index("Token (shown only now):") + 1]
+
+
+def test_a_wall_screen_whose_link_asks_for_german_in_the_dark(browser, stack):
+    token = issue_screen(stack, "Leitwarte", "overview", "--seconds", "3600")
     # An English browser: the link's ?lang= wins over it.
     page = new_page(browser, viewport={"width": 1920, "height": 1080}, locale="en-US")
     page.goto(f"{stack.url}/wall/overview/?token={token}&lang=de&theme=dark")
@@ -89,4 +92,15 @@ def test_a_wall_screen_whose_link_asks_for_german_in_the_dark(browser, stack):
     finally:
         stack.server.start()
     expect(notice).to_be_hidden(timeout=30_000)
+    page.context.close()
+
+
+def test_a_wall_screen_takes_the_language_set_for_it_at_its_next_turn(browser, stack):
+    token = issue_screen(stack, "Halle 2", "utilities-restv1", "--seconds", "5")
+    page = new_page(browser, viewport={"width": 1920, "height": 1080}, locale="en-US")
+    page.goto(f"{stack.url}/wall/utilities-restv1/?token={token}")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    stack.server.manage("wallscreen", "set", "Halle 2", "--language", "de")
+    expect(page.locator("html")).to_have_attribute("lang", "de", timeout=20_000)
+    expect(page).to_have_title(re.compile(r"^Wandbildschirm · "))
     page.context.close()
