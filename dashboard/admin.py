@@ -99,7 +99,7 @@ class WallScreenForm(forms.ModelForm):
     class Meta:
         model = WallScreen
         fields = ["name", "dashboard_id", "rotation", "page_seconds", "theme",
-                  "pause_on_alarm", "sound", "sound_priority"]
+                  "language", "pause_on_alarm", "sound", "sound_priority"]
 
     def clean_dashboard_id(self):
         try:

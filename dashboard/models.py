@@ -482,6 +482,11 @@ class WallScreen(models.Model):
                   "stays on the screen.",
     )
     theme = models.CharField(max_length=10, choices=THEMES, default="dark")
+    # "" follows the screen's browser (its Accept-Language); `?lang=` in its link overrides.
+    language = models.CharField(
+        max_length=8, blank=True, default="",
+        choices=[("", "As the screen's browser asks"), ("en", "English"), ("de", "Deutsch")],
+    )
     pause_on_alarm = models.BooleanField(
         default=True,
         help_text="Stay on a dashboard while it holds an unacknowledged priority-1 alarm.",
@@ -507,7 +512,7 @@ class WallScreen(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    SETTINGS = ("rotation", "page_seconds", "theme", "pause_on_alarm", "sound",
+    SETTINGS = ("rotation", "page_seconds", "theme", "language", "pause_on_alarm", "sound",
                 "sound_priority")
 
     @classmethod
