@@ -3,13 +3,11 @@ the page in its language, and a live alarm row's time is localized in the German
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_page, sign_in
+from tests.browser.test_times_browser import expect_live_row_in_zone
 
 pytestmark = pytest.mark.browser
 
@@ -25,12 +23,5 @@ def test_a_german_alarm_page_speaks_german_in_its_scripts_too(browser, stack):
     expect(toggle).to_have_text("Ton aus")
     toggle.click()
     expect(toggle).to_have_text("Ton an")
-    instance = stack.sim.raise_alarm(name)[-1]
-    raised = datetime.fromisoformat(instance["raise_time"].replace("Z", "+00:00"))
-    row_time = page.locator(f'[data-alarm^="utilities-restv1:{name}:"] time').first
-    expect(row_time).to_have_attribute("data-local-time", "1", timeout=15_000)
-    expect(row_time).to_have_attribute("title", raised.strftime("%d.%m.%Y %H:%M:%S UTC"))
-    local = raised.astimezone(ZoneInfo("Asia/Kolkata"))
-    same_day = local.date() == datetime.now(ZoneInfo("Asia/Kolkata")).date()
-    expect(row_time).to_have_text(local.strftime("%H:%M:%S" if same_day else "%d.%m.%Y %H:%M:%S"))
+    expect_live_row_in_zone(page, stack, name, "Asia/Kolkata", "%d.%m.%Y")
     page.context.close()

@@ -1,17 +1,13 @@
 """The live pages and their streamed fragments in German: every message in the catalogue, no
-English left, values with a decimal comma, and each fragment rendered once per language."""
+English left, values with a decimal comma. One render per language: tests/dashboard/test_live.py."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.utils import translation
 
-from dashboard.live import LiveHub
 from dashboard.panels.renderers import format_value
 from dashboard.templatetags.plant_time import moment
 from tests.dashboard import livedata
@@ -25,7 +21,6 @@ from tests.dashboard.livedata import (
     put_health,
     put_value,
 )
-from tests.dashboard.test_live import TILE, frames_until
 from tests.dashboard.test_stream import next_chunk_with
 from wincc_bridge.models import AlarmState
 from wincc_ingest.config import TagConfig
@@ -151,39 +146,6 @@ class GermanStreamTestCase(PlantTestCase):
             assert b"205.2<" not in change
         finally:
             await chunks.aclose()
-
-
-@pytest.fixture
-def plant(redis_client, tmp_path, settings):
-    livedata.write_config(tmp_path)
-    livedata.healthy_plant(redis_client)
-    yield redis_client
-    settings.WINCC_CONFIG = livedata.ORIGINAL_CONFIG
-
-
-def test_one_render_per_language_shared_by_its_viewers(plant, redis_url):
-    german, english = replace(TILE, language="de"), replace(TILE, language="en")
-    assert german.name == english.name == TILE.name  # the same place on the page
-
-    async def main():
-        hub = LiveHub(redis_url)
-        germans = [await hub.connect([german]) for _ in range(2)]
-        englishmen = [await hub.connect([english])]
-        for c in germans + englishmen:
-            hub.snapshot(c)
-        before = hub.renders
-        put_value(plant, "oven-unified", "Oven_Zone1_Temp", 190.75)
-        publish(plant, "oven-unified", tags=["Oven_Zone1_Temp"])
-        got = [(await frames_until(c, b'data-value="190.75"'))[-1] for c in germans + englishmen]
-        assert hub.renders - before == 2  # one render a language, not one a client
-        assert got[0] is got[1]  # the German viewers share one frame, the same bytes
-        assert got[0] != got[2]
-        assert b">190,8<" in got[0] and b">GUT<" in got[0]
-        assert b">190.8<" in got[2] and b">GOOD<" in got[2]
-        for c in germans + englishmen:
-            await hub.disconnect(c)
-
-    asyncio.run(main())
 
 
 def test_values_as_each_language_writes_them():
