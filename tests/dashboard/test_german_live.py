@@ -3,6 +3,7 @@ English left, values with a decimal comma. One render per language: tests/dashbo
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +22,7 @@ from tests.dashboard.livedata import (
     put_health,
     put_value,
 )
-from tests.dashboard.test_stream import next_chunk_with
+from tests.dashboard.test_stream import FRAGMENT_EVENT, next_chunk_with
 from wincc_bridge.models import AlarmState
 from wincc_ingest.config import TagConfig
 
@@ -169,3 +170,25 @@ def test_an_alarm_time_today_and_on_an_earlier_day():
         assert moment(now - timedelta(minutes=1), now) == "08:59:00"
     with translation.override("en"):
         assert moment(earlier, now) == "2026-12-03 14:03"
+
+
+class GermanFirstSnapshotTestCase(PlantTestCase):
+    async def first_chunk(self, url: str, language: str) -> bytes:
+        response = await self.async_client.get(url, headers={"Accept-Language": language})
+        chunks = aiter(response.streaming_content)
+        try:
+            return await anext(chunks)
+        finally:
+            await chunks.aclose()
+
+    async def test_a_german_page_and_its_stream_render_the_same_bytes(self):
+        healthy_plant(self.redis)
+        await self.async_client.aforce_login(self.viewer)
+        page = await self.async_client.get("/sites/", headers={"Accept-Language": "de"})
+        url = html.unescape(re.search(r'sse-connect="([^"]+)"', page.content.decode()).group(1))
+        # What the German page shows is left out of its German stream's first snapshot...
+        assert FRAGMENT_EVENT.findall(await self.first_chunk(url, "de")) == []
+        # ...and an English stream of the same page is another variant: everything is sent.
+        english = await self.first_chunk(url, "en")
+        assert len(FRAGMENT_EVENT.findall(english)) == len(url.split("seen=")[1]) // 8
+
