@@ -15,6 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 
 def split_ids(text: str) -> list[str]:
@@ -576,11 +577,11 @@ class Delivery(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "waiting to be sent"
+        PENDING = "pending", _("waiting to be sent")
         # Not "failed": an attempt that timed out may have arrived all the same.
-        RETRYING = "retrying", "not confirmed yet, trying again"
-        DELIVERED = "delivered", "delivered"
-        DEAD = "dead", "not confirmed, given up (dead letter)"
+        RETRYING = "retrying", _("not confirmed yet, trying again")
+        DELIVERED = "delivered", _("delivered")
+        DEAD = "dead", _("not confirmed, given up (dead letter)")
 
     event_id = models.CharField(max_length=64)
     trigger_id = models.CharField(max_length=64)
@@ -757,15 +758,16 @@ class TagMinute(models.Model):
 class DisplayPreference(models.Model):
     """How one person's pages look, on every device they sign in on."""
 
-    THEMES = [("auto", "As the device is set (light or dark)"),
-              ("light", "Light"), ("dark", "Dark (control room)")]
+    THEMES = [("auto", _("As the device is set (light or dark)")),
+              ("light", _("Light")), ("dark", _("Dark (control room)"))]
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="display_preference")
     theme = models.CharField(max_length=10, choices=THEMES, default="auto")
-    # "" follows the browser's Accept-Language; otherwise one of settings.LANGUAGES.
+    # "" follows the browser's Accept-Language; otherwise one of settings.LANGUAGES, each
+    # named in its own words (not translated), so that a person finds theirs.
     language = models.CharField(max_length=8, blank=True, default="",
-                                choices=[("", "As the browser asks"), ("en", "English"),
+                                choices=[("", _("As the browser asks")), ("en", "English"),
                                          ("de", "Deutsch")])
 
     def __str__(self) -> str:
