@@ -37,8 +37,8 @@ class SiteAccess(models.Model):
 
     class Meta:
         unique_together = [("group", "site_id")]
-        verbose_name = "site access"
-        verbose_name_plural = "site access rights"
+        verbose_name = _("site access")
+        verbose_name_plural = _("site access rights")
         permissions = [
             ("view_dashboard", "Can view dashboards, values and alarms"),
             ("acknowledge_alarm", "Can acknowledge alarms"),
@@ -117,7 +117,8 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "audit entries"
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         # /metrics counts the rows by action and result at every scrape: from this index
         # alone, not the whole table (dashboard/metrics/records.py).
         indexes = [models.Index(fields=["action", "result", "repeat_count"],
@@ -214,7 +215,8 @@ class JournalEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        verbose_name_plural = "journal entries"
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
         indexes = [
             # The alarm KPIs (dashboard.kpi): the raises of a range's partial first and
             # last day and its chattering; it covers what those queries read, so SQLite
@@ -398,6 +400,8 @@ class Shelving(models.Model):
 
     class Meta:
         ordering = ["-since", "-id"]
+        verbose_name = _("shelving")
+        verbose_name_plural = _("shelvings")
 
     def __str__(self) -> str:
         return f"{self.site_id}:{self.alarm_name}#{self.instance_id} shelved by {self.username}"
@@ -441,6 +445,8 @@ class AlarmComment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("alarm comment")
+        verbose_name_plural = _("alarm comments")
 
     def __str__(self) -> str:
         return f"{self.site_id}:{self.alarm_name}#{self.instance_id} {self.username}"
@@ -504,6 +510,10 @@ class WallScreen(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wall screen")
+        verbose_name_plural = _("wall screens")
 
     def __str__(self) -> str:
         return self.name
@@ -605,7 +615,8 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(
                 fields=["event_id", "trigger_id", "action_index"], name="one_delivery_per_event"
@@ -657,7 +668,8 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.SCHEME}_{self.prefix}_…)"

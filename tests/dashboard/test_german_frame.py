@@ -11,6 +11,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from dashboard.models import DisplayPreference
+from tests.dashboard.acksupport import SimulatorSites
 from tests.dashboard.base import BaseTestCase
 from tests.dashboard.german import ENGLISH, GERMAN, english_left, untranslated
 from tests.dashboard.test_integrations import ConfiguredTestCase, delivery
@@ -21,6 +22,9 @@ LANGUAGE_NAMES = ("English", "Deutsch")
 # are checked with the alarm pages they belong to.
 FRAME_WORDS = ("Live", "Enable", "sound", "Silence", "min", "Sound")
 # A delivery's protocol and its event's name, as the configuration and the record write them.
+# What the WinCC server says of its tags (data types, qualities) and the configuration's file
+# and dashboard names, as they are.
+ADMIN_WORDS = ("Django", "Axes", "good", "Bool", "LReal", "Real", "Int", "DInt", "json", "config")
 DELIVERY_WORDS = ("webhook", "entered", "raised", "answered", "Internal", "Error")
 
 
@@ -154,3 +158,42 @@ class IntegrationsInGermanTestCase(GermanFrameMixin, ConfiguredTestCase):
         page = self.german("get", reverse("integrations"), {"status": "bogus"}, status=400,
                            allowed=DELIVERY_WORDS)
         assert "Status:" in page
+
+
+class AdministrationInGermanTestCase(GermanFrameMixin, SimulatorSites, BaseTestCase):
+    """The admin's own pages are Django's, in Django's German; the product's additions too."""
+
+    def setUp(self):
+        super().setUp()
+        self.client.force_login(self.admin)
+
+    def test_the_admin_index_with_the_configuration_in_use(self):
+        page = self.german("get", reverse("admin:index"), allowed=ADMIN_WORDS)
+        assert "Die Server der Standorte prüfen (nur lesend)" in page
+        assert "Konfiguration in Gebrauch:" in page
+
+    def test_the_wincc_check_page(self):
+        page = self.german("get", reverse("wincc-check"), allowed=ADMIN_WORDS)
+        assert '<button type="submit">oven-unified prüfen</button>' in page
+        page = self.german("post", reverse("wincc-check"), {"site": "nowhere"}, status=400,
+                           allowed=ADMIN_WORDS)
+        assert "Es ist kein Standort nowhere konfiguriert." in page
+
+    def test_the_tag_browser_with_a_page_of_tags_and_a_change(self):
+        page = self.german("get", reverse("tag-browser"), allowed=ADMIN_WORDS)
+        assert "Tags auflisten" in page
+        listed = {"site": "line-classic", "pattern": "Oven_*"}
+        page = self.german("get", reverse("tag-browser"), listed, allowed=ADMIN_WORDS)
+        assert "6 Tags von Line (WinCC Classic) passen zu Oven_*; Seite 1 von 1" in page
+        page = self.german("get", reverse("tag-browser"), {**listed, "pattern": "'"},
+                           status=400, allowed=ADMIN_WORDS)
+        assert "Ein Muster enthält nur Zeichen von Tag-Namen" in page
+        picked = {**listed, "page": "1", "per_page": "50", "action": "preview",
+                  "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1",
+                  "form-0-name": "Oven_Zone1_Temp", "form-0-pick": "on",
+                  "dashboard": "oven-board"}
+        page = self.german("post", reverse("tag-browser"), picked, allowed=ADMIN_WORDS)
+        assert "Tag(s) hinzugefügt" in page
+        page = self.german("post", reverse("tag-browser"), {**picked, "form-0-pick": ""},
+                           status=400, allowed=ADMIN_WORDS)
+        assert "Wählen Sie mindestens ein Tag" in page
