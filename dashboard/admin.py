@@ -102,6 +102,11 @@ class WallScreenForm(forms.ModelForm):
         model = WallScreen
         fields = ["name", "dashboard_id", "rotation", "page_seconds", "theme",
                   "pause_on_alarm", "sound", "sound_priority"]
+        # The form's labels, not the fields' verbose names: those would need a migration.
+        labels = {"name": _("Name"), "dashboard_id": _("Dashboard"), "rotation": _("Rotation"),
+                  "page_seconds": _("Seconds per page"), "theme": _("Theme"),
+                  "pause_on_alarm": _("Pause on alarm"), "sound": _("Sound"),
+                  "sound_priority": _("Sound from priority")}
 
     def clean_dashboard_id(self):
         try:
@@ -220,6 +225,7 @@ class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ["name", "owner", "sites"]
+        labels = {"name": _("Name"), "owner": _("Owner"), "sites": _("Sites")}
 
     def clean_sites(self):
         try:

@@ -467,49 +467,52 @@ def _hash_token(token: str) -> str:
 class WallScreen(models.Model):
     """A control-room screen signed in by a view-only token (there is no keyboard)."""
 
-    THEMES = [("dark", "Dark (control room)"), ("light", "Light")]
+    THEMES = [("dark", _("Dark (control room)")), ("light", _("Light"))]
     MIN_PAGE_SECONDS = 5
     MAX_PAGE_SECONDS = 24 * 3600
 
     name = models.CharField(max_length=100)
     dashboard_id = models.CharField(
-        max_length=64, help_text="The dashboard the screen opens on when it signs in."
+        max_length=64, help_text=_("The dashboard the screen opens on when it signs in.")
     )
     # The screen reads these again at each turn of its rotation: changed here, they reach
     # the screen without anybody touching it.
     rotation = models.CharField(
         max_length=500, blank=True, default="",
-        help_text="Dashboard ids to rotate through, in order, separated by commas or spaces; "
-                  "empty shows only the dashboard above.",
+        help_text=_("Dashboard ids to rotate through, in order, separated by commas or spaces; "
+                    "empty shows only the dashboard above."),
     )
     page_seconds = models.PositiveIntegerField(
         default=30,
         validators=[MinValueValidator(MIN_PAGE_SECONDS), MaxValueValidator(MAX_PAGE_SECONDS)],
-        help_text="Seconds each page (a dashboard, or a part of one too big for the screen) "
-                  "stays on the screen.",
+        help_text=_("Seconds each page (a dashboard, or a part of one too big for the screen) "
+                    "stays on the screen."),
     )
     theme = models.CharField(max_length=10, choices=THEMES, default="dark")
     pause_on_alarm = models.BooleanField(
         default=True,
-        help_text="Stay on a dashboard while it holds an unacknowledged priority-1 alarm.",
+        help_text=_("Stay on a dashboard while it holds an unacknowledged priority-1 alarm."),
     )
     sound = models.BooleanField(
-        default=False, help_text="Sound unacknowledged alarms on this screen (the annunciator's "
-                                 "tones; the browser needs one touch of Enable sound)."
+        default=False, help_text=_("Sound unacknowledged alarms on this screen (the "
+                                   "annunciator's tones; the browser needs one touch of Enable "
+                                   "sound).")
     )
-    SOUND_PRIORITIES = [(1, "Priority 1 only"), (2, "Priorities 1-2"), (3, "Priorities 1-3"),
-                        (4, "Priorities 1-4"), (5, "Every priority")]
+    SOUND_PRIORITIES = [(1, _("Priority 1 only")), (2, _("Priorities 1-2")),
+                        (3, _("Priorities 1-3")), (4, _("Priorities 1-4")),
+                        (5, _("Every priority"))]
     sound_priority = models.PositiveSmallIntegerField(
         choices=SOUND_PRIORITIES, default=5,
-        help_text="With sound on, the least urgent priority rank (1-5) that still sounds.",
+        help_text=_("With sound on, the least urgent priority rank (1-5) that still sounds."),
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
+        on_delete=models.SET_NULL, related_name="+"
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("wall screen")
@@ -646,25 +649,26 @@ class ApiToken(models.Model):
 
     SCHEME = "wdash"
 
-    name = models.CharField(max_length=100, help_text="What uses it, e.g. “MES line 2”.")
+    name = models.CharField(max_length=100, help_text=_("What uses it, e.g. “MES line 2”."))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
-        help_text="The token sees at most what this person may view.",
+        help_text=_("The token sees at most what this person may view."),
     )
     sites = models.CharField(
         max_length=500, default=SiteAccess.ALL_SITES,
-        help_text='Site ids it may read, separated by commas or spaces, or "*" for every site.',
+        help_text=_('Site ids it may read, separated by commas or spaces, or "*" for every site.'),
     )
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     # Written at most every API_TOKEN_LAST_USED_SECONDS, so reading does not write each time.
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -14,6 +14,7 @@ from dashboard.models import DisplayPreference
 from tests.dashboard.acksupport import SimulatorSites
 from tests.dashboard.base import BaseTestCase
 from tests.dashboard.german import ENGLISH, GERMAN, english_left, untranslated
+from tests.dashboard.test_admin import SCREEN_DEFAULTS
 from tests.dashboard.test_integrations import ConfiguredTestCase, delivery
 
 # The languages are named in their own words on every page that offers them.
@@ -197,3 +198,19 @@ class AdministrationInGermanTestCase(GermanFrameMixin, SimulatorSites, BaseTestC
         page = self.german("post", reverse("tag-browser"), {**picked, "form-0-pick": ""},
                            status=400, allowed=ADMIN_WORDS)
         assert "Wählen Sie mindestens ein Tag" in page
+
+    def test_a_wall_screen_added_and_its_token_shown_once(self):
+        add = "/admin/dashboard/wallscreen/add/"
+        page = self.german("get", add, allowed=ADMIN_WORDS)
+        assert "Dunkel (Leitwarte)" in page and "Nur Priorität 1" in page
+        screen = {"name": "W12", "dashboard_id": "overview", **SCREEN_DEFAULTS}
+        page = self.german("post", add, screen, allowed=(*ADMIN_WORDS, "overview"))
+        assert "Dieses Token wird nur jetzt angezeigt." in page
+        assert "Zurück zu den Wandbildschirmen" in page
+
+    def test_an_api_token_added_and_shown_once(self):
+        add = "/admin/dashboard/apitoken/add/"
+        self.german("get", add, allowed=ADMIN_WORDS)
+        token = {"name": "ERP", "owner": self.viewer.pk, "sites": "*"}
+        page = self.german("post", add, token, allowed=(*ADMIN_WORDS, "ERP", "Bearer"))
+        assert "API-Token <strong>ERP</strong> liest die Standorte <strong>*</strong>" in page
