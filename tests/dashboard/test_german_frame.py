@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.models import User
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
+from django.utils import translation
+from django.views import defaults
 
 from dashboard.models import DisplayPreference
 from tests.dashboard.acksupport import SimulatorSites
@@ -214,3 +216,23 @@ class AdministrationInGermanTestCase(GermanFrameMixin, SimulatorSites, BaseTestC
         token = {"name": "ERP", "owner": self.viewer.pk, "sites": "*"}
         page = self.german("post", add, token, allowed=(*ADMIN_WORDS, "ERP", "Bearer"))
         assert "API-Token <strong>ERP</strong> liest die Standorte <strong>*</strong>" in page
+
+
+class ServerErrorsInGermanTestCase(BaseTestCase):
+    """Django's own 400 and 500 answers, drawn without the request's context."""
+
+    def test_a_server_error_and_a_bad_request_in_both_languages(self):
+        request = RequestFactory().get("/")
+        for language, heading, sentence in (
+                ("de", "Serverfehler", "Der Fehler wurde protokolliert"),
+                ("en", "Server error", "It was logged")):
+            with untranslated() as missing, translation.override(language):
+                page = defaults.server_error(request)
+            html = page.content.decode()
+            assert (page.status_code, missing) == (500, set())
+            assert f'<html lang="{language}">' in html
+            assert f"<h1>{heading}</h1>" in html and sentence in html
+        with untranslated() as missing, translation.override("de"):
+            page = defaults.bad_request(request, Exception("a header Django refused"))
+        assert (page.status_code, missing) == (400, set())
+        assert "Das Dashboard kann diese Anfrage nicht annehmen." in page.content.decode()
