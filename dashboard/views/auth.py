@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from mozilla_django_oidc import views as oidc_views
 
 DEVICE_MAX = 256
@@ -47,7 +47,7 @@ def _when_oidc_is_on(view):
     """Without OpenID Connect its addresses do not exist (404), as before it was added."""
     def answer(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not settings.OIDC_ENABLED:
-            raise Http404("OpenID Connect sign-in is off.")
+            raise Http404(gettext("OpenID Connect sign-in is off."))
         return view(request, *args, **kwargs)
     return answer
 

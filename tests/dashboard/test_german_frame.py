@@ -83,6 +83,11 @@ class ErrorsInGermanTestCase(GermanFrameMixin, BaseTestCase):
         page = self.german("get", "/no-such-page/", status=404)
         assert ">Übersicht</a>" in page and ">Abmelden</button>" in page
 
+    def test_a_views_own_reason(self):
+        page = self.german("get", reverse("oidc_authentication_init"), status=404,
+                           allowed=("OpenID", "Connect"))
+        assert "Die Anmeldung über OpenID Connect ist ausgeschaltet." in page
+
     def test_not_allowed(self):
         self.client.force_login(self.outsider)
         page = self.german("get", reverse("integrations"), status=403)
