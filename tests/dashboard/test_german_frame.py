@@ -63,6 +63,12 @@ class SignInInGermanTestCase(GermanFrameMixin, BaseTestCase):
         # Django's own sentence, in its own German
         assert "Bitte Benutzername und Passwort eingeben." in page
 
+    @override_settings(OIDC_ENABLED=True, OIDC_PROVIDER_NAME="Entra ID")
+    def test_the_providers_button_and_its_refusal(self):
+        page = self.german("get", reverse("login") + "?signin=refused", allowed=("Entra",))
+        assert "Mit Entra ID anmelden" in page
+        assert "Die Anmeldung über Entra ID ist nicht gelungen." in page
+
     @override_settings(AXES_FAILURE_LIMIT=1)
     def test_the_lock_out_in_german(self):
         with untranslated() as missing:
