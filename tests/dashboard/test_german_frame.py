@@ -27,7 +27,7 @@ FRAME_WORDS = ("Live", "Enable", "sound", "Silence", "min", "Sound")
 # A delivery's protocol and its event's name, as the configuration and the record write them.
 # What the WinCC server says of its tags (data types, qualities) and the configuration's file
 # and dashboard names, as they are.
-ADMIN_WORDS = ("Django", "Axes", "good", "Bool", "LReal", "Real", "Int", "DInt", "json", "config")
+ADMIN_WORDS = ("Django", "Axes")
 DELIVERY_WORDS = ("webhook", "entered", "raised", "answered", "Internal", "Error")
 
 
