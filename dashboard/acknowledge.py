@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import redis
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from dashboard import alarm_notes, permissions
 from dashboard.celery import request_poll, request_settle
@@ -34,6 +36,13 @@ from dashboard.panels.alarm_list import due_rows
 from dashboard.redis_client import sync_redis
 from dashboard.refusals import ANONYMOUS, summarised_refusal
 from dashboard.siteconfig import get_config
+from dashboard.step_messages import (
+    NOTHING_READABLE,
+    StepMessage,
+    english,
+    state_word,
+    unknown_site,
+)
 from wincc_bridge.client import AuthError, ConnectError, NotSupportedError, WinCCError, open_client
 from wincc_bridge.models import Alarm, AlarmState, alarm_key
 from wincc_ingest import codec, store
@@ -55,7 +64,11 @@ _ALREADY_ACKNOWLEDGED = {AlarmState.ACKNOWLEDGED, AlarmState.LATCHED_ACKNOWLEDGE
 DONE_INTERVALS = 3
 
 # What the person and the audit row say while an unknown outcome is being read back.
-CHECKING = "WinCC's answer was lost; checking the alarm in WinCC..."
+CHECKING = _("WinCC's answer was lost; checking the alarm in WinCC...")
+# After it, when the call failed in the dashboard itself.
+CALL_FAILED = StepMessage(_("%(checking)s (The call failed; see the server log.)"),
+                          checking=CHECKING)
+NOT_PERMITTED = StepMessage(_("No permission to acknowledge on this site."))
 # Read-backs at the next polls before an outcome stays unknown (the pauses double, to a minute).
 SETTLE_ATTEMPTS = 8
 SETTLE_PAUSE_MAX = 60.0
@@ -81,11 +94,12 @@ class AckRequest:
 
 @dataclass(frozen=True)
 class AckOutcome:
-    """What to answer: the audit row, the alarm to show (None if unknown) and a plain line."""
+    """What to answer: the audit row, the alarm to show (None if unknown) and a plain line
+    (recorded in English on the row, read in the person's language)."""
 
     entry: AuditEntry
     alarm: Alarm | None
-    message: str
+    message: StepMessage
 
     @property
     def ok(self) -> bool | None:
@@ -110,8 +124,8 @@ class UnknownSite(Exception):
     """The site is not in the configuration."""
 
 
-def _record(user, req: AckRequest, result: str, message: str, alarm: Alarm | None = None
-            ) -> AuditEntry:
+def _record(user, req: AckRequest, result: str, message: str | StepMessage,
+            alarm: Alarm | None = None) -> AuditEntry:
     """A new row. One final from the start records the alarm's unchanged state after, and no
     completion time: completed_at is when a pending row got its result."""
     final = result != Result.PENDING
@@ -126,16 +140,17 @@ def _record(user, req: AckRequest, result: str, message: str, alarm: Alarm | Non
         state_before=alarm.state.value if alarm else "",
         state_after=alarm.state.value if alarm and final else "",
         result=result,
-        message=message,
+        message=english(message),
         comment=req.comment,
     )
 
 
-def record_refusal(user, req: AckRequest, result: str, message: str) -> AuditEntry:
+def record_refusal(user, req: AckRequest, result: str, message: StepMessage) -> AuditEntry:
     """An attempt stopped before any alarm was looked at: no permission, a malformed
     request, an unknown site; summarised in a burst (dashboard.refusals)."""
     return summarised_refusal(
-        user, req.remote_addr, result, message, lambda: _record(user, req, result, message)
+        user, req.remote_addr, result, message.english,
+        lambda: _record(user, req, result, message),
     )
 
 
@@ -164,11 +179,11 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
     """Acknowledge `req` for `user`. Raises NotPermitted (recorded as denied) when the user
     may not acknowledge on the site and UnknownSite (recorded) when the site does not exist."""
     if not permissions.can_acknowledge(user, req.site_id):
-        record_refusal(user, req, Result.DENIED, "No permission to acknowledge on this site.")
+        record_refusal(user, req, Result.DENIED, NOT_PERMITTED)
         raise NotPermitted(req.site_id)
     site = get_config().site(req.site_id)
     if site is None:
-        record_refusal(user, req, Result.ERROR, f"Unknown site {req.site_id!r}.")
+        record_refusal(user, req, Result.ERROR, unknown_site(req.site_id))
         raise UnknownSite(req.site_id)
 
     r = sync_redis()
@@ -177,11 +192,12 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
         alarm = codec.decode_alarm(raw) if raw is not None else None
     except (redis.RedisError, codec.StoredDataError) as exc:
         log.warning("acknowledge %s: alarm state unreadable: %s", req, exc)
-        message = "The live alarm state cannot be read right now; nothing was sent to WinCC."
+        message = StepMessage(NOTHING_READABLE)
         return AckOutcome(_record(user, req, Result.ERROR, message), None, message)
 
     if alarm is None:
-        message = f"{req.name} is no longer active; nothing was sent."
+        message = StepMessage(_("%(name)s is no longer active; nothing was sent."),
+                              name=req.name)
         return AckOutcome(_record(user, req, Result.STALE, message), None, message)
     prepared = _prepare(user, site, r, req, alarm)
     if isinstance(prepared, AckOutcome):
@@ -192,7 +208,7 @@ def acknowledge(user, req: AckRequest) -> AckOutcome:
     except Exception:  # a bug must still complete the row and free the lock
         log.exception("acknowledge %s failed unexpectedly", req)
         # It may have failed after the request left: only WinCC can say what happened.
-        result, message = Result.UNKNOWN, f"{CHECKING} (The call failed; see the server log.)"
+        result, message = Result.UNKNOWN, CALL_FAILED
     shown = result == Result.OK and show_acknowledged(site, [req])
     outcome = _complete(user, site, r, sending, result, message)
     if outcome.ok and not shown:
@@ -216,7 +232,8 @@ def _prepare(user, site: SiteConfig, r: redis.Redis, req: AckRequest, alarm: Ala
         current = None if taken else r.get(lock)
     except redis.RedisError as exc:
         log.warning("acknowledge %s: lock unavailable: %s", req, exc)
-        message = "The acknowledgement lock cannot be taken right now; nothing was sent to WinCC."
+        message = StepMessage(_("The acknowledgement lock cannot be taken right now; nothing "
+                                "was sent to WinCC."))
         return AckOutcome(_record(user, req, Result.ERROR, message, alarm), alarm, message)
     if not taken:
         return _duplicate(user, req, alarm, current)
@@ -235,22 +252,22 @@ class _Sending:
 
 
 def _complete(user, site: SiteConfig, r: redis.Redis, sending: _Sending, result: str,
-              message: str) -> AckOutcome:
+              message: StepMessage) -> AckOutcome:
     """Record WinCC's answer for one alarm (reading it back when the answer was lost), settle
     its lock, and say what to show."""
     req, alarm, entry = sending.req, sending.alarm, sending.entry
     if result == Result.UNKNOWN:
-        entry.record_result(Result.UNKNOWN, message=message)
+        entry.record_result(Result.UNKNOWN, message=message.english)
         settlement = read_back(site, entry, final=False)
         if settlement is None:
             request_settle(site.id, entry.pk, countdown=settle_pause(site, 1))
             # The lock stays ("being acknowledged") until it expires or the row is settled.
             return AckOutcome(entry, dataclasses.replace(alarm, can_acknowledge=False), message)
         result, message, after = settlement
-        entry.settle(result, message=message, state_after=after.value)
+        entry.settle(result, message=message.english, state_after=after.value)
     else:
         after = ACKNOWLEDGED_STATE[alarm.state] if result == Result.OK else alarm.state
-        entry.record_result(result, message=message, state_after=after.value)
+        entry.record_result(result, message=message.english, state_after=after.value)
     _settle_lock(r, sending.lock, sending.holder, ok=result == Result.OK,
                  keep=site.poll_interval)
     if result != Result.OK:
@@ -271,7 +288,8 @@ def _complete(user, site: SiteConfig, r: redis.Redis, sending: _Sending, result:
 
 
 class ListChanged(Exception):
-    """The list no longer shows what the person confirmed (recorded); nothing was sent."""
+    """The list no longer shows what the person confirmed (recorded); nothing was sent.
+    Its argument is the StepMessage to show."""
 
 
 def acknowledge_all(user, site_id: str, filters: Mapping[str, str], confirmed: int,
@@ -282,11 +300,11 @@ def acknowledge_all(user, site_id: str, filters: Mapping[str, str], confirmed: i
     whole = AckRequest(site_id, ALL_SHOWN, 0, AlarmState.NORMAL, remote_addr=remote_addr,
                        device=device)
     if not permissions.can_acknowledge(user, site_id):
-        record_refusal(user, whole, Result.DENIED, "No permission to acknowledge on this site.")
+        record_refusal(user, whole, Result.DENIED, NOT_PERMITTED)
         raise NotPermitted(site_id)
     site = get_config().site(site_id)
     if site is None:
-        record_refusal(user, whole, Result.ERROR, f"Unknown site {site_id!r}.")
+        record_refusal(user, whole, Result.ERROR, unknown_site(site_id))
         raise UnknownSite(site_id)
     r = sync_redis()
     try:
@@ -294,15 +312,17 @@ def acknowledge_all(user, site_id: str, filters: Mapping[str, str], confirmed: i
                                timezone.now())
     except redis.RedisError as exc:
         log.warning("acknowledge all on %s: alarms unreadable: %s", site_id, exc)
-        message = "The live alarm state cannot be read right now; nothing was sent to WinCC."
+        message = StepMessage(NOTHING_READABLE)
         _record(user, whole, Result.ERROR, message)
         raise ListChanged(message) from None
     here = {(site_id, key) for key, note in data.notes.items() if note.shelf is not None}
     due = due_rows(list(data.alarms.values()), filters, here,
                    site.capabilities().can_acknowledge)
     if len(due) != confirmed:
-        message = (f"The list changed: {len(due)} alarms await acknowledgement now, not "
-                   f"{confirmed}. Nothing was sent; look at the list and confirm again.")
+        message = StepMessage(_(
+            "The list changed: %(now)s alarms await acknowledgement now, not %(confirmed)s. "
+            "Nothing was sent; look at the list and confirm again."),
+            now=len(due), confirmed=confirmed)
         _record(user, whole, Result.STALE, message)
         raise ListChanged(message)
     outcomes: list[AckOutcome] = []
@@ -320,8 +340,7 @@ def acknowledge_all(user, site_id: str, filters: Mapping[str, str], confirmed: i
             answers = _call_wincc_many(site, [s.req for s in sending])
         except Exception:  # a bug must still complete the rows and free the locks
             log.exception("acknowledge all on %s failed unexpectedly", site_id)
-            answers = [(Result.UNKNOWN, f"{CHECKING} (The call failed; see the server log.)")
-                       ] * len(sending)
+            answers = [(Result.UNKNOWN, CALL_FAILED)] * len(sending)
         done = [one.req for one, (result, _) in zip(sending, answers, strict=True)
                 if result == Result.OK]
         shown = bool(done) and show_acknowledged(site, done)
@@ -364,7 +383,7 @@ def show_acknowledged(site: SiteConfig, reqs: Sequence[AckRequest]) -> bool:
     return True
 
 
-Settlement = tuple[str, str, AlarmState]  # result, message, state after
+Settlement = tuple[str, StepMessage, AlarmState]  # result, message, state after
 
 
 def read_back(site: SiteConfig, entry: AuditEntry, *, final: bool) -> Settlement | None:
@@ -377,26 +396,28 @@ def read_back(site: SiteConfig, entry: AuditEntry, *, final: bool) -> Settlement
     except WinCCError as exc:
         log.info("read-back of audit entry %s: %s", entry.pk, exc)
         return None
-    lost = "WinCC's answer was lost; read back from WinCC"
     found = next((a for a in alarms
                   if (a.name, a.instance_id) == (entry.alarm_name, entry.instance_id)), None)
     if found is None:
         # An alarm leaves the active list only once acknowledged (and cleared).
-        return Result.OK, f"Acknowledged ({lost}: the alarm has left its list).", AlarmState.NORMAL
+        return Result.OK, StepMessage(_(
+            "Acknowledged (WinCC's answer was lost; read back from WinCC: the alarm has left "
+            "its list).")), AlarmState.NORMAL
     if found.state.needs_acknowledgement:
         if not final:
             return None
-        return Result.ERROR, (
-            f"Not acknowledged ({lost}: the alarm is still {found.state.label})."
-        ), found.state
+        return Result.ERROR, StepMessage(_(
+            "Not acknowledged (WinCC's answer was lost; read back from WinCC: the alarm is "
+            "still %(state)s)."), state=state_word(found.state)), found.state
     # The read-write API user's name: no connection settings (nor secrets) needed for it.
     writer = site.write_user.username if site.write_user else ""
     by = found.acknowledged_by or ""
     if by and writer and by != writer:
-        return Result.DUPLICATE, (
-            f"Acknowledged {alarm_notes.acknowledged_by(wincc_user=by, writer=writer)}, "
-            "not by this request."), found.state
-    return Result.OK, f"Acknowledged ({lost}).", found.state
+        return Result.DUPLICATE, StepMessage(
+            _("Acknowledged %(how)s, not by this request."),
+            how=alarm_notes.acknowledgement(wincc_user=by, writer=writer)), found.state
+    return Result.OK, StepMessage(_(
+        "Acknowledged (WinCC's answer was lost; read back from WinCC).")), found.state
 
 
 def settle_pause(site: SiteConfig, attempt: int) -> float:
@@ -425,7 +446,7 @@ def settle(entry_id: int, attempt: int) -> str:
             log.warning("audit entry %s stays unknown: WinCC could not be read back", entry_id)
         return entry.result
     result, message, after = settlement
-    entry.settle(result, message=message, state_after=after.value)
+    entry.settle(result, message=message.english, state_after=after.value)
     if result == Result.OK:
         alarm_notes.publish_note(site.id, entry.alarm_name, entry.instance_id)
     lock = store.alarm_ack_lock(site.id, entry.alarm_name, entry.instance_id)
@@ -448,59 +469,59 @@ def _done_by(r: redis.Redis, site: SiteConfig, req: AckRequest) -> str:
 
 
 def _not_sendable(site: SiteConfig, req: AckRequest, alarm: Alarm, done_by: str = ""
-                  ) -> tuple[str, str] | None:
+                  ) -> tuple[str, StepMessage] | None:
     """(result, message) when there is nothing to send, else None. `done_by`: the person
     who acknowledged it here a moment ago."""
     if alarm.state in _ALREADY_ACKNOWLEDGED:
         writer = site.write_user.username if site.write_user else ""
-        how = alarm_notes.acknowledged_by(person=done_by, wincc_user=alarm.acknowledged_by or "",
+        how = alarm_notes.acknowledgement(person=done_by, wincc_user=alarm.acknowledged_by or "",
                                           writer=writer)
-        return Result.DUPLICATE, f"Already acknowledged {how}." if how else "Already acknowledged."
+        return Result.DUPLICATE, _already(how)
     if not alarm.state.needs_acknowledgement:
-        return Result.STALE, f"No longer needs acknowledgement ({alarm.state.label})."
+        return Result.STALE, StepMessage(_("No longer needs acknowledgement (%(state)s)."),
+                                         state=state_word(alarm.state))
     if alarm_notes.comment_required(alarm) and not req.comment.strip():
-        return Result.ERROR, (
-            f"A comment is required to acknowledge a priority {alarm_notes.rank(alarm.priority)} "
-            "alarm; nothing was sent."
-        )
+        return Result.ERROR, StepMessage(_(
+            "A comment is required to acknowledge a priority %(rank)s alarm; nothing was "
+            "sent."), rank=alarm_notes.rank(alarm.priority))
     if alarm.state != req.seen_state:
         # Acknowledging means "seen": the person must see the state they acknowledge.
-        return Result.STALE, (
-            f"The alarm changed to {alarm.state.label} since you saw it; nothing was sent. "
-            "Check it and acknowledge again."
-        )
+        return Result.STALE, StepMessage(_(
+            "The alarm changed to %(state)s since you saw it; nothing was sent. Check it and "
+            "acknowledge again."), state=state_word(alarm.state))
     capabilities = site.capabilities()
     if not capabilities.can_acknowledge(req.name):
-        return Result.ERROR, capabilities.why_not_acknowledge(req.name)
+        # The site's configuration says why, in its own (English) words.
+        return Result.ERROR, StepMessage(capabilities.why_not_acknowledge(req.name))
     return None
 
 
-def _call_wincc(site, req: AckRequest) -> tuple[str, str]:
+def _already(how: StepMessage | None) -> StepMessage:
+    if how is None:
+        return StepMessage(_("Already acknowledged."))
+    return StepMessage(_("Already acknowledged %(how)s."), how=how)
+
+
+def _call_wincc(site, req: AckRequest) -> tuple[str, StepMessage]:
     """(result, message) of one acknowledge call with the site's read-write API user."""
     return _call_wincc_many(site, [req])[0]
 
 
-def _call_wincc_many(site, reqs: list[AckRequest]) -> list[tuple[str, str]]:
+def _call_wincc_many(site, reqs: list[AckRequest]) -> list[tuple[str, StepMessage]]:
     """(result, message) per request, from as few calls as the dialect allows."""
 
-    def every(result: str, message: str) -> list[tuple[str, str]]:
+    def every(result: str, message: StepMessage) -> list[tuple[str, StepMessage]]:
         return [(str(result), message)] * len(reqs)
 
     try:
         with open_client(site.connection(write=True)) as client:
             results = client.acknowledge_many([(req.name, req.instance_id) for req in reqs])
     except AuthError as exc:
-        return every(Result.REFUSED,
-                     f"WinCC refused the login of the acknowledging API user: {exc}")
-    except NotSupportedError as exc:
-        return every(Result.ERROR, f"Not possible on this site: {exc}")
+        return every(Result.REFUSED, StepMessage(_(
+            "WinCC refused the login of the acknowledging API user: %(error)s"), error=exc))
     except WinCCError as exc:
-        if exc.sent:  # WinCC had the request: it may have acknowledged
-            return every(Result.UNKNOWN, f"{CHECKING} ({exc})")
-        if isinstance(exc, ConnectError):
-            return every(Result.ERROR, f"WinCC could not be reached: {exc}")
-        return every(Result.ERROR, f"WinCC answered unexpectedly: {exc}")
-    answers: list[tuple[str, str]] = []
+        return every(*wincc_failed(exc, CHECKING))
+    answers: list[tuple[str, StepMessage]] = []
     for pos, req in enumerate(reqs):
         # Classic answers with the acknowledge tag's name: then the position tells.
         mine = [item for item in results if item.name == req.name
@@ -510,12 +531,33 @@ def _call_wincc_many(site, reqs: list[AckRequest]) -> list[tuple[str, str]]:
         elif not mine and len(reqs) == 1:
             mine = results
         if not mine:
-            answers.append((Result.ERROR, "WinCC answered without a result for this alarm."))
+            answers.append((Result.ERROR, StepMessage(_(
+                "WinCC answered without a result for this alarm."))))
         elif mine[0].ok:
-            answers.append((Result.OK, "Acknowledged."))
+            answers.append((Result.OK, StepMessage(_("Acknowledged."))))
         else:
-            answers.append((Result.REFUSED, f"WinCC refused: {mine[0].error or 'no reason given'}"))
+            answers.append((Result.REFUSED, wincc_refused(mine[0].error)))
     return answers
+
+
+def wincc_failed(exc: WinCCError, checking: str | Promise) -> tuple[str, StepMessage]:
+    """(result, message) of a call that raised: not possible, unknown (WinCC had the
+    request: `checking` says what is read back), unreachable or an unexpected answer."""
+    if isinstance(exc, NotSupportedError):
+        return Result.ERROR, StepMessage(_("Not possible on this site: %(error)s"), error=exc)
+    if exc.sent:  # WinCC had the request: it may have done it
+        return Result.UNKNOWN, StepMessage("%(checking)s (%(error)s)", checking=checking,
+                                           error=exc)
+    if isinstance(exc, ConnectError):
+        return Result.ERROR, StepMessage(_("WinCC could not be reached: %(error)s"), error=exc)
+    return Result.ERROR, StepMessage(_("WinCC answered unexpectedly: %(error)s"), error=exc)
+
+
+def wincc_refused(error: str | None) -> StepMessage:
+    """WinCC said no to the one item, in its own words."""
+    if error:
+        return StepMessage(_("WinCC refused: %(error)s"), error=error)
+    return StepMessage(_("WinCC refused: no reason given"))
 
 
 # Set the lock's value only while it is still ours (it may have expired and been retaken).
@@ -545,9 +587,10 @@ def _duplicate(user, req: AckRequest, alarm: Alarm, raw_holder: codec.Raw | None
     by = holder.user
     shown = dataclasses.replace(alarm, can_acknowledge=False)
     if holder.phase == "done":
-        message = f"Already acknowledged {alarm_notes.acknowledged_by(person=by)}."
+        message = _already(alarm_notes.acknowledgement(person=by))
         shown = dataclasses.replace(shown, state=ACKNOWLEDGED_STATE[alarm.state])
     else:
-        message = f"Being acknowledged by {by}; nothing more was sent."
+        message = StepMessage(_("Being acknowledged by %(person)s; nothing more was sent."),
+                              person=by)
     entry = _record(user, req, Result.DUPLICATE, message, alarm)
     return AckOutcome(entry, shown, message)

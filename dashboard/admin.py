@@ -9,6 +9,8 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from dashboard import apitokens, permissions, wallscreens
 from dashboard.models import (
@@ -99,7 +101,13 @@ class WallScreenForm(forms.ModelForm):
     class Meta:
         model = WallScreen
         fields = ["name", "dashboard_id", "rotation", "page_seconds", "theme",
-                  "pause_on_alarm", "sound", "sound_priority"]
+                  "language", "pause_on_alarm", "sound", "sound_priority"]
+        # The form's labels, not the fields' verbose names: those would need a migration.
+        labels = {"name": _("Name"), "dashboard_id": _("Dashboard"), "rotation": _("Rotation"),
+                  "page_seconds": _("Seconds per page"), "theme": _("Theme"),
+                  "language": _("Language"),
+                  "pause_on_alarm": _("Pause on alarm"), "sound": _("Sound"),
+                  "sound_priority": _("Sound from priority")}
 
     def clean_dashboard_id(self):
         try:
@@ -118,9 +126,9 @@ class IssuedTokenAdmin(admin.ModelAdmin):
     """A record whose token is made when it is added and shown once, on the page after
     saving (response_add reads request.issued_token); only its hash is stored."""
 
-    @admin.display(description="Status")
+    @admin.display(description=_("Status"))
     def status(self, obj) -> str:
-        return "revoked" if obj.revoked_at else "active"
+        return gettext("revoked") if obj.revoked_at else gettext("active")
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -145,22 +153,23 @@ class WallScreenAdmin(IssuedTokenAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Token for {screen.name}",
+            "title": gettext("Token for %(screen)s") % {"screen": screen.name},
             "screen": screen,
             "token": token,
             "sign_in_url": request.build_absolute_uri(screen.sign_in_path(token)),
         }
         return TemplateResponse(request, "admin/dashboard/wallscreen/token.html", context)
 
-    @admin.action(description="Revoke the selected screens' tokens")
+    @admin.action(description=_("Revoke the selected screens' tokens"))
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} wall screen(s); they show the sign-in page.")
+        self.message_user(request, gettext(
+            "Revoked %(count)d wall screen(s); they show the sign-in page.") % {"count": count})
 
-    @admin.action(description="Issue a new token (one screen; the old one is revoked)")
+    @admin.action(description=_("Issue a new token (one screen; the old one is revoked)"))
     def issue_new_token(self, request, queryset):
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one screen.", level=messages.ERROR)
+            self.message_user(request, gettext("Select exactly one screen."), level=messages.ERROR)
             return None
         old = queryset.get()
         # A new screen record, not a new hash on the old one: screens signed in with the old
@@ -189,7 +198,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     search_fields = ("trigger_id", "subject", "event_id")
     actions = ["send_again"]
 
-    @admin.action(description="Send the selected dead letters again",
+    @admin.action(description=_("Send the selected dead letters again"),
                   permissions=["retry"])
     def send_again(self, request, queryset):
         from dashboard.deliveries import NotQueued, retry
@@ -202,7 +211,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
             except NotQueued as exc:
                 problems.append(f"#{record.pk}: {exc}")
         if sent:
-            messages.success(request, f"{sent} queued again")
+            messages.success(request, gettext("%(count)d queued again") % {"count": sent})
         for problem in problems:
             messages.warning(request, problem)
 
@@ -217,6 +226,7 @@ class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ["name", "owner", "sites"]
+        labels = {"name": _("Name"), "owner": _("Owner"), "sites": _("Sites")}
 
     def clean_sites(self):
         try:
@@ -235,7 +245,7 @@ class ApiTokenAdmin(IssuedTokenAdmin):
     readonly_fields = ("shown_prefix", "created_at", "created_by", "revoked_at", "last_used_at")
     actions = ["revoke"]
 
-    @admin.display(description="Token")
+    @admin.display(description=_("Token"))
     def shown_prefix(self, token: ApiToken) -> str:
         return f"{ApiToken.SCHEME}_{token.prefix}_…" if token.prefix else ""
 
@@ -243,13 +253,14 @@ class ApiTokenAdmin(IssuedTokenAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"API token {obj.name}",
+            "title": gettext("API token %(name)s") % {"name": obj.name},
             "api_token": obj,
             "token": request.issued_token,
         }
         return TemplateResponse(request, "admin/dashboard/apitoken/token.html", context)
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} API token(s); they are refused from now on.")
+        self.message_user(request, gettext(
+            "Revoked %(count)d API token(s); they are refused from now on.") % {"count": count})

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext
+
 from dashboard.alarm_notes import SYSTEM, Result, acknowledged_by
 from dashboard.models import AuditEntry, JournalEntry
 
@@ -62,12 +64,14 @@ def _take(acks: list[AuditEntry], at: datetime) -> str:
 
 
 def _detail(entry: JournalEntry) -> str:
+    """In the reader's language (the page is rendered in it)."""
     if entry.transition == Transition.SHELVED:
-        return f"by {entry.actor}: “{entry.comment}”"
+        return gettext("by %(person)s: “%(reason)s”") % {"person": entry.actor,
+                                                          "reason": entry.comment}
     if entry.transition == Transition.UNSHELVED:
         if entry.actor == SYSTEM:
-            return "its shelving time was over"
-        return f"by {entry.actor}" if entry.actor else ""
+            return gettext("its shelving time was over")
+        return gettext("by %(person)s") % {"person": entry.actor} if entry.actor else ""
     if entry.transition == Transition.COMMENTED:
         return f"{entry.actor}: “{entry.comment}”"
     return ""

@@ -17,11 +17,13 @@ import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from dashboard import occurrences, permissions
 from dashboard.models import AlarmComment, AuditEntry, JournalEntry, Shelving
 from dashboard.redis_client import sync_redis
 from dashboard.refusals import ANONYMOUS, summarised_refusal
+from dashboard.step_messages import StepMessage, english
 from wincc_bridge.models import Alarm, PriorityBand, alarm_key
 from wincc_ingest import codec, store
 
@@ -51,17 +53,25 @@ VIA_DASHBOARD, IN_WINCC = "dashboard", "WinCC"
 _IN_WINCC_WORDS = "in WinCC"
 
 
-def acknowledged_by(person: str = "", wincc_user: str = "", writer: str = "") -> str:
+def acknowledgement(person: str = "", wincc_user: str = "", writer: str = ""
+                    ) -> StepMessage | None:
     """"by alice via the dashboard" (`person`: who acknowledged through the dashboard), or
     "by op1 in WinCC" (`wincc_user`: the user WinCC names, at the WinCC station); WinCC naming
     the site's read-write API user (`writer`) means the dashboard did it, for someone."""
     if person:
-        return f"by {person} via the dashboard"
+        return StepMessage(_("by %(person)s via the dashboard"), person=person)
     if wincc_user and wincc_user == writer:
-        return "via the dashboard"
+        return StepMessage(_("via the dashboard"))
     if wincc_user:
-        return f"by {wincc_user} {_IN_WINCC_WORDS}"
-    return ""
+        # The record's words are what `via` looks for (_IN_WINCC_WORDS).
+        return StepMessage(_("by %(person)s in WinCC"), person=wincc_user)
+    return None
+
+
+def acknowledged_by(person: str = "", wincc_user: str = "", writer: str = "") -> str:
+    """`acknowledgement` in the active language; "" when nobody is known."""
+    said = acknowledgement(person, wincc_user, writer)
+    return str(said) if said else ""
 
 
 def via(entry: AuditEntry) -> str:
@@ -96,9 +106,10 @@ class NotPermitted(Exception):
     """The person may not do this on the site (recorded as denied)."""
 
 
-def audit(user, occ: Occurrence, action: str, result: str, message: str, *, comment: str = "",
-          alarm: Alarm | None = None) -> AuditEntry:
-    """One final audit row for a step that is not an acknowledgement."""
+def audit(user, occ: Occurrence, action: str, result: str, message: str | StepMessage, *,
+          comment: str = "", alarm: Alarm | None = None) -> AuditEntry:
+    """One final audit row for a step that is not an acknowledgement (its message recorded
+    in English)."""
     signed_in = user is not None and user.is_authenticated
     state = alarm.state.value if alarm else ""
     return AuditEntry.objects.create(
@@ -107,15 +118,15 @@ def audit(user, occ: Occurrence, action: str, result: str, message: str, *, comm
                                                         ANONYMOUS),
         action=action, remote_addr=occ.remote_addr, device=occ.device, site_id=occ.site_id,
         alarm_name=occ.name, instance_id=occ.instance_id, state_before=state, state_after=state,
-        result=result, message=message, comment=comment, completed_at=timezone.now(),
+        result=result, message=english(message), comment=comment, completed_at=timezone.now(),
     )
 
 
-def refusal(user, occ: Occurrence, action: str, result: str, message: str, *,
+def refusal(user, occ: Occurrence, action: str, result: str, message: str | StepMessage, *,
             comment: str = "") -> AuditEntry:
     """A refused step (no permission, a malformed request, an unknown site): an audit row,
     or counted on a summary row in a burst (dashboard.refusals)."""
-    return summarised_refusal(user, occ.remote_addr, result, message,
+    return summarised_refusal(user, occ.remote_addr, result, english(message),
                               lambda: audit(user, occ, action, result, message, comment=comment))
 
 
@@ -213,14 +224,18 @@ def add_comment(user, occ: Occurrence, text: str, *, kind: str = "comment") -> A
     return made
 
 
+COMMENT_ADDED = StepMessage(_("Comment added."))
+
+
 def comment(user, occ: Occurrence, text: str) -> AuditEntry:
     """A person's comment on an occurrence, at any time (append-only). Raises NotPermitted."""
     if not permissions.can_comment(user, occ.site_id):
-        refusal(user, occ, "comment", Result.DENIED, "No permission to comment on this site.",
+        refusal(user, occ, "comment", Result.DENIED,
+                StepMessage(_("No permission to comment on this site.")),
                 comment=text[:COMMENT_MAX])
         raise NotPermitted(occ.site_id)
     add_comment(user, occ, text)
-    return audit(user, occ, "comment", Result.OK, "Comment added.", comment=text)
+    return audit(user, occ, "comment", Result.OK, COMMENT_ADDED, comment=text)
 
 
 def prune_notes(site_ids: list[str]) -> int:

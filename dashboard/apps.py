@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class DashboardConfig(AppConfig):
     name = "dashboard"
-    verbose_name = "WinCC dashboard"
+    verbose_name = _("WinCC dashboard")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from dashboard.siteconfig import get_config, version_of
 from wincc_ingest import config as bridge_config
@@ -194,18 +195,18 @@ def write(change: Change) -> Path:
     kept as `<file>.<old version>.bak`; the backup's path. WriteRefused when not allowed or
     when the file changed since the change was made from it."""
     if not settings.CONFIG_WRITES_ALLOWED:
-        raise WriteRefused(
+        raise WriteRefused(gettext(
             "Writing the configuration file is switched off (CONFIG_WRITES_ALLOWED): download "
             "the diff and apply it to the file; the dashboard takes it up without a restart."
-        )
+        ))
     path = Path(change.source)
     current = bridge_config.read_bytes(path)
     if version_of(current) != change.old_version:
-        raise WriteRefused(
-            f"The file {path} changed since this change was made from it (now version "
-            f"{version_of(current)}, not {change.old_version}): nothing was written. Make "
-            "the change again from the file as it is now."
-        )
+        raise WriteRefused(gettext(
+            "The file %(path)s changed since this change was made from it (now version "
+            "%(now)s, not %(was)s): nothing was written. Make the change again from the file "
+            "as it is now."
+        ) % {"path": path, "now": version_of(current), "was": change.old_version})
     backup = path.with_name(f"{path.name}.{change.old_version}.bak")
     _replace(backup, current, path)
     _replace(path, change.new_text.encode(), path)

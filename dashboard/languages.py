@@ -15,6 +15,9 @@ from django.utils import translation
 from dashboard.models import DisplayPreference
 
 CODES = frozenset(code for code, _ in settings.LANGUAGES)
+# Answers read by machines and scripts stay English whatever the caller's Accept-Language:
+# the JSON API, the health check, the metrics, the REST Connector's inbound endpoint.
+MACHINE_PREFIXES = ("/api/", "/health/", "/metrics", "/ingest/")
 
 
 def _keep(request: HttpRequest, row: tuple[str, str] | None) -> str:
@@ -45,8 +48,8 @@ def _activate(request: HttpRequest, language: str) -> None:
 
 
 class PersonLanguageMiddleware:
-    """After authentication: a person's chosen language wins over the browser's. Only where
-    a session cookie could name a person (the API's and the streams' tokens do not)."""
+    """After authentication: a person's chosen language wins over the browser's (only where
+    a session cookie could name a person); machines' answers are English."""
 
     sync_capable = True
     async_capable = True
@@ -59,12 +62,16 @@ class PersonLanguageMiddleware:
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        if request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+        if request.path.startswith(MACHINE_PREFIXES):
+            _activate(request, "en")
+        elif request.COOKIES.get(settings.SESSION_COOKIE_NAME):
             _activate(request, chosen(request))
         return self.get_response(request)
 
     async def __acall__(self, request):
-        if request.COOKIES.get(settings.SESSION_COOKIE_NAME) and hasattr(request, "auser"):
+        if request.path.startswith(MACHINE_PREFIXES):
+            _activate(request, "en")
+        elif request.COOKIES.get(settings.SESSION_COOKIE_NAME) and hasattr(request, "auser"):
             user = await request.auser()
             if user.is_authenticated:
                 _activate(request, _keep(request, await _rows(user).afirst()))

@@ -6,7 +6,9 @@ and carried as plain sets, so the stream loop never queries the database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from django.utils.translation import gettext as _
 
 from dashboard import params, permissions, trend_query
 from dashboard.panels.alarm_list import BANDS
@@ -58,6 +60,15 @@ class Layout:
     def fragments(self) -> list[Fragment]:
         return self.header + [f for s in self.sections for f in s.fragments]
 
+    def speaking(self, language: str) -> Layout:
+        """The same page with every fragment rendered in `language` (a variant of each)."""
+        return Layout(
+            self.title, self.sites,
+            [Section(s.title, s.kind, [replace(f, language=language) for f in s.fragments])
+             for s in self.sections],
+            [replace(f, language=language) for f in self.header],
+        )
+
 
 def _header(viewer: Viewer, page_sites: tuple[str, ...]) -> list[Fragment]:
     return [
@@ -89,7 +100,7 @@ def key_tags(config: Config, site_id: str) -> list[str]:
 
 
 def overview(config: Config, viewer: Viewer) -> Layout:
-    layout = Layout("Overview", viewer.visible, header=_header(viewer, viewer.visible))
+    layout = Layout(_("Overview"), viewer.visible, header=_header(viewer, viewer.visible))
     for site_id in viewer.visible:
         site = config.known_site(site_id)
         tiles = [_tile(config, viewer, site_id, tag) for tag in key_tags(config, site_id)]
@@ -159,13 +170,13 @@ def alarms(config: Config, viewer: Viewer, filters: dict[str, str]) -> Layout:
     sites = (filters["site"],) if "site" in filters else viewer.visible
     rest = tuple((k, v) for k, v in sorted(filters.items()) if k != "site")
     frag = _alarms(viewer, sites, rest)
-    return Layout("Alarms", sites, [Section("", "alarms", [frag])], _header(viewer, sites))
+    return Layout(_("Alarms"), sites, [Section("", "alarms", [frag])], _header(viewer, sites))
 
 
 def sites(config: Config, viewer: Viewer) -> Layout:
     frag = Fragment("health", viewer.visible, title="Site health")
     sections = [Section("", "site_health", [frag])]
-    return Layout("Sites", viewer.visible, sections, _header(viewer, viewer.visible))
+    return Layout(_("Sites"), viewer.visible, sections, _header(viewer, viewer.visible))
 
 
 def occurrence(viewer: Viewer, query) -> Layout:
@@ -173,7 +184,7 @@ def occurrence(viewer: Viewer, query) -> Layout:
     usual header. params.BadParameter names a site the viewer does not see."""
     site = params.choice(query, "site", viewer.visible)
     if not site:
-        raise params.BadParameter("Name the alarm's site (site=...).")
+        raise params.BadParameter(_("Name the alarm's site (site=...)."))
     name = query.get("name", "").strip()
     instance = params.whole_number(query, "instance", default=0) or 0
     frag = Fragment("occurrence", (site,), (alarm_key(name, instance),))
@@ -192,8 +203,8 @@ def trend(config: Config, viewer: Viewer, query) -> Layout:
     pens = trend_query.live_pens(config, viewer.visible, query.getlist("pen"))
     sites = tuple(dict.fromkeys(p.site.id for p in pens))
     tiles = [_tile(config, viewer, p.site.id, p.tag.name) for p in pens]
-    sections = [Section("Now", "tiles", tiles)] if tiles else []
-    return Layout("Trend", sites, sections, _header(viewer, sites))
+    sections = [Section(_("Now"), "tiles", tiles)] if tiles else []
+    return Layout(_("Trend"), sites, sections, _header(viewer, sites))
 
 
 # The pages that have a layout (and so a stream and a poll).

@@ -19,6 +19,7 @@ from __future__ import annotations
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 
 from dashboard.api import guard
@@ -84,7 +85,11 @@ class BadParameterMiddleware(_EitherWay):
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        problem = nul_problem(request)
+        if request.path.startswith(API_PREFIX):
+            with translation.override("en"):  # the API speaks English (docs/languages.md)
+                problem = nul_problem(request)
+        else:
+            problem = nul_problem(request)
         return None if problem is None else self.process_exception(request, BadParameter(problem))
 
     def process_exception(self, request, exception):

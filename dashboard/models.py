@@ -15,6 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 
 def split_ids(text: str) -> list[str]:
@@ -36,8 +37,8 @@ class SiteAccess(models.Model):
 
     class Meta:
         unique_together = [("group", "site_id")]
-        verbose_name = "site access"
-        verbose_name_plural = "site access rights"
+        verbose_name = _("site access")
+        verbose_name_plural = _("site access rights")
         permissions = [
             ("view_dashboard", "Can view dashboards, values and alarms"),
             ("acknowledge_alarm", "Can acknowledge alarms"),
@@ -116,7 +117,8 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "audit entries"
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         # /metrics counts the rows by action and result at every scrape: from this index
         # alone, not the whole table (dashboard/metrics/records.py).
         indexes = [models.Index(fields=["action", "result", "repeat_count"],
@@ -213,7 +215,8 @@ class JournalEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        verbose_name_plural = "journal entries"
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
         indexes = [
             # The alarm KPIs (dashboard.kpi): the raises of a range's partial first and
             # last day and its chattering; it covers what those queries read, so SQLite
@@ -397,6 +400,8 @@ class Shelving(models.Model):
 
     class Meta:
         ordering = ["-since", "-id"]
+        verbose_name = _("shelving")
+        verbose_name_plural = _("shelvings")
 
     def __str__(self) -> str:
         return f"{self.site_id}:{self.alarm_name}#{self.instance_id} shelved by {self.username}"
@@ -440,6 +445,8 @@ class AlarmComment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("alarm comment")
+        verbose_name_plural = _("alarm comments")
 
     def __str__(self) -> str:
         return f"{self.site_id}:{self.alarm_name}#{self.instance_id} {self.username}"
@@ -460,54 +467,66 @@ def _hash_token(token: str) -> str:
 class WallScreen(models.Model):
     """A control-room screen signed in by a view-only token (there is no keyboard)."""
 
-    THEMES = [("dark", "Dark (control room)"), ("light", "Light")]
+    THEMES = [("dark", _("Dark (control room)")), ("light", _("Light"))]
     MIN_PAGE_SECONDS = 5
     MAX_PAGE_SECONDS = 24 * 3600
 
     name = models.CharField(max_length=100)
     dashboard_id = models.CharField(
-        max_length=64, help_text="The dashboard the screen opens on when it signs in."
+        max_length=64, help_text=_("The dashboard the screen opens on when it signs in.")
     )
     # The screen reads these again at each turn of its rotation: changed here, they reach
     # the screen without anybody touching it.
     rotation = models.CharField(
         max_length=500, blank=True, default="",
-        help_text="Dashboard ids to rotate through, in order, separated by commas or spaces; "
-                  "empty shows only the dashboard above.",
+        help_text=_("Dashboard ids to rotate through, in order, separated by commas or spaces; "
+                    "empty shows only the dashboard above."),
     )
     page_seconds = models.PositiveIntegerField(
         default=30,
         validators=[MinValueValidator(MIN_PAGE_SECONDS), MaxValueValidator(MAX_PAGE_SECONDS)],
-        help_text="Seconds each page (a dashboard, or a part of one too big for the screen) "
-                  "stays on the screen.",
+        help_text=_("Seconds each page (a dashboard, or a part of one too big for the screen) "
+                    "stays on the screen."),
     )
     theme = models.CharField(max_length=10, choices=THEMES, default="dark")
+    # "" follows the screen's browser (its Accept-Language); `?lang=` in its link overrides.
+    language = models.CharField(
+        max_length=8, blank=True, default="",
+        choices=[("", "As the screen's browser asks"), ("en", "English"), ("de", "Deutsch")],
+    )
     pause_on_alarm = models.BooleanField(
         default=True,
-        help_text="Stay on a dashboard while it holds an unacknowledged priority-1 alarm.",
+        help_text=_("Stay on a dashboard while it holds an unacknowledged priority-1 alarm."),
     )
     sound = models.BooleanField(
-        default=False, help_text="Sound unacknowledged alarms on this screen (the annunciator's "
-                                 "tones; the browser needs one touch of Enable sound)."
+        default=False, help_text=_("Sound unacknowledged alarms on this screen (the "
+                                   "annunciator's tones; the browser needs one touch of Enable "
+                                   "sound).")
     )
-    SOUND_PRIORITIES = [(1, "Priority 1 only"), (2, "Priorities 1-2"), (3, "Priorities 1-3"),
-                        (4, "Priorities 1-4"), (5, "Every priority")]
+    SOUND_PRIORITIES = [(1, _("Priority 1 only")), (2, _("Priorities 1-2")),
+                        (3, _("Priorities 1-3")), (4, _("Priorities 1-4")),
+                        (5, _("Every priority"))]
     sound_priority = models.PositiveSmallIntegerField(
         choices=SOUND_PRIORITIES, default=5,
-        help_text="With sound on, the least urgent priority rank (1-5) that still sounds.",
+        help_text=_("With sound on, the least urgent priority rank (1-5) that still sounds."),
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
+        on_delete=models.SET_NULL, related_name="+"
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wall screen")
+        verbose_name_plural = _("wall screens")
 
     def __str__(self) -> str:
         return self.name
 
-    SETTINGS = ("rotation", "page_seconds", "theme", "pause_on_alarm", "sound",
+    SETTINGS = ("rotation", "page_seconds", "theme", "language", "pause_on_alarm", "sound",
                 "sound_priority")
 
     @classmethod
@@ -576,11 +595,11 @@ class Delivery(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "waiting to be sent"
+        PENDING = "pending", _("waiting to be sent")
         # Not "failed": an attempt that timed out may have arrived all the same.
-        RETRYING = "retrying", "not confirmed yet, trying again"
-        DELIVERED = "delivered", "delivered"
-        DEAD = "dead", "not confirmed, given up (dead letter)"
+        RETRYING = "retrying", _("not confirmed yet, trying again")
+        DELIVERED = "delivered", _("delivered")
+        DEAD = "dead", _("not confirmed, given up (dead letter)")
 
     event_id = models.CharField(max_length=64)
     trigger_id = models.CharField(max_length=64)
@@ -604,7 +623,8 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(
                 fields=["event_id", "trigger_id", "action_index"], name="one_delivery_per_event"
@@ -634,29 +654,31 @@ class ApiToken(models.Model):
 
     SCHEME = "wdash"
 
-    name = models.CharField(max_length=100, help_text="What uses it, e.g. “MES line 2”.")
+    name = models.CharField(max_length=100, help_text=_("What uses it, e.g. “MES line 2”."))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
-        help_text="The token sees at most what this person may view.",
+        help_text=_("The token sees at most what this person may view."),
     )
     sites = models.CharField(
         max_length=500, default=SiteAccess.ALL_SITES,
-        help_text='Site ids it may read, separated by commas or spaces, or "*" for every site.',
+        help_text=_('Site ids it may read, separated by commas or spaces, or "*" for every site.'),
     )
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     # Written at most every API_TOKEN_LAST_USED_SECONDS, so reading does not write each time.
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.SCHEME}_{self.prefix}_…)"
@@ -757,15 +779,16 @@ class TagMinute(models.Model):
 class DisplayPreference(models.Model):
     """How one person's pages look, on every device they sign in on."""
 
-    THEMES = [("auto", "As the device is set (light or dark)"),
-              ("light", "Light"), ("dark", "Dark (control room)")]
+    THEMES = [("auto", _("As the device is set (light or dark)")),
+              ("light", _("Light")), ("dark", _("Dark (control room)"))]
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="display_preference")
     theme = models.CharField(max_length=10, choices=THEMES, default="auto")
-    # "" follows the browser's Accept-Language; otherwise one of settings.LANGUAGES.
+    # "" follows the browser's Accept-Language; otherwise one of settings.LANGUAGES, each
+    # named in its own words (not translated), so that a person finds theirs.
     language = models.CharField(max_length=8, blank=True, default="",
-                                choices=[("", "As the browser asks"), ("en", "English"),
+                                choices=[("", _("As the browser asks")), ("en", "English"),
                                          ("de", "Deutsch")])
 
     def __str__(self) -> str:

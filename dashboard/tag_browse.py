@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from dashboard.configurator import PickedTag, whole_number_type
 from wincc_bridge.client import open_client
@@ -28,17 +29,19 @@ class BrowseForm(forms.Form):
 
     pattern = forms.RegexField(
         regex=PATTERN_CHARACTERS, max_length=128, initial="*",
-        help_text="Tag names to list: * any characters, ? one character, e.g. Oven_*.",
+        label=_("Pattern"),
+        help_text=_("Tag names to list: * any characters, ? one character, e.g. Oven_*."),
         error_messages={
-            "invalid": "A pattern holds tag name characters and the wildcards * and ? only "
-                       "(no quotes, backslashes or control characters).",
-            "required": "Give a tag name pattern, e.g. Oven_* (or * for every tag).",
+            "invalid": _("A pattern holds tag name characters and the wildcards * and ? only "
+                         "(no quotes, backslashes or control characters)."),
+            "required": _("Give a tag name pattern, e.g. Oven_* (or * for every tag)."),
         },
     )
     page = forms.IntegerField(min_value=1, max_value=100_000, required=False, error_messages={
-        "invalid": "The page is a whole number from 1.",
-        "min_value": "The page is a whole number from 1."})
+        "invalid": _("The page is a whole number from 1."),
+        "min_value": _("The page is a whole number from 1.")})
     per_page = forms.TypedChoiceField(
+        label=_("Per page"),
         choices=[(n, str(n)) for n in PAGE_SIZES], coerce=int, required=False,
         empty_value=None,
     )
@@ -46,8 +49,8 @@ class BrowseForm(forms.Form):
     def __init__(self, *args, sites: Sequence[SiteConfig], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"] = forms.ChoiceField(
-            choices=[(site.id, site.name) for site in sites],
-            error_messages={"invalid_choice": "No site %(value)s is configured."},
+            label=_("Site"), choices=[(site.id, site.name) for site in sites],
+            error_messages={"invalid_choice": _("No site %(value)s is configured.")},
         )
         self.order_fields(["site", "pattern", "page", "per_page"])
 

@@ -23,7 +23,10 @@ from decimal import Decimal
 from typing import Any
 
 import redis
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dashboard import acknowledge, permissions, refusals
 from dashboard.celery import SETTLE_WRITE_TASK, request_poll, request_settle
@@ -31,7 +34,8 @@ from dashboard.models import AuditEntry
 from dashboard.panels.state import read_states
 from dashboard.redis_client import sync_redis
 from dashboard.siteconfig import get_config
-from wincc_bridge.client import AuthError, ConnectError, NotSupportedError, WinCCError, open_client
+from dashboard.step_messages import Number, StepMessage, english, unknown_site
+from wincc_bridge.client import AuthError, WinCCError, open_client
 from wincc_ingest import codec, store
 from wincc_ingest.config import SiteConfig, TagConfig
 
@@ -40,11 +44,14 @@ log = logging.getLogger(__name__)
 Result = AuditEntry.Result
 ACTION = "write"
 
-CHECKING = "WinCC's answer was lost; checking the value in WinCC..."
+CHECKING = _("WinCC's answer was lost; checking the value in WinCC...")
+NOTHING_SENT = _("%(problem)s Nothing was sent to WinCC.")
 # A number as a person types it: ASCII digits, one decimal point, an optional exponent.
-# No "nan", "inf", hex, underscores, commas or non-ASCII digits (float() accepts some).
+# No "nan", "inf", hex, underscores, grouping commas or non-ASCII digits (float() accepts
+# some). Where the person's language writes a decimal comma, one comma is the decimal point.
 _NUMBER = re.compile(r"\A[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?\Z")
 ON_OFF = {"on": True, "off": False}
+SWITCH_WORDS = {True: pgettext_lazy("switch", "on"), False: pgettext_lazy("switch", "off")}
 # WinCC may keep a setpoint as a 32-bit REAL: 185.3 reads back as 185.300003...
 READ_BACK_TOLERANCE = 1e-6
 
@@ -68,7 +75,7 @@ class WriteOutcome:
     when it refused or reads another value, None when nothing was sent or it is unknown."""
 
     entry: AuditEntry
-    message: str
+    message: StepMessage
     before: Any = None
     after: Any = None
     taken: bool | None = None
@@ -88,7 +95,11 @@ class UnknownTag(Exception):
 
 
 class BadValue(ValueError):
-    """The value cannot be written; the message is a plain sentence for the person."""
+    """The value cannot be written; its argument is a plain sentence (a StepMessage)."""
+
+    @property
+    def message(self) -> StepMessage:
+        return self.args[0]
 
 
 def parse_value(tag: TagConfig, text: str) -> float | int | bool:
@@ -100,42 +111,56 @@ def parse_value(tag: TagConfig, text: str) -> float | int | bool:
     if tag.on_off:
         if typed.lower() in ON_OFF:
             return ON_OFF[typed.lower()]
-        raise BadValue(f"{label} takes on or off only, not {_quoted(typed)}.")
+        raise BadValue(StepMessage(_("%(label)s takes on or off only, not %(typed)s."),
+                                   label=label, typed=_quoted(typed)))
     if not typed:
-        raise BadValue(f"Enter the new value of {label}: a number.")
+        raise BadValue(StepMessage(_("Enter the new value of %(label)s: a number."),
+                                   label=label))
     if typed.lower() in ("true", "false", "yes", "no", *ON_OFF):
-        raise BadValue(f"{label} takes a number, not {_quoted(typed)}.")
-    if not _NUMBER.match(typed):
-        raise BadValue(
-            f"{_quoted(typed)} is not a number; write it with digits and a decimal point, "
-            "such as 182.5."
-        )
-    number = Decimal(typed)  # the pattern admits only what Decimal reads
+        raise BadValue(StepMessage(_("%(label)s takes a number, not %(typed)s."),
+                                   label=label, typed=_quoted(typed)))
+    digits = _decimal_point(typed)
+    if not _NUMBER.match(digits):
+        raise BadValue(StepMessage(_(
+            "%(typed)s is not a number; write it with digits and a decimal point, such as "
+            "%(example)s."), typed=_quoted(typed), example=Number("182.5")))
+    number = Decimal(digits)  # the pattern admits only what Decimal reads
     value = float(number)
     if not math.isfinite(value):
-        raise BadValue(f"{_quoted(typed)} is too large to be a value of {label}.")
+        raise BadValue(StepMessage(_("%(typed)s is too large to be a value of %(label)s."),
+                                   typed=_quoted(typed), label=label))
     low, high = Decimal(str(tag.write_min)), Decimal(str(tag.write_max))
     unit = f" {tag.unit}" if tag.unit else ""
     if not low <= number <= high:
-        raise BadValue(
-            f"{typed}{unit} is outside the range of {label}, "
-            f"{number_text(tag.write_min)} to {number_text(tag.write_max)}{unit}."
-        )
+        raise BadValue(StepMessage(
+            _("%(typed)s%(unit)s is outside the range of %(label)s, %(low)s to %(high)s"
+              "%(unit)s."), typed=typed, unit=unit, label=label,
+            low=Number(number_text(tag.write_min)), high=Number(number_text(tag.write_max))))
     if tag.write_step is not None:
         step = Decimal(str(tag.write_step))
         if (number - low) % step != 0:
-            raise BadValue(
-                f"{label} moves in steps of {number_text(tag.write_step)}{unit} from "
-                f"{number_text(tag.write_min)}; {typed} is not on a step."
-            )
+            raise BadValue(StepMessage(
+                _("%(label)s moves in steps of %(step)s%(unit)s from %(low)s; %(typed)s is "
+                  "not on a step."), label=label, step=Number(number_text(tag.write_step)),
+                unit=unit, low=Number(number_text(tag.write_min)), typed=typed))
     grid = (tag.write_min or 0, tag.write_max or 0, tag.write_step or 1)
     if number == number.to_integral_value() and all(float(v).is_integer() for v in grid):
         return int(number)
     return value
 
 
-def _quoted(text: str) -> str:
-    return f"“{text[:40]}”" if text else "an empty value"
+def _decimal_point(typed: str) -> str:
+    """What a person typed with the decimal sign of their language (a German "63,5") as
+    the point the pattern reads; a comma stays a comma in a language that does not write
+    it (there it groups thousands), and so does a number with both signs."""
+    comma = formats.get_format("DECIMAL_SEPARATOR") == ","
+    if comma and typed.count(",") == 1 and "." not in typed:
+        return typed.replace(",", ".")
+    return typed
+
+
+def _quoted(text: str) -> str | Promise:
+    return f"“{text[:40]}”" if text else _("an empty value")
 
 
 def number_text(value: float | None) -> str:
@@ -165,14 +190,14 @@ def same_value(read: Any, wanted: Any) -> bool:
     return math.isclose(read, wanted, rel_tol=READ_BACK_TOLERANCE, abs_tol=1e-9)
 
 
-def _record(user, req: WriteRequest, result: str, message: str, *, before: Any = None,
-            requested: Any = None) -> AuditEntry:
+def _record(user, req: WriteRequest, result: str, message: str | StepMessage, *,
+            before: Any = None, requested: Any = None) -> AuditEntry:
     """A new row; one with a result from the start is counted at once."""
     entry = _new_row(user, req, result, message, before, requested)
     return entry if result == Result.PENDING else outcome_recorded(entry)
 
 
-def _new_row(user, req: WriteRequest, result: str, message: str, before: Any,
+def _new_row(user, req: WriteRequest, result: str, message: str | StepMessage, before: Any,
              requested: Any) -> AuditEntry:
     return AuditEntry.objects.create(
         user=user if user.is_authenticated else None,
@@ -185,15 +210,15 @@ def _new_row(user, req: WriteRequest, result: str, message: str, before: Any,
         value_before=value_text(before),
         value_requested=value_text(requested) if requested is not None else req.value[:64],
         result=result,
-        message=message,
+        message=english(message),
     )
 
 
-def record_refusal(user, req: WriteRequest, result: str, message: str) -> AuditEntry:
+def record_refusal(user, req: WriteRequest, result: str, message: StepMessage) -> AuditEntry:
     """An attempt stopped before the tag was looked at (no permission, a malformed request);
     anonymous ones are summarised as acknowledge's are."""
     return outcome_recorded(refusals.summarised_refusal(
-        user, req.remote_addr, result, message,
+        user, req.remote_addr, result, message.english,
         lambda: _new_row(user, req, result, message, None, None),
     ))
 
@@ -211,24 +236,29 @@ def write(user, req: WriteRequest) -> WriteOutcome:
     """Write `req` for `user`. Raises NotPermitted (recorded as denied) when the user may not
     write on the site, UnknownTag (recorded) when the site or writable tag does not exist."""
     if not permissions.can_write_tag(user, req.site_id):
-        record_refusal(user, req, Result.DENIED, "No permission to write tags on this site.")
+        record_refusal(user, req, Result.DENIED,
+                       StepMessage(_("No permission to write tags on this site.")))
         raise NotPermitted(req.site_id)
     config = get_config()
     site = config.site(req.site_id)
     tag = site.tag(req.tag_name) if site else None
     if site is None or tag is None or not tag.writable:
-        where = f"site {req.site_id!r}" if site is None else f"{req.tag_name!r}"
-        message = (f"Unknown {where}." if site is None or tag is None
-                   else f"{where} is not writable from the dashboard.")
+        if site is None:
+            message = unknown_site(req.site_id)
+        elif tag is None:
+            message = StepMessage(_("Unknown %(tag)s."), tag=repr(req.tag_name))
+        else:
+            message = StepMessage(_("%(tag)s is not writable from the dashboard."),
+                                  tag=repr(req.tag_name))
         _record(user, req, Result.ERROR, message)
         raise UnknownTag(message)
     if site.confirm_password_for_writes and not user.check_password(req.password):
-        message = "The password is not right; nothing was sent to WinCC."
+        message = StepMessage(_("The password is not right; nothing was sent to WinCC."))
         return WriteOutcome(_record(user, req, Result.DENIED, message), message)
     try:
         value = parse_value(tag, req.value)
     except BadValue as exc:
-        message = f"{exc} Nothing was sent to WinCC."
+        message = StepMessage(NOTHING_SENT, problem=exc.message)
         return WriteOutcome(_record(user, req, Result.ERROR, message), message, bad_value=True)
 
     r = sync_redis()
@@ -237,15 +267,17 @@ def write(user, req: WriteRequest) -> WriteOutcome:
                             timezone.now())[site.id]
     except (redis.RedisError, codec.StoredDataError) as exc:
         log.warning("write %s: live state unreadable: %s", req, exc)
-        message = "The live state of the site cannot be read right now; nothing was sent to WinCC."
+        message = StepMessage(_("The live state of the site cannot be read right now; nothing "
+                                "was sent to WinCC."))
         entry = _record(user, req, Result.ERROR, message, requested=value)
         return WriteOutcome(entry, message)
     stored = state.values.get(tag.name)
     before = stored.tag.value if stored else None
     fresh = state.freshness(timezone.now())
     if fresh.stale:
-        message = (f"{site.name} is not current ({fresh.reason}); nothing was sent to WinCC. "
-                   "Write again once the site shows live values.")
+        message = StepMessage(_(
+            "%(site)s is not current (%(reason)s); nothing was sent to WinCC. Write again "
+            "once the site shows live values."), site=site.name, reason=fresh.reason)
         entry = _record(user, req, Result.STALE, message, before=before, requested=value)
         return WriteOutcome(entry, message, before)
 
@@ -257,12 +289,14 @@ def write(user, req: WriteRequest) -> WriteOutcome:
         current = None if taken else r.get(lock)
     except redis.RedisError as exc:
         log.warning("write %s: lock unavailable: %s", req, exc)
-        message = "The write lock cannot be taken right now; nothing was sent to WinCC."
+        message = StepMessage(_("The write lock cannot be taken right now; nothing was sent "
+                                "to WinCC."))
         entry = _record(user, req, Result.ERROR, message, before=before, requested=value)
         return WriteOutcome(entry, message, before)
     if not taken:
         by = codec.decode_ack_holder(current).user
-        message = f"{tag.label} is being written by {by}; nothing more was sent."
+        message = StepMessage(_("%(label)s is being written by %(person)s; nothing more was "
+                                "sent."), label=tag.label, person=by)
         entry = _record(user, req, Result.DUPLICATE, message, before=before, requested=value)
         return WriteOutcome(entry, message, before)
 
@@ -272,17 +306,18 @@ def write(user, req: WriteRequest) -> WriteOutcome:
             result, message = _call_wincc(site, tag, value)
         except Exception:  # a bug must still complete the row and free the lock
             log.exception("write %s failed unexpectedly", req)
-            result, message = Result.UNKNOWN, f"{CHECKING} (The call failed; see the server log.)"
+            result, message = Result.UNKNOWN, StepMessage(
+                _("%(checking)s (The call failed; see the server log.)"), checking=CHECKING)
         return _complete(site, tag, entry, value, before, result, message)
     finally:
         _release(r, lock, holder)
 
 
 def _complete(site: SiteConfig, tag: TagConfig, entry: AuditEntry, value: Any, before: Any,
-              result: str, message: str) -> WriteOutcome:
+              result: str, message: StepMessage) -> WriteOutcome:
     """Record WinCC's answer and what reading the value back shows."""
     if result == Result.UNKNOWN:
-        entry.record_result(Result.UNKNOWN, message=message)
+        entry.record_result(Result.UNKNOWN, message=message.english)
         outcome_recorded(entry)
         settlement = read_back(site, entry, final=False)
         if settlement is None:
@@ -290,55 +325,61 @@ def _complete(site: SiteConfig, tag: TagConfig, entry: AuditEntry, value: Any, b
                            task=SETTLE_WRITE_TASK)
             return WriteOutcome(entry, message, before)
         result, message, after = settlement
-        entry.settle(result, message=message, value_after=value_text(after))
+        entry.settle(result, message=message.english, value_after=value_text(after))
         outcome_recorded(entry)
         request_poll(site.id)
         return WriteOutcome(entry, message, before, after, result == Result.OK)
     if result != Result.OK:
-        entry.record_result(result, message=message)
+        entry.record_result(result, message=message.english)
         outcome_recorded(entry)
         return WriteOutcome(entry, message, before, taken=False)
     after, problem = _read(site, tag.name)
     if problem:
-        message = f"WinCC accepted the write; reading it back failed: {problem}"
+        message = StepMessage(_("WinCC accepted the write; reading it back failed: %(problem)s"),
+                              problem=problem)
     elif same_value(after, value):
-        message = f"WinCC took it: {tag.label} reads {_shown(after, tag)}."
+        message = StepMessage(_("WinCC took it: %(label)s reads %(value)s."), label=tag.label,
+                              value=_shown(after, tag))
     else:
-        message = (f"WinCC accepted the write, but {tag.label} reads {_shown(after, tag)}, "
-                   f"not {_shown(value, tag)}: the plant may have changed or limited it.")
-    entry.record_result(Result.OK, message=message, value_after=value_text(after))
+        message = StepMessage(_(
+            "WinCC accepted the write, but %(label)s reads %(value)s, not %(wanted)s: the "
+            "plant may have changed or limited it."), label=tag.label,
+            value=_shown(after, tag), wanted=_shown(value, tag))
+    entry.record_result(Result.OK, message=message.english, value_after=value_text(after))
     outcome_recorded(entry)
     request_poll(site.id)
     taken = None if problem else same_value(after, value)
     return WriteOutcome(entry, message, before, after, taken)
 
 
-def _shown(value: Any, tag: TagConfig) -> str:
-    text = value_text(value)
-    return f"{text} {tag.unit}" if tag.unit and not isinstance(value, bool) else text
+def _shown(value: Any, tag: TagConfig) -> StepMessage:
+    """A value read or written, with its unit, as value_text writes it (on/off, and the
+    numbers' decimal sign, in the reader's language)."""
+    if isinstance(value, bool):
+        return StepMessage("%(value)s", value=SWITCH_WORDS[value])
+    shown = Number(value_text(value)) if isinstance(value, int | float) else value_text(value)
+    if tag.unit:
+        return StepMessage("%(value)s %(unit)s", value=shown, unit=tag.unit)
+    return StepMessage("%(value)s", value=shown)
 
 
-def _call_wincc(site: SiteConfig, tag: TagConfig, value: Any) -> tuple[str, str]:
+def _call_wincc(site: SiteConfig, tag: TagConfig, value: Any) -> tuple[str, StepMessage]:
     """(result, message) of one write call with the site's read-write API user."""
     try:
         with open_client(site.connection(write=True)) as client:
             results = client.write_tags({tag.name: value})
     except AuthError as exc:
-        return Result.REFUSED, f"WinCC refused the login of the writing API user: {exc}"
-    except NotSupportedError as exc:
-        return Result.ERROR, f"Not possible on this site: {exc}"
-    except WinCCError as exc:
-        if exc.sent:  # WinCC had the request: it may have written
-            return Result.UNKNOWN, f"{CHECKING} ({exc})"
-        if isinstance(exc, ConnectError):
-            return Result.ERROR, f"WinCC could not be reached: {exc}"
-        return Result.ERROR, f"WinCC answered unexpectedly: {exc}"
+        return Result.REFUSED, StepMessage(_(
+            "WinCC refused the login of the writing API user: %(error)s"), error=exc)
+    except WinCCError as exc:  # WinCC had the request when exc.sent: it may have written
+        return acknowledge.wincc_failed(exc, CHECKING)
     mine = [item for item in results if item.name == tag.name] or results
     if not mine:
-        return Result.UNKNOWN, f"{CHECKING} (WinCC answered without a result for the tag.)"
+        return Result.UNKNOWN, StepMessage(
+            _("%(checking)s (WinCC answered without a result for the tag.)"), checking=CHECKING)
     if mine[0].ok:
-        return Result.OK, "Written."
-    return Result.REFUSED, f"WinCC refused: {mine[0].error or 'no reason given'}"
+        return Result.OK, StepMessage(_("Written."))
+    return Result.REFUSED, acknowledge.wincc_refused(mine[0].error)
 
 
 def _read(site: SiteConfig, name: str) -> tuple[Any, str]:
@@ -353,7 +394,7 @@ def _read(site: SiteConfig, name: str) -> tuple[Any, str]:
     return values[0].value, ""
 
 
-Settlement = tuple[str, str, Any]  # result, message, value read back
+Settlement = tuple[str, StepMessage, Any]  # result, message, value read back
 
 
 def read_back(site: SiteConfig, entry: AuditEntry, *, final: bool) -> Settlement | None:
@@ -367,17 +408,18 @@ def read_back(site: SiteConfig, entry: AuditEntry, *, final: bool) -> Settlement
     if problem:
         log.info("read-back of audit entry %s: %s", entry.pk, problem)
         return None
-    lost = "WinCC's answer was lost; read back from WinCC"
     try:
         wanted = parse_value(tag, entry.value_requested)
     except BadValue:  # the configuration changed since: only the text can be compared
         wanted = None
     if wanted is not None and same_value(after, wanted):
-        return Result.OK, f"Written ({lost}: {tag.label} reads {_shown(after, tag)}).", after
+        return Result.OK, StepMessage(_(
+            "Written (WinCC's answer was lost; read back from WinCC: %(label)s reads "
+            "%(value)s)."), label=tag.label, value=_shown(after, tag)), after
     if final and value_text(after) == entry.value_before:
-        return Result.ERROR, (
-            f"Not written ({lost}: {tag.label} still reads {_shown(after, tag)})."
-        ), after
+        return Result.ERROR, StepMessage(_(
+            "Not written (WinCC's answer was lost; read back from WinCC: %(label)s still "
+            "reads %(value)s)."), label=tag.label, value=_shown(after, tag)), after
     return None
 
 
@@ -401,7 +443,7 @@ def settle(entry_id: int, attempt: int) -> str:
             log.warning("audit entry %s stays unknown: WinCC did not show the value", entry_id)
         return entry.result
     result, message, after = settlement
-    entry.settle(result, message=message, value_after=value_text(after))
+    entry.settle(result, message=message.english, value_after=value_text(after))
     outcome_recorded(entry)
     request_poll(site.id)
     return result

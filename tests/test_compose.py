@@ -274,6 +274,10 @@ def test_the_dockerfile_command_names_existing_code():
     assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M), "the image runs as root"
     assert "collectstatic" in dockerfile
+    # Directory sign-in and German work in the image as they do from `make setup`.
+    assert "pip install '.[sim,ldap]'" in dockerfile
+    assert "libldap2-dev" in dockerfile
+    assert re.search(r"msgfmt --check -o .*\.po", dockerfile)
     cmd = re.search(r"^CMD (\[.*?\])$", dockerfile, re.M | re.S).group(1)
     assert command_problems(json.loads(cmd.replace("\\\n", ""))) == []
 

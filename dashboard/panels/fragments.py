@@ -2,9 +2,9 @@
 
 A page is a list of Fragments. A Fragment is hashable: it names one swappable part of a
 page and, with its variant (the sites whose alarms get an acknowledge button, a tile's edit
-control), the exact
-bytes every client watching it receives. What each kind reacts to is decided here alone;
-the live hub asks `reacts_to` and renders what says yes.
+control, the language it speaks), the exact bytes every client watching it receives. What
+each kind reacts to is decided here alone; the live hub asks `reacts_to` and renders what
+says yes.
 """
 
 from __future__ import annotations
@@ -69,6 +69,10 @@ class Fragment:
     # The variant of a tile: it offers the edit control (a writable tag, a person who may
     # write it). Not part of `name`.
     write: bool = False
+    # The variant of the viewer's language ("de", "en"): rendered in it, so a German and an
+    # English viewer each get their own bytes and two German ones share theirs. Not part of
+    # `name`: the page's containers are the same in every language.
+    language: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats, translation
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dashboard import trend_query
 from dashboard.alarm_notes import acknowledged_by, comment_required, rank
@@ -49,17 +54,26 @@ class RenderContext:
 
 
 def render(fragment: Fragment, ctx: RenderContext) -> str:
-    return _RENDERERS[fragment.kind](fragment, ctx)
+    """The fragment's HTML in its own language (its variant), whoever asks: the live hub
+    renders for every viewer, not in one request's language."""
+    with translation.override(fragment.language or settings.LANGUAGE_CODE):
+        return _RENDERERS[fragment.kind](fragment, ctx)
 
 
 def format_value(value: Any, tag: TagConfig | None) -> str:
+    """A value as the active language writes it: "72.5" in English, "72,5" in German (the
+    tag's decimals, no thousand separators: a reading, not an amount)."""
     if value is None:
         return "***"  # ISA-101's placeholder, never a blank
     if isinstance(value, bool):
-        return "ON" if value else "OFF"
+        return pgettext("binary value", "ON") if value else pgettext("binary value", "OFF")
     if isinstance(value, int | float):
-        decimals = tag.decimals if tag else 1
-        return f"{value:.0f}" if isinstance(value, int) else f"{value:.{decimals}f}"
+        if not math.isfinite(value):
+            return str(value)
+        decimals = 0 if isinstance(value, int) else tag.decimals if tag else 1
+        # Rounded here: Django's number_format cuts a float's digits off (2.96 would read 2,9).
+        text = f"{value:.{decimals}f}"
+        return text.replace(".", formats.get_format("DECIMAL_SEPARATOR"))
     return str(value)
 
 
@@ -101,11 +115,11 @@ def _tile_context(ctx: RenderContext, site_id: str, tag_name: str) -> dict[str, 
     tag = state.config.tag(tag_name)
     stored = state.values.get(tag_name)
     fresh = ctx.fresh(site_id)
-    value = stored.tag if stored else TagValue(tag_name, None, Quality.BAD, error="no value yet")
+    value = stored.tag if stored else TagValue(tag_name, None, Quality.BAD, error=_("no value yet"))
     limit = limit_state(value.value, tag)
     reason = fresh.reason
     if not reason and stored is None:
-        reason = "no value read yet"
+        reason = _("no value read yet")
     return {
         "site_id": site_id,
         "site_name": state.config.name,
@@ -117,7 +131,7 @@ def _tile_context(ctx: RenderContext, site_id: str, tag_name: str) -> dict[str, 
         "since": codec.iso(stored.read_at) if stored else "",
         "stale": fresh.stale or stored is None,
         "reason": reason,
-        "short_reason": fresh.short or "no value read yet",
+        "short_reason": fresh.short or _("no value read yet"),
         "limit": limit,
         "limit_word": LIMIT_WORDS.get(limit, ""),
         # The chart's live edge (static/dashboard/trend.js) reads the raw number; the value
@@ -191,6 +205,7 @@ def _render_alarms(fragment: Fragment, ctx: RenderContext) -> str:
             ack_url,
             notes.get((alarm.site, alarm.key)),
             _writer(ctx.states[alarm.site].config),
+            translation.get_language(),
         )
 
     rows = [row(alarm) for alarm in chosen[:MAX_ALARM_ROWS]]
@@ -263,9 +278,11 @@ def _ack_all(fragment: Fragment, ctx: RenderContext, every: list[Alarm],
 
 @lru_cache(maxsize=4096)
 def _row_html(alarm: Alarm, site_name: str, can_ack: bool, ack_url: str,
-              note: codec.AlarmNote | None = None, writer: str = "") -> SafeString:
+              note: codec.AlarmNote | None = None, writer: str = "",
+              language: str = "") -> SafeString:
     """One alarm row, rendered once per distinct alarm and variant: in a flood only the
-    rows that changed cost a render. `writer`: the site's read-write API user's name."""
+    rows that changed cost a render. `writer`: the site's read-write API user's name;
+    `language`: the one it is rendered in (the caller's active one), part of the variant."""
     context = {"alarm": alarm, "site_name": site_name, "can_ack": can_ack, "ack_message": "",
                "ack_ok": None, "ack_url": ack_url, "note": note,
                "acknowledged": acknowledged_by(note.acknowledged_by if note else "",
@@ -386,7 +403,7 @@ def _render_occurrence(fragment: Fragment, ctx: RenderContext) -> str:
     name, _, instance = key.rpartition("|")
     return render_to_string("partials/occurrence_live.html", {
         "row": _row_html(alarm, state.config.name, False, "", state.notes.get(key),
-                         _writer(state.config)) if alarm else "",
+                         _writer(state.config), translation.get_language()) if alarm else "",
         "name": name, "instance": instance, "fresh": ctx.fresh(site_id),
     })
 

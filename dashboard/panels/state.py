@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 from wincc_bridge.client import ConnectError
 from wincc_ingest import codec, store
 from wincc_ingest.config import Config, SiteConfig
@@ -16,11 +20,27 @@ from wincc_ingest.config import Config, SiteConfig
 # for health written without them.
 SHORT_REASONS = {
     "failing": ConnectError.reason,
-    "stale": "no recent poll",
-    "never": "not polled yet",
-    "unknown": "data store lost",
+    "stale": gettext_lazy("no recent poll"),
+    "never": gettext_lazy("not polled yet"),
+    "unknown": gettext_lazy("data store lost"),
 }
-REDIS_LOST = "the dashboard cannot read its data store (Redis)"
+REDIS_LOST = gettext_lazy("the dashboard cannot read its data store (Redis)")
+# The poller stores a failing site's few words in English (wincc_bridge.client): the ones it
+# knows are shown in the viewer's language, any other as written.
+POLL_WORDS = {
+    "WinCC error": gettext_lazy("WinCC error"),
+    "login refused": gettext_lazy("login refused"),
+    "WinCC not answering": gettext_lazy("WinCC not answering"),
+    "certificate not trusted": gettext_lazy("certificate not trusted"),
+    "unexpected answer": gettext_lazy("unexpected answer"),
+    "no such endpoint": gettext_lazy("no such endpoint"),
+    "poll error": gettext_lazy("poll error"),
+}
+
+
+def poll_words(words: str) -> str:
+    """A failing site's short reason in the active language."""
+    return str(POLL_WORDS.get(words, words))
 
 
 @dataclass(frozen=True)
@@ -34,7 +54,7 @@ class Freshness:
 
 
 def _stale(reason: str, status: str) -> Freshness:
-    return Freshness(True, reason, status, SHORT_REASONS[status])
+    return Freshness(True, str(reason), status, poll_words(str(SHORT_REASONS[status])))
 
 
 @dataclass
@@ -47,27 +67,29 @@ class SiteState(codec.SiteData):
         """One signal from the poll's outcome and age; a site that may be dead never looks
         current."""
         if not redis_ok:
-            return _stale(REDIS_LOST, "unknown")
+            return _stale(str(REDIS_LOST), "unknown")
         health = self.health
         if health is None:
             # A site on a queue of its own is polled only by workers started for that queue.
-            queue = (f" (is a worker consuming its queue {self.config.queue}?)"
-                     if self.config.queue else "")
-            return _stale(f"never polled yet: no poller has reported on this site{queue}",
-                          "never")
+            if self.config.queue:
+                return _stale(_("never polled yet: no poller has reported on this site (is a "
+                                "worker consuming its queue %(queue)s?)")
+                              % {"queue": self.config.queue}, "never")
+            return _stale(_("never polled yet: no poller has reported on this site"), "never")
         if health.is_failing:
-            polls = "poll" if health.failures == 1 else "polls"
-            error = health.last_error or "no reason given"
+            error = health.last_error or _("no reason given")
             return Freshness(
                 True,
-                f"{health.failures} failed {polls}: {error}",
+                ngettext("%(count)d failed poll: %(error)s", "%(count)d failed polls: %(error)s",
+                         health.failures) % {"count": health.failures, "error": error},
                 "failing",
-                health.reason or SHORT_REASONS["failing"],
+                poll_words(health.reason or str(SHORT_REASONS["failing"])),
             )
         if not health.is_current(now):
             limit = store.CURRENT_INTERVALS * health.interval
             return _stale(
-                f"no successful poll for more than {limit:g} s; the poller may be stopped",
+                _("no successful poll for more than %(seconds)s s; the poller may be stopped")
+                % {"seconds": _seconds(limit)},
                 "stale",
             )
         return Freshness(False, "", "current")
@@ -78,19 +100,23 @@ class SiteState(codec.SiteData):
         Such a site's alarm count says nothing and is never shown as a number.
         """
         if not self.config.alarms:
-            return "alarms are switched off in this site's configuration (alarms: false)"
+            return _("alarms are switched off in this site's configuration (alarms: false)")
         if not self.config.capabilities().active_alarms:
-            return "no alarm list is configured for this site (alarm_filter)"
+            return _("no alarm list is configured for this site (alarm_filter)")
         if self.health is None or self.health.alarm_list != codec.ALARMS_MISSING:
             return ""
         if self.config.dialect == "classic":
             # Classic lists alarms through a named REST filter: the name may be wrong.
-            return (
-                f"this server publishes no alarm list under the REST filter "
-                f"{self.config.alarm_filter!r} (WinCC V7.5 and V8.0 have none; on V8.1, "
-                "check the filter's name in alarm_filter)"
-            )
-        return "this server publishes no alarm list"
+            return _(
+                "this server publishes no alarm list under the REST filter %(filter)s (WinCC "
+                "V7.5 and V8.0 have none; on V8.1, check the filter's name in alarm_filter)"
+            ) % {"filter": repr(self.config.alarm_filter)}
+        return _("this server publishes no alarm list")
+
+
+def _seconds(value: float) -> str:
+    """Seconds as "3" or "2.5" ("2,5" in German)."""
+    return f"{value:g}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
 
 
 def read_states(

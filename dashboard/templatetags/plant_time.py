@@ -6,18 +6,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django import template
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import pgettext
 
 register = template.Library()
 
 
 @register.filter
 def moment(value: datetime | None, now: datetime | None = None) -> str:
-    """"14:03:22" on the current day (UTC, as shown), "2026-11-28 14:03" before."""
+    """"14:03:22" on the current day (UTC, as shown); before it, the date as the active
+    language writes it: "2026-11-28 14:03", in German "28.11.2026 14:03"."""
     if value is None:
         return ""
     shown = value.astimezone(UTC)
     today = (now or timezone.now()).astimezone(UTC).date()
     if shown.date() == today:
         return shown.strftime("%H:%M:%S")
-    return shown.strftime("%Y-%m-%d %H:%M")
+    # The format is the catalogue's: German reads "d.m.Y H:i".
+    return formats.date_format(shown, pgettext("alarm time on an earlier day", "Y-m-d H:i"))

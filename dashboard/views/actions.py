@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from django import forms
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from dashboard import acknowledge as ack
@@ -15,6 +16,7 @@ from dashboard import alarm_notes, params, permissions
 from dashboard.layouts import FILTER_CHOICES
 from dashboard.panels.alarm_list import MAX_ALARM_ROWS
 from dashboard.siteconfig import get_config
+from dashboard.step_messages import StepMessage, malformed, unknown_site
 from dashboard.views.auth import client_address, client_device
 from wincc_bridge.models import Alarm, AlarmState
 
@@ -24,13 +26,21 @@ SITE_MAX = 64
 
 
 class PlainProblem:
-    """A form's first problem as a plain sentence naming the field."""
+    """A form's first problem as a plain sentence naming the field (Django's own words for
+    it, read in the language asked: the record's in English, the person's in theirs)."""
 
     errors: forms.utils.ErrorDict
 
-    def problem(self) -> str:
+    def problem(self) -> StepMessage:
         field, errors = next(iter(self.errors.items()))
-        return f"the field {field!r}: {errors[0]}"
+        return StepMessage(_("the field %(field)s: %(error)s"), field=repr(field),
+                           error=first_error(errors))
+
+
+def first_error(errors: forms.utils.ErrorList) -> StepMessage:
+    """A field's first error, read when shown: its ValidationError keeps the lazy text."""
+    error = errors.as_data()[0]
+    return StepMessage(error.message, **(error.params or {}))
 
 
 class AcknowledgeForm(PlainProblem, forms.Form):
@@ -62,9 +72,9 @@ class AcknowledgeAllForm(PlainProblem, forms.Form):
 
     site = forms.CharField(max_length=SITE_MAX)
     priority = forms.ChoiceField(required=False, choices=[
-        ("", "all"), *((p, p) for p in FILTER_CHOICES["priority"])])
+        ("", _("all")), *((p, p) for p in FILTER_CHOICES["priority"])])
     state = forms.ChoiceField(required=False, choices=[
-        ("", "active list"), *((s, s) for s in FILTER_CHOICES["state"])])
+        ("", _("active list")), *((s, s) for s in FILTER_CHOICES["state"])])
     count = forms.IntegerField(min_value=1, max_value=MAX_ALARM_ROWS)
 
     def filters(self) -> dict[str, str]:
@@ -89,10 +99,13 @@ def _partial_request(request: HttpRequest) -> ack.AckRequest:
     )
 
 
+def plain(message: object, status: int) -> HttpResponse:
+    """A plain-text answer in the person's language (a StepMessage is read now)."""
+    return HttpResponse(str(message), status=status, content_type="text/plain")
+
+
 def _forbidden() -> HttpResponse:
-    return HttpResponse(
-        "You may not acknowledge alarms on this site.", status=403, content_type="text/plain"
-    )
+    return plain(_("You may not acknowledge alarms on this site."), 403)
 
 
 def refused(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -100,10 +113,9 @@ def refused(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     wait = ack.refusal_limit(client_address(request))
     if wait is None:
         return response
-    limited = HttpResponse(
-        f"Too many refused requests from this address; try again in {wait} seconds.",
-        status=429, content_type="text/plain",
-    )
+    limited = plain(StepMessage(_(
+        "Too many refused requests from this address; try again in %(wait)s seconds."),
+        wait=wait), 429)
     limited["Retry-After"] = str(wait)
     return limited
 
@@ -113,23 +125,22 @@ def acknowledge_alarm(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not permissions.can_acknowledge_any(user):
         ack.record_refusal(user, _partial_request(request), ack.Result.DENIED,
-                           "No permission to acknowledge alarms.")
+                           StepMessage(_("No permission to acknowledge alarms.")))
         return refused(request, _forbidden())
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
-        message = f"Malformed request: {form.problem()}"
+        message = malformed(form.problem())
         ack.record_refusal(user, _partial_request(request), ack.Result.ERROR, message)
-        return refused(request, HttpResponseBadRequest(message, content_type="text/plain"))
+        return refused(request, plain(message, 400))
     req = form.ack_request(request)
     try:
         outcome = ack.acknowledge(user, req)
     except ack.NotPermitted:
         return refused(request, _forbidden())
     except ack.UnknownSite:
-        return refused(request, HttpResponse(f"Unknown site {req.site_id!r}.", status=404,
-                                              content_type="text/plain"))
+        return refused(request, plain(unknown_site(req.site_id), 404))
     if outcome.alarm is None and outcome.entry.result == ack.Result.ERROR:
-        return HttpResponse(outcome.message, status=503, content_type="text/plain")
+        return plain(outcome.message, 503)
     # An alarm that left the active list is shown as normal, with the reason.
     alarm = outcome.alarm or Alarm(req.site_id, req.name, req.instance_id, AlarmState.NORMAL)
     site = get_config().known_site(req.site_id)
@@ -153,14 +164,13 @@ def acknowledge_all(request: HttpRequest) -> HttpResponse:
     user = request.user
     named = dataclasses.replace(_partial_request(request), name=ack.ALL_SHOWN, comment="")
     if not permissions.can_acknowledge(user, named.site_id):
-        ack.record_refusal(user, named, ack.Result.DENIED,
-                           "No permission to acknowledge on this site.")
+        ack.record_refusal(user, named, ack.Result.DENIED, ack.NOT_PERMITTED)
         return refused(request, _forbidden())
     form = AcknowledgeAllForm(request.POST)
     if not form.is_valid():
-        message = f"Malformed request: {form.problem()}"
+        message = malformed(form.problem())
         ack.record_refusal(user, named, ack.Result.ERROR, message)
-        return refused(request, HttpResponseBadRequest(message, content_type="text/plain"))
+        return refused(request, plain(message, 400))
     site_id = form.cleaned_data["site"]
     try:
         outcomes = ack.acknowledge_all(user, site_id, form.filters(), form.cleaned_data["count"],
@@ -168,10 +178,9 @@ def acknowledge_all(request: HttpRequest) -> HttpResponse:
     except ack.NotPermitted:
         return refused(request, _forbidden())
     except ack.UnknownSite:
-        return refused(request, HttpResponse(f"Unknown site {site_id!r}.", status=404,
-                                             content_type="text/plain"))
+        return refused(request, plain(unknown_site(site_id), 404))
     except ack.ListChanged as exc:
-        return HttpResponse(str(exc), status=409, content_type="text/plain")
+        return plain(exc.args[0], 409)
     done = sum(1 for o in outcomes if o.ok)
     return render(request, "partials/ack_all_result.html", {
         "outcomes": outcomes, "done": done, "site_name": get_config().known_site(site_id).name,

@@ -19,14 +19,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from dashboard import alarm_history, alarm_notes, layouts, params, permissions, shelving
 from dashboard.alarm_notes import COMMENT_MAX, Occurrence, Result, refusal
 from dashboard.models import AlarmComment, Shelving
 from dashboard.siteconfig import get_config
+from dashboard.step_messages import StepMessage, malformed, unknown_site
 from dashboard.views import pages
-from dashboard.views.actions import NAME_MAX, SITE_MAX, PlainProblem, refused
+from dashboard.views.actions import NAME_MAX, SITE_MAX, PlainProblem, first_error, plain, refused
 from dashboard.views.auth import client_address, client_device
 from wincc_ingest import codec
 
@@ -47,33 +49,34 @@ class OccurrenceForm(PlainProblem, forms.Form):
 class ShelveForm(OccurrenceForm):
     minutes = forms.IntegerField(min_value=1)
     reason = forms.CharField(max_length=COMMENT_MAX, error_messages={
-        "required": "Give a reason for shelving.",
+        "required": _("Give a reason for shelving."),
     })
 
     def clean_minutes(self) -> int:
         minutes = self.cleaned_data["minutes"]
         if minutes > shelving.max_minutes():
             raise forms.ValidationError(
-                f"At most {shelving.max_minutes()} minutes may be chosen, not {minutes}.")
+                _("At most %(most)s minutes may be chosen, not %(minutes)s."),
+                params={"most": shelving.max_minutes(), "minutes": minutes})
         return minutes
 
-    def problem(self) -> str:
+    def problem(self) -> StepMessage:
         # The person's own words first: these are the mistakes a person makes.
         for field in ("reason", "minutes"):
             if field in self.errors:
-                return str(self.errors[field][0])
+                return first_error(self.errors[field])
         return super().problem()
 
 
 class CommentForm(OccurrenceForm):
     text = forms.CharField(max_length=COMMENT_MAX, error_messages={
-        "required": "Write a comment first.",
-        "max_length": f"A comment may be at most {COMMENT_MAX} characters long.",
+        "required": _("Write a comment first."),
+        "max_length": _("A comment may be at most %(limit_value)s characters long."),
     })
 
-    def problem(self) -> str:
+    def problem(self) -> StepMessage:
         if "text" in self.errors:
-            return str(self.errors["text"][0])
+            return first_error(self.errors["text"])
         return super().problem()
 
 
@@ -82,23 +85,19 @@ def occurrence_url(occ: Occurrence) -> str:
     return f"{reverse('alarm-occurrence')}?{query}"
 
 
-def _plain(message: str, status: int) -> HttpResponse:
-    return HttpResponse(message, status=status, content_type="text/plain")
-
-
 @login_required
 def occurrence(request: HttpRequest) -> HttpResponse:
     form = OccurrenceForm(request.GET)
     if not form.is_valid():
         return render(request, "pages/bad_request.html",
-                      {"message": f"Malformed request: {form.problem()}"}, status=400)
+                      {"message": malformed(form.problem())}, status=400)
     occ = form.occurrence(request)
     if not permissions.can_view(request.user, occ.site_id):
         raise PermissionDenied
     site = get_config().site(occ.site_id)
     if site is None:
         return render(request, "pages/bad_request.html",
-                      {"message": f"There is no site {occ.site_id!r}."}, status=404)
+                      {"message": no_site(occ.site_id)}, status=404)
     return render(request, "pages/alarm.html", {**_live(request, occ),
                                                 **_context(request, occ, site)})
 
@@ -119,15 +118,19 @@ def history(request: HttpRequest) -> HttpResponse:
     """The occurrence's History section alone; the page fetches it again as it changes."""
     form = OccurrenceForm(request.GET)
     if not form.is_valid():
-        return _plain(f"Malformed request: {form.problem()}", 400)
+        return plain(malformed(form.problem()), 400)
     occ = form.occurrence(request)
     if not permissions.can_view(request.user, occ.site_id):
-        return _plain("You may not see this site's alarms.", 403)
+        return plain(_("You may not see this site's alarms."), 403)
     site = get_config().site(occ.site_id)
     if site is None:
-        return _plain(f"There is no site {occ.site_id!r}.", 404)
+        return plain(no_site(occ.site_id), 404)
     return render(request, "partials/alarm_history.html",
                   {"steps": _history(occ, site)})
+
+
+def no_site(site_id: str) -> StepMessage:
+    return StepMessage(_("There is no site %(site)s."), site=repr(site_id))
 
 
 def _history(occ: Occurrence, site) -> list[alarm_history.Step]:
@@ -190,22 +193,25 @@ def _step(request: HttpRequest, action: str, form: OccurrenceForm, allowed, act)
     user = request.user
     named = _posted(request)
     if not allowed(user, named.site_id):
-        refusal(user, named, action, Result.DENIED, "No permission to do this on this site.",
+        refusal(user, named, action, Result.DENIED,
+                StepMessage(_("No permission to do this on this site.")),
                 comment=params.clipped(request.POST, "reason", COMMENT_MAX)
                 or params.clipped(request.POST, "text", COMMENT_MAX))
-        return refused(request, _plain("You may not do this on this site.", 403))
+        return refused(request, plain(_("You may not do this on this site."), 403))
     if not form.is_valid():
         message = form.problem()
-        refusal(user, named, action, Result.ERROR, f"Refused: {message}")
-        return refused(request, _plain(message, 400))
+        refusal(user, named, action, Result.ERROR,
+                StepMessage(_("Refused: %(problem)s"), problem=message))
+        return refused(request, plain(message, 400))
     occ = form.occurrence(request)
     if get_config().site(occ.site_id) is None:
-        refusal(user, occ, action, Result.ERROR, f"Unknown site {occ.site_id!r}.")
-        return refused(request, _plain(f"Unknown site {occ.site_id!r}.", 404))
+        refusal(user, occ, action, Result.ERROR, unknown_site(occ.site_id))
+        return refused(request, plain(unknown_site(occ.site_id), 404))
     ok, message = act(user, occ, form.cleaned_data)
     if not ok:
-        return _plain(message, 409)
-    messages.success(request, message)
+        return plain(message, 409)
+    # The flash is read on the next page, in the person's language then too.
+    messages.success(request, str(message))
     done = redirect(occurrence_url(occ))
     done.status_code = 303  # after a POST, GET the page
     return done
@@ -234,6 +240,6 @@ def unshelve_alarm(request: HttpRequest) -> HttpResponse:
 def comment_alarm(request: HttpRequest) -> HttpResponse:
     def act(user, occ, data):
         alarm_notes.comment(user, occ, data["text"])
-        return True, "Comment added."
+        return True, alarm_notes.COMMENT_ADDED
 
     return _step(request, "comment", CommentForm(request.POST), permissions.can_comment, act)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dashboard import permissions
@@ -29,13 +30,14 @@ def silence(request: HttpRequest) -> HttpResponse:
     where = Occurrence("", SILENCED, 0, client_address(request), client_device(request))
     if screen is None and not permissions.can_view_any(user):
         refusal(user, where, "silence", Result.DENIED, "No permission to silence this screen.")
-        return refused(request, HttpResponse("Sign in first.", status=403,
+        return refused(request, HttpResponse(_("Sign in first."), status=403,
                                              content_type="text/plain"))
     form = SilenceForm(request.POST)
     if not form.is_valid():
-        message = f"Malformed request: {form.problem()}"
-        refusal(user, where, "silence", Result.ERROR, message)
-        return refused(request, HttpResponse(message, status=400, content_type="text/plain"))
+        # The audit log keeps its record in English; the screen is answered in its language.
+        refusal(user, where, "silence", Result.ERROR, f"Malformed request: {form.problem()}")
+        answer = _("Malformed request: %(problem)s") % {"problem": form.problem()}
+        return refused(request, HttpResponse(answer, status=400, content_type="text/plain"))
     minutes = form.cleaned_data["minutes"]
     who = "" if user.is_authenticated else f" (wall screen {screen.name})" if screen else ""
     audit(user, where, "silence", Result.OK,

@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, ngettext
 from mozilla_django_oidc import views as oidc_views
 
 DEVICE_MAX = 256
@@ -46,7 +47,7 @@ def _when_oidc_is_on(view):
     """Without OpenID Connect its addresses do not exist (404), as before it was added."""
     def answer(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not settings.OIDC_ENABLED:
-            raise Http404("OpenID Connect sign-in is off.")
+            raise Http404(gettext("OpenID Connect sign-in is off."))
         return view(request, *args, **kwargs)
     return answer
 
@@ -61,9 +62,12 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
     context = {
         **_sign_in_context(request),
         "form": AuthenticationForm(request),
-        "locked_out": (
-            f"Too many failed sign-ins for this user from this address. "
-            f"Wait {minutes} minutes, or ask an administrator to unlock the account."
-        ),
+        "locked_out": ngettext(
+            "Too many failed sign-ins for this user from this address. "
+            "Wait %(minutes)d minute, or ask an administrator to unlock the account.",
+            "Too many failed sign-ins for this user from this address. "
+            "Wait %(minutes)d minutes, or ask an administrator to unlock the account.",
+            minutes,
+        ) % {"minutes": minutes},
     }
     return render(request, "registration/login.html", context, status=429)

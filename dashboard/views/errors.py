@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from dashboard.views import pages
 
-NOT_FOUND = "There is no page at this address."
-FORBIDDEN = "You may not see this page. An administrator can give you the right."
+NOT_FOUND = _("There is no page at this address.")
+FORBIDDEN = _("You may not see this page. An administrator can give you the right.")
 
 
 def _sentence(exception: Exception | None, default: str) -> str:
@@ -24,10 +25,10 @@ def _sentence(exception: Exception | None, default: str) -> str:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    context = pages.with_banner(request, {"message": _sentence(exception, NOT_FOUND)})
+    context = pages.with_banner(request, {"message": _sentence(exception, str(NOT_FOUND))})
     return render(request, "404.html", context, status=404)
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    context = pages.with_banner(request, {"message": _sentence(exception, FORBIDDEN)})
+    context = pages.with_banner(request, {"message": _sentence(exception, str(FORBIDDEN))})
     return render(request, "403.html", context, status=403)

@@ -13,6 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dashboard import deliveries, permissions, siteconfig
@@ -25,9 +28,9 @@ RECENT = 20
 
 
 class IntegrationsFilter(forms.Form):
-    trigger = forms.CharField(required=False, max_length=64)
-    status = forms.ChoiceField(required=False,
-                               choices=[("", "any status"), *Delivery.Status.choices])
+    trigger = forms.CharField(label=gettext_lazy("Trigger"), required=False, max_length=64)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
+                               choices=[("", gettext_lazy("any status")), *Delivery.Status.choices])
 
 
 class RetryForm(forms.Form):
@@ -35,52 +38,61 @@ class RetryForm(forms.Form):
 
 
 def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    """Shortest form, with the language's decimal mark (200, 2.5 or 2,5)."""
+    mark = formats.get_format("DECIMAL_SEPARATOR")
+    return "" if value is None else f"{value:g}".replace(".", mark)
 
 
 def describe_condition(trigger: Trigger) -> str:
     when = trigger.when
     if isinstance(when, AlarmCondition):
-        parts = ["alarm " + ", ".join(when.events)]
-        parts.append("on " + (", ".join(when.sites) if when.sites else "every site"))
+        # The event, site, class and alarm names are the configuration's words, as written.
+        parts = [_("alarm %(events)s") % {"events": ", ".join(when.events)},
+                 _("on %(sites)s") % {"sites": ", ".join(when.sites)} if when.sites
+                 else _("on every site")]
         if when.priority_min is not None:
-            parts.append(f"priority ≥ {when.priority_min}")
+            parts.append(_("priority ≥ %(priority)s") % {"priority": when.priority_min})
         if when.priority_max is not None:
-            parts.append(f"priority ≤ {when.priority_max}")
+            parts.append(_("priority ≤ %(priority)s") % {"priority": when.priority_max})
         if when.classes:
-            parts.append("class " + ", ".join(when.classes))
+            parts.append(_("class %(classes)s") % {"classes": ", ".join(when.classes)})
         if when.name != "*":
-            parts.append(f"name {when.name}")
+            parts.append(_("name %(name)s") % {"name": when.name})
         return "; ".join(parts)
     assert isinstance(when, TagCondition)
+    named = {"tag": when.tag, "site": when.site, "low": _number(when.low),
+             "high": _number(when.high), "deadband": _number(when.deadband),
+             "equals": when.equals, "seconds": _number(when.seconds)}
     words = {
-        "above": f"above {_number(when.high)}",
-        "below": f"below {_number(when.low)}",
-        "outside_limits": f"outside {_number(when.low)} … {_number(when.high)}",
-        "change": f"changes by more than {when.deadband:g}",
-        "equals": f"equals {when.equals}",
-        "quality_not_good": "quality not good",
-        "stale": f"no new value for {when.seconds:g} s",
+        "above": _("%(tag)s on %(site)s above %(high)s"),
+        "below": _("%(tag)s on %(site)s below %(low)s"),
+        "outside_limits": _("%(tag)s on %(site)s outside %(low)s … %(high)s"),
+        "change": _("%(tag)s on %(site)s changes by more than %(deadband)s"),
+        "equals": _("%(tag)s on %(site)s equals %(equals)s"),
+        "quality_not_good": _("%(tag)s on %(site)s: quality not good"),
+        "stale": _("%(tag)s on %(site)s: no new value for %(seconds)s s"),
     }
-    text = f"{when.tag} on {when.site} {words[when.condition]}"
+    text = words[when.condition] % named
     if when.hysteresis:
-        text += f" (hysteresis {when.hysteresis:g})"
+        text += " " + _("(hysteresis %(hysteresis)s)") % {"hysteresis": _number(when.hysteresis)}
     if when.on_return:
-        text += ", and when it returns"
+        text += _(", and when it returns")
     return text
 
 
 def describe_action(action: Any) -> dict[str, str]:
     if isinstance(action, MqttAction):
-        flags = f"QoS {action.qos}" + (", retained" if action.retain else "")
+        flags = f"QoS {action.qos}" + (_(", retained") if action.retain else "")
         return {"kind": "MQTT", "target": delivery.target(action), "details": flags}
     headers = [name for name, _ in action.headers]
-    headers += [f"{secret.name} (from ${secret.env})" for secret in action.secret_headers]
+    headers += [_("%(header)s (from $%(variable)s)")
+                % {"header": secret.name, "variable": secret.env}
+                for secret in action.secret_headers]
     details = []
     if headers:
-        details.append("headers " + ", ".join(headers))
+        details.append(_("headers %(names)s") % {"names": ", ".join(headers)})
     if action.signature_env:
-        details.append(f"signed in {action.signature_header}")
+        details.append(_("signed in %(header)s") % {"header": action.signature_header})
     return {"kind": f"webhook {action.method}", "target": delivery.target(action),
             "details": "; ".join(details)}
 
@@ -88,7 +100,7 @@ def describe_action(action: Any) -> dict[str, str]:
 @login_required
 def integrations(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_integrations(request.user):
-        raise PermissionDenied("You may not view the integrations.")
+        raise PermissionDenied(_("You may not view the integrations."))
     form = IntegrationsFilter(request.GET)
     valid = form.is_valid()
     wanted = form.cleaned_data.get("trigger") if valid else ""
@@ -119,15 +131,15 @@ def integrations(request: HttpRequest) -> HttpResponse:
 @require_POST
 def retry_delivery(request: HttpRequest) -> HttpResponse:
     if not permissions.can_retry_deliveries(request.user):
-        raise PermissionDenied("Only administrators may send a delivery again.")
+        raise PermissionDenied(_("Only administrators may send a delivery again."))
     form = RetryForm(request.POST)
     if not form.is_valid():
         return render(request, "pages/bad_request.html",
-                      {"message": "Name the delivery to send again."}, status=400)
+                      {"message": _("Name the delivery to send again.")}, status=400)
     record = Delivery.objects.filter(pk=form.cleaned_data["delivery"]).first()
     if record is None:
         return render(request, "pages/bad_request.html",
-                      {"message": "There is no such delivery."}, status=404)
+                      {"message": _("There is no such delivery.")}, status=404)
     try:
         deliveries.retry(record)
     except deliveries.NotQueued as exc:

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET
 
 # The files the offline page needs; their names carry their content's hash once collected.
@@ -31,11 +32,13 @@ APP_BACKGROUND = "#141414"
 
 @require_GET
 def manifest(request: HttpRequest) -> JsonResponse:
-    """The web app manifest: what a tablet installs to its home screen."""
+    """The web app manifest: what a tablet installs to its home screen, named in the
+    language the browser asks for (the answer varies by Accept-Language)."""
     response = JsonResponse({
-        "name": "WinCC dashboard",
+        "name": gettext("WinCC dashboard"),
         "short_name": "WinCC",
-        "description": "Live values and alarms of the plant's WinCC servers.",
+        "description": gettext("Live values and alarms of the plant's WinCC servers."),
+        "lang": get_language(),
         "id": reverse("overview"),
         "start_url": reverse("overview"),
         "scope": reverse("overview"),

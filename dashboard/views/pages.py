@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from dashboard import layouts, params, permissions, siteconfig
 from dashboard.live.frames import SEEN_MAX, frame_digest, sse_frame
@@ -75,14 +77,21 @@ def seen_digests(layout: layouts.Layout, html: dict[str, str]) -> str:
 
 
 def page_layout(request, page: str, arg: str, viewer: layouts.Viewer) -> layouts.Layout:
-    """The layout a page, its stream and its poll share. Http404 for an unknown page or
-    dashboard; params.BadParameter, a plain sentence, for a filter that names nothing."""
+    """The layout a page, its stream and its poll share, in the request's language. Http404
+    for an unknown page or dashboard; params.BadParameter, a plain sentence, for a filter
+    that names nothing."""
     if page not in layouts.PAGES:
-        raise Http404("There is no such page.")
+        raise Http404(_("There is no such page."))
     layout = layouts.for_page(page, arg, siteconfig.get_config(), viewer, request.GET)
     if layout is None:
-        raise Http404("There is no such dashboard in the configuration.")
-    return layout
+        raise Http404(_("There is no such dashboard in the configuration."))
+    return in_language(request, layout)
+
+
+def in_language(request, layout: layouts.Layout) -> layouts.Layout:
+    """`layout` with its fragments in the request's language: the page, its stream and its
+    poll ask for the same variant, so the stream's frames match what the page shows."""
+    return layout.speaking(getattr(request, "LANGUAGE_CODE", "") or translation.get_language())
 
 
 def page_context(request, page: str, arg: str, layout: layouts.Layout, viewer: layouts.Viewer,
@@ -90,6 +99,7 @@ def page_context(request, page: str, arg: str, layout: layouts.Layout, viewer: l
     """What base.html needs to show a page's fragments and keep them live over its stream
     (`query`: the filters the stream's layout reads)."""
     config = siteconfig.get_config()
+    layout = in_language(request, layout)
     query = query.copy()
     try:
         transport = params.choice(request.GET, "transport", TRANSPORTS, default="sse")

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from dashboard import themes
@@ -22,7 +23,7 @@ class DisplayForm(forms.ModelForm):
         model = DisplayPreference
         fields = ["theme", "language"]
         widgets = {"theme": forms.RadioSelect, "language": forms.RadioSelect}
-        labels = {"theme": "Theme", "language": "Language"}
+        labels = {"theme": _("Theme"), "language": _("Language")}
 
 
 @login_required

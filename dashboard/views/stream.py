@@ -22,6 +22,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
 from dashboard import layouts, permissions, siteconfig
 from dashboard.live import Client, LiveHub, get_hub, keepalive_frame
@@ -63,10 +64,10 @@ def live_layout(request, page: str, arg: str) -> layouts.Layout | HttpResponse:
     """The layout a stream or a poll serves, or the refusal to answer (sync: reads rights)."""
     # A stream or a poll answers a script, not a person: its refusals are plain text.
     if page not in layouts.PAGES:
-        return _text("There is no such page.", 404)
+        return _text(_("There is no such page."), 404)
     viewer = viewer_for(request, page)
     if viewer is None:
-        return _text("You may not watch this page.", 403)
+        return _text(_("You may not watch this page."), 403)
     try:
         return pages.page_layout(request, page, arg, viewer)  # a bad filter: BadParameter, 400
     except Http404 as exc:
@@ -182,7 +183,7 @@ async def _queued(hub: LiveHub, client: Client) -> list[bytes]:
 
 def overloaded() -> HttpResponse:
     """503 with a randomised Retry-After: this stream is refused for now, not for good."""
-    response = _text("The live view is busy; the page reconnects by itself.", 503)
+    response = _text(_("The live view is busy; the page reconnects by itself."), 503)
     wait_ms = jittered(settings.LIVE_RETRY_MS, settings.LIVE_RETRY_JITTER_MS)
     response["Retry-After"] = str(-(-wait_ms // 1000))
     response["Cache-Control"] = "no-store"

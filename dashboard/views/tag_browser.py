@@ -20,9 +20,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import floatformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from dashboard import configurator, permissions, siteconfig
@@ -77,7 +80,8 @@ class ChangeForm(forms.Form):
 
     dashboard = forms.RegexField(
         regex=schema()["$defs"]["identifier"]["pattern"], required=False,
-        help_text="Show the picked tags as tiles on this dashboard (made when missing).",
+        help_text=gettext_lazy(
+            "Show the picked tags as tiles on this dashboard (made when missing)."),
         error_messages={"invalid": "A dashboard id "
                         + schema()["$defs"]["identifier"]["x-message"] + "."},
     )
@@ -101,7 +105,7 @@ def tag_browser(request):
     if not permissions.can_configure_tags(request.user):
         raise PermissionDenied
     context: dict[str, Any] = {
-        **admin.site.each_context(request), "title": "Tag browser",
+        **admin.site.each_context(request), "title": _("Tag browser"),
         "writes_allowed": settings.CONFIG_WRITES_ALLOWED,
         "reload_seconds": settings.CONFIG_RELOAD_SECONDS,
     }
@@ -123,7 +127,8 @@ def tag_browser(request):
     try:
         page, rows, formset = _listed(site, browse_form.cleaned_data, posted)
     except WinCCError as exc:
-        context["browse_error"] = f"Cannot browse {site.name} ({site.id}): {exc}"
+        context["browse_error"] = _("Cannot browse %(site)s (%(id)s): %(problem)s") % {
+            "site": site.name, "id": site.id, "problem": exc}
         return TemplateResponse(request, "admin/tag_browser.html", context, status=502)
     change_form = ChangeForm(posted, initial={"action": "preview"})
     context.update(site=site, page=page, rows=rows, formset=formset, change_form=change_form,
@@ -176,7 +181,7 @@ def _change(request, context, config: Config, site: SiteConfig, formset, change_
         return TemplateResponse(request, "admin/tag_browser.html", context, status=400)
     picked = [form.picked() for form in formset.forms if form.cleaned_data.get("pick")]
     if not picked:
-        context["change_error"] = "Pick at least one tag (the box at the start of its row)."
+        context["change_error"] = _("Pick at least one tag (the box at the start of its row).")
         return TemplateResponse(request, "admin/tag_browser.html", context, status=400)
     dashboard = change_form.cleaned_data["dashboard"]
     try:
@@ -200,9 +205,9 @@ def _change(request, context, config: Config, site: SiteConfig, formset, change_
     try:
         if base != change.old_version:
             raise configurator.WriteRefused(
-                f"The file changed since this change was shown (version {base or 'unknown'}, "
-                f"now {change.old_version}): nothing was written. Here is the change against "
-                "the file as it is now.")
+                _("The file changed since this change was shown (version %(shown)s, now "
+                  "%(now)s): nothing was written. Here is the change against the file as it "
+                  "is now.") % {"shown": base or _("unknown"), "now": change.old_version})
         backup = configurator.write(change)
     except configurator.WriteRefused as exc:
         context["change_error"] = str(exc)
@@ -210,9 +215,14 @@ def _change(request, context, config: Config, site: SiteConfig, formset, change_
     configurator.audit(change, site.id, username=request.user.get_username(),
                        user=request.user, remote_addr=client_address(request),
                        device=client_device(request))
-    shown = f" Dashboard {dashboard}: {reverse('dashboard', args=[dashboard])}" if dashboard else ""
-    messages.success(request, (
-        f"Written: version {change.new_version} ({len(change.added)} tag(s) added, "
-        f"{len(change.updated)} changed; the old file kept as {backup.name}). Every process "
-        f"uses it within {settings.CONFIG_RELOAD_SECONDS:g} s, without a restart.{shown}"))
+    written = _(
+        "Written: version %(version)s (%(added)d tag(s) added, %(changed)d changed; the old "
+        "file kept as %(backup)s). Every process uses it within %(seconds)s s, without a "
+        "restart.") % {"version": change.new_version, "added": len(change.added),
+                       "changed": len(change.updated), "backup": backup.name,
+                       "seconds": floatformat(settings.CONFIG_RELOAD_SECONDS, -3)}
+    if dashboard:
+        written += " " + _("Dashboard %(id)s: %(address)s") % {
+            "id": dashboard, "address": reverse("dashboard", args=[dashboard])}
+    messages.success(request, written)
     return HttpResponseRedirect(f"{reverse('tag-browser')}?{context['pages_query']}")

@@ -12,10 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 
-from dashboard import layouts, params, permissions, siteconfig, themes
+from dashboard import languages, layouts, params, permissions, siteconfig, themes
 from dashboard.models import WallScreen
 from dashboard.views.pages import render_page
 
@@ -37,10 +37,25 @@ def current_screen(request) -> WallScreen | None:
 
 
 def wall_screen_viewer(request, config) -> layouts.Viewer | None:
-    """A signed-in viewer may preview a wall screen; otherwise the screen's token decides."""
-    if current_screen(request) is not None or permissions.can_view_any(request.user):
+    """A signed-in viewer may preview a wall screen; otherwise the screen's token decides.
+    The stream and the poll render in the wall's language from here on (_speak)."""
+    screen = current_screen(request)
+    if screen is not None or permissions.can_view_any(request.user):
+        _speak(request, screen)
         return layouts.Viewer.for_wall(config)
     return None
+
+
+def _speak(request, screen: WallScreen | None) -> str:
+    """The wall's language for this request, made the active one: `?lang=` in the screen's
+    address, else the screen's own setting, else what its browser (or the person previewing)
+    asked for (LocaleMiddleware and dashboard/languages.py have activated that already)."""
+    language = params.choice(request.GET, "lang", sorted(languages.CODES))
+    language = language or (screen.language if screen is not None else "")
+    if language in languages.CODES:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+    return translation.get_language()
 
 
 def wall(request, dashboard_id: str) -> HttpResponse:
@@ -48,7 +63,7 @@ def wall(request, dashboard_id: str) -> HttpResponse:
     if token:
         screen = WallScreen.for_token(token)
         if screen is None:
-            return render(request, "pages/wall_denied.html", status=403)
+            return _denied(request)
         request.session.cycle_key()
         request.session[SESSION_KEY] = screen.pk
         request.session.set_expiry(WALL_SESSION_SECONDS)
@@ -62,9 +77,10 @@ def wall(request, dashboard_id: str) -> HttpResponse:
             request.session.flush()  # revoked: forget it, so the screen shows the refusal
         if request.user.is_authenticated:
             raise PermissionDenied
-        return render(request, "pages/wall_denied.html", status=403)
+        return _denied(request)
     if screen is not None:
         WallScreen.objects.filter(pk=screen.pk).update(last_seen_at=timezone.now())
+    _speak(request, screen)
     rotate = _rotate(request)
     link_theme = _link_theme(request)
     config = siteconfig.get_config()
@@ -100,6 +116,12 @@ def wall(request, dashboard_id: str) -> HttpResponse:
     )
 
 
+def _denied(request) -> HttpResponse:
+    """The refusal a screen without a valid token shows, in the language its link asks for."""
+    _speak(request, None)
+    return render(request, "pages/wall_denied.html", status=403)
+
+
 def _link_theme(request) -> str:
     """`?theme=` in the screen's address: it overrides the screen's own theme (a link for one
     screen of a control room); empty when absent."""
@@ -132,8 +154,8 @@ def _dashboards(request, config, ids: list[str]) -> list[dict]:
 
 def _wall_url(request, name: str, dashboard_id: str) -> str:
     """A wall address with the query this page was opened with (rotate, transport, sound,
-    theme)."""
-    kept = ("rotate", "transport", "sound", "theme")
+    theme, lang)."""
+    kept = ("rotate", "transport", "sound", "theme", "lang")
     query = urlencode({k: request.GET[k] for k in kept if k in request.GET})
     return reverse(name, args=[dashboard_id]) + (f"?{query}" if query else "")
 
@@ -144,6 +166,7 @@ def wall_settings(request, dashboard_id: str) -> JsonResponse:
     screen = current_screen(request)
     if screen is None:
         return JsonResponse({"error": "This wall screen is not signed in."}, status=403)
+    language = _speak(request, screen)
     rotate = _rotate(request)
     link_theme = _link_theme(request)
     config = siteconfig.get_config()
@@ -151,6 +174,8 @@ def wall_settings(request, dashboard_id: str) -> JsonResponse:
         "next": _wall_url(request, "wall", screen.following(dashboard_id, _known(config))),
         "page_seconds": rotate or screen.page_seconds,
         "theme": link_theme or screen.theme,
+        # The language the screen's pages are drawn in now: wall.js reloads when it changed.
+        "language": language,
         "pause_on_alarm": screen.pause_on_alarm,
         "sound": screen.sound,
         "sound_priority": screen.sound_priority,

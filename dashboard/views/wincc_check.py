@@ -10,6 +10,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from dashboard.siteconfig import get_config
@@ -24,13 +26,13 @@ class SiteCheckForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["site"] = forms.ChoiceField(
             choices=[(site.id, site.name) for site in sites],
-            error_messages={"invalid_choice": "No site %(value)s is configured."},
+            error_messages={"invalid_choice": gettext_lazy("No site %(value)s is configured.")},
         )
 
 
 @require_http_methods(["GET", "POST"])
 def wincc_check(request):
-    context = {**admin.site.each_context(request), "title": "Check the WinCC sites"}
+    context = {**admin.site.each_context(request), "title": _("Check the WinCC sites")}
     try:
         config = get_config()
     except ConfigError as exc:

@@ -12,9 +12,11 @@ from typing import Any
 
 import redis
 from django import forms
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from dashboard import params, permissions
@@ -23,7 +25,8 @@ from dashboard.panels.renderers import format_value
 from dashboard.panels.state import read_states
 from dashboard.redis_client import sync_redis
 from dashboard.siteconfig import get_config
-from dashboard.views.actions import refused
+from dashboard.step_messages import Number, StepMessage, malformed
+from dashboard.views.actions import PlainProblem, plain, refused
 from dashboard.views.auth import client_address, client_device
 from wincc_ingest import codec
 from wincc_ingest.config import SiteConfig, TagConfig
@@ -34,16 +37,11 @@ VALUE_MAX = 64
 PASSWORD_MAX = 4096
 
 
-class TagForm(forms.Form):
+class TagForm(PlainProblem, forms.Form):
     """Which tag: the dialog's query and the write's first two fields."""
 
     site = forms.CharField(max_length=SITE_MAX)
     tag = forms.CharField(max_length=TAG_MAX)
-
-    def problem(self) -> str:
-        """The first problem in plain words, naming the field."""
-        field, errors = next(iter(self.errors.items()))
-        return f"the field {field!r}: {errors[0]}"
 
 
 class WriteForm(TagForm):
@@ -63,12 +61,7 @@ class WriteForm(TagForm):
 
 
 def _forbidden() -> HttpResponse:
-    return HttpResponse("You may not write tags on this site.", status=403,
-                        content_type="text/plain")
-
-
-def _not_found(message: str) -> HttpResponse:
-    return HttpResponse(message, status=404, content_type="text/plain")
+    return plain(_("You may not write tags on this site."), 403)
 
 
 def _writable(site_id: str, tag_name: str) -> tuple[SiteConfig, TagConfig] | None:
@@ -97,20 +90,20 @@ def tag_write(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not permissions.signed_in_person(request) or not permissions.can_write_any(user):
         w.record_refusal(user, _partial_request(request), w.Result.DENIED,
-                         "No permission to write tags.")
+                         StepMessage(_("No permission to write tags.")))
         return refused(request, _forbidden())
     form = WriteForm(request.POST)
     if not form.is_valid():
-        message = f"Malformed request: {form.problem()}"
+        message = malformed(form.problem())
         w.record_refusal(user, _partial_request(request), w.Result.ERROR, message)
-        return refused(request, HttpResponseBadRequest(message, content_type="text/plain"))
+        return refused(request, plain(message, 400))
     req = form.write_request(request)
     try:
         outcome = w.write(user, req)
     except w.NotPermitted:
         return refused(request, _forbidden())
     except w.UnknownTag as exc:
-        return refused(request, _not_found(str(exc)))
+        return refused(request, plain(exc.args[0], 404))
     found = _writable(req.site_id, req.tag_name)
     assert found is not None  # write() refused an unknown tag
     site, tag = found
@@ -157,15 +150,15 @@ def _dialog(request: HttpRequest) -> HttpResponse:
     """The dialog for one tag: current value, limits, and the form."""
     form = TagForm(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest(f"Malformed request: {form.problem()}",
-                                      content_type="text/plain")
+        return plain(malformed(form.problem()), 400)
     site_id, tag_name = form.cleaned_data["site"], form.cleaned_data["tag"]
     if not (permissions.signed_in_person(request)
             and permissions.can_write_tag(request.user, site_id)):
         return _forbidden()
     found = _writable(site_id, tag_name)
     if found is None:
-        return _not_found(f"{tag_name!r} is not a writable tag of site {site_id!r}.")
+        return plain(StepMessage(_("%(tag)s is not a writable tag of site %(site)s."),
+                                 tag=repr(tag_name), site=repr(site_id)), 404)
     site, tag = found
     now = timezone.now()
     try:
@@ -176,7 +169,7 @@ def _dialog(request: HttpRequest) -> HttpResponse:
         current, fresh = (stored.tag.value if stored else None), state.freshness(now)
         stale = fresh.reason if fresh.stale else ""
     except (redis.RedisError, codec.StoredDataError):
-        current, stale = None, "the dashboard cannot read its data store (Redis)"
+        current, stale = None, gettext("the dashboard cannot read its data store (Redis)")
     context = _context(site, tag, current)
     context.update(stale=stale, entered="", message="", outcome="")
     return render(request, "partials/write_dialog.html", context)
@@ -188,7 +181,8 @@ def _context(site: SiteConfig, tag: TagConfig, current: Any) -> dict[str, Any]:
         "tag": tag,
         "current": format_value(current, tag),
         "unit": "" if tag.on_off else tag.unit,
-        "low": w.number_text(tag.write_min),
-        "high": w.number_text(tag.write_max),
-        "step": w.number_text(tag.write_step),
+        # The limits as the person's language writes numbers (a German 0,5).
+        "low": Number(w.number_text(tag.write_min)),
+        "high": Number(w.number_text(tag.write_max)),
+        "step": Number(w.number_text(tag.write_step)),
     }

@@ -148,9 +148,15 @@
     }
     if (document.hidden && window.Notification && Notification.permission === "granted") {
       try {
-        new Notification("Priority " + current.rank + " alarm", {body: current.text, tag: "wdash"});
+        new Notification(say("alarmNotice", "Priority {rank} alarm", {rank: current.rank}),
+                         {body: current.text, tag: "wdash"});
       } catch (e) { /* notifications need a service worker on some platforms */ }
     }
+  }
+
+  // The page's words (live.js reads them from partials/annunciator.html).
+  function say(name, english, values) {
+    return window.dashboardWord ? window.dashboardWord(name, english, values) : english;
   }
 
   function render() {
@@ -159,7 +165,7 @@
     var asked = /[?&]sound=1(&|$)/.test(window.location.search);
     var quiet = silenced(now, current);
     var sounding = audible(current) && soundOn() && running() && !quiet;
-    buttons.toggle.textContent = soundOn() ? "Sound on" : "Sound off";
+    buttons.toggle.textContent = soundOn() ? say("soundOn", "Sound on") : say("soundOff", "Sound off");
     buttons.toggle.setAttribute("aria-pressed", soundOn() ? "true" : "false");
     if (wall) {
       // Unattended: the record decides on/off, so no toggle; "Enable sound" whenever the
@@ -173,9 +179,10 @@
     }
     var s = silence();
     if (quiet && s) {
-      stateLine.textContent = "Silenced until " + new Date(s.until).toLocaleTimeString();
+      var until = new Date(s.until).toLocaleTimeString(document.documentElement.lang || undefined);
+      stateLine.textContent = say("silenced", "Silenced until {time}", {time: until});
     } else if (soundOn() && audible(current) && !running()) {
-      stateLine.textContent = "Sound is blocked until enabled";
+      stateLine.textContent = say("blocked", "Sound is blocked until enabled");
     } else {
       stateLine.textContent = "";
     }

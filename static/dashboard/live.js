@@ -80,6 +80,15 @@
       if (p.now) setServerNow(p.now);
     });
   }
+  // The page's words in its language (partials/annunciator.html), English where it has none.
+  function word(name, english, values) {
+    var words = document.getElementById("live-words");
+    var text = (words && words.dataset[name]) || english;
+    return text.replace(/\{(\w+)\}/g, function (all, key) {
+      return values && key in values ? String(values[key]) : all;
+    });
+  }
+  window.dashboardWord = word;  // annunciator.js speaks the same words
   function ageText(ms) {
     var s = Math.max(0, Math.round(ms / 1000));
     if (s < 90) return s + " s";
@@ -104,7 +113,7 @@
     document.querySelectorAll("[data-last-good]").forEach(function (el) {
       var newest = 0;
       el.dataset.lastGood.split(" ").forEach(function (s) { newest = Math.max(newest, confirmed[s] || 0); });
-      el.textContent = newest ? ageText(now - newest) : "never";
+      el.textContent = newest ? ageText(now - newest) : word("never", "never");
     });
     document.querySelectorAll("[data-latency-of]").forEach(function (el) {
       var ms = latency[el.dataset.latencyOf];
@@ -151,9 +160,9 @@
   function render() {
     var text = indicator.querySelector(".stream-text");
     var since = ageText(Date.now() - lastMessage);
-    if (state === "connected") text.textContent = "Live";
-    else if (state === "reconnecting") text.textContent = "Reconnecting… last message " + since + " ago";
-    else text.textContent = "Connection lost · last message " + since + " ago";
+    if (state === "connected") text.textContent = word("live", "Live");
+    else if (state === "reconnecting") text.textContent = word("reconnecting", "Reconnecting… last message {age} ago", {age: since});
+    else text.textContent = word("lost", "Connection lost · last message {age} ago", {age: since});
   }
 
   var noted = 0;
@@ -288,10 +297,10 @@
     xhr.addEventListener("load", function () {
       if (xhr.status < 400) { ackMessages.delete(key); return; }
       var text = (xhr.responseText || "").trim().slice(0, 300);
-      ackRefused(key, text || "The acknowledgement was refused (HTTP " + xhr.status + ").");
+      ackRefused(key, text || word("ackRefused", "The acknowledgement was refused (HTTP {status}).", {status: xhr.status}));
     });
     xhr.addEventListener("error", function () {
-      ackRefused(key, "The dashboard server could not be reached; nothing was acknowledged.");
+      ackRefused(key, word("ackUnreachable", "The dashboard server could not be reached; nothing was acknowledged."));
     });
   });
 
@@ -301,7 +310,7 @@
     var outcome = document.getElementById("ack-all-outcome");
     if (!form || !form.classList.contains("ack-all") || !outcome) return;
     var text = (evt.detail.xhr.responseText || "").trim().slice(0, 300);
-    outcome.textContent = text || "Refused (HTTP " + evt.detail.xhr.status + ").";
+    outcome.textContent = text || word("refused", "Refused (HTTP {status}).", {status: evt.detail.xhr.status});
     outcome.className = "ack-all-outcome ack-result error";
   });
 
@@ -334,7 +343,7 @@
     line.className = "write-result refused";
     line.setAttribute("role", "status");
     line.textContent = (xhr.responseText || "").trim().slice(0, 300) ||
-      "The write was refused (HTTP " + xhr.status + ").";
+      word("writeRefused", "The write was refused (HTTP {status}).", {status: xhr.status});
     if (!line.parentNode) form.insertBefore(line, form.querySelector(".write-buttons"));
   });
 

@@ -22,7 +22,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     var line = document.querySelector("[data-offline-since]");
     if (line && stored.lastLive > 0) {
-      line.textContent = "No connection since " + when(stored.lastLive) + "; values are not live.";
+      // The sentence comes from the page, in its language; "{time}" marks where the time goes.
+      line.textContent = line.dataset.offlineSince.replace("{time}", when(stored.lastLive));
     }
   });
   // The address is still the page asked for: loading it again shows it once it answers.

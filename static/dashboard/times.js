@@ -1,6 +1,6 @@
 /* Times in the viewer's zone. The server writes every time in UTC, as <time datetime="...">
    with the text in one of four shapes (2026-10-25 02:30:00, 2026-10-25 02:30, 02:30:00,
-   02:30): the same bytes go to every viewer of a live panel, so only the browser knows the
+   02:30; a German page writes the date 25.10.2026): the same bytes go to every viewer of a live panel, so only the browser knows the
    viewer's zone. This rewrites each such text in that zone, in the same shape (a time of day
    on another day gets its date), keeps the UTC time in the title, and adds the offset where
    the local time alone does not say which instant it is: in an hour a clock change repeats,
@@ -9,8 +9,8 @@
 (function () {
   "use strict";
   var SHAPES = [
-    [/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, true, true],
-    [/^\d{4}-\d\d-\d\d \d\d:\d\d$/, true, false],
+    [/^(\d{4}-\d\d-\d\d|\d\d\.\d\d\.\d{4}) \d\d:\d\d:\d\d$/, true, true],
+    [/^(\d{4}-\d\d-\d\d|\d\d\.\d\d\.\d{4}) \d\d:\d\d$/, true, false],
     [/^\d\d:\d\d:\d\d$/, false, true],
     [/^\d\d:\d\d$/, false, false]
   ];
@@ -19,7 +19,11 @@
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* old */ }
 
   function two(n) { return (n < 10 ? "0" : "") + n; }
-  function day(d) { return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()); }
+  var german = /^de\b/.test(document.documentElement.lang || "");
+  function day(d) {
+    return german ? two(d.getDate()) + "." + two(d.getMonth() + 1) + "." + d.getFullYear()
+      : d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate());
+  }
   function clock(d, seconds) {
     return two(d.getHours()) + ":" + two(d.getMinutes()) + (seconds ? ":" + two(d.getSeconds()) : "");
   }

@@ -33,6 +33,12 @@
   var paused = false;
   var leaving = false;
 
+  // The sentences this file writes, in the page's language (templates/pages/wall.html).
+  function say(name, values) {
+    var text = body.dataset["text" + name] || "";
+    for (var key in values) text = text.split("{" + key + "}").join(String(values[key]));
+    return text;
+  }
   function parseJSON(text) {
     try { return JSON.parse(text || "null"); } catch (e) { return null; }
   }
@@ -121,7 +127,7 @@
     rows.forEach(function (r) {
       if (r.getBoundingClientRect().bottom > bottom + 0.5) { r.classList.add("wall-clipped"); cut += 1; }
     });
-    var text = cut ? "+ " + cut + " more not shown on this screen" : "";
+    var text = cut ? say("More", {count: cut}) : "";
     if (note.textContent !== text) note.textContent = text;  // no change, no mutation
     note.hidden = cut === 0;
   }
@@ -238,7 +244,7 @@
     var text = document.querySelector("[data-wall-page-text]");
     var dots = document.querySelector("[data-wall-dots]");
     if (!text || !dots) return;
-    text.textContent = pages.length > 1 ? "Page " + (current + 1) + "/" + pages.length : "";
+    text.textContent = pages.length > 1 ? say("Page", {page: current + 1, pages: pages.length}) : "";
     dots.textContent = "";
     if (pages.length < 2) return;
     pages.forEach(function (_, i) {
@@ -266,6 +272,11 @@
     // The one theme attribute of every page (dashboard/themes.py); "auto": the device's.
     if (s.theme === "dark" || s.theme === "light") document.documentElement.dataset.theme = s.theme;
     else delete document.documentElement.dataset.theme;
+    // Another language is drawn by the server: the page loads again in it.
+    if (s.language && s.language !== document.documentElement.lang && !leaving) {
+      leaving = true;
+      window.location.reload();
+    }
   }
 
   // Ask for the settings, then `then(settings or null)`; a revoked screen reloads and
@@ -355,9 +366,7 @@
     var notice = document.querySelector("[data-wall-dead]");
     if (notice) {
       notice.hidden = !dead;
-      notice.querySelector("[data-wall-dead-reason]").textContent = streamDown
-        ? "The connection to the dashboard server is lost. Nothing on this screen is current."
-        : "No site on this dashboard answers: every value here is stale.";
+      notice.querySelector("[data-wall-dead-reason]").textContent = say(streamDown ? "Lost" : "Stale");
     }
     body.classList.toggle("wall-not-live", dead);
     body.dataset.live = String(!dead);

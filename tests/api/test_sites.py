@@ -64,3 +64,12 @@ class SitesTestCase(ApiTestCase):
             response = self.get("/sites/")
         assert response.status_code == 503
         assert "Redis" in response.json()["detail"]
+
+
+class EnglishForMachinesTestCase(ApiTestCase):
+    def test_a_german_caller_still_reads_english(self):
+        self.seed_health("oven-unified", age=10)
+        response = self.client.get("/api/v1/sites/oven-unified/", HTTP_ACCEPT_LANGUAGE="de",
+                                   HTTP_AUTHORIZATION=f"Bearer {self.secret}")
+        assert response["Content-Language"] == "en"
+        assert "no successful poll for more than 3 s" in response.json()["health"]["reason"]

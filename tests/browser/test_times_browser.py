@@ -83,14 +83,19 @@ def test_a_live_alarm_row_shows_the_viewers_time_of_day(browser, stack):
     errors = _errors(page)
     sign_in(page, stack.url, "viewer")
     page.goto(f"{stack.url}/alarms/")
+    expect_live_row_in_zone(page, stack, name, "Asia/Kolkata", "%Y-%m-%d")
+    assert errors == []
+    page.context.close()
+
+
+def expect_live_row_in_zone(page, stack, name: str, zone: str, day: str) -> None:
+    """Raise `name`: its row, arriving over the stream after the page loaded, shows its time
+    of day in `zone` (with the date written as `day` on another day), UTC in its title."""
     instance = stack.sim.raise_alarm(name)[-1]
     raised = datetime.fromisoformat(instance["raise_time"].replace("Z", "+00:00"))
     row_time = page.locator(f'[data-alarm^="utilities-restv1:{name}:"] time').first
-    # The row arrives over the stream after the page loaded: it is localized all the same.
     expect(row_time).to_have_attribute("data-local-time", "1", timeout=15_000)
-    expect(row_time).to_have_attribute("title", raised.strftime("%Y-%m-%d %H:%M:%S UTC"))
-    local = raised.astimezone(ZoneInfo("Asia/Kolkata"))
-    same_day = local.date() == datetime.now(ZoneInfo("Asia/Kolkata")).date()
-    expect(row_time).to_have_text(local.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S"))
-    assert errors == []
-    page.context.close()
+    expect(row_time).to_have_attribute("title", raised.strftime(f"{day} %H:%M:%S UTC"))
+    local = raised.astimezone(ZoneInfo(zone))
+    same_day = local.date() == datetime.now(ZoneInfo(zone)).date()
+    expect(row_time).to_have_text(local.strftime("%H:%M:%S" if same_day else f"{day} %H:%M:%S"))

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from asgiref.sync import async_to_sync
+from django.utils import translation
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from dashboard import alarm_notes
@@ -197,19 +199,22 @@ class GermanRecordsTestCase(PlantTestCase):
         with untranslated() as audit_missing:
             audit = body(self.client.get("/audit.csv", **GERMAN)).decode()
         assert missing == set() and audit_missing == set()
+        # The product's one word for a site, whichever catalogue holds it.
+        with translation.override("de"):
+            site = gettext("Site")
 
         header, *rows = list(csv.reader(io.StringIO(occurrences)))
-        assert header[:4] == ["Gekommen (UTC+00:00)", "Anlage", "Alarm", "Instanz"]
+        assert header[:4] == ["Gekommen (UTC+00:00)", site, "Alarm", "Instanz"]
         assert "Kommentartexte (älteste zuerst)" in header
         line = dict(zip(header, rows[1], strict=True))
         assert line["Gekommen (UTC+00:00)"] == "2026-11-30T22:00:00+00:00"
         assert line["Quittiert nach (s)"] == "90"
         assert next(csv.reader(io.StringIO(transitions)))[:3] == [
-            "Zeit (UTC+00:00)", "Übergang", "Anlage"]
+            "Zeit (UTC+00:00)", "Übergang", site]
 
         sheet = load_workbook(io.BytesIO(workbook), read_only=True)["Alarmjournal"]
         values = list(sheet.iter_rows(values_only=True))
-        assert values[0][:2] == ("Gekommen (UTC+00:00)", "Anlage")
+        assert values[0][:2] == ("Gekommen (UTC+00:00)", site)
         assert values[2][0] == datetime(2026, 11, 30, 22, 0)  # a date-time Excel shows
 
         trend_header, *trend_rows = list(csv.reader(io.StringIO(trend)))

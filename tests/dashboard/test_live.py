@@ -2,6 +2,7 @@
 without any message, and a snapshot for everyone after Redis comes back."""
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -66,6 +67,31 @@ def test_one_render_per_change_and_variant_shared_bytes(plant, redis_url):
         for c in viewers + operators:
             await hub.disconnect(c)
         assert not hub.running  # the last client stopped the subscriber
+
+    asyncio.run(main())
+
+
+def test_one_render_per_language_shared_by_its_viewers(plant, redis_url):
+    german, english = replace(TILE, language="de"), replace(TILE, language="en")
+    assert german.name == english.name == TILE.name  # the same place on the page
+
+    async def main():
+        hub = LiveHub(redis_url)
+        germans = [await hub.connect([german]) for _ in range(2)]
+        englishmen = [await hub.connect([english])]
+        for c in germans + englishmen:
+            hub.snapshot(c)
+        before = hub.renders
+        livedata.put_value(plant, "oven-unified", "Oven_Zone1_Temp", 190.75)
+        livedata.publish(plant, "oven-unified", tags=["Oven_Zone1_Temp"])
+        got = [(await frames_until(c, b'data-value="190.75"'))[-1] for c in germans + englishmen]
+        assert hub.renders - before == 2  # one render a language, not one a client
+        assert got[0] is got[1]  # the German viewers share one frame, the same bytes
+        assert got[0] != got[2]
+        assert b">190,8<" in got[0] and b">GUT<" in got[0]
+        assert b">190.8<" in got[2] and b">GOOD<" in got[2]
+        for c in germans + englishmen:
+            await hub.disconnect(c)
 
     asyncio.run(main())
 

@@ -96,8 +96,8 @@ class WallScreenTestCase(PlantTestCase):
         overview = {"id": "overview", "url": "/wall/overview/",
                     "sites": ["oven-unified", "line-classic"]}
         assert first == {"next": "/wall/overview/", "page_seconds": 30, "theme": "dark",
-                         "pause_on_alarm": True, "sound": False, "sound_priority": 5,
-                         "dashboards": [overview]}
+                         "language": "en", "pause_on_alarm": True, "sound": False,
+                         "sound_priority": 5, "dashboards": [overview]}
         WallScreen.objects.filter(pk=self.screen.pk).update(
             rotation="overview,line", page_seconds=7, sound=True, sound_priority=2)
         changed = self.client.get("/wall/overview/settings/?transport=poll").json()

@@ -69,11 +69,11 @@ class WallScreenCommandTestCase(SitesConfigured, BaseTestCase):
     def test_create_with_settings_and_change_them_later(self):
         wallscreen("create", "Hall", "--dashboard", "overview", "--rotation", "overview",
                    "--seconds", "20", "--theme", "light", "--no-pause-on-alarm", "--sound",
-                   "--sound-priority", "2")
+                   "--sound-priority", "2", "--language", "de")
         screen = WallScreen.objects.get(name="Hall")
         assert screen.settings() == {"rotation": "overview", "page_seconds": 20,
-                                     "theme": "light", "pause_on_alarm": False, "sound": True,
-                                     "sound_priority": 2}
+                                     "theme": "light", "language": "de", "pause_on_alarm": False,
+                                     "sound": True, "sound_priority": 2}
         out = wallscreen("set", "Hall", "--seconds", "60", "--pause-on-alarm")
         assert "page_seconds=60" in out and "pause_on_alarm=True" in out
         screen.refresh_from_db()

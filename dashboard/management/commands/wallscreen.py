@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from dashboard import wallscreens
+from dashboard import languages, wallscreens
 from dashboard.models import WallScreen
 
 
@@ -23,6 +23,8 @@ def _add_settings(parser) -> None:
              ", default 30)",
     )
     parser.add_argument("--theme", choices=[key for key, _ in WallScreen.THEMES])
+    parser.add_argument("--language", choices=["", *sorted(languages.CODES)],
+                        help="en or de; '' (the default): as the screen's browser asks")
     parser.add_argument(
         "--pause-on-alarm", action=argparse.BooleanOptionalAction,
         help="stay on a dashboard while it holds an unacknowledged priority-1 alarm (default on)",
