@@ -12,6 +12,7 @@ import io
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from urllib.parse import urlencode
 
 from asgiref.sync import async_to_sync
@@ -165,8 +166,7 @@ class GermanRecordsTestCase(PlantTestCase):
         ):
             with self.subTest(url=url):
                 html = self.assert_german(user, url, status=400)
-                assert f"{field}: {sentence}" in html.replace("&bdquo;", "„").replace(
-                    "&ldquo;", "“")
+                assert f"{field}: {sentence}" in unescape(html)
         self.client.force_login(self.viewer)
         with untranslated() as missing:
             data = self.client.get(f"/trend/data/?pen={SPEED}&end=morgen", **GERMAN)
@@ -176,6 +176,21 @@ class GermanRecordsTestCase(PlantTestCase):
             "„morgen“ ist keine Zeitangabe;")
         assert export.status_code == 400
         assert export.content.decode().startswith("Ungültiger Filter: Bis (UTC): „morgen“")
+
+    def test_other_mistakes_read_as_german_sentences(self):
+        for user, url, sentence in (
+            (self.auditor, "/audit/?since=2026-12-02&until=2026-12-01",
+             "Das Anfangsdatum liegt nach dem Enddatum."),
+            (self.viewer, "/kpi/?range=custom&start=2026-09-01T00:00&end=2026-11-09T00:00",
+             "Der Zeitraum darf höchstens 31 Tage lang sein."),
+            (self.viewer, "/journal/?since=2026-12-02&until=2026-12-01",
+             "„Von“ liegt nach „Bis“; tauschen Sie die beiden."),
+            (self.viewer, "/trend/?pen=nowhere:Nothing",
+             "Es gibt keine Kurve 'nowhere:Nothing', die Sie sehen dürfen."),
+        ):
+            with self.subTest(url=url):
+                html = self.assert_german(user, url, status=400)
+                assert sentence in unescape(html)
 
     def test_every_export_has_a_german_header_and_machine_readable_cells(self):
         self.client.force_login(self.viewer)
