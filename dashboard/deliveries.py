@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from dashboard.celery import DELIVER_TASK, DELIVERIES_QUEUE, app
 from dashboard.models import Delivery
@@ -134,8 +135,8 @@ class NotQueued(Exception):
 def retry(record: Delivery) -> None:
     """An administrator sends a dead letter again, with a fresh budget of attempts."""
     if record.status != Delivery.Status.DEAD:
-        raise NotQueued(f"only a dead letter can be sent again; this one is "
-                        f"{record.get_status_display()}", 409)
+        raise NotQueued(gettext("only a dead letter can be sent again; this one is "
+                                "%(status)s") % {"status": record.get_status_display()}, 409)
     before = (record.allowed_attempts, record.updated_at)
     record.status = Delivery.Status.PENDING
     record.allowed_attempts = record.attempts + settings.DELIVERY_MAX_ATTEMPTS
@@ -149,5 +150,5 @@ def retry(record: Delivery) -> None:
         record.allowed_attempts, record.updated_at = before
         record.save()
         log.warning("delivery %s not queued again", record.pk, exc_info=True)
-        raise NotQueued(f"the task queue is not reachable ({type(exc).__name__}); "
-                        "try again when it is", 503) from None
+        raise NotQueued(gettext("the task queue is not reachable (%(error)s); try again when "
+                                "it is") % {"error": type(exc).__name__}, 503) from None

@@ -492,7 +492,7 @@ class WallScreen(models.Model):
     # "" follows the screen's browser (its Accept-Language); `?lang=` in its link overrides.
     language = models.CharField(
         max_length=8, blank=True, default="",
-        choices=[("", "As the screen's browser asks"), ("en", "English"), ("de", "Deutsch")],
+        choices=[("", _("As the screen's browser asks")), ("en", "English"), ("de", "Deutsch")],
     )
     pause_on_alarm = models.BooleanField(
         default=True,

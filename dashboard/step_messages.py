@@ -23,8 +23,8 @@ from typing import Any
 from django.utils import formats, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
+from dashboard.templatetags import plant_words
 from wincc_bridge.models import AlarmState
 
 
@@ -104,23 +104,9 @@ def english(message: str | StepMessage) -> str:
     return message.english if isinstance(message, StepMessage) else str(message)
 
 
-# An alarm state inside a sentence; the words wincc_bridge labels it with, in the record.
-STATE_WORDS = {
-    AlarmState.NORMAL: pgettext_lazy("alarm state", "Normal"),
-    AlarmState.UNACKNOWLEDGED: pgettext_lazy("alarm state", "Unacknowledged"),
-    AlarmState.ACKNOWLEDGED: pgettext_lazy("alarm state", "Acknowledged"),
-    AlarmState.RETURNED_UNACKNOWLEDGED: pgettext_lazy(
-        "alarm state", "Returned to normal, unacknowledged"),
-    AlarmState.LATCHED_UNACKNOWLEDGED: pgettext_lazy("alarm state", "Latched, unacknowledged"),
-    AlarmState.LATCHED_ACKNOWLEDGED: pgettext_lazy("alarm state", "Latched, awaiting reset"),
-    AlarmState.SHELVED: pgettext_lazy("alarm state", "Shelved"),
-    AlarmState.SUPPRESSED: pgettext_lazy("alarm state", "Suppressed by design"),
-    AlarmState.OUT_OF_SERVICE: pgettext_lazy("alarm state", "Out of service"),
-}
-
-
+# An alarm state inside a sentence: the same words as its label on every page.
 def state_word(state: AlarmState) -> Promise:
-    return STATE_WORDS[state]
+    return plant_words.STATES[state]
 
 
 # The refusals said in more than one place.

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.utils import translation
 
 from dashboard.models import AuditEntry, JournalEntry, Shelving
-from dashboard.step_messages import STATE_WORDS, Moment, Number, StepMessage
+from dashboard.step_messages import Moment, Number, StepMessage
+from dashboard.templatetags.plant_words import STATES
 from tests.dashboard.acksupport import SimulatorSites, SitesConfigured
 from tests.dashboard.base import BaseTestCase
 from tests.dashboard.german import ENGLISH, GERMAN, english_left, untranslated
@@ -82,7 +83,7 @@ class StepMessageTestCase(BaseTestCase):
 
     def test_the_state_words_are_the_states_labels_in_english(self):
         with translation.override("en"):
-            assert {state: str(word) for state, word in STATE_WORDS.items()} == {
+            assert {state: str(word) for state, word in STATES.items()} == {
                 state: state.label for state in AlarmState}
 
 

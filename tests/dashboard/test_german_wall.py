@@ -82,7 +82,8 @@ class GermanWallTestCase(PlantTestCase):
     def test_a_language_the_wall_does_not_speak_is_refused_with_a_reason(self):
         refused = self.client.get("/wall/overview/?lang=fr", **GERMAN)
         assert refused.status_code == 400
-        assert "There is no lang &#x27;fr&#x27;" in refused.content.decode()
+        assert ("Es gibt kein lang &#x27;fr&#x27;. Wählen Sie eines von: de, en."
+                in refused.content.decode())
 
     def test_the_refusal_speaks_the_screens_language(self):
         self.client.logout()

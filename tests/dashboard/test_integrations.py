@@ -162,3 +162,12 @@ class RetryQueueTestCase(ConfiguredTestCase):
         dead.refresh_from_db()
         assert dead.status == Delivery.Status.PENDING
         assert self.redis.llen("deliveries") == 1
+
+    def test_a_delivery_that_is_no_dead_letter_is_refused_in_the_persons_language(self):
+        delivered = delivery(status=Delivery.Status.DELIVERED)
+        self.client.force_login(self.admin)
+        answer = self.client.post(RETRY, {"delivery": delivered.pk}, HTTP_ACCEPT_LANGUAGE="de")
+        assert answer.status_code == 409
+        assert ("Nur eine unzustellbare Meldung kann erneut gesendet werden; diese ist "
+                in answer.content.decode())
+        assert self.redis.llen("deliveries") == 0
