@@ -59,18 +59,6 @@ ACTION_WORDS = {
     "unshelve": pgettext_lazy("audit action", "unshelve"),
     "silence": pgettext_lazy("audit action", "silence"),
 }
-# The recorded alarm states (wincc_bridge.models.AlarmState) as the page words them.
-STATE_WORDS = {
-    "normal": pgettext_lazy("alarm state", "normal"),
-    "unacknowledged": pgettext_lazy("alarm state", "unacknowledged"),
-    "acknowledged": pgettext_lazy("alarm state", "acknowledged"),
-    "returned_unacknowledged": pgettext_lazy("alarm state", "returned, unacknowledged"),
-    "latched_unacknowledged": pgettext_lazy("alarm state", "latched, unacknowledged"),
-    "latched_acknowledged": pgettext_lazy("alarm state", "latched, acknowledged"),
-    "shelved": pgettext_lazy("alarm state", "shelved"),
-    "suppressed": pgettext_lazy("alarm state", "suppressed"),
-    "out_of_service": pgettext_lazy("alarm state", "out of service"),
-}
 # The results as the page words them (AuditEntry.Result's labels).
 RESULT_WORDS = {
     AuditEntry.Result.PENDING: gettext_lazy("Pending"),
@@ -137,7 +125,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "page": page,
         "actions": ACTION_WORDS,
         "results": RESULT_WORDS,
-        "states": STATE_WORDS,
         "query": query.urlencode(),
         "sites": AuditEntry.objects.order_by("site_id").values_list("site_id", flat=True)
         .distinct(),
