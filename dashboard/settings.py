@@ -148,7 +148,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 # The catalogue: locale/de/LC_MESSAGES/django.po, compiled to .mo by `make setup`.
-LOCALE_PATHS = [BASE_DIR / "locale", *sorted(BASE_DIR.glob("locale/parts/*"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -31,8 +31,16 @@ def german_tablet(browser):
                     locale="de-DE")
 
 
+# A live value with decimals, as German writes it (the stream's frames included).
+DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+
+
 def shows_german(page, name: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "de")
+    menu = page.locator("nav.menu")
+    expect(menu).to_contain_text("Übersicht")
+    expect(menu).to_contain_text("Alarme")
+    expect(menu).not_to_contain_text("Overview")
     if name in GERMAN_WORDS:
         expect(page.locator("main")).to_contain_text(GERMAN_WORDS[name])
     screenshot(page, f"german-{name}-tablet")
@@ -48,6 +56,9 @@ def test_the_main_pages_in_a_german_browser(browser, stack):
         assert response is not None and response.status == 200, name
         assert response.headers.get("content-language") == "de", name
         shows_german(page, name)
+        if name == "dashboard":
+            values = page.locator(".tile .value").filter(has_text=DECIMAL_COMMA)
+            expect(values.first).to_be_visible(timeout=15_000)
     page.goto(f"{stack.url}/alarms/")
     details = page.locator(f'[data-alarm^="utilities-restv1:{ALARM}:"] .alarm-details').first
     href = details.get_attribute("href", timeout=30_000)
@@ -76,6 +87,8 @@ def test_a_wall_screen_whose_link_asks_for_german_in_the_dark(browser, stack):
     assert page.locator("[data-wall-pause]").text_content() == "ANGEHALTEN · Alarm der Priorität 1"
     # The page count wall.js writes (none when the dashboard fits on one page).
     expect(page.locator("[data-wall-page-text]")).to_have_text(re.compile(r"^(Seite 1/\d+)?$"))
+    expect(page.locator(".tile .value").filter(has_text=DECIMAL_COMMA).first).to_be_visible(
+        timeout=15_000)
     screenshot(page, "german-wall-dark", full_page=False)
 
     # wall.js writes its sentences in the page's language: the lost connection.

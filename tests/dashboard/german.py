@@ -75,7 +75,7 @@ WinCC Unified Classic REST GraphQL OPC UTC API CSV JSON SSE MQTT LDAP OIDC HTTP 
 Redis Celery PostgreSQL SQLite Django ISA EEMUA IEC ERP MES OK ON OFF Prometheus Chromium
 Webhook Token Dashboard Login Status Name Start Stop Export Filter Alarm Alarme Tag Tags
 Server Details Info Version Admin Trend Trends Minute Minuten Audit Journal Shelving
-English Deutsch Live Normal Axes webhook POST
+English Deutsch Live Normal Axes webhook POST Text Excel
 """.split())  # noqa: SIM905  (a word list reads best as words)
 
 

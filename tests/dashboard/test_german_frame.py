@@ -133,7 +133,7 @@ class PreferencesInGermanTestCase(GermanFrameMixin, BaseTestCase):
 class OfflineInGermanTestCase(GermanFrameMixin, BaseTestCase):
     def test_the_offline_page(self):
         page = self.german("get", reverse("offline"))
-        assert "NICHT LIVE" in page
+        assert "NICHT AKTUELL" in page
         assert 'data-offline-since="Keine Verbindung seit {time}; die Werte sind nicht aktuell."' \
             in page
 
@@ -183,7 +183,7 @@ class AdministrationInGermanTestCase(GermanFrameMixin, SimulatorSites, BaseTestC
 
     def test_the_admin_index_with_the_configuration_in_use(self):
         page = self.german("get", reverse("admin:index"), allowed=ADMIN_WORDS)
-        assert "Die Server der Standorte prüfen (nur lesend)" in page
+        assert "Die Server der Anlagen prüfen (nur lesend)" in page
         assert "Konfiguration in Gebrauch:" in page
 
     def test_the_wincc_check_page(self):
@@ -191,7 +191,7 @@ class AdministrationInGermanTestCase(GermanFrameMixin, SimulatorSites, BaseTestC
         assert '<button type="submit">oven-unified prüfen</button>' in page
         page = self.german("post", reverse("wincc-check"), {"site": "nowhere"}, status=400,
                            allowed=ADMIN_WORDS)
-        assert "Es ist kein Standort nowhere konfiguriert." in page
+        assert "Es ist keine Anlage nowhere konfiguriert." in page
 
     def test_the_tag_browser_with_a_page_of_tags_and_a_change(self):
         page = self.german("get", reverse("tag-browser"), allowed=ADMIN_WORDS)
@@ -226,7 +226,7 @@ class AdministrationInGermanTestCase(GermanFrameMixin, SimulatorSites, BaseTestC
         self.german("get", add, allowed=ADMIN_WORDS)
         token = {"name": "ERP", "owner": self.viewer.pk, "sites": "*"}
         page = self.german("post", add, token, allowed=(*ADMIN_WORDS, "ERP", "Bearer"))
-        assert "API-Token <strong>ERP</strong> liest die Standorte <strong>*</strong>" in page
+        assert "API-Token <strong>ERP</strong> liest die Anlagen <strong>*</strong>" in page
 
 
 class ServerErrorsInGermanTestCase(BaseTestCase):
