@@ -29,7 +29,8 @@ RUN apt-get update \
 # The German catalogue is compiled here (msgfmt --check, as `make messages` does).
 COPY . .
 RUN pip install --no-deps -e . \
-    && find locale -name '*.po' -exec sh -c 'msgfmt --check -o "${1%.po}.mo" "$1"' _ {} \; \
+    && for po in $(find locale -name '*.po'); do \
+         msgfmt --check -o "${po%.po}.mo" "$po" || exit 1; done \
     && DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && apt-get purge -y --auto-remove gcc gettext && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /app/var && chown -R wdash:wdash /app/var

@@ -24,7 +24,7 @@ from typing import Any
 
 import redis
 from django.utils import formats, timezone
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -152,11 +152,14 @@ def parse_value(tag: TagConfig, text: str) -> float | int | bool:
 def _decimal_point(typed: str) -> str:
     """What a person typed with the decimal sign of their language (a German "63,5") as
     the point the pattern reads; a comma stays a comma in a language that does not write
-    it (there it groups thousands), and so does a number with both signs."""
-    comma = formats.get_format("DECIMAL_SEPARATOR") == ","
-    if comma and typed.count(",") == 1 and "." not in typed:
-        return typed.replace(",", ".")
-    return typed
+    it (there it groups thousands). In a language that writes a comma, a point groups
+    thousands ("1.500" is fifteen hundred, not 1.5): a number with one is left unreadable,
+    and refused, rather than read as another number."""
+    if formats.get_format("DECIMAL_SEPARATOR") != ",":
+        return typed
+    if "." in typed:
+        return typed.replace(".", ",")  # refused below: the pattern takes no comma
+    return typed.replace(",", ".") if typed.count(",") == 1 else typed
 
 
 def _quoted(text: str) -> str | Promise:
@@ -273,11 +276,15 @@ def write(user, req: WriteRequest) -> WriteOutcome:
         return WriteOutcome(entry, message)
     stored = state.values.get(tag.name)
     before = stored.tag.value if stored else None
-    fresh = state.freshness(timezone.now())
+    checked = timezone.now()
+    fresh = state.freshness(checked)
     if fresh.stale:
+        # The reason is worded when read: English on the audit row, the person's language
+        # in the answer.
+        reason = lazy(lambda: state.freshness(checked).reason, str)()
         message = StepMessage(_(
             "%(site)s is not current (%(reason)s); nothing was sent to WinCC. Write again "
-            "once the site shows live values."), site=site.name, reason=fresh.reason)
+            "once the site shows live values."), site=site.name, reason=reason)
         entry = _record(user, req, Result.STALE, message, before=before, requested=value)
         return WriteOutcome(entry, message, before)
 

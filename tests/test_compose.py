@@ -282,6 +282,32 @@ def test_the_dockerfile_command_names_existing_code():
     assert command_problems(json.loads(cmd.replace("\\\n", ""))) == []
 
 
+def catalogue_step() -> str:
+    """The Dockerfile's shell that compiles the catalogues, as the image's build runs it."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", "")
+    step = re.search(r"&& (for po in .*?; done)", dockerfile)
+    assert step, "the Dockerfile compiles no catalogue"
+    return step.group(1)
+
+
+@pytest.mark.process
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext is not installed")
+def test_the_image_build_stops_on_a_broken_catalogue(tmp_path):
+    import subprocess
+
+    good = tmp_path / "locale" / "de" / "LC_MESSAGES" / "django.po"
+    good.parent.mkdir(parents=True)
+    shutil.copy(ROOT / "locale" / "de" / "LC_MESSAGES" / "django.po", good)
+    built = subprocess.run(["sh", "-c", catalogue_step()], cwd=tmp_path, capture_output=True)
+    assert built.returncode == 0, built.stderr
+    assert good.with_suffix(".mo").stat().st_size > 10_000
+    broken = tmp_path / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('msgid "%(count)s site"\nmsgstr "%(nombre)s site"\n', encoding="utf-8")
+    failed = subprocess.run(["sh", "-c", catalogue_step()], cwd=tmp_path, capture_output=True)
+    assert failed.returncode != 0
+
+
 # -- the checker itself must be able to fail ------------------------------------------
 
 

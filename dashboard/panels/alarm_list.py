@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext
+
 from wincc_bridge.models import Alarm, AlarmState, PriorityBand, utcnow
 
 # The main alarm list leaves out what ISA-18.2 keeps on separate lists.
@@ -86,7 +88,7 @@ def group_by_class(alarms: Iterable[Alarm]) -> list[tuple[str, list[Alarm]]]:
     the alarms' order (the grouped view offered in a flood)."""
     groups: dict[str, list[Alarm]] = {}
     for alarm in alarms:
-        groups.setdefault(alarm.alarm_class or "(no class)", []).append(alarm)
+        groups.setdefault(alarm.alarm_class or gettext("(no class)"), []).append(alarm)
     return list(groups.items())
 
 

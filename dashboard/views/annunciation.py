@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from dashboard import permissions
 from dashboard.alarm_notes import Occurrence, Result, audit, refusal
-from dashboard.views.actions import PlainProblem, refused
+from dashboard.step_messages import malformed
+from dashboard.views.actions import PlainProblem, plain, refused
 from dashboard.views.auth import client_address, client_device
 from dashboard.views.wall import current_screen
 
@@ -35,9 +36,9 @@ def silence(request: HttpRequest) -> HttpResponse:
     form = SilenceForm(request.POST)
     if not form.is_valid():
         # The audit log keeps its record in English; the screen is answered in its language.
-        refusal(user, where, "silence", Result.ERROR, f"Malformed request: {form.problem()}")
-        answer = _("Malformed request: %(problem)s") % {"problem": form.problem()}
-        return refused(request, HttpResponse(answer, status=400, content_type="text/plain"))
+        said = malformed(form.problem())
+        refusal(user, where, "silence", Result.ERROR, said)
+        return refused(request, plain(said, 400))
     minutes = form.cleaned_data["minutes"]
     who = "" if user.is_authenticated else f" (wall screen {screen.name})" if screen else ""
     audit(user, where, "silence", Result.OK,

@@ -75,7 +75,7 @@ WinCC Unified Classic REST GraphQL OPC UTC API CSV JSON SSE MQTT LDAP OIDC HTTP 
 Redis Celery PostgreSQL SQLite Django ISA EEMUA IEC ERP MES OK ON OFF Prometheus Chromium
 Webhook Token Dashboard Login Status Name Start Stop Export Filter Alarm Alarme Tag Tags
 Server Details Info Version Admin Trend Trends Minute Minuten Audit Journal Shelving
-English Deutsch Live Normal Axes webhook POST Text Excel
+English Deutsch Live Normal Axes webhook POST Text Excel INFO LIVE
 """.split())  # noqa: SIM905  (a word list reads best as words)
 
 
@@ -100,6 +100,8 @@ def data_words(config_path: str | None = None) -> set[str]:
 
 
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{3,}")
+# A list of keys (the stream's event names, CSS classes): no text.
+_KEYS = re.compile(r"[a-z0-9_:.-]+(?: +[a-z0-9_:.-]+)*")
 _SKIP = {"script", "style", "code", "pre", "kbd", "samp", "template", "svg"}
 _ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 
@@ -116,6 +118,12 @@ class _Texts(HTMLParser):
         for name, value in attrs:
             if name in _ATTRIBUTES and value:
                 self.texts.append(value.strip())
+            # The words the scripts write come in data-* attributes: a phrase there is text
+            # (an address, JSON or a single key is not).
+            elif (name.startswith("data-") and value and " " in value.strip()
+                  and not value.lstrip().startswith(("/", "{", "[", "http"))
+                  and not _KEYS.fullmatch(value.strip())):
+                self.texts.append(" ".join(value.split()))
             if tag == "input" and name == "value" and dict(attrs).get("type") in (
                     "submit", "button", "reset") and value:
                 self.texts.append(value.strip())
@@ -146,13 +154,8 @@ def english_left(english: str | bytes, german: str | bytes,
     for text in visible_texts(german):
         if text not in in_english:
             continue
-        words = [w for w in _WORD.findall(text) if w not in same and not _is_name(w)]
+        words = [w for w in _WORD.findall(text) if w not in same]
         if words:
             left.append(text)
     return left
 
-
-def _is_name(word: str) -> bool:
-    # Tag and alarm names (Oven_Zone1_Temp, Tank_Level_HH) are split by _WORD into pieces
-    # that start upper case inside a longer identifier; an identifier is data.
-    return word.isupper() and len(word) <= 4

@@ -19,6 +19,7 @@ from tests.dashboard.german import ENGLISH, GERMAN, english_left, untranslated
 from tests.dashboard.test_write_tag import URL as WRITE_URL
 from tests.dashboard.test_write_tag import WriteSites
 from wincc_bridge.models import AlarmState
+from wincc_ingest import store
 
 Result = AuditEntry.Result
 PAGE = "/alarms/occurrence/?site=oven-unified&name=Oven_Zone1_Temp_HH&instance=1"
@@ -216,8 +217,8 @@ class AcknowledgeGermanTestCase(SitesConfigured, BaseTestCase):
     def test_the_answers_that_send_nothing(self):
         alarm = self.seed_alarm()
         changed = self.ack_post(alarm, state="acknowledged")
-        assert ("Der Alarm ist inzwischen Unquittiert; es wurde nichts gesendet. Prüfen Sie "
-                "ihn und quittieren Sie erneut.") in text(changed)
+        assert ("Der Alarm hat inzwischen den Zustand „Unquittiert“; es wurde nichts gesendet. "
+                "Prüfen Sie ihn und quittieren Sie erneut.") in text(changed)
         assert AuditEntry.objects.get().message == (
             "The alarm changed to Unacknowledged since you saw it; nothing was sent. Check it "
             "and acknowledge again.")
@@ -259,7 +260,7 @@ class AcknowledgeGermanTestCase(SitesConfigured, BaseTestCase):
                                                               "count": "1"}, **GERMAN)
         assert ours(missing) == set()
         html = text(response)
-        assert "0 von 1 quittiert in Test oven-unified." in html
+        assert "In Test oven-unified wurden 0 von 1 quittiert." in html
         assert "nicht quittiert: WinCC war nicht erreichbar: " in html
 
 
@@ -291,6 +292,12 @@ class WriteGermanTestCase(WriteSites, BaseTestCase):
                      "nicht auf einem Schritt. An WinCC wurde nichts gesendet.",
             "1.000,5": "“1.000,5” ist keine Zahl; schreiben Sie sie mit Ziffern und einem "
                        "Dezimalkomma, etwa 182,5. An WinCC wurde nichts gesendet.",
+            # German groups thousands with a point: "1.500" is no 1.5, and 1500 is not meant
+            # either where the person may have thought of a decimal point. Refused.
+            "1.500": "“1.500” ist keine Zahl; schreiben Sie sie mit Ziffern und einem "
+                     "Dezimalkomma, etwa 182,5. An WinCC wurde nichts gesendet.",
+            "182.5": "“182.5” ist keine Zahl; schreiben Sie sie mit Ziffern und einem "
+                     "Dezimalkomma, etwa 182,5. An WinCC wurde nichts gesendet.",
         }
         for typed, german in cases.items():
             with untranslated() as missing:
@@ -301,6 +308,16 @@ class WriteGermanTestCase(WriteSites, BaseTestCase):
         assert AuditEntry.objects.order_by("id").first().message == (
             "“abc” is not a number; write it with digits and a decimal point, such as 182.5. "
             "Nothing was sent to WinCC.")
+
+    def test_a_stale_site_is_refused_in_german_and_recorded_in_english(self):
+        self.redis.delete(store.site_health("oven-unified"))
+        response = self.write_post("185,5", headers=GERMAN)
+        assert "ist nicht aktuell (noch nie abgefragt" in text(response), text(response)
+        entry = AuditEntry.objects.get()
+        assert entry.result == AuditEntry.Result.STALE
+        assert entry.message.startswith("Test oven-unified is not current (never polled yet")
+        assert "abgefragt" not in entry.message
+        self.assert_nothing_sent()
 
     def test_a_german_decimal_comma_is_the_number(self):
         response = self.write_post("185,5", headers=GERMAN)
@@ -341,7 +358,7 @@ class WriteOnSimulatorGermanTestCase(SimulatorSites, BaseTestCase):
             "site": "oven-unified", "tag": "Oven_Zone1_Setpoint", "value": "185,5"}, **GERMAN)
         assert response.status_code == 200, response.content
         html = text(response)
-        assert re.search(r"WinCC hat ihn übernommen: .+ steht auf 185,5 °C\.", html), html
+        assert re.search(r"WinCC hat den Wert übernommen: .+ steht auf 185,5 °C\.", html), html
         assert self.sim.value("Oven_Zone1_Setpoint") == 185.5
         entry = AuditEntry.objects.get()
         assert re.fullmatch(r"WinCC took it: .+ reads 185\.5 °C\.", entry.message)

@@ -164,7 +164,7 @@ class IntegrationsInGermanTestCase(GermanFrameMixin, ConfiguredTestCase):
         page = self.german("get", reverse("integrations"),
                            allowed=DELIVERY_WORDS)
         assert "nicht bestätigt, aufgegeben (unzustellbar)" in page
-        assert "Oven_Zone1_Temp an oven-unified über 200 (Hysterese 2)" in page
+        assert "Oven_Zone1_Temp in oven-unified über 200 (Hysterese 2)" in page
         assert "höchstens eine Zustellung alle 30 s" in page
 
     def test_a_refused_filter(self):
@@ -195,22 +195,22 @@ class AdministrationInGermanTestCase(GermanFrameMixin, SimulatorSites, BaseTestC
 
     def test_the_tag_browser_with_a_page_of_tags_and_a_change(self):
         page = self.german("get", reverse("tag-browser"), allowed=ADMIN_WORDS)
-        assert "Tags auflisten" in page
+        assert "Variablen auflisten" in page
         listed = {"site": "line-classic", "pattern": "Oven_*"}
         page = self.german("get", reverse("tag-browser"), listed, allowed=ADMIN_WORDS)
-        assert "6 Tags von Line (WinCC Classic) passen zu Oven_*; Seite 1 von 1" in page
+        assert "6 Variablen von Line (WinCC Classic) passen zu Oven_*; Seite 1 von 1" in page
         page = self.german("get", reverse("tag-browser"), {**listed, "pattern": "'"},
                            status=400, allowed=ADMIN_WORDS)
-        assert "Ein Muster enthält nur Zeichen von Tag-Namen" in page
+        assert "Ein Muster enthält nur Zeichen von Variablennamen" in page
         picked = {**listed, "page": "1", "per_page": "50", "action": "preview",
                   "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1",
                   "form-0-name": "Oven_Zone1_Temp", "form-0-pick": "on",
                   "dashboard": "oven-board"}
         page = self.german("post", reverse("tag-browser"), picked, allowed=ADMIN_WORDS)
-        assert "Tag(s) hinzugefügt" in page
+        assert "Variable(n) hinzugefügt" in page
         page = self.german("post", reverse("tag-browser"), {**picked, "form-0-pick": ""},
                            status=400, allowed=ADMIN_WORDS)
-        assert "Wählen Sie mindestens ein Tag" in page
+        assert "Wählen Sie mindestens eine Variable" in page
 
     def test_a_wall_screen_added_and_its_token_shown_once(self):
         add = "/admin/dashboard/wallscreen/add/"

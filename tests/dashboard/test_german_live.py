@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import translation
 
+from dashboard.models import AuditEntry
 from dashboard.panels.renderers import format_value
 from dashboard.templatetags.plant_time import moment
 from tests.dashboard import livedata
@@ -125,6 +126,10 @@ class GermanPagesTestCase(PlantTestCase):
         refused = self.client.post("/alarms/silence/", {"minutes": "7"}, **GERMAN)
         assert refused.status_code == 400
         assert refused.content.decode().startswith("Fehlerhafte Anfrage: ")
+        # The record stays English, Django's own words for the field included.
+        recorded = AuditEntry.objects.get(action="silence").message
+        assert recorded.startswith("Malformed request: the field 'minutes': Select a valid"), (
+            recorded)
 
 
 class GermanStreamTestCase(PlantTestCase):
@@ -138,7 +143,7 @@ class GermanStreamTestCase(PlantTestCase):
             snapshot = await anext(chunks)
             assert b'<span class="value">182,5</span>' in snapshot
             assert b"Letzte 10 min" in snapshot
-            assert b"<th>Letzte gute Abfrage</th>" in snapshot
+            assert b"<th>Letzte erfolgreiche Abfrage</th>" in snapshot
             assert b"<span class=\"quality\">GUT</span>" in snapshot
             put_value(self.redis, "oven-unified", "Oven_Zone1_Temp", 205.25)
             publish(self.redis, "oven-unified", tags=["Oven_Zone1_Temp"])

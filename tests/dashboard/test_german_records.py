@@ -137,7 +137,7 @@ class GermanRecordsTestCase(PlantTestCase):
         assert '<td data-action="configure">konfigurieren</td>' in html
         assert '<td data-action="acknowledge">quittieren</td>' in html
         assert "Verweigert (keine Berechtigung)" in html
-        assert "180.0 → 185.5 (schreiben), liest 185.5" in html
+        assert "180.0 → 185.5 (schreiben), steht auf 185.5" in html
         assert "3 Einträge" in html
         # The recorded message stays as it was recorded.
         assert "No &quot;permission&quot;, sorry." in html

@@ -81,7 +81,7 @@ class GermanWallTestCase(PlantTestCase):
         html = german.content.decode()
         assert missing == set()
         assert "<h1>Dieser Wandbildschirm ist nicht angemeldet</h1>" in html
-        assert "Ein Administrator kann einen neuen ausstellen" in html
+        assert "Ein Administrator kann ein neues ausstellen" in html
         english = self.client.get("/wall/overview/?token=wrong", **ENGLISH).content.decode()
         main = re.compile(r"<main.*?</main>", re.S)
         assert english_left(main.search(english)[0], main.search(html)[0],

@@ -168,6 +168,6 @@ class RetryQueueTestCase(ConfiguredTestCase):
         self.client.force_login(self.admin)
         answer = self.client.post(RETRY, {"delivery": delivered.pk}, HTTP_ACCEPT_LANGUAGE="de")
         assert answer.status_code == 409
-        assert ("Nur eine unzustellbare Meldung kann erneut gesendet werden; diese ist "
+        assert ("Nur eine aufgegebene Zustellung kann erneut gesendet werden; diese ist "
                 in answer.content.decode())
         assert self.redis.llen("deliveries") == 0

@@ -54,3 +54,15 @@ class LanguageTestCase(BaseTestCase):
             translation.gettext("A sentence nobody translated")
             translation.ngettext("%d alarm nobody translated", "%d alarms", 2)
         assert missing == {"A sentence nobody translated", "%d alarm nobody translated"}
+
+    def test_the_check_finds_english_left_in_texts_titles_and_the_scripts_words(self):
+        from tests.dashboard.german import english_left
+
+        english = ('<p>NOT LIVE</p><span title="Sound on">x</span>'
+                   '<div data-text-page="Page {page}" data-events="snapshot pulse tile-1a">'
+                   '<script>var never = "Shown"</script><p>WinCC · 182.5</p>')
+        assert english_left(english, english) == ["NOT LIVE", "Sound on", "Page {page}"]
+        german = ('<p>NICHT AKTUELL</p><span title="Ton an">x</span>'
+                  '<div data-text-page="Seite {page}" data-events="snapshot pulse tile-1a">'
+                  '<script>var never = "Shown"</script><p>WinCC · 182,5</p>')
+        assert english_left(english, german) == []
