@@ -41,8 +41,9 @@ def chosen(request: HttpRequest) -> str:
     return _keep(request, _rows(user).first())
 
 
-def _activate(request: HttpRequest, language: str) -> None:
-    if language:
+def activate(request: HttpRequest, language: str) -> None:
+    """`language` (one of CODES) for the rest of this request; "" leaves the one in use."""
+    if language in CODES:
         translation.activate(language)
         request.LANGUAGE_CODE = language
 
@@ -63,16 +64,16 @@ class PersonLanguageMiddleware:
         if iscoroutinefunction(self):
             return self.__acall__(request)
         if request.path.startswith(MACHINE_PREFIXES):
-            _activate(request, "en")
+            activate(request, "en")
         elif request.COOKIES.get(settings.SESSION_COOKIE_NAME):
-            _activate(request, chosen(request))
+            activate(request, chosen(request))
         return self.get_response(request)
 
     async def __acall__(self, request):
         if request.path.startswith(MACHINE_PREFIXES):
-            _activate(request, "en")
+            activate(request, "en")
         elif request.COOKIES.get(settings.SESSION_COOKIE_NAME) and hasattr(request, "auser"):
             user = await request.auser()
             if user.is_authenticated:
-                _activate(request, _keep(request, await _rows(user).afirst()))
+                activate(request, _keep(request, await _rows(user).afirst()))
         return await self.get_response(request)

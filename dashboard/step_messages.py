@@ -24,6 +24,7 @@ from django.utils import formats, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from dashboard import numbers
 from dashboard.templatetags import plant_words
 from wincc_bridge.models import AlarmState
 
@@ -75,7 +76,7 @@ class Number:
         return bool(self.text)
 
     def __str__(self) -> str:
-        return self.text.replace(".", str(formats.get_format("DECIMAL_SEPARATOR")))
+        return numbers.in_language(self.text)
 
 
 class Moment:

@@ -12,13 +12,13 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from dashboard import trend_query
+from dashboard import numbers, trend_query
 from dashboard.alarm_notes import acknowledged_by, comment_required, rank
 from dashboard.panels.alarm_list import (
     MAX_ALARM_ROWS,
@@ -73,7 +73,7 @@ def format_value(value: Any, tag: TagConfig | None) -> str:
         decimals = 0 if isinstance(value, int) else tag.decimals if tag else 1
         # Rounded here: Django's number_format cuts a float's digits off (2.96 would read 2,9).
         text = f"{value:.{decimals}f}"
-        return text.replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+        return numbers.in_language(text)
     return str(value)
 
 

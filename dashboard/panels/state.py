@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from dashboard import numbers
 from wincc_bridge.client import ConnectError
 from wincc_ingest import codec, store
 from wincc_ingest.config import Config, SiteConfig
@@ -116,7 +116,7 @@ class SiteState(codec.SiteData):
 
 def _seconds(value: float) -> str:
     """Seconds as "3" or "2.5" ("2,5" in German)."""
-    return f"{value:g}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+    return numbers.shortest(value)
 
 
 def read_states(

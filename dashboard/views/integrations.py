@@ -13,12 +13,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from dashboard import deliveries, permissions, siteconfig
+from dashboard import deliveries, numbers, permissions, siteconfig
 from dashboard.models import Delivery
 from dashboard.views import pages
 from wincc_ingest import delivery
@@ -39,8 +38,7 @@ class RetryForm(forms.Form):
 
 def _number(value: float | None) -> str:
     """Shortest form, with the language's decimal mark (200, 2.5 or 2,5)."""
-    mark = formats.get_format("DECIMAL_SEPARATOR")
-    return "" if value is None else f"{value:g}".replace(".", mark)
+    return "" if value is None else numbers.shortest(value)
 
 
 def describe_condition(trigger: Trigger) -> str:

@@ -52,9 +52,7 @@ def _speak(request, screen: WallScreen | None) -> str:
     asked for (LocaleMiddleware and dashboard/languages.py have activated that already)."""
     language = params.choice(request.GET, "lang", sorted(languages.CODES))
     language = language or (screen.language if screen is not None else "")
-    if language in languages.CODES:
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
+    languages.activate(request, language)
     return translation.get_language()
 
 
