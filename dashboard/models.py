@@ -492,7 +492,7 @@ class WallScreen(models.Model):
     # "" follows the screen's browser (its Accept-Language); `?lang=` in its link overrides.
     language = models.CharField(
         max_length=8, blank=True, default="",
-        choices=[("", _("As the screen's browser asks")), ("en", "English"), ("de", "Deutsch")],
+        choices=[("", _("As the screen's browser asks")), *settings.LANGUAGES],
     )
     pause_on_alarm = models.BooleanField(
         default=True,
@@ -788,8 +788,7 @@ class DisplayPreference(models.Model):
     # "" follows the browser's Accept-Language; otherwise one of settings.LANGUAGES, each
     # named in its own words (not translated), so that a person finds theirs.
     language = models.CharField(max_length=8, blank=True, default="",
-                                choices=[("", _("As the browser asks")), ("en", "English"),
-                                         ("de", "Deutsch")])
+                                choices=[("", _("As the browser asks")), *settings.LANGUAGES])
 
     def __str__(self) -> str:
         return f"{self.user}: {self.theme}"
