@@ -75,7 +75,7 @@ def test_operator_acknowledges_and_wincc_confirms(browser, stack):
     first = auditor.locator("[data-audit]").first
     expect(first).to_contain_text("operator")
     expect(first).to_contain_text(ALARM)
-    expect(first).to_contain_text("unacknowledged → acknowledged")
+    expect(first).to_contain_text("Unacknowledged → Acknowledged")
     screenshot(auditor, "audit-log-desktop")
     auditor.context.close()
 
