@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_page, sign_in
+from tests.browser.test_wall_browser import issue_screen
 from tests.fixtures.browser import screenshot
 from tests.harness.processes import wait_until
 
@@ -66,12 +67,6 @@ def test_the_main_pages_in_a_german_browser(browser, stack):
     page.goto(f"{stack.url}{href}")
     shows_german(page, "alarm")
     page.context.close()
-
-
-def issue_screen(stack, name: str, dashboard: str, *options: str) -> str:
-    out = stack.server.manage("wallscreen", "create", name, "--dashboard", dashboard, *options)
-    lines = out.strip().splitlines()
-    return lines[lines.index("Token (shown only now):") + 1]
 
 
 def test_a_wall_screen_whose_link_asks_for_german_in_the_dark(browser, stack):

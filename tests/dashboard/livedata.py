@@ -179,3 +179,14 @@ class PlantTestCase(BaseTestCase):
     def get_as(self, user, url, **kwargs):
         self.client.force_login(user)
         return self.client.get(url, **kwargs)
+
+
+async def first_stream_chunk(client, url: str, **headers) -> bytes:
+    """The first chunk a live stream sends (its snapshot), the stream closed after it."""
+    response = await client.get(url, headers=headers)
+    assert response.status_code == 200
+    chunks = aiter(response.streaming_content)
+    try:
+        return await anext(chunks)
+    finally:
+        await chunks.aclose()

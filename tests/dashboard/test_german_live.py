@@ -179,12 +179,8 @@ def test_an_alarm_time_today_and_on_an_earlier_day():
 
 class GermanFirstSnapshotTestCase(PlantTestCase):
     async def first_chunk(self, url: str, language: str) -> bytes:
-        response = await self.async_client.get(url, headers={"Accept-Language": language})
-        chunks = aiter(response.streaming_content)
-        try:
-            return await anext(chunks)
-        finally:
-            await chunks.aclose()
+        return await livedata.first_stream_chunk(self.async_client, url,
+                                                 **{"Accept-Language": language})
 
     async def test_a_german_page_and_its_stream_render_the_same_bytes(self):
         healthy_plant(self.redis)

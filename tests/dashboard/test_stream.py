@@ -15,6 +15,7 @@ from dashboard.live.gzipped import GzipStream, shared
 from tests.dashboard.livedata import (
     PlantTestCase,
     alarm,
+    first_stream_chunk,
     healthy_plant,
     publish,
     put_alarm,
@@ -269,13 +270,7 @@ class FirstSnapshotTestCase(PlantTestCase):
         return html.unescape(url)
 
     async def first_chunk(self, url: str, **headers) -> bytes:
-        response = await self.async_client.get(url, headers=headers)
-        assert response.status_code == 200
-        chunks = aiter(response.streaming_content)
-        try:
-            return await anext(chunks)
-        finally:
-            await chunks.aclose()
+        return await first_stream_chunk(self.async_client, url, **headers)
 
     async def test_unchanged_fragments_are_left_out_a_change_is_sent(self):
         healthy_plant(self.redis)
