@@ -12,7 +12,8 @@ pgettext, npgettext: templates, forms, views, lazy strings alike) without an ent
 `english_left` compares the two renderings' visible text: a text that reads the same in both
 and holds an English word is English left in the German page. Plant data (site names, tag
 names and labels, alarm texts, user names) reads the same in both by right: its words come
-from the test configuration, and a test names any more it shows.
+from the test configuration and the test plant's alarms (livedata.SHOWN_DATA), and a test names any
+more it shows.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import trans_real
+
+from tests.dashboard.livedata import SHOWN_DATA
 
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de"}
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -148,7 +151,7 @@ def english_left(english: str | bytes, german: str | bytes,
                  allowed: Iterable[str] = ()) -> list[str]:
     """Texts of the German page that read the same in the English one and hold a word that
     is neither plant data nor in `allowed` nor a name that reads the same in both."""
-    same = SAME_IN_BOTH | data_words() | set(allowed)
+    same = SAME_IN_BOTH | data_words() | SHOWN_DATA | set(allowed)
     in_english = set(visible_texts(english))
     left = []
     for text in visible_texts(german):
