@@ -10,18 +10,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from dashboard import languages
 from dashboard.models import DisplayPreference
 
 AUTO = "auto"
 CHOICES = [key for key, _ in DisplayPreference.THEMES]
-
-
-def for_user(user) -> str:
-    """The person's chosen theme, or "auto" (the device's setting) if none."""
-    if not getattr(user, "is_authenticated", False):
-        return AUTO
-    chosen = DisplayPreference.objects.filter(user=user).values_list("theme", flat=True).first()
-    return chosen or AUTO
 
 
 def context(request: HttpRequest) -> dict:
@@ -29,8 +22,8 @@ def context(request: HttpRequest) -> dict:
     fragment rendered with the request costs no query)."""
 
     def theme() -> str:
-        if not hasattr(request, "_ui_theme"):
-            request._ui_theme = for_user(getattr(request, "user", None))  # type: ignore[attr-defined]
-        return request._ui_theme  # type: ignore[attr-defined]
+        # The person's choice is read with their language, once per request.
+        languages.chosen(request)
+        return getattr(request, "_ui_theme", AUTO)
 
     return {"ui_theme": theme}
